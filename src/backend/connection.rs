@@ -1,0 +1,502 @@
+//! One actor task per connection: connect, read every frame at once, answer commands, keep
+//! the connection alive, and reconnect with backoff, re-sending every subscription.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{FutureExt as _, SinkExt as _, StreamExt as _};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use super::subscriptions::{Outbound, SubscriptionTable};
+use super::{Backoff, Command, ConnState, ConnectionConfig, Event, EventQueue};
+use crate::capture::{CapturedEvent, ConnId, Direction, SubKey, now_ms};
+use crate::protocol::{FrameKind, Incoming, Outcome, SubId, parse_incoming};
+use crate::redact::{API_KEY_PLACEHOLDER, place_key, redact_url, scrub};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+type Sink = SplitSink<Socket, Message>;
+type Stream = SplitStream<Socket>;
+
+/// How many ready frames are read before they are handed to the queue in one push.
+const BATCH: usize = 512;
+
+/// How a session ended.
+enum SessionEnd {
+    /// The user closed it.
+    Closed,
+    /// It was lost; the reason has no secrets.
+    Lost(String),
+}
+
+/// Runs one connection until it is closed for good.
+pub(super) async fn run(
+    conn: ConnId,
+    config: ConnectionConfig,
+    mut commands: mpsc::Receiver<Command>,
+    queue: Arc<EventQueue>,
+) {
+    let mut actor = Actor::new(conn, &config, queue);
+    let mut backoff = Backoff::new(config.reconnect.clone());
+    let mut attempt = 0;
+    let mut lost: Option<(u64, String)> = None;
+    loop {
+        actor.state(ConnState::Connecting { attempt });
+        let connected = tokio::select! {
+            result = connect(&config) => result,
+            () = actor.serve_offline(&mut commands) => return actor.close_for_good(None),
+        };
+        let socket = match connected {
+            Ok(socket) => socket,
+            Err(reason) if lost.is_none() && attempt == 0 => {
+                // The first connect failed: report it instead of retrying a wrong URL or key.
+                return actor.close_for_good(Some(reason));
+            }
+            Err(reason) => {
+                if !actor.wait_to_retry(&mut backoff, &mut attempt, reason, &mut commands, &config).await {
+                    return;
+                }
+                continue;
+            }
+        };
+        let opened_at = now_ms();
+        actor.state(ConnState::Open);
+        actor.meta(&format!("connected to {}", redact_url(&config.url)));
+        if let Some((lost_at_ms, reason)) = lost.take() {
+            actor.gap(lost_at_ms, opened_at, &reason);
+        }
+        let end = actor.session(socket, &mut commands, &config).await;
+        let reason = match end {
+            SessionEnd::Closed => return actor.close_for_good(None),
+            SessionEnd::Lost(reason) => reason,
+        };
+        actor.meta(&format!("connection lost: {reason}"));
+        let events = actor.table.on_close();
+        actor.events(events);
+        if !config.reconnect.enabled {
+            return actor.close_for_good(Some(reason));
+        }
+        if now_ms().saturating_sub(opened_at) > 10_000 {
+            backoff.reset(); // It stayed up: start over with short delays.
+        }
+        lost = Some((now_ms(), reason.clone()));
+        if !actor.wait_to_retry(&mut backoff, &mut attempt, reason, &mut commands, &config).await {
+            return;
+        }
+    }
+}
+
+/// Opens the socket: places the key, adds headers, bounds the handshake in time.
+async fn connect(config: &ConnectionConfig) -> Result<Socket, String> {
+    let key = config.api_key.as_ref().filter(|key| !key.is_empty());
+    if config.url.contains(API_KEY_PLACEHOLDER) && key.is_none() {
+        return Err("this endpoint needs an API key".into());
+    }
+    let url = place_key(&config.url, key);
+    let mut request =
+        url.as_str().into_client_request().map_err(|err| scrub(&format!("bad URL: {err}"), key))?;
+    for (name, value) in &config.headers {
+        let name = HeaderName::from_bytes(name.trim().as_bytes())
+            .map_err(|err| format!("bad header name {name:?}: {err}"))?;
+        let value = HeaderValue::from_str(&place_key(value.trim(), key))
+            .map_err(|_| format!("bad value for header {name}"))?;
+        request.headers_mut().insert(name, value);
+    }
+    let ws_config = WebSocketConfig::default()
+        .max_message_size(Some(config.max_message_bytes))
+        .max_frame_size(Some(config.max_message_bytes));
+    let handshake = tokio_tungstenite::connect_async_with_config(request, Some(ws_config), true);
+    match tokio::time::timeout(config.connect_timeout, handshake).await {
+        Err(_) => Err(format!("no answer within {} s", config.connect_timeout.as_secs_f32())),
+        Ok(Err(err)) => Err(scrub(&describe_connect_error(err), key)),
+        Ok(Ok((socket, _response))) => Ok(socket),
+    }
+}
+
+/// A connect error as a user needs it: HTTP status and body, certificate problems named.
+fn describe_connect_error(err: tungstenite::Error) -> String {
+    match err {
+        tungstenite::Error::Http(response) => {
+            let status = response.status();
+            let body = response
+                .body()
+                .as_deref()
+                .map(|bytes| String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).trim().to_owned())
+                .unwrap_or_default();
+            let reason = status.canonical_reason().unwrap_or("");
+            if body.is_empty() {
+                format!("HTTP {} {reason} at the handshake", status.as_u16())
+            } else {
+                format!("HTTP {} {reason} at the handshake: {body}", status.as_u16())
+            }
+        }
+        tungstenite::Error::Url(err) => format!("bad URL: {err}"),
+        tungstenite::Error::Tls(err) => format!("TLS error: {err}"),
+        tungstenite::Error::Io(err) if err.to_string().contains("certificate") => {
+            format!("certificate error: {err}")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Describes why a session ended from a read error.
+fn describe_read_error(err: &tungstenite::Error) -> String {
+    match err {
+        tungstenite::Error::Protocol(tungstenite::error::ProtocolError::ResetWithoutClosingHandshake) => {
+            "the server dropped the connection without a close frame".into()
+        }
+        tungstenite::Error::Capacity(err) => format!("frame too large: {err}"),
+        other => other.to_string(),
+    }
+}
+
+struct Actor {
+    conn: ConnId,
+    queue: Arc<EventQueue>,
+    table: SubscriptionTable,
+    batch: Vec<CapturedEvent>,
+    methods: HashSet<Arc<str>>,
+    outbox: Vec<Outbound>,
+}
+
+impl Actor {
+    fn new(conn: ConnId, _config: &ConnectionConfig, queue: Arc<EventQueue>) -> Self {
+        Self {
+            conn,
+            queue,
+            table: SubscriptionTable::new(conn),
+            batch: Vec::with_capacity(BATCH),
+            methods: HashSet::new(),
+            outbox: Vec::new(),
+        }
+    }
+
+    fn state(&self, state: ConnState) {
+        self.queue.push_event(Event::State { conn: self.conn, state });
+    }
+
+    fn events(&self, events: Vec<Event>) {
+        for event in events {
+            self.queue.push_event(event);
+        }
+    }
+
+    fn intern(&mut self, method: &str) -> Arc<str> {
+        if let Some(known) = self.methods.get(method) {
+            return Arc::clone(known);
+        }
+        let method: Arc<str> = method.into();
+        self.methods.insert(Arc::clone(&method));
+        method
+    }
+
+    fn capture(
+        &mut self,
+        direction: Direction,
+        kind: FrameKind,
+        method: Option<Arc<str>>,
+        sub: Option<SubKey>,
+        raw: Box<str>,
+    ) {
+        self.batch.push(CapturedEvent {
+            seq: 0,
+            received_at_ms: now_ms(),
+            connection: self.conn,
+            subscription: sub,
+            direction,
+            kind,
+            method,
+            raw,
+        });
+    }
+
+    fn flush(&mut self) {
+        self.queue.push_captured(&mut self.batch);
+    }
+
+    /// Records something subscope itself observed, as a meta event in the capture.
+    fn meta(&mut self, message: &str) {
+        let raw = serde_json::json!({ "subscope": message }).to_string();
+        self.capture(Direction::Meta, FrameKind::Meta, None, None, raw.into());
+        self.flush();
+    }
+
+    fn gap(&mut self, lost_at_ms: u64, restored_at_ms: u64, reason: &str) {
+        let raw = serde_json::json!({
+            "subscope": "gap",
+            "lost_at_ms": lost_at_ms,
+            "restored_at_ms": restored_at_ms,
+            "reason": reason,
+        })
+        .to_string();
+        self.capture(Direction::Meta, FrameKind::Meta, None, None, raw.into());
+        self.flush();
+        self.queue.push_event(Event::Gap { conn: self.conn, lost_at_ms, restored_at_ms });
+    }
+
+    fn close_for_good(&mut self, reason: Option<String>) {
+        let events = self.table.close_for_good();
+        self.events(events);
+        self.flush();
+        self.state(ConnState::Closed { reason });
+    }
+
+    /// Waits out the backoff delay while still taking commands. Returns false when the user
+    /// closed the connection meanwhile.
+    async fn wait_to_retry(
+        &mut self,
+        backoff: &mut Backoff,
+        attempt: &mut u32,
+        reason: String,
+        commands: &mut mpsc::Receiver<Command>,
+        config: &ConnectionConfig,
+    ) -> bool {
+        let (next, delay) = backoff.next_delay();
+        *attempt = next;
+        let retry_at = Instant::now() + delay;
+        self.state(ConnState::Reconnecting {
+            retry_at_ms: now_ms() + delay.as_millis() as u64,
+            attempt: next,
+            reason,
+        });
+        let _ = config;
+        tokio::select! {
+            () = sleep_until(retry_at) => true,
+            () = self.serve_offline(commands) => {
+                self.close_for_good(None);
+                false
+            }
+        }
+    }
+
+    /// Handles commands while there is no open socket; returns when the user disconnects (or
+    /// the handle is gone).
+    async fn serve_offline(&mut self, commands: &mut mpsc::Receiver<Command>) {
+        while let Some(command) = commands.recv().await {
+            match command {
+                Command::Disconnect { .. } => return,
+                Command::Subscribe { sub, method, params, .. } => {
+                    self.table.subscribe(sub, &method, params, false);
+                }
+                Command::Unsubscribe { sub, .. } => {
+                    let (_, events) = self.table.unsubscribe(sub, false);
+                    self.events(events);
+                }
+                Command::Request { request, method, params, .. } => {
+                    self.table.request(request, &method, params, false);
+                }
+                Command::Connect { .. } | Command::SetLimits(_) => {}
+            }
+        }
+    }
+
+    /// Runs one open connection until it is lost or closed.
+    async fn session(
+        &mut self,
+        socket: Socket,
+        commands: &mut mpsc::Receiver<Command>,
+        config: &ConnectionConfig,
+    ) -> SessionEnd {
+        let (mut sink, mut stream) = socket.split();
+        self.outbox = self.table.on_open();
+        if let Err(reason) = self.send_outbox(&mut sink).await {
+            return SessionEnd::Lost(reason);
+        }
+        let mut ping = tokio::time::interval_at(Instant::now() + config.ping_interval, config.ping_interval);
+        let mut pong_deadline: Option<Instant> = None;
+        loop {
+            // Priority: the socket first (real nodes drop clients that lag), then the user's
+            // commands, then keepalive.
+            tokio::select! {
+                biased;
+                message = stream.next() => {
+                    if let Some(end) = self.on_first_message(message, &mut stream, &mut pong_deadline) {
+                        return end;
+                    }
+                }
+                command = commands.recv() => match command {
+                    None | Some(Command::Disconnect { .. }) => {
+                        sink.send(Message::Close(None)).await.ok(); // best effort: we are leaving anyway
+                        return SessionEnd::Closed;
+                    }
+                    Some(command) => self.on_command(command),
+                },
+                _ = ping.tick() => {
+                    if pong_deadline.is_none() {
+                        pong_deadline = Some(Instant::now() + config.pong_timeout);
+                        if let Err(err) = sink.send(Message::Ping(Vec::new().into())).await {
+                            return SessionEnd::Lost(describe_read_error(&err));
+                        }
+                    }
+                }
+                () = sleep_until(pong_deadline.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600))), if pong_deadline.is_some() => {
+                    return SessionEnd::Lost(format!("no pong within {} s", config.pong_timeout.as_secs_f32()));
+                }
+            }
+            if let Err(reason) = self.send_outbox(&mut sink).await {
+                return SessionEnd::Lost(reason);
+            }
+        }
+    }
+
+    /// Handles one message, then every frame that is already readable (up to [`BATCH`]), then
+    /// hands them all to the queue in one push.
+    fn on_first_message(
+        &mut self,
+        message: Option<Result<Message, tungstenite::Error>>,
+        stream: &mut Stream,
+        pong_deadline: &mut Option<Instant>,
+    ) -> Option<SessionEnd> {
+        let mut next = message;
+        let mut handled = 0;
+        let end = loop {
+            match next {
+                None => break Some(SessionEnd::Lost("the server closed the stream".into())),
+                Some(Err(err)) => break Some(SessionEnd::Lost(describe_read_error(&err))),
+                Some(Ok(message)) => {
+                    if let Some(end) = self.on_message(message, pong_deadline) {
+                        break Some(end);
+                    }
+                }
+            }
+            handled += 1;
+            if handled >= BATCH {
+                break None;
+            }
+            match stream.next().now_or_never() {
+                Some(message) => next = message,
+                None => break None,
+            }
+        };
+        self.flush();
+        end
+    }
+
+    fn on_message(&mut self, message: Message, pong_deadline: &mut Option<Instant>) -> Option<SessionEnd> {
+        match message {
+            Message::Text(text) => self.on_text(text.as_str()),
+            Message::Binary(bytes) => match std::str::from_utf8(&bytes) {
+                Ok(text) => self.on_text(text),
+                Err(_) => {
+                    let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+                    self.capture(Direction::In, FrameKind::Binary, None, None, hex.into());
+                }
+            },
+            Message::Pong(_) => *pong_deadline = None,
+            Message::Ping(_) | Message::Frame(_) => {} // tungstenite answers pings itself
+            Message::Close(frame) => {
+                let reason = match frame {
+                    Some(frame) if frame.reason.is_empty() => {
+                        format!("the server closed the connection ({})", frame.code)
+                    }
+                    Some(frame) => {
+                        format!("the server closed the connection ({}: {})", frame.code, frame.reason)
+                    }
+                    None => "the server closed the connection".into(),
+                };
+                return Some(SessionEnd::Lost(reason));
+            }
+        }
+        None
+    }
+
+    fn on_text(&mut self, text: &str) {
+        let incoming = parse_incoming(text);
+        let kind = incoming.kind();
+        let (method, sub) = match incoming {
+            Incoming::Batch(items) => {
+                for item in items {
+                    self.route(item, text);
+                }
+                (None, None)
+            }
+            other => self.route(other, text),
+        };
+        self.capture(Direction::In, kind, method, sub, text.into());
+    }
+
+    /// Routes one envelope: binds responses, finds the subscription of a notification.
+    /// Returns the method and subscription to record with the frame.
+    fn route(&mut self, incoming: Incoming<'_>, text: &str) -> (Option<Arc<str>>, Option<SubKey>) {
+        match incoming {
+            Incoming::Notification { method, subscription } => {
+                let method = self.intern(&method);
+                let Some(server_id) = subscription else { return (Some(method), None) };
+                let sub = self.table.route(&server_id);
+                if let Some(sub) = sub {
+                    self.complete_if_final(sub, &server_id, text);
+                }
+                (Some(method), sub)
+            }
+            Incoming::Response { id: Some(id), outcome } => {
+                let outcome = match outcome {
+                    Outcome::Result(raw) => Ok(raw),
+                    Outcome::Error(err) => Err(err),
+                };
+                let (events, frame) = self.table.on_response(id, outcome);
+                let sub = events.iter().find_map(|event| match event {
+                    Event::Subscription { sub, .. } | Event::SubscriptionEnded { sub, .. } => Some(*sub),
+                    _ => None,
+                });
+                self.events(events);
+                self.outbox.extend(frame);
+                (None, sub)
+            }
+            Incoming::Response { id: None, .. }
+            | Incoming::Batch(_)
+            | Incoming::Unknown
+            | Incoming::NotJson => (None, None),
+        }
+    }
+
+    /// A signature subscription ends itself after its final notification (not after the early
+    /// `receivedSignature` one).
+    fn complete_if_final(&mut self, sub: SubKey, server_id: &SubId, text: &str) {
+        let one_shot =
+            self.table.method_of(sub).is_some_and(|method| method.as_ref() == "signatureSubscribe");
+        if one_shot && !text.contains("\"receivedSignature\"") {
+            let events = self.table.complete(server_id);
+            self.events(events);
+        }
+    }
+
+    fn on_command(&mut self, command: Command) {
+        match command {
+            Command::Subscribe { sub, method, params, .. } => {
+                let frame = self.table.subscribe(sub, &method, params, true);
+                self.outbox.extend(frame);
+            }
+            Command::Unsubscribe { sub, .. } => {
+                let (frame, events) = self.table.unsubscribe(sub, true);
+                self.events(events);
+                self.outbox.extend(frame);
+            }
+            Command::Request { request, method, params, .. } => {
+                let frame = self.table.request(request, &method, params, true);
+                self.outbox.extend(frame);
+            }
+            Command::Connect { .. } | Command::Disconnect { .. } | Command::SetLimits(_) => {}
+        }
+    }
+
+    async fn send_outbox(&mut self, sink: &mut Sink) -> Result<(), String> {
+        if self.outbox.is_empty() {
+            return Ok(());
+        }
+        for outbound in std::mem::take(&mut self.outbox) {
+            let Outbound { frame, method, sub } = outbound;
+            sink.feed(Message::Text(frame.as_str().into())).await.map_err(|err| describe_read_error(&err))?;
+            self.capture(Direction::Out, FrameKind::Request, Some(method), sub, frame.into());
+        }
+        self.flush();
+        sink.flush().await.map_err(|err| describe_read_error(&err))
+    }
+}

@@ -1,0 +1,395 @@
+//! The background half of subscope: one tokio task per connection, driven by [`Command`]s,
+//! reporting [`Event`]s and captured frames through a queue that never blocks a socket.
+//!
+//! ```text
+//! UI / recorder ──Command──▶ supervisor ──▶ connection actor (one per endpoint) ◀──▶ server
+//!        ▲                                            │
+//!        └──── waker() ◀── EventQueue ◀── Event + CapturedEvent (seq, time, raw text)
+//! ```
+//!
+//! The queue is the only link back: the actors push into it and call the waker, the consumer
+//! drains it whenever it likes. Frames are never dropped because the consumer is slow; only
+//! the capture limits evict them (oldest first, counted), so a UI stalled behind a modal
+//! dialog costs memory up to the cap, never data below it. This module never uses egui.
+
+mod backoff;
+mod connection;
+mod queue;
+mod subscriptions;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::runtime::Handle;
+use tokio::sync::mpsc;
+
+pub use backoff::Backoff;
+pub use queue::{Drained, EventQueue};
+pub use subscriptions::SubscriptionTable;
+
+use crate::capture::{CaptureLimits, ConnId, SubKey};
+use crate::protocol::{RpcError, SubId};
+use crate::redact::Secret;
+
+/// A one-off request's local id.
+pub type RequestKey = u64;
+
+/// Something to be called after events were queued; it must be cheap and must not block.
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// How a connection reconnects after it was lost.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReconnectPolicy {
+    /// Whether to reconnect at all.
+    pub enabled: bool,
+    /// The first delay.
+    pub initial: Duration,
+    /// The longest delay.
+    pub max: Duration,
+}
+
+impl Default for ReconnectPolicy {
+    fn default() -> Self {
+        Self { enabled: true, initial: Duration::from_millis(500), max: Duration::from_secs(30) }
+    }
+}
+
+/// Everything needed to open one connection.
+#[derive(Clone, Debug)]
+pub struct ConnectionConfig {
+    /// A name for the user (e.g. "Helius mainnet").
+    pub label: String,
+    /// The URL, possibly with an `{api_key}` placeholder; `demo` means the built-in demo server.
+    pub url: String,
+    /// The API key placed at the placeholder at connect time.
+    pub api_key: Option<Secret>,
+    /// Extra HTTP headers for the handshake; `{api_key}` in a value is replaced by the key.
+    pub headers: Vec<(String, String)>,
+    /// How long the TCP + TLS + WebSocket handshake may take.
+    pub connect_timeout: Duration,
+    /// How often to ping when the connection is open.
+    pub ping_interval: Duration,
+    /// How long to wait for the pong before the connection counts as lost.
+    pub pong_timeout: Duration,
+    /// What to do after the connection is lost.
+    pub reconnect: ReconnectPolicy,
+    /// The largest message accepted from the server.
+    pub max_message_bytes: usize,
+}
+
+impl ConnectionConfig {
+    /// A config with defaults: 10 s connect timeout, ping every 30 s, 20 s pong timeout,
+    /// reconnect on, 256 MiB messages (a Solana account can be 10 MiB before encoding).
+    pub fn new(label: impl Into<String>, url: impl Into<String>) -> Self {
+        Self {
+            label: label.into(),
+            url: url.into(),
+            api_key: None,
+            headers: Vec::new(),
+            connect_timeout: Duration::from_secs(10),
+            ping_interval: Duration::from_secs(30),
+            pong_timeout: Duration::from_secs(20),
+            reconnect: ReconnectPolicy::default(),
+            max_message_bytes: 256 << 20,
+        }
+    }
+
+    /// The URL as it may be shown: every secret masked.
+    pub fn display_url(&self) -> String {
+        crate::redact::redact_url(&self.url)
+    }
+}
+
+/// What the UI (or the recorder) asks the backend to do.
+#[derive(Debug)]
+pub enum Command {
+    /// Opens a connection under a fresh id from [`Backend::new_connection_id`].
+    Connect {
+        /// The id the caller allocated.
+        conn: ConnId,
+        /// Where and how to connect.
+        config: Box<ConnectionConfig>,
+    },
+    /// Closes a connection for good; its subscriptions are dropped.
+    Disconnect {
+        /// Which connection.
+        conn: ConnId,
+    },
+    /// Subscribes; the request is sent now if open, else when the connection opens, and again
+    /// after every reconnect until unsubscribed.
+    Subscribe {
+        /// Which connection.
+        conn: ConnId,
+        /// The local id from [`Backend::new_subscription_key`].
+        sub: SubKey,
+        /// The subscribe method, e.g. `logsSubscribe` or `eth_subscribe`.
+        method: String,
+        /// Its params.
+        params: Option<serde_json::Value>,
+    },
+    /// Cancels a subscription (sends its `*Unsubscribe` when it has a server id).
+    Unsubscribe {
+        /// Which connection.
+        conn: ConnId,
+        /// Which subscription.
+        sub: SubKey,
+    },
+    /// Sends a one-off request and reports its response.
+    Request {
+        /// Which connection.
+        conn: ConnId,
+        /// The local id from [`Backend::new_request_key`].
+        request: RequestKey,
+        /// The method, e.g. `getSlot`.
+        method: String,
+        /// Its params.
+        params: Option<serde_json::Value>,
+    },
+    /// Changes the limits of the event queue.
+    SetLimits(CaptureLimits),
+}
+
+/// A connection's state, as a badge shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConnState {
+    /// Opening (TCP, TLS, WebSocket handshake).
+    Connecting {
+        /// 0 for the first try, then 1, 2, … while reconnecting.
+        attempt: u32,
+    },
+    /// Open.
+    Open,
+    /// Lost, and waiting to try again.
+    Reconnecting {
+        /// When the next try starts, in ms since the epoch.
+        retry_at_ms: u64,
+        /// The try that comes next (1 = first retry).
+        attempt: u32,
+        /// Why it was lost, with secrets removed.
+        reason: String,
+    },
+    /// Closed for good.
+    Closed {
+        /// Why, with secrets removed; `None` when the user closed it.
+        reason: Option<String>,
+    },
+}
+
+/// What a subscription's request ended in.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SubscribeOutcome {
+    /// Active under this server id.
+    Active(SubId),
+    /// The server refused it.
+    Failed(RpcError),
+}
+
+/// What the backend reports besides captured frames.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// A connection changed state.
+    State {
+        /// Which connection.
+        conn: ConnId,
+        /// Its new state.
+        state: ConnState,
+    },
+    /// A subscribe (or a re-subscribe after a reconnect) was answered.
+    Subscription {
+        /// Which connection.
+        conn: ConnId,
+        /// Which subscription.
+        sub: SubKey,
+        /// The answer.
+        outcome: SubscribeOutcome,
+        /// Whether this answers a re-subscribe after a reconnect.
+        resubscribed: bool,
+    },
+    /// A subscription ended: unsubscribed (`result` is the server's answer, `Ok(true)` for
+    /// success), completed by the server (a signature subscription after its notification),
+    /// or dropped with its connection.
+    SubscriptionEnded {
+        /// Which connection.
+        conn: ConnId,
+        /// Which subscription.
+        sub: SubKey,
+        /// Why it ended.
+        reason: EndReason,
+    },
+    /// A one-off request was answered (raw JSON of the result) or failed.
+    Response {
+        /// Which connection.
+        conn: ConnId,
+        /// Which request.
+        request: RequestKey,
+        /// The raw result, or the error.
+        result: Result<String, RpcError>,
+    },
+    /// The connection was lost at one time and restored at another: notifications in between
+    /// were not received.
+    Gap {
+        /// Which connection.
+        conn: ConnId,
+        /// When it was lost, ms since the epoch.
+        lost_at_ms: u64,
+        /// When it was open again, ms since the epoch.
+        restored_at_ms: u64,
+    },
+    /// A command could not be carried out (unknown connection, bad URL…).
+    CommandFailed {
+        /// The connection it named, if any.
+        conn: Option<ConnId>,
+        /// What went wrong, with secrets removed.
+        message: String,
+    },
+}
+
+/// Why a subscription ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EndReason {
+    /// The user unsubscribed; the server answered this (`Ok(true)` for success).
+    Unsubscribed(Result<bool, RpcError>),
+    /// The server ended it by itself after its final notification (signatureSubscribe).
+    Completed,
+    /// Its connection was closed for good.
+    ConnectionClosed,
+}
+
+/// Errors of the backend handle.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// The command queue is full: the backend is not keeping up with commands.
+    #[error("the backend is busy; command not sent")]
+    Busy,
+    /// The backend has stopped (its runtime shut down).
+    #[error("the backend has stopped")]
+    Stopped,
+}
+
+/// The handle the UI and the recorder hold.
+pub struct Backend {
+    commands: mpsc::Sender<Command>,
+    queue: Arc<EventQueue>,
+    next_conn: AtomicU32,
+    next_sub: AtomicU64,
+    next_request: AtomicU64,
+}
+
+impl Backend {
+    /// Starts the backend's supervisor on `runtime`; `waker` is called after events are queued.
+    pub fn start(runtime: &Handle, limits: CaptureLimits, waker: Waker) -> Self {
+        // rustls needs one process-wide crypto provider; another part may have installed it.
+        rustls::crypto::ring::default_provider().install_default().ok();
+        let queue = Arc::new(EventQueue::new(limits, waker));
+        let (commands, receiver) = mpsc::channel(1024);
+        runtime.spawn(supervise(receiver, Arc::clone(&queue)));
+        Self {
+            commands,
+            queue,
+            next_conn: AtomicU32::new(1),
+            next_sub: AtomicU64::new(1),
+            next_request: AtomicU64::new(1),
+        }
+    }
+
+    /// Sends a command without waiting.
+    pub fn send(&self, command: Command) -> Result<(), BackendError> {
+        self.commands.try_send(command).map_err(|err| match err {
+            mpsc::error::TrySendError::Full(_) => BackendError::Busy,
+            mpsc::error::TrySendError::Closed(_) => BackendError::Stopped,
+        })
+    }
+
+    /// Takes everything queued so far.
+    pub fn drain(&self) -> Drained {
+        self.queue.drain()
+    }
+
+    /// The queue, for consumers that wait on it asynchronously ([`EventQueue::wait`]).
+    pub fn queue(&self) -> &Arc<EventQueue> {
+        &self.queue
+    }
+
+    /// A fresh connection id.
+    pub fn new_connection_id(&self) -> ConnId {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// A fresh subscription key.
+    pub fn new_subscription_key(&self) -> SubKey {
+        self.next_sub.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// A fresh request key.
+    pub fn new_request_key(&self) -> RequestKey {
+        self.next_request.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// Routes commands to connection actors, starting and stopping them.
+async fn supervise(mut commands: mpsc::Receiver<Command>, queue: Arc<EventQueue>) {
+    let mut actors: HashMap<ConnId, mpsc::Sender<Command>> = HashMap::new();
+    let mut demo: Option<crate::demo::DemoServer> = None;
+    while let Some(command) = commands.recv().await {
+        actors.retain(|_, sender| !sender.is_closed());
+        let conn = match &command {
+            Command::Connect { conn, .. }
+            | Command::Disconnect { conn }
+            | Command::Subscribe { conn, .. }
+            | Command::Unsubscribe { conn, .. }
+            | Command::Request { conn, .. } => *conn,
+            Command::SetLimits(limits) => {
+                queue.set_limits(*limits);
+                continue;
+            }
+        };
+        match command {
+            Command::Connect { conn, mut config } => {
+                if config.url.trim() == "demo" {
+                    match demo_url(&mut demo).await {
+                        Ok(url) => config.url = url,
+                        Err(err) => {
+                            queue.push_event(Event::CommandFailed {
+                                conn: Some(conn),
+                                message: format!("the demo server could not start: {err}"),
+                            });
+                            continue;
+                        }
+                    }
+                }
+                let (sender, receiver) = mpsc::channel(1024);
+                tokio::spawn(connection::run(conn, *config, receiver, Arc::clone(&queue)));
+                if let Some(previous) = actors.insert(conn, sender) {
+                    previous.try_send(Command::Disconnect { conn }).ok(); // it may have ended already
+                }
+            }
+            other => match actors.get(&conn) {
+                Some(sender) => {
+                    let disconnect = matches!(other, Command::Disconnect { .. });
+                    if sender.send(other).await.is_err() && !disconnect {
+                        queue.push_event(Event::CommandFailed {
+                            conn: Some(conn),
+                            message: "the connection is closed".into(),
+                        });
+                    }
+                }
+                None => queue.push_event(Event::CommandFailed {
+                    conn: Some(conn),
+                    message: "no such connection (connect first)".into(),
+                }),
+            },
+        }
+    }
+}
+
+async fn demo_url(demo: &mut Option<crate::demo::DemoServer>) -> std::io::Result<String> {
+    if let Some(server) = demo {
+        return Ok(server.url());
+    }
+    let server = crate::demo::DemoServer::start(crate::demo::DemoConfig::default()).await?;
+    let url = server.url();
+    *demo = Some(server);
+    Ok(url)
+}

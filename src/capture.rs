@@ -1,0 +1,387 @@
+//! The capture: every frame in and out, and the records subscope makes itself, in arrival
+//! order, under a memory cap the user sets.
+//!
+//! Memory per event is the raw text plus a fixed header ([`CapturedEvent`] is 72 bytes); the
+//! summary columns the table shows are derived from the raw text when a row is drawn, never
+//! stored. The oldest events are evicted first once either cap is reached, and evictions
+//! are counted so the UI can show them.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::protocol::FrameKind;
+
+/// A connection's id, unique within one backend.
+pub type ConnId = u32;
+
+/// A subscription's stable local id, unique within one backend; it survives reconnects while
+/// the server's id changes.
+pub type SubKey = u64;
+
+/// Which way a frame went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Received from the server.
+    In,
+    /// Sent to the server.
+    Out,
+    /// A record subscope made (connection state, reconnect gap).
+    Meta,
+}
+
+impl Direction {
+    /// The lower-case name used in exports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::In => "in",
+            Self::Out => "out",
+            Self::Meta => "meta",
+        }
+    }
+}
+
+/// One captured frame or record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CapturedEvent {
+    /// A sequence number, increasing by one per event across all connections.
+    pub seq: u64,
+    /// Wall-clock time of receipt (or sending), in milliseconds since the Unix epoch.
+    pub received_at_ms: u64,
+    /// The connection it came from or went to.
+    pub connection: ConnId,
+    /// The local subscription it belongs to, if any.
+    pub subscription: Option<SubKey>,
+    /// Which way it went.
+    pub direction: Direction,
+    /// What kind of frame it is.
+    pub kind: FrameKind,
+    /// The JSON-RPC method: of a request we sent, or of a notification.
+    pub method: Option<Arc<str>>,
+    /// The frame's text exactly as it went over the wire (binary frames as hex).
+    pub raw: Box<str>,
+}
+
+impl CapturedEvent {
+    /// The bytes this event holds in memory.
+    pub fn memory_cost(&self) -> usize {
+        size_of::<Self>() + self.raw.len()
+    }
+
+    /// The frame's size on the wire, in bytes.
+    pub fn size(&self) -> usize {
+        self.raw.len()
+    }
+}
+
+/// The current wall-clock time in milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis() as u64)
+}
+
+/// How much a capture may hold before it evicts its oldest events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptureLimits {
+    /// The most events kept.
+    pub max_events: usize,
+    /// The most bytes kept (raw text plus per-event header).
+    pub max_bytes: usize,
+}
+
+impl Default for CaptureLimits {
+    fn default() -> Self {
+        Self { max_events: 2_000_000, max_bytes: 1 << 30 }
+    }
+}
+
+/// How many seconds of per-second counts a [`RateWindow`] keeps.
+pub const RATE_WINDOW_SECS: usize = 300;
+
+/// Per-second event counts over the last [`RATE_WINDOW_SECS`] seconds.
+#[derive(Clone, Debug)]
+pub struct RateWindow {
+    counts: Box<[u32; RATE_WINDOW_SECS]>,
+    newest_second: u64,
+}
+
+impl Default for RateWindow {
+    fn default() -> Self {
+        Self { counts: Box::new([0; RATE_WINDOW_SECS]), newest_second: 0 }
+    }
+}
+
+impl RateWindow {
+    /// Counts one event at `at_ms`.
+    pub fn record(&mut self, at_ms: u64) {
+        let second = at_ms / 1000;
+        self.advance_to(second);
+        if second + (RATE_WINDOW_SECS as u64) > self.newest_second {
+            let slot = (second % RATE_WINDOW_SECS as u64) as usize;
+            self.counts[slot] = self.counts[slot].saturating_add(1);
+        }
+    }
+
+    fn advance_to(&mut self, second: u64) {
+        if second <= self.newest_second {
+            return;
+        }
+        let steps = (second - self.newest_second).min(RATE_WINDOW_SECS as u64);
+        for offset in 1..=steps {
+            self.counts[((self.newest_second + offset) % RATE_WINDOW_SECS as u64) as usize] = 0;
+        }
+        self.newest_second = second;
+    }
+
+    /// The count for one whole second (`second` in seconds since the epoch).
+    pub fn count_at(&self, second: u64) -> u32 {
+        if second > self.newest_second || second + (RATE_WINDOW_SECS as u64) <= self.newest_second {
+            return 0;
+        }
+        self.counts[(second % RATE_WINDOW_SECS as u64) as usize]
+    }
+
+    /// Events per second over the last `window_secs` complete seconds before `now_ms`.
+    pub fn per_second(&self, now_ms: u64, window_secs: u64) -> f64 {
+        let window_secs = window_secs.clamp(1, RATE_WINDOW_SECS as u64 - 1);
+        let current = now_ms / 1000;
+        let total: u64 =
+            (1..=window_secs).map(|back| u64::from(self.count_at(current.saturating_sub(back)))).sum();
+        total as f64 / window_secs as f64
+    }
+
+    /// `(seconds before now, count)` pairs for the last `seconds` complete seconds, oldest first.
+    pub fn series(&self, now_ms: u64, seconds: u64) -> Vec<[f64; 2]> {
+        let current = now_ms / 1000;
+        let seconds = seconds.min(RATE_WINDOW_SECS as u64 - 1);
+        (1..=seconds)
+            .rev()
+            .map(|back| [-(back as f64), f64::from(self.count_at(current.saturating_sub(back)))])
+            .collect()
+    }
+}
+
+/// Counts for one (connection, subscription) pair; cumulative, so evictions do not lower them.
+#[derive(Clone, Debug, Default)]
+pub struct StreamStats {
+    /// Events received.
+    pub count: u64,
+    /// Bytes received.
+    pub bytes: u64,
+    /// When the newest event arrived.
+    pub last_at_ms: u64,
+    /// Recent per-second counts.
+    pub rate: RateWindow,
+}
+
+/// The capture store.
+#[derive(Debug, Default)]
+pub struct Capture {
+    events: VecDeque<CapturedEvent>,
+    bytes: usize,
+    limits: CaptureLimits,
+    evicted: u64,
+    total: u64,
+    all_rate: RateWindow,
+    streams: HashMap<(ConnId, Option<SubKey>), StreamStats>,
+}
+
+impl Capture {
+    /// An empty capture with these limits.
+    pub fn new(limits: CaptureLimits) -> Self {
+        Self { limits, ..Self::default() }
+    }
+
+    /// Adds one event, evicting the oldest ones if a limit is exceeded.
+    pub fn push(&mut self, event: CapturedEvent) {
+        self.total += 1;
+        self.all_rate.record(event.received_at_ms);
+        let stats = self.streams.entry((event.connection, event.subscription)).or_default();
+        stats.count += 1;
+        stats.bytes += event.size() as u64;
+        stats.last_at_ms = stats.last_at_ms.max(event.received_at_ms);
+        stats.rate.record(event.received_at_ms);
+        self.bytes += event.memory_cost();
+        self.events.push_back(event);
+        self.enforce_limits();
+    }
+
+    /// Adds many events in order.
+    pub fn extend(&mut self, events: impl IntoIterator<Item = CapturedEvent>) {
+        for event in events {
+            self.push(event);
+        }
+    }
+
+    fn enforce_limits(&mut self) {
+        while self.events.len() > self.limits.max_events.max(1) || self.bytes > self.limits.max_bytes {
+            let Some(oldest) = self.events.pop_front() else { break };
+            self.bytes -= oldest.memory_cost();
+            self.evicted += 1;
+        }
+    }
+
+    /// Changes the limits, evicting at once if the capture is over the new ones.
+    pub fn set_limits(&mut self, limits: CaptureLimits) {
+        self.limits = limits;
+        self.enforce_limits();
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> CaptureLimits {
+        self.limits
+    }
+
+    /// Drops every event (counts and rates are kept, evictions are not counted).
+    pub fn clear(&mut self) {
+        self.events.clear();
+        self.bytes = 0;
+    }
+
+    /// How many events are held.
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Whether no event is held.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// The bytes held (raw text plus per-event header).
+    pub fn memory_bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// How many events were evicted to stay within the limits.
+    pub fn evicted(&self) -> u64 {
+        self.evicted
+    }
+
+    /// Counts evictions that happened before events reached this capture (in the backend's
+    /// queue), so one number shows every loss.
+    pub fn add_evicted(&mut self, count: u64) {
+        self.evicted += count;
+    }
+
+    /// Every event ever pushed, evicted or not.
+    pub fn total_received(&self) -> u64 {
+        self.total
+    }
+
+    /// The event at a position (0 = oldest held).
+    pub fn get(&self, index: usize) -> Option<&CapturedEvent> {
+        self.events.get(index)
+    }
+
+    /// The position of the event with this sequence number, if it is still held.
+    pub fn position_of(&self, seq: u64) -> Option<usize> {
+        self.events.binary_search_by_key(&seq, |event| event.seq).ok()
+    }
+
+    /// The event with this sequence number, if it is still held.
+    pub fn by_seq(&self, seq: u64) -> Option<&CapturedEvent> {
+        self.position_of(seq).and_then(|index| self.events.get(index))
+    }
+
+    /// The sequence number of the oldest event held.
+    pub fn first_seq(&self) -> Option<u64> {
+        self.events.front().map(|event| event.seq)
+    }
+
+    /// Events in order, oldest first.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &CapturedEvent> + ExactSizeIterator {
+        self.events.iter()
+    }
+
+    /// Events from a position on, oldest first.
+    pub fn iter_from(&self, index: usize) -> impl Iterator<Item = &CapturedEvent> {
+        self.events.range(index.min(self.events.len())..)
+    }
+
+    /// Recent per-second counts of all events.
+    pub fn rate(&self) -> &RateWindow {
+        &self.all_rate
+    }
+
+    /// Counts for one (connection, subscription) pair.
+    pub fn stream_stats(&self, connection: ConnId, subscription: Option<SubKey>) -> Option<&StreamStats> {
+        self.streams.get(&(connection, subscription))
+    }
+
+    /// Counts for every (connection, subscription) pair seen.
+    pub fn streams(&self) -> impl Iterator<Item = (&(ConnId, Option<SubKey>), &StreamStats)> {
+        self.streams.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(seq: u64, raw: &str) -> CapturedEvent {
+        CapturedEvent {
+            seq,
+            received_at_ms: 1_000_000 + seq,
+            connection: 1,
+            subscription: Some(7),
+            direction: Direction::In,
+            kind: FrameKind::Notification,
+            method: None,
+            raw: raw.into(),
+        }
+    }
+
+    #[test]
+    fn oldest_events_are_evicted_first_and_counted() {
+        let mut capture = Capture::new(CaptureLimits { max_events: 3, max_bytes: usize::MAX });
+        capture.extend((0..5).map(|seq| event(seq, "{}")));
+        assert_eq!(capture.len(), 3);
+        assert_eq!(capture.first_seq(), Some(2));
+        assert_eq!(capture.evicted(), 2);
+        assert_eq!(capture.total_received(), 5);
+        assert_eq!(capture.stream_stats(1, Some(7)).map(|stats| stats.count), Some(5));
+    }
+
+    #[test]
+    fn byte_cap_holds_memory_within_its_limit() {
+        let one = event(0, &"x".repeat(100)).memory_cost();
+        let mut capture = Capture::new(CaptureLimits { max_events: usize::MAX, max_bytes: one * 10 });
+        capture.extend((0..25).map(|seq| event(seq, &"x".repeat(100))));
+        assert_eq!(capture.len(), 10);
+        assert!(capture.memory_bytes() <= one * 10);
+        assert_eq!(capture.evicted(), 15);
+    }
+
+    #[test]
+    fn events_are_found_by_sequence_number_after_eviction() {
+        let mut capture = Capture::new(CaptureLimits { max_events: 4, max_bytes: usize::MAX });
+        capture.extend((10..20).map(|seq| event(seq, "{}")));
+        assert_eq!(capture.position_of(17), Some(1));
+        assert_eq!(capture.by_seq(19).map(|e| e.seq), Some(19));
+        assert!(capture.by_seq(12).is_none());
+    }
+
+    #[test]
+    fn header_stays_small() {
+        assert!(size_of::<CapturedEvent>() <= 72, "{}", size_of::<CapturedEvent>());
+    }
+
+    #[test]
+    fn rate_window_counts_per_second_and_forgets_old_seconds() {
+        let mut rate = RateWindow::default();
+        for ms in 0..50 {
+            rate.record(10_000 + ms * 20); // 50 events within second 10
+        }
+        rate.record(11_500);
+        assert_eq!(rate.count_at(10), 50);
+        assert_eq!(rate.count_at(11), 1);
+        assert!((rate.per_second(12_000, 2) - 25.5).abs() < 1e-9);
+        rate.record(10_000 + 1000 * RATE_WINDOW_SECS as u64);
+        assert_eq!(rate.count_at(10), 0, "a second older than the window reads as zero");
+        let series = rate.series(13_000, 3);
+        assert_eq!(series.len(), 3);
+    }
+}

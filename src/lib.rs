@@ -1,0 +1,25 @@
+//! subscope: watch blockchain JSON-RPC WebSocket subscriptions.
+//!
+//! ```text
+//! UI (egui) ──Command──▶ backend (tokio: one actor per connection) ◀──▶ servers
+//!     ▲                          │
+//!     └── waker ◀── EventQueue ◀─┘  captured frames + control events
+//! ```
+//!
+//! - [`protocol`] classifies frames with as little parsing as routing needs.
+//! - [`backend`] runs the connections: JSON-RPC ids, subscription routing, keepalive,
+//!   reconnect with re-subscribe; it never uses egui.
+//! - [`capture`] holds captured events under the user's memory cap.
+//! - [`catalog`] describes every method as a validated form and summarizes notifications.
+//! - [`demo`] is the offline demo server (also the test bed for faults).
+//! - [`export`] writes and reads captures (JSON / NDJSON); [`record`] is the headless mode.
+
+pub mod app;
+pub mod backend;
+pub mod capture;
+pub mod catalog;
+pub mod demo;
+pub mod export;
+pub mod protocol;
+pub mod record;
+pub mod redact;

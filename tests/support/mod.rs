@@ -1,0 +1,331 @@
+//! Shared test support: real nodes on loopback (anvil, solana-test-validator), a tiny HTTP
+//! JSON-RPC client, and a driver around the backend that collects its events.
+//!
+//! Every address here is 127.0.0.1. Every wait is bounded and panics with what was seen.
+
+#![allow(dead_code, reason = "each test binary uses a different part of the support module")]
+
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command as Process, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use subscope::backend::{
+    Backend, Command, ConnState, ConnectionConfig, EndReason, Event, ReconnectPolicy, SubscribeOutcome,
+};
+use subscope::capture::{CaptureLimits, CapturedEvent, ConnId, Direction, SubKey};
+use subscope::protocol::{FrameKind, SubId};
+
+/// A free TCP port on 127.0.0.1 (bound and released; good enough for tests).
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|err| panic!("bind: {err}"));
+    listener.local_addr().map(|addr| addr.port()).unwrap_or_else(|err| panic!("addr: {err}"))
+}
+
+/// Where a peer binary is: `$VAR`, else `.peers/bin/NAME` (scripts/install-peers.sh).
+pub fn peer_binary(var: &str, name: &str) -> PathBuf {
+    if let Ok(path) = std::env::var(var) {
+        return PathBuf::from(path);
+    }
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".peers/bin").join(name);
+    assert!(path.exists(), "{} is missing: run scripts/install-peers.sh (or set {var})", path.display());
+    path
+}
+
+/// One HTTP JSON-RPC call to 127.0.0.1:port (HTTP/1.1, Connection: close).
+pub fn http_rpc(port: u16, method: &str, params: Value) -> Value {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+    let mut stream =
+        TcpStream::connect(("127.0.0.1", port)).unwrap_or_else(|err| panic!("connect {port}: {err}"));
+    stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap_or_else(|err| panic!("write: {err}"));
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap_or_else(|err| panic!("read: {err}"));
+    let text = String::from_utf8_lossy(&response);
+    let Some((head, body)) = text.split_once("\r\n\r\n") else { panic!("bad HTTP response: {text}") };
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    serde_json::from_str(&body).unwrap_or_else(|err| panic!("bad JSON from {method}: {err}: {body}"))
+}
+
+fn dechunk(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, tail)) = rest.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else { break };
+        if size == 0 || tail.len() < size {
+            break;
+        }
+        out.push_str(&tail[..size]);
+        rest = tail[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// Polls `check` until it returns `Some`, or panics after `timeout`.
+pub fn poll<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A child process killed when dropped.
+pub struct Node {
+    child: Child,
+    /// The port its clients use (anvil: HTTP and WS; validator: HTTP, WS is port + 1).
+    pub port: u16,
+    /// Extra state to keep alive (e.g. the validator's ledger folder).
+    _ledger: Option<tempfile::TempDir>,
+}
+
+impl Node {
+    /// Kills the process and waits for it.
+    pub fn kill(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Starts anvil on `port` with `args`, waiting until it answers.
+pub fn start_anvil(port: u16, args: &[&str]) -> Node {
+    let child = Process::new(peer_binary("SUBSCOPE_ANVIL", "anvil"))
+        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--silent"])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|err| panic!("could not start anvil: {err}"));
+    let node = Node { child, port, _ledger: None };
+    poll("anvil to answer", Duration::from_secs(20), || {
+        TcpStream::connect(("127.0.0.1", port)).ok().map(|_| ())
+    });
+    poll("anvil eth_chainId", Duration::from_secs(20), || {
+        std::panic::catch_unwind(|| http_rpc(port, "eth_chainId", json!([])))
+            .ok()
+            .filter(|v| v["result"].is_string())
+    });
+    node
+}
+
+/// Starts solana-test-validator with its RPC on `port` (PubSub on port + 1), waiting until
+/// slots advance.
+pub fn start_validator(port: u16, faucet_port: u16) -> Node {
+    let ledger = tempfile::tempdir().unwrap_or_else(|err| panic!("tempdir: {err}"));
+    let log = std::fs::File::create(ledger.path().join("validator.log")).ok();
+    let child = Process::new(peer_binary("SOLANA_TEST_VALIDATOR", "solana-test-validator"))
+        .arg("--ledger")
+        .arg(ledger.path().join("ledger"))
+        .args(["--rpc-port", &port.to_string(), "--bind-address", "127.0.0.1"])
+        .args(["--faucet-port", &faucet_port.to_string()])
+        .args(["--rpc-pubsub-queue-capacity-items", "100000", "--limit-ledger-size", "50000000", "--quiet"])
+        .stdout(log.map_or_else(Stdio::null, Stdio::from))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|err| panic!("could not start solana-test-validator: {err}"));
+    let node = Node { child, port, _ledger: Some(ledger) };
+    poll("the validator's slots to advance", Duration::from_secs(120), || {
+        let answer =
+            std::panic::catch_unwind(|| http_rpc(port, "getSlot", json!([{"commitment": "processed"}])))
+                .ok()?;
+        answer["result"].as_u64().filter(|slot| *slot >= 2)
+    });
+    node
+}
+
+/// Drives a backend and keeps everything it reported.
+pub struct Driver {
+    /// The backend under test.
+    pub backend: Backend,
+    /// Control events, in order.
+    pub events: Vec<Event>,
+    /// Captured frames, in order.
+    pub captured: Vec<CapturedEvent>,
+    /// Frames evicted before they were drained.
+    pub evicted: u64,
+}
+
+impl Driver {
+    /// A backend on the current tokio runtime.
+    pub fn new() -> Self {
+        let backend =
+            Backend::start(&tokio::runtime::Handle::current(), CaptureLimits::default(), Arc::new(|| {}));
+        Self { backend, events: Vec::new(), captured: Vec::new(), evicted: 0 }
+    }
+
+    /// Connects with fast reconnects (100 ms doubling to 1 s) for tests.
+    pub fn connect(&mut self, url: &str) -> ConnId {
+        let mut config = ConnectionConfig::new("test", url);
+        config.reconnect = ReconnectPolicy {
+            enabled: true,
+            initial: Duration::from_millis(100),
+            max: Duration::from_secs(1),
+        };
+        self.connect_with(config)
+    }
+
+    /// Connects with a given config.
+    pub fn connect_with(&mut self, config: ConnectionConfig) -> ConnId {
+        let conn = self.backend.new_connection_id();
+        self.backend
+            .send(Command::Connect { conn, config: Box::new(config) })
+            .unwrap_or_else(|err| panic!("{err}"));
+        conn
+    }
+
+    /// Subscribes and returns the local key.
+    pub fn subscribe(&mut self, conn: ConnId, method: &str, params: Option<Value>) -> SubKey {
+        let sub = self.backend.new_subscription_key();
+        self.backend
+            .send(Command::Subscribe { conn, sub, method: method.into(), params })
+            .unwrap_or_else(|err| panic!("{err}"));
+        sub
+    }
+
+    /// Unsubscribes.
+    pub fn unsubscribe(&mut self, conn: ConnId, sub: SubKey) {
+        self.backend.send(Command::Unsubscribe { conn, sub }).unwrap_or_else(|err| panic!("{err}"));
+    }
+
+    /// Sends a one-off request and returns its key.
+    pub fn request(&mut self, conn: ConnId, method: &str, params: Option<Value>) -> u64 {
+        let request = self.backend.new_request_key();
+        self.backend
+            .send(Command::Request { conn, request, method: method.into(), params })
+            .unwrap_or_else(|err| panic!("{err}"));
+        request
+    }
+
+    /// Takes what the backend queued, waiting up to 50 ms for something.
+    pub async fn pump(&mut self) {
+        tokio::time::timeout(Duration::from_millis(50), self.backend.queue().wait()).await.ok();
+        let drained = self.backend.drain();
+        self.events.extend(drained.events);
+        self.captured.extend(drained.captured);
+        self.evicted += drained.evicted;
+    }
+
+    /// Pumps until `check` returns `Some`, or panics after `timeout` with the recent events.
+    pub async fn until<T>(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        mut check: impl FnMut(&Self) -> Option<T>,
+    ) -> T {
+        let start = Instant::now();
+        loop {
+            if let Some(value) = check(self) {
+                return value;
+            }
+            if start.elapsed() > timeout {
+                let recent: Vec<String> =
+                    self.events.iter().rev().take(12).map(|e| format!("{e:?}")).collect();
+                let frames: Vec<String> =
+                    self.captured.iter().rev().take(6).map(|e| e.raw.chars().take(200).collect()).collect();
+                panic!(
+                    "timed out after {timeout:?} waiting for {what}\nrecent events: {recent:#?}\nrecent frames: {frames:#?}"
+                );
+            }
+            self.pump().await;
+        }
+    }
+
+    /// Waits for the connection to be open.
+    pub async fn open(&mut self, conn: ConnId) {
+        self.until("the connection to open", Duration::from_secs(20), |d| {
+            d.events
+                .iter()
+                .any(|e| matches!(e, Event::State { conn: c, state: ConnState::Open } if *c == conn))
+                .then_some(())
+        })
+        .await;
+    }
+
+    /// Waits for a subscription's answer (the n-th, counting re-subscribes) and returns it.
+    pub async fn answer(&mut self, sub: SubKey, nth: usize) -> (SubscribeOutcome, bool) {
+        self.until(&format!("answer #{nth} for subscription {sub}"), Duration::from_secs(20), |d| {
+            d.events
+                .iter()
+                .filter_map(|e| match e {
+                    Event::Subscription { sub: s, outcome, resubscribed, .. } if *s == sub => {
+                        Some((outcome.clone(), *resubscribed))
+                    }
+                    _ => None,
+                })
+                .nth(nth)
+        })
+        .await
+    }
+
+    /// Waits for a subscription to be active; returns its server id.
+    pub async fn active(&mut self, sub: SubKey) -> SubId {
+        match self.answer(sub, 0).await {
+            (SubscribeOutcome::Active(id), _) => id,
+            (other, _) => panic!("subscription {sub} was not accepted: {other:?}"),
+        }
+    }
+
+    /// The notifications routed to `sub` so far.
+    pub fn notifications(&self, sub: SubKey) -> Vec<&CapturedEvent> {
+        self.captured
+            .iter()
+            .filter(|e| {
+                e.subscription == Some(sub)
+                    && e.kind == FrameKind::Notification
+                    && e.direction == Direction::In
+            })
+            .collect()
+    }
+
+    /// Waits until `sub` has at least `count` notifications; returns their parsed JSON.
+    pub async fn notified(&mut self, sub: SubKey, count: usize, timeout: Duration) -> Vec<Value> {
+        self.until(&format!("{count} notifications for subscription {sub}"), timeout, |d| {
+            let found = d.notifications(sub);
+            (found.len() >= count)
+                .then(|| found.iter().map(|e| serde_json::from_str(&e.raw).unwrap_or(Value::Null)).collect())
+        })
+        .await
+    }
+
+    /// Waits until `sub` ended and returns why.
+    pub async fn ended(&mut self, sub: SubKey) -> EndReason {
+        self.until(&format!("subscription {sub} to end"), Duration::from_secs(20), |d| {
+            d.events.iter().find_map(|e| match e {
+                Event::SubscriptionEnded { sub: s, reason, .. } if *s == sub => Some(reason.clone()),
+                _ => None,
+            })
+        })
+        .await
+    }
+
+    /// Waits for a one-off request's answer.
+    pub async fn response(&mut self, request: u64) -> Result<String, subscope::protocol::RpcError> {
+        self.until(&format!("response to request {request}"), Duration::from_secs(20), |d| {
+            d.events.iter().find_map(|e| match e {
+                Event::Response { request: r, result, .. } if *r == request => Some(result.clone()),
+                _ => None,
+            })
+        })
+        .await
+    }
+}
