@@ -1,0 +1,747 @@
+//! The columns a user scans, pulled out of one incoming frame, and reorg detection.
+//!
+//! Solana payloads are read into small structs that skip everything else (account data can be
+//! megabytes); Ethereum payloads are small and are read as JSON values, by shape, so every
+//! `eth_subscription` kind is recognised without knowing which subscription sent it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+/// The columns of one frame that a user scans; everything is optional.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// The Solana slot (context or payload) or the Ethereum block number.
+    pub slot_or_block: Option<u64>,
+    /// The transaction signature, transaction hash or block hash.
+    pub signature_or_hash: Option<String>,
+    /// The account, vote account, log-emitting contract or transaction sender.
+    pub account: Option<String>,
+    /// Lamports (Solana) or wei (Ethereum), in decimal.
+    pub value: Option<String>,
+    /// The account owner program.
+    pub owner: Option<String>,
+    /// How many log lines a transaction printed.
+    pub log_lines: Option<usize>,
+    /// The transaction or block error, or a JSON-RPC error as `code: message`.
+    pub error: Option<String>,
+    /// Whether a reorg removed this log or transaction (`"removed": true`).
+    pub removed: bool,
+    /// What the frame is when the method does not say enough: the slot update type,
+    /// `receivedSignature`, or the Ethereum payload kind (`newHead`, `log`, `pendingTxHash`,
+    /// `transaction`, `minedTransaction`, `syncing`, `synced`).
+    pub kind: Option<String>,
+}
+
+/// Summarises one raw frame (a notification, or a response with an error). Malformed or
+/// unknown input gives an empty summary; this never panics.
+pub fn summarize(raw: &str) -> Summary {
+    let Ok(envelope) = serde_json::from_str::<Envelope<'_>>(raw) else {
+        return Summary::default();
+    };
+    if let Some(error) = envelope.error {
+        return Summary { error: Some(rpc_error_text(error)), ..Summary::default() };
+    }
+    let (Some(method), Some(params)) = (envelope.method, envelope.params) else {
+        return Summary::default();
+    };
+    let Ok(params) = serde_json::from_str::<NotificationParams<'_>>(params.get()) else {
+        return Summary::default();
+    };
+    let Some(result) = params.result else {
+        return Summary::default();
+    };
+    let result = result.get();
+    match method.as_ref() {
+        "accountNotification" => account(result),
+        "programNotification" => program(result),
+        "logsNotification" => logs(result),
+        "signatureNotification" => signature(result),
+        "slotNotification" => parse::<SlotInfo>(result)
+            .map(|info| Summary { slot_or_block: info.slot, ..Summary::default() })
+            .unwrap_or_default(),
+        "rootNotification" => Summary { slot_or_block: parse::<u64>(result), ..Summary::default() },
+        "slotsUpdatesNotification" => slots_update(result),
+        "blockNotification" => block(result),
+        "voteNotification" => vote(result),
+        "transactionNotification" => helius_transaction(result),
+        "eth_subscription" => parse::<Value>(result).map(|value| ethereum(&value)).unwrap_or_default(),
+        _ => Summary::default(),
+    }
+}
+
+fn parse<'a, T: Deserialize<'a>>(text: &'a str) -> Option<T> {
+    serde_json::from_str(text).ok()
+}
+
+/// A JSON value's text, or `None` for `null` (`Option<&RawValue>` already maps `null` to
+/// `None`).
+fn raw_text(raw: Option<&RawValue>) -> Option<String> {
+    raw.map(|raw| raw.get().to_owned())
+}
+
+/// `code: message` for a JSON-RPC error object, or its JSON text for other shapes.
+fn rpc_error_text(error: &RawValue) -> String {
+    #[derive(Deserialize)]
+    struct RpcError {
+        code: Option<i64>,
+        message: Option<String>,
+    }
+    match parse::<RpcError>(error.get()) {
+        Some(RpcError { code: Some(code), message: Some(message) }) => format!("{code}: {message}"),
+        _ => error.get().to_owned(),
+    }
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow, default)]
+    method: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    params: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    error: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct NotificationParams<'a> {
+    #[serde(borrow, default)]
+    result: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct Context {
+    slot: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct WithContext<T> {
+    context: Option<Context>,
+    value: Option<T>,
+}
+
+impl<T> WithContext<T> {
+    fn slot(&self) -> Option<u64> {
+        self.context.as_ref().and_then(|context| context.slot)
+    }
+}
+
+#[derive(Deserialize)]
+struct AccountInfo {
+    lamports: Option<u64>,
+    owner: Option<String>,
+}
+
+fn account_columns(summary: &mut Summary, account: &AccountInfo) {
+    summary.value = account.lamports.map(|lamports| lamports.to_string());
+    summary.owner.clone_from(&account.owner);
+}
+
+fn account(result: &str) -> Summary {
+    let Some(update) = parse::<WithContext<AccountInfo>>(result) else {
+        return Summary::default();
+    };
+    let mut summary = Summary { slot_or_block: update.slot(), ..Summary::default() };
+    if let Some(account) = &update.value {
+        account_columns(&mut summary, account);
+    }
+    summary
+}
+
+#[derive(Deserialize)]
+struct KeyedAccount {
+    pubkey: Option<String>,
+    account: Option<AccountInfo>,
+}
+
+fn program(result: &str) -> Summary {
+    let Some(update) = parse::<WithContext<KeyedAccount>>(result) else {
+        return Summary::default();
+    };
+    let mut summary = Summary { slot_or_block: update.slot(), ..Summary::default() };
+    if let Some(keyed) = &update.value {
+        summary.account.clone_from(&keyed.pubkey);
+        if let Some(account) = &keyed.account {
+            account_columns(&mut summary, account);
+        }
+    }
+    summary
+}
+
+#[derive(Deserialize)]
+struct LogsInfo<'a> {
+    signature: Option<String>,
+    #[serde(borrow, default)]
+    err: Option<&'a RawValue>,
+    logs: Option<Vec<IgnoredAny>>,
+}
+
+fn logs(result: &str) -> Summary {
+    let Some(update) = parse::<WithContext<LogsInfo<'_>>>(result) else {
+        return Summary::default();
+    };
+    let mut summary = Summary { slot_or_block: update.slot(), ..Summary::default() };
+    if let Some(info) = update.value {
+        summary.signature_or_hash = info.signature;
+        summary.error = raw_text(info.err);
+        summary.log_lines = info.logs.map(|lines| lines.len());
+    }
+    summary
+}
+
+#[derive(Deserialize)]
+struct SignatureStatus<'a> {
+    #[serde(borrow, default)]
+    err: Option<&'a RawValue>,
+}
+
+fn signature(result: &str) -> Summary {
+    let Some(update) = parse::<WithContext<&RawValue>>(result) else {
+        return Summary::default();
+    };
+    let mut summary = Summary { slot_or_block: update.slot(), ..Summary::default() };
+    if let Some(value) = update.value {
+        if let Some(kind) = parse::<String>(value.get()) {
+            summary.kind = Some(kind);
+        } else if let Some(status) = parse::<SignatureStatus<'_>>(value.get()) {
+            summary.error = raw_text(status.err);
+        }
+    }
+    summary
+}
+
+#[derive(Deserialize)]
+struct SlotInfo {
+    slot: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct SlotUpdate<'a> {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    slot: Option<u64>,
+    #[serde(borrow, default)]
+    err: Option<&'a RawValue>,
+}
+
+fn slots_update(result: &str) -> Summary {
+    parse::<SlotUpdate<'_>>(result)
+        .map(|update| Summary {
+            slot_or_block: update.slot,
+            kind: update.kind,
+            error: raw_text(update.err).map(|err| unquote(&err)),
+            ..Summary::default()
+        })
+        .unwrap_or_default()
+}
+
+/// A JSON string's contents, or the text unchanged when it is not a string.
+fn unquote(text: &str) -> String {
+    parse::<String>(text).unwrap_or_else(|| text.to_owned())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BlockInfo {
+    blockhash: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct BlockUpdate<'a> {
+    slot: Option<u64>,
+    block: Option<BlockInfo>,
+    #[serde(borrow, default)]
+    err: Option<&'a RawValue>,
+}
+
+fn block(result: &str) -> Summary {
+    let Some(update) = parse::<WithContext<BlockUpdate<'_>>>(result) else {
+        return Summary::default();
+    };
+    let mut summary = Summary { slot_or_block: update.slot(), ..Summary::default() };
+    if let Some(value) = update.value {
+        summary.slot_or_block = value.slot.or(summary.slot_or_block);
+        summary.signature_or_hash = value.block.and_then(|block| block.blockhash);
+        summary.error = raw_text(value.err).map(|err| unquote(&err));
+    }
+    summary
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VoteInfo {
+    vote_pubkey: Option<String>,
+    slots: Option<Vec<u64>>,
+    signature: Option<String>,
+}
+
+fn vote(result: &str) -> Summary {
+    parse::<VoteInfo>(result)
+        .map(|vote| Summary {
+            slot_or_block: vote.slots.and_then(|slots| slots.last().copied()),
+            signature_or_hash: vote.signature,
+            account: vote.vote_pubkey,
+            ..Summary::default()
+        })
+        .unwrap_or_default()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TransactionMeta<'a> {
+    #[serde(borrow, default)]
+    err: Option<&'a RawValue>,
+    log_messages: Option<Vec<IgnoredAny>>,
+}
+
+#[derive(Deserialize)]
+struct TransactionWithMeta<'a> {
+    #[serde(borrow, default)]
+    meta: Option<TransactionMeta<'a>>,
+}
+
+#[derive(Deserialize)]
+struct HeliusTransaction<'a> {
+    signature: Option<String>,
+    slot: Option<u64>,
+    #[serde(borrow, default)]
+    transaction: Option<TransactionWithMeta<'a>>,
+}
+
+fn helius_transaction(result: &str) -> Summary {
+    let Some(update) = parse::<HeliusTransaction<'_>>(result) else {
+        return Summary::default();
+    };
+    let meta = update.transaction.and_then(|transaction| transaction.meta);
+    Summary {
+        slot_or_block: update.slot,
+        signature_or_hash: update.signature,
+        error: meta.as_ref().and_then(|meta| raw_text(meta.err)),
+        log_lines: meta.and_then(|meta| meta.log_messages).map(|lines| lines.len()),
+        ..Summary::default()
+    }
+}
+
+/// An Ethereum `eth_subscription` result, recognised by shape.
+fn ethereum(result: &Value) -> Summary {
+    match result {
+        Value::String(hash) => Summary {
+            signature_or_hash: Some(hash.clone()),
+            kind: Some("pendingTxHash".to_owned()),
+            ..Summary::default()
+        },
+        Value::Bool(false) => Summary { kind: Some("synced".to_owned()), ..Summary::default() },
+        Value::Object(object) => {
+            if let (Some(removed), Some(transaction)) = (object.get("removed"), object.get("transaction")) {
+                Summary {
+                    removed: removed.as_bool().unwrap_or(false),
+                    kind: Some("minedTransaction".to_owned()),
+                    ..eth_transaction(transaction)
+                }
+            } else if object.contains_key("topics") || object.contains_key("logIndex") {
+                Summary {
+                    slot_or_block: hex_u64(object.get("blockNumber")),
+                    signature_or_hash: text(object.get("transactionHash")),
+                    account: text(object.get("address")),
+                    removed: object.get("removed").and_then(Value::as_bool).unwrap_or(false),
+                    kind: Some("log".to_owned()),
+                    ..Summary::default()
+                }
+            } else if object.contains_key("parentHash") && object.contains_key("number") {
+                Summary {
+                    slot_or_block: hex_u64(object.get("number")),
+                    signature_or_hash: text(object.get("hash")),
+                    kind: Some("newHead".to_owned()),
+                    ..Summary::default()
+                }
+            } else if object.contains_key("syncing") {
+                let status = object.get("status").unwrap_or(result);
+                Summary {
+                    slot_or_block: hex_u64(status.get("currentBlock")),
+                    kind: Some("syncing".to_owned()),
+                    ..Summary::default()
+                }
+            } else if object.contains_key("hash") {
+                eth_transaction(result)
+            } else {
+                Summary::default()
+            }
+        }
+        _ => Summary::default(),
+    }
+}
+
+fn eth_transaction(transaction: &Value) -> Summary {
+    Summary {
+        slot_or_block: hex_u64(transaction.get("blockNumber")),
+        signature_or_hash: text(transaction.get("hash")),
+        account: text(transaction.get("from")),
+        value: transaction.get("value").and_then(Value::as_str).and_then(hex_to_decimal),
+        kind: Some("transaction".to_owned()),
+        ..Summary::default()
+    }
+}
+
+fn text(value: Option<&Value>) -> Option<String> {
+    value.and_then(Value::as_str).map(str::to_owned)
+}
+
+/// A `0x` quantity that fits in u64.
+fn hex_u64(value: Option<&Value>) -> Option<u64> {
+    let digits = value?.as_str()?.strip_prefix("0x")?;
+    u64::from_str_radix(digits, 16).ok()
+}
+
+/// A `0x` quantity of any size (wei values go past u64) in decimal; `None` when it is not hex.
+pub(super) fn hex_to_decimal(hex: &str) -> Option<String> {
+    let digits = hex.strip_prefix("0x")?;
+    if digits.is_empty() || digits.len() > 128 {
+        return None;
+    }
+    // Little-endian base-10^9 limbs, multiplied by 16 and added to per hex digit.
+    let mut limbs: Vec<u64> = vec![0];
+    for c in digits.chars() {
+        let mut carry = u64::from(c.to_digit(16)?);
+        for limb in &mut limbs {
+            let next = *limb * 16 + carry;
+            *limb = next % 1_000_000_000;
+            carry = next / 1_000_000_000;
+        }
+        if carry > 0 {
+            limbs.push(carry);
+        }
+    }
+    let mut limbs = limbs.into_iter().rev();
+    let mut decimal = limbs.next().unwrap_or(0).to_string();
+    for limb in limbs {
+        decimal.push_str(&format!("{limb:09}"));
+    }
+    Some(decimal)
+}
+
+/// What [`ReorgTracker::observe`] concluded about a block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BlockObservation {
+    /// A height not seen before on this subscription.
+    New,
+    /// The same height with the same hash again (a repeated delivery, not a reorg).
+    Duplicate,
+    /// A height already seen, with a different (or unknown) hash: the chain reorganised.
+    Reorg {
+        /// The height seen twice.
+        height: u64,
+        /// The hash first seen at that height, if known.
+        previous_hash: Option<String>,
+    },
+}
+
+/// Flags a block height that a `newHeads` subscription delivers twice as a reorg.
+///
+/// It remembers the most recent heights (and their hashes) per subscription key, up to a
+/// window, so memory stays bounded on a long capture.
+#[derive(Clone, Debug)]
+pub struct ReorgTracker {
+    window: usize,
+    seen: HashMap<u64, BTreeMap<u64, Option<String>>>,
+}
+
+impl Default for ReorgTracker {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ReorgTracker {
+    /// How many heights are remembered per subscription by default.
+    pub const DEFAULT_WINDOW: usize = 1_024;
+
+    /// A tracker remembering [`ReorgTracker::DEFAULT_WINDOW`] heights per subscription.
+    pub fn new() -> Self {
+        Self::with_window(Self::DEFAULT_WINDOW)
+    }
+
+    /// A tracker remembering the `window` highest heights per subscription (at least 1).
+    pub fn with_window(window: usize) -> Self {
+        Self { window: window.max(1), seen: HashMap::new() }
+    }
+
+    /// Records block `height` (with its hash, if known) for subscription `key`.
+    pub fn observe(&mut self, key: u64, height: u64, hash: Option<&str>) -> BlockObservation {
+        let heights = self.seen.entry(key).or_default();
+        let observation = match heights.get(&height) {
+            None => BlockObservation::New,
+            Some(Some(previous)) if hash == Some(previous.as_str()) => BlockObservation::Duplicate,
+            Some(previous) => BlockObservation::Reorg { height, previous_hash: previous.clone() },
+        };
+        heights.insert(height, hash.map(str::to_owned));
+        while heights.len() > self.window {
+            heights.pop_first();
+        }
+        observation
+    }
+
+    /// Records a summarised frame if it is a new head (`kind == "newHead"`); other frames
+    /// give `None`.
+    pub fn observe_summary(&mut self, key: u64, summary: &Summary) -> Option<BlockObservation> {
+        if summary.kind.as_deref() != Some("newHead") {
+            return None;
+        }
+        let height = summary.slot_or_block?;
+        Some(self.observe(key, height, summary.signature_or_hash.as_deref()))
+    }
+
+    /// Forgets a subscription (after it is cancelled or its connection is gone).
+    pub fn forget(&mut self, key: u64) {
+        self.seen.remove(&key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Frames recorded from solana-test-validator 3.1.12 and anvil 1.7.1 (shared/fixtures).
+
+    const ACCOUNT: &str = r#"{"jsonrpc":"2.0","method":"accountNotification","params":{"result":{"context":{"slot":34},"value":{"lamports":500000000,"data":["","base64"],"owner":"11111111111111111111111111111111","executable":false,"rentEpoch":18446744073709551615,"space":0}},"subscription":4}}"#;
+
+    const PROGRAM: &str = r#"{"jsonrpc":"2.0","method":"programNotification","params":{"result":{"context":{"slot":33},"value":{"pubkey":"FX8tDFrJY5Sf5jxgP1c4TsrBrMFkrHxEBnX9MWZNgwc8","account":{"lamports":2000000000,"data":["","base64"],"owner":"11111111111111111111111111111111","executable":false,"rentEpoch":18446744073709551615,"space":0}}},"subscription":7}}"#;
+
+    const LOGS: &str = r#"{"jsonrpc":"2.0","method":"logsNotification","params":{"result":{"context":{"slot":34},"value":{"signature":"GSwqrT6Mbm478B8si4D4nHzfFYzp5o6GMLyjvEnMRWeHTycuoCjzTHPJb5dtsZ2sv478Sj2ZpE6cyquAjety3Md","err":null,"logs":["Program 11111111111111111111111111111111 invoke [1]","Program 11111111111111111111111111111111 success"]}},"subscription":5}}"#;
+
+    const SIGNATURE: &str = r#"{"jsonrpc":"2.0","method":"signatureNotification","params":{"result":{"context":{"slot":34},"value":{"err":null}},"subscription":9}}"#;
+
+    const SLOT: &str = r#"{"jsonrpc":"2.0","method":"slotNotification","params":{"result":{"slot":25,"parent":24,"root":0},"subscription":0}}"#;
+
+    const ROOT: &str =
+        r#"{"jsonrpc":"2.0","method":"rootNotification","params":{"result":0,"subscription":1}}"#;
+
+    const SLOTS_UPDATE: &str = r#"{"jsonrpc":"2.0","method":"slotsUpdatesNotification","params":{"result":{"type":"createdBank","slot":33,"parent":32,"timestamp":1795333875437},"subscription":2}}"#;
+
+    const BLOCK: &str = r#"{"jsonrpc":"2.0","method":"blockNotification","params":{"result":{"context":{"slot":65},"value":{"slot":65,"block":{"previousBlockhash":"EmR2CFq1bfuW7HKEgSNd65w9gTfUtwQpB55RFQdmLkp8","blockhash":"HdVWEGpfsUXbJ2WbmD1tD8pHSw9YTj8faMtyMhv6xUQp","parentSlot":64,"signatures":["482EvQMprSbntisbZ2f8K45ZHudnF3QDGmF1ejLykWTJFu9aGv4N835rgwSc2HXc9XhZmcW9wcKChvqEhbKuHT9K"],"blockTime":1795333889,"blockHeight":65},"err":null}},"subscription":11}}"#;
+
+    const VOTE: &str = r#"{"jsonrpc":"2.0","method":"voteNotification","params":{"result":{"votePubkey":"6SCMnsY1fetyvFHrtwSmyVjzUSQrQQqW5u9PLCrVu1zF","slots":[36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63,64,65,66],"hash":"E4HL1YRBmowKSx3nx7X8wZ4UFLVgsFVNt1CyGdRPr7y1","timestamp":1795333890,"signature":"5kdNkWVtg886byzhLUZqGCbSWkEeh91cE2X7pBfe2a3YpcxYvsj9EukB5HYTV7WFbtfbvb9vHPNbgGKa5xSykJcZ"},"subscription":12}}"#;
+
+    const PENDING_HASH: &str = r#"{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"0x43617a776d363551574c3838376c6c76","result":"0x244dc7d1a151f7f273aba2d2fab384cffbd2c9305b8164ed1197213d5ecfb73e"}}"#;
+
+    const PENDING_FULL: &str = r#"{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"0x65546a51546132393439584a33633157","result":{"type":"0x2","chainId":"0x7a69","nonce":"0x1","gas":"0x5208","maxFeePerGas":"0x565adcb7","maxPriorityFeePerGas":"0x3b9aca00","to":"0x70997970c51812dc3a010c7d01b50e0d17dc79c8","value":"0xde0b6b3a7640000","accessList":[],"input":"0x","r":"0x8e2ba3bf7df04d910dc31616524d58413ef74b8bae98f842944701840e70c005","s":"0x2ba64a13635b3b9c834df007ed0c7e5b883cb344821560a83f4686c83de5874","yParity":"0x0","v":"0x0","hash":"0x65e9e546e43cb026724fcd5451978ac2c1b3f767513812fc325ae4b438c9b55d","blockHash":null,"blockNumber":null,"transactionIndex":null,"from":"0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266","gasPrice":"0x565adcb7"}}}"#;
+
+    const LOG: &str = r#"{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"0x444856666e786959446b734a6667536a","result":{"address":"0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0","topics":["0x48257dc961b6f792c2b78a080dacfed693b660960a702de21cee364e20270e2f"],"data":"0x000000000000000000000000000000000000000000000000000000000000002a","blockHash":"0xc89a4758f4bf3874bf75d572250f12268d11c5e6f631e0b7ecc8df01f521f577","blockNumber":"0x8","blockTimestamp":"0x6b029eeb","transactionHash":"0x06b4ddd7284a1d60df900dc276386f12fdd36a0da7f65c07deb00affac1e46ce","transactionIndex":"0x0","logIndex":"0x0","removed":false}}}"#;
+
+    const NEW_HEAD: &str = r#"{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"0x596530584a44755a54354a7867794f38","result":{"hash":"0x87a4b6c93295af476c4b5f2913e3379f897dfdf1062f7bbf16fafda450ef4013","parentHash":"0xafa13e0984919f1766e0fb3ee6cc701e4ca376580892ca774d525814bcd463fd","miner":"0x0000000000000000000000000000000000000000","difficulty":"0x0","number":"0x6","gasLimit":"0x1c9c380","gasUsed":"0x0","timestamp":"0x6b029ee9","extraData":"0x","nonce":"0x0000000000000000","baseFeePerGas":"0x1e925e88"}}}"#;
+
+    #[test]
+    fn account_notifications_give_slot_lamports_and_owner() {
+        let summary = summarize(ACCOUNT);
+        assert_eq!(summary.slot_or_block, Some(34));
+        assert_eq!(summary.value.as_deref(), Some("500000000"));
+        assert_eq!(summary.owner.as_deref(), Some("11111111111111111111111111111111"));
+    }
+
+    #[test]
+    fn program_notifications_give_the_account_pubkey() {
+        let summary = summarize(PROGRAM);
+        assert_eq!(summary.slot_or_block, Some(33));
+        assert_eq!(summary.account.as_deref(), Some("FX8tDFrJY5Sf5jxgP1c4TsrBrMFkrHxEBnX9MWZNgwc8"));
+        assert_eq!(summary.value.as_deref(), Some("2000000000"));
+    }
+
+    #[test]
+    fn logs_notifications_count_log_lines() {
+        let summary = summarize(LOGS);
+        assert_eq!(summary.slot_or_block, Some(34));
+        assert_eq!(summary.log_lines, Some(2));
+        assert_eq!(summary.error, None);
+        assert!(summary.signature_or_hash.is_some_and(|sig| sig.starts_with("GSwq")));
+    }
+
+    #[test]
+    fn signature_notifications_report_errors_and_receipt() {
+        assert_eq!(summarize(SIGNATURE).error, None);
+        let failed = r#"{"jsonrpc":"2.0","method":"signatureNotification","params":{"result":{"context":{"slot":5},"value":{"err":{"InstructionError":[0,{"Custom":1}]}}},"subscription":1}}"#;
+        assert_eq!(summarize(failed).error.as_deref(), Some(r#"{"InstructionError":[0,{"Custom":1}]}"#));
+        let received = r#"{"jsonrpc":"2.0","method":"signatureNotification","params":{"result":{"context":{"slot":5},"value":"receivedSignature"},"subscription":1}}"#;
+        assert_eq!(summarize(received).kind.as_deref(), Some("receivedSignature"));
+    }
+
+    #[test]
+    fn slot_root_and_slot_update_notifications_give_the_slot() {
+        assert_eq!(summarize(SLOT).slot_or_block, Some(25));
+        assert_eq!(summarize(ROOT).slot_or_block, Some(0));
+        let update = summarize(SLOTS_UPDATE);
+        assert_eq!(update.slot_or_block, Some(33));
+        assert_eq!(update.kind.as_deref(), Some("createdBank"));
+        let dead = r#"{"jsonrpc":"2.0","method":"slotsUpdatesNotification","params":{"result":{"type":"dead","slot":9,"timestamp":1,"err":"shred missing"},"subscription":2}}"#;
+        assert_eq!(summarize(dead).error.as_deref(), Some("shred missing"));
+    }
+
+    #[test]
+    fn block_and_vote_notifications_give_slot_and_hash() {
+        let block = summarize(BLOCK);
+        assert_eq!(block.slot_or_block, Some(65));
+        assert_eq!(block.signature_or_hash.as_deref(), Some("HdVWEGpfsUXbJ2WbmD1tD8pHSw9YTj8faMtyMhv6xUQp"));
+        let vote = summarize(VOTE);
+        assert_eq!(vote.slot_or_block, Some(66));
+        assert_eq!(vote.account.as_deref(), Some("6SCMnsY1fetyvFHrtwSmyVjzUSQrQQqW5u9PLCrVu1zF"));
+    }
+
+    #[test]
+    fn a_block_that_could_not_be_loaded_shows_its_error() {
+        let frame = r#"{"jsonrpc":"2.0","method":"blockNotification","params":{"result":{"context":{"slot":7},"value":{"slot":7,"block":null,"err":{"UnsupportedTransactionVersion":1}}},"subscription":1}}"#;
+        let summary = summarize(frame);
+        assert_eq!(summary.slot_or_block, Some(7));
+        assert_eq!(summary.error.as_deref(), Some(r#"{"UnsupportedTransactionVersion":1}"#));
+    }
+
+    #[test]
+    fn the_documented_examples_summarise() {
+        // PROTOCOLS.md §1.4, with the elided parts filled with small values.
+        let account = r#"{"jsonrpc":"2.0","method":"accountNotification","params":{"result":{"context":{"slot":559},"value":{"lamports":1169280,"data":{"program":"sysvar","parsed":{},"space":40},"owner":"Sysvar1111111111111111111111111111111111111","executable":false,"rentEpoch":0,"space":40}},"subscription":10}}"#;
+        let summary = summarize(account);
+        assert_eq!((summary.slot_or_block, summary.value.as_deref()), (Some(559), Some("1169280")));
+        let program = r#"{"jsonrpc":"2.0","method":"programNotification","params":{"result":{"context":{"slot":583},"value":{"pubkey":"BpdY","account":{"lamports":499997095000,"data":["","base64"],"owner":"1111","executable":false,"rentEpoch":18446744073709551615,"space":0}}},"subscription":11}}"#;
+        assert_eq!(summarize(program).value.as_deref(), Some("499997095000"));
+        let signature = r#"{"jsonrpc":"2.0","method":"signatureNotification","params":{"result":{"context":{"slot":5207624},"value":{"err":null}},"subscription":24006}}"#;
+        assert_eq!(summarize(signature).slot_or_block, Some(5_207_624));
+        let slot = r#"{"jsonrpc":"2.0","method":"slotNotification","params":{"result":{"parent":75,"root":44,"slot":76},"subscription":0}}"#;
+        assert_eq!(summarize(slot).slot_or_block, Some(76));
+        let root = r#"{"jsonrpc":"2.0","method":"rootNotification","params":{"result":42,"subscription":0}}"#;
+        assert_eq!(summarize(root).slot_or_block, Some(42));
+        let frozen = r#"{"jsonrpc":"2.0","method":"slotsUpdatesNotification","params":{"result":{"type":"frozen","slot":356,"timestamp":1774643712834,"stats":{}},"subscription":4}}"#;
+        assert_eq!(summarize(frozen).kind.as_deref(), Some("frozen"));
+    }
+
+    #[test]
+    fn helius_transaction_notifications_give_signature_slot_error_and_logs() {
+        let frame = r#"{"jsonrpc":"2.0","method":"transactionNotification","params":{"subscription":4743323479349712,"result":{"transaction":{"transaction":["AQID","base64"],"meta":{"err":{"InstructionError":[2,{"Custom":6001}]},"fee":5000,"logMessages":["a","b","c"]}},"signature":"5h6x","slot":224341380}}}"#;
+        let summary = summarize(frame);
+        assert_eq!(summary.slot_or_block, Some(224_341_380));
+        assert_eq!(summary.signature_or_hash.as_deref(), Some("5h6x"));
+        assert_eq!(summary.log_lines, Some(3));
+        assert_eq!(summary.error.as_deref(), Some(r#"{"InstructionError":[2,{"Custom":6001}]}"#));
+    }
+
+    #[test]
+    fn eth_new_heads_give_decimal_number_and_hash() {
+        let summary = summarize(NEW_HEAD);
+        assert_eq!(summary.slot_or_block, Some(6));
+        assert_eq!(summary.kind.as_deref(), Some("newHead"));
+        assert!(summary.signature_or_hash.is_some_and(|hash| hash.starts_with("0x87a4")));
+    }
+
+    #[test]
+    fn eth_logs_give_block_tx_hash_address_and_removed() {
+        let summary = summarize(LOG);
+        assert_eq!(summary.slot_or_block, Some(8));
+        assert_eq!(summary.account.as_deref(), Some("0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0"));
+        assert!(!summary.removed);
+        let removed = LOG.replace("\"removed\":false", "\"removed\":true");
+        assert!(summarize(&removed).removed);
+    }
+
+    #[test]
+    fn eth_pending_transactions_give_the_hash_or_the_full_transaction() {
+        let hash = summarize(PENDING_HASH);
+        assert_eq!(
+            hash.signature_or_hash.as_deref(),
+            Some("0x244dc7d1a151f7f273aba2d2fab384cffbd2c9305b8164ed1197213d5ecfb73e")
+        );
+        let full = summarize(PENDING_FULL);
+        assert_eq!(full.value.as_deref(), Some("1000000000000000000"));
+        assert_eq!(full.account.as_deref(), Some("0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"));
+        assert_eq!(full.slot_or_block, None);
+    }
+
+    #[test]
+    fn alchemy_mined_transactions_give_removed_and_the_transaction() {
+        let frame = r#"{"jsonrpc":"2.0","method":"eth_subscription","params":{"result":{"removed":true,"transaction":{"blockNumber":"0x5b8d80","hash":"0xa8f2","from":"0x2a98","value":"0x0"}},"subscription":"0xf13f"}}"#;
+        let summary = summarize(frame);
+        assert!(summary.removed);
+        assert_eq!(summary.slot_or_block, Some(6_000_000));
+        assert_eq!(summary.signature_or_hash.as_deref(), Some("0xa8f2"));
+        assert_eq!(summary.value.as_deref(), Some("0"));
+    }
+
+    #[test]
+    fn eth_syncing_gives_the_current_block() {
+        let syncing = r#"{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"0x1","result":{"syncing":true,"status":{"startingBlock":"0x0","currentBlock":"0x10","highestBlock":"0x20"}}}}"#;
+        assert_eq!(summarize(syncing).slot_or_block, Some(16));
+        let synced =
+            r#"{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"0x1","result":false}}"#;
+        assert_eq!(summarize(synced).kind.as_deref(), Some("synced"));
+    }
+
+    #[test]
+    fn error_responses_give_code_and_message() {
+        let frame = r#"{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid Request: Only 1 address supported"},"id":35}"#;
+        assert_eq!(
+            summarize(frame).error.as_deref(),
+            Some("-32602: Invalid Request: Only 1 address supported")
+        );
+    }
+
+    #[test]
+    fn malformed_input_gives_an_empty_summary() {
+        for raw in [
+            "",
+            "{not json",
+            "null",
+            "[1,2]",
+            r#"{"method":"accountNotification"}"#,
+            r#"{"method":"accountNotification","params":{"result":{"value":{"lamports":"many"}}}}"#,
+            r#"{"method":"eth_subscription","params":{"result":{"number":"0xzz","parentHash":1}}}"#,
+            r#"{"method":"rootNotification","params":{"result":-1}}"#,
+            r#"{"method":7,"params":[]}"#,
+        ] {
+            let summary = summarize(raw);
+            assert_eq!(summary.slot_or_block, None, "{raw}");
+            assert_eq!(summary.value, None, "{raw}");
+        }
+    }
+
+    #[test]
+    fn hex_quantities_of_any_size_become_decimal() {
+        assert_eq!(hex_to_decimal("0x0").as_deref(), Some("0"));
+        assert_eq!(hex_to_decimal("0xde0b6b3a7640000").as_deref(), Some("1000000000000000000"));
+        assert_eq!(
+            hex_to_decimal("0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff").as_deref(),
+            Some("115792089237316195423570985008687907853269984665640564039457584007913129639935")
+        );
+        assert_eq!(hex_to_decimal("0x"), None);
+        assert_eq!(hex_to_decimal("12"), None);
+        assert_eq!(hex_to_decimal("0xg"), None);
+    }
+
+    #[test]
+    fn a_height_seen_twice_with_another_hash_is_a_reorg() {
+        let mut tracker = ReorgTracker::new();
+        assert_eq!(tracker.observe(1, 10, Some("0xa")), BlockObservation::New);
+        assert_eq!(tracker.observe(1, 11, Some("0xb")), BlockObservation::New);
+        assert_eq!(tracker.observe(1, 11, Some("0xb")), BlockObservation::Duplicate);
+        assert_eq!(
+            tracker.observe(1, 11, Some("0xc")),
+            BlockObservation::Reorg { height: 11, previous_hash: Some("0xb".to_owned()) }
+        );
+        assert_eq!(tracker.observe(2, 11, Some("0xc")), BlockObservation::New, "keys are separate");
+        tracker.forget(1);
+        assert_eq!(tracker.observe(1, 11, Some("0xd")), BlockObservation::New);
+    }
+
+    #[test]
+    fn the_tracker_reads_new_heads_from_summaries_and_forgets_old_heights() {
+        let mut tracker = ReorgTracker::with_window(2);
+        let head = summarize(NEW_HEAD);
+        assert_eq!(tracker.observe_summary(7, &head), Some(BlockObservation::New));
+        assert_eq!(tracker.observe_summary(7, &summarize(LOG)), None);
+        let other = NEW_HEAD.replace("0x87a4", "0x99a4");
+        assert!(matches!(
+            tracker.observe_summary(7, &summarize(&other)),
+            Some(BlockObservation::Reorg { height: 6, .. })
+        ));
+        tracker.observe(7, 7, None);
+        tracker.observe(7, 8, None);
+        assert_eq!(tracker.observe(7, 6, None), BlockObservation::New, "height 6 left the window");
+    }
+}
