@@ -286,6 +286,11 @@ impl Capture {
         self.position_of(seq).and_then(|index| self.events.get(index))
     }
 
+    /// The position of the first event with a sequence number above `seq`.
+    pub fn first_index_after(&self, seq: u64) -> usize {
+        self.events.partition_point(|event| event.seq <= seq)
+    }
+
     /// The sequence number of the oldest event held.
     pub fn first_seq(&self) -> Option<u64> {
         self.events.front().map(|event| event.seq)

@@ -14,12 +14,16 @@
 //! - [`demo`] is the offline demo server (also the test bed for faults).
 //! - [`export`] writes and reads captures (JSON / NDJSON); [`record`] is the headless mode.
 
+#[cfg(feature = "gui")]
 pub mod app;
 pub mod backend;
 pub mod capture;
 pub mod catalog;
 pub mod demo;
 pub mod export;
+pub mod filter;
 pub mod protocol;
 pub mod record;
 pub mod redact;
+#[cfg(feature = "gui")]
+pub mod ui;

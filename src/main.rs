@@ -59,6 +59,17 @@ enum Commands {
     Methods,
 }
 
+#[cfg(feature = "gui")]
+fn run_app(runtime: &tokio::runtime::Runtime, file: Option<PathBuf>) -> anyhow::Result<()> {
+    let _guard = runtime.enter();
+    subscope::app::run(runtime.handle().clone(), file)
+}
+
+#[cfg(not(feature = "gui"))]
+fn run_app(_runtime: &tokio::runtime::Runtime, _file: Option<PathBuf>) -> anyhow::Result<()> {
+    anyhow::bail!("this subscope was built without the `gui` feature; use `subscope record`")
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime =
@@ -70,10 +81,7 @@ fn main() -> ExitCode {
             }
         };
     let result = match cli.command {
-        None => {
-            let _guard = runtime.enter();
-            subscope::app::run(runtime.handle().clone(), cli.file)
-        }
+        None => run_app(&runtime, cli.file),
         Some(Commands::Methods) => {
             print!("{}", subscope::catalog::cheat_sheet());
             Ok(())

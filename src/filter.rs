@@ -1,0 +1,308 @@
+//! Which captured events the table shows: by connection, subscription, kind, and text or
+//! regex over the raw frame.
+//!
+//! A [`FilteredView`] is incremental: each [`FilteredView::update`] scans only the events that
+//! arrived since the last one and forgets the ones the capture evicted, so a live table costs
+//! nothing per frame beyond the new rows. Text is matched "smart case" (as ripgrep does): a
+//! pattern with no upper-case letter matches any case, one with an upper-case letter (a base58
+//! pubkey, a checksummed address) matches exactly, through a plain substring search.
+
+use std::collections::VecDeque;
+
+use regex::{Regex, RegexBuilder};
+
+use crate::capture::{Capture, CapturedEvent, ConnId, SubKey};
+use crate::protocol::FrameKind;
+
+/// What to show.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Filter {
+    /// Only this connection.
+    pub connection: Option<ConnId>,
+    /// Only this subscription.
+    pub subscription: Option<SubKey>,
+    /// Only this kind.
+    pub kind: Option<FrameKind>,
+    /// Text (or a regex) the raw frame must contain.
+    pub text: String,
+    /// Whether `text` is a regular expression.
+    pub regex: bool,
+}
+
+impl Filter {
+    /// Whether the filter lets everything through.
+    pub fn is_empty(&self) -> bool {
+        self.connection.is_none()
+            && self.subscription.is_none()
+            && self.kind.is_none()
+            && self.text.is_empty()
+    }
+}
+
+/// A filter that cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FilterError {
+    /// The regular expression does not compile.
+    #[error("not a valid regex: {0}")]
+    Regex(String),
+}
+
+enum TextMatcher {
+    Any,
+    Exact(Box<memchr::memmem::Finder<'static>>),
+    Pattern(Regex),
+}
+
+impl TextMatcher {
+    fn new(text: &str, regex: bool) -> Result<Self, FilterError> {
+        if text.is_empty() {
+            return Ok(Self::Any);
+        }
+        let smart_case_insensitive = !text.chars().any(char::is_uppercase);
+        if !regex && !smart_case_insensitive {
+            return Ok(Self::Exact(Box::new(memchr::memmem::Finder::new(text.as_bytes()).into_owned())));
+        }
+        let pattern = if regex { text.to_owned() } else { regex::escape(text) };
+        RegexBuilder::new(&pattern)
+            .case_insensitive(smart_case_insensitive)
+            .size_limit(1 << 24)
+            .build()
+            .map(Self::Pattern)
+            .map_err(|err| FilterError::Regex(first_line(&err.to_string())))
+    }
+
+    fn is_match(&self, raw: &str) -> bool {
+        match self {
+            Self::Any => true,
+            Self::Exact(finder) => finder.find(raw.as_bytes()).is_some(),
+            Self::Pattern(regex) => regex.is_match(raw),
+        }
+    }
+}
+
+fn first_line(text: &str) -> String {
+    text.lines().rfind(|line| !line.trim().is_empty()).unwrap_or(text).trim().to_owned()
+}
+
+/// A compiled [`Filter`].
+pub struct Matcher {
+    filter: Filter,
+    text: TextMatcher,
+}
+
+impl Matcher {
+    /// Compiles a filter; a bad regex is an error for the filter field.
+    pub fn new(filter: Filter) -> Result<Self, FilterError> {
+        let text = TextMatcher::new(&filter.text, filter.regex)?;
+        Ok(Self { filter, text })
+    }
+
+    /// Whether an event passes.
+    pub fn matches(&self, event: &CapturedEvent) -> bool {
+        self.filter.connection.is_none_or(|conn| conn == event.connection)
+            && self.filter.subscription.is_none_or(|sub| Some(sub) == event.subscription)
+            && self.filter.kind.is_none_or(|kind| kind == event.kind)
+            && self.text.is_match(&event.raw)
+    }
+
+    /// The filter it was made from.
+    pub fn filter(&self) -> &Filter {
+        &self.filter
+    }
+}
+
+/// The sequence numbers of the events that pass a filter, kept up to date incrementally.
+pub struct FilteredView {
+    matcher: Matcher,
+    passthrough: bool,
+    seqs: VecDeque<u64>,
+    scanned_through: Option<u64>,
+}
+
+impl FilteredView {
+    /// A view with this filter; nothing is scanned until [`Self::update`].
+    pub fn new(filter: Filter) -> Result<Self, FilterError> {
+        let passthrough = filter.is_empty();
+        Ok(Self { matcher: Matcher::new(filter)?, passthrough, seqs: VecDeque::new(), scanned_through: None })
+    }
+
+    /// The filter in force.
+    pub fn filter(&self) -> &Filter {
+        self.matcher.filter()
+    }
+
+    /// Whether the view shows the whole capture (no filter).
+    pub fn is_passthrough(&self) -> bool {
+        self.passthrough
+    }
+
+    /// Brings the view up to date with the capture: forgets evicted events and scans every
+    /// event that arrived since the last update. Returns how many events were scanned.
+    pub fn update(&mut self, capture: &Capture) -> usize {
+        self.update_with_budget(capture, usize::MAX)
+    }
+
+    /// Like [`Self::update`], scanning at most `budget` events; call again until it returns
+    /// less than the budget to finish a long scan across frames.
+    pub fn update_with_budget(&mut self, capture: &Capture, budget: usize) -> usize {
+        if self.passthrough {
+            return 0;
+        }
+        let first = capture.first_seq().unwrap_or(u64::MAX);
+        let keep_from = self.seqs.partition_point(|seq| *seq < first);
+        self.seqs.drain(..keep_from);
+        let start = match self.scanned_through {
+            Some(seq) => capture.first_index_after(seq),
+            None => 0,
+        };
+        let mut scanned = 0;
+        for event in capture.iter_from(start).take(budget) {
+            scanned += 1;
+            self.scanned_through = Some(event.seq);
+            if self.matcher.matches(event) {
+                self.seqs.push_back(event.seq);
+            }
+        }
+        scanned
+    }
+
+    /// How many rows the view has (for a passthrough view, pass the capture's length).
+    pub fn len_in(&self, capture: &Capture) -> usize {
+        if self.passthrough { capture.len() } else { self.seqs.len() }
+    }
+
+    /// The event shown at `row`.
+    pub fn event_at<'a>(&self, capture: &'a Capture, row: usize) -> Option<&'a CapturedEvent> {
+        if self.passthrough {
+            capture.get(row)
+        } else {
+            self.seqs.get(row).and_then(|seq| capture.by_seq(*seq))
+        }
+    }
+
+    /// The row showing the event with this sequence number, if it passes the filter.
+    pub fn row_of(&self, capture: &Capture, seq: u64) -> Option<usize> {
+        if self.passthrough { capture.position_of(seq) } else { self.seqs.binary_search(&seq).ok() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::{CaptureLimits, Direction};
+
+    fn event(seq: u64, connection: ConnId, kind: FrameKind, raw: &str) -> CapturedEvent {
+        CapturedEvent {
+            seq,
+            received_at_ms: seq,
+            connection,
+            subscription: Some(u64::from(connection) * 10),
+            direction: Direction::In,
+            kind,
+            method: None,
+            raw: raw.into(),
+        }
+    }
+
+    fn capture(events: impl IntoIterator<Item = CapturedEvent>, max_events: usize) -> Capture {
+        let mut capture = Capture::new(CaptureLimits { max_events, max_bytes: usize::MAX });
+        capture.extend(events);
+        capture
+    }
+
+    fn rows(view: &FilteredView, capture: &Capture) -> Vec<u64> {
+        (0..view.len_in(capture)).filter_map(|row| view.event_at(capture, row).map(|e| e.seq)).collect()
+    }
+
+    #[test]
+    fn fields_and_text_combine() {
+        let cap = capture(
+            [
+                event(0, 1, FrameKind::Notification, r#"{"method":"logsNotification","x":"Transfer"}"#),
+                event(1, 2, FrameKind::Notification, r#"{"method":"logsNotification","x":"transfer"}"#),
+                event(2, 1, FrameKind::Response, r#"{"result":"TRANSFER"}"#),
+            ],
+            100,
+        );
+        let mut view = FilteredView::new(Filter { text: "transfer".into(), ..Filter::default() })
+            .unwrap_or_else(|e| panic!("{e}"));
+        view.update(&cap);
+        assert_eq!(rows(&view, &cap), [0, 1, 2], "lower-case text matches any case");
+        let mut view = FilteredView::new(Filter { text: "Transfer".into(), ..Filter::default() })
+            .unwrap_or_else(|e| panic!("{e}"));
+        view.update(&cap);
+        assert_eq!(rows(&view, &cap), [0], "mixed-case text matches exactly");
+        let filter = Filter { connection: Some(1), kind: Some(FrameKind::Notification), ..Filter::default() };
+        let mut view = FilteredView::new(filter).unwrap_or_else(|e| panic!("{e}"));
+        view.update(&cap);
+        assert_eq!(rows(&view, &cap), [0]);
+        let mut view = FilteredView::new(Filter { subscription: Some(20), ..Filter::default() })
+            .unwrap_or_else(|e| panic!("{e}"));
+        view.update(&cap);
+        assert_eq!(rows(&view, &cap), [1]);
+    }
+
+    #[test]
+    fn regex_matches_and_a_bad_regex_is_an_error() {
+        let cap = capture(
+            [
+                event(0, 1, FrameKind::Notification, r#"{"slot":123}"#),
+                event(1, 1, FrameKind::Notification, r#"{"slot":"x"}"#),
+            ],
+            10,
+        );
+        let mut view =
+            FilteredView::new(Filter { text: r#""slot":\d+"#.into(), regex: true, ..Filter::default() })
+                .unwrap_or_else(|e| panic!("{e}"));
+        view.update(&cap);
+        assert_eq!(rows(&view, &cap), [0]);
+        let err =
+            FilteredView::new(Filter { text: "(unclosed".into(), regex: true, ..Filter::default() }).err();
+        assert!(matches!(err, Some(FilterError::Regex(message)) if message.contains("unclosed")));
+        assert!(
+            FilteredView::new(Filter { text: "(unclosed".into(), ..Filter::default() }).is_ok(),
+            "plain text is escaped"
+        );
+    }
+
+    #[test]
+    fn updates_scan_only_new_events_and_forget_evicted_ones() {
+        let mut cap = capture(
+            (0..10)
+                .map(|seq| event(seq, 1, FrameKind::Notification, if seq % 2 == 0 { "even" } else { "odd" })),
+            6,
+        );
+        let mut view = FilteredView::new(Filter { text: "even".into(), ..Filter::default() })
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(view.update(&cap), 6);
+        assert_eq!(rows(&view, &cap), [4, 6, 8]);
+        cap.extend(
+            (10..14)
+                .map(|seq| event(seq, 1, FrameKind::Notification, if seq % 2 == 0 { "even" } else { "odd" })),
+        );
+        assert_eq!(view.update(&cap), 4, "only the four new events are scanned");
+        assert_eq!(rows(&view, &cap), [8, 10, 12]);
+        assert_eq!(view.row_of(&cap, 10), Some(1));
+        assert_eq!(view.update(&cap), 0);
+    }
+
+    #[test]
+    fn a_budget_spreads_a_long_scan_over_several_updates() {
+        let cap = capture((0..100).map(|seq| event(seq, 1, FrameKind::Notification, "x")), 1000);
+        let mut view = FilteredView::new(Filter { text: "x".into(), ..Filter::default() })
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(view.update_with_budget(&cap, 40), 40);
+        assert_eq!(view.update_with_budget(&cap, 40), 40);
+        assert_eq!(view.update_with_budget(&cap, 40), 20);
+        assert_eq!(view.len_in(&cap), 100);
+    }
+
+    #[test]
+    fn an_empty_filter_is_the_capture_itself() {
+        let cap = capture((0..5).map(|seq| event(seq, 1, FrameKind::Notification, "x")), 3);
+        let view = FilteredView::new(Filter::default()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(view.is_passthrough());
+        assert_eq!(rows(&view, &cap), [2, 3, 4]);
+    }
+}
