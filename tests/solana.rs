@@ -39,7 +39,9 @@ fn transfer(payer: &SigningKey, to: &[u8; 32], lamports: u64, blockhash: &str) -
     message.extend_from_slice(&payer.verifying_key().to_bytes());
     message.extend_from_slice(to);
     message.extend_from_slice(&[0; 32]);
-    message.extend_from_slice(&bs58::decode(blockhash).into_vec().unwrap_or_else(|err| panic!("blockhash: {err}")));
+    message.extend_from_slice(
+        &bs58::decode(blockhash).into_vec().unwrap_or_else(|err| panic!("blockhash: {err}")),
+    );
     compact_u16(1, &mut message);
     message.push(2);
     compact_u16(2, &mut message);
@@ -109,7 +111,11 @@ async fn solana_test_validator_pubsub_end_to_end() {
         "accountSubscribe",
         Some(json!([dest_key, {"encoding": "jsonParsed", "commitment": "confirmed"}])),
     );
-    let logs = driver.subscribe(conn, "logsSubscribe", Some(json!([{"mentions": [payer_key]}, {"commitment": "confirmed"}])));
+    let logs = driver.subscribe(
+        conn,
+        "logsSubscribe",
+        Some(json!([{"mentions": [payer_key]}, {"commitment": "confirmed"}])),
+    );
     let program = driver.subscribe(
         conn,
         "programSubscribe",
@@ -120,8 +126,10 @@ async fn solana_test_validator_pubsub_end_to_end() {
     }
 
     let airdrop = http_rpc(rpc_port, "requestAirdrop", json!([payer_key, 2_000_000_000u64]));
-    let airdrop_sig = airdrop["result"].as_str().unwrap_or_else(|| panic!("airdrop failed: {airdrop}")).to_owned();
-    let signature = driver.subscribe(conn, "signatureSubscribe", Some(json!([airdrop_sig, {"commitment": "confirmed"}])));
+    let airdrop_sig =
+        airdrop["result"].as_str().unwrap_or_else(|| panic!("airdrop failed: {airdrop}")).to_owned();
+    let signature =
+        driver.subscribe(conn, "signatureSubscribe", Some(json!([airdrop_sig, {"commitment": "confirmed"}])));
     let confirmed = driver.notified(signature, 1, LONG).await;
     assert_eq!(result(&confirmed[0])["value"], json!({"err": null}));
     assert_eq!(driver.ended(signature).await, EndReason::Completed, "signatureSubscribe ends itself");
@@ -147,7 +155,11 @@ async fn solana_test_validator_pubsub_end_to_end() {
         json!([transaction, {"encoding": "base64", "preflightCommitment": "confirmed"}]),
     );
     assert_eq!(sent["result"], json!(transfer_sig), "sendTransaction: {sent}");
-    let transfer_sub = driver.subscribe(conn, "signatureSubscribe", Some(json!([transfer_sig, {"commitment": "confirmed"}])));
+    let transfer_sub = driver.subscribe(
+        conn,
+        "signatureSubscribe",
+        Some(json!([transfer_sig, {"commitment": "confirmed"}])),
+    );
     driver.notified(transfer_sub, 1, LONG).await;
     assert_eq!(driver.ended(transfer_sub).await, EndReason::Completed);
     let dest_notes = driver.notified(dest_account, 1, LONG).await;
@@ -160,9 +172,16 @@ async fn solana_test_validator_pubsub_end_to_end() {
 
     // The server's errors, attached to the subscription that caused them.
     let bad_pubkey = driver.subscribe(conn, "accountSubscribe", Some(json!(["notapubkey"])));
-    assert_eq!(refused(&mut driver, bad_pubkey).await, (-32602, "Invalid Request: Invalid pubkey provided".into()));
-    let two_mentions = driver.subscribe(conn, "logsSubscribe", Some(json!([{"mentions": [payer_key, dest_key]}])));
-    assert_eq!(refused(&mut driver, two_mentions).await, (-32602, "Invalid Request: Only 1 address supported".into()));
+    assert_eq!(
+        refused(&mut driver, bad_pubkey).await,
+        (-32602, "Invalid Request: Invalid pubkey provided".into())
+    );
+    let two_mentions =
+        driver.subscribe(conn, "logsSubscribe", Some(json!([{"mentions": [payer_key, dest_key]}])));
+    assert_eq!(
+        refused(&mut driver, two_mentions).await,
+        (-32602, "Invalid Request: Only 1 address supported".into())
+    );
 
     // Unsubscribe answers true.
     driver.unsubscribe(conn, root);

@@ -1,0 +1,118 @@
+//! `subscope record` end to end, as a script would run it, against a real anvil.
+
+mod support;
+
+use std::process::Command as Process;
+
+use serde_json::Value;
+use support::{free_port, start_anvil};
+
+const SECRET: &str = "k3y-SECRET-never-shown-42";
+
+fn subscope() -> Process {
+    let mut command = Process::new(env!("CARGO_BIN_EXE_subscope"));
+    command.env_remove("SUBSCOPE_API_KEY");
+    command
+}
+
+fn lines(path: &std::path::Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+    text.lines().map(|line| serde_json::from_str(line).unwrap_or_else(|err| panic!("bad line {line}: {err}"))).collect()
+}
+
+#[test]
+fn records_new_heads_to_ndjson_and_stops_at_the_count() {
+    let anvil = start_anvil(free_port(), &["--block-time", "0.2"]);
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let out = dir.path().join("heads.ndjson");
+    let output = subscope()
+        .args(["record", "--endpoint", &format!("ws://127.0.0.1:{}/?api-key={{api_key}}", anvil.port)])
+        .args(["--subscribe", r#"{"method":"eth_subscribe","params":["newHeads"]}"#, "--count", "3"])
+        .arg("--out")
+        .arg(&out)
+        .env("SUBSCOPE_API_KEY", SECRET)
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "record failed: {stderr}");
+    let events = lines(&out);
+    let heads: Vec<&Value> = events.iter().filter(|e| e["kind"] == "notification").collect();
+    assert!(heads.len() >= 3, "{events:?}");
+    for head in &heads {
+        assert_eq!(head["v"], 1);
+        assert_eq!(head["direction"], "in");
+        assert_eq!(head["subscription"]["method"], "eth_subscribe");
+        assert_eq!(head["subscription"]["params"], serde_json::json!(["newHeads"]));
+        assert!(head["server_id"].as_str().is_some_and(|id| id.starts_with("0x")));
+        assert!(head["frame"]["params"]["result"]["number"].is_string());
+        assert!(head["time"].as_str().is_some_and(|t| t.ends_with('Z')));
+    }
+    assert!(events.iter().any(|e| e["kind"] == "request" && e["direction"] == "out"), "the subscribe request is recorded");
+    let file = std::fs::read_to_string(&out).unwrap_or_default();
+    assert!(!file.contains(SECRET) && !stderr.contains(SECRET), "the API key leaked");
+    assert!(file.contains("api-key={api_key}"), "the endpoint is recorded as its template, without the key");
+    assert!(stderr.contains("recorded"), "{stderr}");
+}
+
+#[test]
+fn an_invalid_subscription_body_exits_non_zero_naming_the_field_before_connecting() {
+    // Nothing listens on this port: if record tried to connect first, the error would say so.
+    let port = free_port();
+    let output = subscope()
+        .args(["record", "--endpoint", &format!("ws://127.0.0.1:{port}")])
+        .args(["--subscribe", r#"{"method":"accountSubscribe","params":["0OIl0OIl"]}"#, "--count", "1"])
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("accountSubscribe") && stderr.to_lowercase().contains("base58"), "{stderr}");
+    assert!(!stderr.contains("connecting"), "nothing may be sent: {stderr}");
+}
+
+#[test]
+fn a_failed_connect_exits_non_zero_with_the_reason_and_no_key() {
+    let port = free_port();
+    let output = subscope()
+        .args(["record", "--endpoint", &format!("ws://127.0.0.1:{port}/v2/{{api_key}}")])
+        .args(["--api-key", SECRET, "--subscribe", r#"{"method":"slotSubscribe"}"#, "--count", "1"])
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("could not connect") && stderr.contains("refused"), "{stderr}");
+    assert!(stderr.contains("/v2/{api_key}"), "{stderr}");
+    assert!(!stderr.contains(SECRET), "{stderr}");
+
+    // A key pasted straight into the URL is masked wherever the URL is shown.
+    let output = subscope()
+        .args(["record", "--endpoint", &format!("ws://127.0.0.1:{port}/?api-key={SECRET}")])
+        .args(["--subscribe", r#"{"method":"slotSubscribe"}"#, "--count", "1"])
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("api-key=***") && !stderr.contains(SECRET), "{stderr}");
+}
+
+#[test]
+fn a_refused_subscription_exits_non_zero_with_the_server_error() {
+    let anvil = start_anvil(free_port(), &[]);
+    let output = subscope()
+        .args(["record", "--endpoint", &format!("ws://127.0.0.1:{}", anvil.port)])
+        .args(["--subscribe", r#"{"method":"eth_subscribe","params":["syncing"]}"#, "--count", "1"])
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("Not implemented") && stderr.contains("-32603"), "{stderr}");
+}
+
+#[test]
+fn methods_prints_the_cheat_sheet() {
+    let output = subscope().arg("methods").output().unwrap_or_else(|err| panic!("{err}"));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success());
+    for method in ["accountSubscribe", "blockSubscribe", "transactionSubscribe", "alchemy_minedTransactions", "newHeads"] {
+        assert!(text.contains(method), "{method} missing from `subscope methods`");
+    }
+}
