@@ -1,22 +1,281 @@
-//! stub
+//! The offline demo server: a real WebSocket JSON-RPC server on 127.0.0.1 that speaks Solana
+//! PubSub (Agave, plus Helius `transactionSubscribe`) and Ethereum `eth_subscribe` (geth/anvil,
+//! plus Alchemy's enhanced subscriptions) with realistic payloads and the real servers' error
+//! messages.
+//!
+//! It lets a new user see live data without an API key (`--endpoint demo` starts it in-process,
+//! `subscope demo-server --port P` runs it alone), and tests use it for faults no real node
+//! produces on demand: send `{"jsonrpc":"2.0","id":1,"method":"demo_fault","params":[{"kind":"drop"}]}`
+//! over the same socket (see [`DemoFault`]).
+//!
+//! Layout: [`DemoServer`] owns the listener task, which spawns one task per connection
+//! (`connection.rs`). Each connection owns its subscriptions and an ordered outbox; the chain
+//! clocks and Solana subscription ids are shared (`shared.rs`); payloads are built in
+//! `solana.rs` and `ethereum.rs` from the random but well-formed values of `fake.rs`.
+
+mod connection;
+mod ethereum;
+mod fake;
+mod fault;
+mod rpc;
+mod shared;
+mod solana;
+
+#[cfg(test)]
+mod tests;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+
+pub use fault::{
+    CLOSE_FAULT_CODE, CLOSE_FAULT_REASON, DemoFault, FAULT_METHOD, HUGE_FRAME_BYTES, MALFORMED_BINARY,
+    MALFORMED_JSON, MALFORMED_TEXT, MAX_DELAY_MS, MAX_FLOOD_COUNT,
+};
+
+use connection::Control;
+use shared::{Clock, Counters, Registry, Shared};
+
+/// How long `shutdown` lets connections send their close frames before aborting them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// How long `shutdown` waits for the listener task as a whole.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Pause after a failed `accept` (for example too many open files), so the loop cannot spin.
+const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
+
+/// How the demo server runs.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DemoConfig {
+    /// The port on 127.0.0.1; 0 picks any free port.
     pub port: u16,
+    /// How much faster than the real chains the clocks run: 1.0 gives 400 ms slots and 1 s
+    /// blocks; tests use 50–1000. Non-finite or non-positive values count as 1.0.
     pub speed: f64,
+    /// Faults applied to every new connection right after its handshake (for example a
+    /// `Delay` for every client of a test server).
+    pub connection_faults: Vec<DemoFault>,
+    /// Seed for every random value, for reproducible payloads; `None` picks one at random.
+    pub seed: Option<u64>,
+    /// The most connections served at once; further connections are closed on accept.
+    pub max_connections: usize,
+    /// The most distinct Solana subscriptions the whole server holds (Agave's
+    /// `max_active_subscriptions`); beyond it subscribes get the "Subscription refused" error.
+    pub max_subscriptions: usize,
+    /// The most subscriptions one connection may hold (Alchemy allows 1,000).
+    pub max_subscriptions_per_connection: usize,
+    /// The most frames waiting to be sent on one connection; a client that falls further
+    /// behind is dropped without a close frame, as Agave drops lagging clients.
+    pub max_queued_frames: usize,
 }
+
 impl Default for DemoConfig {
     fn default() -> Self {
-        Self { port: 0, speed: 1.0 }
+        Self {
+            port: 0,
+            speed: 1.0,
+            connection_faults: Vec::new(),
+            seed: None,
+            max_connections: 256,
+            max_subscriptions: 100_000,
+            max_subscriptions_per_connection: 1_000,
+            max_queued_frames: 100_000,
+        }
     }
 }
-pub struct DemoServer;
+
+/// A snapshot of the server's counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DemoStats {
+    /// TCP connections accepted since start.
+    pub connections_accepted: u64,
+    /// WebSocket connections being served now.
+    pub connections_open: u64,
+    /// JSON-RPC requests received (each batch item counts, as does an unparsable frame).
+    pub requests_received: u64,
+    /// WebSocket data frames sent (responses, notifications and fault frames).
+    pub frames_sent: u64,
+    /// Payload bytes of those frames.
+    pub bytes_sent: u64,
+    /// Subscriptions created (Solana and Ethereum, de-duplicated ones included).
+    pub subscriptions_created: u64,
+    /// Faults injected (`demo_fault` requests and configured connection faults).
+    pub faults_injected: u64,
+    /// Distinct Solana subscription ids live now, server-wide.
+    pub active_solana_subscriptions: u64,
+}
+
+/// A running demo server; dropping it (or calling [`DemoServer::shutdown`]) stops it.
+pub struct DemoServer {
+    /// The bound loopback address.
+    addr: SocketAddr,
+    /// The shared state, for statistics.
+    shared: Arc<Shared>,
+    /// Shutdown and drop-all signals for the listener and every connection.
+    control: watch::Sender<Control>,
+    /// The listener task; `None` once shut down.
+    task: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for DemoServer {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("DemoServer").field("addr", &self.addr).finish_non_exhaustive()
+    }
+}
+
 impl DemoServer {
-    pub async fn start(_c: DemoConfig) -> std::io::Result<DemoServer> {
-        Err(std::io::Error::other("stub"))
+    /// Binds 127.0.0.1:`config.port` and starts serving on the current tokio runtime.
+    ///
+    /// # Errors
+    /// Fails if the port cannot be bound (for example, it is in use).
+    pub async fn start(config: DemoConfig) -> std::io::Result<Self> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port)).await?;
+        let addr = listener.local_addr()?;
+        let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
+        let shared = Arc::new(Shared {
+            clock: Clock::new(config.speed, seed),
+            registry: Registry::new(config.max_subscriptions),
+            stats: Counters::default(),
+            connection_faults: config.connection_faults,
+            max_subscriptions_per_connection: config.max_subscriptions_per_connection,
+            max_outbox: config.max_queued_frames.max(1),
+            seed,
+        });
+        let (control, control_rx) = watch::channel(Control::default());
+        let task =
+            tokio::spawn(accept_loop(listener, Arc::clone(&shared), control_rx, config.max_connections));
+        Ok(Self { addr, shared, control, task: Some(task) })
     }
+
+    /// The bound address (always 127.0.0.1).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The WebSocket URL, `ws://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
-        String::new()
+        format!("ws://{}", self.addr)
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> DemoStats {
+        self.shared.stats.snapshot(self.shared.registry.active())
+    }
+
+    /// Abruptly drops every open connection (TCP closed, no close frame) and keeps listening,
+    /// so clients can reconnect.
+    pub fn drop_all_connections(&self) {
+        self.control.send_modify(|control| {
+            control.drop_generation = control.drop_generation.wrapping_add(1);
+        });
+    }
+
+    /// Stops listening, closes every connection with a 1001 close frame (clients that do not
+    /// answer within a short grace period are dropped) and waits for all tasks to end.
+    pub async fn shutdown(mut self) {
+        self.control.send_modify(|control| control.shutdown = true);
+        if let Some(task) = self.task.take() {
+            let abort = task.abort_handle();
+            if tokio::time::timeout(SHUTDOWN_TIMEOUT, task).await.is_err() {
+                abort.abort();
+            }
+        }
     }
 }
-pub async fn run_forever(_port: u16) -> std::io::Result<()> {
-    Ok(())
+
+impl Drop for DemoServer {
+    fn drop(&mut self) {
+        // The listener task notices and winds everything down on its own.
+        self.control.send_modify(|control| control.shutdown = true);
+    }
+}
+
+/// Accepts connections until shutdown, then gives connections a grace period and aborts the
+/// rest.
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut control: watch::Receiver<Control>,
+    max_connections: usize,
+) {
+    let mut connections = JoinSet::new();
+    let mut number = 0_u64;
+    // Bounded: ends when the server shuts down (or is dropped).
+    loop {
+        if control.borrow().shutdown {
+            break;
+        }
+        tokio::select! {
+            biased;
+            changed = control.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _peer)) => {
+                    Counters::bump(&shared.stats.connections_accepted);
+                    if connections.len() >= max_connections {
+                        drop(tcp);
+                        continue;
+                    }
+                    number = number.wrapping_add(1);
+                    let generation = control.borrow().drop_generation;
+                    connections.spawn(connection::serve(
+                        tcp,
+                        Arc::clone(&shared),
+                        control.clone(),
+                        generation,
+                        number,
+                    ));
+                }
+                Err(_) => tokio::time::sleep(ACCEPT_ERROR_PAUSE).await,
+            },
+        }
+    }
+    drop(listener);
+    tokio::time::timeout(SHUTDOWN_GRACE, async { while connections.join_next().await.is_some() {} })
+        .await
+        .ok();
+    connections.shutdown().await;
+}
+
+/// Runs a demo server on 127.0.0.1:`port` until Ctrl-C (or SIGTERM), printing its URL on
+/// stdout once listening. This is `subscope demo-server --port P`.
+///
+/// # Errors
+/// Fails if the port cannot be bound or the signal handler cannot be installed.
+pub async fn run_forever(port: u16) -> std::io::Result<()> {
+    use std::io::Write as _;
+
+    let server = DemoServer::start(DemoConfig { port, ..DemoConfig::default() }).await?;
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "{}", server.url())?;
+    stdout.flush()?;
+    let result = wait_for_termination().await;
+    server.shutdown().await;
+    result
+}
+
+/// Waits for Ctrl-C, or on Unix also SIGTERM.
+async fn wait_for_termination() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result,
+            _ = terminate.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
 }

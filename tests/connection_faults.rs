@@ -1,0 +1,174 @@
+//! Connection faults no real node produces on demand, from small servers on 127.0.0.1:
+//! HTTP errors at the handshake, a silent server, a server that never answers pings, a
+//! TLS handshake against a plain TCP port, and handshake headers carrying the key.
+
+#![expect(clippy::result_large_err, reason = "tungstenite's handshake callback type fixes the error type")]
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use subscope::backend::{ConnState, ConnectionConfig, Event, ReconnectPolicy};
+use subscope::redact::Secret;
+use support::Driver;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+
+async fn listener() -> (TcpListener, u16) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|err| panic!("bind: {err}"));
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or_else(|err| panic!("{err}"));
+    (listener, port)
+}
+
+async fn closed_reason(driver: &mut Driver, conn: u32) -> String {
+    driver
+        .until("the connection to close", Duration::from_secs(10), |d| {
+            d.events.iter().find_map(|e| match e {
+                Event::State { conn: c, state: ConnState::Closed { reason } } if *c == conn => {
+                    Some(reason.clone().unwrap_or_default())
+                }
+                _ => None,
+            })
+        })
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http_error_at_the_handshake_is_reported_with_status_and_body() {
+    let (listener, port) = listener().await;
+    tokio::spawn(async move {
+        if let Ok((mut stream, _)) = listener.accept().await {
+            let mut buf = [0u8; 2048];
+            let _request_bytes = stream.read(&mut buf).await;
+            let body = r#"{"error":"invalid api key"}"#;
+            let reply = format!(
+                "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            stream.write_all(reply.as_bytes()).await.ok();
+        }
+    });
+    let mut driver = Driver::new();
+    let mut config = ConnectionConfig::new("helius", format!("ws://127.0.0.1:{port}/?api-key={{api_key}}"));
+    config.api_key = Some(Secret::new("SECRET-401-KEY"));
+    let conn = driver.connect_with(config);
+    let reason = closed_reason(&mut driver, conn).await;
+    assert!(reason.contains("HTTP 401 Unauthorized"), "{reason}");
+    assert!(reason.contains("invalid api key"), "the body is shown: {reason}");
+    assert!(!reason.contains("SECRET-401-KEY"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_server_times_out_the_handshake() {
+    let (listener, port) = listener().await;
+    tokio::spawn(async move {
+        let _held = listener.accept().await; // accept, then say nothing
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    });
+    let mut driver = Driver::new();
+    let mut config = ConnectionConfig::new("silent", format!("ws://127.0.0.1:{port}"));
+    config.connect_timeout = Duration::from_millis(400);
+    let conn = driver.connect_with(config);
+    let reason = closed_reason(&mut driver, conn).await;
+    assert!(reason.contains("no answer within 0.4 s"), "{reason}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_pong_counts_as_a_lost_connection_and_reconnects() {
+    let (listener, port) = listener().await;
+    let accepted = Arc::new(Mutex::new(0u32));
+    let counter = Arc::clone(&accepted);
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            *counter.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+            tokio::spawn(async move {
+                // Complete the handshake, then never read again: pings go unanswered.
+                let _ws = tokio_tungstenite::accept_async(stream).await;
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            });
+        }
+    });
+    let mut driver = Driver::new();
+    let mut config = ConnectionConfig::new("deaf", format!("ws://127.0.0.1:{port}"));
+    config.ping_interval = Duration::from_millis(200);
+    config.pong_timeout = Duration::from_millis(300);
+    config.reconnect = ReconnectPolicy {
+        enabled: true,
+        initial: Duration::from_millis(50),
+        max: Duration::from_millis(200),
+    };
+    let conn = driver.connect_with(config);
+    let reason = driver
+        .until("a pong timeout", Duration::from_secs(10), |d| {
+            d.events.iter().find_map(|e| match e {
+                Event::State { conn: c, state: ConnState::Reconnecting { reason, .. } } if *c == conn => {
+                    Some(reason.clone())
+                }
+                _ => None,
+            })
+        })
+        .await;
+    assert!(reason.contains("no pong within 0.3 s"), "{reason}");
+    driver
+        .until("a second connection", Duration::from_secs(10), |_| {
+            (*accepted.lock().unwrap_or_else(|e| e.into_inner()) >= 2).then_some(())
+        })
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_against_a_plain_port_fails_clearly() {
+    let (listener, port) = listener().await;
+    tokio::spawn(async move {
+        if let Ok((mut stream, _)) = listener.accept().await {
+            stream.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\nthis is not TLS").await.ok();
+        }
+    });
+    let mut driver = Driver::new();
+    let conn = driver.connect_with(ConnectionConfig::new("tls", format!("wss://127.0.0.1:{port}")));
+    let reason = closed_reason(&mut driver, conn).await;
+    assert!(!reason.is_empty());
+    assert!(
+        reason.to_lowercase().contains("tls")
+            || reason.to_lowercase().contains("certificate")
+            || reason.contains("corrupt"),
+        "{reason}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_headers_carry_the_placed_key() {
+    let (listener, port) = listener().await;
+    let seen = Arc::new(Mutex::new(None::<String>));
+    let store = Arc::clone(&seen);
+    tokio::spawn(async move {
+        if let Ok((stream, _)) = listener.accept().await {
+            let callback = move |request: &Request, response: Response| {
+                let value =
+                    request.headers().get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
+                *store.lock().unwrap_or_else(|e| e.into_inner()) = value;
+                Ok(response)
+            };
+            let _ws = tokio_tungstenite::accept_hdr_async(stream, callback).await;
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+    });
+    let mut driver = Driver::new();
+    let mut config = ConnectionConfig::new("headers", format!("ws://127.0.0.1:{port}"));
+    config.api_key = Some(Secret::new("hdr-secret"));
+    config.headers = vec![("Authorization".into(), "Bearer {api_key}".into())];
+    let conn = driver.connect_with(config);
+    driver.open(conn).await;
+    assert_eq!(seen.lock().unwrap_or_else(|e| e.into_inner()).as_deref(), Some("Bearer hdr-secret"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_url_that_needs_a_key_is_refused_without_one() {
+    let mut driver = Driver::new();
+    let conn =
+        driver.connect_with(ConnectionConfig::new("alchemy", "wss://eth-mainnet.g.alchemy.com/v2/{api_key}"));
+    let reason = closed_reason(&mut driver, conn).await;
+    assert_eq!(reason, "this endpoint needs an API key");
+}
