@@ -1,0 +1,251 @@
+//! The backend against the project's demo server, for the faults no real node produces on
+//! demand: malformed and huge frames, refusals, floods, drops and close frames.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::json;
+use subscope::backend::{ConnState, ConnectionConfig, EndReason, Event, SubscribeOutcome};
+use subscope::capture::Direction;
+use subscope::demo::{CLOSE_FAULT_REASON, DemoConfig, DemoServer, HUGE_FRAME_BYTES};
+use subscope::protocol::FrameKind;
+use support::Driver;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+async fn demo() -> DemoServer {
+    DemoServer::start(DemoConfig { speed: 10.0, ..DemoConfig::default() })
+        .await
+        .unwrap_or_else(|err| panic!("demo server: {err}"))
+}
+
+async fn fault(driver: &mut Driver, conn: u32, fault: serde_json::Value) {
+    let request = driver.request(conn, "demo_fault", Some(json!([fault])));
+    assert_eq!(driver.response(request).await, Ok("true".into()));
+}
+
+fn reconnect_reasons(driver: &Driver) -> Vec<String> {
+    driver
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::State { state: ConnState::Reconnecting { reason, .. }, .. } => Some(reason.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn flood_number(raw: &str) -> Option<u64> {
+    let at = raw.find("flood #")? + "flood #".len();
+    raw[at..].chars().take_while(char::is_ascii_digit).collect::<String>().parse().ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_frames_are_captured_as_such_and_the_connection_stays_open() {
+    let server = demo().await;
+    let mut driver = Driver::new();
+    let conn = driver.connect(&server.url());
+    let slot = driver.subscribe(conn, "slotSubscribe", None);
+    driver.notified(slot, 1, WAIT).await;
+    fault(&mut driver, conn, json!({"kind": "malformed"})).await;
+    let kinds = [FrameKind::NotJson, FrameKind::Unknown, FrameKind::Binary];
+    driver
+        .until("the three malformed frames", WAIT, |d| {
+            kinds
+                .iter()
+                .all(|kind| d.captured.iter().any(|e| e.kind == *kind && e.direction == Direction::In))
+                .then_some(())
+        })
+        .await;
+    let raw_of =
+        |kind| driver.captured.iter().find(|e| e.kind == kind).map(|e| e.raw.to_string()).unwrap_or_default();
+    assert_eq!(raw_of(FrameKind::NotJson), "{not json");
+    assert_eq!(raw_of(FrameKind::Unknown), r#"{"hello":"world"}"#);
+    assert_eq!(raw_of(FrameKind::Binary), "fffe0080c328", "binary frames are kept as hex");
+    let before = driver.notifications(slot).len();
+    driver.notified(slot, before + 2, WAIT).await;
+    assert!(reconnect_reasons(&driver).is_empty(), "malformed frames must not cost the connection");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ten_megabyte_frame_arrives_whole() {
+    let server = demo().await;
+    let mut driver = Driver::new();
+    let conn = driver.connect(&server.url());
+    let logs = driver.subscribe(conn, "logsSubscribe", Some(json!(["all"])));
+    driver.active(logs).await;
+    fault(&mut driver, conn, json!({"kind": "huge"})).await;
+    let size = driver
+        .until("the huge frame", WAIT, |d| {
+            d.notifications(logs).iter().map(|e| e.size()).find(|size| *size >= HUGE_FRAME_BYTES)
+        })
+        .await;
+    let huge = driver
+        .notifications(logs)
+        .into_iter()
+        .find(|e| e.size() == size)
+        .map(|e| e.raw.to_string())
+        .unwrap_or_default();
+    let value: serde_json::Value =
+        serde_json::from_str(&huge).unwrap_or_else(|err| panic!("the huge frame is not whole JSON: {err}"));
+    assert_eq!(value["method"], "logsNotification");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_subscription_carries_the_servers_error() {
+    let server = demo().await;
+    let mut driver = Driver::new();
+    let conn = driver.connect(&server.url());
+    fault(&mut driver, conn, json!({"kind": "refuse"})).await;
+    let slot = driver.subscribe(conn, "slotSubscribe", None);
+    match driver.answer(slot, 0).await {
+        (SubscribeOutcome::Failed(err), _) => {
+            assert_eq!(err.code, -32603);
+            assert_eq!(err.message, "Internal Error: Subscription refused. Node subscription limit reached");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_consumer_loses_nothing_and_keeps_the_connection() {
+    let server = demo().await;
+    let mut driver = Driver::new();
+    let conn = driver.connect(&server.url());
+    let logs = driver.subscribe(conn, "logsSubscribe", Some(json!(["all"])));
+    driver.active(logs).await;
+    const COUNT: u64 = 100_000;
+    fault(&mut driver, conn, json!({"kind": "flood", "count": COUNT})).await;
+    // The consumer stalls (as a UI behind a modal dialog does) while the flood arrives.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let flooded: Vec<u64> = driver
+        .until("the whole flood", WAIT, |d| {
+            let numbers: Vec<u64> =
+                d.notifications(logs).iter().filter_map(|e| flood_number(&e.raw)).collect();
+            (numbers.len() as u64 >= COUNT).then_some(numbers)
+        })
+        .await;
+    assert!(flooded.iter().copied().eq(0..COUNT), "every flood frame, once, in order");
+    assert_eq!(driver.evicted, 0);
+    assert!(
+        reconnect_reasons(&driver).is_empty(),
+        "the server never had to drop us: {:?}",
+        reconnect_reasons(&driver)
+    );
+    let seqs: Vec<u64> = driver.captured.iter().map(|e| e.seq).collect();
+    assert!(seqs.windows(2).all(|pair| pair[1] == pair[0] + 1), "sequence numbers are contiguous");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_connection_is_restored_and_resubscribed() {
+    let server = demo().await;
+    let mut driver = Driver::new();
+    let conn = driver.connect(&server.url());
+    let slot = driver.subscribe(conn, "slotSubscribe", None);
+    let heads = driver.subscribe(conn, "eth_subscribe", Some(json!(["newHeads"])));
+    driver.notified(slot, 1, WAIT).await;
+    driver.active(heads).await;
+    fault(&mut driver, conn, json!({"kind": "drop"})).await;
+    for sub in [slot, heads] {
+        let (outcome, resubscribed) = driver.answer(sub, 1).await;
+        assert!(resubscribed && matches!(outcome, SubscribeOutcome::Active(_)), "{outcome:?}");
+    }
+    let reasons = reconnect_reasons(&driver);
+    assert!(reasons.iter().any(|r| r.contains("without a close frame")), "{reasons:?}");
+    let before = driver.notifications(slot).len();
+    driver.notified(slot, before + 2, WAIT).await;
+    assert!(driver.events.iter().any(|e| matches!(e, Event::Gap { .. })));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_close_frame_reason_is_reported() {
+    let server = demo().await;
+    let mut driver = Driver::new();
+    let conn = driver.connect(&server.url());
+    driver.open(conn).await;
+    fault(&mut driver, conn, json!({"kind": "close"})).await;
+    let reason = driver.until("the close reason", WAIT, |d| reconnect_reasons(d).into_iter().next()).await;
+    assert!(reason.contains("1011") && reason.contains(CLOSE_FAULT_REASON), "{reason}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flooding_connection_does_not_stall_another() {
+    let server = demo().await;
+    let mut driver = Driver::new();
+    let flooding = driver.connect(&server.url());
+    let quiet = driver.connect(&server.url());
+    let logs = driver.subscribe(flooding, "logsSubscribe", Some(json!(["all"])));
+    let slot = driver.subscribe(quiet, "slotSubscribe", None);
+    driver.active(logs).await;
+    driver.notified(slot, 1, WAIT).await;
+    const COUNT: u64 = 300_000;
+    fault(&mut driver, flooding, json!({"kind": "flood", "count": COUNT})).await;
+    driver
+        .until("the flood", Duration::from_secs(60), |d| {
+            (d.notifications(logs).iter().filter(|e| e.raw.contains("flood #")).count() as u64 >= COUNT)
+                .then_some(())
+        })
+        .await;
+    let flood_times: Vec<u64> = driver
+        .notifications(logs)
+        .iter()
+        .filter(|e| e.raw.contains("flood #"))
+        .map(|e| e.received_at_ms)
+        .collect();
+    let (start, end) = (flood_times[0], flood_times[flood_times.len() - 1]);
+    let slot_times: Vec<u64> = driver.notifications(slot).iter().map(|e| e.received_at_ms).collect();
+    let mut last = slot_times.iter().copied().filter(|t| *t <= start).max().unwrap_or(start);
+    for time in slot_times.iter().copied().filter(|t| *t > start && *t <= end) {
+        assert!(
+            time - last < 1000,
+            "the quiet connection went {} ms without a slot during the flood",
+            time - last
+        );
+        last = time;
+    }
+    assert!(
+        end - last < 1000,
+        "no slot for {} ms before the flood ended ({} ms long)",
+        end - last,
+        end - start
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identical_solana_subscriptions_share_one_server_id() {
+    let server = demo().await;
+    let mut driver = Driver::new();
+    let conn = driver.connect(&server.url());
+    let first = driver.subscribe(conn, "slotSubscribe", None);
+    let second = driver.subscribe(conn, "slotSubscribe", None);
+    assert_eq!(
+        driver.active(first).await,
+        driver.active(second).await,
+        "Agave de-duplicates identical params"
+    );
+    driver.notified(first, 2, WAIT).await;
+    assert!(driver.notifications(second).is_empty(), "one stream, routed to the oldest key");
+    driver.unsubscribe(conn, first);
+    assert_eq!(driver.ended(first).await, EndReason::Unsubscribed(Ok(true)));
+    driver.notified(second, 2, WAIT).await;
+    let unsubscribes = |d: &Driver| {
+        d.captured
+            .iter()
+            .filter(|e| e.direction == Direction::Out && e.method.as_deref() == Some("slotUnsubscribe"))
+            .count()
+    };
+    assert_eq!(unsubscribes(&driver), 0, "the shared server id stays while the second key uses it");
+    driver.unsubscribe(conn, second);
+    assert_eq!(driver.ended(second).await, EndReason::Unsubscribed(Ok(true)));
+    assert_eq!(unsubscribes(&driver), 1, "the last key sends slotUnsubscribe");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_endpoint_starts_an_in_process_server() {
+    let mut driver = Driver::new();
+    let conn = driver.connect_with(ConnectionConfig::new("demo", "demo"));
+    let logs = driver.subscribe(conn, "logsSubscribe", Some(json!(["all"])));
+    let notes = driver.notified(logs, 1, WAIT).await;
+    assert_eq!(notes[0]["method"], "logsNotification");
+}
