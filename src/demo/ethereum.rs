@@ -149,6 +149,11 @@ pub(crate) fn parse_subscribe(params: &[Value]) -> Result<EthKind, RpcError> {
                 }
             }
         }
+        // Alchemy's legacy name for full pending transaction objects (2022 docs).
+        "alchemy_newFullPendingTransactions" => {
+            allow(1)?;
+            Ok(EthKind::PendingTransactions { full: true })
+        }
         "alchemy_pendingTransactions" => {
             allow(2)?;
             let map = option_object(option)?;

@@ -139,6 +139,7 @@ pub fn start_validator(port: u16, faucet_port: u16) -> Node {
         .args(["--rpc-port", &port.to_string(), "--bind-address", "127.0.0.1"])
         .args(["--faucet-port", &faucet_port.to_string()])
         .args(["--rpc-pubsub-queue-capacity-items", "100000", "--limit-ledger-size", "50000000", "--quiet"])
+        .arg("--rpc-pubsub-enable-vote-subscription")
         .stdout(log.map_or_else(Stdio::null, Stdio::from))
         .stderr(Stdio::null())
         .spawn()
