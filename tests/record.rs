@@ -17,7 +17,9 @@ fn subscope() -> Process {
 
 fn lines(path: &std::path::Path) -> Vec<Value> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
-    text.lines().map(|line| serde_json::from_str(line).unwrap_or_else(|err| panic!("bad line {line}: {err}"))).collect()
+    text.lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|err| panic!("bad line {line}: {err}")))
+        .collect()
 }
 
 #[test]
@@ -47,7 +49,10 @@ fn records_new_heads_to_ndjson_and_stops_at_the_count() {
         assert!(head["frame"]["params"]["result"]["number"].is_string());
         assert!(head["time"].as_str().is_some_and(|t| t.ends_with('Z')));
     }
-    assert!(events.iter().any(|e| e["kind"] == "request" && e["direction"] == "out"), "the subscribe request is recorded");
+    assert!(
+        events.iter().any(|e| e["kind"] == "request" && e["direction"] == "out"),
+        "the subscribe request is recorded"
+    );
     let file = std::fs::read_to_string(&out).unwrap_or_default();
     assert!(!file.contains(SECRET) && !stderr.contains(SECRET), "the API key leaked");
     assert!(file.contains("api-key={api_key}"), "the endpoint is recorded as its template, without the key");
@@ -112,7 +117,13 @@ fn methods_prints_the_cheat_sheet() {
     let output = subscope().arg("methods").output().unwrap_or_else(|err| panic!("{err}"));
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success());
-    for method in ["accountSubscribe", "blockSubscribe", "transactionSubscribe", "alchemy_minedTransactions", "newHeads"] {
+    for method in [
+        "accountSubscribe",
+        "blockSubscribe",
+        "transactionSubscribe",
+        "alchemy_minedTransactions",
+        "newHeads",
+    ] {
         assert!(text.contains(method), "{method} missing from `subscope methods`");
     }
 }
