@@ -11,7 +11,8 @@
 //!  "frame":{"jsonrpc":"2.0","method":"logsNotification","params":{…}}}
 //! ```
 //!
-//! `frame` is the frame's JSON exactly as received (whitespace outside strings removed when it
+//! `server_id` is the id the server gave the subscription last (a notification's own frame
+//! names the id it was sent under). `frame` is the frame's JSON exactly as received (whitespace outside strings removed when it
 //! spanned lines); a frame that was not JSON is in `frame_text` instead. Endpoints are always
 //! redacted: no API key reaches a file.
 
@@ -27,7 +28,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::capture::{CapturedEvent, ConnId, Direction, SubKey};
-use crate::protocol::{FrameKind, Incoming, SubId, parse_incoming};
+use crate::protocol::{FrameKind, SubId};
 use crate::redact::redact_url;
 
 /// The format version written in every event's `v`.
@@ -92,17 +93,18 @@ impl CaptureContext {
 
 /// Formats `ms` since the epoch as ISO-8601 UTC with milliseconds.
 pub fn iso8601(ms: u64) -> String {
+    let mut out = String::with_capacity(24);
+    push_iso8601(&mut out, ms);
+    out
+}
+
+fn push_iso8601(out: &mut String, ms: u64) {
     let secs = ms / 1000;
     let days = (secs / 86_400) as i64;
     let (year, month, day) = civil_from_days(days);
     let rem = secs % 86_400;
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60,
-        ms % 1000
-    )
+    let (hour, minute, second, milli) = (rem / 3600, rem / 60 % 60, rem % 60, ms % 1000);
+    let _ = write!(out, "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{milli:03}Z");
 }
 
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
@@ -156,6 +158,10 @@ pub struct EventWriter<W: Write> {
     format: Format,
     written: u64,
     line: String,
+    /// Rendered `"connection":…,"endpoint":…` members, per connection.
+    connections: HashMap<ConnId, String>,
+    /// Rendered `"subscription":{…}` and `"server_id":…` members, per subscription.
+    subscriptions: HashMap<SubKey, String>,
 }
 
 impl<W: Write> EventWriter<W> {
@@ -164,7 +170,14 @@ impl<W: Write> EventWriter<W> {
         if format != Format::Ndjson {
             out.write_all(b"[")?;
         }
-        Ok(Self { out, format, written: 0, line: String::with_capacity(1024) })
+        Ok(Self {
+            out,
+            format,
+            written: 0,
+            line: String::with_capacity(1024),
+            connections: HashMap::new(),
+            subscriptions: HashMap::new(),
+        })
     }
 
     /// Writes one event.
@@ -177,13 +190,36 @@ impl<W: Write> EventWriter<W> {
                 self.line.push_str(if self.written == 0 { "\n" } else { ",\n" });
             }
         }
-        render_event(&mut self.line, event, context, pretty);
+        let sep = if pretty { ",\n  " } else { "," };
+        let connection = self
+            .connections
+            .entry(event.connection)
+            .or_insert_with(|| render_connection(context.connections.get(&event.connection), sep));
+        let subscription = event.subscription.map(|key| {
+            self.subscriptions
+                .entry(key)
+                .or_insert_with(|| render_subscription(key, context.subscriptions.get(&key), sep))
+        });
+        render_event(
+            &mut self.line,
+            event,
+            connection,
+            subscription.map(|rendered| rendered.as_str()),
+            pretty,
+        );
         if self.format == Format::Ndjson {
             self.line.push('\n');
         }
         self.out.write_all(self.line.as_bytes())?;
         self.written += 1;
         Ok(())
+    }
+
+    /// Forgets what was rendered from the context; call it after the context changed (a
+    /// subscription got its server id).
+    pub fn context_changed(&mut self) {
+        self.connections.clear();
+        self.subscriptions.clear();
     }
 
     /// How many events were written.
@@ -207,49 +243,64 @@ impl<W: Write> EventWriter<W> {
 }
 
 fn push_json_str(out: &mut String, text: &str) {
-    // Serializing a &str into a String cannot fail.
-    if let Ok(quoted) = serde_json::to_string(text) {
+    let plain = text.bytes().all(|byte| byte >= 0x20 && byte != b'"' && byte != b'\\');
+    if plain {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+    } else if let Ok(quoted) = serde_json::to_string(text) {
+        // Serializing a &str cannot fail.
         out.push_str(&quoted);
     }
 }
 
-fn render_event(out: &mut String, event: &CapturedEvent, context: &CaptureContext, pretty: bool) {
-    let sep = if pretty { ",\n  " } else { "," };
-    out.push_str(if pretty { "{\n  " } else { "{" });
-    let _ = write!(
-        out,
-        "\"v\":{FORMAT_VERSION}{sep}\"seq\":{}{sep}\"time\":\"{}\"{sep}\"time_ms\":{}",
-        event.seq,
-        iso8601(event.received_at_ms),
-        event.received_at_ms
-    );
-    let connection = context.connections.get(&event.connection);
+fn render_connection(info: Option<&ConnectionInfo>, sep: &str) -> String {
+    let mut out = String::new();
     out.push_str(sep);
     out.push_str("\"connection\":");
-    push_json_str(out, connection.map_or("", |info| info.label.as_str()));
+    push_json_str(&mut out, info.map_or("", |info| info.label.as_str()));
     out.push_str(sep);
     out.push_str("\"endpoint\":");
     // Redacted again on the way out: a context filled by hand must not leak a key either.
-    push_json_str(out, &connection.map_or_else(String::new, |info| redact_url(&info.endpoint)));
-    let subscription =
-        event.subscription.and_then(|key| context.subscriptions.get(&key).map(|info| (key, info)));
-    if let Some((key, info)) = subscription {
-        let _ = write!(out, "{sep}\"subscription\":{{\"key\":{key},\"method\":");
-        push_json_str(out, &info.method);
+    push_json_str(&mut out, &info.map_or_else(String::new, |info| redact_url(&info.endpoint)));
+    out
+}
+
+fn render_subscription(key: SubKey, info: Option<&SubscriptionInfo>, sep: &str) -> String {
+    let mut out = String::new();
+    let _ = write!(out, "{sep}\"subscription\":{{\"key\":{key}");
+    if let Some(info) = info {
+        out.push_str(",\"method\":");
+        push_json_str(&mut out, &info.method);
         if let Some(params) = &info.params {
             out.push_str(",\"params\":");
             out.push_str(&params.to_string());
         }
-        out.push('}');
-    } else if let Some(key) = event.subscription {
-        let _ = write!(out, "{sep}\"subscription\":{{\"key\":{key}}}");
     }
-    let server_id =
-        notification_server_id(event).or_else(|| subscription.and_then(|(_, info)| info.server_id.clone()));
-    if let Some(server_id) = server_id {
+    out.push('}');
+    if let Some(server_id) = info.and_then(|info| info.server_id.as_ref()) {
         out.push_str(sep);
         out.push_str("\"server_id\":");
         out.push_str(&server_id.to_json().to_string());
+    }
+    out
+}
+
+fn render_event(
+    out: &mut String,
+    event: &CapturedEvent,
+    connection: &str,
+    subscription: Option<&str>,
+    pretty: bool,
+) {
+    let sep = if pretty { ",\n  " } else { "," };
+    out.push_str(if pretty { "{\n  " } else { "{" });
+    let _ = write!(out, "\"v\":{FORMAT_VERSION}{sep}\"seq\":{}{sep}\"time\":\"", event.seq);
+    push_iso8601(out, event.received_at_ms);
+    let _ = write!(out, "\"{sep}\"time_ms\":{}", event.received_at_ms);
+    out.push_str(connection);
+    if let Some(subscription) = subscription {
+        out.push_str(subscription);
     }
     let _ = write!(
         out,
@@ -276,16 +327,6 @@ fn render_event(out: &mut String, event: &CapturedEvent, context: &CaptureContex
         push_json_str(out, &event.raw);
     }
     out.push_str(if pretty { "\n}" } else { "}" });
-}
-
-fn notification_server_id(event: &CapturedEvent) -> Option<SubId> {
-    if event.kind != FrameKind::Notification {
-        return None;
-    }
-    match parse_incoming(&event.raw) {
-        Incoming::Notification { subscription, .. } => subscription,
-        _ => None,
-    }
 }
 
 /// Why an export did not complete.
@@ -327,16 +368,13 @@ impl Progress {
     }
 }
 
-/// Writes `events` to `path` safely: into a temporary file in the same folder, flushed and
-/// synced, then renamed over the target. A failure or a cancel leaves no partial file and an
-/// existing file untouched. Returns how many events were written.
-pub fn export_to_file<'a>(
+/// Writes a file safely: `write` fills a temporary file in the target's folder, which is
+/// then flushed, synced and renamed over the target. If `write` fails (or a cancel surfaces
+/// as an error), the temporary file is removed and an existing target is left untouched.
+pub fn write_atomically<T>(
     path: &Path,
-    format: Format,
-    events: impl IntoIterator<Item = &'a CapturedEvent>,
-    context: &CaptureContext,
-    progress: &Progress,
-) -> Result<u64, ExportError> {
+    write: impl FnOnce(&mut BufWriter<&File>) -> Result<T, ExportError>,
+) -> Result<T, ExportError> {
     let io_error = |source: io::Error| ExportError::Io { path: path.to_owned(), source };
     let folder = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
@@ -347,20 +385,38 @@ pub fn export_to_file<'a>(
         .suffix(".tmp")
         .tempfile_in(folder)
         .map_err(io_error)?;
-    let mut writer =
-        EventWriter::new(BufWriter::with_capacity(1 << 20, temp.as_file()), format).map_err(io_error)?;
-    for event in events {
-        if progress.cancel.load(Ordering::Relaxed) {
-            return Err(ExportError::Cancelled); // `temp` is deleted when dropped
-        }
-        writer.write(event, context).map_err(io_error)?;
-        progress.done.fetch_add(1, Ordering::Relaxed);
-    }
-    let written = writer.written();
-    writer.finish().map_err(io_error)?;
+    let mut out = BufWriter::with_capacity(1 << 20, temp.as_file());
+    let value = write(&mut out)?; // on error `temp` is dropped, which deletes it
+    out.flush().map_err(io_error)?;
+    drop(out);
     temp.as_file().sync_all().map_err(io_error)?;
     temp.persist(path).map_err(|err| io_error(err.error))?;
-    Ok(written)
+    Ok(value)
+}
+
+/// Writes `events` to `path` safely (see [`write_atomically`]): a failure or a cancel leaves
+/// no partial file and an existing file untouched. Returns how many events were written.
+pub fn export_to_file<'a>(
+    path: &Path,
+    format: Format,
+    events: impl IntoIterator<Item = &'a CapturedEvent>,
+    context: &CaptureContext,
+    progress: &Progress,
+) -> Result<u64, ExportError> {
+    let io_error = |source: io::Error| ExportError::Io { path: path.to_owned(), source };
+    write_atomically(path, |out| {
+        let mut writer = EventWriter::new(out, format).map_err(io_error)?;
+        for event in events {
+            if progress.cancel.load(Ordering::Relaxed) {
+                return Err(ExportError::Cancelled);
+            }
+            writer.write(event, context).map_err(io_error)?;
+            progress.done.fetch_add(1, Ordering::Relaxed);
+        }
+        let written = writer.written();
+        writer.finish().map_err(io_error)?;
+        Ok(written)
+    })
 }
 
 /// One event as it is read back.

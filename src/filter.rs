@@ -9,7 +9,7 @@
 
 use std::collections::VecDeque;
 
-use regex::{Regex, RegexBuilder};
+use regex::bytes::{Regex, RegexBuilder};
 
 use crate::capture::{Capture, CapturedEvent, ConnId, SubKey};
 use crate::protocol::FrameKind;
@@ -64,8 +64,12 @@ impl TextMatcher {
             return Ok(Self::Exact(Box::new(memchr::memmem::Finder::new(text.as_bytes()).into_owned())));
         }
         let pattern = if regex { text.to_owned() } else { regex::escape(text) };
+        // Byte regexes without Unicode classes: frames are JSON, `\d` and `\w` mean ASCII there,
+        // and without Unicode case folding ('s' also matching 'ſ') the literal prefilter
+        // stays fast. Non-ASCII text in a pattern still matches its UTF-8 bytes.
         RegexBuilder::new(&pattern)
-            .case_insensitive(smart_case_insensitive)
+            .case_insensitive(smart_case_insensitive && !regex)
+            .unicode(false)
             .size_limit(1 << 24)
             .build()
             .map(Self::Pattern)
@@ -76,7 +80,7 @@ impl TextMatcher {
         match self {
             Self::Any => true,
             Self::Exact(finder) => finder.find(raw.as_bytes()).is_some(),
-            Self::Pattern(regex) => regex.is_match(raw),
+            Self::Pattern(regex) => regex.is_match(raw.as_bytes()),
         }
     }
 }

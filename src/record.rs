@@ -158,6 +158,9 @@ pub async fn record(options: RecordOptions) -> anyhow::Result<RecordSummary> {
         if let Some(failure) = check_events(&drained.events, &mut connections, &mut context, &sub_names) {
             break Err(failure);
         }
+        if drained.events.iter().any(|event| matches!(event, Event::Subscription { .. })) {
+            writer.context_changed();
+        }
         if options.count.is_some_and(|count| summary.notifications >= count) {
             break Ok(());
         }
