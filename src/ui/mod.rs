@@ -1,0 +1,1 @@
+//! The egui panels (being written).
