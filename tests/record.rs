@@ -113,6 +113,54 @@ fn a_refused_subscription_exits_non_zero_with_the_server_error() {
 }
 
 #[test]
+fn ctrl_c_stops_a_recording_cleanly_with_every_line_whole() {
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let out = dir.path().join("slots.ndjson");
+    let child = subscope()
+        .args(["record", "--endpoint", "demo", "--subscribe", r#"{"method":"slotSubscribe"}"#])
+        .arg("--out")
+        .arg(&out)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|err| panic!("{err}"));
+    support::poll("a few notifications on disk", std::time::Duration::from_secs(20), || {
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        (text.lines().filter(|line| line.contains(r#""kind":"notification""#)).count() >= 2).then_some(())
+    });
+    let interrupted = Process::new("kill").args(["-INT", &child.id().to_string()]).status();
+    assert!(interrupted.is_ok_and(|status| status.success()));
+    let output = child.wait_with_output().unwrap_or_else(|err| panic!("{err}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "Ctrl-C is a clean stop: {stderr}");
+    let events = lines(&out); // panics on a partial line
+    assert!(events.iter().filter(|e| e["kind"] == "notification").count() >= 2);
+    assert!(events.iter().any(|e| e["kind"] == "meta"), "connection records are kept too");
+}
+
+#[test]
+fn demo_server_runs_alone_and_serves_record() {
+    let port = free_port();
+    let mut server = subscope()
+        .args(["demo-server", "--port", &port.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|err| panic!("{err}"));
+    support::poll("the demo server to listen", std::time::Duration::from_secs(20), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).ok()
+    });
+    let output = subscope()
+        .args(["record", "--endpoint", &format!("ws://127.0.0.1:{port}")])
+        .args(["--subscribe", r#"{"method":"eth_subscribe","params":["newHeads"]}"#, "--count", "1"])
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    server.kill().ok();
+    server.wait().ok();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.lines().any(|line| line.contains("\"eth_subscription\"")), "NDJSON on stdout: {stdout}");
+}
+
+#[test]
 fn methods_prints_the_cheat_sheet() {
     let output = subscope().arg("methods").output().unwrap_or_else(|err| panic!("{err}"));
     let text = String::from_utf8_lossy(&output.stdout);
