@@ -139,6 +139,33 @@ async fn tls_against_a_plain_port_fails_clearly() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_untrusted_certificate_is_reported_as_a_certificate_error() {
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+    let generated = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])
+        .unwrap_or_else(|err| panic!("{err}"));
+    let cert = CertificateDer::from(generated.cert.der().to_vec());
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(generated.signing_key.serialize_der()));
+    let provider = std::sync::Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let server_config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|builder| builder.with_no_client_auth().with_single_cert(vec![cert], key))
+        .unwrap_or_else(|err| panic!("{err}"));
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_config));
+    let (listener, port) = listener().await;
+    tokio::spawn(async move {
+        if let Ok((stream, _)) = listener.accept().await {
+            let _handshake = acceptor.accept(stream).await; // the client gives up on the certificate
+        }
+    });
+    let mut driver = Driver::new();
+    let conn = driver.connect_with(ConnectionConfig::new("self-signed", format!("wss://localhost:{port}")));
+    let reason = closed_reason(&mut driver, conn).await;
+    assert!(reason.starts_with("certificate error") || reason.contains("certificate"), "{reason}");
+    assert!(reason.contains("UnknownIssuer"), "the reason names the problem: {reason}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn handshake_headers_carry_the_placed_key() {
     let (listener, port) = listener().await;
     let seen = Arc::new(Mutex::new(None::<String>));
