@@ -81,6 +81,7 @@ pub(super) async fn run(
         actor.meta(&format!("connection lost: {reason}"));
         let events = actor.table.on_close();
         actor.events(events);
+        actor.flush();
         if !config.reconnect.enabled {
             return actor.close_for_good(Some(reason));
         }
@@ -163,6 +164,8 @@ struct Actor {
     queue: Arc<EventQueue>,
     table: SubscriptionTable,
     batch: Vec<CapturedEvent>,
+    /// Control events waiting for the frames that caused them to be queued first.
+    pending_events: Vec<Event>,
     methods: HashSet<Arc<str>>,
     outbox: Vec<Outbound>,
 }
@@ -174,19 +177,21 @@ impl Actor {
             queue,
             table: SubscriptionTable::new(conn),
             batch: Vec::with_capacity(BATCH),
+            pending_events: Vec::new(),
             methods: HashSet::new(),
             outbox: Vec::new(),
         }
     }
 
-    fn state(&self, state: ConnState) {
+    fn state(&mut self, state: ConnState) {
+        self.flush();
         self.queue.push_event(Event::State { conn: self.conn, state });
     }
 
-    fn events(&self, events: Vec<Event>) {
-        for event in events {
-            self.queue.push_event(event);
-        }
+    /// Queues control events after the frames captured so far (at the next [`Self::flush`]),
+    /// so a consumer never sees an event before the frame that caused it.
+    fn events(&mut self, events: Vec<Event>) {
+        self.pending_events.extend(events);
     }
 
     fn intern(&mut self, method: &str) -> Arc<str> {
@@ -220,6 +225,9 @@ impl Actor {
 
     fn flush(&mut self) {
         self.queue.push_captured(&mut self.batch);
+        for event in self.pending_events.drain(..) {
+            self.queue.push_event(event);
+        }
     }
 
     /// Records something subscope itself observed, as a meta event in the capture.
@@ -238,8 +246,8 @@ impl Actor {
         })
         .to_string();
         self.capture(Direction::Meta, FrameKind::Meta, None, None, raw.into());
+        self.events(vec![Event::Gap { conn: self.conn, lost_at_ms, restored_at_ms }]);
         self.flush();
-        self.queue.push_event(Event::Gap { conn: self.conn, lost_at_ms, restored_at_ms });
     }
 
     fn close_for_good(&mut self, reason: Option<String>) {
@@ -289,6 +297,7 @@ impl Actor {
                 Command::Unsubscribe { sub, .. } => {
                     let (_, events) = self.table.unsubscribe(sub, false);
                     self.events(events);
+                    self.flush();
                 }
                 Command::Request { request, method, params, .. } => {
                     self.table.request(request, &method, params, false);
@@ -478,6 +487,7 @@ impl Actor {
                 let (frame, events) = self.table.unsubscribe(sub, true);
                 self.events(events);
                 self.outbox.extend(frame);
+                self.flush();
             }
             Command::Request { request, method, params, .. } => {
                 let frame = self.table.request(request, &method, params, true);
