@@ -26,4 +26,6 @@ pub mod protocol;
 pub mod record;
 pub mod redact;
 #[cfg(feature = "gui")]
+pub mod settings;
+#[cfg(feature = "gui")]
 pub mod ui;

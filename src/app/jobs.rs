@@ -1,0 +1,425 @@
+//! Export and import jobs, run off the UI thread.
+//!
+//! Export: the native save dialog runs as a task on the tokio runtime; the chosen events are
+//! then copied out of the capture a few milliseconds per frame (so the UI never stalls on a
+//! million events) and written by [`export_to_file`] on a blocking thread, with progress and
+//! Cancel. Import: the open dialog, then [`import_file`] and building the read-only capture
+//! on a blocking thread.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use tokio::runtime::Handle;
+use tokio::sync::oneshot;
+
+use crate::capture::{Capture, CaptureLimits, CapturedEvent};
+use crate::catalog::{BlockObservation, ReorgTracker, summarize};
+use crate::export::{CaptureContext, ExportError, Format, Progress, export_to_file, import_file};
+use crate::ui::table::ReorgMarks;
+use crate::ui::transfer::JobView;
+use crate::ui::{format_count, truncate};
+
+/// A capture read from a file, shown read-only.
+pub struct ImportedCapture {
+    /// The file name.
+    pub name: String,
+    /// The events.
+    pub capture: Capture,
+    /// Connection and subscription names from the file.
+    pub context: CaptureContext,
+    /// Rows flagged as reorgs (a block height seen twice).
+    pub reorgs: ReorgMarks,
+    /// The located problem that stopped reading, if any (what came before it is kept).
+    pub error: Option<String>,
+}
+
+/// Which events an export takes.
+pub enum Selection {
+    /// Every event from the oldest held to `last` (by sequence number).
+    Range {
+        /// The newest sequence number to take.
+        last: u64,
+        /// The last sequence number copied so far.
+        after: Option<u64>,
+    },
+    /// These sequence numbers (the filtered view), in order.
+    Seqs {
+        /// The sequence numbers.
+        seqs: Vec<u64>,
+        /// How many were taken so far.
+        next: usize,
+    },
+}
+
+/// What an export writes and where.
+pub struct ExportPlan {
+    /// Which events.
+    pub selection: Selection,
+    /// How many events that is.
+    pub total: usize,
+    /// The file format.
+    pub format: Format,
+    /// Names for the ids (redacted endpoints).
+    pub context: CaptureContext,
+    /// Whether the events come from the imported file (else the live capture).
+    pub from_import: bool,
+}
+
+/// A running job.
+pub enum Job {
+    /// The native save dialog is open.
+    ChoosingExportPath {
+        /// The chosen path (or `None` when cancelled or unavailable).
+        rx: oneshot::Receiver<Option<PathBuf>>,
+        /// What to export once a path is chosen.
+        plan: ExportPlan,
+    },
+    /// Copying the events out of the capture, a slice per frame.
+    Snapshot {
+        /// The target file.
+        path: PathBuf,
+        /// What to export.
+        plan: ExportPlan,
+        /// The copies so far.
+        events: Vec<CapturedEvent>,
+    },
+    /// Writing on a blocking thread.
+    Exporting {
+        /// The target file.
+        path: PathBuf,
+        /// Progress and cancel.
+        progress: Arc<Progress>,
+        /// The result.
+        rx: oneshot::Receiver<Result<u64, ExportError>>,
+        /// Events evicted before they could be copied.
+        missed: usize,
+    },
+    /// The native open dialog is open.
+    ChoosingImportFile {
+        /// The chosen file.
+        rx: oneshot::Receiver<Option<PathBuf>>,
+    },
+    /// Reading on a blocking thread.
+    Importing {
+        /// The file.
+        path: PathBuf,
+        /// Progress (bytes) and cancel.
+        progress: Arc<Progress>,
+        /// The result.
+        rx: oneshot::Receiver<ImportedCapture>,
+    },
+}
+
+/// What a finished step produced for the app.
+pub enum JobOutcome {
+    /// Still running (possibly in a new stage).
+    Running(Job),
+    /// Finished with a message (`Err` for a failure) for the status bar and the dialog.
+    Done(Result<String, String>),
+    /// An import finished.
+    Imported(Box<ImportedCapture>),
+}
+
+impl Job {
+    /// How the job looks in the UI.
+    pub fn view(&self) -> JobView {
+        match self {
+            Self::ChoosingExportPath { .. } => {
+                JobView { title: "Waiting for the save dialog…".to_owned(), fraction: None }
+            }
+            Self::Snapshot { plan, events, .. } => JobView {
+                title: format!("Copying {} events…", format_count(plan.total as u64)),
+                fraction: Some(events.len() as f32 / plan.total.max(1) as f32),
+            },
+            Self::Exporting { path, progress, .. } => JobView {
+                title: format!("Exporting to {}…", file_name(path)),
+                fraction: Some(progress.fraction()),
+            },
+            Self::ChoosingImportFile { .. } => {
+                JobView { title: "Waiting for the open dialog…".to_owned(), fraction: None }
+            }
+            Self::Importing { path, progress, .. } => JobView {
+                title: format!("Reading {}…", file_name(path)),
+                fraction: Some(progress.fraction()),
+            },
+        }
+    }
+
+    /// Whether it is an export (the export dialog shows it).
+    pub fn is_export(&self) -> bool {
+        matches!(self, Self::ChoosingExportPath { .. } | Self::Snapshot { .. } | Self::Exporting { .. })
+    }
+
+    /// Asks the job to stop: a running write or read is cancelled; a dialog is abandoned.
+    pub fn cancel(self) -> Result<String, String> {
+        match self {
+            Self::Exporting { progress, .. } | Self::Importing { progress, .. } => {
+                progress.cancel.store(true, Ordering::Relaxed);
+            }
+            Self::ChoosingExportPath { .. } | Self::Snapshot { .. } | Self::ChoosingImportFile { .. } => {}
+        }
+        Err("Cancelled; no file was written.".to_owned())
+    }
+}
+
+/// Starts the native save dialog off the UI thread.
+pub fn choose_export_path(runtime: &Handle, ctx: &egui::Context, plan: ExportPlan, file_name: String) -> Job {
+    let (tx, rx) = oneshot::channel();
+    let ctx = ctx.clone();
+    let extension = plan.format.extension();
+    runtime.spawn(async move {
+        let chosen = rfd::AsyncFileDialog::new()
+            .set_title("Export events")
+            .set_file_name(file_name)
+            .add_filter("capture", &[extension])
+            .save_file()
+            .await
+            .map(|handle| handle.path().to_path_buf());
+        tx.send(chosen).ok(); // the job may have been cancelled
+        ctx.request_repaint();
+    });
+    Job::ChoosingExportPath { rx, plan }
+}
+
+/// Starts the native open dialog off the UI thread.
+pub fn choose_import_file(runtime: &Handle, ctx: &egui::Context) -> Job {
+    let (tx, rx) = oneshot::channel();
+    let ctx = ctx.clone();
+    runtime.spawn(async move {
+        let chosen = rfd::AsyncFileDialog::new()
+            .set_title("Open a capture")
+            .add_filter("capture", &["ndjson", "json", "jsonl"])
+            .pick_file()
+            .await
+            .map(|handle| handle.path().to_path_buf());
+        tx.send(chosen).ok(); // the job may have been cancelled
+        ctx.request_repaint();
+    });
+    Job::ChoosingImportFile { rx }
+}
+
+/// Starts copying events for an export to `path`.
+pub fn start_snapshot(path: PathBuf, plan: ExportPlan) -> Job {
+    let events = Vec::with_capacity(plan.total.min(1 << 20));
+    Job::Snapshot { path, plan, events }
+}
+
+/// Reads `path` on a blocking thread.
+pub fn start_import(runtime: &Handle, ctx: &egui::Context, path: PathBuf) -> Job {
+    let (tx, rx) = oneshot::channel();
+    let progress = Arc::new(Progress::default());
+    let ctx = ctx.clone();
+    let thread_progress = Arc::clone(&progress);
+    let thread_path = path.clone();
+    runtime.spawn_blocking(move || {
+        let imported = build_import(&thread_path, &thread_progress);
+        tx.send(imported).ok(); // the job may have been dropped
+        ctx.request_repaint();
+    });
+    Job::Importing { path, progress, rx }
+}
+
+/// Advances a job by one frame's worth: polls its result, or copies events for up to
+/// `budget`. `live` and `imported` are the captures an export copies from.
+pub fn step(
+    job: Job,
+    runtime: &Handle,
+    ctx: &egui::Context,
+    live: &Capture,
+    imported: Option<&Capture>,
+    budget: Duration,
+) -> JobOutcome {
+    match job {
+        Job::ChoosingExportPath { mut rx, plan } => match rx.try_recv() {
+            Ok(Some(path)) => JobOutcome::Running(start_snapshot(path, plan)),
+            Ok(None) => JobOutcome::Done(Err(
+                "No file chosen (no file dialog on this system? Type a path instead).".to_owned(),
+            )),
+            Err(oneshot::error::TryRecvError::Empty) => {
+                JobOutcome::Running(Job::ChoosingExportPath { rx, plan })
+            }
+            Err(oneshot::error::TryRecvError::Closed) => {
+                JobOutcome::Done(Err("The file dialog failed.".to_owned()))
+            }
+        },
+        Job::Snapshot { path, mut plan, mut events } => {
+            let source = if plan.from_import { imported } else { Some(live) };
+            let finished = match source {
+                Some(capture) => copy_events(capture, &mut plan.selection, &mut events, budget),
+                None => true,
+            };
+            if finished {
+                JobOutcome::Running(start_write(runtime, ctx, path, plan, events))
+            } else {
+                ctx.request_repaint();
+                JobOutcome::Running(Job::Snapshot { path, plan, events })
+            }
+        }
+        Job::Exporting { path, progress, mut rx, missed } => match rx.try_recv() {
+            Ok(Ok(written)) => {
+                let mut text = format!("Exported {} events to {}", format_count(written), path.display());
+                if missed > 0 {
+                    text.push_str(&format!(
+                        " ({} evicted before they could be copied)",
+                        format_count(missed as u64)
+                    ));
+                }
+                JobOutcome::Done(Ok(text))
+            }
+            Ok(Err(err)) => JobOutcome::Done(Err(format!("Export failed: {err}"))),
+            Err(oneshot::error::TryRecvError::Empty) => {
+                ctx.request_repaint_after(Duration::from_millis(100));
+                JobOutcome::Running(Job::Exporting { path, progress, rx, missed })
+            }
+            Err(oneshot::error::TryRecvError::Closed) => {
+                JobOutcome::Done(Err("Export failed: the writer stopped".to_owned()))
+            }
+        },
+        Job::ChoosingImportFile { mut rx } => match rx.try_recv() {
+            Ok(Some(path)) => JobOutcome::Running(start_import(runtime, ctx, path)),
+            Ok(None) => JobOutcome::Done(Err("No file chosen.".to_owned())),
+            Err(oneshot::error::TryRecvError::Empty) => JobOutcome::Running(Job::ChoosingImportFile { rx }),
+            Err(oneshot::error::TryRecvError::Closed) => {
+                JobOutcome::Done(Err("The file dialog failed.".to_owned()))
+            }
+        },
+        Job::Importing { path, progress, mut rx } => match rx.try_recv() {
+            Ok(imported) => JobOutcome::Imported(Box::new(imported)),
+            Err(oneshot::error::TryRecvError::Empty) => {
+                ctx.request_repaint_after(Duration::from_millis(100));
+                JobOutcome::Running(Job::Importing { path, progress, rx })
+            }
+            Err(oneshot::error::TryRecvError::Closed) => {
+                JobOutcome::Done(Err(format!("Import of {} failed: the reader stopped", path.display())))
+            }
+        },
+    }
+}
+
+/// Copies selected events for at most `budget`; returns whether every one was visited.
+fn copy_events(
+    capture: &Capture,
+    selection: &mut Selection,
+    events: &mut Vec<CapturedEvent>,
+    budget: Duration,
+) -> bool {
+    const CHUNK: usize = 2_048;
+    let started = Instant::now();
+    loop {
+        let done = match selection {
+            Selection::Range { last, after } => {
+                let start = after.map_or(0, |seq| capture.first_index_after(seq));
+                let mut copied = 0;
+                for event in capture.iter_from(start).take_while(|event| event.seq <= *last).take(CHUNK) {
+                    events.push(event.clone());
+                    *after = Some(event.seq);
+                    copied += 1;
+                }
+                copied < CHUNK
+            }
+            Selection::Seqs { seqs, next } => {
+                let end = (*next + CHUNK).min(seqs.len());
+                for seq in seqs.get(*next..end).unwrap_or_default() {
+                    if let Some(event) = capture.by_seq(*seq) {
+                        events.push(event.clone());
+                    }
+                }
+                *next = end;
+                end >= seqs.len()
+            }
+        };
+        if done {
+            return true;
+        }
+        if started.elapsed() >= budget {
+            return false;
+        }
+    }
+}
+
+fn start_write(
+    runtime: &Handle,
+    ctx: &egui::Context,
+    path: PathBuf,
+    plan: ExportPlan,
+    events: Vec<CapturedEvent>,
+) -> Job {
+    let (tx, rx) = oneshot::channel();
+    let progress = Arc::new(Progress::default());
+    progress.total.store(events.len() as u64, Ordering::Relaxed);
+    let missed = plan.total.saturating_sub(events.len());
+    let thread_progress = Arc::clone(&progress);
+    let thread_path = path.clone();
+    let ctx = ctx.clone();
+    let context = plan.context;
+    let format = plan.format;
+    runtime.spawn_blocking(move || {
+        let result = export_to_file(&thread_path, format, &events, &context, &thread_progress);
+        tx.send(result).ok(); // the job may have been dropped
+        ctx.request_repaint();
+    });
+    Job::Exporting { path, progress, rx, missed }
+}
+
+/// Reads a file into a read-only capture, numbering events in file order when their
+/// sequence numbers are not increasing, and flags reorged block heights.
+fn build_import(path: &Path, progress: &Progress) -> ImportedCapture {
+    let imported = import_file(path, progress);
+    let mut events = imported.events;
+    let increasing = events.windows(2).all(|pair| pair[0].seq < pair[1].seq);
+    if !increasing {
+        for (index, event) in events.iter_mut().enumerate() {
+            event.seq = index as u64;
+        }
+    }
+    let reorgs = find_reorgs(&events, &imported.context);
+    let mut capture = Capture::new(CaptureLimits { max_events: usize::MAX, max_bytes: usize::MAX });
+    capture.extend(events);
+    let error = imported.error.map(|err| {
+        format!("{err}; showing the {} events read before it", format_count(capture.len() as u64))
+    });
+    ImportedCapture { name: file_name(path), capture, context: imported.context, reorgs, error }
+}
+
+/// Flags newHeads notifications whose height was already seen on their subscription.
+pub fn find_reorgs<'a>(
+    events: impl IntoIterator<Item = &'a CapturedEvent>,
+    context: &CaptureContext,
+) -> ReorgMarks {
+    let mut tracker = ReorgTracker::new();
+    let mut marks = HashMap::new();
+    for event in events {
+        let Some(sub) = event.subscription else { continue };
+        let is_new_heads = context.subscriptions.get(&sub).is_some_and(|info| {
+            info.params.as_ref().and_then(|params| params.get(0)).and_then(serde_json::Value::as_str)
+                == Some("newHeads")
+        });
+        if is_new_heads && let Some(note) = observe_head(&mut tracker, sub, event) {
+            marks.insert(event.seq, note);
+        }
+    }
+    marks
+}
+
+/// Records one newHeads notification; returns a note when its height was seen before with
+/// another hash.
+pub fn observe_head(tracker: &mut ReorgTracker, sub: u64, event: &CapturedEvent) -> Option<String> {
+    if event.kind != crate::protocol::FrameKind::Notification {
+        return None;
+    }
+    let summary = summarize(&event.raw);
+    match tracker.observe_summary(sub, &summary)? {
+        BlockObservation::Reorg { height, previous_hash } => Some(match previous_hash {
+            Some(hash) => format!("reorg: block {height} again (was {})", truncate(&hash, 14)),
+            None => format!("reorg: block {height} again"),
+        }),
+        BlockObservation::New | BlockObservation::Duplicate => None,
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |name| name.to_string_lossy().into_owned())
+}

@@ -1,0 +1,407 @@
+//! The composer: pick a subscription type (grouped by chain, with its stability), fill in the
+//! form the catalogue describes, see the exact JSON that will be sent, and subscribe on a
+//! connection. Below it, the one-off request box and its response.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use egui::{RichText, Ui};
+
+use super::form::{form_ui, is_unplaced, method_note_ui};
+use super::{error_text, truncate, warn_text};
+use crate::app::settings::SavedDraft;
+use crate::backend::RequestKey;
+use crate::capture::ConnId;
+use crate::catalog::{
+    self, AGAVE_MAX_REQUEST_BYTES, BuiltRequest, Chain, Draft, FieldError, MethodSpec, REQUEST_ID, Stability,
+    agave_request_bytes, common_requests,
+};
+
+/// A connection the composer can send on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnChoice {
+    /// The connection.
+    pub conn: ConnId,
+    /// Its endpoint's label.
+    pub label: String,
+    /// Its state in one word ("open", "connecting"…).
+    pub state: &'static str,
+}
+
+/// The answer to the last one-off request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ResponseState {
+    /// Sent, not answered yet.
+    Pending,
+    /// The result, pretty-printed.
+    Answered(String),
+    /// The error, as text.
+    Failed(String),
+}
+
+/// The last one-off request and its answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResponseView {
+    /// Its local id.
+    pub request: RequestKey,
+    /// The method sent.
+    pub method: String,
+    /// Its answer so far.
+    pub state: ResponseState,
+}
+
+/// A draft and the request it built, rebuilt only when the draft changes.
+#[derive(Default)]
+struct BuildCache {
+    draft: Option<Draft>,
+    result: Option<Result<BuiltRequest, Vec<FieldError>>>,
+}
+
+impl BuildCache {
+    fn get(&mut self, draft: &Draft) -> &Result<BuiltRequest, Vec<FieldError>> {
+        if self.draft.as_ref() != Some(draft) || self.result.is_none() {
+            self.draft = Some(draft.clone());
+            self.result = Some(catalog::build(draft));
+        }
+        self.result.get_or_insert_with(|| catalog::build(draft))
+    }
+}
+
+/// The composer's state.
+#[derive(Default)]
+pub struct ComposerState {
+    /// The subscription form.
+    pub draft: Draft,
+    /// Fields the user has edited (their errors are shown as errors, not hints).
+    pub touched: BTreeSet<String>,
+    /// The connection to send on.
+    pub target: Option<ConnId>,
+    /// The one-off request form.
+    pub request: Draft,
+    /// Fields of the request form the user has edited.
+    pub request_touched: BTreeSet<String>,
+    /// The last one-off request and its answer.
+    pub response: Option<ResponseView>,
+    /// The name typed for "Save draft".
+    pub save_name: String,
+    built: BuildCache,
+    request_built: BuildCache,
+}
+
+impl ComposerState {
+    /// A composer showing `draft` (or logsSubscribe when it names no method) and `request`.
+    pub fn new(draft: Option<Draft>, request: Option<Draft>) -> Self {
+        let draft = draft
+            .filter(|draft| draft.spec().is_some_and(|spec| !spec.is_one_off()))
+            .or_else(|| Draft::for_method("logsSubscribe"))
+            .unwrap_or_default();
+        let request = request
+            .filter(|draft| draft.method == REQUEST_ID)
+            .or_else(|| Draft::for_method(REQUEST_ID))
+            .unwrap_or_default();
+        Self { draft, request, ..Self::default() }
+    }
+
+    /// The request the subscription form builds now, or its errors.
+    pub fn built(&mut self) -> &Result<BuiltRequest, Vec<FieldError>> {
+        self.built.get(&self.draft)
+    }
+}
+
+/// What the user asked the composer for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ComposerAction {
+    /// Subscribe on `conn` with the request built from `draft`.
+    Subscribe {
+        /// The connection.
+        conn: ConnId,
+        /// The form it was built from (kept to restore and edit it).
+        draft: Draft,
+        /// The request.
+        built: BuiltRequest,
+    },
+    /// Send a one-off request on `conn`.
+    Request {
+        /// The connection.
+        conn: ConnId,
+        /// The request.
+        built: BuiltRequest,
+    },
+    /// Save the form under a name.
+    SaveDraft {
+        /// The name.
+        name: String,
+        /// The form.
+        draft: Draft,
+    },
+    /// Delete the saved draft at this index.
+    DeleteSaved(usize),
+}
+
+/// Draws the subscription composer. `memory` keeps the last form per method id.
+pub fn composer_ui(
+    ui: &mut Ui,
+    state: &mut ComposerState,
+    memory: &mut BTreeMap<String, Draft>,
+    saved: &[SavedDraft],
+    connections: &[ConnChoice],
+) -> Option<ComposerAction> {
+    let mut action = None;
+    target_ui(ui, state, connections);
+    method_picker_ui(ui, state, memory);
+    if let Some(saved_action) = saved_drafts_ui(ui, state, saved) {
+        action = Some(saved_action);
+    }
+    let Some(spec) = state.draft.spec() else {
+        ui.label(error_text(ui.visuals(), "Pick a subscription type."));
+        return action;
+    };
+    method_note_ui(ui, spec);
+    ui.add_space(4.0);
+    let errors = match state.built() {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors.clone(),
+    };
+    let changed = form_ui(ui, spec, &mut state.draft, &errors, &state.touched);
+    state.touched.extend(changed.into_iter().map(str::to_owned));
+    memory.insert(state.draft.method.clone(), state.draft.clone());
+    if let Some(send) = send_ui(ui, state, spec) {
+        action = Some(send);
+    }
+    action
+}
+
+fn target_ui(ui: &mut Ui, state: &mut ComposerState, connections: &[ConnChoice]) {
+    if state.target.is_none_or(|target| connections.iter().all(|choice| choice.conn != target)) {
+        state.target = connections.first().map(|choice| choice.conn);
+    }
+    let shown = connections.iter().find(|choice| Some(choice.conn) == state.target).map_or_else(
+        || "(connect an endpoint first)".to_owned(),
+        |choice| format!("{} ({})", choice.label, choice.state),
+    );
+    ui.horizontal(|ui| {
+        let label = ui.label("Send on");
+        egui::ComboBox::from_id_salt("target")
+            .selected_text(shown)
+            .width(ui.available_width() - 8.0)
+            .show_ui(ui, |ui| {
+                for choice in connections {
+                    let text = format!("{} ({})", choice.label, choice.state);
+                    ui.selectable_value(&mut state.target, Some(choice.conn), text);
+                }
+            })
+            .response
+            .labelled_by(label.id);
+    });
+}
+
+/// The label a method has in the picker: name, wire method, marks.
+pub fn method_title(spec: &MethodSpec) -> String {
+    let wire = spec
+        .subscription_kind
+        .map_or_else(|| spec.rpc_method.to_owned(), |kind| format!("eth_subscribe {kind}"));
+    let mut title = format!("{} · {wire}", spec.label);
+    if spec.stability != Stability::Stable {
+        title.push_str(&format!(" · {}", spec.stability.label()));
+    }
+    if let Some(provider) = spec.provider {
+        title.push_str(&format!(" · {provider}"));
+    }
+    title
+}
+
+fn method_picker_ui(ui: &mut Ui, state: &mut ComposerState, memory: &mut BTreeMap<String, Draft>) {
+    let current = state.draft.spec().map_or_else(|| "(none)".to_owned(), method_title);
+    let mut picked: Option<&'static MethodSpec> = None;
+    let label = ui.label("Subscribe to");
+    egui::ComboBox::from_id_salt("method")
+        .selected_text(current)
+        .width(ui.available_width() - 8.0)
+        .height(480.0)
+        .show_ui(ui, |ui| {
+            for chain in Chain::ALL {
+                ui.label(RichText::new(chain.label()).strong());
+                for spec in catalog::methods_for(chain).filter(|spec| !spec.is_one_off()) {
+                    let selected = spec.id == state.draft.method;
+                    let text = stability_text(ui, spec);
+                    if ui.selectable_label(selected, text).on_hover_text(spec.note).clicked() {
+                        picked = Some(spec);
+                    }
+                }
+                ui.separator();
+            }
+        })
+        .response
+        .labelled_by(label.id);
+    if let Some(spec) = picked
+        && spec.id != state.draft.method
+    {
+        memory.insert(state.draft.method.clone(), state.draft.clone());
+        state.draft = memory.get(spec.id).cloned().unwrap_or_else(|| Draft::new(spec));
+        state.draft.repair();
+        state.touched.clear();
+    }
+}
+
+fn stability_text(ui: &Ui, spec: &MethodSpec) -> RichText {
+    let title = method_title(spec);
+    match spec.stability {
+        Stability::Stable => RichText::new(title),
+        Stability::Unstable => warn_text(ui.visuals(), title),
+        Stability::Legacy => RichText::new(title).weak(),
+    }
+}
+
+fn saved_drafts_ui(ui: &mut Ui, state: &mut ComposerState, saved: &[SavedDraft]) -> Option<ComposerAction> {
+    let mut action = None;
+    ui.horizontal(|ui| {
+        ui.menu_button("Saved drafts", |ui| {
+            if saved.is_empty() {
+                ui.weak("None yet: fill in a form and use Save.");
+            }
+            for (index, entry) in saved.iter().enumerate() {
+                ui.horizontal(|ui| {
+                    if ui.button(&entry.name).clicked() {
+                        state.draft = entry.draft.clone();
+                        state.draft.repair();
+                        state.touched.clear();
+                        ui.close();
+                    }
+                    if ui.small_button("×").on_hover_text("Delete this saved draft").clicked() {
+                        action = Some(ComposerAction::DeleteSaved(index));
+                    }
+                });
+            }
+        });
+        let name_width = (ui.available_width() - 64.0).max(60.0);
+        ui.add(
+            egui::TextEdit::singleline(&mut state.save_name)
+                .hint_text("draft name")
+                .desired_width(name_width),
+        );
+        let name = state.save_name.trim().to_owned();
+        if ui.add_enabled(!name.is_empty(), egui::Button::new("Save")).clicked() {
+            action = Some(ComposerAction::SaveDraft { name, draft: state.draft.clone() });
+            state.save_name.clear();
+        }
+    });
+    action
+}
+
+fn send_ui(ui: &mut Ui, state: &mut ComposerState, spec: &MethodSpec) -> Option<ComposerAction> {
+    let target = state.target;
+    let draft = state.draft.clone();
+    let result = state.built().clone();
+    ui.label(RichText::new("Request preview").strong());
+    match &result {
+        Ok(built) => {
+            preview_ui(ui, &built.to_json(1));
+            if spec.is_agave() {
+                let bytes = agave_request_bytes(&built.method, built.params.as_ref());
+                ui.weak(format!("{bytes} of {AGAVE_MAX_REQUEST_BYTES} bytes Agave accepts"));
+            }
+        }
+        Err(errors) => {
+            ui.weak("Nothing to send until the form is valid.");
+            for error in errors.iter().filter(|error| is_unplaced(spec, error)) {
+                ui.label(error_text(ui.visuals(), &error.message));
+            }
+        }
+    }
+    let mut action = None;
+    ui.horizontal(|ui| {
+        let ready = result.is_ok() && target.is_some();
+        let response = ui.add_enabled(ready, egui::Button::new(RichText::new("Subscribe").strong()));
+        if target.is_none() {
+            response.on_disabled_hover_text("Connect an endpoint first");
+        } else if let (true, Ok(built), Some(conn)) = (response.clicked(), &result, target) {
+            action = Some(ComposerAction::Subscribe { conn, draft, built: built.clone() });
+        }
+    });
+    action
+}
+
+fn preview_ui(ui: &mut Ui, body: &str) {
+    let pretty = serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|value| serde_json::to_string_pretty(&value).ok())
+        .unwrap_or_else(|| body.to_owned());
+    egui::Frame::new().fill(ui.visuals().code_bg_color).inner_margin(4.0).corner_radius(2.0).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        egui::ScrollArea::vertical().id_salt("preview").max_height(160.0).show(ui, |ui| {
+            ui.add(egui::Label::new(RichText::new(truncate(&pretty, 8_000)).monospace()).wrap());
+        });
+    });
+}
+
+/// Draws the one-off request box: method, params, suggestions, send, and the answer.
+pub fn request_ui(
+    ui: &mut Ui,
+    state: &mut ComposerState,
+    connections: &[ConnChoice],
+) -> Option<ComposerAction> {
+    let spec = catalog::find(REQUEST_ID)?;
+    if state.request.method != REQUEST_ID {
+        state.request = Draft::new(spec);
+    }
+    ui.menu_button("Common requests", |ui| {
+        for chain in Chain::ALL {
+            ui.label(RichText::new(chain.label()).strong());
+            for common in common_requests(chain) {
+                let text = if common.params.is_empty() {
+                    common.method.to_owned()
+                } else {
+                    format!("{} {}", common.method, common.params)
+                };
+                if ui.button(text).on_hover_text(common.help).clicked() {
+                    state.request.set_text("method", common.method);
+                    state.request.set_text("params", common.params);
+                    ui.close();
+                }
+            }
+        }
+    });
+    let errors = match state.request_built.get(&state.request) {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors.clone(),
+    };
+    let changed = form_ui(ui, spec, &mut state.request, &errors, &state.request_touched);
+    state.request_touched.extend(changed.into_iter().map(str::to_owned));
+    let built = state.request_built.get(&state.request).clone();
+    let mut action = None;
+    ui.horizontal(|ui| {
+        let target = state.target.filter(|target| connections.iter().any(|choice| choice.conn == *target));
+        let ready = built.is_ok() && target.is_some();
+        let response = ui.add_enabled(ready, egui::Button::new("Send request"));
+        if let (true, Ok(built), Some(conn)) = (response.clicked(), &built, target) {
+            action = Some(ComposerAction::Request { conn, built: built.clone() });
+        }
+        if let Some(choice) = connections.iter().find(|choice| Some(choice.conn) == target) {
+            ui.weak(format!("on {}", choice.label));
+        }
+    });
+    if let Some(response) = &state.response {
+        response_ui(ui, response);
+    }
+    action
+}
+
+fn response_ui(ui: &mut Ui, response: &ResponseView) {
+    ui.label(RichText::new(format!("Response to {}", response.method)).strong());
+    match &response.state {
+        ResponseState::Pending => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.weak("waiting for the answer…");
+            });
+        }
+        ResponseState::Answered(text) => {
+            preview_ui(ui, text);
+            if ui.small_button("Copy response").clicked() {
+                ui.ctx().copy_text(text.clone());
+            }
+        }
+        ResponseState::Failed(err) => {
+            ui.label(error_text(ui.visuals(), err));
+        }
+    }
+}

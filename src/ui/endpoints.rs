@@ -1,0 +1,320 @@
+//! The endpoints panel: presets, URL, API key (masked), connect/disconnect and a state badge
+//! per connection. Every URL drawn here is redacted; the URL field shows its clear text only
+//! while it is being edited.
+
+use egui::{RichText, TextEdit, Ui};
+
+use super::{error_text, ok_color, warn_text};
+use crate::backend::ConnState;
+use crate::capture::ConnId;
+use crate::catalog::{Preset, presets};
+use crate::redact::{API_KEY_PLACEHOLDER, redact_url};
+
+/// Where an endpoint's API key came from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KeySource {
+    /// No key.
+    #[default]
+    None,
+    /// Typed or pasted in this session.
+    Typed,
+    /// Read from the OS keychain.
+    Keychain,
+    /// Read from the `SUBSCOPE_API_KEY` environment variable.
+    Env,
+}
+
+/// One endpoint row: what to connect to and how the connection is doing.
+#[derive(Clone, Debug, Default)]
+pub struct Endpoint {
+    /// A stable id (persisted).
+    pub id: u64,
+    /// The user's name for it (also the connection's label).
+    pub label: String,
+    /// The preset it came from, by name; empty for a typed URL.
+    pub preset: String,
+    /// The URL template; `{api_key}` marks where the key goes.
+    pub url: String,
+    /// The API key, held in memory only.
+    pub api_key: String,
+    /// Where the key came from.
+    pub key_source: KeySource,
+    /// The last keychain result to show next to the key field (`Ok` note or error).
+    pub key_note: Option<Result<String, String>>,
+    /// Whether the key is shown in clear.
+    pub reveal_key: bool,
+    /// The backend connection, once connected.
+    pub conn: Option<ConnId>,
+    /// The connection's last reported state.
+    pub state: Option<ConnState>,
+    /// The last error for this endpoint (a refused connect, a failed command).
+    pub error: Option<String>,
+    /// Notifications lost during a reconnect (a gap), as a note for the badge.
+    pub gap_note: Option<String>,
+}
+
+impl Endpoint {
+    /// A new endpoint from a preset.
+    pub fn from_preset(id: u64, preset: &Preset) -> Self {
+        Self {
+            id,
+            label: preset.name.to_owned(),
+            preset: preset.name.to_owned(),
+            url: preset.url_template.to_owned(),
+            ..Self::default()
+        }
+    }
+
+    /// Whether the URL has a place for an API key.
+    pub fn needs_key(&self) -> bool {
+        self.url.contains(API_KEY_PLACEHOLDER)
+    }
+
+    /// Whether a connection exists that is not closed (connecting, open or reconnecting).
+    pub fn is_live(&self) -> bool {
+        self.conn.is_some() && !matches!(self.state, Some(ConnState::Closed { .. }))
+    }
+
+    /// Whether the connection is open.
+    pub fn is_open(&self) -> bool {
+        self.conn.is_some() && self.state == Some(ConnState::Open)
+    }
+
+    /// The URL as it may be shown.
+    pub fn display_url(&self) -> String {
+        redact_url(&self.url)
+    }
+
+    /// A one-line state for lists elsewhere ("open", "closed"…).
+    pub fn state_word(&self) -> &'static str {
+        match (&self.conn, &self.state) {
+            (None, _) | (Some(_), Some(ConnState::Closed { .. })) => "closed",
+            (Some(_), None | Some(ConnState::Connecting { .. })) => "connecting",
+            (Some(_), Some(ConnState::Open)) => "open",
+            (Some(_), Some(ConnState::Reconnecting { .. })) => "reconnecting",
+        }
+    }
+}
+
+/// What the user asked the endpoints panel for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndpointAction {
+    /// Connect the endpoint at this index.
+    Connect(usize),
+    /// Disconnect it.
+    Disconnect(usize),
+    /// Remove it from the list (only offered while disconnected).
+    Remove(usize),
+    /// Add a new endpoint (the offline demo preset, to be edited).
+    Add,
+    /// Store its key in the OS keychain.
+    RememberKey(usize),
+    /// Delete its key from the OS keychain.
+    ForgetKey(usize),
+}
+
+/// Draws the endpoint list; `now_ms` is for reconnect countdowns.
+pub fn endpoints_ui(ui: &mut Ui, endpoints: &mut [Endpoint], now_ms: u64) -> Vec<EndpointAction> {
+    let mut actions = Vec::new();
+    for (index, endpoint) in endpoints.iter_mut().enumerate() {
+        ui.push_id(endpoint.id, |ui| {
+            egui::Frame::group(ui.style()).show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                if let Some(action) = endpoint_ui(ui, index, endpoint, now_ms) {
+                    actions.push(action);
+                }
+            });
+        });
+    }
+    if ui.button("+ Add endpoint").on_hover_text("Add another connection").clicked() {
+        actions.push(EndpointAction::Add);
+    }
+    actions
+}
+
+fn endpoint_ui(ui: &mut Ui, index: usize, endpoint: &mut Endpoint, now_ms: u64) -> Option<EndpointAction> {
+    let mut action = None;
+    let editable = !endpoint.is_live();
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(&endpoint.label).strong());
+        badge_ui(ui, endpoint, now_ms);
+    });
+    ui.add_enabled_ui(editable, |ui| {
+        preset_ui(ui, endpoint);
+        url_ui(ui, endpoint);
+        if endpoint.needs_key()
+            && let Some(key_action) = api_key_ui(ui, index, endpoint)
+        {
+            action = Some(key_action);
+        }
+    });
+    if let Some(error) = &endpoint.error {
+        ui.label(error_text(ui.visuals(), error));
+    }
+    if let Some(gap) = &endpoint.gap_note {
+        ui.label(warn_text(ui.visuals(), gap));
+    }
+    ui.horizontal(|ui| {
+        if endpoint.is_live() {
+            if ui.button("Disconnect").clicked() {
+                action = Some(EndpointAction::Disconnect(index));
+            }
+        } else {
+            let ready = !endpoint.url.trim().is_empty();
+            if ui.add_enabled(ready, egui::Button::new("Connect")).clicked() {
+                action = Some(EndpointAction::Connect(index));
+            }
+            if ui.button("Remove").on_hover_text("Remove this endpoint from the list").clicked() {
+                action = Some(EndpointAction::Remove(index));
+            }
+        }
+    });
+    action
+}
+
+fn badge_ui(ui: &mut Ui, endpoint: &Endpoint, now_ms: u64) {
+    let visuals = ui.visuals().clone();
+    let (text, hover) = match (&endpoint.conn, &endpoint.state) {
+        (None, _) => (RichText::new("• not connected").weak(), None),
+        (Some(_), None | Some(ConnState::Connecting { attempt: 0 })) => {
+            (warn_text(&visuals, "• connecting…"), None)
+        }
+        (Some(_), Some(ConnState::Connecting { attempt })) => {
+            (warn_text(&visuals, format!("• connecting (retry {attempt})…")), None)
+        }
+        (Some(_), Some(ConnState::Open)) => (RichText::new("• open").color(ok_color(&visuals)), None),
+        (Some(_), Some(ConnState::Reconnecting { retry_at_ms, attempt, reason })) => {
+            let secs = retry_at_ms.saturating_sub(now_ms).div_ceil(1000);
+            ui.ctx().request_repaint_after(std::time::Duration::from_millis(250));
+            (
+                warn_text(&visuals, format!("• reconnecting in {secs} s (retry {attempt})")),
+                Some(format!("Connection lost: {reason}")),
+            )
+        }
+        (Some(_), Some(ConnState::Closed { reason: None })) => (RichText::new("• closed").weak(), None),
+        (Some(_), Some(ConnState::Closed { reason: Some(reason) })) => {
+            (error_text(&visuals, format!("• closed: {reason}")), Some(reason.clone()))
+        }
+    };
+    let response = ui.label(text);
+    if let Some(hover) = hover {
+        response.on_hover_text(hover);
+    }
+}
+
+fn preset_ui(ui: &mut Ui, endpoint: &mut Endpoint) {
+    let selected = if endpoint.preset.is_empty() { "Custom URL" } else { endpoint.preset.as_str() };
+    let label = ui.label("Preset");
+    let mut picked = None;
+    egui::ComboBox::from_id_salt("preset")
+        .selected_text(selected)
+        .width(ui.available_width() - 8.0)
+        .show_ui(ui, |ui| {
+            for preset in presets() {
+                let text = if preset.needs_key {
+                    format!("{} (API key)", preset.name)
+                } else {
+                    preset.name.to_owned()
+                };
+                if ui.selectable_label(preset.name == selected, text).clicked() {
+                    picked = Some(preset);
+                }
+            }
+        })
+        .response
+        .labelled_by(label.id);
+    if let Some(preset) = picked {
+        let was_default_label = endpoint.label == endpoint.preset || endpoint.label.is_empty();
+        endpoint.preset = if preset.is_custom() { String::new() } else { preset.name.to_owned() };
+        if !preset.is_custom() {
+            endpoint.url = preset.url_template.to_owned();
+        }
+        if was_default_label {
+            endpoint.label = preset.name.to_owned();
+        }
+        endpoint.error = None;
+    }
+}
+
+fn url_ui(ui: &mut Ui, endpoint: &mut Endpoint) {
+    let label = ui.label("URL");
+    let id = ui.make_persistent_id("url");
+    let editing = ui.memory(|memory| memory.has_focus(id));
+    let width = ui.available_width();
+    let response = if editing {
+        ui.add(TextEdit::singleline(&mut endpoint.url).id(id).desired_width(width))
+    } else {
+        // Not focused: show the redacted URL; a click focuses the field and shows the clear text.
+        let mut shown = endpoint.display_url();
+        ui.add(
+            TextEdit::singleline(&mut shown)
+                .id(id)
+                .desired_width(width)
+                .hint_text("wss://…  (`{api_key}` marks where the key goes, or `demo`)"),
+        )
+    }
+    .labelled_by(label.id);
+    if response.changed() {
+        endpoint.preset.clear();
+        endpoint.error = None;
+    }
+    if editing && redact_url(&endpoint.url) != endpoint.url {
+        ui.label(warn_text(
+            ui.visuals(),
+            "This URL holds a secret. Put {api_key} there and the key in the API key field; \
+             saved URLs are stored redacted.",
+        ));
+    }
+}
+
+fn api_key_ui(ui: &mut Ui, index: usize, endpoint: &mut Endpoint) -> Option<EndpointAction> {
+    let mut action = None;
+    let label = ui.label("API key");
+    ui.horizontal(|ui| {
+        let width = (ui.available_width() - 64.0).max(80.0);
+        let response = ui
+            .add(
+                TextEdit::singleline(&mut endpoint.api_key)
+                    .password(!endpoint.reveal_key)
+                    .desired_width(width)
+                    .hint_text("paste the key (kept in memory)"),
+            )
+            .labelled_by(label.id);
+        if response.changed() {
+            endpoint.key_source = KeySource::Typed;
+            endpoint.key_note = None;
+            endpoint.error = None;
+        }
+        let reveal = if endpoint.reveal_key { "Hide" } else { "Show" };
+        ui.toggle_value(&mut endpoint.reveal_key, reveal).on_hover_text("Show or hide the key");
+    });
+    ui.horizontal_wrapped(|ui| {
+        let source = match endpoint.key_source {
+            KeySource::None => "no key",
+            KeySource::Typed => "typed (not saved)",
+            KeySource::Keychain => "from the OS keychain",
+            KeySource::Env => "from SUBSCOPE_API_KEY",
+        };
+        ui.weak(source);
+        let has_key = !endpoint.api_key.trim().is_empty();
+        if has_key
+            && endpoint.key_source == KeySource::Typed
+            && ui.small_button("Remember in keychain").clicked()
+        {
+            action = Some(EndpointAction::RememberKey(index));
+        }
+        if endpoint.key_source == KeySource::Keychain && ui.small_button("Forget").clicked() {
+            action = Some(EndpointAction::ForgetKey(index));
+        }
+    });
+    match &endpoint.key_note {
+        Some(Ok(note)) => {
+            ui.weak(note);
+        }
+        Some(Err(err)) => {
+            ui.label(error_text(ui.visuals(), err));
+        }
+        None => {}
+    }
+    action
+}

@@ -1,0 +1,98 @@
+//! The status bar: connections, events, rate, memory against the cap, evictions, and the last
+//! app-wide message (an export finished, a command failed).
+
+use egui::{RichText, Ui};
+
+use super::{error_text, format_bytes, format_count, ok_color, warn_text};
+
+/// Memory caps offered in the status bar, in bytes.
+pub const CAP_CHOICES: [usize; 6] = [128 << 20, 256 << 20, 512 << 20, 1 << 30, 2 << 30, 4 << 30];
+
+/// What the status bar shows.
+#[derive(Clone, Debug, Default)]
+pub struct StatusInfo {
+    /// Connections in the endpoints list that are live.
+    pub connections: usize,
+    /// Of those, how many are open.
+    pub open: usize,
+    /// Events held in the live capture.
+    pub held: usize,
+    /// Events ever received.
+    pub total: u64,
+    /// Events per second over the last seconds.
+    pub rate: f64,
+    /// Bytes held.
+    pub memory: usize,
+    /// The memory cap.
+    pub cap: usize,
+    /// Events evicted to stay under the cap.
+    pub evicted: u64,
+    /// The last message: `Ok` for news, `Err` for a failure.
+    pub message: Option<Result<String, String>>,
+}
+
+/// What the user asked the status bar for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusAction {
+    /// Set the memory cap to this many bytes.
+    SetCap(usize),
+    /// Dismiss the message.
+    DismissMessage,
+}
+
+/// Draws the status bar.
+pub fn status_bar_ui(ui: &mut Ui, info: &StatusInfo) -> Option<StatusAction> {
+    let mut action = None;
+    let visuals = ui.visuals().clone();
+    ui.horizontal(|ui| {
+        let connections =
+            format!("{} connection{} ({} open)", info.connections, plural(info.connections), info.open);
+        if info.open > 0 {
+            ui.label(RichText::new(connections).color(ok_color(&visuals)));
+        } else {
+            ui.label(connections);
+        }
+        ui.separator();
+        ui.label(format!(
+            "{} events held · {} received",
+            format_count(info.held as u64),
+            format_count(info.total)
+        ));
+        ui.separator();
+        ui.label(format!("{:.1} events/s", info.rate));
+        ui.separator();
+        let used = format!("memory {} / {}", format_bytes(info.memory as u64), format_bytes(info.cap as u64));
+        let near_cap = info.memory as f64 >= info.cap as f64 * 0.9;
+        ui.menu_button(if near_cap { warn_text(&visuals, used) } else { RichText::new(used) }, |ui| {
+            ui.label("Memory cap (oldest events are evicted past it):");
+            for cap in CAP_CHOICES {
+                if ui.selectable_label(cap == info.cap, format_bytes(cap as u64)).clicked() {
+                    action = Some(StatusAction::SetCap(cap));
+                    ui.close();
+                }
+            }
+        });
+        ui.separator();
+        if info.evicted > 0 {
+            ui.label(warn_text(&visuals, format!("{} evicted", format_count(info.evicted))))
+                .on_hover_text("Oldest events dropped to stay under the memory cap");
+        } else {
+            ui.weak("0 evicted");
+        }
+        if let Some(message) = &info.message {
+            ui.separator();
+            match message {
+                Ok(text) => ui.label(text),
+                Err(text) => ui.label(error_text(&visuals, text)),
+            };
+            if ui.small_button("×").on_hover_text("Dismiss").clicked() {
+                action = Some(StatusAction::DismissMessage);
+            }
+        }
+    });
+    action
+}
+
+fn plural(count: usize) -> &'static str {
+    if count == 1 { "" } else { "s" }
+}

@@ -1,0 +1,138 @@
+//! The list of subscriptions: state, count, rate, and Unsubscribe.
+
+use egui::{RichText, Ui};
+
+use super::{error_text, format_count, ok_color, warn_text};
+use crate::capture::{Capture, ConnId, SubKey};
+use crate::catalog::Draft;
+use crate::protocol::SubId;
+
+/// Where a subscription stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SubState {
+    /// Sent (or waiting for its connection to open); no answer yet.
+    Pending,
+    /// Active under this server id.
+    Active(SubId),
+    /// The server refused it.
+    Failed(String),
+    /// Unsubscribe sent, not answered yet.
+    Unsubscribing,
+    /// It ended (unsubscribed, completed, or its connection closed).
+    Ended(String),
+}
+
+impl SubState {
+    /// Whether notifications may still arrive.
+    pub fn is_live(&self) -> bool {
+        matches!(self, Self::Pending | Self::Active(_) | Self::Unsubscribing)
+    }
+}
+
+/// One subscription as the list shows it.
+#[derive(Clone, Debug)]
+pub struct SubscriptionRow {
+    /// Its connection.
+    pub conn: ConnId,
+    /// Its local key.
+    pub sub: SubKey,
+    /// The subscribe method (`logsSubscribe`, `eth_subscribe`).
+    pub method: String,
+    /// A short description (method label and main parameter).
+    pub title: String,
+    /// The connection's label.
+    pub conn_label: String,
+    /// Its state.
+    pub state: SubState,
+    /// How many times it was re-subscribed after a reconnect.
+    pub resubscribed: u32,
+    /// The form it was built from, to edit and send again.
+    pub draft: Option<Draft>,
+}
+
+/// What the user asked the subscription list for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubscriptionAction {
+    /// Unsubscribe.
+    Unsubscribe(SubKey),
+    /// Remove an ended subscription from the list.
+    Remove(SubKey),
+    /// Filter the table to it.
+    Show(SubKey),
+    /// Load its form into the composer.
+    Edit(SubKey),
+}
+
+/// Draws the list; counts and rates come from the capture's cumulative stream stats.
+pub fn subscriptions_ui(
+    ui: &mut Ui,
+    rows: &[SubscriptionRow],
+    capture: &Capture,
+    now_ms: u64,
+) -> Option<SubscriptionAction> {
+    if rows.is_empty() {
+        ui.weak("No subscriptions yet.");
+        return None;
+    }
+    let mut action = None;
+    for row in rows {
+        ui.push_id(row.sub, |ui| {
+            egui::Frame::group(ui.style()).show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                if let Some(row_action) = row_ui(ui, row, capture, now_ms) {
+                    action = Some(row_action);
+                }
+            });
+        });
+    }
+    action
+}
+
+fn row_ui(ui: &mut Ui, row: &SubscriptionRow, capture: &Capture, now_ms: u64) -> Option<SubscriptionAction> {
+    let mut action = None;
+    let visuals = ui.visuals().clone();
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new(format!("#{} {}", row.sub, row.title)).strong());
+        ui.weak(format!("on {}", row.conn_label));
+    });
+    ui.horizontal_wrapped(|ui| {
+        let state = match &row.state {
+            SubState::Pending => warn_text(&visuals, "pending"),
+            SubState::Active(id) => RichText::new(format!("active (id {id})")).color(ok_color(&visuals)),
+            SubState::Failed(err) => error_text(&visuals, format!("failed: {err}")),
+            SubState::Unsubscribing => warn_text(&visuals, "unsubscribing…"),
+            SubState::Ended(reason) => RichText::new(format!("ended: {reason}")).weak(),
+        };
+        ui.label(state);
+        if row.resubscribed > 0 {
+            ui.weak(format!("re-subscribed {}×", row.resubscribed));
+        }
+        let stats = capture.stream_stats(row.conn, Some(row.sub));
+        let count = stats.map_or(0, |stats| stats.count);
+        let rate = stats.map_or(0.0, |stats| stats.rate.per_second(now_ms, 5));
+        ui.label(format!("{} events · {rate:.1}/s", format_count(count)));
+    });
+    ui.horizontal(|ui| {
+        if row.state.is_live() {
+            let enabled = row.state != SubState::Unsubscribing;
+            if ui
+                .add_enabled(enabled, egui::Button::new("Unsubscribe").small())
+                .on_hover_text(format!("Unsubscribe #{}", row.sub))
+                .clicked()
+            {
+                action = Some(SubscriptionAction::Unsubscribe(row.sub));
+            }
+        } else if ui.small_button("Remove").on_hover_text("Remove from this list").clicked() {
+            action = Some(SubscriptionAction::Remove(row.sub));
+        }
+        if ui.small_button("Show").on_hover_text("Filter the table to this subscription").clicked() {
+            action = Some(SubscriptionAction::Show(row.sub));
+        }
+        if row.draft.is_some()
+            && ui.small_button("Edit").on_hover_text("Load its form into the composer").clicked()
+        {
+            action = Some(SubscriptionAction::Edit(row.sub));
+        }
+    });
+    action
+}

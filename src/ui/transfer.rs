@@ -1,0 +1,200 @@
+//! The export dialog (Ctrl+E) and the progress of a running export or import.
+//!
+//! The dialog only collects choices; the app runs the native file dialog and the writing off
+//! the UI thread and reports progress back through [`JobView`].
+
+use std::path::PathBuf;
+
+use egui::{Context, Id, RichText, Ui};
+
+use super::{error_text, format_count};
+use crate::export::{Format, iso8601};
+
+/// Which events to export.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ExportScope {
+    /// Everything in the capture.
+    #[default]
+    All,
+    /// The rows the table shows (filter and pause applied).
+    Filtered,
+}
+
+/// The export dialog's state.
+#[derive(Clone, Debug)]
+pub struct ExportDialog {
+    /// Whether it is shown.
+    pub open: bool,
+    /// The file format.
+    pub format: Format,
+    /// Which events.
+    pub scope: ExportScope,
+    /// A path typed by hand (used when no native file dialog is available).
+    pub path: String,
+}
+
+impl Default for ExportDialog {
+    fn default() -> Self {
+        Self { open: false, format: Format::Ndjson, scope: ExportScope::All, path: String::new() }
+    }
+}
+
+/// A running export or import, as the UI shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobView {
+    /// What is happening ("Exporting 12,000 events to …").
+    pub title: String,
+    /// How far it is, when known.
+    pub fraction: Option<f32>,
+}
+
+/// What the user asked for in the dialog or the progress line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransferAction {
+    /// Open the native save dialog, then export.
+    ChooseExportPath,
+    /// Export to this path (typed by hand).
+    ExportTo(PathBuf),
+    /// Open the native open dialog, then import.
+    ChooseImportFile,
+    /// Import this path.
+    ImportFrom(PathBuf),
+    /// Cancel the running job.
+    Cancel,
+    /// Close the dialog.
+    Close,
+}
+
+/// The default export file name: `subscope-YYYYMMDD-HHMMSS.ndjson` (UTC).
+pub fn default_file_name(now_ms: u64, format: Format) -> String {
+    let stamp = iso8601(now_ms);
+    let digits: String = stamp.chars().take(19).filter(char::is_ascii_digit).collect();
+    let (date, time) = digits.split_at(digits.len().min(8));
+    format!("subscope-{date}-{time}.{}", format.extension())
+}
+
+/// Counts the dialog offers.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ExportCounts {
+    /// Events in the capture.
+    pub all: usize,
+    /// Rows the table shows.
+    pub filtered: usize,
+}
+
+/// Draws the export dialog when it is open.
+pub fn export_dialog_ui(
+    ctx: &Context,
+    dialog: &mut ExportDialog,
+    counts: ExportCounts,
+    job: Option<&JobView>,
+    last_result: Option<&Result<String, String>>,
+) -> Option<TransferAction> {
+    if !dialog.open {
+        return None;
+    }
+    let mut action = None;
+    let modal = egui::Modal::new(Id::unique("subscope.export")).show(ctx, |ui| {
+        ui.set_width(420.0);
+        ui.heading("Export events");
+        ui.add_space(4.0);
+        ui.label(RichText::new("Format").strong());
+        ui.horizontal(|ui| {
+            ui.radio_value(&mut dialog.format, Format::Ndjson, "NDJSON (one event per line)");
+        });
+        ui.horizontal(|ui| {
+            ui.radio_value(&mut dialog.format, Format::JsonCompact, "JSON array");
+            ui.radio_value(&mut dialog.format, Format::JsonPretty, "JSON, indented");
+        });
+        ui.label(RichText::new("Events").strong());
+        ui.radio_value(
+            &mut dialog.scope,
+            ExportScope::All,
+            format!("All {} events", format_count(counts.all as u64)),
+        );
+        ui.radio_value(
+            &mut dialog.scope,
+            ExportScope::Filtered,
+            format!("The {} rows the table shows", format_count(counts.filtered as u64)),
+        );
+        ui.weak("Endpoints are written redacted; no API key reaches the file.");
+        ui.add_space(6.0);
+        if let Some(job) = job {
+            if job_progress_ui(ui, job) {
+                action = Some(TransferAction::Cancel);
+            }
+        } else {
+            if let Some(path_action) = destination_ui(ui, dialog) {
+                action = Some(path_action);
+            }
+            match last_result {
+                Some(Ok(text)) => {
+                    ui.label(text);
+                }
+                Some(Err(text)) => {
+                    ui.label(error_text(ui.visuals(), text));
+                }
+                None => {}
+            }
+        }
+        ui.add_space(6.0);
+        if ui.button("Close").on_hover_text("Close (Esc); a running export continues").clicked() {
+            action = Some(TransferAction::Close);
+        }
+    });
+    if modal.should_close() && action.is_none() {
+        action = Some(TransferAction::Close);
+    }
+    action
+}
+
+fn destination_ui(ui: &mut Ui, dialog: &mut ExportDialog) -> Option<TransferAction> {
+    let mut action = None;
+    if ui.button(RichText::new("Choose file and export…").strong()).clicked() {
+        action = Some(TransferAction::ChooseExportPath);
+    }
+    ui.horizontal(|ui| {
+        let label = ui.label("or path");
+        let width = (ui.available_width() - 90.0).max(120.0);
+        ui.add(
+            egui::TextEdit::singleline(&mut dialog.path)
+                .hint_text("/path/to/file.ndjson")
+                .desired_width(width),
+        )
+        .labelled_by(label.id);
+        let path = dialog.path.trim();
+        if ui.add_enabled(!path.is_empty(), egui::Button::new("Export")).clicked() {
+            action = Some(TransferAction::ExportTo(PathBuf::from(path)));
+        }
+    });
+    action
+}
+
+/// Draws a job's progress with a Cancel button; returns whether Cancel was clicked.
+pub fn job_progress_ui(ui: &mut Ui, job: &JobView) -> bool {
+    let mut cancel = false;
+    ui.horizontal(|ui| {
+        ui.label(&job.title);
+        match job.fraction {
+            Some(fraction) => {
+                ui.add(egui::ProgressBar::new(fraction).show_percentage().desired_width(140.0));
+            }
+            None => {
+                ui.spinner();
+            }
+        }
+        cancel = ui.button("Cancel").clicked();
+    });
+    cancel
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_file_name_has_date_and_time() {
+        assert_eq!(default_file_name(1_795_335_540_123, Format::Ndjson), "subscope-20261122-081900.ndjson");
+        assert_eq!(default_file_name(1_795_335_540_123, Format::JsonPretty), "subscope-20261122-081900.json");
+    }
+}

@@ -1,0 +1,497 @@
+//! The real app UI driven through egui_kittest (no GPU, no display): a real backend on a
+//! tokio runtime, talking to the built-in offline demo server.
+
+#![cfg(feature = "gui")]
+#![expect(clippy::unwrap_used, reason = "tests")]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui::{Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use subscope::app::settings::Settings;
+use subscope::app::{App, AppOptions, Source};
+use subscope::capture::{Capture, CaptureLimits, CapturedEvent, Direction};
+use subscope::export::CaptureContext;
+use subscope::protocol::FrameKind;
+use subscope::ui::SubState;
+
+const ETH_ADDRESS: &str = "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48";
+const TRANSFER_TOPIC: &str = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
+const TOKEN_PROGRAM: &str = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA";
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+/// The app in a harness, running the same logic step and UI as the window.
+fn harness(runtime: &tokio::runtime::Runtime, first_run_demo: bool) -> Harness<'static, App> {
+    let _guard = runtime.enter();
+    let ctx = egui::Context::default();
+    let options =
+        AppOptions { settings: Settings::default(), file: None, use_keychain: false, first_run_demo };
+    let app = App::new(&ctx, runtime.handle().clone(), options);
+    Harness::builder().with_size(egui::vec2(1400.0, 1000.0)).build_ui_state(
+        |ui, app: &mut App| {
+            let ctx = ui.ctx().clone();
+            app.logic_step(&ctx);
+            app.show(ui);
+        },
+        app,
+    )
+}
+
+/// Steps the harness until `done` holds, failing after 25 s.
+fn wait_until(harness: &mut Harness<'_, App>, what: &str, mut done: impl FnMut(&App) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(25);
+    while !done(harness.state()) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    harness.step();
+    harness.step();
+}
+
+fn settle(harness: &mut Harness<'_, App>) {
+    harness.run_steps(5);
+}
+
+fn type_into(harness: &mut Harness<'_, App>, label: &str, text: &str) {
+    harness.get_by_label(label).focus();
+    settle(harness);
+    harness.get_by_label(label).type_text(text);
+    settle(harness);
+}
+
+fn pick(harness: &mut Harness<'_, App>, combo: &str, option: &str) {
+    harness.get_by_role_and_label(Role::ComboBox, combo).click();
+    settle(harness);
+    // The option, not a table cell with the same text.
+    harness
+        .get_all_by_label(option)
+        .find(|node| node.accesskit_node().role() != Role::Label)
+        .unwrap()
+        .click();
+    settle(harness);
+}
+
+fn connect_demo(harness: &mut Harness<'_, App>) {
+    settle(harness);
+    harness.get_by_label("Connect").click();
+    wait_until(harness, "the demo connection to open", |app| app.endpoints()[0].is_open());
+    assert!(harness.query_by_label("• open").is_some(), "the badge shows the state");
+}
+
+fn notifications_of(app: &App, sub: u64) -> u64 {
+    app.capture()
+        .stream_stats(app.subscriptions().iter().find(|row| row.sub == sub).unwrap().conn, Some(sub))
+        .map_or(0, |stats| stats.count)
+}
+
+#[test]
+fn subscriptions_built_in_forms_stream_filter_select_and_stop() {
+    let runtime = runtime();
+    let mut harness = harness(&runtime, false);
+    connect_demo(&mut harness);
+
+    // logsSubscribe (the composer's default method): pick "mentions", type the pubkey.
+    pick(&mut harness, "Transactions *", "mentions a pubkey");
+    type_into(&mut harness, "Mentioned pubkey", TOKEN_PROGRAM);
+    pick(&mut harness, "Commitment", "confirmed");
+    assert!(
+        harness.query_by_label_contains(&format!("\"{TOKEN_PROGRAM}\"")).is_some(),
+        "the JSON preview shows the typed pubkey"
+    );
+    harness.check_accessibility();
+    harness.get_by_label("Subscribe").click();
+    settle(&mut harness);
+    assert_eq!(harness.state().subscriptions().len(), 1);
+    let logs_sub = harness.state().subscriptions()[0].sub;
+    wait_until(&mut harness, "logs notifications", |app| {
+        app.capture()
+            .iter()
+            .any(|event| event.subscription == Some(logs_sub) && event.kind == FrameKind::Notification)
+    });
+    assert!(matches!(harness.state().subscriptions()[0].state, SubState::Active(_)));
+
+    // eth_subscribe logs: pick the method, type an address and a topic.
+    pick(&mut harness, "Subscribe to", "Logs · eth_subscribe logs");
+    type_into(&mut harness, "Contract addresses", ETH_ADDRESS);
+    harness.get_by_label("+ topic position").click();
+    settle(&mut harness);
+    type_into(&mut harness, "Topic 0", TRANSFER_TOPIC);
+    assert!(harness.query_by_label_contains(TRANSFER_TOPIC).is_some(), "the preview shows the topic");
+    harness.check_accessibility();
+    harness.get_by_label("Subscribe").click();
+    settle(&mut harness);
+    assert_eq!(harness.state().subscriptions().len(), 2);
+    let eth_sub = harness.state().subscriptions()[1].sub;
+    wait_until(&mut harness, "eth log notifications", |app| {
+        app.capture()
+            .iter()
+            .any(|event| event.subscription == Some(eth_sub) && event.kind == FrameKind::Notification)
+    });
+    let eth_frame = harness
+        .state()
+        .capture()
+        .iter()
+        .find(|event| event.subscription == Some(eth_sub) && event.kind == FrameKind::Notification)
+        .map(|event| event.raw.to_string())
+        .unwrap();
+    assert!(eth_frame.contains(ETH_ADDRESS), "the demo honoured the typed address: {eth_frame}");
+
+    // Filter by text: only the eth logs remain.
+    type_into(&mut harness, "Filter", ETH_ADDRESS);
+    wait_until(&mut harness, "the filter to apply", |app| app.visible_rows() > 0);
+    let rows = harness.state().visible_events().len();
+    assert!(rows > 0 && rows < harness.state().capture().len());
+    assert!(harness.state().visible_events().iter().all(|event| event.raw.contains(ETH_ADDRESS)));
+    // A bad regex is an error at the field, and the previous view stays.
+    harness.get_by_label("regex").click();
+    settle(&mut harness);
+    type_into(&mut harness, "Filter", "(");
+    assert!(harness.query_by_label_contains("not a valid regex").is_some(), "the regex error is shown");
+    harness.get_by_label("regex").click();
+    settle(&mut harness);
+
+    // Filter by kind (picked) and text: logs notifications only.
+    harness.get_by_label("Reset filter").click();
+    settle(&mut harness);
+    assert_eq!(harness.state().visible_rows(), harness.state().capture().len(), "reset shows everything");
+    type_into(&mut harness, "Filter", "logsNotification");
+    pick(&mut harness, "Kind", "notification");
+    wait_until(&mut harness, "the logs filter", |app| app.visible_rows() > 0);
+    assert!(harness.state().visible_events().iter().all(|event| {
+        event.kind == FrameKind::Notification && event.method.as_deref() == Some("logsNotification")
+    }));
+
+    // Pause the view, select a row, and see its JSON.
+    harness.get_by_label("Pause").click();
+    settle(&mut harness);
+    assert!(harness.state().table().is_paused());
+    harness.get_all_by_label_contains("logsNotification ·").next().unwrap().click();
+    settle(&mut harness);
+    let selected = harness.state().selected_event().map(|event| event.raw.to_string()).unwrap();
+    assert!(selected.contains("logsNotification"));
+    assert!(
+        harness.query_by_label_contains("method: \"logsNotification\"").is_some(),
+        "the JSON tree shows the frame"
+    );
+    harness.get_by_label("Raw").click();
+    settle(&mut harness);
+    assert!(harness.query_by_value(&selected).is_some(), "the raw view shows the exact frame");
+    harness.get_by_label("Resume").click();
+    settle(&mut harness);
+
+    // Unsubscribe the Solana logs and see the stream stop.
+    harness.get_all_by_label("Unsubscribe").next().unwrap().click();
+    wait_until(
+        &mut harness,
+        "the unsubscribe to be confirmed",
+        |app| matches!(&app.subscriptions()[0].state, SubState::Ended(reason) if reason == "unsubscribed"),
+    );
+    let stopped_at = notifications_of(harness.state(), logs_sub);
+    let eth_before = notifications_of(harness.state(), eth_sub);
+    wait_until(&mut harness, "more eth logs", |app| notifications_of(app, eth_sub) > eth_before + 1);
+    assert_eq!(
+        notifications_of(harness.state(), logs_sub),
+        stopped_at,
+        "no logs notification after unsubscribe"
+    );
+    harness.check_accessibility();
+}
+
+#[test]
+fn a_bad_pubkey_shows_the_field_error_and_sends_nothing() {
+    let runtime = runtime();
+    let mut harness = harness(&runtime, false);
+    connect_demo(&mut harness);
+    pick(&mut harness, "Subscribe to", "Account changes · accountSubscribe");
+    type_into(&mut harness, "Account *", "not-a-pubkey-0OIl");
+    let error = format!("{:?}", harness.get_by_label_contains("Account:"));
+    assert!(error.contains("base58"), "{error}");
+    assert!(
+        harness.get_by_label("Subscribe").accesskit_node().is_disabled(),
+        "Subscribe is disabled while the form is invalid"
+    );
+    assert!(harness.query_by_label_contains("Nothing to send").is_some());
+    harness.get_by_label("Subscribe").click();
+    settle(&mut harness);
+    std::thread::sleep(Duration::from_millis(300));
+    settle(&mut harness);
+    assert!(harness.state().subscriptions().is_empty(), "no subscription was created");
+    let sent = harness.state().capture().iter().any(|event| {
+        event.direction == Direction::Out && event.method.as_deref() == Some("accountSubscribe")
+    });
+    assert!(!sent, "no accountSubscribe frame went out");
+}
+
+#[test]
+fn first_run_connects_the_demo_and_rows_arrive() {
+    let runtime = runtime();
+    let mut harness = harness(&runtime, true);
+    wait_until(&mut harness, "live rows from the first-run subscription", |app| {
+        app.capture().iter().filter(|event| event.kind == FrameKind::Notification).count() >= 3
+    });
+    let app = harness.state();
+    assert!(app.endpoints()[0].is_open());
+    assert_eq!(app.subscriptions()[0].method, "logsSubscribe");
+    assert!(app.settings().welcomed);
+    assert!(harness.query_by_label_contains("events held").is_some());
+    harness.check_accessibility();
+}
+
+#[test]
+fn keyboard_pause_clear_and_find() {
+    let runtime = runtime();
+    let mut harness = harness(&runtime, true);
+    wait_until(&mut harness, "rows", |app| app.visible_rows() >= 2);
+    harness.key_press(Key::Space);
+    settle(&mut harness);
+    assert!(harness.state().table().is_paused(), "Space pauses");
+    let frozen = harness.state().visible_rows();
+    wait_until(&mut harness, "capture to continue while paused", |app| app.capture().len() > frozen + 2);
+    assert_eq!(harness.state().visible_rows(), frozen, "the view stays while capture continues");
+    harness.key_press(Key::Space);
+    settle(&mut harness);
+    assert!(!harness.state().table().is_paused(), "Space resumes");
+
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::F);
+    settle(&mut harness);
+    assert!(harness.get_by_label("Filter").is_focused(), "Ctrl+F focuses the filter");
+    harness.key_press(Key::Space);
+    settle(&mut harness);
+    assert!(!harness.state().table().is_paused(), "Space types into the filter instead of pausing");
+    harness.key_press(Key::Escape);
+    settle(&mut harness);
+
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::L);
+    settle(&mut harness);
+    assert!(harness.state().capture().len() < frozen, "Ctrl+L clears");
+
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::E);
+    settle(&mut harness);
+    assert!(harness.query_by_label("Export events").is_some(), "Ctrl+E opens the export dialog");
+    harness.key_press(Key::Escape);
+    settle(&mut harness);
+    assert!(harness.query_by_label("Export events").is_none(), "Esc closes it");
+}
+
+#[test]
+fn export_then_import_read_only_and_a_bad_file_keeps_what_was_read() {
+    let runtime = runtime();
+    let mut harness = harness(&runtime, true);
+    wait_until(&mut harness, "some events", |app| app.capture().len() >= 6);
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("capture.ndjson");
+
+    harness.get_by_label("Pause").click(); // freeze what "the rows the table shows" means
+    settle(&mut harness);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::E);
+    settle(&mut harness);
+    type_into(&mut harness, "or path", path.to_str().unwrap());
+    harness.get_by_label("Export").click();
+    wait_until(&mut harness, "the export to finish", |app| app.message().is_some());
+    let message = harness.state().message().cloned().unwrap();
+    assert!(message.as_ref().is_ok_and(|text| text.starts_with("Exported")), "{message:?}");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines = text.lines().count();
+    assert!(lines >= 6, "{lines} lines");
+    assert!(text.contains("\"endpoint\""));
+    harness.key_press(Key::Escape);
+    settle(&mut harness);
+
+    harness.state_mut().import_from(path.clone());
+    wait_until(&mut harness, "the import", |app| app.source() == Source::Imported);
+    assert_eq!(harness.state().imported().map(Capture::len), Some(lines));
+    assert_eq!(harness.state().visible_rows(), lines);
+    assert!(harness.query_all_by_label_contains("(read-only)").count() > 0);
+
+    let bad = folder.path().join("bad.ndjson");
+    let mut broken: Vec<&str> = text.lines().take(3).collect();
+    broken.insert(2, "{not json");
+    std::fs::write(&bad, broken.join("\n")).unwrap();
+    harness.state_mut().import_from(bad);
+    wait_until(&mut harness, "the bad import", |app| {
+        app.imported().is_some_and(|capture| capture.len() == 2)
+    });
+    let message = harness.state().message().cloned().unwrap();
+    assert!(message.as_ref().is_err_and(|text| text.contains("line 3")), "{message:?}");
+    assert!(harness.query_all_by_label_contains("line 3").count() > 0, "the located error is shown");
+}
+
+#[test]
+fn api_keys_are_masked_and_never_saved() {
+    let runtime = runtime();
+    let mut harness = harness(&runtime, false);
+    settle(&mut harness);
+    pick(&mut harness, "Preset", "Helius mainnet (API key)");
+    harness.get_by_label("Connect").click();
+    settle(&mut harness);
+    assert!(harness.query_by_label_contains("needs an API key").is_some(), "the error is at the endpoint");
+    assert!(harness.state().endpoints()[0].conn.is_none(), "nothing connected without a key");
+
+    type_into(&mut harness, "API key", "sekrit-key-123");
+    let key_field = harness.get_by_label("API key");
+    assert!(!key_field.value().unwrap_or_default().contains("sekrit"), "the key is masked");
+    let url_field = harness.get_by_label("URL");
+    assert_eq!(url_field.value().as_deref(), Some("wss://mainnet.helius-rpc.com/?api-key={api_key}"));
+    harness.get_by_label("Show").click();
+    settle(&mut harness);
+    assert_eq!(
+        harness.get_by_label("API key").value().as_deref(),
+        Some("sekrit-key-123"),
+        "revealed on request"
+    );
+
+    let saved = serde_json::to_string(&harness.state().settings()).unwrap();
+    assert!(!saved.contains("sekrit"), "{saved}");
+}
+
+#[test]
+fn a_million_events_stay_virtualized_and_fast() {
+    let runtime = runtime();
+    let mut harness = harness(&runtime, false);
+    let mut capture = Capture::new(CaptureLimits { max_events: usize::MAX, max_bytes: usize::MAX });
+    let method: Arc<str> = Arc::from("slotNotification");
+    capture.extend((0..1_000_000u64).map(|seq| CapturedEvent {
+        seq,
+        received_at_ms: 1_795_335_540_000 + seq,
+        connection: 1,
+        subscription: Some(1),
+        direction: Direction::In,
+        kind: FrameKind::Notification,
+        method: Some(Arc::clone(&method)),
+        raw: format!(
+            r#"{{"jsonrpc":"2.0","method":"slotNotification","params":{{"result":{{"parent":{},"root":1,"slot":{}}},"subscription":0}}}}"#,
+            5_000_000 + seq - 1,
+            5_000_000 + seq
+        )
+        .into(),
+    }));
+    harness.state_mut().open_capture("million".to_owned(), capture, CaptureContext::default());
+    settle(&mut harness);
+    let started = Instant::now();
+    harness.run_steps(5);
+    let per_frame = started.elapsed() / 5;
+    assert!(per_frame < Duration::from_millis(500), "a frame took {per_frame:?}");
+    assert!(harness.query_by_label("5999999").is_some(), "the newest row is shown (following)");
+    assert!(harness.query_by_label("5000000").is_none(), "old rows are not laid out");
+
+    type_into(&mut harness, "Filter", "\"slot\":5000042}");
+    wait_until(&mut harness, "the filter to scan a million events", |app| {
+        !app.table().is_scanning() && app.visible_rows() == 1
+    });
+    assert!(harness.query_by_label("5000042").is_some());
+}
+
+#[test]
+fn a_one_off_request_shows_its_response() {
+    let runtime = runtime();
+    let mut harness = harness(&runtime, false);
+    connect_demo(&mut harness);
+    harness.get_by_label("One-off request").click();
+    settle(&mut harness);
+    harness.get_by_label("Common requests").click();
+    settle(&mut harness);
+    harness.get_by_label("getVersion").click();
+    settle(&mut harness);
+    harness.get_by_label("Send request").click();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while harness.query_all_by_label_contains("solana-core").count() == 0 {
+        assert!(Instant::now() < deadline, "no response shown");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(harness.query_by_label("Response to getVersion").is_some());
+}
+
+fn eth_event(seq: u64, sub: u64, result: &str) -> CapturedEvent {
+    CapturedEvent {
+        seq,
+        received_at_ms: 1_795_335_540_000 + seq * 1000,
+        connection: 1,
+        subscription: Some(sub),
+        direction: Direction::In,
+        kind: FrameKind::Notification,
+        method: Some(Arc::from("eth_subscription")),
+        raw: format!(
+            r#"{{"jsonrpc":"2.0","method":"eth_subscription","params":{{"subscription":"0x{sub}","result":{result}}}}}"#
+        )
+        .into(),
+    }
+}
+
+#[test]
+fn reorged_heights_and_removed_logs_are_marked() {
+    let runtime = runtime();
+    let mut harness = harness(&runtime, false);
+    let head =
+        |number: &str, hash: &str| format!(r#"{{"number":"{number}","hash":"{hash}","parentHash":"0x00"}}"#);
+    let mut capture = Capture::new(CaptureLimits::default());
+    capture.extend([
+        eth_event(0, 7, &head("0x10", "0xaa")),
+        eth_event(1, 7, &head("0x11", "0xbb")),
+        eth_event(2, 7, &head("0x11", "0xcc")),
+        eth_event(3, 8, r#"{"address":"0x01","topics":[],"blockNumber":"0x11","transactionHash":"0xdd","logIndex":"0x0","removed":true}"#),
+    ]);
+    let mut context = CaptureContext::default();
+    context.add_connection(1, "node", "ws://127.0.0.1:8545");
+    for (sub, kind) in [(7, "newHeads"), (8, "logs")] {
+        context.subscriptions.insert(
+            sub,
+            subscope::export::SubscriptionInfo {
+                method: "eth_subscribe".to_owned(),
+                params: Some(serde_json::json!([kind])),
+                server_id: None,
+            },
+        );
+    }
+    harness.state_mut().open_capture("reorg".to_owned(), capture, context);
+    settle(&mut harness);
+    assert_eq!(harness.query_all_by_label("reorg").count(), 1, "the repeated height is marked once");
+    assert!(harness.query_by_label_contains("block 17 again").is_some());
+    assert!(harness.query_by_label("removed (reorg)").is_some(), "the removed log is marked");
+    assert!(harness.query_all_by_label("newHeads #7").count() >= 3, "the subscription column names it");
+}
+
+fn send_fault(harness: &mut Harness<'_, App>, params: &str) {
+    harness.get_by_label("Params").focus();
+    settle(harness);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    harness.get_by_label("Params").type_text(params);
+    settle(harness);
+    harness.get_by_label("Send request").click();
+    settle(harness);
+}
+
+#[test]
+fn demo_faults_flood_then_drop_reconnects_and_resubscribes() {
+    let runtime = runtime();
+    let mut harness = harness(&runtime, false);
+    connect_demo(&mut harness);
+    harness.get_by_label("Subscribe").click();
+    wait_until(&mut harness, "the logs subscription", |app| {
+        matches!(app.subscriptions().first().map(|row| &row.state), Some(SubState::Active(_)))
+    });
+    harness.get_by_label("One-off request").click();
+    settle(&mut harness);
+    type_into(&mut harness, "Method *", "demo_fault");
+
+    send_fault(&mut harness, r#"[{"kind":"flood","count":20000}]"#);
+    wait_until(&mut harness, "20,000 flooded frames in the table", |app| app.visible_rows() >= 20_000);
+    let started = Instant::now();
+    harness.run_steps(5);
+    assert!(started.elapsed() / 5 < Duration::from_millis(500), "frames stay fast after a flood");
+
+    send_fault(&mut harness, r#"[{"kind":"drop"}]"#);
+    wait_until(&mut harness, "the re-subscribe after the reconnect", |app| {
+        let row = &app.subscriptions()[0];
+        row.resubscribed >= 1 && matches!(row.state, SubState::Active(_)) && app.endpoints()[0].is_open()
+    });
+    assert!(harness.query_by_label_contains("No data for").is_some(), "the reconnect gap is shown");
+    assert!(harness.query_by_label_contains("re-subscribed 1").is_some());
+}
