@@ -1,12 +1,10 @@
 //! Endpoint presets: provider URL templates, local test nodes, the demo and a custom entry.
 
 use super::Chain;
+use crate::redact::{Secret, place_key};
 
 /// The URL of the offline demo endpoint.
 pub const DEMO_URL: &str = "demo";
-
-/// The placeholder replaced by the API key in [`Preset::url_template`].
-const KEY_PLACEHOLDER: &str = "{api_key}";
 
 /// A named endpoint the user can pick instead of typing a URL.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,7 +22,7 @@ pub struct Preset {
 impl Preset {
     /// The URL with the key filled in. Keep the result out of logs: it holds the key.
     pub fn url(&self, api_key: &str) -> String {
-        self.url_template.replace(KEY_PLACEHOLDER, api_key.trim())
+        place_key(self.url_template, Some(&Secret::new(api_key)))
     }
 
     /// Whether this is the custom entry (the user types the URL).
@@ -91,6 +89,7 @@ pub fn presets() -> &'static [Preset] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::redact::API_KEY_PLACEHOLDER as KEY_PLACEHOLDER;
 
     #[test]
     fn keyed_presets_have_exactly_one_key_placeholder() {
