@@ -68,6 +68,13 @@ pub fn place_key(template: &str, key: Option<&Secret>) -> String {
 /// Masks every secret in a URL: user info, secret query values and key path segments. The
 /// `{api_key}` placeholder itself is left as it is: it is not a secret and tells the user
 /// where the key goes.
+///
+/// ```
+/// use subscope::redact::redact_url;
+///
+/// assert_eq!(redact_url("wss://mainnet.helius-rpc.com/?api-key=abc123"), "wss://mainnet.helius-rpc.com/?api-key=***");
+/// assert_eq!(redact_url("wss://eth-mainnet.g.alchemy.com/v2/abc123"), "wss://eth-mainnet.g.alchemy.com/v2/***");
+/// ```
 pub fn redact_url(url: &str) -> String {
     let (scheme, rest) = match url.find("://") {
         Some(at) => (&url[..at + 3], &url[at + 3..]),

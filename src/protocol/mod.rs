@@ -185,6 +185,14 @@ impl FrameKind {
 
 /// Classifies one incoming text frame. Never fails: unknown shapes and non-JSON text are
 /// reported as such.
+///
+/// ```
+/// use subscope::protocol::{Incoming, SubId, parse_incoming};
+///
+/// let frame = r#"{"jsonrpc":"2.0","method":"slotNotification","params":{"result":{"slot":25},"subscription":7}}"#;
+/// assert!(matches!(parse_incoming(frame), Incoming::Notification { subscription: Some(SubId::Num(7)), .. }));
+/// assert!(matches!(parse_incoming("{not json"), Incoming::NotJson));
+/// ```
 pub fn parse_incoming(text: &str) -> Incoming<'_> {
     let trimmed = text.trim_start();
     if trimmed.starts_with('[') {
