@@ -196,8 +196,12 @@ fn main() {
     );
 
     let capture = app.capture();
+    // One event's signature, as a user would paste it.
+    let middle = capture.get(capture.len() / 2).map(|event| event.raw.to_string()).unwrap_or_default();
+    let at = middle.find(r#""signature":""#).map_or(0, |at| at + 13);
+    let signature = middle.get(at..at + 88).unwrap_or("x").to_owned();
     let filter_start = Instant::now();
-    let mut view = FilteredView::new(Filter { text: "4VLape".into(), ..Filter::default() })
+    let mut view = FilteredView::new(Filter { text: signature, ..Filter::default() })
         .unwrap_or_else(|err| panic!("{err}"));
     view.update(capture);
     let filter_ms = filter_start.elapsed().as_secs_f64() * 1000.0;
