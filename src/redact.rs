@@ -1,12 +1,27 @@
-//! Keeping API keys out of everything a user or a file sees.
+//! Keeping API keys out of everything a user or a file sees, whatever the provider's URL shape.
 //!
-//! A key reaches subscope two ways: as a separate secret placed into a URL template at its
-//! `{api_key}` placeholder, or pasted straight into a URL. [`redact_url`] masks both shapes the
-//! providers use (`?api-key=KEY` query values and `/v2/KEY` path segments) and user info;
-//! [`Secret`] never prints its value; [`scrub`] removes a known key from any text, such as an
-//! error message a library built from the URL.
+//! A key reaches subscope two ways: as a separate [`Secret`] placed into a URL template at its
+//! `{api_key}` placeholder, or pasted straight into a URL. A pasted key can sit anywhere
+//! (`?api-key=KEY`, `/v2/KEY`, `host/TOKEN/`, `?dkey=KEY`, `user:pass@`, `#KEY`), so redaction
+//! does not depend on knowing the provider. In a URL it treats as secret:
+//!
+//! - user info (`user:pass@`);
+//! - the fragment;
+//! - every query value, except under a short list of harmless names (`network`, `chain`…)
+//!   where the value does not look like a token;
+//! - every path segment that looks like a token (long runs of letters with digits, hex,
+//!   base58, base64url, UUIDs), and any segment after a key-bearing prefix (`/v2/`,
+//!   `/api-key/`…); host labels that look like long tokens.
+//!
+//! [`redact_url`] masks those parts and keeps the rest, so the URL stays recognisable
+//! (`wss://name.solana-mainnet.quiknode.pro/***/`). [`Secrets`] holds the exact secret
+//! strings of a connection (a placed key and whatever a pasted URL held) and scrubs them from
+//! any text: error messages, HTTP bodies that echo the request, captured frames.
+//! [`extract_key`] turns a URL with a pasted key into a template plus the key.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::ops::Range;
 
 /// The placeholder a URL template uses for the API key.
 pub const API_KEY_PLACEHOLDER: &str = "{api_key}";
@@ -14,13 +29,39 @@ pub const API_KEY_PLACEHOLDER: &str = "{api_key}";
 /// What a redacted value is replaced with.
 pub const MASK: &str = "***";
 
-/// Query parameters whose values are secrets.
-const SECRET_QUERY_KEYS: [&str; 9] =
-    ["api-key", "apikey", "api_key", "key", "token", "access_token", "auth", "x-api-key", "secret"];
+/// Query parameter names whose values are not secrets (compared without case), unless the
+/// value itself looks like a token.
+const PUBLIC_QUERY_NAMES: [&str; 20] = [
+    "network",
+    "chain",
+    "chainid",
+    "chain_id",
+    "cluster",
+    "commitment",
+    "encoding",
+    "format",
+    "version",
+    "v",
+    "transport",
+    "protocol",
+    "region",
+    "compression",
+    "lang",
+    "locale",
+    "timeout",
+    "mode",
+    "env",
+    "environment",
+];
 
-/// Path segments after which the next segment is a key (`/v2/KEY` for Alchemy and Infura-style
-/// URLs, `/ws/KEY` for old Alchemy endpoints).
-const KEY_PATH_PREFIXES: [&str; 4] = ["v2", "v3", "ws", "rpc"];
+/// Path segments after which the next segment is a key whatever its shape (`/v2/KEY` for
+/// Alchemy, `/ws/v3/KEY` for Infura, `/api-key/KEY` for Syndica, `/eth/ws/KEY` for Ankr).
+const KEY_PATH_PREFIXES: [&str; 12] =
+    ["v1", "v2", "v3", "ws", "rpc", "api-key", "apikey", "api_key", "key", "token", "auth", "access-token"];
+
+/// Secrets shorter than this are only scrubbed where they stand alone (not inside a word),
+/// so a three-letter key does not shred every message that happens to contain its letters.
+const SHORT_SECRET: usize = 6;
 
 /// An API key. Its `Debug` and `Display` never show the value.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -65,168 +106,473 @@ pub fn place_key(template: &str, key: Option<&Secret>) -> String {
     }
 }
 
-/// Masks every secret in a URL: user info, secret query values and key path segments. The
-/// `{api_key}` placeholder itself is left as it is: it is not a secret and tells the user
-/// where the key goes.
+/// Masks every secret in a URL (see the module docs for what counts as one). The
+/// `{api_key}` placeholder is left as it is: it is not a secret and tells the user where the
+/// key goes.
 ///
 /// ```
 /// use subscope::redact::redact_url;
 ///
 /// assert_eq!(redact_url("wss://mainnet.helius-rpc.com/?api-key=abc123"), "wss://mainnet.helius-rpc.com/?api-key=***");
 /// assert_eq!(redact_url("wss://eth-mainnet.g.alchemy.com/v2/abc123"), "wss://eth-mainnet.g.alchemy.com/v2/***");
+/// assert_eq!(
+///     redact_url("wss://name.solana-mainnet.quiknode.pro/0123456789abcdef0123456789abcdef01234567/"),
+///     "wss://name.solana-mainnet.quiknode.pro/***/",
+/// );
 /// ```
 pub fn redact_url(url: &str) -> String {
-    let (scheme, rest) = match url.find("://") {
-        Some(at) => (&url[..at + 3], &url[at + 3..]),
-        None => ("", url),
-    };
-    let (before_fragment, fragment) = split_at_char(rest, '#');
-    let (before_query, query) = split_at_char(before_fragment, '?');
-    let (authority, path) = match before_query.find('/') {
-        Some(at) => (&before_query[..at], &before_query[at..]),
-        None => (before_query, ""),
-    };
-    let mut out = String::with_capacity(url.len());
-    out.push_str(scheme);
-    match authority.rfind('@') {
-        Some(at) => {
-            out.push_str(MASK);
-            out.push_str(&authority[at..]);
+    replace_spans(url, &secret_spans(url), MASK)
+}
+
+/// Whether a URL holds a secret in clear (a pasted key), as opposed to none or only the
+/// `{api_key}` placeholder.
+pub fn has_secret(url: &str) -> bool {
+    !secret_spans(url).is_empty()
+}
+
+/// The exact secret strings a URL holds, in order of appearance, without duplicates.
+pub fn url_secrets(url: &str) -> Vec<&str> {
+    let mut found: Vec<&str> = Vec::new();
+    for span in secret_spans(url) {
+        let text = &url[span];
+        if !found.contains(&text) {
+            found.push(text);
         }
-        None => out.push_str(authority),
     }
-    out.push_str(&redact_path(path));
-    if let Some(query) = query {
-        out.push('?');
-        out.push_str(&redact_query(query));
+    found
+}
+
+/// Whether a URL was saved with a key masked out of it (it holds [`MASK`] where a secret
+/// stood), so it cannot connect until the key is entered again.
+pub fn lost_its_key(url: &str) -> bool {
+    url.contains(MASK)
+}
+
+/// Turns a URL with one pasted key into a template with `{api_key}` in its place, and the
+/// key. `None` when the URL holds no secret, already has a placeholder, or holds several
+/// different secrets (one key field cannot hold them all).
+///
+/// ```
+/// use subscope::redact::extract_key;
+///
+/// let (template, key) = extract_key("wss://lb.drpc.org/ogws?network=ethereum&dkey=Ab12Cd34Ef").unwrap();
+/// assert_eq!(template, "wss://lb.drpc.org/ogws?network=ethereum&dkey={api_key}");
+/// assert_eq!(key.expose(), "Ab12Cd34Ef");
+/// ```
+pub fn extract_key(url: &str) -> Option<(String, Secret)> {
+    if url.contains(API_KEY_PLACEHOLDER) {
+        return None;
     }
-    if let Some(fragment) = fragment {
-        out.push('#');
-        out.push_str(fragment);
+    let spans = secret_spans(url);
+    let first = spans.first()?.clone();
+    let key = &url[first];
+    if spans.iter().any(|span| &url[span.clone()] != key) {
+        return None;
+    }
+    Some((replace_spans(url, &spans, API_KEY_PLACEHOLDER), Secret::new(key)))
+}
+
+/// Whether connecting to this URL would send a key unencrypted: a `ws://` URL to a host that
+/// is not this machine, with a key placeholder or a pasted secret in it.
+pub fn key_travels_in_clear(url: &str) -> bool {
+    let url = url.trim();
+    let Some(rest) = url.strip_prefix("ws://").or_else(|| url.strip_prefix("WS://")) else { return false };
+    let carries_key = url.contains(API_KEY_PLACEHOLDER) || has_secret(url);
+    carries_key && !is_loopback_authority(authority_of(rest))
+}
+
+/// Replaces each span of `text` (sorted, not overlapping) with `with`.
+fn replace_spans(text: &str, spans: &[Range<usize>], with: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for span in spans {
+        out.push_str(&text[at..span.start]);
+        out.push_str(with);
+        at = span.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// The authority (`user@host:port`) of a URL after its scheme.
+fn authority_of(rest: &str) -> &str {
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    &rest[..end]
+}
+
+fn is_loopback_authority(authority: &str) -> bool {
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host_port.split(':').next().unwrap_or(""),
+    };
+    let host = host.to_ascii_lowercase();
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host == "::1"
+        || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The byte ranges of every secret in a URL, sorted and not overlapping.
+fn secret_spans(url: &str) -> Vec<Range<usize>> {
+    let mut spans = Vec::new();
+    let body_start = scheme_end(url);
+    let rest = &url[body_start..];
+    let fragment_at = rest.find('#').map(|at| body_start + at);
+    let before_fragment_end = fragment_at.unwrap_or(url.len());
+    let query_at = url[body_start..before_fragment_end].find('?').map(|at| body_start + at);
+    let before_query_end = query_at.unwrap_or(before_fragment_end);
+    let path_at = url[body_start..before_query_end].find('/').map(|at| body_start + at);
+    let authority_end = path_at.unwrap_or(before_query_end);
+
+    authority_spans(url, body_start..authority_end, &mut spans);
+    if let Some(path_at) = path_at {
+        path_spans(url, path_at..before_query_end, &mut spans);
+    }
+    if let Some(query_at) = query_at {
+        query_spans(url, query_at + 1..before_fragment_end, &mut spans);
+    }
+    if let Some(fragment_at) = fragment_at {
+        let fragment = fragment_at + 1..url.len();
+        if !fragment.is_empty() && !url[fragment.clone()].contains(API_KEY_PLACEHOLDER) {
+            spans.push(fragment);
+        }
+    }
+    spans
+}
+
+/// Where the part after `scheme://` starts (0 when there is no scheme).
+fn scheme_end(url: &str) -> usize {
+    match url.find("://") {
+        Some(at)
+            if at > 0
+                && url[..at].bytes().all(|byte| byte.is_ascii_alphanumeric() || b"+-.".contains(&byte)) =>
+        {
+            at + 3
+        }
+        _ => 0,
+    }
+}
+
+fn authority_spans(url: &str, authority: Range<usize>, spans: &mut Vec<Range<usize>>) {
+    let text = &url[authority.clone()];
+    let host_start = match text.rfind('@') {
+        Some(at) => {
+            if at > 0 && !text[..at].contains(API_KEY_PLACEHOLDER) {
+                spans.push(authority.start..authority.start + at);
+            }
+            authority.start + at + 1
+        }
+        None => authority.start,
+    };
+    let host_port = &url[host_start..authority.end];
+    if host_port.starts_with('[') {
+        return; // an IPv6 literal
+    }
+    let host = host_port.split(':').next().unwrap_or("");
+    let mut at = host_start;
+    for label in host.split('.') {
+        // Only long unbroken runs: `name-mainnet-a1b2.rpcpool.com` stays readable.
+        if label.len() >= 16 && random_looking(label) {
+            spans.push(at..at + label.len());
+        }
+        at += label.len() + 1;
+    }
+}
+
+fn path_spans(url: &str, path: Range<usize>, spans: &mut Vec<Range<usize>>) {
+    let mut at = path.start;
+    let mut previous: &str = "";
+    for segment in url[path].split('/') {
+        let after_prefix = KEY_PATH_PREFIXES.iter().any(|prefix| previous.eq_ignore_ascii_case(prefix))
+            && !is_path_word(segment);
+        let secret = !segment.is_empty()
+            && !segment.contains(API_KEY_PLACEHOLDER)
+            && (after_prefix || looks_like_token(segment));
+        if secret {
+            spans.push(at..at + segment.len());
+        }
+        at += segment.len() + 1;
+        previous = segment;
+    }
+}
+
+/// A segment that is part of a provider's path rather than a key: a version (`v3`) or
+/// another key prefix (`/ws/v3/KEY`).
+fn is_path_word(segment: &str) -> bool {
+    let version = segment
+        .strip_prefix(['v', 'V'])
+        .is_some_and(|rest| !rest.is_empty() && rest.len() <= 2 && rest.bytes().all(|b| b.is_ascii_digit()));
+    version || KEY_PATH_PREFIXES.iter().any(|prefix| segment.eq_ignore_ascii_case(prefix))
+}
+
+fn query_spans(url: &str, query: Range<usize>, spans: &mut Vec<Range<usize>>) {
+    let mut at = query.start;
+    for pair in url[query].split('&') {
+        let value = match pair.split_once('=') {
+            Some((name, value)) => {
+                let public = PUBLIC_QUERY_NAMES.iter().any(|public| name.eq_ignore_ascii_case(public));
+                let secret = !value.is_empty()
+                    && !value.contains(API_KEY_PLACEHOLDER)
+                    && (!public || looks_like_token(value));
+                secret.then(|| at + name.len() + 1..at + pair.len())
+            }
+            None => {
+                let public = PUBLIC_QUERY_NAMES.iter().any(|public| pair.eq_ignore_ascii_case(public));
+                let secret = !pair.is_empty() && !pair.contains(API_KEY_PLACEHOLDER) && !public;
+                secret.then(|| at..at + pair.len())
+            }
+        };
+        spans.extend(value);
+        at += pair.len() + 1;
+    }
+}
+
+/// Whether a path segment or host label looks like a generated token rather than a word a
+/// person chose: a UUID, 16+ hex digits, 10+ decimal digits, 8+ letters mixed with digits,
+/// 16+ letters in mixed case, or 32+ letters of any kind; with `-`, `_`, `.`, `~`, `=` or `+`
+/// in it, the whole run when it is 16+ long with letters and digits, or any one part.
+pub fn looks_like_token(text: &str) -> bool {
+    let decoded = percent_decode(text);
+    let text = decoded.as_ref();
+    if text.len() < 8 {
+        return false;
+    }
+    if is_uuid(text) {
+        return true;
+    }
+    let separator = |byte: u8| b"-_.~=+".contains(&byte);
+    if !text.bytes().all(|byte| byte.is_ascii_alphanumeric() || separator(byte)) {
+        return false;
+    }
+    if text.bytes().all(|byte| byte.is_ascii_alphanumeric()) {
+        return random_looking(text);
+    }
+    let (digits, letters, _, _) = char_classes(text);
+    (text.len() >= 16 && digits > 0 && letters > 0)
+        || text.split(|c: char| c.is_ascii() && separator(c as u8)).any(random_looking)
+}
+
+/// Whether a run of ASCII letters and digits looks generated.
+fn random_looking(run: &str) -> bool {
+    if run.len() < 8 || !run.bytes().all(|byte| byte.is_ascii_alphanumeric()) {
+        return false;
+    }
+    let (digits, letters, upper, lower) = char_classes(run);
+    if letters == 0 {
+        return run.len() >= 10;
+    }
+    let hex = run.bytes().all(|byte| byte.is_ascii_hexdigit());
+    (digits > 0) || (hex && run.len() >= 16) || (run.len() >= 16 && upper > 0 && lower > 0) || run.len() >= 32
+}
+
+fn char_classes(text: &str) -> (usize, usize, usize, usize) {
+    text.bytes().fold((0, 0, 0, 0), |(digits, letters, upper, lower), byte| {
+        (
+            digits + usize::from(byte.is_ascii_digit()),
+            letters + usize::from(byte.is_ascii_alphabetic()),
+            upper + usize::from(byte.is_ascii_uppercase()),
+            lower + usize::from(byte.is_ascii_lowercase()),
+        )
+    })
+}
+
+fn is_uuid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(group, len)| group.len() == len && group.bytes().all(|byte| byte.is_ascii_hexdigit()))
+}
+
+/// Decodes `%XX` escapes; anything that is not a valid escape is kept as it is.
+fn percent_decode(text: &str) -> Cow<'_, str> {
+    if !text.contains('%') {
+        return Cow::Borrowed(text);
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let escape = bytes
+            .get(index + 1..index + 3)
+            .and_then(|hex| std::str::from_utf8(hex).ok().and_then(|hex| u8::from_str_radix(hex, 16).ok()));
+        match (bytes[index], escape) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                index += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                index += 1;
+            }
+        }
+    }
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// Percent-encodes everything but unreserved URL characters.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
     }
     out
 }
 
-fn split_at_char(text: &str, separator: char) -> (&str, Option<&str>) {
-    match text.find(separator) {
-        Some(at) => (&text[..at], Some(&text[at + 1..])),
-        None => (text, None),
+/// The exact secret strings of one connection (its key, and whatever its URL and headers held
+/// in clear), scrubbed from any text that leaves the connection. `Debug` shows only how many.
+#[derive(Clone, Default)]
+pub struct Secrets {
+    /// Longest first, so a secret that contains another is replaced whole.
+    values: Vec<String>,
+}
+
+impl fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secrets({})", self.values.len())
     }
 }
 
-fn redact_path(path: &str) -> String {
-    let segments: Vec<&str> = path.split('/').collect();
-    let mut out = Vec::with_capacity(segments.len());
-    for (index, segment) in segments.iter().enumerate() {
-        let after_key_prefix =
-            index > 0 && segments.get(index - 1).is_some_and(|previous| KEY_PATH_PREFIXES.contains(previous));
-        if after_key_prefix && !segment.is_empty() && *segment != API_KEY_PLACEHOLDER {
-            out.push(MASK);
-        } else {
-            out.push(segment);
+impl Secrets {
+    /// The secrets a URL holds in clear (none for a template with only a placeholder).
+    pub fn from_url(url: &str) -> Self {
+        let mut secrets = Self::default();
+        secrets.add_url(url);
+        secrets
+    }
+
+    /// Adds the secrets a URL holds in clear.
+    pub fn add_url(&mut self, url: &str) {
+        for secret in url_secrets(url) {
+            self.add(secret);
         }
     }
-    out.join("/")
+
+    /// Adds a placed key.
+    pub fn add_key(&mut self, key: &Secret) {
+        self.add(key.expose());
+    }
+
+    /// Adds one secret string, with its percent-encoded and percent-decoded forms (a library
+    /// may print either).
+    pub fn add(&mut self, value: &str) {
+        let value = value.trim();
+        if value.is_empty() || value == MASK || value.contains(API_KEY_PLACEHOLDER) {
+            return;
+        }
+        let decoded = percent_decode(value).into_owned();
+        let encoded = percent_encode(&decoded);
+        for form in [value.to_owned(), decoded, encoded] {
+            if !form.is_empty() && !self.values.contains(&form) {
+                self.values.push(form);
+            }
+        }
+        self.values.sort_by_key(|value| std::cmp::Reverse(value.len()));
+    }
+
+    /// Whether there is nothing to scrub.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// A message made safe to show or write: every known secret replaced by [`MASK`], then
+    /// every URL-shaped word redacted (a secret nobody told us about, in a URL a library
+    /// printed).
+    pub fn scrub(&self, text: &str) -> String {
+        scrub_urls(&self.scrub_values(text))
+    }
+
+    /// A captured frame made safe to keep: every known secret replaced by [`MASK`], and
+    /// nothing else changed (a frame's own URLs are data). `None` when the frame holds no
+    /// secret, which is the common case and costs one search per secret.
+    pub fn scrub_frame(&self, frame: &str) -> Option<String> {
+        let scrubbed = self.scrub_values(frame);
+        match scrubbed {
+            Cow::Borrowed(_) => None,
+            Cow::Owned(text) => Some(text),
+        }
+    }
+
+    fn scrub_values<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let mut text = Cow::Borrowed(text);
+        for value in &self.values {
+            if let Some(replaced) = replace_secret(&text, value) {
+                text = Cow::Owned(replaced);
+            }
+        }
+        text
+    }
 }
 
-fn redact_query(query: &str) -> String {
-    query
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((name, value))
-                if !value.is_empty()
-                    && value != API_KEY_PLACEHOLDER
-                    && SECRET_QUERY_KEYS.iter().any(|secret| name.eq_ignore_ascii_case(secret)) =>
-            {
-                format!("{name}={MASK}")
-            }
-            _ => pair.to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+/// Replaces every occurrence of `secret` in `text` with [`MASK`]; a short secret only where
+/// it stands alone. `None` when there is none.
+fn replace_secret(text: &str, secret: &str) -> Option<String> {
+    let standalone = secret.len() < SHORT_SECRET;
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(found) = text[from..].find(secret).map(|at| from + at) {
+        let end = found + secret.len();
+        let alone = !standalone
+            || (!text[..found].chars().next_back().is_some_and(char::is_alphanumeric)
+                && !text[end..].chars().next().is_some_and(char::is_alphanumeric));
+        if alone {
+            let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
+            out.push_str(&text[copied..found]);
+            out.push_str(MASK);
+            copied = end;
+        }
+        from = if alone { end } else { found + secret.chars().next().map_or(1, char::len_utf8) };
+    }
+    out.map(|mut out| {
+        out.push_str(&text[copied..]);
+        out
+    })
+}
+
+/// Redacts every URL (`scheme://…`, up to whitespace, a quote or a bracket) in a message.
+pub fn scrub_urls(text: &str) -> String {
+    if !text.contains("://") {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(marker) = rest.find("://") {
+        // The scheme: the ASCII run before `://` (a multi-byte character ends it too).
+        let scheme_len = rest[..marker]
+            .bytes()
+            .rev()
+            .take_while(|byte| byte.is_ascii_alphanumeric() || b"+-.".contains(byte))
+            .count();
+        let start = marker - scheme_len;
+        let after = marker + 3;
+        let end = rest[after..]
+            .find(|c: char| c.is_whitespace() || "\"'<>()[]`|\\".contains(c))
+            .map_or(rest.len(), |at| after + at);
+        let url = rest[start..end].trim_end_matches(['.', ',', ';', ':', '!', '?']);
+        out.push_str(&rest[..start]);
+        out.push_str(&redact_url(url));
+        rest = &rest[start + url.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Replaces every occurrence of the key in `text` with the mask, then redacts URL-shaped
 /// secrets too. Use it on any message that may have been built from a URL.
 pub fn scrub(text: &str, key: Option<&Secret>) -> String {
-    let text = match key {
-        Some(key) if key.expose().len() >= 4 => text.replace(key.expose(), MASK),
-        _ => text.to_owned(),
-    };
-    text.split(' ')
-        .map(|word| if word.contains("://") { redact_url(word) } else { word.to_owned() })
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut secrets = Secrets::default();
+    if let Some(key) = key {
+        secrets.add_key(key);
+    }
+    secrets.scrub(text)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn helius_query_key_is_masked() {
-        assert_eq!(
-            redact_url("wss://mainnet.helius-rpc.com/?api-key=abcd-1234"),
-            "wss://mainnet.helius-rpc.com/?api-key=***"
-        );
-    }
-
-    #[test]
-    fn alchemy_path_key_is_masked() {
-        assert_eq!(
-            redact_url("wss://eth-mainnet.g.alchemy.com/v2/AbCdEf123"),
-            "wss://eth-mainnet.g.alchemy.com/v2/***"
-        );
-        assert_eq!(
-            redact_url("wss://mainnet.infura.io/ws/v3/0123abcd"),
-            "wss://mainnet.infura.io/ws/***/***"
-        );
-    }
-
-    #[test]
-    fn other_query_values_and_fragments_survive() {
-        assert_eq!(
-            redact_url("ws://127.0.0.1:8900/path?x=1&token=s3cret&Key=k#frag"),
-            "ws://127.0.0.1:8900/path?x=1&token=***&Key=***#frag"
-        );
-    }
-
-    #[test]
-    fn user_info_is_masked() {
-        assert_eq!(redact_url("wss://user:pass@example.com/ws"), "wss://***@example.com/ws");
-    }
-
-    #[test]
-    fn placeholders_are_shown_not_masked() {
-        assert_eq!(
-            redact_url("wss://eth-mainnet.g.alchemy.com/v2/{api_key}"),
-            "wss://eth-mainnet.g.alchemy.com/v2/{api_key}"
-        );
-    }
-
-    #[test]
-    fn placed_key_never_survives_redaction() {
-        let key = Secret::new("  k3y-VALUE-42 ");
-        for template in
-            ["wss://mainnet.helius-rpc.com/?api-key={api_key}", "wss://x.g.alchemy.com/v2/{api_key}"]
-        {
-            let url = place_key(template, Some(&key));
-            assert!(url.contains("k3y-VALUE-42"));
-            assert!(!redact_url(&url).contains("k3y-VALUE-42"));
-        }
-    }
-
-    #[test]
-    fn secret_never_formats_its_value() {
-        let key = Secret::new("hunter2hunter2");
-        assert_eq!(format!("{key} {key:?}"), "*** Secret(***)");
-    }
-
-    #[test]
-    fn scrub_removes_a_known_key_anywhere() {
-        let key = Secret::new("sekrit-key");
-        let message = "HTTP error: 401 for wss://host/v2/sekrit-key (key sekrit-key rejected)";
-        let scrubbed = scrub(message, Some(&key));
-        assert!(!scrubbed.contains("sekrit"), "{scrubbed}");
-    }
-}
+mod tests;

@@ -20,7 +20,7 @@ use super::subscriptions::{Outbound, SubscriptionTable};
 use super::{Backoff, Command, ConnState, ConnectionConfig, Event, EventQueue};
 use crate::capture::{CapturedEvent, ConnId, Direction, SubKey, now_ms};
 use crate::protocol::{FrameKind, Incoming, Outcome, SubId, parse_incoming};
-use crate::redact::{API_KEY_PLACEHOLDER, place_key, redact_url, scrub};
+use crate::redact::{API_KEY_PLACEHOLDER, Secrets, place_key, redact_url};
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 type Sink = SplitSink<Socket, Message>;
@@ -95,15 +95,15 @@ pub(super) async fn run(
     }
 }
 
-/// Opens the socket: places the key, adds headers, bounds the handshake in time.
+/// Opens the socket: places the key, adds headers, bounds the handshake in time. Errors are
+/// returned as they are; the actor scrubs every secret from them before they leave it.
 async fn connect(config: &ConnectionConfig) -> Result<Socket, String> {
     let key = config.api_key.as_ref().filter(|key| !key.is_empty());
     if config.url.contains(API_KEY_PLACEHOLDER) && key.is_none() {
         return Err("this endpoint needs an API key".into());
     }
     let url = place_key(&config.url, key);
-    let mut request =
-        url.as_str().into_client_request().map_err(|err| scrub(&format!("bad URL: {err}"), key))?;
+    let mut request = url.as_str().into_client_request().map_err(|err| format!("bad URL: {err}"))?;
     for (name, value) in &config.headers {
         let name = HeaderName::from_bytes(name.trim().as_bytes())
             .map_err(|err| format!("bad header name {name:?}: {err}"))?;
@@ -117,7 +117,7 @@ async fn connect(config: &ConnectionConfig) -> Result<Socket, String> {
     let handshake = tokio_tungstenite::connect_async_with_config(request, Some(ws_config), true);
     match tokio::time::timeout(config.connect_timeout, handshake).await {
         Err(_) => Err(format!("no answer within {} s", config.connect_timeout.as_secs_f32())),
-        Ok(Err(err)) => Err(scrub(&describe_connect_error(err), key)),
+        Ok(Err(err)) => Err(describe_connect_error(err)),
         Ok(Ok((socket, _response))) => Ok(socket),
     }
 }
@@ -162,6 +162,8 @@ fn describe_read_error(err: &tungstenite::Error) -> String {
 struct Actor {
     conn: ConnId,
     queue: Arc<EventQueue>,
+    /// The connection's secrets, scrubbed from every text that leaves the actor.
+    secrets: Secrets,
     table: SubscriptionTable,
     batch: Vec<CapturedEvent>,
     /// Control events waiting for the frames that caused them to be queued first.
@@ -171,10 +173,11 @@ struct Actor {
 }
 
 impl Actor {
-    fn new(conn: ConnId, _config: &ConnectionConfig, queue: Arc<EventQueue>) -> Self {
+    fn new(conn: ConnId, config: &ConnectionConfig, queue: Arc<EventQueue>) -> Self {
         Self {
             conn,
             queue,
+            secrets: config.secrets(),
             table: SubscriptionTable::new(conn),
             batch: Vec::with_capacity(BATCH),
             pending_events: Vec::new(),
@@ -185,6 +188,15 @@ impl Actor {
 
     fn state(&mut self, state: ConnState) {
         self.flush();
+        let state = match state {
+            ConnState::Reconnecting { retry_at_ms, attempt, reason } => {
+                ConnState::Reconnecting { retry_at_ms, attempt, reason: self.secrets.scrub(&reason) }
+            }
+            ConnState::Closed { reason } => {
+                ConnState::Closed { reason: reason.map(|reason| self.secrets.scrub(&reason)) }
+            }
+            other @ (ConnState::Connecting { .. } | ConnState::Open) => other,
+        };
         self.queue.push_event(Event::State { conn: self.conn, state });
     }
 
@@ -232,7 +244,7 @@ impl Actor {
 
     /// Records something subscope itself observed, as a meta event in the capture.
     fn meta(&mut self, message: &str) {
-        let raw = serde_json::json!({ "subscope": message }).to_string();
+        let raw = serde_json::json!({ "subscope": self.secrets.scrub(message) }).to_string();
         self.capture(Direction::Meta, FrameKind::Meta, None, None, raw.into());
         self.flush();
     }
@@ -242,7 +254,7 @@ impl Actor {
             "subscope": "gap",
             "lost_at_ms": lost_at_ms,
             "restored_at_ms": restored_at_ms,
-            "reason": reason,
+            "reason": self.secrets.scrub(reason),
         })
         .to_string();
         self.capture(Direction::Meta, FrameKind::Meta, None, None, raw.into());
@@ -418,6 +430,9 @@ impl Actor {
     }
 
     fn on_text(&mut self, text: &str) {
+        // A server that echoes the key (an error naming it) must not put it into the capture.
+        let scrubbed = if self.secrets.is_empty() { None } else { self.secrets.scrub_frame(text) };
+        let text = scrubbed.as_deref().unwrap_or(text);
         let incoming = parse_incoming(text);
         let kind = incoming.kind();
         let (method, sub) = match incoming {

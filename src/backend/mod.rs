@@ -31,7 +31,7 @@ pub use subscriptions::SubscriptionTable;
 
 use crate::capture::{CaptureLimits, ConnId, SubKey};
 use crate::protocol::{RpcError, SubId};
-use crate::redact::Secret;
+use crate::redact::{MASK, Secret, Secrets};
 
 /// A one-off request's local id.
 pub type RequestKey = u64;
@@ -56,8 +56,9 @@ impl Default for ReconnectPolicy {
     }
 }
 
-/// Everything needed to open one connection.
-#[derive(Clone, Debug)]
+/// Everything needed to open one connection. Its `Debug` shows the URL redacted and no key
+/// or header value.
+#[derive(Clone)]
 pub struct ConnectionConfig {
     /// A name for the user (e.g. "Helius mainnet").
     pub label: String,
@@ -99,6 +100,44 @@ impl ConnectionConfig {
     /// The URL as it may be shown: every secret masked.
     pub fn display_url(&self) -> String {
         crate::redact::redact_url(&self.url)
+    }
+
+    /// Every secret this connection knows in clear: the key, what the URL holds besides its
+    /// placeholder (a pasted key), and the credentials in header values. Scrubbed from every
+    /// message, meta record and frame the connection reports.
+    pub fn secrets(&self) -> Secrets {
+        let mut secrets = Secrets::from_url(&self.url);
+        if let Some(key) = &self.api_key {
+            secrets.add_key(key);
+        }
+        for (_, value) in &self.headers {
+            // `Bearer TOKEN`, `Basic …`, or a bare key: every word but the scheme's name.
+            for word in value.split_whitespace() {
+                let scheme =
+                    ["bearer", "basic", "token", "apikey"].iter().any(|s| word.eq_ignore_ascii_case(s));
+                if !scheme {
+                    secrets.add(word);
+                }
+            }
+        }
+        secrets
+    }
+}
+
+impl std::fmt::Debug for ConnectionConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<String> = self.headers.iter().map(|(name, _)| format!("{name}: {MASK}")).collect();
+        f.debug_struct("ConnectionConfig")
+            .field("label", &self.label)
+            .field("url", &self.display_url())
+            .field("api_key", &self.api_key)
+            .field("headers", &headers)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("ping_interval", &self.ping_interval)
+            .field("pong_timeout", &self.pong_timeout)
+            .field("reconnect", &self.reconnect)
+            .field("max_message_bytes", &self.max_message_bytes)
+            .finish()
     }
 }
 
@@ -392,4 +431,26 @@ async fn demo_url(demo: &mut Option<crate::demo::DemoServer>) -> std::io::Result
     let url = server.url();
     *demo = Some(server);
     Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_config_never_prints_or_forgets_its_secrets() {
+        let mut config =
+            ConnectionConfig::new("QuickNode", "wss://n.quiknode.pro/0123456789abcdef0123456789/");
+        config.api_key = Some(Secret::new("placed-key-42"));
+        config.headers.push(("Authorization".into(), "Bearer header-token-7".into()));
+        let debug =
+            format!("{config:?} {:?}", Command::Connect { conn: 1, config: Box::new(config.clone()) });
+        for secret in ["0123456789abcdef0123456789", "placed-key-42", "header-token-7"] {
+            assert!(!debug.contains(secret), "{debug}");
+            let scrubbed = config.secrets().scrub(&format!("HTTP 401: bad credentials {secret}"));
+            assert!(!scrubbed.contains(secret), "{scrubbed}");
+        }
+        assert!(debug.contains("wss://n.quiknode.pro/***/"), "{debug}");
+        assert!(config.secrets().scrub("Bearer is a scheme, not a secret").contains("Bearer"));
+    }
 }
