@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 use subscope::record::{RecordOptions, record};
-use subscope::redact::Secret;
+use subscope::redact::{Secret, Secrets};
 
 /// Watch blockchain JSON-RPC WebSocket subscriptions (Solana PubSub, Helius, eth_subscribe).
 #[derive(Parser)]
@@ -33,9 +33,13 @@ enum Commands {
         /// '{"method":"logsSubscribe","params":["all"]}'. Repeatable.
         #[arg(long = "subscribe")]
         subscribe: Vec<String>,
-        /// Where to write NDJSON (default: stdout).
+        /// Where to write NDJSON (default: stdout). An existing file is replaced only once the
+        /// first connection is up, so a run that cannot connect leaves it as it was.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Add to the --out file instead of replacing it.
+        #[arg(long, requires = "out")]
+        append: bool,
         /// Stop after this many seconds.
         #[arg(long)]
         duration: Option<f64>,
@@ -80,6 +84,8 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+    // Whatever fails, the message is printed with every secret the command line held removed.
+    let mut secrets = Secrets::default();
     let result = match cli.command {
         None => run_app(&runtime, cli.file),
         Some(Commands::Methods) => {
@@ -89,16 +95,27 @@ fn main() -> ExitCode {
         Some(Commands::DemoServer { port }) => {
             runtime.block_on(subscope::demo::run_forever(port)).map_err(anyhow::Error::from)
         }
-        Some(Commands::Record { endpoints, subscribe, out, duration, count, api_key, ping_interval }) => {
+        Some(Commands::Record {
+            endpoints,
+            subscribe,
+            out,
+            append,
+            duration,
+            count,
+            api_key,
+            ping_interval,
+        }) => {
             let options = RecordOptions {
                 endpoints,
                 subscribe,
                 out,
+                append,
                 duration: duration.map(Duration::from_secs_f64),
                 count,
                 api_key: api_key.map(Secret::new),
                 ping_interval: Some(Duration::from_secs_f64(ping_interval.max(0.1))),
             };
+            secrets = options.secrets();
             runtime.block_on(record(options)).map(|summary| {
                 eprintln!(
                     "subscope: recorded {} events ({} notifications)",
@@ -110,7 +127,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("subscope: {err:#}");
+            eprintln!("subscope: {}", secrets.scrub(&format!("{err:#}")));
             ExitCode::FAILURE
         }
     }

@@ -3,23 +3,25 @@
 //! Every `--subscribe` body is checked before anything connects; a failed first connect or a
 //! refused subscription ends the run with a non-zero exit and a message naming it. Events are
 //! written in the export format ([`crate::export`]) as they arrive and flushed after every
-//! batch, so a killed run still leaves whole lines.
+//! batch, so a killed run still leaves whole lines. An existing `--out` file is not touched
+//! until the first connection is up: a mistyped URL never destroys yesterday's capture.
 
-use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
+use std::fs::File;
+use std::io::{self, BufWriter, Seek as _, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 
 use crate::backend::{Backend, Command, ConnState, ConnectionConfig, Event, SubscribeOutcome};
-use crate::capture::{CaptureLimits, ConnId, SubKey};
+use crate::capture::{CaptureLimits, CapturedEvent, ConnId, SubKey};
 use crate::export::{CaptureContext, EventWriter, Format, SubscriptionInfo};
 use crate::protocol::FrameKind;
-use crate::redact::{Secret, redact_url};
+use crate::redact::{Secret, Secrets, key_travels_in_clear, redact_url};
 
-/// What to record, from the command line.
-#[derive(Clone, Debug, Default)]
+/// What to record, from the command line. Its `Debug` shows URLs redacted.
+#[derive(Clone, Default)]
 pub struct RecordOptions {
     /// Endpoint URLs (or `demo`), one connection each.
     pub endpoints: Vec<String>,
@@ -27,6 +29,8 @@ pub struct RecordOptions {
     pub subscribe: Vec<String>,
     /// Where to write NDJSON; stdout when `None` or `-`.
     pub out: Option<PathBuf>,
+    /// Add to an existing `out` file instead of replacing it.
+    pub append: bool,
     /// Stop after this long.
     pub duration: Option<Duration>,
     /// Stop after this many notifications.
@@ -35,6 +39,108 @@ pub struct RecordOptions {
     pub api_key: Option<Secret>,
     /// Seconds between keepalive pings.
     pub ping_interval: Option<Duration>,
+}
+
+impl std::fmt::Debug for RecordOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let endpoints: Vec<String> = self.endpoints.iter().map(|url| redact_url(url)).collect();
+        f.debug_struct("RecordOptions")
+            .field("endpoints", &endpoints)
+            .field("subscribe", &self.subscribe)
+            .field("out", &self.out)
+            .field("append", &self.append)
+            .field("duration", &self.duration)
+            .field("count", &self.count)
+            .field("api_key", &self.api_key)
+            .field("ping_interval", &self.ping_interval)
+            .finish()
+    }
+}
+
+impl RecordOptions {
+    /// Every secret the run knows: the key and whatever the endpoint URLs hold in clear, to
+    /// scrub from any message printed about the run.
+    pub fn secrets(&self) -> Secrets {
+        let mut secrets = Secrets::default();
+        for endpoint in &self.endpoints {
+            secrets.add_url(endpoint);
+        }
+        if let Some(key) = &self.api_key {
+            secrets.add_key(key);
+        }
+        secrets
+    }
+}
+
+/// Where a recording writes. A file is opened at start without being changed (so a path
+/// that cannot be written is reported before anything connects), and only truncated or
+/// appended to once the first connection is up; a run that never gets there leaves an
+/// existing file as it was and removes one it created.
+struct Output {
+    /// The file and its path; `None` for stdout.
+    file: Option<(File, PathBuf)>,
+    append: bool,
+    /// Whether this run created the file.
+    created: bool,
+}
+
+impl Output {
+    fn prepare(path: Option<&Path>, append: bool) -> anyhow::Result<Self> {
+        let Some(path) = path.filter(|path| path.as_os_str() != "-") else {
+            return Ok(Self { file: None, append, created: false });
+        };
+        let existed = path.exists();
+        let file = std::fs::OpenOptions::new()
+            .read(append) // to see whether the last line ended
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .with_context(|| format!("could not open {} for writing", path.display()))?;
+        Ok(Self { file: Some((file, path.to_owned())), append, created: !existed })
+    }
+
+    /// Recording starts: replace or extend the file, and hand out the writer.
+    fn start(&mut self) -> anyhow::Result<EventWriter<BufWriter<Box<dyn Write + Send>>>> {
+        let out: Box<dyn Write + Send> = match self.file.take() {
+            None => Box::new(io::stdout()),
+            Some((mut file, path)) => {
+                let context = || format!("could not write {}", path.display());
+                if self.append {
+                    let end = file.seek(io::SeekFrom::End(0)).with_context(context)?;
+                    if end > 0 && !ends_with_newline(&mut file)? {
+                        file.write_all(b"\n").with_context(context)?; // keep lines apart
+                    }
+                } else {
+                    file.set_len(0).with_context(context)?;
+                    file.seek(io::SeekFrom::Start(0)).with_context(context)?;
+                }
+                self.created = false; // it is the recording's file now
+                Box::new(file)
+            }
+        };
+        Ok(EventWriter::new(BufWriter::new(out), Format::Ndjson)?)
+    }
+
+    /// The run ends without having started: remove a file it created, leave any other alone.
+    fn abandon(self) {
+        if let Some((file, path)) = self.file
+            && self.created
+        {
+            drop(file);
+            std::fs::remove_file(path).ok(); // it was empty and ours
+        }
+    }
+}
+
+/// Whether a file (positioned at its end) ends with a newline.
+fn ends_with_newline(file: &mut File) -> anyhow::Result<bool> {
+    use std::io::Read as _;
+    let mut last = [0u8; 1];
+    file.seek(io::SeekFrom::End(-1))?;
+    file.read_exact(&mut last)?;
+    file.seek(io::SeekFrom::End(0))?;
+    Ok(last[0] == b'\n')
 }
 
 /// What a finished recording wrote.
@@ -83,13 +189,10 @@ pub async fn record(options: RecordOptions) -> anyhow::Result<RecordSummary> {
         .iter()
         .map(|text| parse_subscribe_body(text))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let out: Box<dyn Write + Send> = match &options.out {
-        Some(path) if path.as_os_str() != "-" => Box::new(
-            std::fs::File::create(path).with_context(|| format!("could not create {}", path.display()))?,
-        ),
-        _ => Box::new(io::stdout()),
-    };
-    let mut writer = EventWriter::new(BufWriter::new(out), Format::Ndjson)?;
+    let mut output = Output::prepare(options.out.as_deref(), options.append)?;
+    let mut writer: Option<EventWriter<BufWriter<Box<dyn Write + Send>>>> = None;
+    // Captured before any connection was up (nothing, in practice): written when one is.
+    let mut held: Vec<CapturedEvent> = Vec::new();
 
     let backend =
         Backend::start(&tokio::runtime::Handle::current(), CaptureLimits::default(), Arc::new(|| {}));
@@ -124,6 +227,11 @@ pub async fn record(options: RecordOptions) -> anyhow::Result<RecordSummary> {
                 params: body.params.clone(),
             })?;
         }
+        if key_travels_in_clear(endpoint) {
+            eprintln!(
+                "subscope: warning: {shown} sends the key unencrypted (ws:// to another host); use wss://"
+            );
+        }
         connections.push((conn, shown, false));
         eprintln!("subscope: connecting to {}", connections.last().map_or("", |c| c.1.as_str()));
     }
@@ -147,19 +255,28 @@ pub async fn record(options: RecordOptions) -> anyhow::Result<RecordSummary> {
         }
         let drained = backend.drain();
         summary.evicted += drained.evicted;
-        for event in &drained.captured {
-            writer.write(event, &context)?;
-            summary.events += 1;
-            if event.kind == FrameKind::Notification {
-                summary.notifications += 1;
+        let failure = check_events(&drained.events, &mut connections, &mut context, &sub_names);
+        if writer.is_none() && connections.iter().any(|(_, _, opened)| *opened) {
+            writer = Some(output.start()?);
+        }
+        match &mut writer {
+            Some(writer) => {
+                if drained.events.iter().any(|event| matches!(event, Event::Subscription { .. })) {
+                    writer.context_changed(); // server ids are known now
+                }
+                for event in held.drain(..).chain(drained.captured) {
+                    writer.write(&event, &context)?;
+                    summary.events += 1;
+                    if event.kind == FrameKind::Notification {
+                        summary.notifications += 1;
+                    }
+                }
+                writer.flush()?;
             }
+            None => held.extend(drained.captured),
         }
-        writer.flush()?;
-        if let Some(failure) = check_events(&drained.events, &mut connections, &mut context, &sub_names) {
+        if let Some(failure) = failure {
             break Err(failure);
-        }
-        if drained.events.iter().any(|event| matches!(event, Event::Subscription { .. })) {
-            writer.context_changed();
         }
         if options.count.is_some_and(|count| summary.notifications >= count) {
             break Ok(());
@@ -169,11 +286,16 @@ pub async fn record(options: RecordOptions) -> anyhow::Result<RecordSummary> {
         backend.send(Command::Disconnect { conn: *conn }).ok(); // the run ends either way
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
-    for event in &backend.drain().captured {
-        writer.write(event, &context)?;
-        summary.events += 1;
+    match writer {
+        Some(mut writer) => {
+            for event in &backend.drain().captured {
+                writer.write(event, &context)?;
+                summary.events += 1;
+            }
+            writer.finish()?;
+        }
+        None => output.abandon(),
     }
-    writer.finish()?;
     stop_reason?;
     if summary.evicted > 0 {
         eprintln!("subscope: {} events were lost because the output could not keep up", summary.evicted);

@@ -175,3 +175,124 @@ fn methods_prints_the_cheat_sheet() {
         assert!(text.contains(method), "{method} missing from `subscope methods`");
     }
 }
+
+/// A demo server in its own process, as `subscope demo-server` runs it.
+struct DemoProcess {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl DemoProcess {
+    fn start() -> Self {
+        let port = free_port();
+        let child = subscope()
+            .args(["demo-server", "--port", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|err| panic!("{err}"));
+        support::poll("the demo server to listen", std::time::Duration::from_secs(20), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).ok()
+        });
+        Self { child, port }
+    }
+}
+
+impl Drop for DemoProcess {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+#[test]
+fn a_key_pasted_anywhere_in_the_url_reaches_no_output() {
+    let demo = DemoProcess::start();
+    let port = demo.port;
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    // Each URL shape a provider uses, with the token that must not be seen again.
+    let cases = [
+        (
+            format!("ws://127.0.0.1:{port}/abcdef0123456789abcdef0123456789/"),
+            "abcdef0123456789abcdef0123456789",
+        ),
+        (format!("ws://127.0.0.1:{port}/?dkey=SEKRIT"), "SEKRIT"),
+        (format!("ws://127.0.0.1:{port}/SEKRIT123456"), "SEKRIT123456"),
+        (format!("ws://127.0.0.1:{port}/ws/#SEKRIT"), "SEKRIT"),
+        (format!("ws://127.0.0.1:{port}/v2/Short1"), "Short1"),
+        (format!("ws://user:SEKRITpass@127.0.0.1:{port}/"), "SEKRITpass"),
+    ];
+    for (index, (url, token)) in cases.iter().enumerate() {
+        let out = dir.path().join(format!("k{index}.ndjson"));
+        let output = subscope()
+            .args(["record", "--endpoint", url, "--subscribe", r#"{"method":"slotSubscribe"}"#])
+            .args(["--count", "2", "--duration", "10", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap_or_else(|err| panic!("{err}"));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let file = std::fs::read_to_string(&out).unwrap_or_default();
+        assert!(!stdout.contains(token) && !stderr.contains(token), "{url}: {stdout}{stderr}");
+        assert!(!file.contains(token), "{url} leaked into the capture: {file}");
+        if output.status.success() {
+            let events = lines(&out);
+            assert!(events.iter().any(|e| e["kind"] == "notification"), "{url}: {stderr}");
+            assert!(events.iter().all(|e| e["endpoint"].as_str().is_some_and(|shown| shown.contains("***"))));
+        } else {
+            // A URL the handshake cannot use is an error that names the problem, not the key.
+            assert!(stderr.contains("could not connect"), "{url}: {stderr}");
+        }
+    }
+}
+
+#[test]
+fn a_run_that_cannot_connect_leaves_an_existing_out_file_intact() {
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let out = dir.path().join("yesterday.ndjson");
+    let yesterday = b"{\"v\":1,\"seq\":1,\"kind\":\"notification\"}\n{\"v\":1,\"seq\":2,\"kind\":\"no";
+    std::fs::write(&out, yesterday).unwrap_or_else(|err| panic!("{err}"));
+    let port = free_port(); // nothing listens here
+    for extra in [&[][..], &["--append"][..]] {
+        let output = subscope()
+            .args(["record", "--endpoint", &format!("ws://127.0.0.1:{port}/mistyped")])
+            .args(["--subscribe", r#"{"method":"slotSubscribe"}"#, "--count", "1", "--out"])
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap_or_else(|err| panic!("{err}"));
+        assert!(!output.status.success());
+        assert_eq!(std::fs::read(&out).unwrap_or_default(), yesterday, "the file is byte for byte as it was");
+    }
+    // A file that did not exist is not left behind empty.
+    let fresh = dir.path().join("never.ndjson");
+    let output = subscope()
+        .args(["record", "--endpoint", &format!("ws://127.0.0.1:{port}")])
+        .args(["--subscribe", r#"{"method":"slotSubscribe"}"#, "--count", "1", "--out"])
+        .arg(&fresh)
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert!(!output.status.success());
+    assert!(!fresh.exists(), "no empty file for a run that never started");
+}
+
+#[test]
+fn append_adds_whole_lines_after_what_was_there() {
+    let demo = DemoProcess::start();
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let out = dir.path().join("slots.ndjson");
+    let record = || {
+        let output = subscope()
+            .args(["record", "--endpoint", &format!("ws://127.0.0.1:{}", demo.port)])
+            .args(["--subscribe", r#"{"method":"slotSubscribe"}"#, "--count", "2", "--append", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap_or_else(|err| panic!("{err}"));
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    };
+    record();
+    let first = lines(&out);
+    record();
+    let both = lines(&out);
+    assert_eq!(&both[..first.len()], &first[..], "the first run's lines are kept as they were");
+    assert!(both.len() > first.len() + 1, "the second run's lines follow");
+}
