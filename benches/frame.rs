@@ -123,11 +123,7 @@ fn main() {
     };
     let _guard = runtime.enter();
     let ctx = egui::Context::default();
-    let mut app = App::new(
-        &ctx,
-        runtime.handle().clone(),
-        AppOptions { settings, file: None, use_keychain: false, first_run_demo: false },
-    );
+    let mut app = App::new(&ctx, runtime.handle().clone(), AppOptions::headless(settings));
     let input = || egui::RawInput {
         screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1400.0, 860.0))),
         ..egui::RawInput::default()

@@ -4,11 +4,34 @@
 #   .peers/bin/solana-test-validator   Agave 3.1.12: $SOLANA_TEST_VALIDATOR, else the prebuilt copy
 #                                      in ../shared/bin, else one on PATH, else built from crates.io
 #                                      (about an hour on 2 cores).
+#   gnome-keyring + D-Bus                a real Secret Service for tests/keychain.rs (Debian packages)
+# Tools it needs and does not find are installed with apt-get when run as root; otherwise it
+# stops with one line naming what is missing and the command that installs it.
 # Idempotent: a second run does nothing but check.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 peers="$root/.peers"
 mkdir -p "$peers/bin"
+
+# need COMMAND PACKAGE...: installs PACKAGE... with apt-get when COMMAND is missing.
+need() {
+  local tool=$1; shift
+  command -v "$tool" >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "install-peers: installing $* (for $tool)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  fi
+  command -v "$tool" >/dev/null 2>&1 && return 0
+  echo "install-peers: $tool is missing; install it with: sudo apt-get install $*" >&2
+  exit 1
+}
+
+need npm nodejs npm
+need xz xz-utils
+need dbus-run-session dbus
+need dbus-send dbus
+need gnome-keyring-daemon gnome-keyring
 
 # ---- Ethereum: anvil ----------------------------------------------------------------------
 anvil_version=1.7.1

@@ -9,6 +9,7 @@
 //! the memory cap, and every eviction is counted in the status bar.
 
 mod jobs;
+pub mod keychain;
 pub use crate::settings;
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -24,9 +25,9 @@ use crate::backend::{Backend, Command, ConnState, ConnectionConfig, EndReason, E
 use crate::capture::{Capture, CaptureLimits, CapturedEvent, ConnId, SubKey, now_ms};
 use crate::catalog::{self, Draft, ReorgTracker, presets};
 use crate::export::{CaptureContext, SubscriptionInfo};
-use crate::redact::Secret;
+use crate::redact::{Secret, extract_key};
 use crate::ui::composer::{ConnChoice, ResponseState, ResponseView, request_ui};
-use crate::ui::endpoints::KeySource;
+use crate::ui::endpoints::{KeySource, KeychainLookup};
 use crate::ui::table::{FilterChoices, ReorgMarks, connection_label, subscription_label};
 use crate::ui::transfer::{ExportCounts, JobView, default_file_name, job_progress_ui};
 use crate::ui::{
@@ -36,7 +37,8 @@ use crate::ui::{
     rate_plot_ui, status_bar_ui, subscriptions_ui, table_toolbar_ui, truncate, warn_text,
 };
 use jobs::{ExportPlan, ImportedCapture, Job, JobOutcome, Selection};
-pub use settings::Settings;
+use keychain::{KeyStore, KeychainError, OsKeychain};
+pub use settings::{Settings, SettingsFile};
 
 /// The window title; it never contains a URL or a key.
 pub const WINDOW_TITLE: &str = "subscope";
@@ -51,18 +53,38 @@ pub const REPAINT_COALESCE: Duration = Duration::from_millis(16);
 pub struct AppOptions {
     /// Persisted settings (or defaults).
     pub settings: Settings,
+    /// Where the settings are saved; `None` saves nothing.
+    pub settings_file: Option<SettingsFile>,
+    /// Something to tell the user at start (settings that could not be read).
+    pub notice: Option<String>,
     /// A capture file to open read-only.
     pub file: Option<PathBuf>,
-    /// Whether to read and write API keys in the OS keychain (tests turn it off).
-    pub use_keychain: bool,
+    /// Where API keys are kept between runs; `None` keeps them in memory only.
+    pub keychain: Option<Arc<dyn KeyStore>>,
+    /// The key for endpoints with no key of their own (`SUBSCOPE_API_KEY`).
+    pub env_key: Option<Secret>,
     /// Whether a first run connects to the offline demo and subscribes.
     pub first_run_demo: bool,
 }
 
 impl AppOptions {
-    /// Options for the real app with these settings.
+    /// Options for the real app: these settings, the OS keychain, the first-run demo.
     pub fn new(settings: Settings, file: Option<PathBuf>) -> Self {
-        Self { settings, file, use_keychain: true, first_run_demo: true }
+        Self {
+            settings,
+            settings_file: None,
+            notice: None,
+            file,
+            keychain: Some(Arc::new(OsKeychain)),
+            env_key: settings::env_api_key(),
+            first_run_demo: true,
+        }
+    }
+
+    /// Options without a keychain, an environment key, a settings file or the first-run
+    /// demo (tests, benchmarks).
+    pub fn headless(settings: Settings) -> Self {
+        Self { keychain: None, env_key: None, first_run_demo: false, ..Self::new(settings, None) }
     }
 }
 
@@ -77,9 +99,9 @@ pub enum Source {
 
 /// A keychain operation's result, sent back from a blocking thread.
 enum KeyResult {
-    Loaded { endpoint: u64, key: Result<Option<Secret>, String> },
-    Stored { endpoint: u64, result: Result<(), String> },
-    Deleted { endpoint: u64, result: Result<(), String> },
+    Loaded { endpoint: u64, key: Result<Option<Secret>, KeychainError> },
+    Stored { endpoint: u64, result: Result<(), KeychainError> },
+    Deleted { endpoint: u64, result: Result<(), KeychainError> },
 }
 
 /// The app.
@@ -88,7 +110,10 @@ pub struct App {
     ctx: egui::Context,
     backend: Backend,
     settings: Settings,
-    use_keychain: bool,
+    settings_file: Option<SettingsFile>,
+    keychain: Option<Arc<dyn KeyStore>>,
+    /// `SUBSCOPE_API_KEY`, for endpoints with no key of their own.
+    env_key: Option<Secret>,
     live: Capture,
     live_context: CaptureContext,
     live_reorgs: ReorgMarks,
@@ -98,8 +123,8 @@ pub struct App {
     imported: Option<ImportedCapture>,
     source: Source,
     endpoints: Vec<Endpoint>,
+    /// Endpoints to connect once their keychain lookup answers.
     connect_after_key: HashSet<u64>,
-    key_lookups: HashSet<(u64, String)>,
     subscriptions: Vec<SubscriptionRow>,
     composer: ComposerState,
     table: TableState,
@@ -133,11 +158,24 @@ pub fn run(runtime: Handle, file: Option<PathBuf>) -> anyhow::Result<()> {
         options,
         Box::new(move |cc| {
             cc.egui_ctx.options_mut(|options| options.theme_preference = egui::ThemePreference::System);
-            let settings = Settings::load(cc.storage);
-            Ok(Box::new(App::new(&cc.egui_ctx, runtime, AppOptions::new(settings, file))))
+            let mut settings_file = eframe::storage_dir("subscope")
+                .map(|dir| SettingsFile::new(dir.join(settings::SETTINGS_FILE_NAME)));
+            let loaded = settings_file.as_mut().map(SettingsFile::load).unwrap_or_default();
+            // Settings of an older version lived in eframe's storage; carry them over once.
+            let settings = loaded.settings.or_else(|| legacy_settings(cc.storage)).unwrap_or_default();
+            let options =
+                AppOptions { settings_file, notice: loaded.notice, ..AppOptions::new(settings, file) };
+            Ok(Box::new(App::new(&cc.egui_ctx, runtime, options)))
         }),
     )
     .map_err(|err| anyhow::anyhow!("the window could not open: {err}"))
+}
+
+/// Settings an older version kept in eframe's storage (`app.ron`).
+fn legacy_settings(storage: Option<&dyn eframe::Storage>) -> Option<Settings> {
+    let mut settings: Settings = eframe::get_value(storage?, Settings::LEGACY_STORAGE_KEY)?;
+    settings.repair();
+    Some(settings)
 }
 
 /// The window icon, drawn in code: a ring with a dot (a scope) on a transparent square.
@@ -161,7 +199,7 @@ impl App {
     /// Builds the app, starts the backend on `runtime`, and performs the start-up actions
     /// (open `file`, reconnect endpoints, or the first-run demo).
     pub fn new(ctx: &egui::Context, runtime: Handle, options: AppOptions) -> Self {
-        let AppOptions { settings, file, use_keychain, first_run_demo } = options;
+        let AppOptions { settings, settings_file, notice, file, keychain, env_key, first_run_demo } = options;
         let waker_ctx = ctx.clone();
         let waker: crate::backend::Waker =
             Arc::new(move || waker_ctx.request_repaint_after(REPAINT_COALESCE));
@@ -182,7 +220,9 @@ impl App {
             live: Capture::new(settings.limits),
             table: TableState::new(settings.column_widths.clone()),
             settings,
-            use_keychain,
+            settings_file,
+            keychain,
+            env_key,
             live_context: CaptureContext::default(),
             live_reorgs: HashMap::new(),
             reorg_tracker: ReorgTracker::new(),
@@ -192,14 +232,13 @@ impl App {
             source: Source::Live,
             endpoints: Vec::new(),
             connect_after_key: HashSet::new(),
-            key_lookups: HashSet::new(),
             subscriptions: Vec::new(),
             composer,
             detail: DetailState::default(),
             export_dialog: ExportDialog::default(),
             export_result: None,
             job: None,
-            message: None,
+            message: notice.map(Err),
             keys_tx,
             keys_rx,
         };
@@ -212,42 +251,42 @@ impl App {
     }
 
     fn restore_endpoints(&mut self) {
-        let saved = self.settings.endpoints.clone();
-        for entry in &saved {
+        for entry in &self.settings.endpoints {
             self.endpoints.push(Endpoint {
                 id: entry.id,
                 label: entry.label.clone(),
                 preset: entry.preset.clone(),
                 url: entry.url.clone(),
+                keep_connected: entry.connect_on_start,
+                restore: entry.subscriptions.clone(),
                 ..Endpoint::default()
             });
         }
         if self.endpoints.is_empty()
             && let Some(demo) = presets().iter().find(|preset| preset.is_demo())
         {
-            self.endpoints.push(Endpoint::from_preset(1, demo));
+            self.endpoints.push(Endpoint::from_preset(new_endpoint_id(&self.endpoints), demo));
         }
         self.find_keys();
     }
 
-    /// Fills the key of every endpoint that needs one and has none: from `SUBSCOPE_API_KEY`
-    /// at once, and from the OS keychain (off the UI thread), once per endpoint URL.
+    /// Finds the key of every endpoint that needs one and has none: its own keychain entry
+    /// (asked off the UI thread; connecting waits for the answer), else `SUBSCOPE_API_KEY`.
     fn find_keys(&mut self) {
         for index in 0..self.endpoints.len() {
-            let endpoint = &self.endpoints[index];
-            if !endpoint.needs_key() || !endpoint.api_key.is_empty() {
+            let endpoint = &mut self.endpoints[index];
+            if !endpoint.needs_key()
+                || !endpoint.api_key.is_empty()
+                || endpoint.keychain != KeychainLookup::NotAsked
+            {
                 continue;
             }
-            let lookup = (endpoint.id, settings::keychain_account(&endpoint.url));
-            if !self.key_lookups.insert(lookup) {
-                continue;
-            }
-            if let Some(key) = settings::env_api_key() {
-                self.endpoints[index].api_key = key.expose().to_owned();
-                self.endpoints[index].key_source = KeySource::Env;
-            }
-            if self.use_keychain {
+            if self.keychain.is_some() {
+                endpoint.keychain = KeychainLookup::Asking;
                 self.load_key(index);
+            } else {
+                endpoint.keychain = KeychainLookup::Answered;
+                use_env_key(endpoint, self.env_key.as_ref());
             }
         }
     }
@@ -257,32 +296,16 @@ impl App {
             self.settings.welcomed = true;
             if let Some(index) = self.endpoints.iter().position(|endpoint| endpoint.url == catalog::DEMO_URL)
             {
-                self.connect(index);
-                if let (Some(conn), Some(draft)) =
-                    (self.endpoints[index].conn, Draft::for_method("logsSubscribe"))
-                {
-                    self.subscribe_draft(conn, draft);
+                if let Some(draft) = Draft::for_method("logsSubscribe") {
+                    self.endpoints[index].restore.push(draft);
                 }
+                self.connect(index);
             }
             return;
         }
-        let saved = self.settings.endpoints.clone();
-        for entry in saved.iter().filter(|entry| entry.connect_on_start) {
-            let Some(index) = self.endpoints.iter().position(|endpoint| endpoint.id == entry.id) else {
-                continue;
-            };
-            let waiting_for_key = self.use_keychain
-                && self.endpoints[index].needs_key()
-                && self.endpoints[index].api_key.is_empty();
-            if waiting_for_key {
-                self.connect_after_key.insert(entry.id);
-                continue;
-            }
-            self.connect(index);
-            if let Some(conn) = self.endpoints[index].conn {
-                for draft in entry.subscriptions.clone() {
-                    self.subscribe_draft(conn, draft);
-                }
+        for index in 0..self.endpoints.len() {
+            if self.endpoints[index].keep_connected {
+                self.connect(index);
             }
         }
     }
@@ -438,12 +461,21 @@ impl App {
                         }
                         row.state = SubState::Active(id);
                     }
-                    SubscribeOutcome::Failed(err) => row.state = SubState::Failed(err.to_string()),
+                    SubscribeOutcome::Failed(err) => {
+                        // A refused form is not restored; it stays in the composer to fix.
+                        row.restore = false;
+                        row.state = SubState::Failed(err.to_string());
+                    }
                 }
             }
             Event::SubscriptionEnded { conn: _, sub, reason } => {
                 self.reorg_tracker.forget(sub);
                 let Some(row) = self.subscriptions.iter_mut().find(|row| row.sub == sub) else { return };
+                let endpoint_wanted = self
+                    .endpoints
+                    .iter()
+                    .any(|endpoint| endpoint.id == row.endpoint && endpoint.keep_connected);
+                row.restore &= endpoint_wanted && reason == EndReason::ConnectionClosed;
                 row.state = match reason {
                     EndReason::Unsubscribed(Ok(true)) => SubState::Ended("unsubscribed".to_owned()),
                     EndReason::Unsubscribed(Ok(false)) => {
@@ -498,9 +530,13 @@ impl App {
         }
         match state {
             ConnState::Closed { .. } => {
+                // Closed by a failure while the user wants it connected: its subscriptions
+                // stay set up (saved, and sent again when it connects).
+                let wanted = endpoint.keep_connected;
                 for row in self.subscriptions.iter_mut().filter(|row| row.conn == conn && row.state.is_live())
                 {
                     row.state = SubState::Ended("connection closed".to_owned());
+                    row.restore &= wanted;
                 }
             }
             ConnState::Reconnecting { .. } => {
@@ -554,19 +590,43 @@ impl App {
                     };
                     let entry = &mut self.endpoints[index];
                     match key {
-                        Ok(Some(key)) if entry.key_source != KeySource::Typed => {
-                            entry.api_key = key.expose().to_owned();
-                            entry.key_source = KeySource::Keychain;
+                        Ok(Some(key)) => {
+                            entry.keychain = KeychainLookup::Answered;
+                            if entry.key_source != KeySource::Typed {
+                                entry.api_key = key.expose().to_owned();
+                                entry.key_source = KeySource::Keychain;
+                                entry.key_note = None;
+                            }
                         }
-                        Ok(_) => {}
-                        Err(err) => {
+                        Ok(None) => {
+                            entry.keychain = KeychainLookup::Answered;
+                            use_env_key(entry, self.env_key.as_ref());
+                        }
+                        Err(KeychainError::Locked(reason)) => {
+                            // It may hold a key of this endpoint's: no stand-in from the
+                            // environment, and no connect until it answers.
+                            entry.keychain = KeychainLookup::Locked(reason);
+                            entry.key_note = Some(Err(
+                                "The OS keychain is locked or refused access; unlock it and retry."
+                                    .to_owned(),
+                            ));
+                            continue;
+                        }
+                        Err(err @ KeychainError::Unavailable(_)) => {
+                            // Nothing went wrong that the user did: say it plainly, not as an error.
+                            entry.keychain = KeychainLookup::Unavailable(err.to_string());
+                            use_env_key(entry, self.env_key.as_ref());
                             if entry.key_source == KeySource::None {
-                                entry.key_note = Some(Err(err));
+                                entry.key_note = Some(Ok(format!(
+                                    "No OS keychain on this system: a pasted key is kept for this \
+                                     session only (or set {}).",
+                                    settings::API_KEY_ENV
+                                )));
                             }
                         }
                     }
                     if self.connect_after_key.remove(&endpoint) {
-                        self.reconnect_saved(index);
+                        self.connect(index);
                     }
                 }
                 KeyResult::Stored { endpoint, result } => {
@@ -574,7 +634,11 @@ impl App {
                         if result.is_ok() {
                             entry.key_source = KeySource::Keychain;
                         }
-                        entry.key_note = Some(result.map(|()| "Saved in the OS keychain.".to_owned()));
+                        entry.key_note = Some(
+                            result
+                                .map(|()| "Saved in the OS keychain.".to_owned())
+                                .map_err(|err| err.to_string()),
+                        );
                     }
                 }
                 KeyResult::Deleted { endpoint, result } => {
@@ -582,26 +646,13 @@ impl App {
                         if result.is_ok() {
                             entry.key_source = KeySource::Typed;
                         }
-                        entry.key_note = Some(result.map(|()| "Removed from the OS keychain.".to_owned()));
+                        entry.key_note = Some(
+                            result
+                                .map(|()| "Removed from the OS keychain.".to_owned())
+                                .map_err(|err| err.to_string()),
+                        );
                     }
                 }
-            }
-        }
-    }
-
-    fn reconnect_saved(&mut self, index: usize) {
-        let id = self.endpoints[index].id;
-        let drafts = self
-            .settings
-            .endpoints
-            .iter()
-            .find(|entry| entry.id == id)
-            .map(|entry| entry.subscriptions.clone())
-            .unwrap_or_default();
-        self.connect(index);
-        if let Some(conn) = self.endpoints[index].conn {
-            for draft in drafts {
-                self.subscribe_draft(conn, draft);
             }
         }
     }
@@ -609,40 +660,67 @@ impl App {
     // ---------------------------------------------------------------------------------------
     // Commands: what the panels' actions turn into.
 
+    /// Connects an endpoint and sends what was set up on it: the subscriptions to restore,
+    /// and those that ended with a connection that failed. An endpoint whose keychain lookup
+    /// has not answered yet connects when it does.
     fn connect(&mut self, index: usize) {
         let Some(endpoint) = self.endpoints.get_mut(index) else { return };
+        if endpoint.keychain == KeychainLookup::Asking && endpoint.api_key.trim().is_empty() {
+            self.connect_after_key.insert(endpoint.id);
+            endpoint.keep_connected = true;
+            return;
+        }
+        if let Some(blocker) = endpoint.connect_blocker() {
+            endpoint.error = Some(blocker);
+            return;
+        }
         let url = endpoint.url.trim().to_owned();
-        if url.is_empty() {
-            endpoint.error = Some("Enter a URL (or pick a preset) first.".to_owned());
-            return;
-        }
         let key = endpoint.api_key.trim();
-        if endpoint.needs_key() && key.is_empty() {
-            endpoint.error = Some(format!(
-                "This URL needs an API key: paste it in the API key field (or set {}).",
-                settings::API_KEY_ENV
-            ));
-            return;
-        }
         let conn = self.backend.new_connection_id();
         let mut config = ConnectionConfig::new(endpoint.label.clone(), url.clone());
         if !key.is_empty() {
             config.api_key = Some(Secret::new(key));
         }
-        match self.backend.send(Command::Connect { conn, config: Box::new(config) }) {
-            Ok(()) => {
-                self.live_context.add_connection(conn, &endpoint.label, &url);
-                endpoint.conn = Some(conn);
-                endpoint.state = Some(ConnState::Connecting { attempt: 0 });
-                endpoint.error = None;
-                endpoint.gap_note = None;
+        if let Err(err) = self.backend.send(Command::Connect { conn, config: Box::new(config) }) {
+            endpoint.error = Some(format!("Could not connect: {err}"));
+            return;
+        }
+        self.live_context.add_connection(conn, &endpoint.label, &url);
+        endpoint.conn = Some(conn);
+        endpoint.state = Some(ConnState::Connecting { attempt: 0 });
+        endpoint.error = None;
+        endpoint.gap_note = None;
+        endpoint.keep_connected = true;
+        let endpoint_id = endpoint.id;
+        let mut drafts = std::mem::take(&mut endpoint.restore);
+        // Subscriptions that ended with a failed connection come back with the new one.
+        let ended: Vec<SubKey> = self
+            .subscriptions
+            .iter()
+            .filter(|row| row.endpoint == endpoint_id && row.restore && !row.state.is_live())
+            .map(|row| row.sub)
+            .collect();
+        for sub in ended {
+            if let Some(position) = self.subscriptions.iter().position(|row| row.sub == sub) {
+                drafts.extend(self.subscriptions.remove(position).draft);
             }
-            Err(err) => endpoint.error = Some(format!("Could not connect: {err}")),
+        }
+        for draft in drafts {
+            self.subscribe_draft(conn, draft);
         }
     }
 
+    /// Disconnects an endpoint for good: it is no longer connected on start, and its
+    /// subscriptions are no longer restored.
     fn disconnect(&mut self, index: usize) {
         let Some(endpoint) = self.endpoints.get_mut(index) else { return };
+        endpoint.keep_connected = false;
+        endpoint.restore.clear();
+        self.connect_after_key.remove(&endpoint.id);
+        let endpoint_id = endpoint.id;
+        for row in self.subscriptions.iter_mut().filter(|row| row.endpoint == endpoint_id) {
+            row.restore = false;
+        }
         let Some(conn) = endpoint.conn else { return };
         if let Err(err) = self.backend.send(Command::Disconnect { conn }) {
             endpoint.error = Some(format!("Could not disconnect: {err}"));
@@ -655,6 +733,11 @@ impl App {
             Err(errors) => {
                 let first = errors.first().map_or_else(String::new, |err| err.message.clone());
                 self.message = Some(Err(format!("A saved subscription was not sent: {first}")));
+                // Kept: it is what the user set up, and a later catalogue may take it.
+                if let Some(endpoint) = self.endpoints.iter_mut().find(|endpoint| endpoint.conn == Some(conn))
+                {
+                    endpoint.restore.push(draft);
+                }
             }
         }
     }
@@ -677,6 +760,7 @@ impl App {
             .subscriptions
             .insert(sub, SubscriptionInfo { method: method.clone(), params, server_id: None });
         let conn_label = connection_label(&self.live_context, conn);
+        let endpoint = self.endpoints.iter().find(|endpoint| endpoint.conn == Some(conn)).map_or(0, |e| e.id);
         self.subscriptions.push(SubscriptionRow {
             conn,
             sub,
@@ -686,11 +770,14 @@ impl App {
             state: SubState::Pending,
             resubscribed: 0,
             draft: Some(draft),
+            endpoint,
+            restore: true,
         });
     }
 
     fn unsubscribe(&mut self, sub: SubKey) {
         let Some(row) = self.subscriptions.iter_mut().find(|row| row.sub == sub) else { return };
+        row.restore = false;
         match self.backend.send(Command::Unsubscribe { conn: row.conn, sub }) {
             Ok(()) => row.state = SubState::Unsubscribing,
             Err(err) => row.state = SubState::Failed(format!("could not unsubscribe: {err}")),
@@ -708,12 +795,14 @@ impl App {
     }
 
     fn load_key(&mut self, index: usize) {
-        let Some(endpoint) = self.endpoints.get(index) else { return };
-        let (id, account) = (endpoint.id, settings::keychain_account(&endpoint.url));
+        let (Some(endpoint), Some(store)) = (self.endpoints.get(index), self.keychain.clone()) else {
+            return;
+        };
+        let (id, url) = (endpoint.id, endpoint.url.clone());
         let sender = self.keys_tx.clone();
         let ctx = self.ctx.clone();
         self.runtime.spawn_blocking(move || {
-            let key = settings::keychain_load(&account);
+            let key = keychain::load_endpoint_key(store.as_ref(), id, &url);
             send_key_result(&sender, KeyResult::Loaded { endpoint: id, key });
             ctx.request_repaint();
         });
@@ -721,23 +810,48 @@ impl App {
 
     fn store_key(&mut self, index: usize, remember: bool) {
         let Some(endpoint) = self.endpoints.get_mut(index) else { return };
-        if !self.use_keychain {
+        let Some(store) = self.keychain.clone() else {
             endpoint.key_note = Some(Err(format!("The OS keychain is off; set {}.", settings::API_KEY_ENV)));
             return;
-        }
-        let (id, account) = (endpoint.id, settings::keychain_account(&endpoint.url));
+        };
+        let (id, account) = (endpoint.id, keychain::account_for(endpoint.id));
         let key = Secret::new(endpoint.api_key.clone());
         let sender = self.keys_tx.clone();
         let ctx = self.ctx.clone();
         self.runtime.spawn_blocking(move || {
             let result = if remember {
-                KeyResult::Stored { endpoint: id, result: settings::keychain_store(&account, &key) }
+                KeyResult::Stored { endpoint: id, result: store.store(&account, &key) }
             } else {
-                KeyResult::Deleted { endpoint: id, result: settings::keychain_delete(&account) }
+                KeyResult::Deleted { endpoint: id, result: store.delete(&account) }
             };
             send_key_result(&sender, result);
             ctx.request_repaint();
         });
+    }
+
+    /// Deletes a removed endpoint's keychain entry, so a later endpoint never inherits it.
+    fn forget_removed_key(&self, endpoint_id: u64) {
+        let Some(store) = self.keychain.clone() else { return };
+        self.runtime.spawn_blocking(move || {
+            store.delete(&keychain::account_for(endpoint_id)).ok(); // nothing to report: it is gone
+        });
+    }
+
+    /// Turns the key pasted into an endpoint's URL into `{api_key}`, moves the key to the
+    /// key field and, with a keychain, stores it there.
+    fn move_key_to_key_field(&mut self, index: usize) {
+        let Some(endpoint) = self.endpoints.get_mut(index) else { return };
+        let Some((template, key)) = extract_key(&endpoint.url) else { return };
+        endpoint.url = template;
+        endpoint.api_key = key.expose().to_owned();
+        endpoint.key_source = KeySource::Typed;
+        endpoint.keychain = KeychainLookup::Answered;
+        endpoint.preset.clear();
+        endpoint.error = None;
+        endpoint.key_note = None;
+        if self.keychain.is_some() {
+            self.store_key(index, true);
+        }
     }
 
     fn set_source(&mut self, source: Source) {
@@ -758,6 +872,8 @@ impl App {
         self.set_source(Source::Live);
     }
 
+    /// Puts what the user set up into `settings`: endpoints with whether they are to be
+    /// connected and the subscriptions to restore, whatever their connections are doing now.
     fn fill_settings(&self, settings: &mut Settings) {
         settings.endpoints = self
             .endpoints
@@ -767,12 +883,13 @@ impl App {
                 label: endpoint.label.clone(),
                 preset: endpoint.preset.clone(),
                 url: endpoint.url.clone(),
-                connect_on_start: endpoint.is_live(),
+                connect_on_start: endpoint.keep_connected,
                 subscriptions: self
                     .subscriptions
                     .iter()
-                    .filter(|row| Some(row.conn) == endpoint.conn && row.state.is_live())
+                    .filter(|row| row.endpoint == endpoint.id && row.restore)
                     .filter_map(|row| row.draft.clone())
+                    .chain(endpoint.restore.iter().cloned())
                     .collect(),
             })
             .collect();
@@ -780,6 +897,18 @@ impl App {
         settings.request_draft = Some(self.composer.request.clone());
         settings.column_widths = self.table.column_widths.clone();
         settings.limits = self.live.limits();
+    }
+
+    /// Writes the settings file now (only when something changed); a failure is shown.
+    pub fn save_settings(&mut self) {
+        let mut settings = self.settings.clone();
+        self.fill_settings(&mut settings);
+        if let Some(file) = &mut self.settings_file
+            && let Err(err) = file.save(&settings)
+        {
+            self.message =
+                Some(Err(format!("Could not save the settings to {}: {err}", file.path().display())));
+        }
     }
 
     // ---------------------------------------------------------------------------------------
@@ -1022,15 +1151,29 @@ impl App {
             EndpointAction::Disconnect(index) => self.disconnect(index),
             EndpointAction::Remove(index) => {
                 if self.endpoints.get(index).is_some_and(|endpoint| !endpoint.is_live()) {
-                    self.endpoints.remove(index);
+                    let removed = self.endpoints.remove(index);
+                    self.connect_after_key.remove(&removed.id);
+                    for row in self.subscriptions.iter_mut().filter(|row| row.endpoint == removed.id) {
+                        row.restore = false;
+                    }
+                    self.forget_removed_key(removed.id);
                 }
             }
             EndpointAction::Add => {
-                let id = self.endpoints.iter().map(|endpoint| endpoint.id).max().unwrap_or(0) + 1;
-                self.endpoints.push(Endpoint { id, label: format!("Endpoint {id}"), ..Endpoint::default() });
+                let id = new_endpoint_id(&self.endpoints);
+                let label = format!("Endpoint {}", self.endpoints.len() + 1);
+                self.endpoints.push(Endpoint { id, label, ..Endpoint::default() });
             }
             EndpointAction::RememberKey(index) => self.store_key(index, true),
             EndpointAction::ForgetKey(index) => self.store_key(index, false),
+            EndpointAction::MoveKeyToKeyField(index) => self.move_key_to_key_field(index),
+            EndpointAction::RetryKeychain(index) => {
+                if let Some(endpoint) = self.endpoints.get_mut(index) {
+                    endpoint.keychain = KeychainLookup::NotAsked;
+                    endpoint.key_note = None;
+                }
+                self.find_keys();
+            }
         }
     }
 
@@ -1059,7 +1202,9 @@ impl App {
     fn subscription_action(&mut self, action: SubscriptionAction) {
         match action {
             SubscriptionAction::Unsubscribe(sub) => self.unsubscribe(sub),
-            SubscriptionAction::Remove(sub) => self.subscriptions.retain(|row| row.sub != sub),
+            SubscriptionAction::Remove(sub) => {
+                self.subscriptions.retain(|row| row.sub != sub || row.state.is_live())
+            }
             SubscriptionAction::Show(sub) => {
                 if let Some(conn) = self.subscriptions.iter().find(|row| row.sub == sub).map(|row| row.conn) {
                     if self.source != Source::Live {
@@ -1169,9 +1314,32 @@ impl eframe::App for App {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        let mut settings = self.settings.clone();
-        self.fill_settings(&mut settings);
-        settings.save(storage);
+        // The settings have a file of their own now; eframe keeps only window and panel state.
+        if storage.get_string(Settings::LEGACY_STORAGE_KEY).is_some() {
+            storage.remove_string(Settings::LEGACY_STORAGE_KEY);
+        }
+        self.save_settings();
+    }
+}
+
+/// A fresh endpoint id: random, so a removed endpoint's keychain entry is never inherited by
+/// a new one that happens to take its place in the list.
+fn new_endpoint_id(endpoints: &[Endpoint]) -> u64 {
+    loop {
+        let id = fastrand::u64(1..u64::from(u32::MAX));
+        if endpoints.iter().all(|endpoint| endpoint.id != id) {
+            return id;
+        }
+    }
+}
+
+/// Gives an endpoint with no key of its own the one from `SUBSCOPE_API_KEY`, if set.
+fn use_env_key(endpoint: &mut Endpoint, env_key: Option<&Secret>) {
+    if endpoint.api_key.is_empty()
+        && let Some(key) = env_key
+    {
+        endpoint.api_key = key.expose().to_owned();
+        endpoint.key_source = KeySource::Env;
     }
 }
 

@@ -25,7 +25,6 @@ pub mod filter;
 pub mod protocol;
 pub mod record;
 pub mod redact;
-#[cfg(feature = "gui")]
 pub mod settings;
 #[cfg(feature = "gui")]
 pub mod ui;

@@ -1,13 +1,19 @@
-//! What subscope remembers between runs, and where API keys live instead.
+//! What subscope remembers between runs, and how it is kept safe on disk.
 //!
-//! [`Settings`] is stored by eframe (the `persistence` feature) under [`Settings::STORAGE_KEY`]
-//! as RON text in the platform's app-data folder. It holds endpoints (URL templates, with
-//! every secret redacted before saving), subscription drafts, table column widths and the
-//! memory cap. It never holds an API key: keys go to the OS keychain ([`keychain_load`],
-//! [`keychain_store`]) when the user asks, or come from the `SUBSCOPE_API_KEY` environment
-//! variable ([`env_api_key`]).
+//! [`Settings`] holds endpoints as the user set them up (URL templates with every secret
+//! redacted, whether to connect on start, the subscriptions to restore), subscription drafts,
+//! table column widths and the memory cap. It never holds an API key: keys live in the OS
+//! keychain or come from `SUBSCOPE_API_KEY`.
+//!
+//! [`SettingsFile`] writes them as JSON to a file of their own, atomically (a private temporary
+//! file in the same folder, synced, then renamed over the old one, mode 0600 on Unix), so a
+//! crash or a full disk never leaves half a file. A file that cannot be read is never replaced
+//! by defaults: it is kept aside as `settings.json.bad-<time>` and the user is told.
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -15,17 +21,17 @@ use crate::capture::CaptureLimits;
 use crate::catalog::Draft;
 use crate::redact::{Secret, redact_url};
 
-/// The environment variable an API key may come from when there is no keychain entry.
+/// The environment variable an API key may come from, for endpoints with no key of their own.
 pub const API_KEY_ENV: &str = "SUBSCOPE_API_KEY";
 
-/// The keychain service name every subscope entry is stored under.
-pub const KEYCHAIN_SERVICE: &str = "subscope";
+/// The settings file's name in subscope's data folder.
+pub const SETTINGS_FILE_NAME: &str = "settings.json";
 
-/// One endpoint as remembered (never with a key).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// One endpoint as the user set it up (never with a key).
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SavedEndpoint {
-    /// A stable id (also the keychain entry's name suffix).
+    /// A stable id; the endpoint's keychain entry is named after it.
     pub id: u64,
     /// The user's name for it.
     pub label: String,
@@ -33,10 +39,24 @@ pub struct SavedEndpoint {
     pub preset: String,
     /// The URL template, with `{api_key}` where the key goes and every secret redacted.
     pub url: String,
-    /// Whether it was connected when the app last saved, so it reconnects on start.
+    /// Whether the user left it connected, so it connects again on start (even when the last
+    /// start failed: a node that was down, a keychain that was locked).
     pub connect_on_start: bool,
-    /// Subscriptions that were active on it, re-sent when it reconnects on start.
+    /// The subscriptions the user set up on it, re-sent when it connects.
     pub subscriptions: Vec<Draft>,
+}
+
+impl fmt::Debug for SavedEndpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SavedEndpoint")
+            .field("id", &self.id)
+            .field("label", &self.label)
+            .field("preset", &self.preset)
+            .field("url", &redact_url(&self.url))
+            .field("connect_on_start", &self.connect_on_start)
+            .field("subscriptions", &self.subscriptions)
+            .finish()
+    }
 }
 
 /// A subscription form the user saved under a name.
@@ -88,24 +108,12 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// The key the settings are stored under in eframe's storage.
-    pub const STORAGE_KEY: &'static str = "subscope.settings";
+    /// The key older versions stored the settings under in eframe's own storage (`app.ron`);
+    /// read once to carry them over, then removed from there.
+    pub const LEGACY_STORAGE_KEY: &'static str = "subscope.settings";
 
-    /// Reads the settings, or the defaults when there are none (or they do not parse).
-    pub fn load(storage: Option<&dyn eframe::Storage>) -> Self {
-        let mut settings: Self =
-            storage.and_then(|storage| eframe::get_value(storage, Self::STORAGE_KEY)).unwrap_or_default();
-        settings.repair();
-        settings
-    }
-
-    /// Writes the settings, with every URL redacted once more (a key pasted into a URL is
+    /// A copy that is safe to write: every URL redacted once more (a key pasted into a URL is
     /// never written).
-    pub fn save(&self, storage: &mut dyn eframe::Storage) {
-        eframe::set_value(storage, Self::STORAGE_KEY, &self.sanitized());
-    }
-
-    /// A copy that is safe to write: URLs redacted.
     pub fn sanitized(&self) -> Self {
         let mut copy = self.clone();
         for endpoint in &mut copy.endpoints {
@@ -114,8 +122,26 @@ impl Settings {
         copy
     }
 
+    /// The settings as the file holds them: sanitized, pretty JSON.
+    pub fn to_json(&self) -> String {
+        // Serializing plain structs, strings and numbers cannot fail.
+        serde_json::to_string_pretty(&self.sanitized()).unwrap_or_default()
+    }
+
+    /// Reads settings from JSON and brings drafts of an older version in line with the
+    /// current catalogue.
+    ///
+    /// # Errors
+    ///
+    /// The text is not JSON of the settings' shape.
+    pub fn from_json(text: &str) -> serde_json::Result<Self> {
+        let mut settings: Self = serde_json::from_str(text)?;
+        settings.repair();
+        Ok(settings)
+    }
+
     /// Brings drafts read from an older version in line with the current catalogue.
-    fn repair(&mut self) {
+    pub fn repair(&mut self) {
         self.drafts_by_method.retain(|_, draft| draft.spec().is_some());
         for draft in self.drafts_by_method.values_mut() {
             draft.repair();
@@ -143,87 +169,233 @@ pub fn env_api_key() -> Option<Secret> {
     std::env::var(API_KEY_ENV).ok().map(Secret::new).filter(|key| !key.is_empty())
 }
 
-/// The keychain account name for an endpoint: its redacted URL template, so a key is found
-/// again for the same provider URL.
-pub fn keychain_account(url_template: &str) -> String {
-    redact_url(url_template.trim())
+/// What reading the settings file found.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// The settings, or `None` when there is no file (a first run, or settings still in the
+    /// legacy place).
+    pub settings: Option<Settings>,
+    /// Something the user must be told (the file was unreadable and kept aside).
+    pub notice: Option<String>,
 }
 
-/// Reads an endpoint's key from the OS keychain. This may block (the keychain can prompt):
-/// call it off the UI thread.
-///
-/// # Errors
-///
-/// The keychain is unavailable (no Secret Service on this desktop, access denied…).
-pub fn keychain_load(account: &str) -> Result<Option<Secret>, String> {
-    let entry = keyring::Entry::new(KEYCHAIN_SERVICE, account).map_err(|err| keychain_error(&err))?;
-    match entry.get_password() {
-        Ok(password) => Ok(Some(Secret::new(password)).filter(|key| !key.is_empty())),
-        Err(keyring::Error::NoEntry) => Ok(None),
-        Err(err) => Err(keychain_error(&err)),
+/// The settings file: read once at start, written atomically and privately.
+#[derive(Clone, Debug)]
+pub struct SettingsFile {
+    path: PathBuf,
+    /// Set when the file could be neither read nor kept aside: writing would destroy it.
+    read_only: bool,
+    /// The text last read or written, so an unchanged save does not touch the disk.
+    last_written: Option<String>,
+}
+
+impl SettingsFile {
+    /// The settings file at `path` (its folder is created on the first save).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into(), read_only: false, last_written: None }
+    }
+
+    /// Where the file is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads the file. A missing file gives no settings; a file that cannot be read or
+    /// parsed is renamed to `<name>.bad-<time>` (never overwritten) and a notice says so.
+    pub fn load(&mut self) -> Loaded {
+        let text = match std::fs::read(&self.path) {
+            Ok(bytes) => bytes,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Loaded::default(),
+            Err(err) => return self.keep_aside(&format!("it could not be read ({err})")),
+        };
+        let parsed = std::str::from_utf8(&text)
+            .map_err(|err| format!("it is not UTF-8 text ({err})"))
+            .and_then(|text| Settings::from_json(text).map_err(|err| format!("it is not valid ({err})")));
+        match parsed {
+            Ok(settings) => {
+                self.last_written = Some(settings.to_json());
+                Loaded { settings: Some(settings), notice: None }
+            }
+            Err(problem) => self.keep_aside(&problem),
+        }
+    }
+
+    fn keep_aside(&mut self, problem: &str) -> Loaded {
+        let stamp = crate::export::iso8601(crate::capture::now_ms()).replace([':', '.'], "-");
+        let mut aside = self.path.clone().into_os_string();
+        aside.push(format!(".bad-{stamp}"));
+        let aside = PathBuf::from(aside);
+        let notice = match std::fs::rename(&self.path, &aside) {
+            Ok(()) => format!(
+                "Your settings file {} could not be used: {problem}. It was kept as {} and \
+                 subscope started with defaults.",
+                self.path.display(),
+                aside.display()
+            ),
+            Err(err) => {
+                self.read_only = true;
+                format!(
+                    "Your settings file {} could not be used: {problem}, and could not be moved \
+                     aside ({err}). subscope started with defaults and will not write over it.",
+                    self.path.display()
+                )
+            }
+        };
+        Loaded { settings: None, notice: Some(notice) }
+    }
+
+    /// Writes the settings (sanitized) when they changed since the last read or write:
+    /// a private temporary file in the same folder, synced, then renamed over the old file.
+    ///
+    /// # Errors
+    ///
+    /// The folder or file could not be written (a full disk, no permission); the old file is
+    /// then untouched.
+    pub fn save(&mut self, settings: &Settings) -> io::Result<()> {
+        if self.read_only {
+            return Ok(());
+        }
+        let text = settings.to_json();
+        if self.last_written.as_ref() == Some(&text) {
+            return Ok(());
+        }
+        write_private_atomically(&self.path, text.as_bytes())?;
+        self.last_written = Some(text);
+        Ok(())
     }
 }
 
-/// Stores an endpoint's key in the OS keychain (may block: call it off the UI thread).
-///
-/// # Errors
-///
-/// The keychain is unavailable or refused the write.
-pub fn keychain_store(account: &str, key: &Secret) -> Result<(), String> {
-    let entry = keyring::Entry::new(KEYCHAIN_SERVICE, account).map_err(|err| keychain_error(&err))?;
-    entry.set_password(key.expose()).map_err(|err| keychain_error(&err))
-}
-
-/// Removes an endpoint's key from the OS keychain (may block: call it off the UI thread).
-///
-/// # Errors
-///
-/// The keychain is unavailable or refused the delete.
-pub fn keychain_delete(account: &str) -> Result<(), String> {
-    let entry = keyring::Entry::new(KEYCHAIN_SERVICE, account).map_err(|err| keychain_error(&err))?;
-    match entry.delete_credential() {
-        Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-        Err(err) => Err(keychain_error(&err)),
+/// Writes `bytes` to `path` through a temporary file in the same folder (created private,
+/// mode 0600 on Unix), synced and renamed into place; the folder is synced after the rename.
+fn write_private_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(folder)?;
+    let mut temp = tempfile::Builder::new().prefix(".settings-").suffix(".tmp").tempfile_in(folder)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        temp.as_file().set_permissions(std::fs::Permissions::from_mode(0o600))?;
     }
-}
-
-fn keychain_error(err: &keyring::Error) -> String {
-    format!("OS keychain unavailable ({err}); set {API_KEY_ENV} instead")
+    temp.write_all(bytes)?;
+    temp.as_file().sync_all()?;
+    temp.persist(path).map_err(|err| err.error)?;
+    #[cfg(unix)]
+    if let Ok(dir) = std::fs::File::open(folder) {
+        dir.sync_all().ok(); // best effort: the rename is already done
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn endpoint(url: &str) -> SavedEndpoint {
+        SavedEndpoint { id: 7, url: url.to_owned(), ..SavedEndpoint::default() }
+    }
+
     #[test]
     fn saved_urls_never_carry_a_pasted_key() {
-        let settings = Settings {
-            endpoints: vec![SavedEndpoint {
-                url: "wss://mainnet.helius-rpc.com/?api-key=sekrit-123".to_owned(),
-                ..SavedEndpoint::default()
-            }],
-            ..Settings::default()
-        };
-        let text = serde_json::to_string(&settings.sanitized()).unwrap_or_default();
-        assert!(!text.contains("sekrit"), "{text}");
-        assert!(text.contains("api-key=***"));
+        for url in [
+            "wss://mainnet.helius-rpc.com/?api-key=sekrit-123",
+            "wss://name.solana-mainnet.quiknode.pro/sekrit0123456789abcdef/",
+            "ws://127.0.0.1:1/#sekrit",
+        ] {
+            let settings = Settings { endpoints: vec![endpoint(url)], ..Settings::default() };
+            let text = settings.to_json();
+            assert!(!text.contains("sekrit"), "{text}");
+            assert!(text.contains("***"), "{text}");
+            assert!(!format!("{settings:?}").contains("sekrit"), "Debug shows no key");
+        }
     }
 
     #[test]
     fn placeholders_survive_saving() {
         let template = "wss://eth-mainnet.g.alchemy.com/v2/{api_key}";
-        let settings = Settings {
-            endpoints: vec![SavedEndpoint { url: template.to_owned(), ..SavedEndpoint::default() }],
-            ..Settings::default()
-        };
+        let settings = Settings { endpoints: vec![endpoint(template)], ..Settings::default() };
         assert_eq!(settings.sanitized().endpoints[0].url, template);
     }
 
     #[test]
     fn missing_fields_take_defaults() {
-        let settings: Settings = serde_json::from_str(r#"{"welcomed":true}"#).unwrap_or_default();
+        let settings = Settings::from_json(r#"{"welcomed":true}"#).unwrap_or_default();
         assert!(settings.welcomed);
         assert_eq!(settings.composer_method, "logsSubscribe");
         assert_eq!(settings.limits, CaptureLimits::default());
+    }
+
+    #[test]
+    fn saves_round_trip_and_are_private() {
+        let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+        let path = dir.path().join("nested").join(SETTINGS_FILE_NAME);
+        let settings = Settings {
+            welcomed: true,
+            endpoints: vec![SavedEndpoint {
+                connect_on_start: true,
+                subscriptions: vec![Draft::for_method("slotSubscribe").unwrap_or_default()],
+                ..endpoint("ws://127.0.0.1:8900")
+            }],
+            ..Settings::default()
+        };
+        SettingsFile::new(&path).save(&settings).unwrap_or_else(|err| panic!("{err}"));
+        let loaded = SettingsFile::new(&path).load();
+        assert_eq!(loaded.settings.as_ref(), Some(&settings));
+        assert!(loaded.notice.is_none());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).map(|meta| meta.permissions().mode()).unwrap_or(0);
+            assert_eq!(mode & 0o777, 0o600, "only the user may read it");
+        }
+        let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap_or(dir.path()))
+            .map(|entries| entries.filter_map(Result::ok).map(|entry| entry.file_name()).collect())
+            .unwrap_or_default();
+        assert_eq!(leftovers, vec![std::ffi::OsString::from(SETTINGS_FILE_NAME)], "no temporary file left");
+    }
+
+    #[test]
+    fn an_unreadable_file_is_kept_aside_and_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+        let path = dir.path().join(SETTINGS_FILE_NAME);
+        let broken = b"{\"welcomed\": true, \"endpoints\": [ {\"url\": \"wss://half";
+        std::fs::write(&path, broken).unwrap_or_else(|err| panic!("{err}"));
+        let mut file = SettingsFile::new(&path);
+        let loaded = file.load();
+        assert!(loaded.settings.is_none());
+        let notice = loaded.notice.unwrap_or_default();
+        assert!(notice.contains("could not be used") && notice.contains(".bad-"), "{notice}");
+        let kept: Vec<PathBuf> = std::fs::read_dir(dir.path())
+            .map(|entries| entries.filter_map(Result::ok).map(|entry| entry.path()).collect())
+            .unwrap_or_default();
+        let aside = kept.iter().find(|kept| kept.to_string_lossy().contains(".bad-"));
+        let aside = aside.unwrap_or_else(|| panic!("kept aside: {kept:?}"));
+        assert_eq!(std::fs::read(aside).unwrap_or_default(), broken, "kept byte for byte");
+        // Saving defaults now writes a new file and leaves the broken one where it was put.
+        file.save(&Settings::default()).unwrap_or_else(|err| panic!("{err}"));
+        assert_eq!(std::fs::read(aside).unwrap_or_default(), broken);
+    }
+
+    #[test]
+    fn a_failed_write_leaves_the_old_file() {
+        let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+        let path = dir.path().join(SETTINGS_FILE_NAME);
+        let mut file = SettingsFile::new(&path);
+        file.save(&Settings { welcomed: true, ..Settings::default() }).unwrap_or_else(|err| panic!("{err}"));
+        let before = std::fs::read(&path).unwrap_or_default();
+        // A target that is a directory cannot be replaced by a file: the write fails after
+        // the temporary file was made, like a full disk would.
+        let blocked = dir.path().join("blocked");
+        std::fs::create_dir_all(blocked.join("x")).unwrap_or_else(|err| panic!("{err}"));
+        assert!(SettingsFile::new(&blocked).save(&Settings::default()).is_err());
+        assert_eq!(std::fs::read(&path).unwrap_or_default(), before);
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .map(|entries| {
+                entries.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).collect()
+            })
+            .unwrap_or_default();
+        assert!(names.iter().all(|name| !name.ends_with(".tmp")), "{names:?}");
     }
 }

@@ -11,12 +11,17 @@ use egui::accesskit::Role;
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
-use subscope::app::settings::Settings;
+use subscope::app::keychain::{KeyStore as _, MemoryKeyStore, account_for};
+use subscope::app::settings::{SavedEndpoint, Settings};
 use subscope::app::{App, AppOptions, Source};
 use subscope::capture::{Capture, CaptureLimits, CapturedEvent, Direction};
+use subscope::catalog::Draft;
+use subscope::demo::{DemoConfig, DemoServer};
 use subscope::export::CaptureContext;
 use subscope::protocol::FrameKind;
+use subscope::redact::Secret;
 use subscope::ui::SubState;
+use subscope::ui::endpoints::{KeySource, KeychainLookup};
 
 const ETH_ADDRESS: &str = "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48";
 const TRANSFER_TOPIC: &str = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
@@ -28,10 +33,13 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// The app in a harness, running the same logic step and UI as the window.
 fn harness(runtime: &tokio::runtime::Runtime, first_run_demo: bool) -> Harness<'static, App> {
+    harness_with(runtime, AppOptions { first_run_demo, ..AppOptions::headless(Settings::default()) })
+}
+
+/// The app with these options in a harness.
+fn harness_with(runtime: &tokio::runtime::Runtime, options: AppOptions) -> Harness<'static, App> {
     let _guard = runtime.enter();
     let ctx = egui::Context::default();
-    let options =
-        AppOptions { settings: Settings::default(), file: None, use_keychain: false, first_run_demo };
     let app = App::new(&ctx, runtime.handle().clone(), options);
     Harness::builder().with_size(egui::vec2(1400.0, 1000.0)).build_ui_state(
         |ui, app: &mut App| {
@@ -53,6 +61,16 @@ fn wait_until(harness: &mut Harness<'_, App>, what: &str, mut done: impl FnMut(&
     }
     harness.step();
     harness.step();
+}
+
+/// Steps the harness until a label containing `text` is shown, failing after 25 s.
+fn wait_for_label(harness: &mut Harness<'_, App>, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(25);
+    while harness.query_all_by_label_contains(text).next().is_none() {
+        assert!(Instant::now() < deadline, "timed out waiting for a label with {text:?}");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 fn settle(harness: &mut Harness<'_, App>) {
@@ -164,6 +182,8 @@ fn subscriptions_built_in_forms_stream_filter_select_and_stop() {
     type_into(&mut harness, "Filter", "logsNotification");
     pick(&mut harness, "Kind", "notification");
     wait_until(&mut harness, "the logs filter", |app| app.visible_rows() > 0);
+    // A row whose transaction failed shows its error instead; wait for one that succeeded.
+    wait_for_label(&mut harness, "logsNotification ·");
     assert!(harness.state().visible_events().iter().all(|event| {
         event.kind == FrameKind::Notification && event.method.as_deref() == Some("logsNotification")
     }));
@@ -494,4 +514,234 @@ fn demo_faults_flood_then_drop_reconnects_and_resubscribes() {
     });
     assert!(harness.query_by_label_contains("No data for").is_some(), "the reconnect gap is shown");
     assert!(harness.query_by_label_contains("re-subscribed 1").is_some());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets and saved work.
+
+/// Replaces the whole text of a labelled field, as a user selecting all and pasting does.
+fn replace_text(harness: &mut Harness<'_, App>, label: &str, text: &str) {
+    harness.get_by_label(label).focus();
+    settle(harness);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    settle(harness);
+    harness.get_by_label(label).type_text(text);
+    settle(harness);
+    harness.key_press(Key::Escape); // leave the field, as clicking elsewhere does
+    settle(harness);
+}
+
+/// A loopback port nothing listens on (yet).
+fn unused_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[test]
+fn a_pasted_quicknode_url_is_masked_and_its_key_moves_into_the_keychain() {
+    const TOKEN: &str = "0123456789abcdef0123456789abcdef01234567";
+    let runtime = runtime();
+    let store = Arc::new(MemoryKeyStore::default());
+    let options = AppOptions { keychain: Some(store.clone()), ..AppOptions::headless(Settings::default()) };
+    let mut harness = harness_with(&runtime, options);
+    settle(&mut harness);
+    replace_text(&mut harness, "URL", &format!("wss://example-name.solana-mainnet.quiknode.pro/{TOKEN}/"));
+    assert_eq!(
+        harness.get_by_label("URL").value().as_deref(),
+        Some("wss://example-name.solana-mainnet.quiknode.pro/***/"),
+        "the URL is shown masked"
+    );
+    assert!(harness.query_by_label_contains("holds a key in clear").is_some(), "the warning shows");
+    let unsaved = serde_json::to_string(&harness.state().settings()).unwrap();
+    assert!(!unsaved.contains(TOKEN) && unsaved.contains("quiknode.pro/***/"), "{unsaved}");
+
+    harness.get_by_label("Move the key to the API key field").click();
+    settle(&mut harness);
+    assert_eq!(
+        harness.get_by_label("URL").value().as_deref(),
+        Some("wss://example-name.solana-mainnet.quiknode.pro/{api_key}/")
+    );
+    assert!(!harness.get_by_label("API key").value().unwrap_or_default().contains(TOKEN), "masked");
+    let id = harness.state().endpoints()[0].id;
+    wait_until(&mut harness, "the key to reach the keychain", |app| {
+        app.endpoints()[0].key_source == KeySource::Keychain
+    });
+    assert_eq!(store.load(&account_for(id)).unwrap().as_ref().map(Secret::expose), Some(TOKEN));
+    assert!(harness.query_by_label_contains("holds a key in clear").is_none(), "nothing left to move");
+
+    // The key is in no serialized setting, no egui memory (window state) and no Debug text.
+    let saved = serde_json::to_string(&harness.state().settings()).unwrap();
+    assert!(!saved.contains(TOKEN) && saved.contains("{api_key}"), "{saved}");
+    let memory = harness.ctx.memory(|memory| ron::to_string(memory).unwrap());
+    assert!(!memory.contains(TOKEN), "egui memory holds the key");
+    assert!(!format!("{:?}", harness.state().endpoints()).contains(TOKEN));
+}
+
+fn slot_draft() -> Draft {
+    Draft::for_method("slotSubscribe").unwrap()
+}
+
+fn root_draft() -> Draft {
+    Draft::for_method("rootSubscribe").unwrap()
+}
+
+#[test]
+fn a_failed_start_keeps_the_saved_work_and_connect_restores_it() {
+    let runtime = runtime();
+    let port = unused_port();
+    let store = Arc::new(MemoryKeyStore::default());
+    store.store(&account_for(6), &Secret::new("its-own-key")).unwrap();
+    store.set_locked(true); // an unlock prompt the user dismissed
+    let saved = vec![
+        SavedEndpoint {
+            id: 5,
+            label: "local node".into(),
+            url: format!("ws://127.0.0.1:{port}"),
+            connect_on_start: true,
+            subscriptions: vec![slot_draft(), root_draft()],
+            ..SavedEndpoint::default()
+        },
+        SavedEndpoint {
+            id: 6,
+            label: "keyed".into(),
+            url: format!("ws://127.0.0.1:{port}/?api-key={{api_key}}"),
+            connect_on_start: true,
+            subscriptions: vec![slot_draft()],
+            ..SavedEndpoint::default()
+        },
+    ];
+    let settings = Settings { welcomed: true, endpoints: saved.clone(), ..Settings::default() };
+    let options = AppOptions { keychain: Some(store.clone()), ..AppOptions::headless(settings) };
+    let mut harness = harness_with(&runtime, options);
+    wait_until(&mut harness, "the start to fail (node down, keychain locked)", |app| {
+        !app.endpoints()[0].is_live()
+            && app.endpoints()[0].conn.is_some()
+            && matches!(app.endpoints()[1].keychain, KeychainLookup::Locked(_))
+    });
+    assert!(harness.state().endpoints()[1].conn.is_none(), "no connect without the keychain's answer");
+    let after_failure = harness.state().settings();
+    assert_eq!(after_failure.endpoints, saved, "what the user set up is saved as it was");
+
+    // The node comes up; Connect brings the subscriptions back.
+    let _demo =
+        runtime.block_on(DemoServer::start(DemoConfig { port, speed: 20.0, ..DemoConfig::default() }));
+    harness.get_all_by_label("Connect").next().unwrap().click();
+    wait_until(&mut harness, "the restored subscriptions to become active", |app| {
+        let rows: Vec<_> = app.subscriptions().iter().filter(|row| row.endpoint == 5).collect();
+        rows.len() == 2 && rows.iter().all(|row| matches!(row.state, SubState::Active(_)))
+    });
+
+    // The keychain is unlocked; Retry finds the key, and the endpoint connects as saved.
+    store.set_locked(false);
+    harness.get_by_label("Retry keychain").click();
+    wait_until(&mut harness, "the keyed endpoint to connect with its own key", |app| {
+        app.endpoints()[1].is_open()
+            && app
+                .subscriptions()
+                .iter()
+                .any(|row| row.endpoint == 6 && matches!(row.state, SubState::Active(_)))
+    });
+    assert_eq!(harness.state().endpoints()[1].key_source, KeySource::Keychain);
+    assert_eq!(harness.state().settings().endpoints, saved, "nothing was lost along the way");
+
+    // Disconnecting is what the user asks for: it is then saved that way.
+    harness.get_all_by_label("Disconnect").next().unwrap().click();
+    settle(&mut harness);
+    let endpoints = harness.state().settings().endpoints;
+    assert!(!endpoints[0].connect_on_start && endpoints[0].subscriptions.is_empty(), "{endpoints:?}");
+    assert!(endpoints[1].connect_on_start, "the other endpoint is untouched");
+}
+
+#[test]
+fn each_endpoint_keeps_its_own_key_and_the_env_key_only_fills_gaps() {
+    let runtime = runtime();
+    let store = Arc::new(MemoryKeyStore::default());
+    store.store(&account_for(1), &Secret::new("key-one")).unwrap();
+    store.store(&account_for(2), &Secret::new("key-two")).unwrap();
+    let helius = "wss://mainnet.helius-rpc.com/?api-key={api_key}";
+    let endpoints = (1..=3)
+        .map(|id| SavedEndpoint {
+            id,
+            label: format!("Helius {id}"),
+            preset: "Helius mainnet".into(),
+            url: helius.into(),
+            ..SavedEndpoint::default()
+        })
+        .collect();
+    let settings = Settings { welcomed: true, endpoints, ..Settings::default() };
+    let options = AppOptions {
+        keychain: Some(store.clone()),
+        env_key: Some(Secret::new("env-key")),
+        ..AppOptions::headless(settings)
+    };
+    let mut harness = harness_with(&runtime, options);
+    wait_until(&mut harness, "every keychain lookup to answer", |app| {
+        app.endpoints().iter().all(|endpoint| endpoint.keychain == KeychainLookup::Answered)
+    });
+    let keys: Vec<(String, KeySource)> =
+        harness.state().endpoints().iter().map(|e| (e.api_key.clone(), e.key_source)).collect();
+    assert_eq!(
+        keys,
+        vec![
+            ("key-one".to_owned(), KeySource::Keychain),
+            ("key-two".to_owned(), KeySource::Keychain),
+            ("env-key".to_owned(), KeySource::Env),
+        ]
+    );
+    assert_eq!(harness.query_all_by_label_contains("this endpoint's entry").count(), 2);
+    assert_eq!(harness.query_all_by_label_contains("has no key of its own").count(), 1);
+
+    // A key typed for the third and remembered goes to its own entry; the others keep theirs.
+    harness.get_all_by_label("API key").nth(2).unwrap().focus();
+    settle(&mut harness);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    harness.get_all_by_label("API key").nth(2).unwrap().type_text("key-three");
+    settle(&mut harness);
+    harness.get_by_label("Remember in keychain").click();
+    wait_until(&mut harness, "the third key to be stored", |app| {
+        app.endpoints()[2].key_source == KeySource::Keychain
+    });
+    let stored: Vec<Option<String>> =
+        (1..=3).map(|id| store.load(&account_for(id)).unwrap().map(|key| key.expose().to_owned())).collect();
+    assert_eq!(stored, vec![Some("key-one".into()), Some("key-two".into()), Some("key-three".into())]);
+}
+
+#[test]
+fn a_url_saved_without_its_key_says_so_and_keys_over_plain_ws_are_warned_about() {
+    let runtime = runtime();
+    let endpoints = vec![
+        SavedEndpoint {
+            id: 1,
+            label: "lost key".into(),
+            url: "wss://example-name.quiknode.pro/***/".into(),
+            connect_on_start: true,
+            ..SavedEndpoint::default()
+        },
+        SavedEndpoint {
+            id: 2,
+            label: "plain ws".into(),
+            url: "ws://rpc.example.com/?api-key={api_key}".into(),
+            ..SavedEndpoint::default()
+        },
+        SavedEndpoint {
+            id: 3,
+            label: "loopback".into(),
+            url: "ws://127.0.0.1:1/?api-key={api_key}".into(),
+            ..SavedEndpoint::default()
+        },
+    ];
+    let settings = Settings { welcomed: true, endpoints, ..Settings::default() };
+    let mut harness = harness_with(&runtime, AppOptions::headless(settings));
+    settle(&mut harness);
+    assert!(harness.state().endpoints()[0].conn.is_none(), "a URL without its key is not tried");
+    assert!(
+        harness.query_all_by_label_contains("The key was removed from this URL when it was saved").count()
+            >= 1,
+        "the endpoint says why"
+    );
+    assert_eq!(
+        harness.query_all_by_label_contains("sends the key unencrypted").count(),
+        1,
+        "only the remote ws://"
+    );
 }

@@ -8,13 +8,13 @@ use egui::{RichText, Ui};
 
 use super::form::{form_ui, is_unplaced, method_note_ui};
 use super::{error_text, truncate, warn_text};
-use crate::app::settings::SavedDraft;
 use crate::backend::RequestKey;
 use crate::capture::ConnId;
 use crate::catalog::{
     self, AGAVE_MAX_REQUEST_BYTES, BuiltRequest, Chain, Draft, FieldError, MethodSpec, REQUEST_ID, Stability,
     agave_request_bytes, common_requests,
 };
+use crate::settings::SavedDraft;
 
 /// A connection the composer can send on.
 #[derive(Clone, Debug, PartialEq, Eq)]

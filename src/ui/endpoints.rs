@@ -7,8 +7,10 @@ use egui::{RichText, TextEdit, Ui};
 use super::{error_text, ok_color, warn_text};
 use crate::backend::ConnState;
 use crate::capture::ConnId;
-use crate::catalog::{Preset, presets};
-use crate::redact::{API_KEY_PLACEHOLDER, redact_url};
+use crate::catalog::{Draft, Preset, presets};
+use crate::redact::{
+    API_KEY_PLACEHOLDER, extract_key, has_secret, key_travels_in_clear, lost_its_key, redact_url,
+};
 
 /// Where an endpoint's API key came from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -18,16 +20,33 @@ pub enum KeySource {
     None,
     /// Typed or pasted in this session.
     Typed,
-    /// Read from the OS keychain.
+    /// Read from the endpoint's own entry in the OS keychain.
     Keychain,
-    /// Read from the `SUBSCOPE_API_KEY` environment variable.
+    /// Read from the `SUBSCOPE_API_KEY` environment variable (the endpoint has no key of its
+    /// own).
     Env,
 }
 
-/// One endpoint row: what to connect to and how the connection is doing.
-#[derive(Clone, Debug, Default)]
+/// Where the endpoint's keychain lookup stands.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum KeychainLookup {
+    /// Not asked (the endpoint needs no key, or the keychain is off).
+    #[default]
+    NotAsked,
+    /// Asked; connecting waits for the answer.
+    Asking,
+    /// Answered (with or without a key).
+    Answered,
+    /// Locked, or the unlock prompt was dismissed: it can be asked again.
+    Locked(String),
+    /// No keychain on this system.
+    Unavailable(String),
+}
+
+/// One endpoint row: what the user set up, and how its connection is doing.
+#[derive(Clone, Default)]
 pub struct Endpoint {
-    /// A stable id (persisted).
+    /// A stable id (persisted; names the endpoint's keychain entry).
     pub id: u64,
     /// The user's name for it (also the connection's label).
     pub label: String,
@@ -39,10 +58,18 @@ pub struct Endpoint {
     pub api_key: String,
     /// Where the key came from.
     pub key_source: KeySource,
+    /// The endpoint's keychain lookup.
+    pub keychain: KeychainLookup,
     /// The last keychain result to show next to the key field (`Ok` note or error).
     pub key_note: Option<Result<String, String>>,
     /// Whether the key is shown in clear.
     pub reveal_key: bool,
+    /// Whether the user wants it connected: set by Connect, cleared by Disconnect. Saved, so
+    /// an endpoint whose start failed (node down, key missing) connects again next time.
+    pub keep_connected: bool,
+    /// Subscriptions set up on it that are not sent yet (restored from the settings, or kept
+    /// from a start that failed); sent when it connects, saved until then.
+    pub restore: Vec<Draft>,
     /// The backend connection, once connected.
     pub conn: Option<ConnId>,
     /// The connection's last reported state.
@@ -51,6 +78,24 @@ pub struct Endpoint {
     pub error: Option<String>,
     /// Notifications lost during a reconnect (a gap), as a note for the badge.
     pub gap_note: Option<String>,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("id", &self.id)
+            .field("label", &self.label)
+            .field("url", &self.display_url())
+            .field("api_key", &if self.api_key.is_empty() { "" } else { crate::redact::MASK })
+            .field("key_source", &self.key_source)
+            .field("keychain", &self.keychain)
+            .field("keep_connected", &self.keep_connected)
+            .field("restore", &self.restore.len())
+            .field("conn", &self.conn)
+            .field("state", &self.state)
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Endpoint {
@@ -85,6 +130,23 @@ impl Endpoint {
         redact_url(&self.url)
     }
 
+    /// Why it cannot connect yet, as the user should read it; `None` when it can.
+    pub fn connect_blocker(&self) -> Option<String> {
+        if self.url.trim().is_empty() {
+            return Some("Enter a URL (or pick a preset) first.".to_owned());
+        }
+        if lost_its_key(&self.url) {
+            return Some(KEY_REMOVED.to_owned());
+        }
+        if self.needs_key() && self.api_key.trim().is_empty() {
+            return Some(format!(
+                "This URL needs an API key: paste it in the API key field (or set {}).",
+                crate::settings::API_KEY_ENV
+            ));
+        }
+        None
+    }
+
     /// A one-line state for lists elsewhere ("open", "closed"…).
     pub fn state_word(&self) -> &'static str {
         match (&self.conn, &self.state) {
@@ -95,6 +157,10 @@ impl Endpoint {
         }
     }
 }
+
+/// What a URL that lost its key on saving says (it holds `***` where the key was).
+pub const KEY_REMOVED: &str = "The key was removed from this URL when it was saved: enter it again \
+     (paste the whole URL, or put {api_key} where the key goes and the key in the API key field).";
 
 /// What the user asked the endpoints panel for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,6 +177,10 @@ pub enum EndpointAction {
     RememberKey(usize),
     /// Delete its key from the OS keychain.
     ForgetKey(usize),
+    /// Turn the key pasted into its URL into `{api_key}` and move the key to the key field.
+    MoveKeyToKeyField(usize),
+    /// Ask the keychain again (after a dismissed unlock prompt).
+    RetryKeychain(usize),
 }
 
 /// Draws the endpoint list; `now_ms` is for reconnect countdowns.
@@ -141,13 +211,21 @@ fn endpoint_ui(ui: &mut Ui, index: usize, endpoint: &mut Endpoint, now_ms: u64) 
     });
     ui.add_enabled_ui(editable, |ui| {
         preset_ui(ui, endpoint);
-        url_ui(ui, endpoint);
+        if let Some(url_action) = url_ui(ui, index, endpoint) {
+            action = Some(url_action);
+        }
         if endpoint.needs_key()
             && let Some(key_action) = api_key_ui(ui, index, endpoint)
         {
             action = Some(key_action);
         }
     });
+    if key_travels_in_clear(&endpoint.url) {
+        ui.label(warn_text(
+            ui.visuals(),
+            "ws:// sends the key unencrypted to a host that is not this machine: use wss://.",
+        ));
+    }
     if let Some(error) = &endpoint.error {
         ui.label(error_text(ui.visuals(), error));
     }
@@ -236,7 +314,7 @@ fn preset_ui(ui: &mut Ui, endpoint: &mut Endpoint) {
     }
 }
 
-fn url_ui(ui: &mut Ui, endpoint: &mut Endpoint) {
+fn url_ui(ui: &mut Ui, index: usize, endpoint: &mut Endpoint) -> Option<EndpointAction> {
     let label = ui.label("URL");
     let id = ui.make_persistent_id("url");
     let editing = ui.memory(|memory| memory.has_focus(id));
@@ -258,13 +336,25 @@ fn url_ui(ui: &mut Ui, endpoint: &mut Endpoint) {
         endpoint.preset.clear();
         endpoint.error = None;
     }
-    if editing && redact_url(&endpoint.url) != endpoint.url {
+    let mut action = None;
+    if lost_its_key(&endpoint.url) {
+        ui.label(warn_text(ui.visuals(), KEY_REMOVED));
+    } else if has_secret(&endpoint.url) {
         ui.label(warn_text(
             ui.visuals(),
-            "This URL holds a secret. Put {api_key} there and the key in the API key field; \
-             saved URLs are stored redacted.",
+            "This URL holds a key in clear. It is masked wherever it is shown and removed when \
+             saved; move it to the API key field to keep it (in the OS keychain).",
         ));
+        if extract_key(&endpoint.url).is_some()
+            && ui
+                .button("Move the key to the API key field")
+                .on_hover_text("Put {api_key} where the key is, and the key in the API key field")
+                .clicked()
+        {
+            action = Some(EndpointAction::MoveKeyToKeyField(index));
+        }
     }
+    action
 }
 
 fn api_key_ui(ui: &mut Ui, index: usize, endpoint: &mut Endpoint) -> Option<EndpointAction> {
@@ -289,13 +379,19 @@ fn api_key_ui(ui: &mut Ui, index: usize, endpoint: &mut Endpoint) -> Option<Endp
         ui.toggle_value(&mut endpoint.reveal_key, reveal).on_hover_text("Show or hide the key");
     });
     ui.horizontal_wrapped(|ui| {
-        let source = match endpoint.key_source {
-            KeySource::None => "no key",
-            KeySource::Typed => "typed (not saved)",
-            KeySource::Keychain => "from the OS keychain",
-            KeySource::Env => "from SUBSCOPE_API_KEY",
+        let source = match (&endpoint.keychain, endpoint.key_source) {
+            (KeychainLookup::Asking, _) => "checking the OS keychain…",
+            (_, KeySource::None) => "no key",
+            (_, KeySource::Typed) => "typed (not saved)",
+            (_, KeySource::Keychain) => "from the OS keychain (this endpoint's entry)",
+            (_, KeySource::Env) => "from SUBSCOPE_API_KEY (this endpoint has no key of its own)",
         };
         ui.weak(source);
+        if matches!(endpoint.keychain, KeychainLookup::Locked(_))
+            && ui.small_button("Retry keychain").on_hover_text("Ask the OS keychain again").clicked()
+        {
+            action = Some(EndpointAction::RetryKeychain(index));
+        }
         let has_key = !endpoint.api_key.trim().is_empty();
         if has_key
             && endpoint.key_source == KeySource::Typed

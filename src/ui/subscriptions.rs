@@ -48,6 +48,12 @@ pub struct SubscriptionRow {
     pub resubscribed: u32,
     /// The form it was built from, to edit and send again.
     pub draft: Option<Draft>,
+    /// The endpoint (its stable id) it was sent on.
+    pub endpoint: u64,
+    /// Whether it is part of what the user set up: saved, and sent again when its endpoint
+    /// connects. Cleared when the user unsubscribes or disconnects, when the server refuses
+    /// it, or when it completes (a signature subscription).
+    pub restore: bool,
 }
 
 /// What the user asked the subscription list for.
