@@ -24,7 +24,7 @@ use tokio::runtime::Handle;
 use crate::backend::{Backend, Command, ConnState, ConnectionConfig, EndReason, Event, SubscribeOutcome};
 use crate::capture::{Capture, CaptureLimits, CapturedEvent, ConnId, SubKey, now_ms};
 use crate::catalog::{self, Draft, ReorgTracker, presets};
-use crate::export::{CaptureContext, SubscriptionInfo};
+use crate::export::{CaptureContext, ImportOptions, SubscriptionInfo};
 use crate::redact::{Secret, extract_key};
 use crate::ui::composer::{ConnChoice, ResponseState, ResponseView, request_ui};
 use crate::ui::endpoints::{KeySource, KeychainLookup};
@@ -119,7 +119,10 @@ pub struct App {
     live_reorgs: ReorgMarks,
     reorg_tracker: ReorgTracker,
     new_heads: HashSet<SubKey>,
+    /// Drained from the backend, not yet in the capture (moved a few ms per frame).
     pending: VecDeque<CapturedEvent>,
+    /// The memory `pending` holds.
+    pending_bytes: usize,
     imported: Option<ImportedCapture>,
     source: Source,
     endpoints: Vec<Endpoint>,
@@ -217,7 +220,7 @@ impl App {
             runtime,
             ctx: ctx.clone(),
             backend,
-            live: Capture::new(settings.limits),
+            live: Capture::new(settings.limits.consumer_share()),
             table: TableState::new(settings.column_widths.clone()),
             settings,
             settings_file,
@@ -228,6 +231,7 @@ impl App {
             reorg_tracker: ReorgTracker::new(),
             new_heads: HashSet::new(),
             pending: VecDeque::new(),
+            pending_bytes: 0,
             imported: None,
             source: Source::Live,
             endpoints: Vec::new(),
@@ -244,7 +248,9 @@ impl App {
         };
         app.restore_endpoints();
         match file {
-            Some(path) => app.job = Some(jobs::start_import(&app.runtime, &app.ctx, path)),
+            Some(path) => {
+                app.job = Some(jobs::start_import(&app.runtime, &app.ctx, path, app.import_options()));
+            }
             None => app.start_connections(first_run_demo),
         }
         app
@@ -379,8 +385,15 @@ impl App {
     /// Shows `capture` read-only in the table, as an opened file is shown.
     pub fn open_capture(&mut self, name: String, capture: Capture, context: CaptureContext) {
         let reorgs = jobs::find_reorgs(capture.iter(), &context);
-        self.imported = Some(ImportedCapture { name, capture, context, reorgs, error: None });
+        self.imported = Some(ImportedCapture { name, capture, context, reorgs, error: None, left_out: 0 });
+        self.live.set_limits(self.live_limits());
         self.set_source(Source::Imported);
+    }
+
+    /// The memory (bytes) every captured event held for the window takes: the capture, what
+    /// waits to enter it, and the backend's queue. It stays within the cap.
+    pub fn memory_held(&self) -> usize {
+        self.live.memory_bytes() + self.pending_bytes + self.backend.queue().held().1
     }
 
     /// Whether an export or import is running.
@@ -409,8 +422,15 @@ impl App {
                 self.apply_event(event);
             }
             self.pending = drained.captured;
+            self.pending_bytes = self.pending.iter().map(CapturedEvent::memory_cost).sum();
+            self.make_room_for_pending();
         }
         self.absorb_pending(started);
+        // What the window holds counts against the same cap as the backend's queue.
+        self.backend.queue().set_downstream(
+            self.live.len() + self.pending.len(),
+            self.live.memory_bytes() + self.pending_bytes,
+        );
         let remaining = LOGIC_BUDGET.saturating_sub(started.elapsed()).max(Duration::from_millis(1));
         let scanned = match (self.source, &self.imported) {
             (Source::Imported, Some(imported)) => self.table.refresh(&imported.capture, remaining),
@@ -424,9 +444,52 @@ impl App {
         }
     }
 
+    /// Keeps the capture and what waits to enter it within the capture's limits together,
+    /// evicting the oldest first (from the capture, then from what waits), counted.
+    fn make_room_for_pending(&mut self) {
+        let limits = self.live.limits();
+        while limits
+            .exceeded_by(self.live.len() + self.pending.len(), self.live.memory_bytes() + self.pending_bytes)
+        {
+            if self.live.evict_oldest() {
+                continue;
+            }
+            let Some(oldest) = self.pending.pop_front() else { break };
+            self.pending_bytes -= oldest.memory_cost();
+            self.live.add_evicted(1);
+        }
+    }
+
+    /// What the live capture may hold: the consumer's share of the cap, less what an opened
+    /// file holds (but never under a quarter of the share).
+    fn live_limits(&self) -> CaptureLimits {
+        let share = self.settings.limits.consumer_share();
+        let (events, bytes) = self
+            .imported
+            .as_ref()
+            .map_or((0, 0), |imported| (imported.capture.len(), imported.capture.memory_bytes()));
+        CaptureLimits {
+            max_events: share.max_events.saturating_sub(events).max(share.max_events / 4),
+            max_bytes: share.max_bytes.saturating_sub(bytes).max(share.max_bytes / 4),
+        }
+    }
+
+    /// How much an opened file may hold: three quarters of the consumer's share of the cap.
+    fn import_options(&self) -> ImportOptions {
+        let share = self.settings.limits.consumer_share();
+        ImportOptions {
+            limits: CaptureLimits {
+                max_events: share.max_events / 4 * 3,
+                max_bytes: share.max_bytes / 4 * 3,
+            },
+            ..ImportOptions::default()
+        }
+    }
+
     fn absorb_pending(&mut self, started: Instant) {
         let mut moved = 0usize;
         while let Some(event) = self.pending.pop_front() {
+            self.pending_bytes -= event.memory_cost();
             if let Some(sub) = event.subscription
                 && self.new_heads.contains(&sub)
                 && let Some(note) = jobs::observe_head(&mut self.reorg_tracker, sub, &event)
@@ -465,6 +528,12 @@ impl App {
                         // A refused form is not restored; it stays in the composer to fix.
                         row.restore = false;
                         row.state = SubState::Failed(err.to_string());
+                    }
+                    SubscribeOutcome::Retrying { error, retry_in } => {
+                        row.state = SubState::Retrying(format!(
+                            "refused ({error}); retrying in {:.0} s",
+                            retry_in.as_secs_f64().ceil()
+                        ));
                     }
                 }
             }
@@ -576,6 +645,7 @@ impl App {
                 };
                 self.message = Some(result);
                 self.imported = Some(*imported);
+                self.live.set_limits(self.live_limits());
                 self.set_source(Source::Imported);
             }
         }
@@ -866,8 +936,12 @@ impl App {
                 self.live.clear();
                 self.live_reorgs.clear();
                 self.pending.clear();
+                self.pending_bytes = 0;
             }
-            Source::Imported => self.imported = None,
+            Source::Imported => {
+                self.imported = None;
+                self.live.set_limits(self.live_limits());
+            }
         }
         self.set_source(Source::Live);
     }
@@ -896,7 +970,7 @@ impl App {
         settings.composer_method = self.composer.draft.method.clone();
         settings.request_draft = Some(self.composer.request.clone());
         settings.column_widths = self.table.column_widths.clone();
-        settings.limits = self.live.limits();
+        settings.limits = self.settings.limits;
     }
 
     /// Writes the settings file now (only when something changed); a failure is shown.
@@ -1004,16 +1078,16 @@ impl App {
             held: self.live.len(),
             total: self.live.total_received(),
             rate: self.live.rate().per_second(now, 5),
-            memory: self.live.memory_bytes(),
-            cap: self.live.limits().max_bytes,
+            memory: self.memory_held(),
+            cap: self.settings.limits.max_bytes,
             evicted: self.live.evicted(),
             message: self.message.clone(),
         };
         match status_bar_ui(ui, &info) {
             Some(StatusAction::SetCap(bytes)) => {
-                let limits = CaptureLimits { max_bytes: bytes, ..self.live.limits() };
-                self.live.set_limits(limits);
+                let limits = CaptureLimits { max_bytes: bytes, ..self.settings.limits };
                 self.settings.limits = limits;
+                self.live.set_limits(self.live_limits());
                 if let Err(err) = self.backend.send(Command::SetLimits(limits)) {
                     self.message = Some(Err(format!("Could not change the cap: {err}")));
                 }
@@ -1087,6 +1161,15 @@ impl App {
         if let (Source::Imported, Some(imported)) = (self.source, &self.imported) {
             ui.horizontal_wrapped(|ui| {
                 ui.label(warn_text(ui.visuals(), format!("Viewing {} (read-only).", imported.name)));
+                if imported.left_out > 0 {
+                    ui.label(warn_text(
+                        ui.visuals(),
+                        format!(
+                            "Its oldest {} events did not fit in the memory cap and were left out.",
+                            crate::ui::format_count(imported.left_out)
+                        ),
+                    ));
+                }
                 if let Some(err) = &imported.error {
                     ui.label(error_text(ui.visuals(), err));
                 }
@@ -1247,12 +1330,14 @@ impl App {
             }
             TransferAction::ChooseImportFile => {
                 if self.job.is_none() {
-                    self.job = Some(jobs::choose_import_file(&self.runtime, &self.ctx));
+                    self.job =
+                        Some(jobs::choose_import_file(&self.runtime, &self.ctx, self.import_options()));
                 }
             }
             TransferAction::ImportFrom(path) => {
                 if self.job.is_none() {
-                    self.job = Some(jobs::start_import(&self.runtime, &self.ctx, path));
+                    self.job =
+                        Some(jobs::start_import(&self.runtime, &self.ctx, path, self.import_options()));
                 }
             }
             TransferAction::Cancel => {

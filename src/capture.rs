@@ -1,10 +1,16 @@
 //! The capture: every frame in and out, and the records subscope makes itself, in arrival
 //! order, under a memory cap the user sets.
 //!
-//! Memory per event is the raw text plus a fixed header ([`CapturedEvent`] is 72 bytes); the
-//! summary columns the table shows are derived from the raw text when a row is drawn, never
-//! stored. The oldest events are evicted first once either cap is reached, and evictions
-//! are counted so the UI can show them.
+//! Memory per event is the raw text plus a fixed header ([`CapturedEvent`] is 72 bytes, and
+//! the shared text's 16-byte count); the summary columns the table shows are derived from the
+//! raw text when a row is drawn, never stored. The oldest events are evicted first once either
+//! cap is reached, and evictions are counted so the UI can show them.
+//!
+//! One cap covers everything that holds events: the backend's queue, events drained but not
+//! yet shown, and the capture. The consumer keeps at most [`CaptureLimits::consumer_share`]
+//! (seven eighths of the cap); the queue may fill what the consumer leaves, so it always has
+//! at least an eighth for what arrives while the window is busy, and the whole never exceeds
+//! the cap.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -61,14 +67,15 @@ pub struct CapturedEvent {
     pub kind: FrameKind,
     /// The JSON-RPC method: of a request we sent, or of a notification.
     pub method: Option<Arc<str>>,
-    /// The frame's text exactly as it went over the wire (binary frames as hex).
-    pub raw: Box<str>,
+    /// The frame's text exactly as it went over the wire (binary frames as hex); shared, so
+    /// an export's snapshot costs a count, not a copy.
+    pub raw: Arc<str>,
 }
 
 impl CapturedEvent {
-    /// The bytes this event holds in memory.
+    /// The bytes this event holds in memory: its header, the text, and the text's counts.
     pub fn memory_cost(&self) -> usize {
-        size_of::<Self>() + self.raw.len()
+        size_of::<Self>() + self.raw.len() + 2 * size_of::<usize>()
     }
 
     /// The frame's size on the wire, in bytes.
@@ -94,6 +101,23 @@ pub struct CaptureLimits {
 impl Default for CaptureLimits {
     fn default() -> Self {
         Self { max_events: 2_000_000, max_bytes: 1 << 30 }
+    }
+}
+
+impl CaptureLimits {
+    /// What the consumer (the window's capture and what it has drained but not shown) may
+    /// hold: seven eighths of the cap. The rest is the backend queue's, so events that arrive
+    /// while the consumer is busy are kept without the whole ever exceeding the cap.
+    pub fn consumer_share(self) -> Self {
+        Self {
+            max_events: self.max_events - self.max_events / 8,
+            max_bytes: self.max_bytes - self.max_bytes / 8,
+        }
+    }
+
+    /// Whether `events` events of `bytes` bytes exceed these limits.
+    pub fn exceeded_by(self, events: usize, bytes: usize) -> bool {
+        events > self.max_events.max(1) || bytes > self.max_bytes
     }
 }
 
@@ -216,11 +240,19 @@ impl Capture {
     }
 
     fn enforce_limits(&mut self) {
-        while self.events.len() > self.limits.max_events.max(1) || self.bytes > self.limits.max_bytes {
-            let Some(oldest) = self.events.pop_front() else { break };
-            self.bytes -= oldest.memory_cost();
-            self.evicted += 1;
+        while self.limits.exceeded_by(self.events.len(), self.bytes) {
+            if !self.evict_oldest() {
+                break;
+            }
         }
+    }
+
+    /// Evicts the oldest event (counted); false when there is none.
+    pub fn evict_oldest(&mut self) -> bool {
+        let Some(oldest) = self.events.pop_front() else { return false };
+        self.bytes -= oldest.memory_cost();
+        self.evicted += 1;
+        true
     }
 
     /// Changes the limits, evicting at once if the capture is over the new ones.

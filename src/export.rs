@@ -16,7 +16,7 @@
 //! spanned lines); a frame that was not JSON is in `frame_text` instead. Endpoints are always
 //! redacted: no API key reaches a file.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::capture::{CapturedEvent, ConnId, Direction, SubKey};
+use crate::capture::{CaptureLimits, CapturedEvent, ConnId, Direction, SubKey};
 use crate::protocol::{FrameKind, SubId};
 use crate::redact::redact_url;
 
@@ -225,6 +225,11 @@ impl<W: Write> EventWriter<W> {
     /// How many events were written.
     pub fn written(&self) -> u64 {
         self.written
+    }
+
+    /// The output, e.g. to take a buffer's contents between batches.
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.out
     }
 
     /// Flushes what was written so far.
@@ -458,12 +463,35 @@ struct FileSubscription {
 /// A capture read from a file.
 #[derive(Debug, Default)]
 pub struct Imported {
-    /// The events, in file order.
-    pub events: Vec<CapturedEvent>,
+    /// The events, in file order (the newest ones, when the file held more than the limits).
+    pub events: VecDeque<CapturedEvent>,
+    /// How many of the file's oldest events were left out to stay within the limits.
+    pub evicted: u64,
     /// Connections and subscriptions named in the file.
     pub context: CaptureContext,
     /// The first problem met; everything before it is in `events`.
     pub error: Option<ImportError>,
+}
+
+/// How much an import may hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// The longest line (NDJSON) or array element (JSON) read; a longer one stops the
+    /// import there, with what came before it kept.
+    pub max_line_bytes: usize,
+    /// The most events and bytes kept; past them the oldest are left out and counted.
+    pub limits: CaptureLimits,
+}
+
+impl Default for ImportOptions {
+    /// 272 MiB lines (a 256 MiB frame, the largest a connection accepts, and its fields), no
+    /// event limit.
+    fn default() -> Self {
+        Self {
+            max_line_bytes: 272 << 20,
+            limits: CaptureLimits { max_events: usize::MAX, max_bytes: usize::MAX },
+        }
+    }
 }
 
 /// A problem in an imported file, located.
@@ -491,13 +519,24 @@ pub enum ImportError {
     /// The import was cancelled.
     #[error("import cancelled")]
     Cancelled,
+    /// A line (or array element) is longer than the import accepts.
+    #[error("line {line} is longer than {limit} bytes")]
+    TooLong {
+        /// Where (the element's number, for a JSON array).
+        line: u64,
+        /// The limit.
+        limit: usize,
+    },
 }
 
-/// Turns file events into captured events, allocating connection ids by (label, endpoint).
-#[derive(Default)]
+/// Turns file events into captured events, allocating connection ids by (label, endpoint),
+/// and keeps the newest within the limits.
 struct Assembler {
     imported: Imported,
     connections: HashMap<(String, String), ConnId>,
+    limits: CaptureLimits,
+    bytes: usize,
+    added: u64,
 }
 
 impl Assembler {
@@ -528,24 +567,40 @@ impl Assembler {
             }
             sub.key
         });
-        let raw: Box<str> = match (event.frame, event.frame_text) {
+        let mut kind = event.kind;
+        let raw: Arc<str> = match (event.frame, event.frame_text) {
             (Some(frame), _) => frame.get().into(),
-            (None, Some(text)) => text.into(),
+            (None, Some(text)) => {
+                // A `frame_text` is text that was not JSON; a kind that says otherwise would
+                // have it written back as a bare JSON value, and the file would break.
+                if is_json_kind(kind) && serde_json::from_str::<serde::de::IgnoredAny>(&text).is_err() {
+                    kind = FrameKind::NotJson;
+                }
+                text.into()
+            }
             (None, None) => {
                 return Err(ImportError::BadEvent { line, message: "no frame or frame_text".into() });
             }
         };
-        let seq = event.seq.unwrap_or(self.imported.events.len() as u64);
-        self.imported.events.push(CapturedEvent {
+        let seq = event.seq.unwrap_or(self.added);
+        self.added += 1;
+        let event = CapturedEvent {
             seq,
             received_at_ms: event.time_ms.unwrap_or(0),
             connection: conn,
             subscription,
             direction: event.direction,
-            kind: event.kind,
+            kind,
             method: event.method.map(Arc::from),
             raw,
-        });
+        };
+        self.bytes += event.memory_cost();
+        self.imported.events.push_back(event);
+        while self.limits.exceeded_by(self.imported.events.len(), self.bytes) {
+            let Some(oldest) = self.imported.events.pop_front() else { break };
+            self.bytes -= oldest.memory_cost();
+            self.imported.evicted += 1;
+        }
         Ok(())
     }
 }
@@ -568,8 +623,10 @@ impl<R: Read> Read for CountingReader<'_, R> {
 }
 
 /// Reads a capture file of either format (told apart by its first non-blank byte). Never
-/// fails as a whole: what was read before a problem is kept and the problem is located.
-pub fn import_file(path: &Path, progress: &Progress) -> Imported {
+/// fails as a whole: what was read before a problem is kept and the problem is located. It
+/// streams: memory is bounded by `options` (the newest events are kept, the rest counted),
+/// whatever the file's size or the length of its lines.
+pub fn import_file(path: &Path, progress: &Progress, options: ImportOptions) -> Imported {
     let file = match File::open(path) {
         Ok(file) => file,
         Err(err) => return Imported { error: Some(ImportError::Io(err.to_string())), ..Imported::default() },
@@ -577,11 +634,16 @@ pub fn import_file(path: &Path, progress: &Progress) -> Imported {
     if let Ok(metadata) = file.metadata() {
         progress.total.store(metadata.len(), Ordering::Relaxed);
     }
-    import_reader(CountingReader { inner: file, progress }, progress)
+    import_reader_with(CountingReader { inner: file, progress }, progress, options)
+}
+
+/// Like [`import_file`], from any reader, with the default [`ImportOptions`].
+pub fn import_reader(reader: impl Read, progress: &Progress) -> Imported {
+    import_reader_with(reader, progress, ImportOptions::default())
 }
 
 /// Like [`import_file`], from any reader.
-pub fn import_reader(reader: impl Read, progress: &Progress) -> Imported {
+pub fn import_reader_with(reader: impl Read, progress: &Progress, options: ImportOptions) -> Imported {
     let mut reader = BufReader::with_capacity(1 << 20, reader);
     let first = loop {
         match reader.fill_buf() {
@@ -598,30 +660,47 @@ pub fn import_reader(reader: impl Read, progress: &Progress) -> Imported {
             }
         }
     };
-    let mut assembler = Assembler::default();
-    let error =
-        if first == b'[' { read_array(reader, &mut assembler) } else { read_lines(reader, &mut assembler) };
+    let mut assembler = Assembler {
+        imported: Imported::default(),
+        connections: HashMap::new(),
+        limits: options.limits,
+        bytes: 0,
+        added: 0,
+    };
+    let error = if first == b'[' {
+        read_array(reader, &mut assembler, options.max_line_bytes)
+    } else {
+        read_lines(reader, &mut assembler, options.max_line_bytes)
+    };
     let mut imported = assembler.imported;
     imported.error =
         error.map(|err| if progress.cancel.load(Ordering::Relaxed) { ImportError::Cancelled } else { err });
     imported
 }
 
-fn read_lines(mut reader: impl BufRead, assembler: &mut Assembler) -> Option<ImportError> {
-    let mut line = String::new();
+fn read_lines(mut reader: impl BufRead, assembler: &mut Assembler, max_line: usize) -> Option<ImportError> {
+    let mut bytes = Vec::new();
     let mut number = 0u64;
     loop {
-        line.clear();
+        bytes.clear();
         number += 1;
-        match reader.read_line(&mut line) {
+        // Never more than the limit in memory, however long the line is.
+        let limit = u64::try_from(max_line).unwrap_or(u64::MAX).saturating_add(1);
+        match (&mut reader).take(limit).read_until(b'\n', &mut bytes) {
             Ok(0) => return None,
             Ok(_) => {}
             Err(err) => return Some(ImportError::Io(format!("line {number}: {err}"))),
         }
+        if bytes.len() > max_line && bytes.last() != Some(&b'\n') {
+            return Some(ImportError::TooLong { line: number, limit: max_line });
+        }
+        let Ok(line) = std::str::from_utf8(&bytes) else {
+            return Some(ImportError::BadEvent { line: number, message: "not UTF-8 text".into() });
+        };
         if line.trim().is_empty() {
             continue;
         }
-        let event: FileEvent = match serde_json::from_str(&line) {
+        let event: FileEvent = match serde_json::from_str(line) {
             Ok(event) => event,
             Err(err) => return Some(ImportError::BadEvent { line: number, message: err.to_string() }),
         };
@@ -631,12 +710,34 @@ fn read_lines(mut reader: impl BufRead, assembler: &mut Assembler) -> Option<Imp
     }
 }
 
-fn read_array(reader: impl Read, assembler: &mut Assembler) -> Option<ImportError> {
+/// Counts the bytes read since the last element of a JSON array, and refuses to read on
+/// past the per-element limit.
+struct ElementLimit<R> {
+    inner: R,
+    since_element: std::rc::Rc<std::cell::Cell<usize>>,
+    limit: usize,
+}
+
+impl<R: Read> Read for ElementLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        let since = self.since_element.get().saturating_add(read);
+        self.since_element.set(since);
+        if since > self.limit {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "element too long"));
+        }
+        Ok(read)
+    }
+}
+
+fn read_array(reader: impl Read, assembler: &mut Assembler, max_element: usize) -> Option<ImportError> {
     use serde::de::{Deserializer as _, SeqAccess, Visitor};
 
     struct ArrayVisitor<'a> {
         assembler: &'a mut Assembler,
         failure: &'a mut Option<ImportError>,
+        since_element: &'a std::cell::Cell<usize>,
+        index: &'a std::cell::Cell<u64>,
     }
 
     impl<'de> Visitor<'de> for ArrayVisitor<'_> {
@@ -647,10 +748,11 @@ fn read_array(reader: impl Read, assembler: &mut Assembler) -> Option<ImportErro
         }
 
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-            let mut index = 0u64;
+            self.since_element.set(0);
             while let Some(event) = seq.next_element::<FileEvent>()? {
-                index += 1;
-                if let Err(err) = self.assembler.add(index, event) {
+                self.since_element.set(0);
+                self.index.set(self.index.get() + 1);
+                if let Err(err) = self.assembler.add(self.index.get(), event) {
                     *self.failure = Some(err);
                     return Ok(());
                 }
@@ -659,14 +761,23 @@ fn read_array(reader: impl Read, assembler: &mut Assembler) -> Option<ImportErro
         }
     }
 
+    let since_element = std::rc::Rc::new(std::cell::Cell::new(0));
+    let index = std::cell::Cell::new(0);
+    let reader =
+        ElementLimit { inner: reader, since_element: std::rc::Rc::clone(&since_element), limit: max_element };
     let mut failure = None;
     let mut deserializer = serde_json::Deserializer::from_reader(reader);
-    let result = deserializer.deserialize_seq(ArrayVisitor { assembler, failure: &mut failure });
+    let visitor =
+        ArrayVisitor { assembler, failure: &mut failure, since_element: &since_element, index: &index };
+    let result = deserializer.deserialize_seq(visitor);
     if failure.is_some() {
         return failure;
     }
     match result.and_then(|()| deserializer.end()) {
         Ok(()) => None,
+        Err(_) if since_element.get() > max_element => {
+            Some(ImportError::TooLong { line: index.get() + 1, limit: max_element })
+        }
         Err(err) => Some(ImportError::BadEvent { line: err.line() as u64, message: format!("{err}") }),
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-use subscope::record::{RecordOptions, record};
+use subscope::record::{RecordError, RecordOptions, record};
 use subscope::redact::{Secret, Secrets};
 
 /// Watch blockchain JSON-RPC WebSocket subscriptions (Solana PubSub, Helius, eth_subscribe).
@@ -40,27 +40,76 @@ enum Commands {
         /// Add to the --out file instead of replacing it.
         #[arg(long, requires = "out")]
         append: bool,
-        /// Stop after this many seconds.
-        #[arg(long)]
-        duration: Option<f64>,
-        /// Stop after this many notifications.
-        #[arg(long)]
+        /// Stop after this long: seconds, or a number with s, m or h (`90`, `1.5m`, `2h`).
+        #[arg(long, value_parser = parse_duration)]
+        duration: Option<Duration>,
+        /// Stop after exactly this many notifications.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         count: Option<u64>,
         /// The API key placed at `{api_key}` in endpoint URLs (or set SUBSCOPE_API_KEY).
         #[arg(long, env = "SUBSCOPE_API_KEY", hide_env_values = true)]
         api_key: Option<String>,
-        /// Seconds between keepalive pings.
-        #[arg(long, default_value_t = 30.0)]
-        ping_interval: f64,
+        /// Time between keepalive pings: seconds, or a number with s, m or h (0.1 s to 1 h).
+        #[arg(long, default_value = "30", value_parser = parse_ping_interval)]
+        ping_interval: Duration,
     },
     /// Run the offline demo server on 127.0.0.1.
     DemoServer {
         /// The port (0 picks a free one).
         #[arg(long, default_value_t = 8910)]
         port: u16,
+        /// How much faster than the real chains its clocks run (1 = 400 ms slots, 1 s blocks).
+        #[arg(long, default_value_t = 1.0, value_parser = parse_speed)]
+        speed: f64,
     },
     /// Print every method subscope knows, with its fields and defaults.
     Methods,
+}
+
+/// `--speed`: a factor from 0.01 to 10,000.
+fn parse_speed(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(speed) if (0.01..=10_000.0).contains(&speed) => Ok(speed),
+        _ => Err(format!("{text} is not a speed from 0.01 to 10000")),
+    }
+}
+
+/// `--duration`: a positive time of at most a year.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    parse_time(text, Duration::from_millis(1), Duration::from_secs(365 * 24 * 3600))
+}
+
+/// `--ping-interval`: from 0.1 s to an hour.
+fn parse_ping_interval(text: &str) -> Result<Duration, String> {
+    parse_time(text, Duration::from_millis(100), Duration::from_secs(3600))
+}
+
+/// A time given as seconds (`90`, `1.5`) or with a unit (`90s`, `5m`, `2h`), within bounds.
+fn parse_time(text: &str, min: Duration, max: Duration) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((at, _)) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let scale = match unit {
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => return Err(format!("unknown unit {unit:?}: use s, m or h")),
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a time; give seconds, like 30 or 1.5m"))?;
+    let seconds = value * scale;
+    let range = || format!("from {} s to {} s", min.as_secs_f64(), max.as_secs_f64());
+    if !seconds.is_finite() || seconds <= 0.0 {
+        return Err(format!("{text} is not a time above zero ({})", range()));
+    }
+    match Duration::try_from_secs_f64(seconds) {
+        Ok(duration) if duration >= min && duration <= max => Ok(duration),
+        _ => Err(format!("{text} is out of range ({})", range())),
+    }
 }
 
 #[cfg(feature = "gui")]
@@ -92,8 +141,9 @@ fn main() -> ExitCode {
             print!("{}", subscope::catalog::cheat_sheet());
             Ok(())
         }
-        Some(Commands::DemoServer { port }) => {
-            runtime.block_on(subscope::demo::run_forever(port)).map_err(anyhow::Error::from)
+        Some(Commands::DemoServer { port, speed }) => {
+            let config = subscope::demo::DemoConfig { port, speed, ..subscope::demo::DemoConfig::default() };
+            runtime.block_on(subscope::demo::run_forever(config)).map_err(anyhow::Error::from)
         }
         Some(Commands::Record {
             endpoints,
@@ -110,10 +160,11 @@ fn main() -> ExitCode {
                 subscribe,
                 out,
                 append,
-                duration: duration.map(Duration::from_secs_f64),
+                duration,
                 count,
                 api_key: api_key.map(Secret::new),
-                ping_interval: Some(Duration::from_secs_f64(ping_interval.max(0.1))),
+                ping_interval: Some(ping_interval),
+                ..RecordOptions::default()
             };
             secrets = options.secrets();
             runtime.block_on(record(options)).map(|summary| {
@@ -128,7 +179,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("subscope: {}", secrets.scrub(&format!("{err:#}")));
-            ExitCode::FAILURE
+            // A second Ctrl-C ends the run at once, with the shell's code for an interrupt.
+            let interrupted = matches!(err.downcast_ref(), Some(RecordError::Interrupted { .. }));
+            if interrupted { ExitCode::from(130) } else { ExitCode::FAILURE }
         }
     }
 }

@@ -249,3 +249,181 @@ async fn the_demo_endpoint_starts_an_in_process_server() {
     let notes = driver.notified(logs, 1, WAIT).await;
     assert_eq!(notes[0]["method"], "logsNotification");
 }
+
+/// Takes what the backend queued, keeping control events and every frame but flood
+/// notifications (counted instead): a long flood would not fit in a test's memory.
+async fn pump_counting_floods(driver: &mut Driver, floods: &mut u64) {
+    tokio::time::timeout(Duration::from_millis(20), driver.backend.queue().wait()).await.ok();
+    let drained = driver.backend.drain();
+    driver.events.extend(drained.events);
+    for event in drained.captured {
+        if event.direction == Direction::In && flood_number(&event.raw).is_some() {
+            *floods += 1;
+        } else {
+            driver.captured.push(event);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_are_served_within_100_ms_under_a_flood_that_never_pauses() {
+    let server = demo().await;
+    let mut driver = Driver::new();
+    let conn = driver.connect(&server.url());
+    let logs = driver.subscribe(conn, "logsSubscribe", Some(json!(["all"])));
+    // Four subscriptions with ids of their own (identical ones would share one, and only the
+    // last unsubscribe would go to the server).
+    let subs: Vec<u64> = [
+        ("slotSubscribe", None),
+        ("rootSubscribe", None),
+        ("logsSubscribe", Some(json!([{"mentions": ["11111111111111111111111111111111"]}]))),
+        ("logsSubscribe", Some(json!([{"mentions": ["Vote111111111111111111111111111111111111111"]}]))),
+    ]
+    .into_iter()
+    .map(|(method, params)| driver.subscribe(conn, method, params))
+    .collect();
+    driver.active(logs).await;
+    for sub in &subs {
+        driver.active(*sub).await;
+    }
+    fault(&mut driver, conn, json!({"kind": "flood", "count": 2_000_000})).await;
+    let mut floods = 0;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while floods < 20_000 {
+        assert!(tokio::time::Instant::now() < deadline, "the flood did not start");
+        pump_counting_floods(&mut driver, &mut floods).await;
+    }
+    // Each unsubscribe goes out while the socket is never idle, within 100 ms of asking.
+    for sub in &subs {
+        let asked = subscope::capture::now_ms();
+        driver.unsubscribe(conn, *sub);
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let sent = loop {
+            assert!(tokio::time::Instant::now() < deadline, "no unsubscribe was sent");
+            pump_counting_floods(&mut driver, &mut floods).await;
+            let sent = driver.captured.iter().rev().find(|e| {
+                e.direction == Direction::Out && e.subscription == Some(*sub) && e.raw.contains("Unsubscribe")
+            });
+            if let Some(sent) = sent {
+                break sent.received_at_ms;
+            }
+        };
+        assert!(
+            sent.saturating_sub(asked) <= 100,
+            "an unsubscribe waited {} ms behind the flood",
+            sent - asked
+        );
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    // And a disconnect stops the reading within 100 ms, though the flood goes on.
+    let asked = subscope::capture::now_ms();
+    driver
+        .backend
+        .send(subscope::backend::Command::Disconnect { conn })
+        .unwrap_or_else(|err| panic!("{err}"));
+    let mut newest_frame = 0;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        assert!(tokio::time::Instant::now() < deadline, "the connection did not close");
+        tokio::time::timeout(Duration::from_millis(20), driver.backend.queue().wait()).await.ok();
+        let drained = driver.backend.drain();
+        newest_frame = drained.captured.iter().map(|e| e.received_at_ms).max().unwrap_or(0).max(newest_frame);
+        let closed = drained
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::State { state: ConnState::Closed { reason: None }, .. }));
+        if closed {
+            break;
+        }
+    }
+    assert!(floods < 2_000_000, "the flood was still going when the commands were served");
+    assert!(
+        newest_frame.saturating_sub(asked) <= 100,
+        "frames were read {} ms after Disconnect",
+        newest_frame - asked
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_big_frame_arriving_slowly_is_not_mistaken_for_a_dead_connection() {
+    let server = demo().await;
+    let mut driver = Driver::new();
+    let mut config = ConnectionConfig::new("slow link", server.url());
+    config.ping_interval = Duration::from_millis(200);
+    config.pong_timeout = Duration::from_millis(400);
+    let conn = driver.connect_with(config);
+    let logs = driver.subscribe(conn, "logsSubscribe", Some(json!(["all"])));
+    driver.active(logs).await;
+    // 4 MiB over 3 s: no pong for far longer than the pong timeout, but bytes all along.
+    fault(&mut driver, conn, json!({"kind": "trickle", "bytes": 4 << 20, "ms": 3000})).await;
+    let big = driver
+        .until("the slow frame", WAIT, |d| {
+            d.captured
+                .iter()
+                .find(|e| e.direction == Direction::In && e.raw.len() >= 4 << 20)
+                .map(|e| e.raw.len())
+        })
+        .await;
+    assert!(big >= 4 << 20);
+    assert_eq!(reconnect_reasons(&driver), Vec::<String>::new(), "the connection was treated as dead");
+    // And it is still alive: notifications keep coming.
+    let before = driver.notifications(logs).len();
+    driver.notified(logs, before + 2, WAIT).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resubscribe_refused_for_a_passing_reason_is_retried_until_accepted() {
+    // A node that holds one subscription at most (Agave's max_active_subscriptions).
+    let server = DemoServer::start(DemoConfig { speed: 10.0, max_subscriptions: 1, ..DemoConfig::default() })
+        .await
+        .unwrap_or_else(|err| panic!("demo server: {err}"));
+    let mut driver = Driver::new();
+    let mut config = ConnectionConfig::new("x", server.url());
+    config.reconnect.initial = Duration::from_secs(2); // time for another client to take the place
+    let x = driver.connect_with(config);
+    let root = driver.subscribe(x, "rootSubscribe", None);
+    driver.active(root).await;
+    let y = driver.connect(&server.url());
+    driver.open(y).await;
+
+    fault(&mut driver, x, json!({"kind": "drop"})).await;
+    driver.until("x to be lost", WAIT, |d| (!reconnect_reasons(d).is_empty()).then_some(())).await;
+    // Another client takes the node's only place while x waits to reconnect.
+    let mut attempt = 0;
+    let taken = loop {
+        let slot = driver.subscribe(y, "slotSubscribe", None);
+        attempt += 1;
+        match driver.answer(slot, 0).await {
+            (SubscribeOutcome::Active(_), _) => break slot,
+            (other, _) if attempt < 20 => {
+                assert!(matches!(other, SubscribeOutcome::Failed(_)), "{other:?}");
+                tokio::time::sleep(Duration::from_millis(20)).await; // x's place is not freed yet
+            }
+            (other, _) => panic!("the place never freed: {other:?}"),
+        }
+    };
+    let (outcome, resubscribed) = driver.answer(root, 1).await;
+    assert!(resubscribed, "this answers the re-subscribe");
+    let SubscribeOutcome::Retrying { error, retry_in } = outcome else { panic!("not retried: {outcome:?}") };
+    assert!(error.message.contains("limit"), "{error}");
+    assert!(retry_in >= Duration::from_millis(800), "{retry_in:?}");
+
+    driver.unsubscribe(y, taken);
+    let active = driver
+        .until("the retried re-subscribe to be accepted", WAIT, |d| {
+            d.events.iter().find_map(|e| match e {
+                Event::Subscription {
+                    sub,
+                    outcome: SubscribeOutcome::Active(id),
+                    resubscribed: true,
+                    ..
+                } if *sub == root => Some(id.clone()),
+                _ => None,
+            })
+        })
+        .await;
+    let before = driver.notifications(root).len();
+    let after = driver.notified(root, before + 1, WAIT).await;
+    let last = after.last().cloned().unwrap_or_default();
+    assert_eq!(last["params"]["subscription"], serde_json::to_value(&active).unwrap_or_default());
+}

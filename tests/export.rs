@@ -8,10 +8,10 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use serde_json::json;
-use subscope::capture::{CapturedEvent, Direction};
+use subscope::capture::{CaptureLimits, CapturedEvent, Direction};
 use subscope::export::{
-    CaptureContext, ExportError, Format, ImportError, Progress, SubscriptionInfo, export_to_file,
-    import_file, write_atomically,
+    CaptureContext, ExportError, Format, ImportError, ImportOptions, Progress, SubscriptionInfo,
+    export_to_file, import_file, write_atomically,
 };
 use subscope::protocol::{FrameKind, SubId};
 use subscope::redact::Secret;
@@ -95,7 +95,7 @@ fn round_trip(format: Format) {
         .unwrap_or_else(|err| panic!("{err}"));
     assert_eq!(written, 1_000_000);
     let progress = Progress::default();
-    let imported = import_file(&path, &progress);
+    let imported = import_file(&path, &progress, ImportOptions::default());
     assert_eq!(imported.error, None);
     assert_eq!(progress.fraction(), 1.0, "the import reports its progress by bytes");
     assert_eq!(imported.events.len(), events.len());
@@ -178,16 +178,17 @@ fn truncated_and_malformed_files_report_where_and_keep_what_was_read() {
     let mut lines: Vec<&str> = text.lines().collect();
     lines[41] = "{\"v\":1,\"kind\":\"notification\""; // line 42 cut short
     std::fs::write(&path, lines.join("\n")).unwrap_or_else(|err| panic!("{err}"));
-    let imported = import_file(&path, &Progress::default());
+    let imported = import_file(&path, &Progress::default(), ImportOptions::default());
     assert_eq!(imported.events.len(), 41);
     assert!(matches!(imported.error, Some(ImportError::BadEvent { line: 42, .. })), "{:?}", imported.error);
 
     std::fs::write(&path, "this is not a capture\n").unwrap_or_else(|err| panic!("{err}"));
-    let imported = import_file(&path, &Progress::default());
+    let imported = import_file(&path, &Progress::default(), ImportOptions::default());
     assert!(imported.events.is_empty());
     assert!(matches!(imported.error, Some(ImportError::BadEvent { line: 1, .. })));
 
-    let missing = import_file(&dir.path().join("missing.json"), &Progress::default());
+    let missing =
+        import_file(&dir.path().join("missing.json"), &Progress::default(), ImportOptions::default());
     assert!(matches!(missing.error, Some(ImportError::Io(_))));
 }
 
@@ -220,4 +221,73 @@ async fn no_byte_of_an_api_key_reaches_an_export() {
         );
         assert!(String::from_utf8_lossy(&bytes).contains("/v2/***?token=***"));
     }
+}
+
+#[test]
+fn a_frame_text_that_claims_a_json_kind_exports_again_as_valid_json() {
+    // A file (made by hand or by another tool) says "notification" but holds text that is not
+    // JSON: writing it back must not put a bare `not json` into the `frame` member.
+    let line = r#"{"v":1,"seq":0,"time_ms":1,"connection":"c","endpoint":"ws://h","direction":"in","kind":"notification","size":8,"frame_text":"not json"}"#;
+    let imported = subscope::export::import_reader(line.as_bytes(), &Progress::default());
+    assert!(imported.error.is_none(), "{:?}", imported.error);
+    let events: Vec<CapturedEvent> = imported.events.iter().cloned().collect();
+    for format in [Format::Ndjson, Format::JsonCompact, Format::JsonPretty] {
+        let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+        let path = dir.path().join(format!("again.{}", format.extension()));
+        export_to_file(&path, format, &events, &imported.context, &Progress::default())
+            .unwrap_or_else(|err| panic!("{err}"));
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let again = import_file(&path, &Progress::default(), ImportOptions::default());
+        assert!(again.error.is_none(), "{format:?} wrote invalid JSON: {text}");
+        assert_eq!(again.events.front().map(|event| &*event.raw), Some("not json"));
+        assert_eq!(again.events.front().map(|event| event.kind), Some(FrameKind::NotJson));
+    }
+}
+
+#[test]
+fn imports_stream_within_a_line_limit_and_the_memory_cap() {
+    let (events, context) = synthetic(1_000);
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let ndjson = dir.path().join("capture.ndjson");
+    let json = dir.path().join("capture.json");
+    export_to_file(&ndjson, Format::Ndjson, &events, &context, &Progress::default())
+        .unwrap_or_else(|err| panic!("{err}"));
+    export_to_file(&json, Format::JsonPretty, &events, &context, &Progress::default())
+        .unwrap_or_else(|err| panic!("{err}"));
+
+    // Over the cap: the newest are kept, and the rest are counted.
+    let capped = ImportOptions {
+        limits: CaptureLimits { max_events: 100, max_bytes: usize::MAX },
+        ..ImportOptions::default()
+    };
+    for path in [&ndjson, &json] {
+        let imported = import_file(path, &Progress::default(), capped);
+        assert!(imported.error.is_none(), "{:?}", imported.error);
+        assert_eq!((imported.events.len(), imported.evicted), (100, 900));
+        assert_eq!(imported.events.front().map(|event| event.seq), events.get(900).map(|event| event.seq));
+    }
+
+    // A line far longer than the limit stops the import there, keeping what came before, and
+    // is never held whole in memory.
+    let text = std::fs::read_to_string(&ndjson).unwrap_or_default();
+    let mut lines: Vec<String> = text.lines().take(10).map(str::to_owned).collect();
+    lines.insert(
+        3,
+        format!(r#"{{"v":1,"direction":"in","kind":"notification","frame_text":"{}"}}"#, "x".repeat(50_000)),
+    );
+    std::fs::write(&ndjson, lines.join("\n")).unwrap_or_else(|err| panic!("{err}"));
+    let short_lines = ImportOptions { max_line_bytes: 10_000, ..ImportOptions::default() };
+    let imported = import_file(&ndjson, &Progress::default(), short_lines);
+    assert_eq!(imported.events.len(), 3);
+    assert_eq!(imported.error, Some(ImportError::TooLong { line: 4, limit: 10_000 }));
+
+    let long_element = format!(
+        r#"[{}, {{"v":1,"direction":"in","kind":"notification","frame_text":"{}"}}]"#,
+        text.lines().next().unwrap_or_default(),
+        "y".repeat(50_000)
+    );
+    std::fs::write(&json, long_element).unwrap_or_else(|err| panic!("{err}"));
+    let imported = import_file(&json, &Progress::default(), short_lines);
+    assert_eq!(imported.events.len(), 1);
+    assert_eq!(imported.error, Some(ImportError::TooLong { line: 2, limit: 10_000 }));
 }

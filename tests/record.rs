@@ -184,9 +184,14 @@ struct DemoProcess {
 
 impl DemoProcess {
     fn start() -> Self {
+        Self::start_at_speed(1.0)
+    }
+
+    /// A demo server whose chains run `speed` times faster (more notifications per second).
+    fn start_at_speed(speed: f64) -> Self {
         let port = free_port();
         let child = subscope()
-            .args(["demo-server", "--port", &port.to_string()])
+            .args(["demo-server", "--port", &port.to_string(), "--speed", &speed.to_string()])
             .stdout(std::process::Stdio::null())
             .spawn()
             .unwrap_or_else(|err| panic!("{err}"));
@@ -295,4 +300,225 @@ fn append_adds_whole_lines_after_what_was_there() {
     let both = lines(&out);
     assert_eq!(&both[..first.len()], &first[..], "the first run's lines are kept as they were");
     assert!(both.len() > first.len() + 1, "the second run's lines follow");
+}
+
+/// Every notification line of an NDJSON text parses; returns how many lines there are.
+fn whole_lines(text: &str) -> usize {
+    for line in text.lines() {
+        serde_json::from_str::<Value>(line)
+            .unwrap_or_else(|err| panic!("a partial line ({err}): {line:.120}"));
+    }
+    text.lines().count()
+}
+
+#[test]
+fn bad_values_are_refused_with_exit_code_2_and_nothing_panics() {
+    let record = ["record", "--endpoint", "ws://127.0.0.1:1", "--subscribe", r#"{"method":"slotSubscribe"}"#];
+    let refused: [&[&str]; 14] = [
+        &["--duration", "nan"],
+        &["--duration", "inf"],
+        &["--duration=-1"],
+        &["--duration", "0"],
+        &["--duration", "1e19"],
+        &["--duration", "abc"],
+        &["--duration", "5x"],
+        &["--ping-interval", "1e20"],
+        &["--ping-interval", "0"],
+        &["--ping-interval", "NaN"],
+        &["--count", "0"],
+        &["--count=-1"],
+        &["--count", "1e3"],
+        &["--count", "18446744073709551616"],
+    ];
+    for extra in refused {
+        let output = subscope().args(record).args(extra).output().unwrap_or_else(|err| panic!("{err}"));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{extra:?}: {stderr}");
+        let flag = extra[0].split('=').next().unwrap_or_default();
+        assert!(stderr.contains(flag) && !stderr.contains("panicked"), "{extra:?}: {stderr}");
+    }
+    let other: [(&[&str], i32); 7] = [
+        (&["demo-server", "--port", "70000"], 2),
+        (&["demo-server", "--speed", "nan"], 2),
+        (&["record"], 2),
+        (&["methods", "extra"], 2),
+        (&["record", "--endpoint", "demo", "--subscribe", "{"], 1),
+        (&["record", "--endpoint", "ws://[::1", "--subscribe", r#"{"method":"slotSubscribe"}"#], 1),
+        (&["record", "--endpoint", "", "--subscribe", r#"{"method":"slotSubscribe"}"#, "--count", "1"], 1),
+    ];
+    for (args, code) in other {
+        let output = subscope().args(args).output().unwrap_or_else(|err| panic!("{err}"));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(code), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked") && !stderr.trim().is_empty(), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn count_stops_at_exactly_that_many_notifications() {
+    let demo = DemoProcess::start_at_speed(20.0);
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let out = dir.path().join("count.ndjson");
+    let url = format!("ws://127.0.0.1:{}", demo.port);
+    let logs = r#"{"method":"logsSubscribe","params":["all"]}"#;
+    let output = subscope()
+        .args(["record", "--endpoint", &url, "--endpoint", &url])
+        .args(["--subscribe", logs, "--subscribe", logs, "--subscribe", r#"{"method":"slotSubscribe"}"#])
+        .args(["--count", "200", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let notifications = lines(&out).iter().filter(|e| e["kind"] == "notification").count();
+    assert_eq!(notifications, 200, "{stderr}");
+    assert!(stderr.contains("(200 notifications)"), "{stderr}");
+}
+
+/// `record` with its stdout piped to a reader that never reads, and stderr in a file.
+fn record_into_a_stalled_pipe(
+    demo: &DemoProcess,
+    stderr: &std::path::Path,
+    extra: &[&str],
+) -> std::process::Child {
+    let logs = r#"{"method":"logsSubscribe","params":["all"]}"#;
+    let url = format!("ws://127.0.0.1:{}", demo.port);
+    subscope()
+        .args(["record", "--endpoint", &url, "--subscribe", logs, "--subscribe", logs, "--subscribe", logs])
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(stderr).unwrap_or_else(|err| panic!("{err}")))
+        .spawn()
+        .unwrap_or_else(|err| panic!("{err}"))
+}
+
+/// Waits for a child to exit, at most `limit`; returns its code and how long it took.
+fn wait_at_most(
+    child: &mut std::process::Child,
+    limit: std::time::Duration,
+) -> (Option<i32>, std::time::Duration) {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap_or_else(|err| panic!("{err}")) {
+            return (status.code(), started.elapsed());
+        }
+        if started.elapsed() > limit {
+            child.kill().ok();
+            panic!("still running after {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+fn signal(child: &std::process::Child, name: &str) {
+    let sent = Process::new("kill").args([&format!("-{name}"), &child.id().to_string()]).status();
+    assert!(sent.is_ok_and(|status| status.success()), "kill -{name}");
+}
+
+#[test]
+fn a_stalled_reader_neither_delays_the_duration_nor_hides_what_was_not_written() {
+    let demo = DemoProcess::start_at_speed(50.0);
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let stderr = dir.path().join("stderr");
+    let mut child = record_into_a_stalled_pipe(&demo, &stderr, &["--duration", "2"]);
+    // 2 s of recording, then at most the 5 s flush allowance.
+    let (code, took) = wait_at_most(&mut child, std::time::Duration::from_secs(15));
+    let said = std::fs::read_to_string(&stderr).unwrap_or_default();
+    assert!(took < std::time::Duration::from_secs(9), "took {took:?}: {said}");
+    assert_eq!(code, Some(1), "events were left unwritten: {said}");
+    assert!(said.contains("events could not be written"), "{said}");
+}
+
+#[test]
+fn ctrl_c_takes_effect_while_the_output_is_blocked_and_a_second_one_ends_it_at_once() {
+    let demo = DemoProcess::start_at_speed(50.0);
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let stderr = dir.path().join("stderr");
+    let wait_subscribed = |path: &std::path::Path| {
+        support::poll("the subscriptions", std::time::Duration::from_secs(20), || {
+            std::fs::read_to_string(path).unwrap_or_default().contains("subscribed").then_some(())
+        });
+        std::thread::sleep(std::time::Duration::from_millis(1500)); // the pipe fills
+    };
+
+    let mut child = record_into_a_stalled_pipe(&demo, &stderr, &[]);
+    wait_subscribed(&stderr);
+    signal(&child, "INT");
+    let (code, took) = wait_at_most(&mut child, std::time::Duration::from_secs(15));
+    let said = std::fs::read_to_string(&stderr).unwrap_or_default();
+    assert!(took < std::time::Duration::from_secs(7), "Ctrl-C took {took:?}: {said}");
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("events could not be written"), "{said}");
+
+    let mut child = record_into_a_stalled_pipe(&demo, &stderr, &[]);
+    wait_subscribed(&stderr);
+    signal(&child, "INT");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    signal(&child, "INT");
+    let (code, took) = wait_at_most(&mut child, std::time::Duration::from_secs(10));
+    let said = std::fs::read_to_string(&stderr).unwrap_or_default();
+    assert!(took < std::time::Duration::from_secs(1), "the second Ctrl-C took {took:?}: {said}");
+    assert_eq!(code, Some(130), "{said}");
+    assert!(said.contains("interrupted again"), "{said}");
+}
+
+#[test]
+fn sigterm_stops_a_recording_cleanly_and_kill_9_leaves_only_whole_lines() {
+    let demo = DemoProcess::start_at_speed(50.0);
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let url = format!("ws://127.0.0.1:{}", demo.port);
+    let logs = r#"{"method":"logsSubscribe","params":["all"]}"#;
+    let start = |out: &std::path::Path| {
+        subscope()
+            .args(["record", "--endpoint", &url, "--subscribe", logs, "--subscribe", logs, "--out"])
+            .arg(out)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|err| panic!("{err}"))
+    };
+    let until_bytes = |out: &std::path::Path, bytes: u64| {
+        support::poll("lines on disk", std::time::Duration::from_secs(20), || {
+            (std::fs::metadata(out).map_or(0, |meta| meta.len()) >= bytes).then_some(())
+        });
+    };
+
+    let out = dir.path().join("term.ndjson");
+    let mut child = start(&out);
+    until_bytes(&out, 50_000);
+    signal(&child, "TERM");
+    let (code, _) = wait_at_most(&mut child, std::time::Duration::from_secs(10));
+    assert_eq!(code, Some(0), "SIGTERM is a clean stop");
+    assert!(whole_lines(&std::fs::read_to_string(&out).unwrap_or_default()) > 50);
+
+    // Killed outright at three different moments: never half a line.
+    for (round, bytes) in [(0, 20_000), (1, 300_000), (2, 1_000_000)] {
+        let out = dir.path().join(format!("killed-{round}.ndjson"));
+        let mut child = start(&out);
+        until_bytes(&out, bytes);
+        child.kill().ok(); // SIGKILL
+        child.wait().ok();
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        assert!(text.is_empty() || text.ends_with('\n'), "round {round} ends mid-line");
+        whole_lines(&text);
+    }
+}
+
+#[test]
+fn a_full_disk_ends_the_run_with_its_cause() {
+    let demo = DemoProcess::start_at_speed(20.0);
+    let full =
+        std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap_or_else(|err| panic!("{err}"));
+    let mut child = subscope()
+        .args(["record", "--endpoint", &format!("ws://127.0.0.1:{}", demo.port)])
+        .args(["--subscribe", r#"{"method":"logsSubscribe","params":["all"]}"#])
+        .stdout(full)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|err| panic!("{err}"));
+    let (code, _) = wait_at_most(&mut child, std::time::Duration::from_secs(20));
+    let mut said = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap_or_else(|| panic!("stderr")), &mut said)
+        .ok();
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("No space left on device"), "{said}");
 }

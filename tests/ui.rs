@@ -478,6 +478,19 @@ fn reorged_heights_and_removed_logs_are_marked() {
     assert!(harness.query_all_by_label("newHeads #7").count() >= 3, "the subscription column names it");
 }
 
+/// Connects the demo, subscribes to its logs, and opens the one-off request form on
+/// `demo_fault`, ready for [`send_fault`].
+fn subscribe_logs_ready_for_faults(harness: &mut Harness<'_, App>) {
+    connect_demo(harness);
+    harness.get_by_label("Subscribe").click();
+    wait_until(harness, "the logs subscription", |app| {
+        matches!(app.subscriptions().first().map(|row| &row.state), Some(SubState::Active(_)))
+    });
+    harness.get_by_label("One-off request").click();
+    settle(harness);
+    type_into(harness, "Method *", "demo_fault");
+}
+
 fn send_fault(harness: &mut Harness<'_, App>, params: &str) {
     harness.get_by_label("Params").focus();
     settle(harness);
@@ -492,14 +505,7 @@ fn send_fault(harness: &mut Harness<'_, App>, params: &str) {
 fn demo_faults_flood_then_drop_reconnects_and_resubscribes() {
     let runtime = runtime();
     let mut harness = harness(&runtime, false);
-    connect_demo(&mut harness);
-    harness.get_by_label("Subscribe").click();
-    wait_until(&mut harness, "the logs subscription", |app| {
-        matches!(app.subscriptions().first().map(|row| &row.state), Some(SubState::Active(_)))
-    });
-    harness.get_by_label("One-off request").click();
-    settle(&mut harness);
-    type_into(&mut harness, "Method *", "demo_fault");
+    subscribe_logs_ready_for_faults(&mut harness);
 
     send_fault(&mut harness, r#"[{"kind":"flood","count":20000}]"#);
     wait_until(&mut harness, "20,000 flooded frames in the table", |app| app.visible_rows() >= 20_000);
@@ -744,4 +750,33 @@ fn a_url_saved_without_its_key_says_so_and_keys_over_plain_ws_are_warned_about()
         1,
         "only the remote ws://"
     );
+}
+
+#[test]
+fn a_stalled_window_and_the_backend_together_hold_no_more_than_the_cap() {
+    let runtime = runtime();
+    let limits = CaptureLimits { max_events: 5_000, max_bytes: 16 << 20 };
+    let settings = Settings { limits, ..Settings::default() };
+    let mut harness = harness_with(&runtime, AppOptions::headless(settings));
+    subscribe_logs_ready_for_faults(&mut harness);
+    send_fault(&mut harness, r#"[{"kind":"flood","count":60000}]"#);
+    // The window stalls (a modal dialog) while about 25 MB arrive.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        harness.state().memory_held() <= limits.max_bytes,
+        "{} bytes held while stalled",
+        harness.state().memory_held()
+    );
+    for _ in 0..20 {
+        harness.step();
+        assert!(
+            harness.state().memory_held() <= limits.max_bytes,
+            "{} bytes held",
+            harness.state().memory_held()
+        );
+    }
+    let capture = harness.state().capture();
+    assert!(capture.len() <= limits.consumer_share().max_events, "{} events", capture.len());
+    assert!(capture.evicted() > 0, "what did not fit was evicted, oldest first, and counted");
+    assert!(harness.query_by_label_contains("evicted").is_some(), "the status bar shows it");
 }

@@ -17,7 +17,9 @@ use tokio::sync::oneshot;
 
 use crate::capture::{Capture, CaptureLimits, CapturedEvent};
 use crate::catalog::{BlockObservation, ReorgTracker, summarize};
-use crate::export::{CaptureContext, ExportError, Format, Progress, export_to_file, import_file};
+use crate::export::{
+    CaptureContext, ExportError, Format, ImportOptions, Progress, export_to_file, import_file,
+};
 use crate::ui::table::ReorgMarks;
 use crate::ui::transfer::JobView;
 use crate::ui::{format_count, truncate};
@@ -34,6 +36,8 @@ pub struct ImportedCapture {
     pub reorgs: ReorgMarks,
     /// The located problem that stopped reading, if any (what came before it is kept).
     pub error: Option<String>,
+    /// How many of the file's oldest events were left out to stay within the memory cap.
+    pub left_out: u64,
 }
 
 /// Which events an export takes.
@@ -101,6 +105,8 @@ pub enum Job {
     ChoosingImportFile {
         /// The chosen file.
         rx: oneshot::Receiver<Option<PathBuf>>,
+        /// How much the import may hold.
+        options: ImportOptions,
     },
     /// Reading on a blocking thread.
     Importing {
@@ -184,8 +190,8 @@ pub fn choose_export_path(runtime: &Handle, ctx: &egui::Context, plan: ExportPla
     Job::ChoosingExportPath { rx, plan }
 }
 
-/// Starts the native open dialog off the UI thread.
-pub fn choose_import_file(runtime: &Handle, ctx: &egui::Context) -> Job {
+/// Starts the native open dialog off the UI thread; the file is then read within `options`.
+pub fn choose_import_file(runtime: &Handle, ctx: &egui::Context, options: ImportOptions) -> Job {
     let (tx, rx) = oneshot::channel();
     let ctx = ctx.clone();
     runtime.spawn(async move {
@@ -198,7 +204,7 @@ pub fn choose_import_file(runtime: &Handle, ctx: &egui::Context) -> Job {
         tx.send(chosen).ok(); // the job may have been cancelled
         ctx.request_repaint();
     });
-    Job::ChoosingImportFile { rx }
+    Job::ChoosingImportFile { rx, options }
 }
 
 /// Starts copying events for an export to `path`.
@@ -207,15 +213,15 @@ pub fn start_snapshot(path: PathBuf, plan: ExportPlan) -> Job {
     Job::Snapshot { path, plan, events }
 }
 
-/// Reads `path` on a blocking thread.
-pub fn start_import(runtime: &Handle, ctx: &egui::Context, path: PathBuf) -> Job {
+/// Reads `path` on a blocking thread, keeping at most what `options` allow.
+pub fn start_import(runtime: &Handle, ctx: &egui::Context, path: PathBuf, options: ImportOptions) -> Job {
     let (tx, rx) = oneshot::channel();
     let progress = Arc::new(Progress::default());
     let ctx = ctx.clone();
     let thread_progress = Arc::clone(&progress);
     let thread_path = path.clone();
     runtime.spawn_blocking(move || {
-        let imported = build_import(&thread_path, &thread_progress);
+        let imported = build_import(&thread_path, &thread_progress, options);
         tx.send(imported).ok(); // the job may have been dropped
         ctx.request_repaint();
     });
@@ -278,10 +284,12 @@ pub fn step(
                 JobOutcome::Done(Err("Export failed: the writer stopped".to_owned()))
             }
         },
-        Job::ChoosingImportFile { mut rx } => match rx.try_recv() {
-            Ok(Some(path)) => JobOutcome::Running(start_import(runtime, ctx, path)),
+        Job::ChoosingImportFile { mut rx, options } => match rx.try_recv() {
+            Ok(Some(path)) => JobOutcome::Running(start_import(runtime, ctx, path, options)),
             Ok(None) => JobOutcome::Done(Err("No file chosen.".to_owned())),
-            Err(oneshot::error::TryRecvError::Empty) => JobOutcome::Running(Job::ChoosingImportFile { rx }),
+            Err(oneshot::error::TryRecvError::Empty) => {
+                JobOutcome::Running(Job::ChoosingImportFile { rx, options })
+            }
             Err(oneshot::error::TryRecvError::Closed) => {
                 JobOutcome::Done(Err("The file dialog failed.".to_owned()))
             }
@@ -366,10 +374,10 @@ fn start_write(
 
 /// Reads a file into a read-only capture, numbering events in file order when their
 /// sequence numbers are not increasing, and flags reorged block heights.
-fn build_import(path: &Path, progress: &Progress) -> ImportedCapture {
-    let imported = import_file(path, progress);
+fn build_import(path: &Path, progress: &Progress, options: ImportOptions) -> ImportedCapture {
+    let imported = import_file(path, progress, options);
     let mut events = imported.events;
-    let increasing = events.windows(2).all(|pair| pair[0].seq < pair[1].seq);
+    let increasing = events.iter().zip(events.iter().skip(1)).all(|(a, b)| a.seq < b.seq);
     if !increasing {
         for (index, event) in events.iter_mut().enumerate() {
             event.seq = index as u64;
@@ -381,7 +389,14 @@ fn build_import(path: &Path, progress: &Progress) -> ImportedCapture {
     let error = imported.error.map(|err| {
         format!("{err}; showing the {} events read before it", format_count(capture.len() as u64))
     });
-    ImportedCapture { name: file_name(path), capture, context: imported.context, reorgs, error }
+    ImportedCapture {
+        name: file_name(path),
+        capture,
+        context: imported.context,
+        reorgs,
+        error,
+        left_out: imported.evicted,
+    }
 }
 
 /// Flags newHeads notifications whose height was already seen on their subscription.

@@ -1,12 +1,22 @@
 //! One actor task per connection: connect, read every frame at once, answer commands, keep
 //! the connection alive, and reconnect with backoff, re-sending every subscription.
+//!
+//! The socket is read first (real nodes drop clients that lag), but never at the expense of
+//! the user: after every batch of frames, commands and keepalive that are due are served, so
+//! Disconnect and Unsubscribe take effect within a batch even under a flood that never leaves
+//! the socket idle. Every byte read counts as a sign of life, so a big frame arriving slowly
+//! (longer than the pong timeout) is not mistaken for a dead connection.
 
 use std::collections::HashSet;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{FutureExt as _, SinkExt as _, StreamExt as _};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
@@ -22,12 +32,73 @@ use crate::capture::{CapturedEvent, ConnId, Direction, SubKey, now_ms};
 use crate::protocol::{FrameKind, Incoming, Outcome, SubId, parse_incoming};
 use crate::redact::{API_KEY_PLACEHOLDER, Secrets, place_key, redact_url};
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+type Socket = WebSocketStream<MaybeTlsStream<Tracked<TcpStream>>>;
 type Sink = SplitSink<Socket, Message>;
 type Stream = SplitStream<Socket>;
 
-/// How many ready frames are read before they are handed to the queue in one push.
+/// How many ready frames are read before they are handed to the queue in one push (and
+/// commands and keepalive get their turn).
 const BATCH: usize = 512;
+
+/// A batch is handed over early once its frames hold this many bytes, so big frames never
+/// pile up outside the queue's limits.
+const BATCH_BYTES: usize = 4 << 20;
+
+/// How many distinct method names a connection shares between its events; names past it,
+/// or longer than [`MAX_INTERNED_LEN`], are not kept beside the frame (the frame has them).
+const MAX_INTERNED: usize = 1024;
+
+/// The longest method name kept beside its frame.
+const MAX_INTERNED_LEN: usize = 256;
+
+/// A byte stream that notes when it last read something: any byte received is a sign of
+/// life, even in the middle of a frame too big to have arrived yet.
+pub(super) struct Tracked<S> {
+    inner: S,
+    last_read: Arc<AtomicU64>,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Tracked<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            this.last_read.store(now_ms(), Ordering::Relaxed);
+        }
+        poll
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
 
 /// How a session ended.
 enum SessionEnd {
@@ -35,6 +106,80 @@ enum SessionEnd {
     Closed,
     /// It was lost; the reason has no secrets.
     Lost(String),
+}
+
+/// What woke the session loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Turn {
+    Socket,
+    Command,
+    Disconnect,
+    Keepalive,
+}
+
+/// What keepalive asks for now.
+#[derive(Debug, PartialEq, Eq)]
+enum KeepaliveStep {
+    Idle,
+    Ping,
+    Dead(String),
+}
+
+/// Pings every `ping_interval`; the connection is dead when `pong_timeout` passes after a
+/// ping with neither a pong nor a single byte received.
+struct Keepalive {
+    ping_interval: Duration,
+    pong_timeout: Duration,
+    next_ping: Instant,
+    /// When the unanswered ping was sent (wall clock ms, as `last_read` is), and its deadline.
+    waiting: Option<(u64, Instant)>,
+    last_read: Arc<AtomicU64>,
+}
+
+impl Keepalive {
+    fn new(config: &ConnectionConfig, last_read: Arc<AtomicU64>) -> Self {
+        Self {
+            ping_interval: config.ping_interval,
+            pong_timeout: config.pong_timeout,
+            next_ping: Instant::now() + config.ping_interval,
+            waiting: None,
+            last_read,
+        }
+    }
+
+    /// When the next ping or pong deadline is due.
+    fn next_due(&self) -> Instant {
+        self.waiting.map_or(self.next_ping, |(_, deadline)| deadline.min(self.next_ping))
+    }
+
+    /// A pong arrived.
+    fn answered(&mut self) {
+        self.waiting = None;
+    }
+
+    /// What is due now: a ping, nothing, or giving up on a connection that went silent.
+    fn check(&mut self) -> KeepaliveStep {
+        let now = Instant::now();
+        if let Some((sent_ms, deadline)) = self.waiting {
+            if self.last_read.load(Ordering::Relaxed) > sent_ms {
+                self.waiting = None; // it is receiving: alive, whatever the pong does
+            } else if now >= deadline {
+                return KeepaliveStep::Dead(format!(
+                    "no pong within {} s of a ping, and nothing else received",
+                    self.pong_timeout.as_secs_f32()
+                ));
+            }
+        }
+        if now < self.next_ping {
+            return KeepaliveStep::Idle;
+        }
+        self.next_ping = now + self.ping_interval;
+        if self.waiting.is_some() {
+            return KeepaliveStep::Idle;
+        }
+        self.waiting = Some((now_ms(), now + self.pong_timeout));
+        KeepaliveStep::Ping
+    }
 }
 
 /// Runs one connection until it is closed for good.
@@ -54,8 +199,8 @@ pub(super) async fn run(
             result = connect(&config) => result,
             () = actor.serve_offline(&mut commands) => return actor.close_for_good(None),
         };
-        let socket = match connected {
-            Ok(socket) => socket,
+        let (socket, last_read) = match connected {
+            Ok(connected) => connected,
             Err(reason) if lost.is_none() && attempt == 0 => {
                 // The first connect failed: report it instead of retrying a wrong URL or key.
                 return actor.close_for_good(Some(reason));
@@ -73,7 +218,7 @@ pub(super) async fn run(
         if let Some((lost_at_ms, reason)) = lost.take() {
             actor.gap(lost_at_ms, opened_at, &reason);
         }
-        let end = actor.session(socket, &mut commands, &config).await;
+        let end = actor.session(socket, last_read, &mut commands, &config).await;
         let reason = match end {
             SessionEnd::Closed => return actor.close_for_good(None),
             SessionEnd::Lost(reason) => reason,
@@ -97,7 +242,8 @@ pub(super) async fn run(
 
 /// Opens the socket: places the key, adds headers, bounds the handshake in time. Errors are
 /// returned as they are; the actor scrubs every secret from them before they leave it.
-async fn connect(config: &ConnectionConfig) -> Result<Socket, String> {
+/// Returns the socket and the time (ms since the epoch) it last read a byte.
+async fn connect(config: &ConnectionConfig) -> Result<(Socket, Arc<AtomicU64>), String> {
     let key = config.api_key.as_ref().filter(|key| !key.is_empty());
     if config.url.contains(API_KEY_PLACEHOLDER) && key.is_none() {
         return Err("this endpoint needs an API key".into());
@@ -114,12 +260,31 @@ async fn connect(config: &ConnectionConfig) -> Result<Socket, String> {
     let ws_config = WebSocketConfig::default()
         .max_message_size(Some(config.max_message_bytes))
         .max_frame_size(Some(config.max_message_bytes));
-    let handshake = tokio_tungstenite::connect_async_with_config(request, Some(ws_config), true);
+    let last_read = Arc::new(AtomicU64::new(now_ms()));
+    let handshake = async {
+        let stream = open_tcp(&request).await?;
+        let stream = Tracked { inner: stream, last_read: Arc::clone(&last_read) };
+        tokio_tungstenite::client_async_tls_with_config(request, stream, Some(ws_config), None)
+            .await
+            .map_err(describe_connect_error)
+    };
     match tokio::time::timeout(config.connect_timeout, handshake).await {
         Err(_) => Err(format!("no answer within {} s", config.connect_timeout.as_secs_f32())),
-        Ok(Err(err)) => Err(describe_connect_error(err)),
-        Ok(Ok((socket, _response))) => Ok(socket),
+        Ok(Err(reason)) => Err(reason),
+        Ok(Ok((socket, _response))) => Ok((socket, last_read)),
     }
+}
+
+/// The TCP connection for a `ws://` or `wss://` request (Nagle off: frames are small and
+/// latency matters).
+async fn open_tcp(request: &tungstenite::handshake::client::Request) -> Result<TcpStream, String> {
+    let uri = request.uri();
+    let host = uri.host().ok_or_else(|| "bad URL: no host".to_owned())?;
+    let host = host.strip_prefix('[').and_then(|host| host.strip_suffix(']')).unwrap_or(host);
+    let port = uri.port_u16().unwrap_or(if uri.scheme_str() == Some("wss") { 443 } else { 80 });
+    let stream = TcpStream::connect((host, port)).await.map_err(|err| format!("IO error: {err}"))?;
+    stream.set_nodelay(true).ok(); // only latency depends on it
+    Ok(stream)
 }
 
 /// A connect error as a user needs it: HTTP status and body, certificate problems named.
@@ -166,10 +331,14 @@ struct Actor {
     secrets: Secrets,
     table: SubscriptionTable,
     batch: Vec<CapturedEvent>,
+    /// The bytes of the frames in `batch`.
+    batch_bytes: usize,
     /// Control events waiting for the frames that caused them to be queued first.
     pending_events: Vec<Event>,
     methods: HashSet<Arc<str>>,
     outbox: Vec<Outbound>,
+    /// Refused re-subscribes to send again, and when.
+    retry_at: Vec<(Instant, SubKey)>,
 }
 
 impl Actor {
@@ -180,9 +349,11 @@ impl Actor {
             secrets: config.secrets(),
             table: SubscriptionTable::new(conn),
             batch: Vec::with_capacity(BATCH),
+            batch_bytes: 0,
             pending_events: Vec::new(),
             methods: HashSet::new(),
             outbox: Vec::new(),
+            retry_at: Vec::new(),
         }
     }
 
@@ -206,13 +377,19 @@ impl Actor {
         self.pending_events.extend(events);
     }
 
-    fn intern(&mut self, method: &str) -> Arc<str> {
+    /// The shared copy of a method name, so a million notifications hold one string. A server
+    /// that sends endless distinct names (or absurdly long ones) gets no copy beside the frame:
+    /// the names a connection keeps are bounded, whatever it sends.
+    fn intern(&mut self, method: &str) -> Option<Arc<str>> {
         if let Some(known) = self.methods.get(method) {
-            return Arc::clone(known);
+            return Some(Arc::clone(known));
+        }
+        if method.len() > MAX_INTERNED_LEN || self.methods.len() >= MAX_INTERNED {
+            return None;
         }
         let method: Arc<str> = method.into();
         self.methods.insert(Arc::clone(&method));
-        method
+        Some(method)
     }
 
     fn capture(
@@ -221,8 +398,9 @@ impl Actor {
         kind: FrameKind,
         method: Option<Arc<str>>,
         sub: Option<SubKey>,
-        raw: Box<str>,
+        raw: Arc<str>,
     ) {
+        self.batch_bytes += raw.len();
         self.batch.push(CapturedEvent {
             seq: 0,
             received_at_ms: now_ms(),
@@ -236,6 +414,7 @@ impl Actor {
     }
 
     fn flush(&mut self) {
+        self.batch_bytes = 0;
         self.queue.push_captured(&mut self.batch);
         for event in self.pending_events.drain(..) {
             self.queue.push_event(event);
@@ -323,6 +502,7 @@ impl Actor {
     async fn session(
         &mut self,
         socket: Socket,
+        last_read: Arc<AtomicU64>,
         commands: &mut mpsc::Receiver<Command>,
         config: &ConnectionConfig,
     ) -> SessionEnd {
@@ -331,39 +511,75 @@ impl Actor {
         if let Err(reason) = self.send_outbox(&mut sink).await {
             return SessionEnd::Lost(reason);
         }
-        let mut ping = tokio::time::interval_at(Instant::now() + config.ping_interval, config.ping_interval);
-        let mut pong_deadline: Option<Instant> = None;
+        let mut keepalive = Keepalive::new(config, last_read);
+        self.retry_at.clear(); // the open replayed every subscription
         loop {
             // Priority: the socket first (real nodes drop clients that lag), then the user's
-            // commands, then keepalive.
-            tokio::select! {
+            // commands, then keepalive; after a socket batch the others get their turn anyway.
+            let turn = tokio::select! {
                 biased;
                 message = stream.next() => {
-                    if let Some(end) = self.on_first_message(message, &mut stream, &mut pong_deadline) {
+                    if let Some(end) = self.on_first_message(message, &mut stream, &mut keepalive) {
                         return end;
                     }
+                    Turn::Socket
                 }
                 command = commands.recv() => match command {
-                    None | Some(Command::Disconnect { .. }) => {
-                        sink.send(Message::Close(None)).await.ok(); // best effort: we are leaving anyway
-                        return SessionEnd::Closed;
+                    None | Some(Command::Disconnect { .. }) => Turn::Disconnect,
+                    Some(command) => {
+                        self.on_command(command);
+                        Turn::Command
                     }
-                    Some(command) => self.on_command(command),
                 },
-                _ = ping.tick() => {
-                    if pong_deadline.is_none() {
-                        pong_deadline = Some(Instant::now() + config.pong_timeout);
-                        if let Err(err) = sink.send(Message::Ping(Vec::new().into())).await {
-                            return SessionEnd::Lost(describe_read_error(&err));
-                        }
+                () = sleep_until(self.next_timer(&keepalive)) => Turn::Keepalive,
+            };
+            let disconnect =
+                turn == Turn::Disconnect || (turn == Turn::Socket && self.serve_due_commands(commands));
+            if disconnect {
+                sink.send(Message::Close(None)).await.ok(); // best effort: we are leaving anyway
+                return SessionEnd::Closed;
+            }
+            match keepalive.check() {
+                KeepaliveStep::Idle => {}
+                KeepaliveStep::Ping => {
+                    if let Err(err) = sink.send(Message::Ping(Vec::new().into())).await {
+                        return SessionEnd::Lost(describe_read_error(&err));
                     }
                 }
-                () = sleep_until(pong_deadline.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600))), if pong_deadline.is_some() => {
-                    return SessionEnd::Lost(format!("no pong within {} s", config.pong_timeout.as_secs_f32()));
-                }
+                KeepaliveStep::Dead(reason) => return SessionEnd::Lost(reason),
             }
+            self.send_due_retries();
             if let Err(reason) = self.send_outbox(&mut sink).await {
                 return SessionEnd::Lost(reason);
+            }
+        }
+    }
+
+    /// When the next timer is due: a ping, a pong deadline, or a refused re-subscribe.
+    fn next_timer(&self, keepalive: &Keepalive) -> Instant {
+        let retry = self.retry_at.iter().map(|(at, _)| *at).min();
+        retry.map_or(keepalive.next_due(), |retry| retry.min(keepalive.next_due()))
+    }
+
+    /// Sends again every refused re-subscribe whose delay has passed.
+    fn send_due_retries(&mut self) {
+        let now = Instant::now();
+        let due: Vec<SubKey> =
+            self.retry_at.iter().filter(|(at, _)| *at <= now).map(|(_, sub)| *sub).collect();
+        self.retry_at.retain(|(at, _)| *at > now);
+        for sub in due {
+            self.outbox.extend(self.table.retry(sub));
+        }
+    }
+
+    /// Serves every command already waiting (after a socket batch, so a flood cannot starve
+    /// them). Returns true when the user disconnected.
+    fn serve_due_commands(&mut self, commands: &mut mpsc::Receiver<Command>) -> bool {
+        loop {
+            match commands.try_recv() {
+                Ok(Command::Disconnect { .. }) | Err(mpsc::error::TryRecvError::Disconnected) => return true,
+                Ok(command) => self.on_command(command),
+                Err(mpsc::error::TryRecvError::Empty) => return false,
             }
         }
     }
@@ -374,7 +590,7 @@ impl Actor {
         &mut self,
         message: Option<Result<Message, tungstenite::Error>>,
         stream: &mut Stream,
-        pong_deadline: &mut Option<Instant>,
+        keepalive: &mut Keepalive,
     ) -> Option<SessionEnd> {
         let mut next = message;
         let mut handled = 0;
@@ -383,13 +599,13 @@ impl Actor {
                 None => break Some(SessionEnd::Lost("the server closed the stream".into())),
                 Some(Err(err)) => break Some(SessionEnd::Lost(describe_read_error(&err))),
                 Some(Ok(message)) => {
-                    if let Some(end) = self.on_message(message, pong_deadline) {
+                    if let Some(end) = self.on_message(message, keepalive) {
                         break Some(end);
                     }
                 }
             }
             handled += 1;
-            if handled >= BATCH {
+            if handled >= BATCH || self.batch_bytes >= BATCH_BYTES {
                 break None;
             }
             match stream.next().now_or_never() {
@@ -401,7 +617,7 @@ impl Actor {
         end
     }
 
-    fn on_message(&mut self, message: Message, pong_deadline: &mut Option<Instant>) -> Option<SessionEnd> {
+    fn on_message(&mut self, message: Message, keepalive: &mut Keepalive) -> Option<SessionEnd> {
         match message {
             Message::Text(text) => self.on_text(text.as_str()),
             Message::Binary(bytes) => match std::str::from_utf8(&bytes) {
@@ -411,7 +627,7 @@ impl Actor {
                     self.capture(Direction::In, FrameKind::Binary, None, None, hex.into());
                 }
             },
-            Message::Pong(_) => *pong_deadline = None,
+            Message::Pong(_) => keepalive.answered(),
             Message::Ping(_) | Message::Frame(_) => {} // tungstenite answers pings itself
             Message::Close(frame) => {
                 let reason = match frame {
@@ -453,12 +669,12 @@ impl Actor {
         match incoming {
             Incoming::Notification { method, subscription } => {
                 let method = self.intern(&method);
-                let Some(server_id) = subscription else { return (Some(method), None) };
+                let Some(server_id) = subscription else { return (method, None) };
                 let sub = self.table.route(&server_id);
                 if let Some(sub) = sub {
                     self.complete_if_final(sub, &server_id, text);
                 }
-                (Some(method), sub)
+                (method, sub)
             }
             Incoming::Response { id: Some(id), outcome } => {
                 let outcome = match outcome {
@@ -466,6 +682,9 @@ impl Actor {
                     Outcome::Error(err) => Err(err),
                 };
                 let (events, frame) = self.table.on_response(id, outcome);
+                let now = Instant::now();
+                self.retry_at
+                    .extend(self.table.take_retries().into_iter().map(|(sub, delay)| (now + delay, sub)));
                 let sub = events.iter().find_map(|event| match event {
                     Event::Subscription { sub, .. } | Event::SubscriptionEnded { sub, .. } => Some(*sub),
                     _ => None,

@@ -27,7 +27,7 @@ use tokio::sync::mpsc;
 
 pub use backoff::Backoff;
 pub use queue::{Drained, EventQueue};
-pub use subscriptions::SubscriptionTable;
+pub use subscriptions::{SubscriptionTable, is_transient};
 
 use crate::capture::{CaptureLimits, ConnId, SubKey};
 use crate::protocol::{RpcError, SubId};
@@ -221,8 +221,16 @@ pub enum ConnState {
 pub enum SubscribeOutcome {
     /// Active under this server id.
     Active(SubId),
-    /// The server refused it.
+    /// The server refused it for good; it has ended.
     Failed(RpcError),
+    /// The server refused a re-subscribe for a passing reason (a limit, a busy node); it is
+    /// sent again after `retry_in`.
+    Retrying {
+        /// The refusal.
+        error: RpcError,
+        /// How long until the next try.
+        retry_in: Duration,
+    },
 }
 
 /// What the backend reports besides captured frames.

@@ -1,9 +1,11 @@
 //! The queue between connection actors and the consumer (the UI thread or the recorder).
 //!
 //! Producers never wait on the consumer: a push takes a short lock and returns. Captured
-//! frames are held up to the capture limits; past them the oldest frames are evicted and
-//! counted. Control events (state changes, subscription answers) are small and rare and are
-//! always kept.
+//! frames are held up to what the capture limits leave after what the consumer holds (see
+//! [`EventQueue::set_downstream`]); past that the oldest frames are evicted and counted.
+//! Control events (state changes, subscription answers) are small and rare and are always
+//! kept; each is handed out only after every frame queued before it, so a consumer never
+//! sees an event before the frame that caused it, even when it drains in batches.
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -35,9 +37,13 @@ impl Drained {
 #[derive(Default)]
 struct Inner {
     captured: VecDeque<CapturedEvent>,
-    events: Vec<Event>,
+    /// Control events, each with the sequence number the next frame would have taken when
+    /// it was queued: it is handed out once every frame below that number was.
+    events: VecDeque<(u64, Event)>,
     bytes: usize,
     limits: CaptureLimits,
+    /// Events and bytes the consumer holds, counted against the same limits.
+    downstream: (usize, usize),
     evicted: u64,
     next_seq: u64,
 }
@@ -45,6 +51,21 @@ struct Inner {
 impl Inner {
     fn is_empty(&self) -> bool {
         self.captured.is_empty() && self.events.is_empty()
+    }
+
+    fn over_limits(&self) -> bool {
+        let (events, bytes) = self.downstream;
+        self.limits.exceeded_by(self.captured.len() + events, self.bytes + bytes)
+    }
+
+    fn evict(&mut self) {
+        // Keep at least the newest frame: a consumer over the limits on its own must still
+        // see what arrives.
+        while self.captured.len() > 1 && self.over_limits() {
+            let Some(oldest) = self.captured.pop_front() else { break };
+            self.bytes -= oldest.memory_cost();
+            self.evicted += 1;
+        }
     }
 }
 
@@ -56,8 +77,8 @@ pub struct EventQueue {
 }
 
 impl EventQueue {
-    /// An empty queue holding at most `limits` of frames; `waker` is called when the queue
-    /// goes from empty to not empty.
+    /// An empty queue under `limits`; `waker` is called when the queue goes from empty to not
+    /// empty.
     pub fn new(limits: CaptureLimits, waker: Waker) -> Self {
         Self { inner: Mutex::new(Inner { limits, ..Inner::default() }), waker, notify: Notify::new() }
     }
@@ -88,13 +109,7 @@ impl EventQueue {
                 inner.bytes += event.memory_cost();
                 inner.captured.push_back(event);
             }
-            while inner.captured.len() > inner.limits.max_events.max(1)
-                || inner.bytes > inner.limits.max_bytes
-            {
-                let Some(oldest) = inner.captured.pop_front() else { break };
-                inner.bytes -= oldest.memory_cost();
-                inner.evicted += 1;
-            }
+            inner.evict();
             was_empty
         };
         if was_empty {
@@ -102,12 +117,13 @@ impl EventQueue {
         }
     }
 
-    /// Queues a control event.
+    /// Queues a control event, to be handed out after every frame queued so far.
     pub fn push_event(&self, event: Event) {
         let was_empty = {
             let mut inner = self.lock();
             let was_empty = inner.is_empty();
-            inner.events.push(event);
+            let after = inner.next_seq;
+            inner.events.push_back((after, event));
             was_empty
         };
         if was_empty {
@@ -117,18 +133,48 @@ impl EventQueue {
 
     /// Takes everything queued.
     pub fn drain(&self) -> Drained {
+        self.drain_batch(usize::MAX)
+    }
+
+    /// Takes at most `max_frames` of the oldest frames, and the control events that came
+    /// before the first frame left behind.
+    pub fn drain_batch(&self, max_frames: usize) -> Drained {
         let mut inner = self.lock();
-        inner.bytes = 0;
-        Drained {
-            events: std::mem::take(&mut inner.events),
-            captured: std::mem::take(&mut inner.captured),
-            evicted: std::mem::take(&mut inner.evicted),
+        let take = inner.captured.len().min(max_frames);
+        let captured: VecDeque<CapturedEvent> = if take == inner.captured.len() {
+            std::mem::take(&mut inner.captured)
+        } else {
+            inner.captured.drain(..take).collect()
+        };
+        let taken_bytes: usize = captured.iter().map(CapturedEvent::memory_cost).sum();
+        inner.bytes -= taken_bytes;
+        let next_left = inner.captured.front().map_or(u64::MAX, |event| event.seq);
+        let mut events = Vec::new();
+        while inner.events.front().is_some_and(|(after, _)| *after <= next_left) {
+            events.extend(inner.events.pop_front().map(|(_, event)| event));
         }
+        Drained { events, captured, evicted: std::mem::take(&mut inner.evicted) }
+    }
+
+    /// Tells the queue what the consumer holds (events, bytes), so that together they stay
+    /// within the limits: the queue evicts its oldest frames when the sum is over them.
+    pub fn set_downstream(&self, events: usize, bytes: usize) {
+        let mut inner = self.lock();
+        inner.downstream = (events, bytes);
+        inner.evict();
+    }
+
+    /// The events and bytes queued now.
+    pub fn held(&self) -> (usize, usize) {
+        let inner = self.lock();
+        (inner.captured.len(), inner.bytes)
     }
 
     /// Changes the limits.
     pub fn set_limits(&self, limits: CaptureLimits) {
-        self.lock().limits = limits;
+        let mut inner = self.lock();
+        inner.limits = limits;
+        inner.evict();
     }
 
     /// Waits until something was queued since the last drain (returns at once if something is
@@ -161,6 +207,42 @@ mod tests {
             method: None,
             raw: raw.into(),
         }
+    }
+
+    fn queue(limits: CaptureLimits) -> EventQueue {
+        EventQueue::new(limits, Arc::new(|| {}))
+    }
+
+    #[test]
+    fn batches_keep_control_events_behind_their_frames() {
+        let queue = queue(CaptureLimits::default());
+        queue.push_captured(&mut (0..3).map(|_| frame("{}")).collect());
+        queue.push_event(Event::CommandFailed { conn: None, message: "after 3".into() });
+        queue.push_captured(&mut (0..3).map(|_| frame("{}")).collect());
+        let first = queue.drain_batch(2);
+        assert_eq!(first.captured.len(), 2);
+        assert!(first.events.is_empty(), "the event waits for the third frame");
+        let second = queue.drain_batch(1);
+        assert_eq!(second.captured.front().map(|e| e.seq), Some(2));
+        assert_eq!(second.events.len(), 1, "handed out with the frame before it");
+        assert_eq!(queue.drain_batch(10).captured.len(), 3);
+        assert_eq!(queue.held(), (0, 0));
+    }
+
+    #[test]
+    fn what_the_consumer_holds_counts_against_the_same_limits() {
+        let one = frame("{}").memory_cost();
+        let queue = queue(CaptureLimits { max_events: usize::MAX, max_bytes: one * 100 });
+        queue.set_downstream(0, one * 90);
+        queue.push_captured(&mut (0..30).map(|_| frame("{}")).collect());
+        assert_eq!(queue.held().0, 10, "only what the consumer leaves");
+        let drained = queue.drain();
+        assert_eq!(drained.evicted, 20);
+        assert_eq!(drained.captured.front().map(|e| e.seq), Some(20), "the oldest went first");
+        // A consumer over the limits on its own still gets the newest frame.
+        queue.set_downstream(0, one * 500);
+        queue.push_captured(&mut (0..5).map(|_| frame("{}")).collect());
+        assert_eq!(queue.held().0, 1);
     }
 
     #[test]

@@ -7,9 +7,15 @@
 //! subscriptions the same server id, so one server id can stand for several local keys:
 //! notifications go to the oldest, and the server is only asked to unsubscribe when the last
 //! local key sharing the id is cancelled.
+//!
+//! A re-subscribe after a reconnect that the server refuses for a passing reason (a
+//! subscription limit, a rate limit, a busy node) is not the end of the subscription: it is
+//! retried with a growing delay ([`SubscriptionTable::take_retries`]) until it is accepted or
+//! refused for good; a refusal for good ends it as failed.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::value::RawValue;
 
@@ -43,6 +49,36 @@ struct Entry {
     confirmed_once: bool,
     cancel_when_confirmed: bool,
     unsubscribing: bool,
+    /// Passing refusals of its re-subscribe in a row.
+    refusals: u32,
+}
+
+/// Whether a subscribe refusal may pass: a subscription or rate limit, a busy or unavailable
+/// node, a timeout. Anything else (an unknown method, invalid params) is for good.
+pub fn is_transient(err: &RpcError) -> bool {
+    const PASSING: [&str; 11] = [
+        "limit",
+        "rate",
+        "too many",
+        "try again",
+        "busy",
+        "overload",
+        "timeout",
+        "timed out",
+        "unavailable",
+        "capacity",
+        "throttl",
+    ];
+    let message = err.message.to_ascii_lowercase();
+    matches!(err.code, 429 | -32005 | -32029) || PASSING.iter().any(|word| message.contains(word))
+}
+
+/// The delay before the `attempt`-th retry of a refused re-subscribe: 1 s doubling to 30 s,
+/// with a fifth of jitter so many subscriptions do not retry in step.
+pub fn retry_delay(attempt: u32) -> Duration {
+    let base = Duration::from_secs(1).saturating_mul(1 << attempt.saturating_sub(1).min(5));
+    let capped = base.min(Duration::from_secs(30));
+    capped.mul_f64(0.8 + fastrand::f64() * 0.4)
 }
 
 /// The error reported for requests whose connection was lost before the answer came.
@@ -59,6 +95,8 @@ pub struct SubscriptionTable {
     subs: BTreeMap<SubKey, Entry>,
     by_server: HashMap<SubId, Vec<SubKey>>,
     queued_requests: Vec<(RequestKey, Arc<str>, Option<serde_json::Value>)>,
+    /// Re-subscribes refused for a passing reason, to be sent again after their delay.
+    retries: Vec<(SubKey, Duration)>,
 }
 
 impl SubscriptionTable {
@@ -71,6 +109,7 @@ impl SubscriptionTable {
             subs: BTreeMap::new(),
             by_server: HashMap::new(),
             queued_requests: Vec::new(),
+            retries: Vec::new(),
         }
     }
 
@@ -110,9 +149,28 @@ impl SubscriptionTable {
                 confirmed_once: false,
                 cancel_when_confirmed: false,
                 unsubscribing: false,
+                refusals: 0,
             },
         );
         outbound
+    }
+
+    /// The re-subscribes refused for a passing reason since the last call, with how long to
+    /// wait before sending each again ([`Self::retry`]).
+    pub fn take_retries(&mut self) -> Vec<(SubKey, Duration)> {
+        std::mem::take(&mut self.retries)
+    }
+
+    /// Sends a refused re-subscribe again, unless it was cancelled or bound meanwhile.
+    pub fn retry(&mut self, sub: SubKey) -> Option<Outbound> {
+        let entry = self.subs.get(&sub)?;
+        let waiting =
+            self.pending.values().any(|p| matches!(p, Pending::Subscribe { sub: s, .. } if *s == sub));
+        if entry.server_id.is_some() || entry.unsubscribing || waiting {
+            return None;
+        }
+        let (method, params) = (Arc::clone(&entry.method), entry.params.clone());
+        Some(self.outbound(Pending::Subscribe { sub, resubscribe: true }, &method, params.as_ref()))
     }
 
     /// Cancels a subscription. Returns the unsubscribe frame to send, or the events to report
@@ -279,6 +337,7 @@ impl SubscriptionTable {
             Ok(server_id) => {
                 entry.server_id = Some(server_id.clone());
                 entry.confirmed_once = true;
+                entry.refusals = 0;
                 let cancel = entry.cancel_when_confirmed;
                 self.by_server.entry(server_id.clone()).or_default().push(sub);
                 let event = Event::Subscription {
@@ -293,6 +352,13 @@ impl SubscriptionTable {
                     return (events, frame);
                 }
                 (vec![event], None)
+            }
+            Err(err) if resubscribe && is_transient(&err) && !entry.cancel_when_confirmed => {
+                entry.refusals += 1;
+                let retry_in = retry_delay(entry.refusals);
+                self.retries.push((sub, retry_in));
+                let outcome = SubscribeOutcome::Retrying { error: err, retry_in };
+                (vec![Event::Subscription { conn, sub, outcome, resubscribed: true }], None)
             }
             Err(err) => {
                 self.subs.remove(&sub);
@@ -369,6 +435,77 @@ mod tests {
     fn request_id(outbound: &Outbound) -> u64 {
         let value: serde_json::Value = serde_json::from_str(&outbound.frame).unwrap_or_default();
         value["id"].as_u64().unwrap_or(u64::MAX)
+    }
+
+    fn limit_reached() -> RpcError {
+        RpcError {
+            code: -32603,
+            message: "Internal Error: Subscription refused. Node subscription limit reached".into(),
+            data: None,
+        }
+    }
+
+    #[test]
+    fn a_passing_refusal_of_a_resubscribe_is_retried_until_accepted() {
+        let mut table = SubscriptionTable::new(1);
+        let out = table.subscribe(7, "rootSubscribe", None, true).unwrap_or_else(|| panic!("no frame"));
+        table.on_response(request_id(&out), Ok(&raw("3")));
+        table.on_close();
+        let replay = table.on_open();
+        let (events, _) = table.on_response(request_id(&replay[0]), Err(limit_reached()));
+        assert!(
+            matches!(
+                &events[..],
+                [Event::Subscription { outcome: SubscribeOutcome::Retrying { .. }, resubscribed: true, .. }]
+            ),
+            "{events:?}"
+        );
+        let retries = table.take_retries();
+        assert_eq!(retries.len(), 1);
+        assert!(retries[0].1 >= Duration::from_millis(800) && retries[0].1 <= Duration::from_millis(1200));
+        assert_eq!(table.len(), 1, "it is kept");
+        // Refused again: the delay grows.
+        let again = table.retry(7).unwrap_or_else(|| panic!("retried"));
+        assert!(again.frame.contains("rootSubscribe"));
+        assert!(table.retry(7).is_none(), "one try at a time");
+        table.on_response(request_id(&again), Err(limit_reached()));
+        assert!(table.take_retries()[0].1 >= Duration::from_millis(1600));
+        let third = table.retry(7).unwrap_or_else(|| panic!("retried"));
+        let (events, _) = table.on_response(request_id(&third), Ok(&raw("9")));
+        assert!(matches!(
+            &events[..],
+            [Event::Subscription { outcome: SubscribeOutcome::Active(SubId::Num(9)), .. }]
+        ));
+        assert_eq!(table.route(&SubId::Num(9)), Some(7));
+        assert!(table.retry(7).is_none(), "bound: nothing to retry");
+    }
+
+    #[test]
+    fn a_refusal_for_good_ends_the_resubscribe_and_first_refusals_are_not_retried() {
+        let mut table = SubscriptionTable::new(1);
+        let out = table.subscribe(7, "blockSubscribe", None, true).unwrap_or_else(|| panic!("no frame"));
+        table.on_response(request_id(&out), Ok(&raw("3")));
+        table.on_close();
+        let replay = table.on_open();
+        let gone = RpcError { code: -32601, message: "Method not found".into(), data: None };
+        let (events, _) = table.on_response(request_id(&replay[0]), Err(gone));
+        assert!(matches!(&events[..], [Event::Subscription { outcome: SubscribeOutcome::Failed(_), .. }]));
+        assert!(table.is_empty() && table.take_retries().is_empty());
+        // The user's own subscribe is answered as it is: the user sees the limit at once.
+        let out = table.subscribe(8, "rootSubscribe", None, true).unwrap_or_else(|| panic!("no frame"));
+        let (events, _) = table.on_response(request_id(&out), Err(limit_reached()));
+        assert!(matches!(&events[..], [Event::Subscription { outcome: SubscribeOutcome::Failed(_), .. }]));
+    }
+
+    #[test]
+    fn passing_refusals_are_told_apart_from_final_ones() {
+        let error = |code, message: &str| RpcError { code, message: message.into(), data: None };
+        assert!(is_transient(&limit_reached()));
+        assert!(is_transient(&error(-32005, "daily request count exceeded")));
+        assert!(is_transient(&error(429, "Too Many Requests")));
+        assert!(is_transient(&error(-32000, "Node is busy, try again")));
+        assert!(!is_transient(&error(-32601, "Method not found")));
+        assert!(!is_transient(&error(-32602, "Invalid params: invalid pubkey")));
     }
 
     #[test]

@@ -94,6 +94,8 @@ enum Action {
     Flood(u64),
     /// Stop reading and writing.
     Silence,
+    /// Send one frame of this many bytes over this long.
+    Trickle(usize, Duration),
 }
 
 /// One outbox entry.
@@ -354,6 +356,7 @@ impl Connection {
                 Action::Malformed => self.send_malformed(ws).await,
                 Action::Huge => self.send_huge(ws).await,
                 Action::Flood(count) => self.flood(ws, count).await,
+                Action::Trickle(bytes, over) => self.trickle(ws, bytes, over).await,
             };
             if sent.is_err() {
                 return Flow::End;
@@ -388,6 +391,34 @@ impl Connection {
         let len = frame.len();
         ws.send(Message::text(frame)).await?;
         self.shared.stats.frame_sent(len);
+        Ok(())
+    }
+
+    /// The trickle fault: one big frame written straight to the TCP socket in slices, evenly
+    /// over `over`, so the client receives its bytes slowly and nothing else meanwhile.
+    async fn trickle(&mut self, ws: &mut Ws, bytes: usize, over: Duration) -> Result<(), WsError> {
+        use tokio::io::AsyncWriteExt as _;
+
+        const SLICES: u32 = 50;
+        let subscription = self.first_solana_logs().unwrap_or(0);
+        let payload = fault::sized_frame(subscription, self.shared.clock.slot(), bytes, &mut self.rng);
+        // An unmasked text frame with a 64-bit length: what tungstenite would send, written by
+        // hand so it can be slowed down.
+        let mut frame = Vec::with_capacity(payload.len() + 10);
+        frame.push(0x81);
+        frame.push(127);
+        frame.extend_from_slice(&(payload.len() as u64).to_be_bytes());
+        frame.extend_from_slice(payload.as_bytes());
+        ws.flush().await?; // nothing of tungstenite's may be half written before ours
+        let slice = frame.len().div_ceil(SLICES as usize);
+        let pause = over / SLICES;
+        let socket = ws.get_mut();
+        for part in frame.chunks(slice) {
+            socket.write_all(part).await?;
+            socket.flush().await?;
+            tokio::time::sleep(pause).await;
+        }
+        self.shared.stats.frame_sent(payload.len());
         Ok(())
     }
 
@@ -672,6 +703,10 @@ impl Connection {
             DemoFault::Huge => Action::Huge,
             DemoFault::Flood { count } => Action::Flood(count.min(MAX_FLOOD_COUNT)),
             DemoFault::Silence => Action::Silence,
+            DemoFault::Trickle { bytes, ms } => Action::Trickle(
+                bytes.min(fault::MAX_TRICKLE_BYTES),
+                Duration::from_millis(ms.min(fault::MAX_DELAY_MS)),
+            ),
         };
         after.push(After::Send(Outgoing::Act(action)));
     }

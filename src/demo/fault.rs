@@ -17,6 +17,9 @@ pub const MAX_DELAY_MS: u64 = 60_000;
 /// The size the `huge` fault's single frame reaches at least (10 MiB).
 pub const HUGE_FRAME_BYTES: usize = 10 * 1024 * 1024;
 
+/// The largest accepted `trickle` frame; larger requests are clamped to it.
+pub const MAX_TRICKLE_BYTES: usize = 64 * 1024 * 1024;
+
 /// The close code the `close` fault sends (1011, internal error).
 pub const CLOSE_FAULT_CODE: u16 = 1011;
 
@@ -65,6 +68,15 @@ pub enum DemoFault {
     /// Stop reading the socket (so pings go unanswered) and stop sending anything, until the
     /// client goes away or the server shuts down.
     Silence,
+    /// Send one logsNotification frame of `bytes` bytes slowly, spread evenly over `ms`
+    /// milliseconds, as a big account over a slow link arrives; nothing else is read or sent
+    /// meanwhile, so pings go unanswered until it is through.
+    Trickle {
+        /// The frame's size in bytes (at most [`MAX_TRICKLE_BYTES`]).
+        bytes: usize,
+        /// How long sending it takes, in milliseconds (at most [`MAX_DELAY_MS`]).
+        ms: u64,
+    },
 }
 
 impl DemoFault {
@@ -163,6 +175,11 @@ impl FloodBuilder {
 
 /// The single `huge` logsNotification frame (at least [`HUGE_FRAME_BYTES`] bytes).
 pub(crate) fn huge_frame(subscription: u64, slot: u64, rng: &mut fastrand::Rng) -> String {
+    sized_frame(subscription, slot, HUGE_FRAME_BYTES, rng)
+}
+
+/// A logsNotification frame of at least `size` bytes (its log lines fill it).
+pub(crate) fn sized_frame(subscription: u64, slot: u64, size: usize, rng: &mut fastrand::Rng) -> String {
     let line = format!(
         "Program data: {}",
         fake::base64(&{
@@ -171,13 +188,13 @@ pub(crate) fn huge_frame(subscription: u64, slot: u64, rng: &mut fastrand::Rng) 
             event
         })
     );
-    let mut frame = String::with_capacity(HUGE_FRAME_BYTES + line.len() + 512);
+    let mut frame = String::with_capacity(size + line.len() + 512);
     frame.push_str(&format!(
         r#"{{"jsonrpc":"2.0","method":"logsNotification","params":{{"result":{{"context":{{"slot":{slot}}},"value":{{"signature":"{}","err":null,"logs":["Program {SYSTEM_PROGRAM} invoke [1]""#,
         fake::signature(rng)
     ));
-    // Bounded: each pass adds about 4 KiB, so this runs about 2,600 times.
-    while frame.len() < HUGE_FRAME_BYTES {
+    // Bounded: each pass adds about 4 KiB, so this runs about size / 4 KiB times.
+    while frame.len() < size {
         frame.push_str(",\"");
         frame.push_str(&line);
         frame.push('"');

@@ -246,15 +246,15 @@ async fn accept_loop(
     connections.shutdown().await;
 }
 
-/// Runs a demo server on 127.0.0.1:`port` until Ctrl-C (or SIGTERM), printing its URL on
-/// stdout once listening. This is `subscope demo-server --port P`.
+/// Runs a demo server with `config` on 127.0.0.1 until Ctrl-C (or SIGTERM), printing its URL
+/// on stdout once listening. This is `subscope demo-server --port P --speed S`.
 ///
 /// # Errors
 /// Fails if the port cannot be bound or the signal handler cannot be installed.
-pub async fn run_forever(port: u16) -> std::io::Result<()> {
+pub async fn run_forever(config: DemoConfig) -> std::io::Result<()> {
     use std::io::Write as _;
 
-    let server = DemoServer::start(DemoConfig { port, ..DemoConfig::default() }).await?;
+    let server = DemoServer::start(config).await?;
     let mut stdout = std::io::stdout();
     writeln!(stdout, "{}", server.url())?;
     stdout.flush()?;

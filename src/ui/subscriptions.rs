@@ -16,6 +16,8 @@ pub enum SubState {
     Active(SubId),
     /// The server refused it.
     Failed(String),
+    /// The server refused its re-subscribe for a passing reason; it is sent again soon.
+    Retrying(String),
     /// Unsubscribe sent, not answered yet.
     Unsubscribing,
     /// It ended (unsubscribed, completed, or its connection closed).
@@ -25,7 +27,7 @@ pub enum SubState {
 impl SubState {
     /// Whether notifications may still arrive.
     pub fn is_live(&self) -> bool {
-        matches!(self, Self::Pending | Self::Active(_) | Self::Unsubscribing)
+        matches!(self, Self::Pending | Self::Active(_) | Self::Unsubscribing | Self::Retrying(_))
     }
 }
 
@@ -106,6 +108,7 @@ fn row_ui(ui: &mut Ui, row: &SubscriptionRow, capture: &Capture, now_ms: u64) ->
             SubState::Pending => warn_text(&visuals, "pending"),
             SubState::Active(id) => RichText::new(format!("active (id {id})")).color(ok_color(&visuals)),
             SubState::Failed(err) => error_text(&visuals, format!("failed: {err}")),
+            SubState::Retrying(note) => warn_text(&visuals, note.as_str()),
             SubState::Unsubscribing => warn_text(&visuals, "unsubscribing…"),
             SubState::Ended(reason) => RichText::new(format!("ended: {reason}")).weak(),
         };
