@@ -232,13 +232,24 @@ fn check_websocat_file(path: &Path, count: usize) {
     assert_eq!(notifications, count, "{}: notification lines", path.display());
 }
 
-/// The three clients on one flood size: (bare, subscope, websocat) medians in frames/s.
-fn measure(
-    count: usize,
-    bytes: usize,
-    rounds: usize,
-    websocat_binary: Option<&PathBuf>,
-) -> (f64, f64, Option<f64>) {
+/// The rates of one client over the rounds.
+struct Rates(Vec<f64>);
+
+impl Rates {
+    /// The median round.
+    fn median(&self) -> f64 {
+        median(self.0.clone())
+    }
+
+    /// Half the distance between the slowest and the fastest round, in % of the median.
+    fn spread(&self) -> f64 {
+        let (min, max) = self.0.iter().fold((f64::MAX, 0.0_f64), |(min, max), &v| (min.min(v), max.max(v)));
+        50.0 * (max - min) / self.median().max(1e-9)
+    }
+}
+
+/// The three clients on one flood size, `rounds` times each, taking turns.
+fn measure(count: usize, bytes: usize, rounds: usize, websocat_binary: Option<&PathBuf>) -> [Rates; 3] {
     let server = ServerProcess::start(count, bytes);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -254,8 +265,7 @@ fn measure(
         }
     }
     drop(server);
-    let websocat = (!websocat_rates.is_empty()).then(|| median(websocat_rates));
-    (median(bare_rates), median(ours), websocat)
+    [Rates(bare_rates), Rates(ours), Rates(websocat_rates)]
 }
 
 /// The `record` mode.
@@ -274,7 +284,8 @@ pub fn run() {
     );
     for bytes in sizes {
         let average = sized_frames(1, bytes).iter().map(String::len).sum::<usize>();
-        let (bare, ours, websocat) = measure(count, bytes, rounds, websocat_binary.as_ref());
+        let [bare_rates, our_rates, websocat_rates] = measure(count, bytes, rounds, websocat_binary.as_ref());
+        let (bare, ours) = (bare_rates.median(), our_rates.median());
         let target = bytes == TARGET_SIZE;
         let judge = |ok: bool, at_least: f64| {
             if target {
@@ -283,22 +294,26 @@ pub fn run() {
                 format!("target at {TARGET_SIZE} B only")
             }
         };
-        println!("{average} B frames");
-        println!("  bare keep loop          {bare:>10.0} frames/s");
+        println!("{average} B frames (± half the spread of the rounds)");
+        println!("  bare keep loop          {bare:>10.0} frames/s ±{:.0} %", bare_rates.spread());
         println!(
-            "  subscope record --out   {ours:>10.0} frames/s  = {:.2}x bare ({})",
+            "  subscope record --out   {ours:>10.0} frames/s ±{:.0} % = {:.2}x bare ({})",
+            our_rates.spread(),
             ours / bare,
             judge(ours / bare >= TARGET_BARE, TARGET_BARE)
         );
-        match websocat {
-            None => println!(
+        if websocat_rates.0.is_empty() {
+            println!(
                 "  websocat                not installed (set WEBSOCAT or run scripts/install-websocat.sh)"
-            ),
-            Some(websocat) => println!(
-                "  websocat 1.14 > file    {websocat:>10.0} frames/s; subscope = {:.2}x websocat ({})",
+            );
+        } else {
+            let websocat = websocat_rates.median();
+            println!(
+                "  websocat 1.14 > file    {websocat:>10.0} frames/s ±{:.0} %; subscope = {:.2}x websocat ({})",
+                websocat_rates.spread(),
                 ours / websocat,
                 judge(ours / websocat >= TARGET_WEBSOCAT, TARGET_WEBSOCAT)
-            ),
+            );
         }
     }
 }
