@@ -268,6 +268,16 @@ fn measure(count: usize, bytes: usize, rounds: usize, websocat_binary: Option<&P
     [Rates(bare_rates), Rates(ours), Rates(websocat_rates)]
 }
 
+/// The 1-minute load average and the number of CPUs: other work on the machine shows in
+/// every figure, so it is printed with them.
+fn load() -> String {
+    let average = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().map(str::to_owned));
+    let cpus = std::thread::available_parallelism().map_or(0, usize::from);
+    format!("load average {} on {cpus} CPUs", average.as_deref().unwrap_or("unknown"))
+}
+
 /// The `record` mode.
 pub fn run() {
     let count = env_usize("FRAMES", 1_000_000);
@@ -282,6 +292,7 @@ pub fn run() {
         "ingest benchmark, record mode: {count} logsNotification frames from a server in its own process, \
          {rounds} rounds, median shown; each run timed from connect to the last frame kept / written"
     );
+    println!("{} at the start", load());
     for bytes in sizes {
         let average = sized_frames(1, bytes).iter().map(String::len).sum::<usize>();
         let [bare_rates, our_rates, websocat_rates] = measure(count, bytes, rounds, websocat_binary.as_ref());
@@ -316,4 +327,5 @@ pub fn run() {
             );
         }
     }
+    println!("{} at the end", load());
 }
