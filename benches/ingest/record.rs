@@ -15,7 +15,7 @@
 use std::fs::File;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command as Process, Stdio};
+use std::process::{Child, ChildStdin, Command as Process, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt as _, StreamExt as _};
@@ -122,13 +122,33 @@ async fn bare(url: &str, count: usize) -> f64 {
     rate(count, elapsed)
 }
 
+/// Waits for a client process to exit (polling every millisecond, a small part of a run of
+/// seconds). One that has not finished `count` frames after a minute plus 100 µs a frame is
+/// killed and fails the benchmark: a client that loses a frame never reaches its count.
+fn wait_or_kill(child: &mut Child, count: usize, what: &str) -> ExitStatus {
+    let limit =
+        Duration::from_secs(60) + Duration::from_micros(100) * u32::try_from(count).unwrap_or(u32::MAX);
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap_or_else(|err| panic!("{what}: {err}")) {
+            return status;
+        }
+        if Instant::now() > deadline {
+            child.kill().ok();
+            child.wait().ok();
+            panic!("{what} did not finish {count} frames within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 /// `subscope record --count N --out FILE`, timed from spawn to exit; the file is checked.
 fn subscope(url: &str, count: usize, dir: &Path) -> f64 {
     let out = dir.join("record.ndjson");
     let stderr_path = dir.join("record.stderr");
     let stderr = File::create(&stderr_path).unwrap_or_else(|err| panic!("stderr file: {err}"));
     let start = Instant::now();
-    let status = Process::new(env!("CARGO_BIN_EXE_subscope"))
+    let mut child = Process::new(env!("CARGO_BIN_EXE_subscope"))
         .arg("record")
         .args(["--endpoint", url, "--subscribe", RECORD_SUBSCRIBE])
         .args(["--count", &count.to_string()])
@@ -137,8 +157,9 @@ fn subscope(url: &str, count: usize, dir: &Path) -> f64 {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(stderr)
-        .status()
+        .spawn()
         .unwrap_or_else(|err| panic!("subscope record: {err}"));
+    let status = wait_or_kill(&mut child, count, "subscope record");
     let elapsed = start.elapsed();
     let messages = std::fs::read_to_string(&stderr_path).unwrap_or_default();
     assert!(status.success(), "subscope record failed ({status}):\n{messages}");
@@ -208,7 +229,7 @@ fn websocat(binary: &Path, url: &str, count: usize, dir: &Path) -> f64 {
     // The end of stdin ends only the copy towards the server (`--no-close`); websocat exits
     // once the other direction has copied its messages as well.
     drop(stdin);
-    let status = child.wait().unwrap_or_else(|err| panic!("websocat: {err}"));
+    let status = wait_or_kill(&mut child, count, "websocat");
     let elapsed = start.elapsed();
     assert!(status.success(), "websocat failed: {status}");
     check_websocat_file(&out, count);
