@@ -11,6 +11,13 @@
 //! Run: `cargo bench --no-default-features --bench ingest` (FRAMES=200000 ROUNDS=3 by default).
 //! Targets (issue 2): subscope ≥ 0.4× bare and ≥ 1.2× websocat; capture memory ≤ 1.5× raw
 //! bytes + 128 B per event.
+//!
+//! `cargo bench --no-default-features --bench ingest -- record` (or `MODE=record`) measures
+//! `subscope record --out FILE` end to end instead, against a server in its own process: see
+//! `ingest/record.rs`.
+
+#[path = "ingest/record.rs"]
+mod record;
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::SocketAddr;
@@ -27,9 +34,13 @@ use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+/// A whole-number setting from the environment.
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
+
+/// The slot of the first flood frame; frame `i` has slot `FIRST_SLOT + i`.
+const FIRST_SLOT: u64 = 300_000_000;
 
 /// ~300-byte logsNotification frames with varying slots and signatures.
 fn frames(count: usize) -> Vec<String> {
@@ -38,19 +49,39 @@ fn frames(count: usize) -> Vec<String> {
             let signature: String = (0..88).map(|k| b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"[(i * 7 + k * 13) % 58] as char).collect();
             format!(
                 r#"{{"jsonrpc":"2.0","method":"logsNotification","params":{{"result":{{"context":{{"slot":{}}},"value":{{"signature":"{signature}","err":null,"logs":["Program 11111111111111111111111111111111 success"]}}}},"subscription":1}}}}"#,
-                300_000_000 + i
+                FIRST_SLOT + i as u64
             )
         })
         .collect()
 }
 
-/// A loopback server that answers the first request with subscription id 1, then floods.
-async fn flood_server(frames: Arc<Vec<String>>) -> SocketAddr {
+/// A program log line to pad frames with.
+const LOG_FILLER: &str = "Program log: Instruction: Transfer, amount 1000000, memo subscope benchmark. ";
+
+/// [`frames`] padded to `bytes` bytes each with one more log line (as they are if `bytes` is
+/// not larger than they already are).
+fn sized_frames(count: usize, bytes: usize) -> Vec<String> {
+    let mut frames = frames(count);
+    for frame in &mut frames {
+        // `"…",` around the text.
+        let Some(room) = bytes.checked_sub(frame.len() + 3).filter(|room| *room > 0) else { continue };
+        let Some(at) = frame.find(r#""logs":["#).map(|at| at + r#""logs":["#.len()) else { continue };
+        let line: String = LOG_FILLER.chars().cycle().take(room).collect();
+        frame.insert_str(at, &format!(r#""{line}","#));
+    }
+    frames
+}
+
+/// A loopback server that answers the first request with subscription id 1, then floods
+/// `frames` to every connection. The messages are prepared once here (cloning one shares its
+/// bytes), so a connection starts flooding as soon as it has subscribed.
+async fn flood_server(frames: &[String]) -> SocketAddr {
+    let prepared: Arc<[Message]> = frames.iter().map(|f| Message::Text(f.as_str().into())).collect();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|err| panic!("bind: {err}"));
     let addr = listener.local_addr().unwrap_or_else(|err| panic!("addr: {err}"));
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            let frames = Arc::clone(&frames);
+            let prepared = Arc::clone(&prepared);
             tokio::spawn(async move {
                 stream.set_nodelay(true).ok();
                 let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else { return };
@@ -69,8 +100,6 @@ async fn flood_server(frames: Arc<Vec<String>>) -> SocketAddr {
                 if ws.send(Message::Text(reply.into())).await.is_err() {
                     return;
                 }
-                let prepared: Vec<Message> =
-                    frames.iter().map(|f| Message::Text(f.as_str().into())).collect();
                 for chunk in prepared.chunks(256) {
                     for message in chunk {
                         if ws.feed(message.clone()).await.is_err() {
@@ -247,18 +276,28 @@ fn verdict(ok: bool) -> &'static str {
 }
 
 fn main() {
+    if let Ok(bytes) = std::env::var(record::FLOOD_SERVER_ENV) {
+        return record::serve(
+            bytes.parse().unwrap_or_else(|err| panic!("{}: {err}", record::FLOOD_SERVER_ENV)),
+        );
+    }
+    let record_mode = std::env::var("MODE").is_ok_and(|mode| mode == "record")
+        || std::env::args().skip(1).any(|arg| arg == "record");
+    if record_mode {
+        return record::run();
+    }
     let count = env_usize("FRAMES", 200_000);
     let rounds = env_usize("ROUNDS", 3);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap_or_else(|err| panic!("{err}"));
-    let frames = Arc::new(frames(count));
+    let frames = frames(count);
     let average = frames.iter().map(String::len).sum::<usize>() as f64 / count as f64;
     println!(
         "ingest benchmark: {count} logsNotification frames of {average:.0} B on average, {rounds} rounds, median shown"
     );
-    let addr = runtime.block_on(flood_server(Arc::clone(&frames)));
+    let addr = runtime.block_on(flood_server(&frames));
     let websocat_binary = websocat_path();
 
     let mut bare_rates = Vec::new();
