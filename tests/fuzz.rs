@@ -1578,13 +1578,16 @@ fn a_keyed_url_anywhere_in_any_text_loses_its_key() {
         let message = format!("{head}{before}{}{after}{tail}", url.replace("KEY", &key));
         let scrubbed = scrub_urls(&message);
         prop_assert!(!scrubbed.contains(&key), "{:?} survived in {:?}", key, scrubbed);
-        // Only the URL changes: the text around it is kept.
-        prop_assert!(
-            scrubbed.starts_with(&head) && scrubbed.ends_with(&tail),
-            "{:?} became {:?}",
-            message,
-            scrubbed
-        );
+        // Only the URL changes: the text around it is kept, unless that text holds a URL of its
+        // own (the 10,000,000-case run drew "://?¡", whose "query" is redacted too).
+        if !head.contains("://") && !tail.contains("://") {
+            prop_assert!(
+                scrubbed.starts_with(&head) && scrubbed.ends_with(&tail),
+                "{:?} became {:?}",
+                message,
+                scrubbed
+            );
+        }
         Ok(())
     });
 }
