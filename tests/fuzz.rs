@@ -34,8 +34,10 @@ use subscope::protocol::{FrameKind, Incoming, Outcome, SubId, parse_incoming};
 use subscope::redact::{Secrets, scrub_urls};
 
 /// Each property's share of the suite's cases, in thousandths (see `tests/support/budget.rs`).
+/// The ignored properties (known export.rs bugs) run [`share::KNOWN_BUG`] each on top, when
+/// asked for with `--ignored`, so the budget counts only what `cargo test` runs.
 mod share {
-    pub const ANY_TEXT_FRAME: u32 = 70;
+    pub const ANY_TEXT_FRAME: u32 = 90;
     pub const ENVELOPE_SHAPES: u32 = 140;
     pub const NOTIFICATION_ROUTES: u32 = 40;
     pub const BATCH_ITEMS: u32 = 40;
@@ -46,12 +48,8 @@ mod share {
     pub const ANY_BYTES_IMPORT: u32 = 50;
     pub const NDJSON_BAD_LINE: u32 = 60;
     pub const ARRAY_BAD_ELEMENT: u32 = 30;
-    pub const ARRAY_BAD_ELEMENT_LINE: u32 = 10;
-    pub const CUT_CAPTURE: u32 = 40;
-    pub const ROUND_TRIP: u32 = 50;
-    pub const ROUND_TRIP_PADDED_FRAME: u32 = 10;
-    pub const ROUND_TRIP_NULL_FRAME: u32 = 10;
-    pub const ROUND_TRIP_FLOAT_PARAMS: u32 = 10;
+    pub const CUT_CAPTURE: u32 = 50;
+    pub const ROUND_TRIP: u32 = 60;
     pub const SCRUB_SECRETS: u32 = 25;
     pub const SCRUB_URLS: u32 = 25;
 
@@ -67,17 +65,16 @@ mod share {
             + ANY_BYTES_IMPORT
             + NDJSON_BAD_LINE
             + ARRAY_BAD_ELEMENT
-            + ARRAY_BAD_ELEMENT_LINE
             + CUT_CAPTURE
             + ROUND_TRIP
-            + ROUND_TRIP_PADDED_FRAME
-            + ROUND_TRIP_NULL_FRAME
-            + ROUND_TRIP_FLOAT_PARAMS
             + SCRUB_SECRETS
             + SCRUB_URLS
             == super::budget::PUBLIC_READERS_PART,
         "this file's shares must add up to its part of the budget"
     );
+
+    /// The share of each ignored property (a known bug), outside the budget.
+    pub const KNOWN_BUG: u32 = 10;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1358,7 +1355,7 @@ fn a_json_array_error_names_the_line_of_the_bad_element_whatever_is_wrong_with_i
         ][..],
     );
     let strategy = (capture(6), bad);
-    fuzz("array_bad_element_line", share::ARRAY_BAD_ELEMENT_LINE, strategy, |(capture, bad)| {
+    fuzz("array_bad_element_line", share::KNOWN_BUG, strategy, |(capture, bad)| {
         let bad_index = capture.events.len();
         let mut with_bad = capture.clone();
         with_bad.insert(bad_index, filler_event());
@@ -1440,7 +1437,7 @@ fn subscription_params_with_fractions_read_back_identical() {
     .prop_map(Json::Arr)
     .boxed();
     let strategy = (capture_with(4, fractions), format);
-    fuzz("round_trip_float_params", share::ROUND_TRIP_FLOAT_PARAMS, strategy, |(capture, format)| {
+    fuzz("round_trip_float_params", share::KNOWN_BUG, strategy, |(capture, format)| {
         let imported = import(&write_capture(&capture, format));
         assert_subscriptions(&imported, &capture)
     });
@@ -1454,37 +1451,29 @@ fn a_json_frame_with_surrounding_whitespace_reads_back_as_received() {
     // Not `null`, which fails on its own (see `a_json_frame_of_null_reads_back`).
     let frame = plain_json().prop_map(|frame| if frame.is_null() { Json::Arr(Vec::new()) } else { frame });
     let strategy = (frame, padding, any::<bool>(), format);
-    fuzz(
-        "round_trip_padded_frame",
-        share::ROUND_TRIP_PADDED_FRAME,
-        strategy,
-        |(frame, padding, before, format)| {
-            let raw = if before {
-                format!("{padding}{}", frame.text())
-            } else {
-                format!("{}{padding}", frame.text())
-            };
-            let mut context = CaptureContext::default();
-            context.add_connection(1, "node", "ws://127.0.0.1:8900/");
-            let capture = Capture {
-                events: vec![CapturedEvent {
-                    seq: 1,
-                    received_at_ms: 1_795_335_540_123,
-                    connection: 1,
-                    subscription: None,
-                    direction: Direction::In,
-                    kind: FrameKind::Notification,
-                    method: None,
-                    raw: raw.clone().into(),
-                }],
-                read_back: vec![raw.clone()],
-                context,
-            };
-            let imported = import(&write_capture(&capture, format));
-            prop_assert_eq!(imported.events.first().map(|event| event.raw.as_ref()), Some(raw.as_str()));
-            Ok(())
-        },
-    );
+    fuzz("round_trip_padded_frame", share::KNOWN_BUG, strategy, |(frame, padding, before, format)| {
+        let raw =
+            if before { format!("{padding}{}", frame.text()) } else { format!("{}{padding}", frame.text()) };
+        let mut context = CaptureContext::default();
+        context.add_connection(1, "node", "ws://127.0.0.1:8900/");
+        let capture = Capture {
+            events: vec![CapturedEvent {
+                seq: 1,
+                received_at_ms: 1_795_335_540_123,
+                connection: 1,
+                subscription: None,
+                direction: Direction::In,
+                kind: FrameKind::Notification,
+                method: None,
+                raw: raw.clone().into(),
+            }],
+            read_back: vec![raw.clone()],
+            context,
+        };
+        let imported = import(&write_capture(&capture, format));
+        prop_assert_eq!(imported.events.first().map(|event| event.raw.as_ref()), Some(raw.as_str()));
+        Ok(())
+    });
 }
 
 #[test]
@@ -1492,7 +1481,7 @@ fn a_json_frame_with_surrounding_whitespace_reads_back_as_received() {
 fn a_json_frame_of_null_reads_back() {
     let format = select(&[Format::Ndjson, Format::JsonCompact, Format::JsonPretty][..]);
     let strategy = (capture(6), any::<Index>(), format);
-    fuzz("round_trip_null_frame", share::ROUND_TRIP_NULL_FRAME, strategy, |(mut capture, at, format)| {
+    fuzz("round_trip_null_frame", share::KNOWN_BUG, strategy, |(mut capture, at, format)| {
         // A server that sends the text frame `null` gets it captured as JSON of unknown shape.
         let null = CapturedEvent {
             seq: 99,
