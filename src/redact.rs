@@ -460,7 +460,8 @@ impl Secrets {
     }
 
     /// Adds one secret string, with its percent-encoded and percent-decoded forms (a library
-    /// may print either).
+    /// may print either). A value with `%` in it may be a key already encoded or a key with a
+    /// literal `%`, so both readings are encoded.
     pub fn add(&mut self, value: &str) {
         let value = value.trim();
         if value.is_empty() || value == MASK || value.contains(API_KEY_PLACEHOLDER) {
@@ -468,7 +469,8 @@ impl Secrets {
         }
         let decoded = percent_decode(value).into_owned();
         let encoded = percent_encode(&decoded);
-        for form in [value.to_owned(), decoded, encoded] {
+        let encoded_as_is = percent_encode(value);
+        for form in [value.to_owned(), decoded, encoded, encoded_as_is] {
             if !form.is_empty() && !self.values.contains(&form) {
                 self.values.push(form);
             }

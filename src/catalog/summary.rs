@@ -39,7 +39,7 @@ pub struct Summary {
 /// Summarises one raw frame (a notification, or a response with an error). Malformed or
 /// unknown input gives an empty summary; this never panics.
 pub fn summarize(raw: &str) -> Summary {
-    let Ok(envelope) = serde_json::from_str::<Envelope<'_>>(raw) else {
+    let Some(envelope) = parse_object::<Envelope<'_>>(raw) else {
         return Summary::default();
     };
     if let Some(error) = envelope.error {
@@ -48,7 +48,7 @@ pub fn summarize(raw: &str) -> Summary {
     let (Some(method), Some(params)) = (envelope.method, envelope.params) else {
         return Summary::default();
     };
-    let Ok(params) = serde_json::from_str::<NotificationParams<'_>>(params.get()) else {
+    let Some(params) = parse_object::<NotificationParams<'_>>(params.get()) else {
         return Summary::default();
     };
     let Some(result) = params.result else {
@@ -60,7 +60,7 @@ pub fn summarize(raw: &str) -> Summary {
         "programNotification" => program(result),
         "logsNotification" => logs(result),
         "signatureNotification" => signature(result),
-        "slotNotification" => parse::<SlotInfo>(result)
+        "slotNotification" => parse_object::<SlotInfo>(result)
             .map(|info| Summary { slot_or_block: info.slot, ..Summary::default() })
             .unwrap_or_default(),
         "rootNotification" => Summary { slot_or_block: parse::<u64>(result), ..Summary::default() },
@@ -77,6 +77,12 @@ fn parse<'a, T: Deserialize<'a>>(text: &'a str) -> Option<T> {
     serde_json::from_str(text).ok()
 }
 
+/// Reads a struct from a JSON object only: serde's derived readers would also take an array
+/// as the members in declaration order (`["",null,false]` as an error response).
+fn parse_object<'a, T: Deserialize<'a>>(text: &'a str) -> Option<T> {
+    if text.trim_start().starts_with('{') { parse(text) } else { None }
+}
+
 /// A JSON value's text, or `None` for `null` (`Option<&RawValue>` already maps `null` to
 /// `None`).
 fn raw_text(raw: Option<&RawValue>) -> Option<String> {
@@ -90,7 +96,7 @@ fn rpc_error_text(error: &RawValue) -> String {
         code: Option<i64>,
         message: Option<String>,
     }
-    match parse::<RpcError>(error.get()) {
+    match parse_object::<RpcError>(error.get()) {
         Some(RpcError { code: Some(code), message: Some(message) }) => format!("{code}: {message}"),
         _ => error.get().to_owned(),
     }
@@ -141,7 +147,7 @@ fn account_columns(summary: &mut Summary, account: &AccountInfo) {
 }
 
 fn account(result: &str) -> Summary {
-    let Some(update) = parse::<WithContext<AccountInfo>>(result) else {
+    let Some(update) = parse_object::<WithContext<AccountInfo>>(result) else {
         return Summary::default();
     };
     let mut summary = Summary { slot_or_block: update.slot(), ..Summary::default() };
@@ -158,7 +164,7 @@ struct KeyedAccount {
 }
 
 fn program(result: &str) -> Summary {
-    let Some(update) = parse::<WithContext<KeyedAccount>>(result) else {
+    let Some(update) = parse_object::<WithContext<KeyedAccount>>(result) else {
         return Summary::default();
     };
     let mut summary = Summary { slot_or_block: update.slot(), ..Summary::default() };
@@ -180,7 +186,7 @@ struct LogsInfo<'a> {
 }
 
 fn logs(result: &str) -> Summary {
-    let Some(update) = parse::<WithContext<LogsInfo<'_>>>(result) else {
+    let Some(update) = parse_object::<WithContext<LogsInfo<'_>>>(result) else {
         return Summary::default();
     };
     let mut summary = Summary { slot_or_block: update.slot(), ..Summary::default() };
@@ -199,14 +205,14 @@ struct SignatureStatus<'a> {
 }
 
 fn signature(result: &str) -> Summary {
-    let Some(update) = parse::<WithContext<&RawValue>>(result) else {
+    let Some(update) = parse_object::<WithContext<&RawValue>>(result) else {
         return Summary::default();
     };
     let mut summary = Summary { slot_or_block: update.slot(), ..Summary::default() };
     if let Some(value) = update.value {
         if let Some(kind) = parse::<String>(value.get()) {
             summary.kind = Some(kind);
-        } else if let Some(status) = parse::<SignatureStatus<'_>>(value.get()) {
+        } else if let Some(status) = parse_object::<SignatureStatus<'_>>(value.get()) {
             summary.error = raw_text(status.err);
         }
     }
@@ -228,7 +234,7 @@ struct SlotUpdate<'a> {
 }
 
 fn slots_update(result: &str) -> Summary {
-    parse::<SlotUpdate<'_>>(result)
+    parse_object::<SlotUpdate<'_>>(result)
         .map(|update| Summary {
             slot_or_block: update.slot,
             kind: update.kind,
@@ -258,7 +264,7 @@ struct BlockUpdate<'a> {
 }
 
 fn block(result: &str) -> Summary {
-    let Some(update) = parse::<WithContext<BlockUpdate<'_>>>(result) else {
+    let Some(update) = parse_object::<WithContext<BlockUpdate<'_>>>(result) else {
         return Summary::default();
     };
     let mut summary = Summary { slot_or_block: update.slot(), ..Summary::default() };
@@ -279,7 +285,7 @@ struct VoteInfo {
 }
 
 fn vote(result: &str) -> Summary {
-    parse::<VoteInfo>(result)
+    parse_object::<VoteInfo>(result)
         .map(|vote| Summary {
             slot_or_block: vote.slots.and_then(|slots| slots.last().copied()),
             signature_or_hash: vote.signature,
@@ -312,7 +318,7 @@ struct HeliusTransaction<'a> {
 }
 
 fn helius_transaction(result: &str) -> Summary {
-    let Some(update) = parse::<HeliusTransaction<'_>>(result) else {
+    let Some(update) = parse_object::<HeliusTransaction<'_>>(result) else {
         return Summary::default();
     };
     let meta = update.transaction.and_then(|transaction| transaction.meta);
@@ -389,9 +395,12 @@ fn text(value: Option<&Value>) -> Option<String> {
     value.and_then(Value::as_str).map(str::to_owned)
 }
 
-/// A `0x` quantity that fits in u64.
+/// A `0x` quantity that fits in u64 (hex digits only: `from_str_radix` alone takes a sign).
 fn hex_u64(value: Option<&Value>) -> Option<u64> {
     let digits = value?.as_str()?.strip_prefix("0x")?;
+    if !digits.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+        return None;
+    }
     u64::from_str_radix(digits, 16).ok()
 }
 
@@ -699,6 +708,29 @@ mod tests {
             assert_eq!(summary.slot_or_block, None, "{raw}");
             assert_eq!(summary.value, None, "{raw}");
         }
+    }
+
+    #[test]
+    fn a_signed_quantity_is_not_a_block_number() {
+        // Found by the fuzz suite (tests/fuzz.rs): "0x+10" read as block 16.
+        let head = NEW_HEAD.replace(r#""number":"0x6""#, r#""number":"0x+10""#);
+        assert_eq!(summarize(&head).slot_or_block, None);
+        let syncing = r#"{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"0x1","result":{"syncing":true,"status":{"currentBlock":"0x+10"}}}}"#;
+        assert_eq!(summarize(syncing).slot_or_block, None);
+    }
+
+    #[test]
+    fn arrays_are_not_read_as_positional_envelopes_or_params() {
+        // Found by the fuzz suite (tests/fuzz.rs): `["",null,false]` summarised as an error
+        // response whose error was `false`.
+        assert_eq!(summarize(r#"["",null,false]"#), Summary::default());
+        assert_eq!(summarize(r#"[null,"rootNotification",{"result":42}]"#), Summary::default());
+        assert_eq!(summarize(r#"{"method":"rootNotification","params":[42]}"#), Summary::default());
+        assert_eq!(summarize(r#"{"method":"slotNotification","params":{"result":[7]}}"#), Summary::default());
+        assert_eq!(
+            summarize(r#"{"error":[-32000,"busy"],"id":1}"#).error.as_deref(),
+            Some(r#"[-32000,"busy"]"#)
+        );
     }
 
     #[test]

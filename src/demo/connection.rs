@@ -770,6 +770,47 @@ impl Connection {
     }
 }
 
+/// A connection with no socket, so tests can hand client messages straight to the handler the
+/// socket loop uses (`on_message`) and read what it queued, without a server per case.
+#[cfg(test)]
+pub(super) struct Detached(Connection);
+
+#[cfg(test)]
+impl Detached {
+    /// A fresh connection of the server whose state is `shared`.
+    pub(super) fn new(shared: Arc<Shared>) -> Self {
+        Self(Connection::new(shared, 1))
+    }
+
+    /// Handles one client message as the socket loop does. Returns the text frames it queued
+    /// (responses and notifications, in order; fault actions are left out) and whether the
+    /// connection goes on.
+    pub(super) fn receive(&mut self, message: Message) -> (Vec<String>, bool) {
+        let flow = self.0.on_message(Some(Ok(message)));
+        (self.take_frames(), flow == Flow::Continue)
+    }
+
+    /// Runs one slot, block and mempool tick and returns the notifications they queued.
+    pub(super) fn tick(&mut self) -> Vec<String> {
+        self.0.on_slot();
+        self.0.on_block();
+        self.0.on_mempool();
+        self.take_frames()
+    }
+
+    /// Empties the outbox, keeping the text frames.
+    fn take_frames(&mut self) -> Vec<String> {
+        self.0
+            .outbox
+            .drain(..)
+            .filter_map(|queued| match queued.item {
+                Outgoing::Frame(text) => Some(text),
+                Outgoing::Act(_) => None,
+            })
+            .collect()
+    }
+}
+
 /// The flow after the control channel changed (or its sender is gone).
 fn changed_flow(changed: Result<(), watch::error::RecvError>) -> Flow {
     match changed {

@@ -22,6 +22,8 @@ mod shared;
 mod solana;
 
 #[cfg(test)]
+mod fuzz_tests;
+#[cfg(test)]
 mod tests;
 
 use std::net::{Ipv4Addr, SocketAddr};

@@ -237,7 +237,7 @@ impl SolKind {
 }
 
 /// The families with a `<family>Subscribe` / `<family>Unsubscribe` pair.
-const FAMILIES: [&str; 10] = [
+pub(crate) const FAMILIES: [&str; 10] = [
     "account",
     "program",
     "logs",

@@ -196,13 +196,27 @@ impl FrameKind {
 pub fn parse_incoming(text: &str) -> Incoming<'_> {
     let trimmed = text.trim_start();
     if trimmed.starts_with('[') {
-        if let Ok(items) = serde_json::from_str::<Vec<Envelope<'_>>>(text) {
+        if let Some(items) = batch_items(text) {
             return Incoming::Batch(items.into_iter().map(Envelope::classify).collect());
         }
     } else if let Ok(envelope) = serde_json::from_str::<Envelope<'_>>(text) {
         return envelope.classify();
     }
     if serde_json::from_str::<IgnoredAny>(text).is_ok() { Incoming::Unknown } else { Incoming::NotJson }
+}
+
+/// The items of a batch, when every item is an envelope object. Items are checked to be
+/// objects first: serde's derived reader would also take an array as the members in
+/// declaration order (`[[7,"x"]]` as id 7, method "x").
+fn batch_items(text: &str) -> Option<Vec<Envelope<'_>>> {
+    let items = serde_json::from_str::<Vec<&RawValue>>(text).ok()?;
+    items
+        .into_iter()
+        .map(|item| {
+            let item = item.get();
+            if item.starts_with('{') { serde_json::from_str::<Envelope<'_>>(item).ok() } else { None }
+        })
+        .collect()
 }
 
 /// The envelope members routing needs; everything else is skipped unparsed.
@@ -216,7 +230,7 @@ struct Envelope<'a> {
     params: Option<NotificationParams>,
     #[serde(default, borrow, deserialize_with = "present")]
     result: Option<&'a RawValue>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "error_object")]
     error: Option<ErrorBody>,
 }
 
@@ -238,6 +252,19 @@ impl<'a> Envelope<'a> {
 /// Deserializes a member that is present (even as `null`) into `Some`.
 fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<&'de RawValue>, D::Error> {
     <&RawValue>::deserialize(deserializer).map(Some)
+}
+
+/// Deserializes an `error` member: `null` is none, an object is read as [`ErrorBody`], and
+/// anything else fails (serde's derived reader would also take an array as the members in
+/// order, `[]` as code 0).
+fn error_object<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<ErrorBody>, D::Error> {
+    let Some(raw) = <Option<&RawValue>>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    if !raw.get().starts_with('{') {
+        return Err(de::Error::invalid_type(de::Unexpected::Other("a non-object error"), &"an error object"));
+    }
+    serde_json::from_str(raw.get()).map(Some).map_err(de::Error::custom)
 }
 
 #[derive(Deserialize)]
@@ -417,6 +444,29 @@ mod tests {
         assert!(matches!(parse_incoming("42"), Incoming::Unknown));
         assert!(matches!(parse_incoming(r#"[1,2]"#), Incoming::Unknown));
         assert!(matches!(parse_incoming(r#"{"error":"text"}"#), Incoming::Unknown));
+    }
+
+    #[test]
+    fn batch_items_and_errors_must_be_objects_not_positional_arrays() {
+        // Found by the fuzz suite (tests/fuzz.rs): the derived reader took `[[]]` as a batch of
+        // one envelope and `[[1,"slotNotification",{"subscription":3}]]` as a notification.
+        for frame in [
+            "[[]]",
+            r#"[[1,"slotNotification",{"subscription":3}]]"#,
+            r#"[{"id":1,"result":0},[2,null,null,0]]"#,
+        ] {
+            assert!(matches!(parse_incoming(frame), Incoming::Unknown), "{frame}");
+        }
+        // Likewise `"error":[]` read as error code 0 with an empty message.
+        for frame in [r#"{"error":[],"id":1}"#, r#"{"error":[-32000,"busy"],"id":1}"#] {
+            assert!(matches!(parse_incoming(frame), Incoming::Unknown), "{frame}");
+        }
+        let Incoming::Batch(items) =
+            parse_incoming(r#" [ {"id":1,"result":0} , {"method":"m","params":{"subscription":"0x1"}} ]"#)
+        else {
+            panic!("not a batch");
+        };
+        assert!(matches!(items[..], [Incoming::Response { id: Some(1), .. }, Incoming::Notification { .. }]));
     }
 
     #[test]

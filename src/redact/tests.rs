@@ -214,6 +214,16 @@ fn percent_encoded_forms_are_scrubbed_too() {
 }
 
 #[test]
+fn a_key_with_a_literal_percent_is_scrubbed_in_its_encoded_form() {
+    // Found by the fuzz suite (tests/fuzz.rs): "a%00aAA0a" was only registered as an
+    // already-encoded key, so a library printing it encoded ("a%2500aAA0a") leaked it.
+    let mut secrets = Secrets::default();
+    secrets.add("a%00aAA0a");
+    assert_eq!(secrets.scrub("key a%2500aAA0a refused"), "key *** refused");
+    assert_eq!(secrets.scrub("key a%00aAA0a refused"), "key *** refused");
+}
+
+#[test]
 fn urls_inside_messages_are_redacted_up_to_their_punctuation() {
     let text = "could not reach (wss://rpc.example.com/SEKRIT123456), giving up; \"ws://h/?token=abc\".";
     let scrubbed = scrub_urls(text);
