@@ -1,8 +1,9 @@
 //! The capture: every frame in and out, and the records subscope makes itself, in arrival
 //! order, under a memory cap the user sets.
 //!
-//! Memory per event is the raw text plus a fixed header ([`CapturedEvent`] is 72 bytes, and
-//! the shared text's 16-byte count); the summary columns the table shows are derived from the
+//! Memory per event is the raw text plus a fixed header ([`CapturedEvent`] is 88 bytes); the
+//! text is shared, and a frame received keeps the very bytes the socket read (no copy). The
+//! summary columns the table shows are derived from the
 //! raw text when a row is drawn, never stored. The oldest events are evicted first once either
 //! cap is reached, and evictions are counted so the UI can show them.
 //!
@@ -69,13 +70,17 @@ pub struct CapturedEvent {
     pub method: Option<Arc<str>>,
     /// The frame's text exactly as it went over the wire (binary frames as hex); shared, so
     /// an export's snapshot costs a count, not a copy.
-    pub raw: Arc<str>,
+    pub raw: Text,
 }
 
+/// A frame's text: shared, cheap to clone, and for a received frame the very bytes the socket
+/// read.
+pub type Text = tokio_tungstenite::tungstenite::Utf8Bytes;
+
 impl CapturedEvent {
-    /// The bytes this event holds in memory: its header, the text, and the text's counts.
+    /// The bytes this event holds in memory: its header and the text.
     pub fn memory_cost(&self) -> usize {
-        size_of::<Self>() + self.raw.len() + 2 * size_of::<usize>()
+        size_of::<Self>() + self.raw.len()
     }
 
     /// The frame's size on the wire, in bytes.
@@ -403,7 +408,7 @@ mod tests {
 
     #[test]
     fn header_stays_small() {
-        assert!(size_of::<CapturedEvent>() <= 72, "{}", size_of::<CapturedEvent>());
+        assert!(size_of::<CapturedEvent>() <= 88, "{}", size_of::<CapturedEvent>());
     }
 
     #[test]

@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::capture::{CaptureLimits, CapturedEvent, ConnId, Direction, SubKey};
+use crate::capture::{CaptureLimits, CapturedEvent, ConnId, Direction, SubKey, Text};
 use crate::protocol::{FrameKind, SubId};
 use crate::redact::redact_url;
 
@@ -152,16 +152,27 @@ fn is_json_kind(kind: FrameKind) -> bool {
     !matches!(kind, FrameKind::NotJson | FrameKind::Binary)
 }
 
-/// Writes events in one of the formats; the caller owns buffering and the file.
+/// Whole rendered events are handed to the output in chunks of about this size, each ending
+/// with a whole line.
+const WRITE_CHUNK: usize = 64 << 10;
+
+/// Writes events in one of the formats. It buffers whole events and hands them to `out` in
+/// chunks that end on an event boundary, so an output cut short by a kill holds whole lines.
 pub struct EventWriter<W: Write> {
     out: W,
     format: Format,
     written: u64,
-    line: String,
+    /// Rendered events not handed to `out` yet.
+    buffer: String,
     /// Rendered `"connection":…,"endpoint":…` members, per connection.
     connections: HashMap<ConnId, String>,
     /// Rendered `"subscription":{…}` and `"server_id":…` members, per subscription.
     subscriptions: HashMap<SubKey, String>,
+    /// The last method rendered (its shared text) and its JSON: notifications of a stream
+    /// share one method name.
+    method: Option<(Arc<str>, String)>,
+    /// The second of the last time rendered, and its ISO-8601 text up to the milliseconds.
+    clock: Option<(u64, String)>,
 }
 
 impl<W: Write> EventWriter<W> {
@@ -174,45 +185,105 @@ impl<W: Write> EventWriter<W> {
             out,
             format,
             written: 0,
-            line: String::with_capacity(1024),
+            buffer: String::with_capacity(WRITE_CHUNK + 4096),
             connections: HashMap::new(),
             subscriptions: HashMap::new(),
+            method: None,
+            clock: None,
         })
     }
 
-    /// Writes one event.
+    /// Writes one event (handed to the output in chunks; [`Self::flush`] hands over the rest).
     pub fn write(&mut self, event: &CapturedEvent, context: &CaptureContext) -> io::Result<()> {
-        self.line.clear();
         let pretty = self.format == Format::JsonPretty;
         match self.format {
             Format::Ndjson => {}
             Format::JsonCompact | Format::JsonPretty => {
-                self.line.push_str(if self.written == 0 { "\n" } else { ",\n" });
+                self.buffer.push_str(if self.written == 0 { "\n" } else { ",\n" });
             }
         }
+        self.render(event, context, pretty);
+        if self.format == Format::Ndjson {
+            self.buffer.push('\n');
+        }
+        self.written += 1;
+        if self.buffer.len() >= WRITE_CHUNK {
+            self.out.write_all(self.buffer.as_bytes())?;
+            self.buffer.clear();
+        }
+        Ok(())
+    }
+
+    /// Renders one event into the buffer.
+    fn render(&mut self, event: &CapturedEvent, context: &CaptureContext, pretty: bool) {
         let sep = if pretty { ",\n  " } else { "," };
+        let mut number = itoa::Buffer::new();
+        let out = &mut self.buffer;
+        out.push_str(if pretty { "{\n  " } else { "{" });
+        out.push_str("\"v\":");
+        out.push_str(number.format(FORMAT_VERSION));
+        out.push_str(sep);
+        out.push_str("\"seq\":");
+        out.push_str(number.format(event.seq));
+        out.push_str(sep);
+        out.push_str("\"time\":\"");
+        push_time(out, &mut self.clock, event.received_at_ms);
+        out.push('"');
+        out.push_str(sep);
+        out.push_str("\"time_ms\":");
+        out.push_str(number.format(event.received_at_ms));
         let connection = self
             .connections
             .entry(event.connection)
             .or_insert_with(|| render_connection(context.connections.get(&event.connection), sep));
-        let subscription = event.subscription.map(|key| {
-            self.subscriptions
+        out.push_str(connection);
+        if let Some(key) = event.subscription {
+            let subscription = self
+                .subscriptions
                 .entry(key)
-                .or_insert_with(|| render_subscription(key, context.subscriptions.get(&key), sep))
-        });
-        render_event(
-            &mut self.line,
-            event,
-            connection,
-            subscription.map(|rendered| rendered.as_str()),
-            pretty,
-        );
-        if self.format == Format::Ndjson {
-            self.line.push('\n');
+                .or_insert_with(|| render_subscription(key, context.subscriptions.get(&key), sep));
+            out.push_str(subscription);
         }
-        self.out.write_all(self.line.as_bytes())?;
-        self.written += 1;
-        Ok(())
+        out.push_str(sep);
+        out.push_str("\"direction\":\"");
+        out.push_str(event.direction.as_str());
+        out.push('"');
+        out.push_str(sep);
+        out.push_str("\"kind\":\"");
+        out.push_str(event.kind.as_str());
+        out.push('"');
+        if let Some(method) = &event.method {
+            out.push_str(sep);
+            out.push_str("\"method\":");
+            match &self.method {
+                Some((last, rendered)) if Arc::ptr_eq(last, method) => out.push_str(rendered),
+                _ => {
+                    let mut rendered = String::with_capacity(method.len() + 2);
+                    push_json_str(&mut rendered, method);
+                    out.push_str(&rendered);
+                    self.method = Some((Arc::clone(method), rendered));
+                }
+            }
+        }
+        out.push_str(sep);
+        out.push_str("\"size\":");
+        out.push_str(number.format(event.raw.len()));
+        out.push_str(sep);
+        // A JSON frame goes in as JSON, unless spaces around it would be lost that way.
+        let padded = event.raw.starts_with(|c: char| c.is_ascii_whitespace())
+            || event.raw.ends_with(|c: char| c.is_ascii_whitespace());
+        if is_json_kind(event.kind) && !padded {
+            out.push_str("\"frame\":");
+            if memchr::memchr2(b'\n', b'\r', event.raw.as_bytes()).is_some() {
+                out.push_str(&compact_json(&event.raw));
+            } else {
+                out.push_str(&event.raw);
+            }
+        } else {
+            out.push_str("\"frame_text\":");
+            push_json_str(out, &event.raw);
+        }
+        out.push_str(if pretty { "\n}" } else { "}" });
     }
 
     /// Forgets what was rendered from the context; call it after the context changed (a
@@ -227,24 +298,42 @@ impl<W: Write> EventWriter<W> {
         self.written
     }
 
-    /// The output, e.g. to take a buffer's contents between batches.
-    pub fn get_mut(&mut self) -> &mut W {
-        &mut self.out
-    }
-
-    /// Flushes what was written so far.
+    /// Hands every event written so far to the output and flushes it.
     pub fn flush(&mut self) -> io::Result<()> {
+        if !self.buffer.is_empty() {
+            self.out.write_all(self.buffer.as_bytes())?;
+            self.buffer.clear();
+        }
         self.out.flush()
     }
 
     /// Ends the file (writes `]` for JSON) and returns the writer.
     pub fn finish(mut self) -> io::Result<W> {
         if self.format != Format::Ndjson {
-            self.out.write_all(if self.written == 0 { b"]\n" } else { b"\n]\n" })?;
+            self.buffer.push_str(if self.written == 0 { "]\n" } else { "\n]\n" });
         }
-        self.out.flush()?;
+        self.flush()?;
         Ok(self.out)
     }
+}
+
+/// Pushes `ms` as ISO-8601 UTC with milliseconds, reusing the text up to the second.
+fn push_time(out: &mut String, clock: &mut Option<(u64, String)>, ms: u64) {
+    let second = ms / 1000;
+    let prefix = match clock {
+        Some((cached, prefix)) if *cached == second => prefix,
+        _ => {
+            let mut prefix = iso8601(second * 1000);
+            prefix.truncate(prefix.len() - 4); // "000Z"
+            &mut clock.insert((second, prefix)).1
+        }
+    };
+    out.push_str(prefix);
+    let milli = ms % 1000;
+    for digit in [milli / 100, milli / 10 % 10, milli % 10] {
+        out.push(char::from(b'0' + digit as u8));
+    }
+    out.push('Z');
 }
 
 fn push_json_str(out: &mut String, text: &str) {
@@ -289,49 +378,6 @@ fn render_subscription(key: SubKey, info: Option<&SubscriptionInfo>, sep: &str) 
         out.push_str(&server_id.to_json().to_string());
     }
     out
-}
-
-fn render_event(
-    out: &mut String,
-    event: &CapturedEvent,
-    connection: &str,
-    subscription: Option<&str>,
-    pretty: bool,
-) {
-    let sep = if pretty { ",\n  " } else { "," };
-    out.push_str(if pretty { "{\n  " } else { "{" });
-    let _ = write!(out, "\"v\":{FORMAT_VERSION}{sep}\"seq\":{}{sep}\"time\":\"", event.seq);
-    push_iso8601(out, event.received_at_ms);
-    let _ = write!(out, "\"{sep}\"time_ms\":{}", event.received_at_ms);
-    out.push_str(connection);
-    if let Some(subscription) = subscription {
-        out.push_str(subscription);
-    }
-    let _ = write!(
-        out,
-        "{sep}\"direction\":\"{}\"{sep}\"kind\":\"{}\"",
-        event.direction.as_str(),
-        event.kind.as_str()
-    );
-    if let Some(method) = &event.method {
-        out.push_str(sep);
-        out.push_str("\"method\":");
-        push_json_str(out, method);
-    }
-    let _ = write!(out, "{sep}\"size\":{}", event.raw.len());
-    out.push_str(sep);
-    if is_json_kind(event.kind) {
-        out.push_str("\"frame\":");
-        if memchr::memchr2(b'\n', b'\r', event.raw.as_bytes()).is_some() {
-            out.push_str(&compact_json(&event.raw));
-        } else {
-            out.push_str(&event.raw);
-        }
-    } else {
-        out.push_str("\"frame_text\":");
-        push_json_str(out, &event.raw);
-    }
-    out.push_str(if pretty { "\n}" } else { "}" });
 }
 
 /// Why an export did not complete.
@@ -445,7 +491,8 @@ struct FileEvent {
     kind: FrameKind,
     #[serde(default)]
     method: Option<String>,
-    #[serde(default)]
+    /// Present even as `null` (a frame of `null` is a frame).
+    #[serde(default, deserialize_with = "present_frame")]
     frame: Option<Box<RawValue>>,
     #[serde(default)]
     frame_text: Option<String>,
@@ -458,6 +505,13 @@ struct FileSubscription {
     method: Option<String>,
     #[serde(default)]
     params: Option<serde_json::Value>,
+}
+
+/// Deserializes a member that is present (even as `null`) into `Some`.
+fn present_frame<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Box<RawValue>>, D::Error> {
+    Box::<RawValue>::deserialize(deserializer).map(Some)
 }
 
 /// A capture read from a file.
@@ -568,7 +622,7 @@ impl Assembler {
             sub.key
         });
         let mut kind = event.kind;
-        let raw: Arc<str> = match (event.frame, event.frame_text) {
+        let raw: Text = match (event.frame, event.frame_text) {
             (Some(frame), _) => frame.get().into(),
             (None, Some(text)) => {
                 // A `frame_text` is text that was not JSON; a kind that says otherwise would
@@ -710,17 +764,20 @@ fn read_lines(mut reader: impl BufRead, assembler: &mut Assembler, max_line: usi
     }
 }
 
-/// Counts the bytes read since the last element of a JSON array, and refuses to read on
-/// past the per-element limit.
+/// Counts the bytes read since the last element of a JSON array (and refuses to read on past
+/// the per-element limit), and the lines read, to say where an element stands.
 struct ElementLimit<R> {
     inner: R,
     since_element: std::rc::Rc<std::cell::Cell<usize>>,
+    newlines: std::rc::Rc<std::cell::Cell<u64>>,
     limit: usize,
 }
 
 impl<R: Read> Read for ElementLimit<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let read = self.inner.read(buf)?;
+        let newlines = memchr::memchr_iter(b'\n', &buf[..read]).count() as u64;
+        self.newlines.set(self.newlines.get() + newlines);
         let since = self.since_element.get().saturating_add(read);
         self.since_element.set(since);
         if since > self.limit {
@@ -737,6 +794,7 @@ fn read_array(reader: impl Read, assembler: &mut Assembler, max_element: usize) 
         assembler: &'a mut Assembler,
         failure: &'a mut Option<ImportError>,
         since_element: &'a std::cell::Cell<usize>,
+        newlines: &'a std::cell::Cell<u64>,
         index: &'a std::cell::Cell<u64>,
     }
 
@@ -752,7 +810,8 @@ fn read_array(reader: impl Read, assembler: &mut Assembler, max_element: usize) 
             while let Some(event) = seq.next_element::<FileEvent>()? {
                 self.since_element.set(0);
                 self.index.set(self.index.get() + 1);
-                if let Err(err) = self.assembler.add(self.index.get(), event) {
+                // Located by the line the element ends on, as serde locates what it rejects.
+                if let Err(err) = self.assembler.add(self.newlines.get() + 1, event) {
                     *self.failure = Some(err);
                     return Ok(());
                 }
@@ -762,13 +821,23 @@ fn read_array(reader: impl Read, assembler: &mut Assembler, max_element: usize) 
     }
 
     let since_element = std::rc::Rc::new(std::cell::Cell::new(0));
+    let newlines = std::rc::Rc::new(std::cell::Cell::new(0));
     let index = std::cell::Cell::new(0);
-    let reader =
-        ElementLimit { inner: reader, since_element: std::rc::Rc::clone(&since_element), limit: max_element };
+    let reader = ElementLimit {
+        inner: reader,
+        since_element: std::rc::Rc::clone(&since_element),
+        newlines: std::rc::Rc::clone(&newlines),
+        limit: max_element,
+    };
     let mut failure = None;
     let mut deserializer = serde_json::Deserializer::from_reader(reader);
-    let visitor =
-        ArrayVisitor { assembler, failure: &mut failure, since_element: &since_element, index: &index };
+    let visitor = ArrayVisitor {
+        assembler,
+        failure: &mut failure,
+        since_element: &since_element,
+        newlines: &newlines,
+        index: &index,
+    };
     let result = deserializer.deserialize_seq(visitor);
     if failure.is_some() {
         return failure;

@@ -201,7 +201,7 @@ pub async fn record(options: RecordOptions) -> anyhow::Result<RecordSummary> {
     let mut output = Output::prepare(options.out.as_deref(), options.append)?;
     let mut stop = StopSignal::listen();
     let backend = Backend::start(&tokio::runtime::Handle::current(), options.limits, Arc::new(|| {}));
-    let mut run = Run::new(&backend, &options, &bodies)?;
+    let mut run = Run::new(&backend, &options, &bodies).await?;
 
     let deadline = options.duration.map(|duration| tokio::time::Instant::now() + duration);
     let stopped = loop {
@@ -244,8 +244,13 @@ struct Run {
 }
 
 impl Run {
-    /// Connects every endpoint and subscribes every body on it.
-    fn new(backend: &Backend, options: &RecordOptions, bodies: &[SubscribeBody]) -> anyhow::Result<Self> {
+    /// Connects every endpoint and subscribes every body on it (waiting for room in the
+    /// command queue: 100 endpoints with 20 subscriptions each are 2,100 commands).
+    async fn new(
+        backend: &Backend,
+        options: &RecordOptions,
+        bodies: &[SubscribeBody],
+    ) -> anyhow::Result<Self> {
         let mut run = Self {
             context: CaptureContext::default(),
             connections: Vec::new(),
@@ -263,7 +268,7 @@ impl Run {
                 config.ping_interval = interval;
             }
             run.context.add_connection(conn, &shown, endpoint);
-            backend.send(Command::Connect { conn, config: Box::new(config) })?;
+            backend.send_waiting(Command::Connect { conn, config: Box::new(config) }).await?;
             for body in bodies {
                 let sub = backend.new_subscription_key();
                 run.context.subscriptions.insert(
@@ -275,12 +280,14 @@ impl Run {
                     },
                 );
                 run.sub_names.push((sub, format!("{} on {shown}", body.method)));
-                backend.send(Command::Subscribe {
-                    conn,
-                    sub,
-                    method: body.method.clone(),
-                    params: body.params.clone(),
-                })?;
+                backend
+                    .send_waiting(Command::Subscribe {
+                        conn,
+                        sub,
+                        method: body.method.clone(),
+                        params: body.params.clone(),
+                    })
+                    .await?;
             }
             if key_travels_in_clear(endpoint) {
                 eprintln!(
@@ -363,16 +370,33 @@ impl Run {
         flush_timeout: Duration,
     ) -> anyhow::Result<RecordSummary> {
         for (conn, _, _) in &self.connections {
-            backend.send(Command::Disconnect { conn: *conn }).ok(); // the run ends either way
+            backend.send_waiting(Command::Disconnect { conn: *conn }).await.ok(); // the run ends either way
         }
-        // A moment for the closes to be recorded, unless the user insists.
+        // Until every connection has closed (its last frames queued), at most a second, unless
+        // the user insists.
+        let mut rest: Vec<CapturedEvent> = self.held.drain(..).collect();
+        let mut open: Vec<ConnId> = self.connections.iter().map(|(conn, _, _)| *conn).collect();
+        let closing = async {
+            while !open.is_empty() {
+                backend.queue().wait().await;
+                let drained = backend.drain();
+                self.summary.evicted += drained.evicted;
+                rest.extend(drained.captured);
+                for event in &drained.events {
+                    if let Event::State { conn, state: ConnState::Closed { .. } } = event {
+                        open.retain(|open| open != conn);
+                    }
+                }
+            }
+        };
         tokio::select! {
-            () = tokio::time::sleep(Duration::from_millis(100)) => {}
+            () = closing => {}
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
             () = stop.requested(2) => {}
         }
         let drained = backend.drain();
         self.summary.evicted += drained.evicted;
-        let mut rest: Vec<CapturedEvent> = self.held.drain(..).chain(drained.captured).collect();
+        rest.extend(drained.captured);
         if matches!(stopped, Stopped::Count) {
             rest.retain(|event| event.kind != FrameKind::Notification); // exactly `--count`
         }
@@ -654,15 +678,15 @@ impl OutputWriter {
     }
 }
 
-/// The writer thread: renders each batch to NDJSON and writes it in one go, so the file only
-/// ever ends with a whole line.
+/// The writer thread: renders each batch to NDJSON and hands it to the output in chunks that
+/// end with whole lines, so the file only ever ends with a whole line.
 fn write_batches(
     mut batches: mpsc::Receiver<Batch>,
-    mut out: Box<dyn Write + Send>,
+    out: Box<dyn Write + Send>,
     written: &AtomicU64,
     in_flight_bytes: &AtomicUsize,
 ) -> io::Result<()> {
-    let mut writer = EventWriter::new(Vec::with_capacity(1 << 20), Format::Ndjson)?;
+    let mut writer = EventWriter::new(out, Format::Ndjson)?;
     let mut context = CaptureContext::default();
     while let Some(batch) = batches.blocking_recv() {
         if let Some(changed) = batch.context {
@@ -672,15 +696,12 @@ fn write_batches(
         for event in &batch.events {
             writer.write(event, &context)?;
         }
-        let buffer = writer.get_mut();
-        out.write_all(buffer)?;
-        out.flush()?;
-        buffer.clear();
+        writer.flush()?;
         let bytes: usize = batch.events.iter().map(CapturedEvent::memory_cost).sum();
         in_flight_bytes.fetch_sub(bytes, Ordering::Relaxed);
         written.fetch_add(batch.events.len() as u64, Ordering::Relaxed);
     }
-    out.flush()
+    writer.finish().map(drop)
 }
 
 /// Where a recording writes. A file is opened at start without being changed (so a path

@@ -28,7 +28,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::subscriptions::{Outbound, SubscriptionTable};
 use super::{Backoff, Command, ConnState, ConnectionConfig, Event, EventQueue};
-use crate::capture::{CapturedEvent, ConnId, Direction, SubKey, now_ms};
+use crate::capture::{CapturedEvent, ConnId, Direction, SubKey, Text, now_ms};
 use crate::protocol::{FrameKind, Incoming, Outcome, SubId, parse_incoming};
 use crate::redact::{API_KEY_PLACEHOLDER, Secrets, place_key, redact_url};
 
@@ -336,6 +336,10 @@ struct Actor {
     /// Control events waiting for the frames that caused them to be queued first.
     pending_events: Vec<Event>,
     methods: HashSet<Arc<str>>,
+    /// The method interned last: a stream's notifications all name the same one.
+    last_method: Option<Arc<str>>,
+    /// When the frames being read now arrived (one clock read per batch).
+    batch_time_ms: Option<u64>,
     outbox: Vec<Outbound>,
     /// Refused re-subscribes to send again, and when.
     retry_at: Vec<(Instant, SubKey)>,
@@ -352,6 +356,8 @@ impl Actor {
             batch_bytes: 0,
             pending_events: Vec::new(),
             methods: HashSet::new(),
+            last_method: None,
+            batch_time_ms: None,
             outbox: Vec::new(),
             retry_at: Vec::new(),
         }
@@ -381,7 +387,11 @@ impl Actor {
     /// that sends endless distinct names (or absurdly long ones) gets no copy beside the frame:
     /// the names a connection keeps are bounded, whatever it sends.
     fn intern(&mut self, method: &str) -> Option<Arc<str>> {
+        if let Some(last) = self.last_method.as_ref().filter(|last| ***last == *method) {
+            return Some(Arc::clone(last));
+        }
         if let Some(known) = self.methods.get(method) {
+            self.last_method = Some(Arc::clone(known));
             return Some(Arc::clone(known));
         }
         if method.len() > MAX_INTERNED_LEN || self.methods.len() >= MAX_INTERNED {
@@ -389,6 +399,7 @@ impl Actor {
         }
         let method: Arc<str> = method.into();
         self.methods.insert(Arc::clone(&method));
+        self.last_method = Some(Arc::clone(&method));
         Some(method)
     }
 
@@ -398,12 +409,12 @@ impl Actor {
         kind: FrameKind,
         method: Option<Arc<str>>,
         sub: Option<SubKey>,
-        raw: Arc<str>,
+        raw: Text,
     ) {
         self.batch_bytes += raw.len();
         self.batch.push(CapturedEvent {
             seq: 0,
-            received_at_ms: now_ms(),
+            received_at_ms: self.batch_time_ms.unwrap_or_else(now_ms),
             connection: self.conn,
             subscription: sub,
             direction,
@@ -594,6 +605,7 @@ impl Actor {
     ) -> Option<SessionEnd> {
         let mut next = message;
         let mut handled = 0;
+        self.batch_time_ms = Some(now_ms()); // they are all here now: one clock read
         let end = loop {
             match next {
                 None => break Some(SessionEnd::Lost("the server closed the stream".into())),
@@ -613,14 +625,15 @@ impl Actor {
                 None => break None,
             }
         };
+        self.batch_time_ms = None;
         self.flush();
         end
     }
 
     fn on_message(&mut self, message: Message, keepalive: &mut Keepalive) -> Option<SessionEnd> {
         match message {
-            Message::Text(text) => self.on_text(text.as_str()),
-            Message::Binary(bytes) => match std::str::from_utf8(&bytes) {
+            Message::Text(text) => self.on_text(text),
+            Message::Binary(bytes) => match Text::try_from(bytes.clone()) {
                 Ok(text) => self.on_text(text),
                 Err(_) => {
                     let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
@@ -645,10 +658,15 @@ impl Actor {
         None
     }
 
-    fn on_text(&mut self, text: &str) {
+    /// Classifies, routes and captures one text frame, keeping the bytes the socket read.
+    fn on_text(&mut self, frame: Text) {
         // A server that echoes the key (an error naming it) must not put it into the capture.
-        let scrubbed = if self.secrets.is_empty() { None } else { self.secrets.scrub_frame(text) };
-        let text = scrubbed.as_deref().unwrap_or(text);
+        let frame = if self.secrets.is_empty() {
+            frame
+        } else {
+            self.secrets.scrub_frame(&frame).map_or(frame, Text::from)
+        };
+        let text = frame.as_str();
         let incoming = parse_incoming(text);
         let kind = incoming.kind();
         let (method, sub) = match incoming {
@@ -660,7 +678,7 @@ impl Actor {
             }
             other => self.route(other, text),
         };
-        self.capture(Direction::In, kind, method, sub, text.into());
+        self.capture(Direction::In, kind, method, sub, frame);
     }
 
     /// Routes one envelope: binds responses, finds the subscription of a notification.

@@ -349,6 +349,16 @@ impl Backend {
         })
     }
 
+    /// Sends a command, waiting while the command queue is full: for callers that may wait
+    /// (`record` starting hundreds of subscriptions at once), never the UI thread.
+    ///
+    /// # Errors
+    ///
+    /// The backend has stopped.
+    pub async fn send_waiting(&self, command: Command) -> Result<(), BackendError> {
+        self.commands.send(command).await.map_err(|_| BackendError::Stopped)
+    }
+
     /// Takes everything queued so far.
     pub fn drain(&self) -> Drained {
         self.queue.drain()

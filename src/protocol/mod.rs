@@ -5,6 +5,8 @@
 //! (`id`, `method`, `params.subscription`, `error`) and leaves payloads as borrowed
 //! [`RawValue`]s, which is what keeps ingest fast (see `benches/ingest.rs`).
 
+mod scan;
+
 use std::borrow::Cow;
 use std::fmt;
 
@@ -194,6 +196,15 @@ impl FrameKind {
 /// assert!(matches!(parse_incoming("{not json"), Incoming::NotJson));
 /// ```
 pub fn parse_incoming(text: &str) -> Incoming<'_> {
+    // Nearly every frame of a stream is a plain notification: read it in one pass.
+    if let Some((method, subscription)) = scan::plain_notification(text) {
+        return Incoming::Notification { method, subscription };
+    }
+    parse_with_serde(text)
+}
+
+/// The general reader: serde with the envelope's shape, for every frame.
+fn parse_with_serde(text: &str) -> Incoming<'_> {
     let trimmed = text.trim_start();
     if trimmed.starts_with('[') {
         if let Some(items) = batch_items(text) {
@@ -358,6 +369,9 @@ pub fn unsubscribe_method_for(method: &str) -> Option<String> {
 pub fn is_subscribe_method(method: &str) -> bool {
     method.ends_with("Subscribe") || method.ends_with("_subscribe")
 }
+
+#[cfg(test)]
+mod scan_tests;
 
 #[cfg(test)]
 mod tests {
