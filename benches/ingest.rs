@@ -172,6 +172,7 @@ async fn subscope(addr: SocketAddr, count: usize) -> (f64, usize, usize, usize) 
             sub,
             method: "logsSubscribe".into(),
             params: Some(serde_json::json!(["all"])),
+            rules: subscope::catalog::rules_for("logsSubscribe", None),
         })
         .unwrap_or_else(|err| panic!("{err}"));
     let mut capture = Capture::new(CaptureLimits::default());

@@ -25,6 +25,7 @@ pub mod filter;
 pub mod protocol;
 pub mod record;
 pub mod redact;
+pub mod session;
 pub mod settings;
 #[cfg(feature = "gui")]
 pub mod ui;

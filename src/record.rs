@@ -18,6 +18,7 @@
 //! whole lines, so a killed run leaves whole lines. An existing `--out` file is not touched
 //! until the first connection is up: a mistyped URL never destroys yesterday's capture.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, Seek as _, Write};
 use std::path::{Path, PathBuf};
@@ -28,11 +29,12 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::backend::{Backend, Command, ConnState, ConnectionConfig, Event, SubscribeOutcome};
+use crate::backend::{Backend, ConnState, Event, SubscribeOutcome};
 use crate::capture::{CaptureLimits, CapturedEvent, ConnId, SubKey};
-use crate::export::{CaptureContext, EventWriter, Format, SubscriptionInfo};
+use crate::export::{CaptureContext, EventWriter, Format};
 use crate::protocol::FrameKind;
 use crate::redact::{Secret, Secrets, key_travels_in_clear, redact_url};
+use crate::session::{Endpoint, Session};
 
 /// The most events taken from the queue for one batch.
 const MAX_BATCH: usize = 8_192;
@@ -201,7 +203,7 @@ pub async fn record(options: RecordOptions) -> anyhow::Result<RecordSummary> {
     let mut output = Output::prepare(options.out.as_deref(), options.append)?;
     let mut stop = StopSignal::listen();
     let backend = Backend::start(&tokio::runtime::Handle::current(), options.limits, Arc::new(|| {}));
-    let mut run = Run::new(&backend, &options, &bodies).await?;
+    let mut run = Run::new(Session::new(backend, options.limits, &[]), &options, &bodies).await?;
 
     let deadline = options.duration.map(|duration| tokio::time::Instant::now() + duration);
     let stopped = loop {
@@ -209,18 +211,18 @@ pub async fn record(options: RecordOptions) -> anyhow::Result<RecordSummary> {
             biased;
             () = stop.requested(1) => break Stopped::Signal,
             () = sleep_until(deadline) => break Stopped::Duration,
-            room = run.room(&backend) => room,
+            room = run.room() => room,
         };
         if let Err(err) = room {
             break Stopped::Failure(err);
         }
-        match run.step(&backend, &mut output, options.count) {
+        match run.step(&mut output, options.count) {
             Ok(None) => {}
             Ok(Some(stopped)) => break stopped,
             Err(err) => break Stopped::Failure(err),
         }
     };
-    run.finish(&backend, &mut output, stopped, &mut stop, options.flush_timeout).await
+    run.finish(&mut output, stopped, &mut stop, options.flush_timeout).await
 }
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {
@@ -230,12 +232,12 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
     }
 }
 
-/// The state of one recording between the backend and the output.
+/// One recording: the session it drives, and the output.
 struct Run {
-    context: CaptureContext,
-    /// Each connection: its id, its URL as shown, and whether it opened.
-    connections: Vec<(ConnId, String, bool)>,
-    sub_names: Vec<(SubKey, String)>,
+    /// Endpoints, subscriptions and what arrived, as the window has them.
+    session: Session,
+    /// The connections that opened at least once (a refusal before that ends the run).
+    opened: HashSet<ConnId>,
     /// Created when the first connection opens.
     writer: Option<OutputWriter>,
     /// Captured before any connection was up (nothing, in practice): written when one is.
@@ -247,81 +249,69 @@ impl Run {
     /// Connects every endpoint and subscribes every body on it (waiting for room in the
     /// command queue: 100 endpoints with 20 subscriptions each are 2,100 commands).
     async fn new(
-        backend: &Backend,
+        mut session: Session,
         options: &RecordOptions,
         bodies: &[SubscribeBody],
     ) -> anyhow::Result<Self> {
-        let mut run = Self {
-            context: CaptureContext::default(),
-            connections: Vec::new(),
-            sub_names: Vec::new(),
-            writer: None,
-            held: Vec::new(),
-            summary: RecordSummary::default(),
-        };
-        for endpoint in &options.endpoints {
-            let conn = backend.new_connection_id();
-            let shown = redact_url(endpoint);
-            let mut config = ConnectionConfig::new(shown.clone(), endpoint.clone());
-            config.api_key = options.api_key.clone();
-            if let Some(interval) = options.ping_interval {
-                config.ping_interval = interval;
+        for (index, url) in options.endpoints.iter().enumerate() {
+            let shown = redact_url(url);
+            let endpoint = Endpoint {
+                id: index as u64 + 1,
+                label: shown.clone(),
+                url: url.clone(),
+                api_key: options.api_key.as_ref().map(|key| key.expose().to_owned()).unwrap_or_default(),
+                ping_interval: options.ping_interval,
+                ..Endpoint::default()
+            };
+            if endpoint.needs_key() && endpoint.api_key.is_empty() {
+                bail!("{shown} needs an API key: give --api-key or set {}", crate::settings::API_KEY_ENV);
             }
-            run.context.add_connection(conn, &shown, endpoint);
-            backend.send_waiting(Command::Connect { conn, config: Box::new(config) }).await?;
+            session.add_endpoint(endpoint);
+            session.backend().room_for_command().await;
+            let conn = session
+                .connect(index)
+                .map_err(|err| anyhow::anyhow!("could not connect to {shown}: {err}"))?;
             for body in bodies {
-                let sub = backend.new_subscription_key();
-                run.context.subscriptions.insert(
-                    sub,
-                    SubscriptionInfo {
-                        method: body.method.clone(),
-                        params: body.params.clone(),
-                        server_id: None,
-                    },
-                );
-                run.sub_names.push((sub, format!("{} on {shown}", body.method)));
-                backend
-                    .send_waiting(Command::Subscribe {
-                        conn,
-                        sub,
-                        method: body.method.clone(),
-                        params: body.params.clone(),
-                    })
-                    .await?;
+                session.backend().room_for_command().await;
+                if session.subscribe(conn, body.method.clone(), body.params.clone(), None).is_none() {
+                    let notices = session.take_notices();
+                    bail!("{} on {shown} was not sent: {notices:?}", body.method);
+                }
             }
-            if key_travels_in_clear(endpoint) {
+            if key_travels_in_clear(url) {
                 eprintln!(
                     "subscope: warning: {shown} sends the key unencrypted (ws:// to another host); use wss://"
                 );
             }
             eprintln!("subscope: connecting to {shown}");
-            run.connections.push((conn, shown, false));
         }
-        Ok(run)
+        Ok(Self {
+            session,
+            opened: HashSet::new(),
+            writer: None,
+            held: Vec::new(),
+            summary: RecordSummary::default(),
+        })
     }
 
     /// Waits until there are events to take and room for them in the output.
-    async fn room(&self, backend: &Backend) -> anyhow::Result<()> {
-        backend.queue().wait().await;
+    async fn room(&self) -> anyhow::Result<()> {
+        self.session.backend().queue().wait().await;
         match &self.writer {
             Some(writer) => writer.room().await,
             None => Ok(()),
         }
     }
 
-    /// Takes a batch from the queue and hands it to the output. Returns why the run stops,
+    /// Takes a batch from the session and hands it to the output. Returns why the run stops,
     /// if it does.
-    fn step(
-        &mut self,
-        backend: &Backend,
-        output: &mut Output,
-        count: Option<u64>,
-    ) -> anyhow::Result<Option<Stopped>> {
-        let drained = backend.queue().drain_batch(MAX_BATCH);
-        self.summary.evicted += drained.evicted;
-        let failure = self.apply_events(&drained.events);
-        let context_changed = drained.events.iter().any(|event| matches!(event, Event::Subscription { .. }));
-        let mut events: Vec<CapturedEvent> = self.held.drain(..).chain(drained.captured).collect();
+    fn step(&mut self, output: &mut Output, count: Option<u64>) -> anyhow::Result<Option<Stopped>> {
+        let taken = self.session.take(MAX_BATCH);
+        self.summary.evicted += taken.evicted;
+        let failure = self.report(&taken.events);
+        let mut context_changed =
+            taken.events.iter().any(|event| matches!(event, Event::Subscription { .. }));
+        let mut events: Vec<CapturedEvent> = self.held.drain(..).chain(taken.frames).collect();
         let mut stopped = failure.map(Stopped::Failure);
         if let Some(count) = count {
             // Exactly `count`: the batch ends with the notification that reaches it.
@@ -334,8 +324,7 @@ impl Run {
                 stopped = stopped.or(Some(Stopped::Count));
             }
         }
-        let mut context_changed = context_changed;
-        if self.writer.is_none() && self.connections.iter().any(|(_, _, opened)| *opened) {
+        if self.writer.is_none() && !self.opened.is_empty() {
             self.writer = Some(OutputWriter::start(output.start()?)?);
             context_changed = true; // the thread starts with no names for the ids
         }
@@ -344,10 +333,10 @@ impl Run {
         }
         match &self.writer {
             Some(writer) => {
-                let context = context_changed.then(|| self.context.clone());
+                let context = context_changed.then(|| self.session.live().context.clone());
                 writer.send(events, context)?;
                 let (in_flight_events, in_flight_bytes) = writer.in_flight();
-                backend.queue().set_downstream(in_flight_events, in_flight_bytes);
+                self.session.backend().queue().set_downstream(in_flight_events, in_flight_bytes);
             }
             None => self.held.extend(events),
         }
@@ -363,30 +352,26 @@ impl Run {
     /// Stops the connections, writes what is left, and waits for the output.
     async fn finish(
         mut self,
-        backend: &Backend,
         output: &mut Output,
         stopped: Stopped,
         stop: &mut StopSignal,
         flush_timeout: Duration,
     ) -> anyhow::Result<RecordSummary> {
-        for (conn, _, _) in &self.connections {
-            backend.send_waiting(Command::Disconnect { conn: *conn }).await.ok(); // the run ends either way
+        for index in 0..self.session.endpoints().len() {
+            self.session.backend().room_for_command().await;
+            self.session.disconnect(index);
         }
         // Until every connection has closed (its last frames queued), at most a second, unless
         // the user insists.
         let mut rest: Vec<CapturedEvent> = self.held.drain(..).collect();
-        let mut open: Vec<ConnId> = self.connections.iter().map(|(conn, _, _)| *conn).collect();
+        let session = &mut self.session;
+        let summary = &mut self.summary;
         let closing = async {
-            while !open.is_empty() {
-                backend.queue().wait().await;
-                let drained = backend.drain();
-                self.summary.evicted += drained.evicted;
-                rest.extend(drained.captured);
-                for event in &drained.events {
-                    if let Event::State { conn, state: ConnState::Closed { .. } } = event {
-                        open.retain(|open| open != conn);
-                    }
-                }
+            while session.any_live() {
+                session.backend().queue().wait().await;
+                let taken = session.take(usize::MAX);
+                summary.evicted += taken.evicted;
+                rest.extend(taken.frames);
             }
         };
         tokio::select! {
@@ -394,9 +379,9 @@ impl Run {
             () = tokio::time::sleep(Duration::from_secs(1)) => {}
             () = stop.requested(2) => {}
         }
-        let drained = backend.drain();
-        self.summary.evicted += drained.evicted;
-        rest.extend(drained.captured);
+        let taken = self.session.take(usize::MAX);
+        self.summary.evicted += taken.evicted;
+        rest.extend(taken.frames);
         if matches!(stopped, Stopped::Count) {
             rest.retain(|event| event.kind != FrameKind::Notification); // exactly `--count`
         }
@@ -429,27 +414,25 @@ impl Run {
         Ok(self.summary)
     }
 
-    /// Updates what is known from control events; returns the failure that ends the run.
-    fn apply_events(&mut self, events: &[Event]) -> Option<anyhow::Error> {
+    /// Reports control events on stderr (the session has applied them); returns the failure
+    /// that ends the run.
+    fn report(&mut self, events: &[Event]) -> Option<anyhow::Error> {
         for event in events {
             match event {
                 Event::State { conn, state } => {
-                    let Some(entry) = self.connections.iter_mut().find(|(id, _, _)| id == conn) else {
-                        continue;
-                    };
+                    let shown = self.connection_name(*conn);
                     match state {
                         ConnState::Open => {
-                            entry.2 = true;
-                            eprintln!("subscope: connected to {}", entry.1);
+                            self.opened.insert(*conn);
+                            eprintln!("subscope: connected to {shown}");
                         }
-                        ConnState::Closed { reason: Some(reason) } if !entry.2 => {
-                            return Some(anyhow::anyhow!("could not connect to {}: {reason}", entry.1));
+                        ConnState::Closed { reason: Some(reason) } if !self.opened.contains(conn) => {
+                            return Some(anyhow::anyhow!("could not connect to {shown}: {reason}"));
                         }
                         ConnState::Reconnecting { reason, retry_at_ms, .. } => {
                             let wait = retry_at_ms.saturating_sub(crate::capture::now_ms());
                             eprintln!(
-                                "subscope: {} lost ({reason}); reconnecting in {:.1} s",
-                                entry.1,
+                                "subscope: {shown} lost ({reason}); reconnecting in {:.1} s",
                                 wait as f64 / 1000.0
                             );
                         }
@@ -457,16 +440,9 @@ impl Run {
                     }
                 }
                 Event::Subscription { sub, outcome, resubscribed, .. } => {
-                    let name = self
-                        .sub_names
-                        .iter()
-                        .find(|(key, _)| key == sub)
-                        .map_or("subscription", |(_, name)| name.as_str());
+                    let name = self.subscription_name(*sub);
                     match outcome {
                         SubscribeOutcome::Active(id) => {
-                            if let Some(info) = self.context.subscriptions.get_mut(sub) {
-                                info.server_id = Some(id.clone());
-                            }
                             let again = if *resubscribed { "re-subscribed" } else { "subscribed" };
                             eprintln!("subscope: {again} {name} (server id {id})");
                         }
@@ -496,6 +472,18 @@ impl Run {
             }
         }
         None
+    }
+
+    /// A connection's URL as shown.
+    fn connection_name(&self, conn: ConnId) -> String {
+        let endpoint = self.session.endpoints().iter().find(|endpoint| endpoint.conn == Some(conn));
+        endpoint.map_or_else(|| format!("#{conn}"), |endpoint| endpoint.label.clone())
+    }
+
+    /// `method on URL` for a subscription.
+    fn subscription_name(&self, sub: SubKey) -> String {
+        let row = self.session.subscriptions().iter().find(|row| row.sub == sub);
+        row.map_or_else(|| "subscription".to_owned(), |row| format!("{} on {}", row.method, row.conn_label))
     }
 }
 

@@ -56,7 +56,15 @@ async fn endless_distinct_method_names_stay_within_the_cap() {
     let backend = Backend::start(&tokio::runtime::Handle::current(), limits, Arc::new(|| {}));
     let conn = backend.new_connection_id();
     backend.send(Command::Connect { conn, config: Box::new(ConnectionConfig::new("unique", url)) }).unwrap();
-    backend.send(Command::Subscribe { conn, sub: 1, method: "slotSubscribe".into(), params: None }).unwrap();
+    backend
+        .send(Command::Subscribe {
+            conn,
+            sub: 1,
+            method: "slotSubscribe".into(),
+            params: None,
+            rules: subscope::catalog::rules_for("slotSubscribe", None),
+        })
+        .unwrap();
 
     // A consumer as the window is: its capture under its share, what it holds told to the queue.
     let mut capture = Capture::new(limits.consumer_share());
@@ -96,7 +104,15 @@ async fn a_stalled_consumer_and_the_queue_never_hold_more_than_the_cap_together(
     let backend = Backend::start(&tokio::runtime::Handle::current(), limits, Arc::new(|| {}));
     let conn = backend.new_connection_id();
     backend.send(Command::Connect { conn, config: Box::new(ConnectionConfig::new("stall", url)) }).unwrap();
-    backend.send(Command::Subscribe { conn, sub: 1, method: "slotSubscribe".into(), params: None }).unwrap();
+    backend
+        .send(Command::Subscribe {
+            conn,
+            sub: 1,
+            method: "slotSubscribe".into(),
+            params: None,
+            rules: subscope::catalog::rules_for("slotSubscribe", None),
+        })
+        .unwrap();
     // The consumer already holds most of its share when it stalls (a modal dialog).
     let mut capture = Capture::new(limits.consumer_share());
     let mut drained_once = false;

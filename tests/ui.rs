@@ -20,8 +20,7 @@ use subscope::demo::{DemoConfig, DemoServer};
 use subscope::export::CaptureContext;
 use subscope::protocol::FrameKind;
 use subscope::redact::Secret;
-use subscope::ui::SubState;
-use subscope::ui::endpoints::{KeySource, KeychainLookup};
+use subscope::session::{KeySource, KeychainLookup, SubState};
 
 const ETH_ADDRESS: &str = "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48";
 const TRANSFER_TOPIC: &str = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
@@ -325,7 +324,7 @@ fn export_then_import_read_only_and_a_bad_file_keeps_what_was_read() {
     settle(&mut harness);
 
     harness.state_mut().import_from(path.clone());
-    wait_until(&mut harness, "the import", |app| app.source() == Source::Imported);
+    wait_until(&mut harness, "the import", |app| app.source() == Source::Opened);
     assert_eq!(harness.state().imported().map(Capture::len), Some(lines));
     assert_eq!(harness.state().visible_rows(), lines);
     assert!(harness.query_all_by_label_contains("(read-only)").count() > 0);
@@ -779,4 +778,115 @@ fn a_stalled_window_and_the_backend_together_hold_no_more_than_the_cap() {
     assert!(capture.len() <= limits.consumer_share().max_events, "{} events", capture.len());
     assert!(capture.evicted() > 0, "what did not fit was evicted, oldest first, and counted");
     assert!(harness.query_by_label_contains("evicted").is_some(), "the status bar shows it");
+}
+
+// ---------------------------------------------------------------------------------------------
+// A scripted backend: the window driven with no sockets and no sleeps.
+
+use subscope::backend::{Backend, Command, ConnState, Event, Script, SubscribeOutcome};
+use subscope::protocol::SubId;
+
+/// The app on a scripted backend, and the script.
+fn scripted(runtime: &tokio::runtime::Runtime, settings: Settings) -> (Harness<'static, App>, Script) {
+    let (backend, script) = Backend::scripted(settings.limits, Arc::new(|| {}));
+    let options = AppOptions { backend: Some(backend), ..AppOptions::headless(settings) };
+    (harness_with(runtime, options), script)
+}
+
+fn slot_notification(sub: u64, slot: u64) -> CapturedEvent {
+    CapturedEvent {
+        seq: 0,
+        received_at_ms: 0,
+        connection: 1,
+        subscription: Some(sub),
+        direction: Direction::In,
+        kind: FrameKind::Notification,
+        method: Some(Arc::from("slotNotification")),
+        raw: format!(
+            r#"{{"jsonrpc":"2.0","method":"slotNotification","params":{{"result":{{"slot":{slot},"parent":{},"root":0}},"subscription":3}}}}"#,
+            slot - 1
+        )
+        .into(),
+    }
+}
+
+#[test]
+fn a_scripted_stream_fills_the_window_without_sockets_or_sleeps() {
+    let runtime = runtime();
+    let endpoints = vec![SavedEndpoint {
+        id: 1,
+        label: "local".into(),
+        url: "ws://127.0.0.1:9".into(),
+        connect_on_start: true,
+        subscriptions: vec![slot_draft()],
+        ..SavedEndpoint::default()
+    }];
+    let (mut harness, mut script) =
+        scripted(&runtime, Settings { welcomed: true, endpoints, ..Settings::default() });
+    let commands = script.commands();
+    let Some(Command::Connect { conn, config }) = commands.first() else { panic!("{commands:?}") };
+    assert_eq!(config.url, "ws://127.0.0.1:9");
+    let Some(Command::Subscribe { sub, method, rules, .. }) = commands.get(1) else { panic!("{commands:?}") };
+    assert_eq!((method.as_str(), &*rules.unsubscribe_method), ("slotSubscribe", "slotUnsubscribe"));
+    let (conn, sub) = (*conn, *sub);
+
+    script.event(Event::State { conn, state: ConnState::Open });
+    script.event(Event::Subscription {
+        conn,
+        sub,
+        outcome: SubscribeOutcome::Active(SubId::Num(3)),
+        resubscribed: false,
+    });
+    script.frames((100..103).map(|slot| slot_notification(sub, slot)));
+    harness.run_steps(3);
+    assert_eq!(harness.state().visible_rows(), 3);
+    assert!(matches!(harness.state().subscriptions()[0].state, SubState::Active(SubId::Num(3))));
+    assert!(harness.query_by_label("• open").is_some());
+
+    // Lost, back after 44.9 s, re-subscribed under a new id: one readable line says so.
+    script.event(Event::State {
+        conn,
+        state: ConnState::Reconnecting {
+            retry_at_ms: 0,
+            attempt: 1,
+            reason: "the server dropped the connection".into(),
+        },
+    });
+    harness.run_steps(2);
+    assert!(
+        matches!(harness.state().subscriptions()[0].state, SubState::Pending),
+        "nothing arrives meanwhile"
+    );
+    script.event(Event::State { conn, state: ConnState::Open });
+    script.event(Event::Gap { conn, lost_at_ms: 1_000, restored_at_ms: 45_900 });
+    script.event(Event::Subscription {
+        conn,
+        sub,
+        outcome: SubscribeOutcome::Active(SubId::Num(4)),
+        resubscribed: true,
+    });
+    harness.run_steps(2);
+    assert!(harness.query_by_label_contains("No data for 44.9 s while reconnecting").is_some());
+    assert!(harness.query_by_label_contains("re-subscribed 1").is_some());
+
+    // Unsubscribe goes out as a command, and the answer ends it.
+    harness.get_by_label("Unsubscribe").click();
+    harness.run_steps(2);
+    assert!(
+        script
+            .commands()
+            .iter()
+            .any(|command| matches!(command, Command::Unsubscribe { sub: s, .. } if *s == sub))
+    );
+    script.event(Event::SubscriptionEnded {
+        conn,
+        sub,
+        reason: subscope::backend::EndReason::Unsubscribed(Ok(true)),
+    });
+    harness.run_steps(2);
+    assert_eq!(harness.state().subscriptions()[0].state, SubState::Ended("unsubscribed".into()));
+    assert!(
+        harness.state().settings().endpoints[0].subscriptions.is_empty(),
+        "an unsubscribed stream is not restored"
+    );
 }

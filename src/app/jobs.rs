@@ -6,7 +6,6 @@
 //! Cancel. Import: the open dialog, then [`import_file`] and building the read-only capture
 //! on a blocking thread.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -15,25 +14,20 @@ use std::time::{Duration, Instant};
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
-use crate::capture::{Capture, CaptureLimits, CapturedEvent};
-use crate::catalog::{BlockObservation, ReorgTracker, summarize};
+use crate::capture::{Capture, CapturedEvent};
 use crate::export::{
     CaptureContext, ExportError, Format, ImportOptions, Progress, export_to_file, import_file,
 };
-use crate::ui::table::ReorgMarks;
+use crate::session::CaptureView;
+use crate::ui::format_count;
 use crate::ui::transfer::JobView;
-use crate::ui::{format_count, truncate};
 
 /// A capture read from a file, shown read-only.
-pub struct ImportedCapture {
+pub struct OpenedCapture {
     /// The file name.
     pub name: String,
-    /// The events.
-    pub capture: Capture,
-    /// Connection and subscription names from the file.
-    pub context: CaptureContext,
-    /// Rows flagged as reorgs (a block height seen twice).
-    pub reorgs: ReorgMarks,
+    /// The events with their names and reorg marks.
+    pub view: CaptureView,
     /// The located problem that stopped reading, if any (what came before it is kept).
     pub error: Option<String>,
     /// How many of the file's oldest events were left out to stay within the memory cap.
@@ -115,7 +109,7 @@ pub enum Job {
         /// Progress (bytes) and cancel.
         progress: Arc<Progress>,
         /// The result.
-        rx: oneshot::Receiver<ImportedCapture>,
+        rx: oneshot::Receiver<OpenedCapture>,
     },
 }
 
@@ -126,7 +120,7 @@ pub enum JobOutcome {
     /// Finished with a message (`Err` for a failure) for the status bar and the dialog.
     Done(Result<String, String>),
     /// An import finished.
-    Imported(Box<ImportedCapture>),
+    Imported(Box<OpenedCapture>),
 }
 
 impl Job {
@@ -374,7 +368,7 @@ fn start_write(
 
 /// Reads a file into a read-only capture, numbering events in file order when their
 /// sequence numbers are not increasing, and flags reorged block heights.
-fn build_import(path: &Path, progress: &Progress, options: ImportOptions) -> ImportedCapture {
+fn build_import(path: &Path, progress: &Progress, options: ImportOptions) -> OpenedCapture {
     let imported = import_file(path, progress, options);
     let mut events = imported.events;
     let increasing = events.iter().zip(events.iter().skip(1)).all(|(a, b)| a.seq < b.seq);
@@ -383,56 +377,11 @@ fn build_import(path: &Path, progress: &Progress, options: ImportOptions) -> Imp
             event.seq = index as u64;
         }
     }
-    let reorgs = find_reorgs(&events, &imported.context);
-    let mut capture = Capture::new(CaptureLimits { max_events: usize::MAX, max_bytes: usize::MAX });
-    capture.extend(events);
+    let view = CaptureView::from_events(events, imported.context);
     let error = imported.error.map(|err| {
-        format!("{err}; showing the {} events read before it", format_count(capture.len() as u64))
+        format!("{err}; showing the {} events read before it", format_count(view.capture.len() as u64))
     });
-    ImportedCapture {
-        name: file_name(path),
-        capture,
-        context: imported.context,
-        reorgs,
-        error,
-        left_out: imported.evicted,
-    }
-}
-
-/// Flags newHeads notifications whose height was already seen on their subscription.
-pub fn find_reorgs<'a>(
-    events: impl IntoIterator<Item = &'a CapturedEvent>,
-    context: &CaptureContext,
-) -> ReorgMarks {
-    let mut tracker = ReorgTracker::new();
-    let mut marks = HashMap::new();
-    for event in events {
-        let Some(sub) = event.subscription else { continue };
-        let is_new_heads = context.subscriptions.get(&sub).is_some_and(|info| {
-            info.params.as_ref().and_then(|params| params.get(0)).and_then(serde_json::Value::as_str)
-                == Some("newHeads")
-        });
-        if is_new_heads && let Some(note) = observe_head(&mut tracker, sub, event) {
-            marks.insert(event.seq, note);
-        }
-    }
-    marks
-}
-
-/// Records one newHeads notification; returns a note when its height was seen before with
-/// another hash.
-pub fn observe_head(tracker: &mut ReorgTracker, sub: u64, event: &CapturedEvent) -> Option<String> {
-    if event.kind != crate::protocol::FrameKind::Notification {
-        return None;
-    }
-    let summary = summarize(&event.raw);
-    match tracker.observe_summary(sub, &summary)? {
-        BlockObservation::Reorg { height, previous_hash } => Some(match previous_hash {
-            Some(hash) => format!("reorg: block {height} again (was {})", truncate(&hash, 14)),
-            None => format!("reorg: block {height} again"),
-        }),
-        BlockObservation::New | BlockObservation::Duplicate => None,
-    }
+    OpenedCapture { name: file_name(path), view, error, left_out: imported.evicted }
 }
 
 fn file_name(path: &Path) -> String {

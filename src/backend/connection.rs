@@ -29,6 +29,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use super::subscriptions::{Outbound, SubscriptionTable};
 use super::{Backoff, Command, ConnState, ConnectionConfig, Event, EventQueue};
 use crate::capture::{CapturedEvent, ConnId, Direction, SubKey, Text, now_ms};
+use crate::catalog::Completion;
 use crate::protocol::{FrameKind, Incoming, Outcome, SubId, parse_incoming};
 use crate::redact::{API_KEY_PLACEHOLDER, Secrets, place_key, redact_url};
 
@@ -493,8 +494,8 @@ impl Actor {
         while let Some(command) = commands.recv().await {
             match command {
                 Command::Disconnect { .. } => return,
-                Command::Subscribe { sub, method, params, .. } => {
-                    self.table.subscribe(sub, &method, params, false);
+                Command::Subscribe { sub, method, params, rules, .. } => {
+                    self.table.subscribe(sub, &method, params, rules, false);
                 }
                 Command::Unsubscribe { sub, .. } => {
                     let (_, events) = self.table.unsubscribe(sub, false);
@@ -718,12 +719,12 @@ impl Actor {
         }
     }
 
-    /// A signature subscription ends itself after its final notification (not after the early
-    /// `receivedSignature` one).
+    /// A subscription the server ends by itself (a signature subscription) ends after its
+    /// final notification, as its rules say (not after an early interim one).
     fn complete_if_final(&mut self, sub: SubKey, server_id: &SubId, text: &str) {
-        let one_shot =
-            self.table.method_of(sub).is_some_and(|method| method.as_ref() == "signatureSubscribe");
-        if one_shot && !text.contains("\"receivedSignature\"") {
+        if let Some(Completion::AfterFinal { interim }) = self.table.completion_of(sub)
+            && !text.contains(interim)
+        {
             let events = self.table.complete(server_id);
             self.events(events);
         }
@@ -731,8 +732,8 @@ impl Actor {
 
     fn on_command(&mut self, command: Command) {
         match command {
-            Command::Subscribe { sub, method, params, .. } => {
-                let frame = self.table.subscribe(sub, &method, params, true);
+            Command::Subscribe { sub, method, params, rules, .. } => {
+                let frame = self.table.subscribe(sub, &method, params, rules, true);
                 self.outbox.extend(frame);
             }
             Command::Unsubscribe { sub, .. } => {

@@ -29,7 +29,8 @@ pub use backoff::Backoff;
 pub use queue::{Drained, EventQueue};
 pub use subscriptions::{SubscriptionTable, is_transient};
 
-use crate::capture::{CaptureLimits, ConnId, SubKey};
+use crate::capture::{CaptureLimits, CapturedEvent, ConnId, SubKey};
+use crate::catalog::SubscriptionRules;
 use crate::protocol::{RpcError, SubId};
 use crate::redact::{MASK, Secret, Secrets};
 
@@ -167,6 +168,9 @@ pub enum Command {
         method: String,
         /// Its params.
         params: Option<serde_json::Value>,
+        /// What the catalogue says about it (how it is cancelled, whether it ends itself),
+        /// looked up once by whoever made it ([`crate::catalog::rules_for`]).
+        rules: SubscriptionRules,
     },
     /// Cancels a subscription (sends its `*Unsubscribe` when it has a server id).
     Unsubscribe {
@@ -341,6 +345,23 @@ impl Backend {
         }
     }
 
+    /// A backend with no connections behind it, driven by a [`Script`]: the commands sent to
+    /// it are read from the script, and the events and frames it reports are put there by
+    /// the script. A front end runs against it exactly as against a real one, with no
+    /// sockets, no runtime and no waiting: the test seam of the window.
+    pub fn scripted(limits: CaptureLimits, waker: Waker) -> (Self, Script) {
+        let queue = Arc::new(EventQueue::new(limits, waker));
+        let (commands, receiver) = mpsc::channel(1024);
+        let backend = Self {
+            commands,
+            queue: Arc::clone(&queue),
+            next_conn: AtomicU32::new(1),
+            next_sub: AtomicU64::new(1),
+            next_request: AtomicU64::new(1),
+        };
+        (backend, Script { commands: receiver, queue, next_seq_time: 0 })
+    }
+
     /// Sends a command without waiting.
     pub fn send(&self, command: Command) -> Result<(), BackendError> {
         self.commands.try_send(command).map_err(|err| match err {
@@ -357,6 +378,14 @@ impl Backend {
     /// The backend has stopped.
     pub async fn send_waiting(&self, command: Command) -> Result<(), BackendError> {
         self.commands.send(command).await.map_err(|_| BackendError::Stopped)
+    }
+
+    /// Waits until the command queue has room for one more command (so a [`Self::send`] that
+    /// follows at once is not refused as busy): for callers that may wait, never the UI.
+    pub async fn room_for_command(&self) {
+        if let Ok(permit) = self.commands.reserve().await {
+            drop(permit); // only the room was wanted
+        }
     }
 
     /// Takes everything queued so far.
@@ -382,6 +411,41 @@ impl Backend {
     /// A fresh request key.
     pub fn new_request_key(&self) -> RequestKey {
         self.next_request.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// The other end of [`Backend::scripted`]: what the front end asked for, and what it is told.
+pub struct Script {
+    commands: mpsc::Receiver<Command>,
+    queue: Arc<EventQueue>,
+    next_seq_time: u64,
+}
+
+impl Script {
+    /// Every command sent since the last call, in order.
+    pub fn commands(&mut self) -> Vec<Command> {
+        std::iter::from_fn(|| self.commands.try_recv().ok()).collect()
+    }
+
+    /// Reports a control event, as a connection actor does.
+    pub fn event(&self, event: Event) {
+        self.queue.push_event(event);
+    }
+
+    /// Reports frames received (or sent), as a connection actor does; their sequence numbers
+    /// are given by the queue, and their times, when 0, count up from the epoch's first day.
+    pub fn frames(&mut self, frames: impl IntoIterator<Item = CapturedEvent>) {
+        let mut batch: Vec<CapturedEvent> = frames
+            .into_iter()
+            .map(|mut frame| {
+                if frame.received_at_ms == 0 {
+                    self.next_seq_time += 1;
+                    frame.received_at_ms = self.next_seq_time;
+                }
+                frame
+            })
+            .collect();
+        self.queue.push_captured(&mut batch);
     }
 }
 

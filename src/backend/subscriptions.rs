@@ -21,7 +21,8 @@ use serde_json::value::RawValue;
 
 use super::{EndReason, Event, RequestKey, SubscribeOutcome};
 use crate::capture::{ConnId, SubKey};
-use crate::protocol::{RpcError, SubId, request_frame, unsubscribe_method_for};
+use crate::catalog::{Completion, SubscriptionRules};
+use crate::protocol::{RpcError, SubId, request_frame};
 
 /// A frame the actor should send.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,6 +46,7 @@ enum Pending {
 struct Entry {
     method: Arc<str>,
     params: Option<serde_json::Value>,
+    rules: SubscriptionRules,
     server_id: Option<SubId>,
     confirmed_once: bool,
     cancel_when_confirmed: bool,
@@ -135,6 +137,7 @@ impl SubscriptionTable {
         sub: SubKey,
         method: &str,
         params: Option<serde_json::Value>,
+        rules: SubscriptionRules,
         open: bool,
     ) -> Option<Outbound> {
         let method: Arc<str> = method.into();
@@ -145,6 +148,7 @@ impl SubscriptionTable {
             Entry {
                 method,
                 params,
+                rules,
                 server_id: None,
                 confirmed_once: false,
                 cancel_when_confirmed: false,
@@ -198,8 +202,7 @@ impl SubscriptionTable {
     fn unsubscribe_frame(&mut self, sub: SubKey, server_id: &SubId) -> Option<Outbound> {
         let entry = self.subs.get_mut(&sub)?;
         entry.unsubscribing = true;
-        let method: Arc<str> =
-            unsubscribe_method_for(&entry.method).unwrap_or_else(|| "unsubscribe".into()).into();
+        let method = Arc::clone(&entry.rules.unsubscribe_method);
         let params = serde_json::Value::Array(vec![server_id.to_json()]);
         Some(self.outbound(Pending::Unsubscribe { sub }, &method, Some(&params)))
     }
@@ -380,9 +383,9 @@ impl SubscriptionTable {
         self.by_server.get(server_id).and_then(|keys| keys.first().copied())
     }
 
-    /// The subscribe method of a local subscription.
-    pub fn method_of(&self, sub: SubKey) -> Option<&Arc<str>> {
-        self.subs.get(&sub).map(|entry| &entry.method)
+    /// How a local subscription ends besides being cancelled.
+    pub fn completion_of(&self, sub: SubKey) -> Option<Completion> {
+        self.subs.get(&sub).map(|entry| entry.rules.completion)
     }
 
     /// The server ended a subscription by itself (signatureSubscribe after its final
@@ -428,6 +431,30 @@ impl SubscriptionTable {
 mod tests {
     use super::*;
 
+    /// Subscribes with the rules the catalogue gives the method, as every caller does.
+    trait WithRules {
+        fn sub(
+            &mut self,
+            sub: SubKey,
+            method: &str,
+            params: Option<serde_json::Value>,
+            open: bool,
+        ) -> Option<Outbound>;
+    }
+
+    impl WithRules for SubscriptionTable {
+        fn sub(
+            &mut self,
+            sub: SubKey,
+            method: &str,
+            params: Option<serde_json::Value>,
+            open: bool,
+        ) -> Option<Outbound> {
+            let rules = crate::catalog::rules_for(method, params.as_ref());
+            self.subscribe(sub, method, params, rules, open)
+        }
+    }
+
     fn raw(text: &str) -> Box<RawValue> {
         RawValue::from_string(text.to_owned()).unwrap_or_else(|err| panic!("{err}"))
     }
@@ -448,7 +475,7 @@ mod tests {
     #[test]
     fn a_passing_refusal_of_a_resubscribe_is_retried_until_accepted() {
         let mut table = SubscriptionTable::new(1);
-        let out = table.subscribe(7, "rootSubscribe", None, true).unwrap_or_else(|| panic!("no frame"));
+        let out = table.sub(7, "rootSubscribe", None, true).unwrap_or_else(|| panic!("no frame"));
         table.on_response(request_id(&out), Ok(&raw("3")));
         table.on_close();
         let replay = table.on_open();
@@ -483,7 +510,7 @@ mod tests {
     #[test]
     fn a_refusal_for_good_ends_the_resubscribe_and_first_refusals_are_not_retried() {
         let mut table = SubscriptionTable::new(1);
-        let out = table.subscribe(7, "blockSubscribe", None, true).unwrap_or_else(|| panic!("no frame"));
+        let out = table.sub(7, "blockSubscribe", None, true).unwrap_or_else(|| panic!("no frame"));
         table.on_response(request_id(&out), Ok(&raw("3")));
         table.on_close();
         let replay = table.on_open();
@@ -492,7 +519,7 @@ mod tests {
         assert!(matches!(&events[..], [Event::Subscription { outcome: SubscribeOutcome::Failed(_), .. }]));
         assert!(table.is_empty() && table.take_retries().is_empty());
         // The user's own subscribe is answered as it is: the user sees the limit at once.
-        let out = table.subscribe(8, "rootSubscribe", None, true).unwrap_or_else(|| panic!("no frame"));
+        let out = table.sub(8, "rootSubscribe", None, true).unwrap_or_else(|| panic!("no frame"));
         let (events, _) = table.on_response(request_id(&out), Err(limit_reached()));
         assert!(matches!(&events[..], [Event::Subscription { outcome: SubscribeOutcome::Failed(_), .. }]));
     }
@@ -511,7 +538,7 @@ mod tests {
     #[test]
     fn confirmation_binds_the_server_id_for_routing() {
         let mut table = SubscriptionTable::new(1);
-        let out = table.subscribe(10, "slotSubscribe", None, true).unwrap_or_else(|| panic!("no frame"));
+        let out = table.sub(10, "slotSubscribe", None, true).unwrap_or_else(|| panic!("no frame"));
         assert_eq!(out.frame, r#"{"jsonrpc":"2.0","id":1,"method":"slotSubscribe"}"#);
         let (events, _) = table.on_response(request_id(&out), Ok(&raw("0")));
         assert_eq!(
@@ -531,7 +558,7 @@ mod tests {
     fn reconnect_resends_and_rebinds_under_the_same_local_key() {
         let mut table = SubscriptionTable::new(1);
         let params = serde_json::json!(["logs", {"address": "0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0"}]);
-        let out = table.subscribe(5, "eth_subscribe", Some(params), true).unwrap_or_else(|| panic!());
+        let out = table.sub(5, "eth_subscribe", Some(params), true).unwrap_or_else(|| panic!());
         table.on_response(request_id(&out), Ok(&raw("\"0xaaaa\"")));
         assert!(table.on_close().is_empty());
         assert_eq!(table.route(&SubId::Str("0xaaaa".into())), None, "old ids are void after a loss");
@@ -550,7 +577,7 @@ mod tests {
     #[test]
     fn subscriptions_made_while_closed_are_sent_on_open() {
         let mut table = SubscriptionTable::new(1);
-        assert!(table.subscribe(1, "rootSubscribe", None, false).is_none());
+        assert!(table.sub(1, "rootSubscribe", None, false).is_none());
         let frames = table.on_open();
         assert_eq!(frames.len(), 1);
         let (events, _) = table.on_response(request_id(&frames[0]), Ok(&raw("3")));
@@ -561,7 +588,7 @@ mod tests {
     fn refused_subscription_reports_the_server_error_and_is_not_replayed() {
         let mut table = SubscriptionTable::new(2);
         let out = table
-            .subscribe(1, "accountSubscribe", Some(serde_json::json!(["bad"])), true)
+            .sub(1, "accountSubscribe", Some(serde_json::json!(["bad"])), true)
             .unwrap_or_else(|| panic!());
         let err =
             RpcError { code: -32602, message: "Invalid Request: Invalid pubkey provided".into(), data: None };
@@ -582,7 +609,7 @@ mod tests {
     fn unsubscribe_sends_the_family_method_with_the_server_id() {
         let mut table = SubscriptionTable::new(1);
         let out = table
-            .subscribe(3, "accountSubscribe", Some(serde_json::json!(["x"])), true)
+            .sub(3, "accountSubscribe", Some(serde_json::json!(["x"])), true)
             .unwrap_or_else(|| panic!());
         table.on_response(request_id(&out), Ok(&raw("42")));
         let (frame, events) = table.unsubscribe(3, true);
@@ -601,8 +628,8 @@ mod tests {
     #[test]
     fn agave_shared_ids_route_to_the_oldest_and_unsubscribe_only_with_the_last() {
         let mut table = SubscriptionTable::new(1);
-        let a = table.subscribe(1, "slotSubscribe", None, true).unwrap_or_else(|| panic!());
-        let b = table.subscribe(2, "slotSubscribe", None, true).unwrap_or_else(|| panic!());
+        let a = table.sub(1, "slotSubscribe", None, true).unwrap_or_else(|| panic!());
+        let b = table.sub(2, "slotSubscribe", None, true).unwrap_or_else(|| panic!());
         table.on_response(request_id(&a), Ok(&raw("0")));
         table.on_response(request_id(&b), Ok(&raw("0")));
         assert_eq!(table.route(&SubId::Num(0)), Some(1));
@@ -617,9 +644,8 @@ mod tests {
     #[test]
     fn cancel_before_confirmation_unsubscribes_once_confirmed() {
         let mut table = SubscriptionTable::new(1);
-        let out = table
-            .subscribe(9, "logsSubscribe", Some(serde_json::json!(["all"])), true)
-            .unwrap_or_else(|| panic!());
+        let out =
+            table.sub(9, "logsSubscribe", Some(serde_json::json!(["all"])), true).unwrap_or_else(|| panic!());
         let (frame, events) = table.unsubscribe(9, true);
         assert!(frame.is_none() && events.is_empty());
         let (events, frame) = table.on_response(request_id(&out), Ok(&raw("5")));
@@ -662,7 +688,7 @@ mod tests {
     fn completed_signature_subscription_is_removed() {
         let mut table = SubscriptionTable::new(1);
         let out = table
-            .subscribe(8, "signatureSubscribe", Some(serde_json::json!(["sig"])), true)
+            .sub(8, "signatureSubscribe", Some(serde_json::json!(["sig"])), true)
             .unwrap_or_else(|| panic!());
         table.on_response(request_id(&out), Ok(&raw("8")));
         let events = table.complete(&SubId::Num(8));

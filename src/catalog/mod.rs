@@ -15,6 +15,7 @@ mod draft;
 mod encoding;
 mod ethereum;
 mod presets;
+mod rules;
 mod solana;
 mod summary;
 mod validate;
@@ -30,6 +31,7 @@ pub use draft::{
 pub use encoding::eip55_checksum;
 pub use ethereum::{CommonRequest, common_requests};
 pub use presets::{DEMO_URL, Preset, presets};
+pub use rules::{Completion, RECEIVED_SIGNATURE, ReorgRule, SubscriptionRules, rules_for};
 pub use summary::{BlockObservation, ReorgTracker, Summary, summarize};
 pub use validate::{FieldError, agave_request_bytes, check_request};
 

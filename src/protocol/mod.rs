@@ -355,21 +355,6 @@ pub fn request_frame(id: u64, method: &str, params: Option<&serde_json::Value>) 
     serde_json::to_string(&frame).unwrap_or_else(|err| format!("{{\"serialization_error\":\"{err}\"}}"))
 }
 
-/// The unsubscribe method that cancels a subscription made with `method`:
-/// `accountSubscribe` → `accountUnsubscribe`, `eth_subscribe` → `eth_unsubscribe`.
-pub fn unsubscribe_method_for(method: &str) -> Option<String> {
-    if let Some(stem) = method.strip_suffix("Subscribe") {
-        Some(format!("{stem}Unsubscribe"))
-    } else {
-        method.strip_suffix("_subscribe").map(|stem| format!("{stem}_unsubscribe"))
-    }
-}
-
-/// Whether a request with this method creates a subscription.
-pub fn is_subscribe_method(method: &str) -> bool {
-    method.ends_with("Subscribe") || method.ends_with("_subscribe")
-}
-
 #[cfg(test)]
 mod scan_tests;
 
@@ -507,13 +492,6 @@ mod tests {
             request_frame(1, "eth_subscribe", Some(&params)),
             r#"{"jsonrpc":"2.0","id":1,"method":"eth_subscribe","params":["newHeads"]}"#
         );
-    }
-
-    #[test]
-    fn unsubscribe_names_follow_each_family() {
-        assert_eq!(unsubscribe_method_for("accountSubscribe").as_deref(), Some("accountUnsubscribe"));
-        assert_eq!(unsubscribe_method_for("eth_subscribe").as_deref(), Some("eth_unsubscribe"));
-        assert_eq!(unsubscribe_method_for("getSlot"), None);
     }
 
     #[test]

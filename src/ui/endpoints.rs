@@ -6,161 +6,9 @@ use egui::{RichText, TextEdit, Ui};
 
 use super::{error_text, ok_color, warn_text};
 use crate::backend::ConnState;
-use crate::capture::ConnId;
-use crate::catalog::{Draft, Preset, presets};
-use crate::redact::{
-    API_KEY_PLACEHOLDER, extract_key, has_secret, key_travels_in_clear, lost_its_key, redact_url,
-};
-
-/// Where an endpoint's API key came from.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum KeySource {
-    /// No key.
-    #[default]
-    None,
-    /// Typed or pasted in this session.
-    Typed,
-    /// Read from the endpoint's own entry in the OS keychain.
-    Keychain,
-    /// Read from the `SUBSCOPE_API_KEY` environment variable (the endpoint has no key of its
-    /// own).
-    Env,
-}
-
-/// Where the endpoint's keychain lookup stands.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum KeychainLookup {
-    /// Not asked (the endpoint needs no key, or the keychain is off).
-    #[default]
-    NotAsked,
-    /// Asked; connecting waits for the answer.
-    Asking,
-    /// Answered (with or without a key).
-    Answered,
-    /// Locked, or the unlock prompt was dismissed: it can be asked again.
-    Locked(String),
-    /// No keychain on this system.
-    Unavailable(String),
-}
-
-/// One endpoint row: what the user set up, and how its connection is doing.
-#[derive(Clone, Default)]
-pub struct Endpoint {
-    /// A stable id (persisted; names the endpoint's keychain entry).
-    pub id: u64,
-    /// The user's name for it (also the connection's label).
-    pub label: String,
-    /// The preset it came from, by name; empty for a typed URL.
-    pub preset: String,
-    /// The URL template; `{api_key}` marks where the key goes.
-    pub url: String,
-    /// The API key, held in memory only.
-    pub api_key: String,
-    /// Where the key came from.
-    pub key_source: KeySource,
-    /// The endpoint's keychain lookup.
-    pub keychain: KeychainLookup,
-    /// The last keychain result to show next to the key field (`Ok` note or error).
-    pub key_note: Option<Result<String, String>>,
-    /// Whether the key is shown in clear.
-    pub reveal_key: bool,
-    /// Whether the user wants it connected: set by Connect, cleared by Disconnect. Saved, so
-    /// an endpoint whose start failed (node down, key missing) connects again next time.
-    pub keep_connected: bool,
-    /// Subscriptions set up on it that are not sent yet (restored from the settings, or kept
-    /// from a start that failed); sent when it connects, saved until then.
-    pub restore: Vec<Draft>,
-    /// The backend connection, once connected.
-    pub conn: Option<ConnId>,
-    /// The connection's last reported state.
-    pub state: Option<ConnState>,
-    /// The last error for this endpoint (a refused connect, a failed command).
-    pub error: Option<String>,
-    /// Notifications lost during a reconnect (a gap), as a note for the badge.
-    pub gap_note: Option<String>,
-}
-
-impl std::fmt::Debug for Endpoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Endpoint")
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("url", &self.display_url())
-            .field("api_key", &if self.api_key.is_empty() { "" } else { crate::redact::MASK })
-            .field("key_source", &self.key_source)
-            .field("keychain", &self.keychain)
-            .field("keep_connected", &self.keep_connected)
-            .field("restore", &self.restore.len())
-            .field("conn", &self.conn)
-            .field("state", &self.state)
-            .field("error", &self.error)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Endpoint {
-    /// A new endpoint from a preset.
-    pub fn from_preset(id: u64, preset: &Preset) -> Self {
-        Self {
-            id,
-            label: preset.name.to_owned(),
-            preset: preset.name.to_owned(),
-            url: preset.url_template.to_owned(),
-            ..Self::default()
-        }
-    }
-
-    /// Whether the URL has a place for an API key.
-    pub fn needs_key(&self) -> bool {
-        self.url.contains(API_KEY_PLACEHOLDER)
-    }
-
-    /// Whether a connection exists that is not closed (connecting, open or reconnecting).
-    pub fn is_live(&self) -> bool {
-        self.conn.is_some() && !matches!(self.state, Some(ConnState::Closed { .. }))
-    }
-
-    /// Whether the connection is open.
-    pub fn is_open(&self) -> bool {
-        self.conn.is_some() && self.state == Some(ConnState::Open)
-    }
-
-    /// The URL as it may be shown.
-    pub fn display_url(&self) -> String {
-        redact_url(&self.url)
-    }
-
-    /// Why it cannot connect yet, as the user should read it; `None` when it can.
-    pub fn connect_blocker(&self) -> Option<String> {
-        if self.url.trim().is_empty() {
-            return Some("Enter a URL (or pick a preset) first.".to_owned());
-        }
-        if lost_its_key(&self.url) {
-            return Some(KEY_REMOVED.to_owned());
-        }
-        if self.needs_key() && self.api_key.trim().is_empty() {
-            return Some(format!(
-                "This URL needs an API key: paste it in the API key field (or set {}).",
-                crate::settings::API_KEY_ENV
-            ));
-        }
-        None
-    }
-
-    /// A one-line state for lists elsewhere ("open", "closed"…).
-    pub fn state_word(&self) -> &'static str {
-        match (&self.conn, &self.state) {
-            (None, _) | (Some(_), Some(ConnState::Closed { .. })) => "closed",
-            (Some(_), None | Some(ConnState::Connecting { .. })) => "connecting",
-            (Some(_), Some(ConnState::Open)) => "open",
-            (Some(_), Some(ConnState::Reconnecting { .. })) => "reconnecting",
-        }
-    }
-}
-
-/// What a URL that lost its key on saving says (it holds `***` where the key was).
-pub const KEY_REMOVED: &str = "The key was removed from this URL when it was saved: enter it again \
-     (paste the whole URL, or put {api_key} where the key goes and the key in the API key field).";
+use crate::catalog::presets;
+use crate::redact::{extract_key, has_secret, key_travels_in_clear, lost_its_key};
+use crate::session::{Endpoint, KEY_REMOVED, KeySource, KeychainLookup};
 
 /// What the user asked the endpoints panel for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -229,8 +77,14 @@ fn endpoint_ui(ui: &mut Ui, index: usize, endpoint: &mut Endpoint, now_ms: u64) 
     if let Some(error) = &endpoint.error {
         ui.label(error_text(ui.visuals(), error));
     }
-    if let Some(gap) = &endpoint.gap_note {
-        ui.label(warn_text(ui.visuals(), gap));
+    if let Some(gap) = &endpoint.gap {
+        let text = format!(
+            "No data for {:.1} s while reconnecting ({} to {} UTC)",
+            gap.restored_at_ms.saturating_sub(gap.lost_at_ms) as f64 / 1000.0,
+            super::time_of_day(gap.lost_at_ms),
+            super::time_of_day(gap.restored_at_ms),
+        );
+        ui.label(warn_text(ui.visuals(), text));
     }
     ui.horizontal(|ui| {
         if endpoint.is_live() {

@@ -26,10 +26,10 @@ use egui::{Color32, RichText, Visuals};
 
 pub use composer::{ComposerAction, ComposerState, composer_ui};
 pub use detail::{DetailState, detail_ui};
-pub use endpoints::{Endpoint, EndpointAction, endpoints_ui};
+pub use endpoints::{EndpointAction, endpoints_ui};
 pub use plot::rate_plot_ui;
 pub use status_bar::{StatusAction, StatusInfo, status_bar_ui};
-pub use subscriptions::{SubState, SubscriptionAction, SubscriptionRow, subscriptions_ui};
+pub use subscriptions::{SubscriptionAction, subscriptions_ui};
 pub use table::{TableAction, TableState, events_table_ui, table_toolbar_ui};
 pub use transfer::{ExportDialog, ExportScope, TransferAction, export_dialog_ui};
 

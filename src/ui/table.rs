@@ -78,7 +78,7 @@ pub enum TableAction {
 }
 
 /// Marks for rows the catalogue flags by context (a block height seen twice).
-pub type ReorgMarks = HashMap<u64, String>;
+pub use crate::session::ReorgMarks;
 
 impl TableState {
     /// An unfiltered table with these persisted column widths.
@@ -350,20 +350,12 @@ fn label_for<K: PartialEq + std::fmt::Display>(choices: &[(K, String)], key: K, 
 
 /// A subscription's short name for the table: `logs #3`, `newHeads #5`.
 pub fn subscription_label(context: &CaptureContext, sub: SubKey) -> String {
-    let Some(info) = context.subscriptions.get(&sub) else {
-        return format!("#{sub}");
-    };
-    let kind = info
-        .params
-        .as_ref()
-        .and_then(|params| params.get(0))
-        .and_then(serde_json::Value::as_str)
-        .filter(|_| info.method == "eth_subscribe");
-    let name = match kind {
-        Some(kind) => kind.to_owned(),
-        None => info.method.strip_suffix("Subscribe").unwrap_or(&info.method).to_owned(),
-    };
-    format!("{name} #{sub}")
+    match context.subscriptions.get(&sub) {
+        Some(info) => {
+            format!("{} #{sub}", crate::catalog::rules_for(&info.method, info.params.as_ref()).short_name)
+        }
+        None => format!("#{sub}"),
+    }
 }
 
 /// A connection's label for the table.

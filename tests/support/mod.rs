@@ -198,7 +198,13 @@ impl Driver {
     pub fn subscribe(&mut self, conn: ConnId, method: &str, params: Option<Value>) -> SubKey {
         let sub = self.backend.new_subscription_key();
         self.backend
-            .send(Command::Subscribe { conn, sub, method: method.into(), params })
+            .send(Command::Subscribe {
+                conn,
+                sub,
+                method: method.into(),
+                rules: subscope::catalog::rules_for(method, params.as_ref()),
+                params,
+            })
             .unwrap_or_else(|err| panic!("{err}"));
         sub
     }

@@ -1,0 +1,194 @@
+//! What the panels asked for, turned into verbs on the session, keychain work, or jobs.
+
+use std::path::PathBuf;
+
+use super::jobs::{self, ExportPlan, Selection};
+use super::keys::new_endpoint_id;
+use super::{App, Source, settings};
+use crate::capture::now_ms;
+use crate::session::Endpoint;
+use crate::ui::composer::{ResponseState, ResponseView};
+use crate::ui::transfer::default_file_name;
+use crate::ui::{ComposerAction, EndpointAction, ExportScope, SubscriptionAction, TransferAction};
+
+impl App {
+    pub(super) fn endpoint_action(&mut self, action: EndpointAction) {
+        match action {
+            EndpointAction::Connect(index) => self.connect(index),
+            EndpointAction::Disconnect(index) => {
+                if let Some(endpoint) = self.session.endpoints().get(index) {
+                    self.connect_after_key.remove(&endpoint.id);
+                }
+                self.session.disconnect(index);
+            }
+            EndpointAction::Remove(index) => {
+                if let Some(removed) = self.session.remove_endpoint(index) {
+                    self.connect_after_key.remove(&removed.id);
+                    self.forget_removed_key(removed.id);
+                }
+            }
+            EndpointAction::Add => {
+                let id = new_endpoint_id(self.session.endpoints());
+                let label = format!("Endpoint {}", self.session.endpoints().len() + 1);
+                self.session.add_endpoint(Endpoint { id, label, ..Endpoint::default() });
+            }
+            EndpointAction::RememberKey(index) => self.store_key(index, true),
+            EndpointAction::ForgetKey(index) => self.store_key(index, false),
+            EndpointAction::MoveKeyToKeyField(index) => {
+                if self.session.move_key_to_key_field(index).is_some() && self.keychain.is_some() {
+                    self.store_key(index, true);
+                }
+            }
+            EndpointAction::RetryKeychain(index) => self.retry_keychain(index),
+        }
+    }
+
+    pub(super) fn composer_action(&mut self, action: ComposerAction) {
+        match action {
+            ComposerAction::Subscribe { conn, draft, built } => {
+                self.session.subscribe(conn, built.method, built.params, Some(draft));
+            }
+            ComposerAction::Request { conn, built } => {
+                let method = built.method.clone();
+                let state = match self.session.request(conn, built.method, built.params) {
+                    Ok(request) => {
+                        self.composer.response =
+                            Some(ResponseView { request, method, state: ResponseState::Pending });
+                        return;
+                    }
+                    Err(err) => ResponseState::Failed(err),
+                };
+                self.composer.response = Some(ResponseView { request: 0, method, state });
+            }
+            ComposerAction::SaveDraft { name, draft } => {
+                self.message = Some(Ok(format!("Saved draft \u{201c}{name}\u{201d}")));
+                let saved = settings::SavedDraft { name, draft };
+                match self.settings.saved_drafts.iter_mut().find(|entry| entry.name == saved.name) {
+                    Some(entry) => *entry = saved,
+                    None => self.settings.saved_drafts.push(saved),
+                }
+            }
+            ComposerAction::DeleteSaved(index) => {
+                if index < self.settings.saved_drafts.len() {
+                    self.settings.saved_drafts.remove(index);
+                }
+            }
+        }
+    }
+
+    pub(super) fn subscription_action(&mut self, action: SubscriptionAction) {
+        match action {
+            SubscriptionAction::Unsubscribe(sub) => self.session.unsubscribe(sub),
+            SubscriptionAction::Remove(sub) => self.session.remove_subscription(sub),
+            SubscriptionAction::Show(sub) => {
+                let conn = self.session.subscriptions().iter().find(|row| row.sub == sub).map(|row| row.conn);
+                if let Some(conn) = conn {
+                    if self.source() != Source::Live {
+                        self.set_source(Source::Live);
+                    }
+                    self.table.show_subscription(conn, sub);
+                }
+            }
+            SubscriptionAction::Edit(sub) => {
+                let draft = self
+                    .session
+                    .subscriptions()
+                    .iter()
+                    .find(|row| row.sub == sub)
+                    .and_then(|row| row.draft.clone());
+                if let Some(draft) = draft {
+                    self.composer.draft = draft;
+                    self.composer.touched.clear();
+                }
+            }
+        }
+    }
+
+    pub(super) fn transfer_action(&mut self, action: TransferAction) {
+        match action {
+            TransferAction::ChooseExportPath | TransferAction::ExportTo(_) if self.job.is_some() => {
+                self.export_result =
+                    Some(Err("Another export or import is running; wait or cancel it.".to_owned()));
+            }
+            TransferAction::ChooseImportFile | TransferAction::ImportFrom(_) if self.job.is_some() => {
+                self.message =
+                    Some(Err("Another export or import is running; wait or cancel it.".to_owned()));
+            }
+            TransferAction::ChooseExportPath => {
+                let plan = self.export_plan();
+                let name = default_file_name(now_ms(), self.export_dialog.format);
+                self.job = Some(jobs::choose_export_path(&self.runtime, &self.ctx, plan, name));
+                self.export_result = None;
+            }
+            TransferAction::ExportTo(path) => {
+                self.job = Some(jobs::start_snapshot(path, self.export_plan()));
+                self.export_result = None;
+            }
+            TransferAction::ChooseImportFile => {
+                self.job = Some(jobs::choose_import_file(&self.runtime, &self.ctx, self.import_options()));
+            }
+            TransferAction::ImportFrom(path) => {
+                self.job = Some(jobs::start_import(&self.runtime, &self.ctx, path, self.import_options()));
+            }
+            TransferAction::Cancel => {
+                if let Some(job) = self.job.take() {
+                    let result = job.cancel();
+                    self.export_result = Some(result.clone());
+                    self.message = Some(result);
+                }
+            }
+            TransferAction::Close => self.export_dialog.open = false,
+        }
+    }
+
+    fn import_options(&self) -> crate::export::ImportOptions {
+        crate::export::ImportOptions { limits: self.session.limits_for_opened(), ..Default::default() }
+    }
+
+    fn export_plan(&self) -> ExportPlan {
+        let from_import = self.source() == Source::Opened;
+        let view = self.shown();
+        let capture = &view.capture;
+        let selection = match self.export_dialog.scope {
+            ExportScope::All => Selection::Range {
+                last: capture.iter().next_back().map_or(0, |event| event.seq),
+                after: None,
+            },
+            ExportScope::Filtered => Selection::Seqs { seqs: self.table.visible_seqs(capture), next: 0 },
+        };
+        let total = match &selection {
+            Selection::Range { .. } => capture.len(),
+            Selection::Seqs { seqs, .. } => seqs.len(),
+        };
+        ExportPlan {
+            selection,
+            total,
+            format: self.export_dialog.format,
+            context: view.context.clone(),
+            from_import,
+        }
+    }
+
+    /// Drops the shown capture's events: the live one is cleared, an opened one is closed.
+    pub(super) fn clear(&mut self) {
+        match self.source() {
+            Source::Live => self.session.clear(),
+            Source::Opened => {
+                self.opened = None;
+                self.session.set_opened((0, 0));
+            }
+        }
+        self.table.reset();
+    }
+
+    /// Starts exporting to `path` as if typed in the export dialog (for tests and scripts).
+    pub fn export_to(&mut self, path: PathBuf, scope: ExportScope) {
+        self.export_dialog.scope = scope;
+        self.transfer_action(TransferAction::ExportTo(path));
+    }
+
+    /// Starts importing `path` (read-only), as the Open button does after its dialog.
+    pub fn import_from(&mut self, path: PathBuf) {
+        self.transfer_action(TransferAction::ImportFrom(path));
+    }
+}

@@ -1,0 +1,271 @@
+//! The window's layout: toolbar, status bar, side panel (endpoints, composer, subscriptions,
+//! one-off request), the table with the detail view and the rate plot, and the dialogs. It
+//! reads state and hands what the panels return to [`super::actions`].
+
+use egui::{CentralPanel, Key, KeyboardShortcut, Modifiers, Panel, RichText, Ui};
+
+use super::{App, Source};
+use crate::capture::{ConnId, SubKey, now_ms};
+use crate::export::CaptureContext;
+use crate::ui::composer::{ConnChoice, request_ui};
+use crate::ui::table::{FilterChoices, connection_label, subscription_label};
+use crate::ui::transfer::{ExportCounts, JobView, job_progress_ui};
+use crate::ui::{
+    StatusAction, StatusInfo, TableAction, TransferAction, composer_ui, detail_ui, endpoints_ui, error_text,
+    events_table_ui, export_dialog_ui, format_count, rate_plot_ui, status_bar_ui, subscriptions_ui,
+    table_toolbar_ui, warn_text,
+};
+
+impl App {
+    /// Draws the whole window (the same code the kittest harness runs).
+    pub fn show(&mut self, ui: &mut Ui) {
+        self.shortcuts(ui.ctx());
+        Panel::top("toolbar").show(ui, |ui| self.toolbar_ui(ui));
+        Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
+        Panel::left("side").resizable(true).default_size(380.0).size_range(280.0..=640.0).show(ui, |ui| {
+            egui::ScrollArea::vertical().id_salt("side_scroll").auto_shrink([false, false]).show(ui, |ui| {
+                self.side_ui(ui);
+            });
+        });
+        CentralPanel::default().show(ui, |ui| self.central_ui(ui));
+        self.dialogs_ui(ui.ctx());
+    }
+
+    fn shortcuts(&mut self, ctx: &egui::Context) {
+        let typing = ctx.egui_wants_keyboard_input();
+        let (find, clear, export, space) = ctx.input_mut(|input| {
+            (
+                input.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::F)),
+                input.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::L)),
+                input.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::E)),
+                !typing && input.consume_key(Modifiers::NONE, Key::Space),
+            )
+        });
+        if find {
+            self.table.focus_filter = true;
+        }
+        if clear {
+            self.clear();
+        }
+        if export {
+            self.export_dialog.open = true;
+            self.export_result = None;
+        }
+        if space {
+            self.toggle_pause();
+        }
+    }
+
+    pub(super) fn toggle_pause(&mut self) {
+        let capture = match &self.opened {
+            Some(opened) if opened.shown => &opened.capture.view.capture,
+            _ => &self.session.live().capture,
+        };
+        self.table.toggle_pause(capture);
+    }
+
+    fn toolbar_ui(&mut self, ui: &mut Ui) {
+        ui.horizontal(|ui| {
+            ui.heading("subscope");
+            ui.separator();
+            let mut source = self.source();
+            ui.selectable_value(&mut source, Source::Live, "Live");
+            if let Some(opened) = &self.opened {
+                ui.selectable_value(
+                    &mut source,
+                    Source::Opened,
+                    format!("{} (read-only)", opened.capture.name),
+                );
+            }
+            if source != self.source() {
+                self.set_source(source);
+            }
+            ui.separator();
+            let busy = self.job.is_some();
+            if ui
+                .add_enabled(!busy, egui::Button::new("Open capture…"))
+                .on_hover_text("Open an exported .ndjson or .json file, read-only")
+                .clicked()
+            {
+                self.transfer_action(TransferAction::ChooseImportFile);
+            }
+            if ui.button("Export… (Ctrl+E)").clicked() {
+                self.export_dialog.open = true;
+                self.export_result = None;
+            }
+            if let Some(job) = &self.job
+                && !(self.export_dialog.open && job.is_export())
+                && job_progress_ui(ui, &job.view())
+            {
+                self.transfer_action(TransferAction::Cancel);
+            }
+        });
+    }
+
+    fn status_ui(&mut self, ui: &mut Ui) {
+        let now = now_ms();
+        let live = &self.session.live().capture;
+        let endpoints = self.session.endpoints();
+        let info = StatusInfo {
+            connections: endpoints.iter().filter(|endpoint| endpoint.is_live()).count(),
+            open: endpoints.iter().filter(|endpoint| endpoint.is_open()).count(),
+            held: live.len(),
+            total: live.total_received(),
+            rate: live.rate().per_second(now, 5),
+            memory: self.session.memory_held(),
+            cap: self.session.limits().max_bytes,
+            evicted: live.evicted(),
+            message: self.message.clone(),
+        };
+        match status_bar_ui(ui, &info) {
+            Some(StatusAction::SetCap(bytes)) => {
+                let limits = crate::capture::CaptureLimits { max_bytes: bytes, ..self.session.limits() };
+                if let Err(err) = self.session.set_limits(limits) {
+                    self.message = Some(Err(err));
+                }
+            }
+            Some(StatusAction::DismissMessage) => self.message = None,
+            None => {}
+        }
+    }
+
+    fn side_ui(&mut self, ui: &mut Ui) {
+        egui::CollapsingHeader::new(RichText::new("Endpoints").heading()).default_open(true).show(ui, |ui| {
+            for action in endpoints_ui(ui, self.session.endpoints_mut(), now_ms()) {
+                self.endpoint_action(action);
+            }
+            self.find_keys();
+        });
+        let choices: Vec<ConnChoice> = self
+            .session
+            .endpoints()
+            .iter()
+            .filter(|endpoint| endpoint.is_live())
+            .filter_map(|endpoint| {
+                Some(ConnChoice {
+                    conn: endpoint.conn?,
+                    label: endpoint.label.clone(),
+                    state: endpoint.state_word(),
+                })
+            })
+            .collect();
+        egui::CollapsingHeader::new(RichText::new("New subscription").heading()).default_open(true).show(
+            ui,
+            |ui| {
+                let action = composer_ui(
+                    ui,
+                    &mut self.composer,
+                    &mut self.settings.drafts_by_method,
+                    &self.settings.saved_drafts,
+                    &choices,
+                );
+                if let Some(action) = action {
+                    self.composer_action(action);
+                }
+            },
+        );
+        let live = self.session.subscriptions().iter().filter(|row| row.state.is_live()).count();
+        egui::CollapsingHeader::new(RichText::new(format!("Subscriptions ({live})")).heading())
+            .id_salt("subscriptions")
+            .default_open(true)
+            .show(ui, |ui| {
+                let action = subscriptions_ui(
+                    ui,
+                    self.session.subscriptions(),
+                    &self.session.live().capture,
+                    now_ms(),
+                );
+                if let Some(action) = action {
+                    self.subscription_action(action);
+                }
+            });
+        egui::CollapsingHeader::new(RichText::new("One-off request").heading()).default_open(false).show(
+            ui,
+            |ui| {
+                if let Some(action) = request_ui(ui, &mut self.composer, &choices) {
+                    self.composer_action(action);
+                }
+            },
+        );
+    }
+
+    fn central_ui(&mut self, ui: &mut Ui) {
+        let (view, opened) = match &self.opened {
+            Some(opened) if opened.shown => (&opened.capture.view, Some(&opened.capture)),
+            _ => (self.session.live(), None),
+        };
+        if let Some(opened) = opened {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(warn_text(ui.visuals(), format!("Viewing {} (read-only).", opened.name)));
+                if opened.left_out > 0 {
+                    ui.label(warn_text(
+                        ui.visuals(),
+                        format!(
+                            "Its oldest {} events did not fit in the memory cap and were left out.",
+                            format_count(opened.left_out)
+                        ),
+                    ));
+                }
+                if let Some(err) = &opened.error {
+                    ui.label(error_text(ui.visuals(), err));
+                }
+            });
+        }
+        let (capture, context) = (&view.capture, &view.context);
+        let choices = filter_choices(context);
+        let action = table_toolbar_ui(ui, &mut self.table, capture, &choices, opened.is_some());
+        let selected = self.table.selected.and_then(|seq| capture.by_seq(seq));
+        Panel::bottom("inspector").resizable(true).default_size(300.0).size_range(120.0..=700.0).show(
+            ui,
+            |ui| {
+                Panel::right("plot").resizable(true).default_size(420.0).size_range(200.0..=900.0).show(
+                    ui,
+                    |ui| {
+                        // A file's rates are plotted up to its newest event, live ones up to now.
+                        let plot_now = match opened {
+                            Some(_) => {
+                                capture.iter().next_back().map_or(0, |event| event.received_at_ms + 1000)
+                            }
+                            None => now_ms(),
+                        };
+                        rate_plot_ui(ui, capture, context, plot_now);
+                    },
+                );
+                CentralPanel::default().show(ui, |ui| detail_ui(ui, &mut self.detail, selected, context));
+            },
+        );
+        CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| {
+            events_table_ui(ui, &mut self.table, capture, context, &view.reorgs);
+        });
+        match action {
+            Some(TableAction::TogglePause) => self.toggle_pause(),
+            Some(TableAction::Clear) => self.clear(),
+            None => {}
+        }
+    }
+
+    fn dialogs_ui(&mut self, ctx: &egui::Context) {
+        let capture = match &self.opened {
+            Some(opened) if opened.shown => &opened.capture.view.capture,
+            _ => &self.session.live().capture,
+        };
+        let counts = ExportCounts { all: capture.len(), filtered: self.table.row_count(capture) };
+        let job: Option<JobView> =
+            self.job.as_ref().filter(|job| job.is_export()).map(super::jobs::Job::view);
+        if let Some(action) =
+            export_dialog_ui(ctx, &mut self.export_dialog, counts, job.as_ref(), self.export_result.as_ref())
+        {
+            self.transfer_action(action);
+        }
+    }
+}
+
+fn filter_choices(context: &CaptureContext) -> FilterChoices {
+    let mut connections: Vec<(ConnId, String)> =
+        context.connections.keys().map(|conn| (*conn, connection_label(context, *conn))).collect();
+    connections.sort();
+    let mut subscriptions: Vec<(SubKey, String)> =
+        context.subscriptions.keys().map(|sub| (*sub, subscription_label(context, *sub))).collect();
+    subscriptions.sort();
+    FilterChoices { connections, subscriptions }
+}

@@ -1,0 +1,105 @@
+//! The logic step that runs before every frame (and while the window is hidden): keychain
+//! answers, jobs, what arrived, the table's filter; it shows no UI.
+
+use std::time::{Duration, Instant};
+
+use super::jobs::{self, JobOutcome, OpenedCapture};
+use super::{App, LOGIC_BUDGET, Opened, Source};
+use crate::session::Notice;
+use crate::ui::composer::ResponseState;
+use crate::ui::format_count;
+
+impl App {
+    /// Takes what the backend queued into the live capture under [`LOGIC_BUDGET`], advances
+    /// jobs and the filter, and asks for the next repaint. Shows no UI.
+    pub fn logic_step(&mut self, ctx: &egui::Context) {
+        let started = Instant::now();
+        self.poll_keys();
+        self.step_job(LOGIC_BUDGET / 2);
+        let (notices, waiting) = self.session.step(LOGIC_BUDGET.saturating_sub(started.elapsed()));
+        for notice in notices {
+            self.notice(notice);
+        }
+        let remaining = LOGIC_BUDGET.saturating_sub(started.elapsed()).max(Duration::from_millis(1));
+        let capture = match &self.opened {
+            Some(opened) if opened.shown => &opened.capture.view.capture,
+            _ => &self.session.live().capture,
+        };
+        let scanned = self.table.refresh(capture, remaining);
+        if waiting || !scanned {
+            ctx.request_repaint();
+        } else if self.session.any_live() {
+            // Keep the rate, the plot and reconnect countdowns moving while connected.
+            ctx.request_repaint_after(Duration::from_millis(500));
+        }
+    }
+
+    /// Shows what the session reported besides its model.
+    fn notice(&mut self, notice: Notice) {
+        match notice {
+            Notice::Response { request, result } => {
+                if let Some(response) =
+                    self.composer.response.as_mut().filter(|response| response.request == request)
+                {
+                    response.state = match result {
+                        Ok(raw) => ResponseState::Answered(pretty_json(&raw)),
+                        Err(err) => ResponseState::Failed(err.to_string()),
+                    };
+                }
+            }
+            Notice::Error(message) => self.message = Some(Err(message)),
+        }
+    }
+
+    fn step_job(&mut self, budget: Duration) {
+        let Some(job) = self.job.take() else { return };
+        let opened = self.opened.as_ref().map(|opened| &opened.capture.view.capture);
+        match jobs::step(job, &self.runtime, &self.ctx, &self.session.live().capture, opened, budget) {
+            JobOutcome::Running(job) => self.job = Some(job),
+            JobOutcome::Done(result) => {
+                self.export_result = Some(result.clone());
+                self.message = Some(result);
+            }
+            JobOutcome::Imported(capture) => {
+                let mut text = format!(
+                    "Opened {} ({} events, read-only)",
+                    capture.name,
+                    format_count(capture.view.capture.len() as u64)
+                );
+                let result = match &capture.error {
+                    Some(err) => {
+                        text.push_str(&format!(": {err}"));
+                        Err(text)
+                    }
+                    None => Ok(text),
+                };
+                self.message = Some(result);
+                self.show_opened(*capture);
+            }
+        }
+    }
+
+    /// Shows a capture opened from a file, in place of any opened before.
+    pub(super) fn show_opened(&mut self, capture: OpenedCapture) {
+        let held = (capture.view.capture.len(), capture.view.capture.memory_bytes());
+        self.opened = Some(Opened { capture, shown: true });
+        self.session.set_opened(held);
+        self.table.reset();
+    }
+
+    /// Switches the table between the live capture and the opened one.
+    pub(super) fn set_source(&mut self, source: Source) {
+        if let Some(opened) = &mut self.opened {
+            opened.shown = source == Source::Opened;
+        }
+        self.table.reset();
+    }
+}
+
+/// A JSON text pretty-printed, or as it is when it is not JSON.
+fn pretty_json(raw: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(raw)
+        .ok()
+        .and_then(|value| serde_json::to_string_pretty(&value).ok())
+        .unwrap_or_else(|| raw.to_owned())
+}

@@ -1,0 +1,353 @@
+//! The desktop app: the window around a [`Session`].
+//!
+//! The [`Session`] (no egui) holds the model: endpoints, subscriptions, the live capture, and
+//! what the backend reports. The app keeps what only a window has: layout and dialogs
+//! ([`layout`]), turning what the panels return into verbs ([`actions`]), the OS keychain
+//! ([`keys`]), the settings file ([`persist`]), export and import jobs ([`jobs`]), and a
+//! capture opened from a file. [`App::logic_step`] takes what arrived under a time budget;
+//! [`App::show`] only reads state, draws the panels (`crate::ui`) and acts on what they
+//! return. The backend's waker asks egui for a repaint, coalesced to one frame per
+//! [`REPAINT_COALESCE`], so a 500 msg/s stream costs tens of frames per second, not hundreds.
+
+mod actions;
+pub mod jobs;
+pub mod keychain;
+mod keys;
+mod layout;
+mod logic;
+mod persist;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::time::Duration;
+
+use egui::Ui;
+use tokio::runtime::Handle;
+
+use crate::backend::{Backend, Waker};
+use crate::capture::{Capture, CapturedEvent};
+use crate::catalog::{Draft, presets};
+use crate::export::CaptureContext;
+use crate::redact::Secret;
+use crate::session::{CaptureView, Endpoint, Session, Subscription};
+pub use crate::settings;
+use crate::ui::composer::ComposerState;
+use crate::ui::{DetailState, ExportDialog, TableState};
+use jobs::{Job, OpenedCapture};
+use keychain::{KeyStore, OsKeychain};
+use keys::KeyResult;
+pub use settings::{Settings, SettingsFile};
+
+/// The window title; it never contains a URL or a key.
+pub const WINDOW_TITLE: &str = "subscope";
+
+/// How long one frame's logic may spend moving events into the capture and the filter.
+pub const LOGIC_BUDGET: Duration = Duration::from_millis(4);
+
+/// The shortest time between frames that new data asks for.
+pub const REPAINT_COALESCE: Duration = Duration::from_millis(16);
+
+/// How the app starts.
+pub struct AppOptions {
+    /// Persisted settings (or defaults).
+    pub settings: Settings,
+    /// Where the settings are saved; `None` saves nothing.
+    pub settings_file: Option<SettingsFile>,
+    /// Something to tell the user at start (settings that could not be read).
+    pub notice: Option<String>,
+    /// A capture file to open read-only.
+    pub file: Option<PathBuf>,
+    /// Where API keys are kept between runs; `None` keeps them in memory only.
+    pub keychain: Option<Arc<dyn KeyStore>>,
+    /// The key for endpoints with no key of their own (`SUBSCOPE_API_KEY`).
+    pub env_key: Option<Secret>,
+    /// Whether a first run connects to the offline demo and subscribes.
+    pub first_run_demo: bool,
+    /// A backend to use instead of starting one (tests drive the window with
+    /// [`Backend::scripted`]).
+    pub backend: Option<Backend>,
+}
+
+impl AppOptions {
+    /// Options for the real app: these settings, the OS keychain, the first-run demo.
+    pub fn new(settings: Settings, file: Option<PathBuf>) -> Self {
+        Self {
+            settings,
+            settings_file: None,
+            notice: None,
+            file,
+            keychain: Some(Arc::new(OsKeychain)),
+            env_key: settings::env_api_key(),
+            first_run_demo: true,
+            backend: None,
+        }
+    }
+
+    /// Options without a keychain, an environment key, a settings file or the first-run
+    /// demo (tests, benchmarks).
+    pub fn headless(settings: Settings) -> Self {
+        Self { keychain: None, env_key: None, first_run_demo: false, ..Self::new(settings, None) }
+    }
+}
+
+/// Which capture the table shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The live capture.
+    Live,
+    /// A capture opened from a file (read-only).
+    Opened,
+}
+
+/// A capture opened from a file, and whether the table shows it (else the live one): there is
+/// no "showing a file" without a file.
+struct Opened {
+    capture: OpenedCapture,
+    shown: bool,
+}
+
+/// The app.
+pub struct App {
+    runtime: Handle,
+    ctx: egui::Context,
+    session: Session,
+    /// What is saved besides the session's endpoints (drafts, widths, the cap).
+    settings: Settings,
+    settings_file: Option<SettingsFile>,
+    keychain: Option<Arc<dyn KeyStore>>,
+    /// `SUBSCOPE_API_KEY`, for endpoints with no key of their own.
+    env_key: Option<Secret>,
+    /// Endpoints to connect once their keychain lookup answers.
+    connect_after_key: HashSet<u64>,
+    opened: Option<Opened>,
+    composer: ComposerState,
+    table: TableState,
+    detail: DetailState,
+    export_dialog: ExportDialog,
+    export_result: Option<Result<String, String>>,
+    job: Option<Job>,
+    /// The last app-wide message (`Err` for a failure), for the status bar.
+    message: Option<Result<String, String>>,
+    keys_tx: SyncSender<KeyResult>,
+    keys_rx: Receiver<KeyResult>,
+}
+
+/// Runs the desktop app until its window closes; `file` (a capture) opens read-only.
+///
+/// # Errors
+///
+/// The window could not be created (no display, no OpenGL).
+pub fn run(runtime: Handle, file: Option<PathBuf>) -> anyhow::Result<()> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title(WINDOW_TITLE)
+            .with_app_id("subscope")
+            .with_inner_size([1400.0, 860.0])
+            .with_min_inner_size([900.0, 560.0])
+            .with_icon(icon()),
+        renderer: eframe::Renderer::Glow,
+        ..eframe::NativeOptions::default()
+    };
+    eframe::run_native(
+        WINDOW_TITLE,
+        options,
+        Box::new(move |cc| {
+            cc.egui_ctx.options_mut(|options| options.theme_preference = egui::ThemePreference::System);
+            let options = persist::startup_options(cc.storage, file);
+            Ok(Box::new(App::new(&cc.egui_ctx, runtime, options)))
+        }),
+    )
+    .map_err(|err| anyhow::anyhow!("the window could not open: {err}"))
+}
+
+/// The window icon, drawn in code: a ring with a dot (a scope) on a transparent square.
+fn icon() -> egui::IconData {
+    const SIZE: u32 = 64;
+    let mut rgba = Vec::with_capacity((SIZE * SIZE * 4) as usize);
+    let center = (SIZE as f32 - 1.0) / 2.0;
+    for y in 0..SIZE {
+        for x in 0..SIZE {
+            let distance = ((x as f32 - center).powi(2) + (y as f32 - center).powi(2)).sqrt();
+            let ring = (distance - 24.0).abs() < 4.0;
+            let dot = distance < 7.0;
+            let pixel: [u8; 4] = if ring || dot { [90, 200, 250, 255] } else { [0, 0, 0, 0] };
+            rgba.extend_from_slice(&pixel);
+        }
+    }
+    egui::IconData { rgba, width: SIZE, height: SIZE }
+}
+
+impl App {
+    /// Builds the app, starts the backend on `runtime`, and performs the start-up actions
+    /// (open `file`, reconnect endpoints, or the first-run demo).
+    pub fn new(ctx: &egui::Context, runtime: Handle, options: AppOptions) -> Self {
+        let AppOptions { settings, settings_file, notice, file, keychain, env_key, first_run_demo, backend } =
+            options;
+        let waker_ctx = ctx.clone();
+        let waker: Waker = Arc::new(move || waker_ctx.request_repaint_after(REPAINT_COALESCE));
+        let backend = backend.unwrap_or_else(|| Backend::start(&runtime, settings.limits, waker));
+        let session = Session::new(backend, settings.limits, &settings.endpoints);
+        let (keys_tx, keys_rx) = sync_channel(64);
+        let composer = ComposerState::new(
+            settings
+                .drafts_by_method
+                .get(&settings.composer_method)
+                .cloned()
+                .or_else(|| Draft::for_method(&settings.composer_method)),
+            settings.request_draft.clone(),
+        );
+        let mut app = Self {
+            runtime,
+            ctx: ctx.clone(),
+            session,
+            table: TableState::new(settings.column_widths.clone()),
+            settings,
+            settings_file,
+            keychain,
+            env_key,
+            connect_after_key: HashSet::new(),
+            opened: None,
+            composer,
+            detail: DetailState::default(),
+            export_dialog: ExportDialog::default(),
+            export_result: None,
+            job: None,
+            message: notice.map(Err),
+            keys_tx,
+            keys_rx,
+        };
+        if app.session.endpoints().is_empty()
+            && let Some(demo) = presets().iter().find(|preset| preset.is_demo())
+        {
+            let id = keys::new_endpoint_id(app.session.endpoints());
+            app.session.add_endpoint(Endpoint::from_preset(id, demo));
+        }
+        app.find_keys();
+        match file {
+            Some(path) => app.import_from(path),
+            None => app.start_connections(first_run_demo),
+        }
+        app
+    }
+
+    /// Connects what the user left connected, or on a first run the offline demo with a
+    /// suggested subscription.
+    fn start_connections(&mut self, first_run_demo: bool) {
+        if !self.settings.welcomed && first_run_demo {
+            self.settings.welcomed = true;
+            let demo =
+                self.session.endpoints().iter().position(|endpoint| endpoint.url == crate::catalog::DEMO_URL);
+            if let Some(index) = demo {
+                if let Some(draft) = Draft::for_method("logsSubscribe") {
+                    self.session.endpoints_mut()[index].restore.push(draft);
+                }
+                self.connect(index);
+            }
+            return;
+        }
+        for index in 0..self.session.endpoints().len() {
+            if self.session.endpoints()[index].keep_connected {
+                self.connect(index);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Read access, for tests and the headless harness.
+
+    /// The live capture.
+    pub fn capture(&self) -> &Capture {
+        &self.session.live().capture
+    }
+
+    /// The endpoints list.
+    pub fn endpoints(&self) -> &[Endpoint] {
+        self.session.endpoints()
+    }
+
+    /// The subscriptions list.
+    pub fn subscriptions(&self) -> &[Subscription] {
+        self.session.subscriptions()
+    }
+
+    /// The capture opened from a file, if any.
+    pub fn imported(&self) -> Option<&Capture> {
+        self.opened.as_ref().map(|opened| &opened.capture.view.capture)
+    }
+
+    /// Which capture the table shows.
+    pub fn source(&self) -> Source {
+        if self.opened.as_ref().is_some_and(|opened| opened.shown) { Source::Opened } else { Source::Live }
+    }
+
+    /// What the table shows: the opened file's capture when it is shown, else the live one.
+    fn shown(&self) -> &CaptureView {
+        match &self.opened {
+            Some(opened) if opened.shown => &opened.capture.view,
+            _ => self.session.live(),
+        }
+    }
+
+    /// The table's state (filter, pause, selection).
+    pub fn table(&self) -> &TableState {
+        &self.table
+    }
+
+    /// How many rows the table shows now (filter and pause applied).
+    pub fn visible_rows(&self) -> usize {
+        self.table.row_count(&self.shown().capture)
+    }
+
+    /// The events the table shows now, oldest first (for tests; it walks every row).
+    pub fn visible_events(&self) -> Vec<&CapturedEvent> {
+        let capture = &self.shown().capture;
+        (0..self.table.row_count(capture)).filter_map(|row| self.table.event_at(capture, row)).collect()
+    }
+
+    /// The selected event, if it is still held.
+    pub fn selected_event(&self) -> Option<&CapturedEvent> {
+        self.table.selected.and_then(|seq| self.shown().capture.by_seq(seq))
+    }
+
+    /// Shows `capture` read-only in the table, as an opened file is shown.
+    pub fn open_capture(&mut self, name: String, capture: Capture, context: CaptureContext) {
+        let view = CaptureView::from_events(capture.iter().cloned(), context);
+        self.show_opened(OpenedCapture { name, view, error: None, left_out: 0 });
+    }
+
+    /// The memory (bytes) every captured event held for the window takes: the capture, what
+    /// waits to enter it, and the backend's queue. It stays within the cap.
+    pub fn memory_held(&self) -> usize {
+        self.session.memory_held()
+    }
+
+    /// Whether an export or import is running.
+    pub fn job_running(&self) -> bool {
+        self.job.is_some()
+    }
+
+    /// The last app-wide message (`Err` for a failure).
+    pub fn message(&self) -> Option<&Result<String, String>> {
+        self.message.as_ref()
+    }
+}
+
+impl eframe::App for App {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.logic_step(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        // The settings have a file of their own; eframe keeps only window and panel state.
+        if storage.get_string(Settings::LEGACY_STORAGE_KEY).is_some() {
+            storage.remove_string(Settings::LEGACY_STORAGE_KEY);
+        }
+        self.save_settings();
+    }
+}

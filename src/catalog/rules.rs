@@ -1,0 +1,127 @@
+//! What the rest of subscope needs to know about a subscription, looked up in the catalogue
+//! once, when it is made, and carried with it: how it is cancelled, whether the server ends
+//! it by itself, whether its stream can reorganise, and a short name for lists. Nothing
+//! downstream reads a method name to find these out.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::{MethodSpec, ethereum, find_by_rpc_method};
+
+/// What a `signatureSubscribe` notification holds when it is the early report that the node
+/// received the transaction (`enableReceivedNotification`), not the final one.
+pub const RECEIVED_SIGNATURE: &str = "\"receivedSignature\"";
+
+/// How a subscription ends besides being cancelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Completion {
+    /// It runs until cancelled.
+    Never,
+    /// The server ends it after its final notification; a notification whose text holds
+    /// `interim` (an early report) is not the final one.
+    AfterFinal {
+        /// The marker of the early notifications.
+        interim: &'static str,
+    },
+}
+
+/// What a stream's notifications can reveal about the chain reorganising.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReorgRule {
+    /// Nothing to watch.
+    None,
+    /// A block height seen twice with another hash is a reorg (newHeads).
+    BlockHeight,
+}
+
+/// What the catalogue says about one subscription.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubscriptionRules {
+    /// The method that cancels it (`logsUnsubscribe`, `eth_unsubscribe`).
+    pub unsubscribe_method: Arc<str>,
+    /// Whether the server ends it by itself.
+    pub completion: Completion,
+    /// What to watch for reorgs.
+    pub reorg: ReorgRule,
+    /// A short name for lists and table cells (`logs`, `newHeads`).
+    pub short_name: Arc<str>,
+}
+
+/// The subscriptions whose streams are watched for reorgs.
+const REORG_TRACKED: [&MethodSpec; 1] = [&ethereum::NEW_HEADS];
+
+/// The rules of a subscription made with `method` and `params`. A method the catalogue does
+/// not know (a raw request) gets the conventions of its family: `xSubscribe` is cancelled by
+/// `xUnsubscribe`, and it never ends by itself.
+pub fn rules_for(method: &str, params: Option<&Value>) -> SubscriptionRules {
+    let first = params.and_then(|params| params.get(0)).and_then(Value::as_str);
+    let spec = find_by_rpc_method(method, first);
+    let unsubscribe_method = spec
+        .and_then(|spec| spec.unsubscribe_method)
+        .map_or_else(|| Arc::from(fallback_unsubscribe(method)), Arc::from);
+    let completion = match spec {
+        Some(spec) if spec.one_shot => Completion::AfterFinal { interim: RECEIVED_SIGNATURE },
+        _ => Completion::Never,
+    };
+    let reorg = match spec {
+        Some(spec) if REORG_TRACKED.iter().any(|tracked| tracked.id == spec.id) => ReorgRule::BlockHeight,
+        _ => ReorgRule::None,
+    };
+    SubscriptionRules { unsubscribe_method, completion, reorg, short_name: short_name(method, first).into() }
+}
+
+/// `xSubscribe` → `xUnsubscribe`; `eth_subscribe` → `eth_unsubscribe`; anything else keeps its
+/// name with `Unsubscribe` appended, which a server will refuse with a message the user sees.
+fn fallback_unsubscribe(method: &str) -> String {
+    if let Some(stem) = method.strip_suffix("Subscribe") {
+        return format!("{stem}Unsubscribe");
+    }
+    if let Some(stem) = method.strip_suffix("_subscribe") {
+        return format!("{stem}_unsubscribe");
+    }
+    format!("{method}Unsubscribe")
+}
+
+/// `logs` for `logsSubscribe`, the kind for `eth_subscribe` (`newHeads`), else the method.
+fn short_name(method: &str, first_param: Option<&str>) -> String {
+    match (method.strip_suffix("_subscribe"), first_param) {
+        (Some(_), Some(kind)) => kind.to_owned(),
+        _ => method.strip_suffix("Subscribe").unwrap_or(method).to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn catalogue_methods_carry_their_own_rules() {
+        let signature = rules_for("signatureSubscribe", Some(&json!(["5h6x", {"commitment": "finalized"}])));
+        assert_eq!(&*signature.unsubscribe_method, "signatureUnsubscribe");
+        assert_eq!(signature.completion, Completion::AfterFinal { interim: "\"receivedSignature\"" });
+        assert_eq!(signature.reorg, ReorgRule::None);
+
+        let heads = rules_for("eth_subscribe", Some(&json!(["newHeads"])));
+        assert_eq!((&*heads.unsubscribe_method, heads.reorg), ("eth_unsubscribe", ReorgRule::BlockHeight));
+        assert_eq!(&*heads.short_name, "newHeads");
+        let logs = rules_for("eth_subscribe", Some(&json!(["logs", {}])));
+        assert_eq!(logs.reorg, ReorgRule::None, "removed logs are marked from their own flag");
+
+        let slots = rules_for("slotsUpdatesSubscribe", None);
+        assert_eq!(
+            (&*slots.unsubscribe_method, &*slots.short_name),
+            ("slotsUpdatesUnsubscribe", "slotsUpdates")
+        );
+        assert_eq!(&*rules_for("transactionSubscribe", None).unsubscribe_method, "transactionUnsubscribe");
+    }
+
+    #[test]
+    fn unknown_methods_follow_their_family_convention() {
+        assert_eq!(&*rules_for("fooSubscribe", None).unsubscribe_method, "fooUnsubscribe");
+        assert_eq!(&*rules_for("parity_subscribe", None).unsubscribe_method, "parity_unsubscribe");
+        assert_eq!(rules_for("fooSubscribe", None).completion, Completion::Never);
+    }
+}

@@ -1,0 +1,610 @@
+//! One model of endpoints, subscriptions and what arrived, shared by the window and `record`.
+//! It never uses egui.
+//!
+//! ```text
+//! verbs (connect, subscribe, …) ──▶ Session ──Command──▶ backend
+//!                                      ▲                    │
+//!        step / take ◀── apply Event ──┴── EventQueue ◀─────┘
+//! ```
+//!
+//! A [`Session`] owns the backend handle, the endpoints and subscriptions both as the user set
+//! them up (what is saved: [`Session::saved_endpoints`]) and as they live (their connections
+//! and states), and the live [`CaptureView`]. Each verb looks its method up in the catalogue
+//! once ([`crate::catalog::rules_for`]) and carries what it says in the command. Events from
+//! the backend are applied here, in one place, for every front end; what a front end must
+//! show besides the model comes back as [`Notice`]s.
+
+pub mod endpoint;
+pub mod subscription;
+pub mod view;
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use crate::backend::{
+    Backend, Command, ConnState, ConnectionConfig, EndReason, Event, RequestKey, SubscribeOutcome,
+};
+use crate::capture::{CaptureLimits, CapturedEvent, ConnId, SubKey};
+use crate::catalog::{self, Draft};
+use crate::export::SubscriptionInfo;
+use crate::protocol::RpcError;
+use crate::redact::{Secret, extract_key};
+use crate::settings::SavedEndpoint;
+pub use endpoint::{Endpoint, GapSpan, KEY_REMOVED, KeySource, KeychainLookup};
+pub use subscription::{SubState, Subscription};
+pub use view::{CaptureView, ReorgMarks};
+
+/// Something a front end should show that is not part of the model.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Notice {
+    /// A one-off request was answered (its raw result) or failed.
+    Response {
+        /// Which request.
+        request: RequestKey,
+        /// The raw result, or the error.
+        result: Result<String, RpcError>,
+    },
+    /// Something failed that belongs to no endpoint or subscription.
+    Error(String),
+}
+
+/// What [`Session::take`] took from the backend.
+#[derive(Debug, Default)]
+pub struct Taken {
+    /// Frames, in sequence order.
+    pub frames: VecDeque<CapturedEvent>,
+    /// The control events, already applied to the model, for a front end that reports them.
+    pub events: Vec<Event>,
+    /// Frames evicted before they could be taken.
+    pub evicted: u64,
+}
+
+/// See the module docs.
+pub struct Session {
+    backend: Backend,
+    endpoints: Vec<Endpoint>,
+    subscriptions: Vec<Subscription>,
+    live: CaptureView,
+    /// Drained from the backend, not yet in the live view (moved within a time budget).
+    pending: VecDeque<CapturedEvent>,
+    pending_bytes: usize,
+    /// The user's cap on everything that holds events.
+    limits: CaptureLimits,
+    /// What a capture opened from a file holds (events, bytes), counted against the cap.
+    opened: (usize, usize),
+    notices: Vec<Notice>,
+}
+
+impl Session {
+    /// A session on `backend` (started with the same `limits`), with the endpoints the user
+    /// saved (not connected yet: see [`Self::connect`]).
+    pub fn new(backend: Backend, limits: CaptureLimits, saved: &[SavedEndpoint]) -> Self {
+        let endpoints = saved
+            .iter()
+            .map(|entry| Endpoint {
+                id: entry.id,
+                label: entry.label.clone(),
+                preset: entry.preset.clone(),
+                url: entry.url.clone(),
+                keep_connected: entry.connect_on_start,
+                restore: entry.subscriptions.clone(),
+                ..Endpoint::default()
+            })
+            .collect();
+        Self {
+            backend,
+            endpoints,
+            subscriptions: Vec::new(),
+            live: CaptureView::new(limits.consumer_share()),
+            pending: VecDeque::new(),
+            pending_bytes: 0,
+            limits,
+            opened: (0, 0),
+            notices: Vec::new(),
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // The model.
+
+    /// The endpoints, in order.
+    pub fn endpoints(&self) -> &[Endpoint] {
+        &self.endpoints
+    }
+
+    /// The endpoints, to edit what the user set up (label, URL, key).
+    pub fn endpoints_mut(&mut self) -> &mut [Endpoint] {
+        &mut self.endpoints
+    }
+
+    /// The endpoint with this id.
+    pub fn endpoint_mut(&mut self, id: u64) -> Option<&mut Endpoint> {
+        self.endpoints.iter_mut().find(|endpoint| endpoint.id == id)
+    }
+
+    /// Every subscription made in this session, live or ended.
+    pub fn subscriptions(&self) -> &[Subscription] {
+        &self.subscriptions
+    }
+
+    /// The live capture with its names and reorg marks.
+    pub fn live(&self) -> &CaptureView {
+        &self.live
+    }
+
+    /// The user's cap.
+    pub fn limits(&self) -> CaptureLimits {
+        self.limits
+    }
+
+    /// The endpoints as they are to be saved: what the user set up, whatever their
+    /// connections are doing now.
+    pub fn saved_endpoints(&self) -> Vec<SavedEndpoint> {
+        self.endpoints
+            .iter()
+            .map(|endpoint| SavedEndpoint {
+                id: endpoint.id,
+                label: endpoint.label.clone(),
+                preset: endpoint.preset.clone(),
+                url: endpoint.url.clone(),
+                connect_on_start: endpoint.keep_connected,
+                subscriptions: self
+                    .subscriptions
+                    .iter()
+                    .filter(|row| row.endpoint == endpoint.id && row.restore)
+                    .filter_map(|row| row.draft.clone())
+                    .chain(endpoint.restore.iter().cloned())
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// Whether any connection is connecting, open or reconnecting.
+    pub fn any_live(&self) -> bool {
+        self.endpoints.iter().any(Endpoint::is_live)
+    }
+
+    /// The bytes every event held for this session takes: the live view, what waits to enter
+    /// it, and the backend's queue. It stays within the cap (an opened file aside).
+    pub fn memory_held(&self) -> usize {
+        self.live.capture.memory_bytes() + self.pending_bytes + self.backend.queue().held().1
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Verbs.
+
+    /// Adds an endpoint at the end of the list.
+    pub fn add_endpoint(&mut self, endpoint: Endpoint) {
+        self.endpoints.push(endpoint);
+    }
+
+    /// Removes a closed endpoint; its subscriptions are no longer restored. `None` while it
+    /// is live.
+    pub fn remove_endpoint(&mut self, index: usize) -> Option<Endpoint> {
+        if self.endpoints.get(index)?.is_live() {
+            return None;
+        }
+        let removed = self.endpoints.remove(index);
+        for row in self.subscriptions.iter_mut().filter(|row| row.endpoint == removed.id) {
+            row.restore = false;
+        }
+        Some(removed)
+    }
+
+    /// Turns the key pasted into an endpoint's URL into `{api_key}` and moves the key to the
+    /// endpoint's key field. Returns the key, for the caller to keep (a keychain).
+    pub fn move_key_to_key_field(&mut self, index: usize) -> Option<Secret> {
+        let endpoint = self.endpoints.get_mut(index)?;
+        let (template, key) = extract_key(&endpoint.url)?;
+        endpoint.url = template;
+        endpoint.api_key = key.expose().to_owned();
+        endpoint.key_source = KeySource::Typed;
+        endpoint.keychain = KeychainLookup::Answered;
+        endpoint.preset.clear();
+        endpoint.error = None;
+        endpoint.key_note = None;
+        Some(key)
+    }
+
+    /// Connects an endpoint with the key in its key field, and sends what was set up on it:
+    /// the subscriptions to restore, and those that ended with a connection that failed.
+    /// Why it cannot is put on the endpoint (and returned).
+    pub fn connect(&mut self, index: usize) -> Result<ConnId, String> {
+        let Some(endpoint) = self.endpoints.get_mut(index) else { return Err("no such endpoint".to_owned()) };
+        if let Some(blocker) = endpoint.connect_blocker() {
+            endpoint.error = Some(blocker.clone());
+            return Err(blocker);
+        }
+        let url = endpoint.url.trim().to_owned();
+        let key = endpoint.api_key.trim();
+        let conn = self.backend.new_connection_id();
+        let mut config = ConnectionConfig::new(endpoint.label.clone(), url.clone());
+        if !key.is_empty() {
+            config.api_key = Some(Secret::new(key));
+        }
+        if let Some(interval) = endpoint.ping_interval {
+            config.ping_interval = interval;
+        }
+        if let Err(err) = self.backend.send(Command::Connect { conn, config: Box::new(config) }) {
+            let message = format!("Could not connect: {err}");
+            endpoint.error = Some(message.clone());
+            return Err(message);
+        }
+        self.live.context.add_connection(conn, &endpoint.label, &url);
+        endpoint.conn = Some(conn);
+        endpoint.state = Some(ConnState::Connecting { attempt: 0 });
+        endpoint.error = None;
+        endpoint.gap = None;
+        endpoint.keep_connected = true;
+        let endpoint_id = endpoint.id;
+        let mut drafts = std::mem::take(&mut endpoint.restore);
+        // Subscriptions that ended with a failed connection come back with the new one.
+        let ended: Vec<SubKey> = self
+            .subscriptions
+            .iter()
+            .filter(|row| row.endpoint == endpoint_id && row.restore && !row.state.is_live())
+            .map(|row| row.sub)
+            .collect();
+        for sub in ended {
+            if let Some(position) = self.subscriptions.iter().position(|row| row.sub == sub) {
+                drafts.extend(self.subscriptions.remove(position).draft);
+            }
+        }
+        for draft in drafts {
+            self.subscribe_draft(conn, draft);
+        }
+        Ok(conn)
+    }
+
+    /// Disconnects an endpoint for good: it is no longer connected on start, and its
+    /// subscriptions are no longer restored.
+    pub fn disconnect(&mut self, index: usize) {
+        let Some(endpoint) = self.endpoints.get_mut(index) else { return };
+        endpoint.keep_connected = false;
+        endpoint.restore.clear();
+        let endpoint_id = endpoint.id;
+        for row in self.subscriptions.iter_mut().filter(|row| row.endpoint == endpoint_id) {
+            row.restore = false;
+        }
+        let Some(conn) = endpoint.conn else { return };
+        if let Err(err) = self.backend.send(Command::Disconnect { conn }) {
+            endpoint.error = Some(format!("Could not disconnect: {err}"));
+        }
+    }
+
+    /// Subscribes with a form; a form that does not build (from an older catalogue) is kept to
+    /// restore, and a notice says so.
+    pub fn subscribe_draft(&mut self, conn: ConnId, draft: Draft) -> Option<SubKey> {
+        match catalog::build(&draft) {
+            Ok(built) => self.subscribe(conn, built.method, built.params, Some(draft)),
+            Err(errors) => {
+                let first = errors.first().map_or_else(String::new, |err| err.message.clone());
+                self.notices.push(Notice::Error(format!("A saved subscription was not sent: {first}")));
+                if let Some(endpoint) = self.endpoints.iter_mut().find(|endpoint| endpoint.conn == Some(conn))
+                {
+                    endpoint.restore.push(draft);
+                }
+                None
+            }
+        }
+    }
+
+    /// Subscribes on a connection with a method and params (built from `draft`, when there is
+    /// one, which is what is saved to restore it).
+    pub fn subscribe(
+        &mut self,
+        conn: ConnId,
+        method: String,
+        params: Option<serde_json::Value>,
+        draft: Option<Draft>,
+    ) -> Option<SubKey> {
+        let rules = catalog::rules_for(&method, params.as_ref());
+        let sub = self.backend.new_subscription_key();
+        let command = Command::Subscribe {
+            conn,
+            sub,
+            method: method.clone(),
+            params: params.clone(),
+            rules: rules.clone(),
+        };
+        if let Err(err) = self.backend.send(command) {
+            self.notices.push(Notice::Error(format!("Could not subscribe: {err}")));
+            return None;
+        }
+        self.live.watch(sub, rules.reorg);
+        let title = subscription_title(&method, draft.as_ref(), params.as_ref(), &rules.short_name);
+        self.live
+            .context
+            .subscriptions
+            .insert(sub, SubscriptionInfo { method: method.clone(), params, server_id: None });
+        let endpoint = self.endpoints.iter().find(|endpoint| endpoint.conn == Some(conn));
+        let (endpoint_id, conn_label) =
+            endpoint.map_or((0, format!("#{conn}")), |endpoint| (endpoint.id, endpoint.label.clone()));
+        let restore = draft.is_some();
+        self.subscriptions.push(Subscription {
+            conn,
+            sub,
+            method,
+            title,
+            conn_label,
+            state: SubState::Pending,
+            resubscribed: 0,
+            draft,
+            endpoint: endpoint_id,
+            restore,
+        });
+        Some(sub)
+    }
+
+    /// Cancels a subscription; it is no longer restored.
+    pub fn unsubscribe(&mut self, sub: SubKey) {
+        let Some(row) = self.subscriptions.iter_mut().find(|row| row.sub == sub) else { return };
+        row.restore = false;
+        match self.backend.send(Command::Unsubscribe { conn: row.conn, sub }) {
+            Ok(()) => row.state = SubState::Unsubscribing,
+            Err(err) => row.state = SubState::Failed(format!("could not unsubscribe: {err}")),
+        }
+    }
+
+    /// Removes a subscription that is no longer live from the list.
+    pub fn remove_subscription(&mut self, sub: SubKey) {
+        self.subscriptions.retain(|row| row.sub != sub || row.state.is_live());
+    }
+
+    /// Sends a one-off request; its answer comes back as a [`Notice::Response`].
+    pub fn request(
+        &mut self,
+        conn: ConnId,
+        method: String,
+        params: Option<serde_json::Value>,
+    ) -> Result<RequestKey, String> {
+        let request = self.backend.new_request_key();
+        self.backend
+            .send(Command::Request { conn, request, method, params })
+            .map(|()| request)
+            .map_err(|err| format!("Could not send: {err}"))
+    }
+
+    /// Changes the cap.
+    pub fn set_limits(&mut self, limits: CaptureLimits) -> Result<(), String> {
+        self.limits = limits;
+        self.live.capture.set_limits(self.live_limits());
+        self.backend
+            .send(Command::SetLimits(limits))
+            .map_err(|err| format!("Could not change the cap: {err}"))
+    }
+
+    /// Tells the session what a capture opened from a file holds (events, bytes), so the
+    /// live view leaves room for it.
+    pub fn set_opened(&mut self, held: (usize, usize)) {
+        self.opened = held;
+        self.live.capture.set_limits(self.live_limits());
+    }
+
+    /// How much a capture opened from a file may hold: three quarters of the window's share.
+    pub fn limits_for_opened(&self) -> CaptureLimits {
+        let share = self.limits.consumer_share();
+        CaptureLimits { max_events: share.max_events / 4 * 3, max_bytes: share.max_bytes / 4 * 3 }
+    }
+
+    /// Drops every live event (counts and names are kept).
+    pub fn clear(&mut self) {
+        self.live.clear();
+        self.pending.clear();
+        self.pending_bytes = 0;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Taking what arrived.
+
+    /// Takes what the backend queued into the live view, moving events for at most `budget`
+    /// (the rest waits for the next step, counted against the cap). Returns what to show
+    /// besides the model, and whether events still wait.
+    pub fn step(&mut self, budget: Duration) -> (Vec<Notice>, bool) {
+        let started = Instant::now();
+        if self.pending.is_empty() {
+            let drained = self.backend.drain();
+            self.live.capture.add_evicted(drained.evicted);
+            for event in drained.events {
+                self.apply(event);
+            }
+            self.pending = drained.captured;
+            self.pending_bytes = self.pending.iter().map(CapturedEvent::memory_cost).sum();
+            self.make_room_for_pending();
+        }
+        let mut moved = 0usize;
+        while let Some(event) = self.pending.pop_front() {
+            self.pending_bytes -= event.memory_cost();
+            self.live.push(event);
+            moved += 1;
+            if moved.is_multiple_of(256) && started.elapsed() >= budget {
+                break;
+            }
+        }
+        // What the window holds counts against the same cap as the backend's queue.
+        let capture = &self.live.capture;
+        self.backend
+            .queue()
+            .set_downstream(capture.len() + self.pending.len(), capture.memory_bytes() + self.pending_bytes);
+        (std::mem::take(&mut self.notices), !self.pending.is_empty())
+    }
+
+    /// Takes at most `max` frames (and the control events before them, applied to the model)
+    /// for a front end that writes them out rather than keeping them (`record`).
+    pub fn take(&mut self, max: usize) -> Taken {
+        let drained = self.backend.queue().drain_batch(max);
+        for event in &drained.events {
+            self.apply(event.clone());
+        }
+        Taken { frames: drained.captured, events: drained.events, evicted: drained.evicted }
+    }
+
+    /// Notices gathered since the last step (for a front end that uses [`Self::take`]).
+    pub fn take_notices(&mut self) -> Vec<Notice> {
+        std::mem::take(&mut self.notices)
+    }
+
+    /// The backend, for what only it can do (waiting on its queue, counting its memory).
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// Keeps the live view and what waits to enter it within the view's limits together,
+    /// evicting the oldest first (from the view, then from what waits), counted.
+    fn make_room_for_pending(&mut self) {
+        let capture = &mut self.live.capture;
+        let limits = capture.limits();
+        while limits
+            .exceeded_by(capture.len() + self.pending.len(), capture.memory_bytes() + self.pending_bytes)
+        {
+            if capture.evict_oldest() {
+                continue;
+            }
+            let Some(oldest) = self.pending.pop_front() else { break };
+            self.pending_bytes -= oldest.memory_cost();
+            capture.add_evicted(1);
+        }
+    }
+
+    /// What the live view may hold: the consumer's share of the cap, less what an opened file
+    /// holds (but never under a quarter of the share).
+    fn live_limits(&self) -> CaptureLimits {
+        let share = self.limits.consumer_share();
+        let (events, bytes) = self.opened;
+        CaptureLimits {
+            max_events: share.max_events.saturating_sub(events).max(share.max_events / 4),
+            max_bytes: share.max_bytes.saturating_sub(bytes).max(share.max_bytes / 4),
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Applying what the backend reports.
+
+    fn apply(&mut self, event: Event) {
+        match event {
+            Event::State { conn, state } => self.apply_state(conn, state),
+            Event::Subscription { conn: _, sub, outcome, resubscribed } => {
+                let Some(row) = self.subscriptions.iter_mut().find(|row| row.sub == sub) else { return };
+                if resubscribed {
+                    row.resubscribed += 1;
+                }
+                row.state = match outcome {
+                    SubscribeOutcome::Active(id) => {
+                        if let Some(info) = self.live.context.subscriptions.get_mut(&sub) {
+                            info.server_id = Some(id.clone());
+                        }
+                        SubState::Active(id)
+                    }
+                    SubscribeOutcome::Failed(err) => {
+                        // A refused form is not restored; it stays in the composer to fix.
+                        row.restore = false;
+                        SubState::Failed(err.to_string())
+                    }
+                    SubscribeOutcome::Retrying { error, retry_in } => SubState::Retrying(format!(
+                        "refused ({error}); retrying in {:.0} s",
+                        retry_in.as_secs_f64().ceil()
+                    )),
+                };
+            }
+            Event::SubscriptionEnded { conn: _, sub, reason } => {
+                self.live.forget(sub);
+                let Some(row) = self.subscriptions.iter_mut().find(|row| row.sub == sub) else { return };
+                let endpoint_wanted = self
+                    .endpoints
+                    .iter()
+                    .any(|endpoint| endpoint.id == row.endpoint && endpoint.keep_connected);
+                row.restore &= endpoint_wanted && reason == EndReason::ConnectionClosed;
+                row.state = match reason {
+                    EndReason::Unsubscribed(Ok(true)) => SubState::Ended("unsubscribed".to_owned()),
+                    EndReason::Unsubscribed(Ok(false)) => {
+                        SubState::Ended("unsubscribed (the server said it was not active)".to_owned())
+                    }
+                    EndReason::Unsubscribed(Err(err)) => {
+                        SubState::Failed(format!("unsubscribe refused: {err}"))
+                    }
+                    EndReason::Completed => SubState::Ended("completed by the server".to_owned()),
+                    EndReason::ConnectionClosed => SubState::Ended("connection closed".to_owned()),
+                };
+            }
+            Event::Response { conn: _, request, result } => {
+                self.notices.push(Notice::Response { request, result })
+            }
+            Event::Gap { conn, lost_at_ms, restored_at_ms } => {
+                // The node may be a new chain now (a restarted dev node): heights start over.
+                let subs: Vec<SubKey> =
+                    self.subscriptions.iter().filter(|row| row.conn == conn).map(|row| row.sub).collect();
+                self.live.restart_tracking(subs);
+                if let Some(endpoint) = self.endpoints.iter_mut().find(|endpoint| endpoint.conn == Some(conn))
+                {
+                    endpoint.gap = Some(GapSpan { lost_at_ms, restored_at_ms });
+                }
+            }
+            Event::CommandFailed { conn, message } => {
+                match conn
+                    .and_then(|conn| self.endpoints.iter_mut().find(|endpoint| endpoint.conn == Some(conn)))
+                {
+                    Some(endpoint) => endpoint.error = Some(message),
+                    None => self.notices.push(Notice::Error(message)),
+                }
+            }
+        }
+    }
+
+    fn apply_state(&mut self, conn: ConnId, state: ConnState) {
+        let Some(endpoint) = self.endpoints.iter_mut().find(|endpoint| endpoint.conn == Some(conn)) else {
+            return;
+        };
+        if state == ConnState::Open {
+            endpoint.error = None;
+        }
+        match state {
+            ConnState::Closed { .. } => {
+                // Closed by a failure while the user wants it connected: its subscriptions
+                // stay set up (saved, and sent again when it connects).
+                let wanted = endpoint.keep_connected;
+                for row in self.subscriptions.iter_mut().filter(|row| row.conn == conn && row.state.is_live())
+                {
+                    row.state = SubState::Ended("connection closed".to_owned());
+                    row.restore &= wanted;
+                }
+            }
+            ConnState::Reconnecting { .. } => {
+                // The backend re-subscribes after the reconnect; until then nothing arrives.
+                for row in self.subscriptions.iter_mut().filter(|row| row.conn == conn) {
+                    if let SubState::Active(_) = row.state {
+                        row.state = SubState::Pending;
+                    }
+                }
+            }
+            ConnState::Connecting { .. } | ConnState::Open => {}
+        }
+        endpoint.state = Some(state);
+    }
+}
+
+/// A subscription's title for lists: the method's label (from its form, or the catalogue's
+/// short name), with its first parameter when that says which stream it is.
+fn subscription_title(
+    method: &str,
+    draft: Option<&Draft>,
+    params: Option<&serde_json::Value>,
+    short_name: &str,
+) -> String {
+    let spec = draft.and_then(Draft::spec).or_else(|| {
+        let first = params.and_then(|params| params.get(0)).and_then(serde_json::Value::as_str);
+        catalog::find_by_rpc_method(method, first)
+    });
+    let label = spec.map_or_else(|| short_name.to_owned(), |spec| spec.label.to_owned());
+    let first =
+        params.and_then(|params| params.get(0)).filter(|first| !first.is_object() && !first.is_null());
+    match (spec.and_then(|spec| spec.subscription_kind), first) {
+        (Some(_), _) | (None, None) => label,
+        (None, Some(first)) => {
+            let text = first.to_string();
+            match text.char_indices().nth(48) {
+                Some((at, _)) => format!("{label} {}…", &text[..at]),
+                None => format!("{label} {text}"),
+            }
+        }
+    }
+}
