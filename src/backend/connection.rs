@@ -12,7 +12,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{FutureExt as _, SinkExt as _, StreamExt as _};
@@ -26,6 +25,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use super::keepalive::{Keepalive, KeepaliveStep};
 use super::subscriptions::{Outbound, SubscriptionTable};
 use super::{Backoff, Command, ConnState, ConnectionConfig, Event, EventQueue};
 use crate::capture::{CapturedEvent, ConnId, Direction, SubKey, Text, now_ms};
@@ -51,11 +51,11 @@ const MAX_INTERNED: usize = 1024;
 /// The longest method name kept beside its frame.
 const MAX_INTERNED_LEN: usize = 256;
 
-/// A byte stream that notes when it last read something: any byte received is a sign of
-/// life, even in the middle of a frame too big to have arrived yet.
+/// A byte stream that counts the bytes it read: any byte received is a sign of life, even in
+/// the middle of a frame too big to have arrived yet.
 pub(super) struct Tracked<S> {
     inner: S,
-    last_read: Arc<AtomicU64>,
+    received: Arc<AtomicU64>,
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Tracked<S> {
@@ -67,8 +67,9 @@ impl<S: AsyncRead + Unpin> AsyncRead for Tracked<S> {
         let this = self.get_mut();
         let before = buf.filled().len();
         let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
-        if buf.filled().len() > before {
-            this.last_read.store(now_ms(), Ordering::Relaxed);
+        let read = buf.filled().len() - before;
+        if read > 0 {
+            this.received.fetch_add(read as u64, Ordering::Relaxed);
         }
         poll
     }
@@ -117,71 +118,6 @@ enum Turn {
     Keepalive,
 }
 
-/// What keepalive asks for now.
-#[derive(Debug, PartialEq, Eq)]
-enum KeepaliveStep {
-    Idle,
-    Ping,
-    Dead(String),
-}
-
-/// Pings every `ping_interval`; the connection is dead when `pong_timeout` passes after a
-/// ping with neither a pong nor a single byte received.
-struct Keepalive {
-    ping_interval: Duration,
-    pong_timeout: Duration,
-    next_ping: Instant,
-    /// When the unanswered ping was sent (wall clock ms, as `last_read` is), and its deadline.
-    waiting: Option<(u64, Instant)>,
-    last_read: Arc<AtomicU64>,
-}
-
-impl Keepalive {
-    fn new(config: &ConnectionConfig, last_read: Arc<AtomicU64>) -> Self {
-        Self {
-            ping_interval: config.ping_interval,
-            pong_timeout: config.pong_timeout,
-            next_ping: Instant::now() + config.ping_interval,
-            waiting: None,
-            last_read,
-        }
-    }
-
-    /// When the next ping or pong deadline is due.
-    fn next_due(&self) -> Instant {
-        self.waiting.map_or(self.next_ping, |(_, deadline)| deadline.min(self.next_ping))
-    }
-
-    /// A pong arrived.
-    fn answered(&mut self) {
-        self.waiting = None;
-    }
-
-    /// What is due now: a ping, nothing, or giving up on a connection that went silent.
-    fn check(&mut self) -> KeepaliveStep {
-        let now = Instant::now();
-        if let Some((sent_ms, deadline)) = self.waiting {
-            if self.last_read.load(Ordering::Relaxed) > sent_ms {
-                self.waiting = None; // it is receiving: alive, whatever the pong does
-            } else if now >= deadline {
-                return KeepaliveStep::Dead(format!(
-                    "no pong within {} s of a ping, and nothing else received",
-                    self.pong_timeout.as_secs_f32()
-                ));
-            }
-        }
-        if now < self.next_ping {
-            return KeepaliveStep::Idle;
-        }
-        self.next_ping = now + self.ping_interval;
-        if self.waiting.is_some() {
-            return KeepaliveStep::Idle;
-        }
-        self.waiting = Some((now_ms(), now + self.pong_timeout));
-        KeepaliveStep::Ping
-    }
-}
-
 /// Runs one connection until it is closed for good.
 pub(super) async fn run(
     conn: ConnId,
@@ -199,7 +135,7 @@ pub(super) async fn run(
             result = connect(&config) => result,
             () = actor.serve_offline(&mut commands) => return actor.close_for_good(None),
         };
-        let (socket, last_read) = match connected {
+        let (socket, received) = match connected {
             Ok(connected) => connected,
             Err(reason) if lost.is_none() && attempt == 0 => {
                 // The first connect failed: report it instead of retrying a wrong URL or key.
@@ -218,7 +154,7 @@ pub(super) async fn run(
         if let Some((lost_at_ms, reason)) = lost.take() {
             actor.gap(lost_at_ms, opened_at, &reason);
         }
-        let end = actor.session(socket, last_read, &mut commands, &config).await;
+        let end = actor.session(socket, received, &mut commands, &config).await;
         let reason = match end {
             SessionEnd::Closed => return actor.close_for_good(None),
             SessionEnd::Lost(reason) => reason,
@@ -242,7 +178,7 @@ pub(super) async fn run(
 
 /// Opens the socket: places the key, adds headers, bounds the handshake in time. Errors are
 /// returned as they are; the actor scrubs every secret from them before they leave it.
-/// Returns the socket and the time (ms since the epoch) it last read a byte.
+/// Returns the socket and the count of bytes it has read (for keepalive).
 async fn connect(config: &ConnectionConfig) -> Result<(Socket, Arc<AtomicU64>), String> {
     let key = config.api_key.as_ref().filter(|key| !key.is_empty());
     if config.url.contains(API_KEY_PLACEHOLDER) && key.is_none() {
@@ -260,10 +196,10 @@ async fn connect(config: &ConnectionConfig) -> Result<(Socket, Arc<AtomicU64>), 
     let ws_config = WebSocketConfig::default()
         .max_message_size(Some(config.max_message_bytes))
         .max_frame_size(Some(config.max_message_bytes));
-    let last_read = Arc::new(AtomicU64::new(now_ms()));
+    let received = Arc::new(AtomicU64::new(0));
     let handshake = async {
         let stream = open_tcp(&request).await?;
-        let stream = Tracked { inner: stream, last_read: Arc::clone(&last_read) };
+        let stream = Tracked { inner: stream, received: Arc::clone(&received) };
         tokio_tungstenite::client_async_tls_with_config(request, stream, Some(ws_config), None)
             .await
             .map_err(describe_connect_error)
@@ -271,7 +207,7 @@ async fn connect(config: &ConnectionConfig) -> Result<(Socket, Arc<AtomicU64>), 
     match tokio::time::timeout(config.connect_timeout, handshake).await {
         Err(_) => Err(format!("no answer within {} s", config.connect_timeout.as_secs_f32())),
         Ok(Err(reason)) => Err(reason),
-        Ok(Ok((socket, _response))) => Ok((socket, last_read)),
+        Ok(Ok((socket, _response))) => Ok((socket, received)),
     }
 }
 
@@ -513,7 +449,7 @@ impl Actor {
     async fn session(
         &mut self,
         socket: Socket,
-        last_read: Arc<AtomicU64>,
+        received: Arc<AtomicU64>,
         commands: &mut mpsc::Receiver<Command>,
         config: &ConnectionConfig,
     ) -> SessionEnd {
@@ -522,7 +458,8 @@ impl Actor {
         if let Err(reason) = self.send_outbox(&mut sink).await {
             return SessionEnd::Lost(reason);
         }
-        let mut keepalive = Keepalive::new(config, last_read);
+        let mut keepalive =
+            Keepalive::new(config.ping_interval, config.pong_timeout, received, Instant::now());
         self.retry_at.clear(); // the open replayed every subscription
         loop {
             // Priority: the socket first (real nodes drop clients that lag), then the user's
@@ -550,14 +487,19 @@ impl Actor {
                 sink.send(Message::Close(None)).await.ok(); // best effort: we are leaving anyway
                 return SessionEnd::Closed;
             }
-            match keepalive.check() {
+            match keepalive.check(Instant::now()) {
                 KeepaliveStep::Idle => {}
                 KeepaliveStep::Ping => {
                     if let Err(err) = sink.send(Message::Ping(Vec::new().into())).await {
                         return SessionEnd::Lost(describe_read_error(&err));
                     }
                 }
-                KeepaliveStep::Dead(reason) => return SessionEnd::Lost(reason),
+                KeepaliveStep::Dead => {
+                    return SessionEnd::Lost(format!(
+                        "no pong within {} s of a ping, and nothing else received",
+                        keepalive.pong_timeout().as_secs_f32()
+                    ));
+                }
             }
             self.send_due_retries();
             if let Err(reason) = self.send_outbox(&mut sink).await {

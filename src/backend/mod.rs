@@ -14,6 +14,7 @@
 
 mod backoff;
 mod connection;
+mod keepalive;
 mod queue;
 mod subscriptions;
 
