@@ -8,6 +8,7 @@
 //! (longer than the pong timeout) is not mistaken for a dead connection.
 
 use std::collections::HashSet;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,6 +26,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use super::error::{ConnError, ConnectError, LostReason};
 use super::keepalive::{Keepalive, KeepaliveStep};
 use super::subscriptions::{Outbound, SubscriptionTable};
 use super::{Backoff, Command, ConnState, ConnectionConfig, Event, EventQueue};
@@ -105,8 +107,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
 enum SessionEnd {
     /// The user closed it.
     Closed,
-    /// It was lost; the reason has no secrets.
-    Lost(String),
+    /// It was lost.
+    Lost(LostReason),
 }
 
 /// What woke the session loop.
@@ -128,7 +130,7 @@ pub(super) async fn run(
     let mut actor = Actor::new(conn, &config, queue);
     let mut backoff = Backoff::new(config.reconnect.clone());
     let mut attempt = 0;
-    let mut lost: Option<(u64, String)> = None;
+    let mut lost: Option<(u64, LostReason)> = None;
     loop {
         actor.state(ConnState::Connecting { attempt });
         let connected = tokio::select! {
@@ -137,12 +139,12 @@ pub(super) async fn run(
         };
         let (socket, received) = match connected {
             Ok(connected) => connected,
-            Err(reason) if lost.is_none() && attempt == 0 => {
+            Err(err) if lost.is_none() && attempt == 0 => {
                 // The first connect failed: report it instead of retrying a wrong URL or key.
-                return actor.close_for_good(Some(reason));
+                return actor.close_for_good(Some(err.into()));
             }
-            Err(reason) => {
-                if !actor.wait_to_retry(&mut backoff, &mut attempt, reason, &mut commands, &config).await {
+            Err(err) => {
+                if !actor.wait_to_retry(&mut backoff, &mut attempt, err.into(), &mut commands).await {
                     return;
                 }
                 continue;
@@ -152,7 +154,7 @@ pub(super) async fn run(
         actor.state(ConnState::Open);
         actor.meta(&format!("connected to {}", redact_url(&config.url)));
         if let Some((lost_at_ms, reason)) = lost.take() {
-            actor.gap(lost_at_ms, opened_at, &reason);
+            actor.gap(lost_at_ms, opened_at, &reason.to_string());
         }
         let end = actor.session(socket, received, &mut commands, &config).await;
         let reason = match end {
@@ -164,33 +166,42 @@ pub(super) async fn run(
         actor.events(events);
         actor.flush();
         if !config.reconnect.enabled {
-            return actor.close_for_good(Some(reason));
+            return actor.close_for_good(Some(reason.into()));
         }
         if now_ms().saturating_sub(opened_at) > 10_000 {
             backoff.reset(); // It stayed up: start over with short delays.
         }
         lost = Some((now_ms(), reason.clone()));
-        if !actor.wait_to_retry(&mut backoff, &mut attempt, reason, &mut commands, &config).await {
+        if !actor.wait_to_retry(&mut backoff, &mut attempt, reason.into(), &mut commands).await {
             return;
         }
     }
 }
 
 /// Opens the socket: places the key, adds headers, bounds the handshake in time. Errors are
-/// returned as they are; the actor scrubs every secret from them before they leave it.
+/// scrubbed of the connection's secrets (the actor scrubs them again before they leave it).
 /// Returns the socket and the count of bytes it has read (for keepalive).
-async fn connect(config: &ConnectionConfig) -> Result<(Socket, Arc<AtomicU64>), String> {
+async fn connect(config: &ConnectionConfig) -> Result<(Socket, Arc<AtomicU64>), ConnectError> {
+    let secrets = config.secrets();
+    connect_to(config, &secrets).await.map_err(|err| err.scrubbed(&secrets))
+}
+
+async fn connect_to(
+    config: &ConnectionConfig,
+    secrets: &Secrets,
+) -> Result<(Socket, Arc<AtomicU64>), ConnectError> {
     let key = config.api_key.as_ref().filter(|key| !key.is_empty());
     if config.url.contains(API_KEY_PLACEHOLDER) && key.is_none() {
-        return Err("this endpoint needs an API key".into());
+        return Err(ConnectError::NeedsKey);
     }
     let url = place_key(&config.url, key);
-    let mut request = url.as_str().into_client_request().map_err(|err| format!("bad URL: {err}"))?;
+    let mut request = url.as_str().into_client_request().map_err(|err| ConnectError::Url(url_error(&err)))?;
     for (name, value) in &config.headers {
+        let header = |problem: &str| ConnectError::Header { name: name.clone(), problem: problem.to_owned() };
         let name = HeaderName::from_bytes(name.trim().as_bytes())
-            .map_err(|err| format!("bad header name {name:?}: {err}"))?;
+            .map_err(|_| header("not a valid HTTP header name"))?;
         let value = HeaderValue::from_str(&place_key(value.trim(), key))
-            .map_err(|_| format!("bad value for header {name}"))?;
+            .map_err(|_| header("its value is not valid in an HTTP header"))?;
         request.headers_mut().insert(name, value);
     }
     let ws_config = WebSocketConfig::default()
@@ -202,60 +213,40 @@ async fn connect(config: &ConnectionConfig) -> Result<(Socket, Arc<AtomicU64>), 
         let stream = Tracked { inner: stream, received: Arc::clone(&received) };
         tokio_tungstenite::client_async_tls_with_config(request, stream, Some(ws_config), None)
             .await
-            .map_err(describe_connect_error)
+            .map_err(|err| ConnectError::from_handshake(err, secrets))
     };
     match tokio::time::timeout(config.connect_timeout, handshake).await {
-        Err(_) => Err(format!("no answer within {} s", config.connect_timeout.as_secs_f32())),
+        Err(_) => Err(ConnectError::Timeout { after: config.connect_timeout }),
         Ok(Err(reason)) => Err(reason),
         Ok(Ok((socket, _response))) => Ok((socket, received)),
     }
 }
 
 /// The TCP connection for a `ws://` or `wss://` request (Nagle off: frames are small and
-/// latency matters).
-async fn open_tcp(request: &tungstenite::handshake::client::Request) -> Result<TcpStream, String> {
+/// latency matters). The name is resolved first, so a name that does not resolve is told
+/// apart from an address that refuses.
+async fn open_tcp(request: &tungstenite::handshake::client::Request) -> Result<TcpStream, ConnectError> {
     let uri = request.uri();
-    let host = uri.host().ok_or_else(|| "bad URL: no host".to_owned())?;
+    let host = uri.host().ok_or_else(|| ConnectError::Url("no host".to_owned()))?;
     let host = host.strip_prefix('[').and_then(|host| host.strip_suffix(']')).unwrap_or(host);
     let port = uri.port_u16().unwrap_or(if uri.scheme_str() == Some("wss") { 443 } else { 80 });
-    let stream = TcpStream::connect((host, port)).await.map_err(|err| format!("IO error: {err}"))?;
+    let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|err| ConnectError::Dns(err.to_string()))?
+        .collect();
+    if addresses.is_empty() {
+        return Err(ConnectError::Dns("the name has no address".to_owned()));
+    }
+    let stream = TcpStream::connect(addresses.as_slice()).await.map_err(|err| ConnectError::from_io(&err))?;
     stream.set_nodelay(true).ok(); // only latency depends on it
     Ok(stream)
 }
 
-/// A connect error as a user needs it: HTTP status and body, certificate problems named.
-fn describe_connect_error(err: tungstenite::Error) -> String {
+/// What is wrong with a URL the request could not be made from. The error's text never holds
+/// the URL (or the key placed into it).
+fn url_error(err: &tungstenite::Error) -> String {
     match err {
-        tungstenite::Error::Http(response) => {
-            let status = response.status();
-            let body = response
-                .body()
-                .as_deref()
-                .map(|bytes| String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).trim().to_owned())
-                .unwrap_or_default();
-            let reason = status.canonical_reason().unwrap_or("");
-            if body.is_empty() {
-                format!("HTTP {} {reason} at the handshake", status.as_u16())
-            } else {
-                format!("HTTP {} {reason} at the handshake: {body}", status.as_u16())
-            }
-        }
-        tungstenite::Error::Url(err) => format!("bad URL: {err}"),
-        tungstenite::Error::Tls(err) => format!("TLS error: {err}"),
-        tungstenite::Error::Io(err) if err.to_string().contains("certificate") => {
-            format!("certificate error: {err}")
-        }
-        other => other.to_string(),
-    }
-}
-
-/// Describes why a session ended from a read error.
-fn describe_read_error(err: &tungstenite::Error) -> String {
-    match err {
-        tungstenite::Error::Protocol(tungstenite::error::ProtocolError::ResetWithoutClosingHandshake) => {
-            "the server dropped the connection without a close frame".into()
-        }
-        tungstenite::Error::Capacity(err) => format!("frame too large: {err}"),
+        tungstenite::Error::Url(err) => err.to_string(),
         other => other.to_string(),
     }
 }
@@ -303,10 +294,10 @@ impl Actor {
         self.flush();
         let state = match state {
             ConnState::Reconnecting { retry_at_ms, attempt, reason } => {
-                ConnState::Reconnecting { retry_at_ms, attempt, reason: self.secrets.scrub(&reason) }
+                ConnState::Reconnecting { retry_at_ms, attempt, reason: reason.scrubbed(&self.secrets) }
             }
             ConnState::Closed { reason } => {
-                ConnState::Closed { reason: reason.map(|reason| self.secrets.scrub(&reason)) }
+                ConnState::Closed { reason: reason.map(|reason| reason.scrubbed(&self.secrets)) }
             }
             other @ (ConnState::Connecting { .. } | ConnState::Open) => other,
         };
@@ -388,7 +379,7 @@ impl Actor {
         self.flush();
     }
 
-    fn close_for_good(&mut self, reason: Option<String>) {
+    fn close_for_good(&mut self, reason: Option<ConnError>) {
         let events = self.table.close_for_good();
         self.events(events);
         self.flush();
@@ -401,9 +392,8 @@ impl Actor {
         &mut self,
         backoff: &mut Backoff,
         attempt: &mut u32,
-        reason: String,
+        reason: ConnError,
         commands: &mut mpsc::Receiver<Command>,
-        config: &ConnectionConfig,
     ) -> bool {
         let (next, delay) = backoff.next_delay();
         *attempt = next;
@@ -413,7 +403,6 @@ impl Actor {
             attempt: next,
             reason,
         });
-        let _ = config;
         tokio::select! {
             () = sleep_until(retry_at) => true,
             () = self.serve_offline(commands) => {
@@ -491,14 +480,11 @@ impl Actor {
                 KeepaliveStep::Idle => {}
                 KeepaliveStep::Ping => {
                     if let Err(err) = sink.send(Message::Ping(Vec::new().into())).await {
-                        return SessionEnd::Lost(describe_read_error(&err));
+                        return SessionEnd::Lost(LostReason::from_socket(&err));
                     }
                 }
                 KeepaliveStep::Dead => {
-                    return SessionEnd::Lost(format!(
-                        "no pong within {} s of a ping, and nothing else received",
-                        keepalive.pong_timeout().as_secs_f32()
-                    ));
+                    return SessionEnd::Lost(LostReason::NoPong { timeout: keepalive.pong_timeout() });
                 }
             }
             self.send_due_retries();
@@ -550,8 +536,8 @@ impl Actor {
         self.batch_time_ms = Some(now_ms()); // they are all here now: one clock read
         let end = loop {
             match next {
-                None => break Some(SessionEnd::Lost("the server closed the stream".into())),
-                Some(Err(err)) => break Some(SessionEnd::Lost(describe_read_error(&err))),
+                None => break Some(SessionEnd::Lost(LostReason::Ended)),
+                Some(Err(err)) => break Some(SessionEnd::Lost(LostReason::from_socket(&err))),
                 Some(Ok(message)) => {
                     if let Some(end) = self.on_message(message, keepalive) {
                         break Some(end);
@@ -584,18 +570,7 @@ impl Actor {
             },
             Message::Pong(_) => keepalive.answered(),
             Message::Ping(_) | Message::Frame(_) => {} // tungstenite answers pings itself
-            Message::Close(frame) => {
-                let reason = match frame {
-                    Some(frame) if frame.reason.is_empty() => {
-                        format!("the server closed the connection ({})", frame.code)
-                    }
-                    Some(frame) => {
-                        format!("the server closed the connection ({}: {})", frame.code, frame.reason)
-                    }
-                    None => "the server closed the connection".into(),
-                };
-                return Some(SessionEnd::Lost(reason));
-            }
+            Message::Close(frame) => return Some(SessionEnd::Lost(LostReason::close_frame(frame.as_ref()))),
         }
         None
     }
@@ -691,16 +666,18 @@ impl Actor {
         }
     }
 
-    async fn send_outbox(&mut self, sink: &mut Sink) -> Result<(), String> {
+    async fn send_outbox(&mut self, sink: &mut Sink) -> Result<(), LostReason> {
         if self.outbox.is_empty() {
             return Ok(());
         }
         for outbound in std::mem::take(&mut self.outbox) {
             let Outbound { frame, method, sub } = outbound;
-            sink.feed(Message::Text(frame.as_str().into())).await.map_err(|err| describe_read_error(&err))?;
+            sink.feed(Message::Text(frame.as_str().into()))
+                .await
+                .map_err(|err| LostReason::from_socket(&err))?;
             self.capture(Direction::Out, FrameKind::Request, Some(method), sub, frame.into());
         }
         self.flush();
-        sink.flush().await.map_err(|err| describe_read_error(&err))
+        sink.flush().await.map_err(|err| LostReason::from_socket(&err))
     }
 }
