@@ -443,6 +443,7 @@ impl Run {
                             eprintln!("subscope: connected to {}", entry.1);
                         }
                         ConnState::Closed { reason: Some(reason) } if !entry.2 => {
+                            let reason = reason.with_hint();
                             return Some(anyhow::anyhow!("could not connect to {}: {reason}", entry.1));
                         }
                         ConnState::Reconnecting { reason, retry_at_ms, .. } => {
