@@ -186,6 +186,7 @@ async fn connect(config: &ConnectionConfig) -> Result<(Socket, Arc<AtomicU64>), 
     connect_to(config, &secrets).await.map_err(|err| err.scrubbed(&secrets))
 }
 
+/// [`connect`] before its errors are scrubbed (an HTTP body is scrubbed here, before it is cut).
 async fn connect_to(
     config: &ConnectionConfig,
     secrets: &Secrets,
@@ -242,8 +243,8 @@ async fn open_tcp(request: &tungstenite::handshake::client::Request) -> Result<T
     Ok(stream)
 }
 
-/// What is wrong with a URL the request could not be made from. The error's text never holds
-/// the URL (or the key placed into it).
+/// What is wrong with a URL the request could not be made from, without tungstenite's
+/// "URL error: " prefix (the message says "bad URL" already).
 fn url_error(err: &tungstenite::Error) -> String {
     match err {
         tungstenite::Error::Url(err) => err.to_string(),
