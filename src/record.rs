@@ -427,6 +427,7 @@ impl Run {
                             eprintln!("subscope: connected to {shown}");
                         }
                         ConnState::Closed { reason: Some(reason) } if !self.opened.contains(conn) => {
+                            let reason = reason.with_hint();
                             return Some(anyhow::anyhow!("could not connect to {shown}: {reason}"));
                         }
                         ConnState::Reconnecting { reason, retry_at_ms, .. } => {

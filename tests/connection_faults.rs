@@ -9,7 +9,9 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use subscope::backend::{ConnState, ConnectionConfig, Event, ReconnectPolicy};
+use subscope::backend::{
+    ConnError, ConnState, ConnectError, ConnectionConfig, Event, ReconnectPolicy, TlsProblem,
+};
 use subscope::redact::Secret;
 use support::Driver;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -22,17 +24,21 @@ async fn listener() -> (TcpListener, u16) {
     (listener, port)
 }
 
-async fn closed_reason(driver: &mut Driver, conn: u32) -> String {
+async fn closed_error(driver: &mut Driver, conn: u32) -> Option<ConnError> {
     driver
         .until("the connection to close", Duration::from_secs(10), |d| {
             d.events.iter().find_map(|e| match e {
                 Event::State { conn: c, state: ConnState::Closed { reason } } if *c == conn => {
-                    Some(reason.clone().unwrap_or_default())
+                    Some(reason.clone())
                 }
                 _ => None,
             })
         })
         .await
+}
+
+async fn closed_reason(driver: &mut Driver, conn: u32) -> String {
+    closed_error(driver, conn).await.map(|reason| reason.to_string()).unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -58,6 +64,45 @@ async fn an_http_error_at_the_handshake_is_reported_with_status_and_body() {
     assert!(reason.contains("HTTP 401 Unauthorized"), "{reason}");
     assert!(reason.contains("invalid api key"), "the body is shown: {reason}");
     assert!(!reason.contains("SECRET-401-KEY"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http_body_that_echoes_a_pasted_key_does_not_show_it() {
+    const PASTED: &str = "pasted0key0123456789abcdef";
+    let (listener, port) = listener().await;
+    tokio::spawn(async move {
+        if let Ok((mut stream, _)) = listener.accept().await {
+            let mut buf = [0u8; 2048];
+            let read = stream.read(&mut buf).await.unwrap_or(0);
+            let request = String::from_utf8_lossy(&buf[..read]);
+            let body = format!("no such key in {}", request.lines().next().unwrap_or_default());
+            let reply = format!(
+                "HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            stream.write_all(reply.as_bytes()).await.ok();
+        }
+    });
+    let mut driver = Driver::new();
+    let conn = driver
+        .connect_with(ConnectionConfig::new("pasted", format!("ws://127.0.0.1:{port}/?api-key={PASTED}")));
+    let error = closed_error(&mut driver, conn).await;
+    let Some(ConnError::Connect(error @ ConnectError::Http { status: 401, .. })) = error else {
+        panic!("{error:?}")
+    };
+    let text = format!("{error} {error:?}");
+    assert!(text.contains("no such key in GET /?api-key="), "the body is shown: {text}");
+    assert!(!text.contains(PASTED), "{text}");
+    assert!(error.hint().is_some_and(|hint| hint.contains("check the API key")), "{:?}", error.hint());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_port_nobody_listens_on_is_refused() {
+    let (listener, port) = listener().await;
+    drop(listener);
+    let mut driver = Driver::new();
+    let conn = driver.connect_with(ConnectionConfig::new("nobody", format!("ws://127.0.0.1:{port}")));
+    assert_eq!(closed_error(&mut driver, conn).await, Some(ConnError::Connect(ConnectError::Refused)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -104,7 +149,7 @@ async fn a_missing_pong_counts_as_a_lost_connection_and_reconnects() {
         .until("a pong timeout", Duration::from_secs(10), |d| {
             d.events.iter().find_map(|e| match e {
                 Event::State { conn: c, state: ConnState::Reconnecting { reason, .. } } if *c == conn => {
-                    Some(reason.clone())
+                    Some(reason.to_string())
                 }
                 _ => None,
             })
@@ -163,6 +208,12 @@ async fn an_untrusted_certificate_is_reported_as_a_certificate_error() {
     let reason = closed_reason(&mut driver, conn).await;
     assert!(reason.starts_with("certificate error") || reason.contains("certificate"), "{reason}");
     assert!(reason.contains("UnknownIssuer"), "the reason names the problem: {reason}");
+    let error = closed_error(&mut driver, conn).await;
+    let problem = match &error {
+        Some(ConnError::Connect(ConnectError::Tls { problem, .. })) => Some(*problem),
+        _ => None,
+    };
+    assert_eq!(problem, Some(TlsProblem::UnknownIssuer), "classified by type: {error:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -30,7 +30,7 @@ fn reconnect_reasons(driver: &Driver) -> Vec<String> {
         .events
         .iter()
         .filter_map(|e| match e {
-            Event::State { state: ConnState::Reconnecting { reason, .. }, .. } => Some(reason.clone()),
+            Event::State { state: ConnState::Reconnecting { reason, .. }, .. } => Some(reason.to_string()),
             _ => None,
         })
         .collect()

@@ -849,7 +849,7 @@ fn a_scripted_stream_fills_the_window_without_sockets_or_sleeps() {
         state: ConnState::Reconnecting {
             retry_at_ms: 0,
             attempt: 1,
-            reason: "the server dropped the connection".into(),
+            reason: subscope::backend::LostReason::Reset.into(),
         },
     });
     harness.run_steps(2);

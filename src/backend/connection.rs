@@ -8,11 +8,11 @@
 //! (longer than the pong timeout) is not mistaken for a dead connection.
 
 use std::collections::HashSet;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{FutureExt as _, SinkExt as _, StreamExt as _};
@@ -26,6 +26,8 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use super::error::{ConnError, ConnectError, LostReason};
+use super::keepalive::{Keepalive, KeepaliveStep};
 use super::subscriptions::{Outbound, SubscriptionTable};
 use super::{Backoff, Command, ConnState, ConnectionConfig, Event, EventQueue};
 use crate::capture::{CapturedEvent, ConnId, Direction, SubKey, Text, now_ms};
@@ -52,11 +54,11 @@ const MAX_INTERNED: usize = 1024;
 /// The longest method name kept beside its frame.
 const MAX_INTERNED_LEN: usize = 256;
 
-/// A byte stream that notes when it last read something: any byte received is a sign of
-/// life, even in the middle of a frame too big to have arrived yet.
+/// A byte stream that counts the bytes it read: any byte received is a sign of life, even in
+/// the middle of a frame too big to have arrived yet.
 pub(super) struct Tracked<S> {
     inner: S,
-    last_read: Arc<AtomicU64>,
+    received: Arc<AtomicU64>,
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Tracked<S> {
@@ -68,8 +70,9 @@ impl<S: AsyncRead + Unpin> AsyncRead for Tracked<S> {
         let this = self.get_mut();
         let before = buf.filled().len();
         let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
-        if buf.filled().len() > before {
-            this.last_read.store(now_ms(), Ordering::Relaxed);
+        let read = buf.filled().len() - before;
+        if read > 0 {
+            this.received.fetch_add(read as u64, Ordering::Relaxed);
         }
         poll
     }
@@ -105,8 +108,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
 enum SessionEnd {
     /// The user closed it.
     Closed,
-    /// It was lost; the reason has no secrets.
-    Lost(String),
+    /// It was lost.
+    Lost(LostReason),
 }
 
 /// What woke the session loop.
@@ -116,71 +119,6 @@ enum Turn {
     Command,
     Disconnect,
     Keepalive,
-}
-
-/// What keepalive asks for now.
-#[derive(Debug, PartialEq, Eq)]
-enum KeepaliveStep {
-    Idle,
-    Ping,
-    Dead(String),
-}
-
-/// Pings every `ping_interval`; the connection is dead when `pong_timeout` passes after a
-/// ping with neither a pong nor a single byte received.
-struct Keepalive {
-    ping_interval: Duration,
-    pong_timeout: Duration,
-    next_ping: Instant,
-    /// When the unanswered ping was sent (wall clock ms, as `last_read` is), and its deadline.
-    waiting: Option<(u64, Instant)>,
-    last_read: Arc<AtomicU64>,
-}
-
-impl Keepalive {
-    fn new(config: &ConnectionConfig, last_read: Arc<AtomicU64>) -> Self {
-        Self {
-            ping_interval: config.ping_interval,
-            pong_timeout: config.pong_timeout,
-            next_ping: Instant::now() + config.ping_interval,
-            waiting: None,
-            last_read,
-        }
-    }
-
-    /// When the next ping or pong deadline is due.
-    fn next_due(&self) -> Instant {
-        self.waiting.map_or(self.next_ping, |(_, deadline)| deadline.min(self.next_ping))
-    }
-
-    /// A pong arrived.
-    fn answered(&mut self) {
-        self.waiting = None;
-    }
-
-    /// What is due now: a ping, nothing, or giving up on a connection that went silent.
-    fn check(&mut self) -> KeepaliveStep {
-        let now = Instant::now();
-        if let Some((sent_ms, deadline)) = self.waiting {
-            if self.last_read.load(Ordering::Relaxed) > sent_ms {
-                self.waiting = None; // it is receiving: alive, whatever the pong does
-            } else if now >= deadline {
-                return KeepaliveStep::Dead(format!(
-                    "no pong within {} s of a ping, and nothing else received",
-                    self.pong_timeout.as_secs_f32()
-                ));
-            }
-        }
-        if now < self.next_ping {
-            return KeepaliveStep::Idle;
-        }
-        self.next_ping = now + self.ping_interval;
-        if self.waiting.is_some() {
-            return KeepaliveStep::Idle;
-        }
-        self.waiting = Some((now_ms(), now + self.pong_timeout));
-        KeepaliveStep::Ping
-    }
 }
 
 /// Runs one connection until it is closed for good.
@@ -193,21 +131,21 @@ pub(super) async fn run(
     let mut actor = Actor::new(conn, &config, queue);
     let mut backoff = Backoff::new(config.reconnect.clone());
     let mut attempt = 0;
-    let mut lost: Option<(u64, String)> = None;
+    let mut lost: Option<(u64, LostReason)> = None;
     loop {
         actor.state(ConnState::Connecting { attempt });
         let connected = tokio::select! {
             result = connect(&config) => result,
             () = actor.serve_offline(&mut commands) => return actor.close_for_good(None),
         };
-        let (socket, last_read) = match connected {
+        let (socket, received) = match connected {
             Ok(connected) => connected,
-            Err(reason) if lost.is_none() && attempt == 0 => {
+            Err(err) if lost.is_none() && attempt == 0 => {
                 // The first connect failed: report it instead of retrying a wrong URL or key.
-                return actor.close_for_good(Some(reason));
+                return actor.close_for_good(Some(err.into()));
             }
-            Err(reason) => {
-                if !actor.wait_to_retry(&mut backoff, &mut attempt, reason, &mut commands, &config).await {
+            Err(err) => {
+                if !actor.wait_to_retry(&mut backoff, &mut attempt, err.into(), &mut commands).await {
                     return;
                 }
                 continue;
@@ -217,9 +155,9 @@ pub(super) async fn run(
         actor.state(ConnState::Open);
         actor.meta(&format!("connected to {}", redact_url(&config.url)));
         if let Some((lost_at_ms, reason)) = lost.take() {
-            actor.gap(lost_at_ms, opened_at, &reason);
+            actor.gap(lost_at_ms, opened_at, &reason.to_string());
         }
-        let end = actor.session(socket, last_read, &mut commands, &config).await;
+        let end = actor.session(socket, received, &mut commands, &config).await;
         let reason = match end {
             SessionEnd::Closed => return actor.close_for_good(None),
             SessionEnd::Lost(reason) => reason,
@@ -229,98 +167,88 @@ pub(super) async fn run(
         actor.events(events);
         actor.flush();
         if !config.reconnect.enabled {
-            return actor.close_for_good(Some(reason));
+            return actor.close_for_good(Some(reason.into()));
         }
         if now_ms().saturating_sub(opened_at) > 10_000 {
             backoff.reset(); // It stayed up: start over with short delays.
         }
         lost = Some((now_ms(), reason.clone()));
-        if !actor.wait_to_retry(&mut backoff, &mut attempt, reason, &mut commands, &config).await {
+        if !actor.wait_to_retry(&mut backoff, &mut attempt, reason.into(), &mut commands).await {
             return;
         }
     }
 }
 
 /// Opens the socket: places the key, adds headers, bounds the handshake in time. Errors are
-/// returned as they are; the actor scrubs every secret from them before they leave it.
-/// Returns the socket and the time (ms since the epoch) it last read a byte.
-async fn connect(config: &ConnectionConfig) -> Result<(Socket, Arc<AtomicU64>), String> {
+/// scrubbed of the connection's secrets (the actor scrubs them again before they leave it).
+/// Returns the socket and the count of bytes it has read (for keepalive).
+async fn connect(config: &ConnectionConfig) -> Result<(Socket, Arc<AtomicU64>), ConnectError> {
+    let secrets = config.secrets();
+    connect_to(config, &secrets).await.map_err(|err| err.scrubbed(&secrets))
+}
+
+/// [`connect`] before its errors are scrubbed (an HTTP body is scrubbed here, before it is cut).
+async fn connect_to(
+    config: &ConnectionConfig,
+    secrets: &Secrets,
+) -> Result<(Socket, Arc<AtomicU64>), ConnectError> {
     let key = config.api_key.as_ref().filter(|key| !key.is_empty());
     if config.url.contains(API_KEY_PLACEHOLDER) && key.is_none() {
-        return Err("this endpoint needs an API key".into());
+        return Err(ConnectError::NeedsKey);
     }
     let url = place_key(&config.url, key);
-    let mut request = url.as_str().into_client_request().map_err(|err| format!("bad URL: {err}"))?;
+    let mut request = url.as_str().into_client_request().map_err(|err| ConnectError::Url(url_error(&err)))?;
     for (name, value) in &config.headers {
+        let header = |problem: &str| ConnectError::Header { name: name.clone(), problem: problem.to_owned() };
         let name = HeaderName::from_bytes(name.trim().as_bytes())
-            .map_err(|err| format!("bad header name {name:?}: {err}"))?;
+            .map_err(|_| header("not a valid HTTP header name"))?;
         let value = HeaderValue::from_str(&place_key(value.trim(), key))
-            .map_err(|_| format!("bad value for header {name}"))?;
+            .map_err(|_| header("its value is not valid in an HTTP header"))?;
         request.headers_mut().insert(name, value);
     }
     let ws_config = WebSocketConfig::default()
         .max_message_size(Some(config.max_message_bytes))
         .max_frame_size(Some(config.max_message_bytes));
-    let last_read = Arc::new(AtomicU64::new(now_ms()));
+    let received = Arc::new(AtomicU64::new(0));
     let handshake = async {
         let stream = open_tcp(&request).await?;
-        let stream = Tracked { inner: stream, last_read: Arc::clone(&last_read) };
+        let stream = Tracked { inner: stream, received: Arc::clone(&received) };
         tokio_tungstenite::client_async_tls_with_config(request, stream, Some(ws_config), None)
             .await
-            .map_err(describe_connect_error)
+            .map_err(|err| ConnectError::from_handshake(err, secrets))
     };
     match tokio::time::timeout(config.connect_timeout, handshake).await {
-        Err(_) => Err(format!("no answer within {} s", config.connect_timeout.as_secs_f32())),
+        Err(_) => Err(ConnectError::Timeout { after: config.connect_timeout }),
         Ok(Err(reason)) => Err(reason),
-        Ok(Ok((socket, _response))) => Ok((socket, last_read)),
+        Ok(Ok((socket, _response))) => Ok((socket, received)),
     }
 }
 
 /// The TCP connection for a `ws://` or `wss://` request (Nagle off: frames are small and
-/// latency matters).
-async fn open_tcp(request: &tungstenite::handshake::client::Request) -> Result<TcpStream, String> {
+/// latency matters). The name is resolved first, so a name that does not resolve is told
+/// apart from an address that refuses.
+async fn open_tcp(request: &tungstenite::handshake::client::Request) -> Result<TcpStream, ConnectError> {
     let uri = request.uri();
-    let host = uri.host().ok_or_else(|| "bad URL: no host".to_owned())?;
+    let host = uri.host().ok_or_else(|| ConnectError::Url("no host".to_owned()))?;
     let host = host.strip_prefix('[').and_then(|host| host.strip_suffix(']')).unwrap_or(host);
     let port = uri.port_u16().unwrap_or(if uri.scheme_str() == Some("wss") { 443 } else { 80 });
-    let stream = TcpStream::connect((host, port)).await.map_err(|err| format!("IO error: {err}"))?;
+    let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|err| ConnectError::Dns(err.to_string()))?
+        .collect();
+    if addresses.is_empty() {
+        return Err(ConnectError::Dns("the name has no address".to_owned()));
+    }
+    let stream = TcpStream::connect(addresses.as_slice()).await.map_err(|err| ConnectError::from_io(&err))?;
     stream.set_nodelay(true).ok(); // only latency depends on it
     Ok(stream)
 }
 
-/// A connect error as a user needs it: HTTP status and body, certificate problems named.
-fn describe_connect_error(err: tungstenite::Error) -> String {
+/// What is wrong with a URL the request could not be made from, without tungstenite's
+/// "URL error: " prefix (the message says "bad URL" already).
+fn url_error(err: &tungstenite::Error) -> String {
     match err {
-        tungstenite::Error::Http(response) => {
-            let status = response.status();
-            let body = response
-                .body()
-                .as_deref()
-                .map(|bytes| String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).trim().to_owned())
-                .unwrap_or_default();
-            let reason = status.canonical_reason().unwrap_or("");
-            if body.is_empty() {
-                format!("HTTP {} {reason} at the handshake", status.as_u16())
-            } else {
-                format!("HTTP {} {reason} at the handshake: {body}", status.as_u16())
-            }
-        }
-        tungstenite::Error::Url(err) => format!("bad URL: {err}"),
-        tungstenite::Error::Tls(err) => format!("TLS error: {err}"),
-        tungstenite::Error::Io(err) if err.to_string().contains("certificate") => {
-            format!("certificate error: {err}")
-        }
-        other => other.to_string(),
-    }
-}
-
-/// Describes why a session ended from a read error.
-fn describe_read_error(err: &tungstenite::Error) -> String {
-    match err {
-        tungstenite::Error::Protocol(tungstenite::error::ProtocolError::ResetWithoutClosingHandshake) => {
-            "the server dropped the connection without a close frame".into()
-        }
-        tungstenite::Error::Capacity(err) => format!("frame too large: {err}"),
+        tungstenite::Error::Url(err) => err.to_string(),
         other => other.to_string(),
     }
 }
@@ -368,10 +296,10 @@ impl Actor {
         self.flush();
         let state = match state {
             ConnState::Reconnecting { retry_at_ms, attempt, reason } => {
-                ConnState::Reconnecting { retry_at_ms, attempt, reason: self.secrets.scrub(&reason) }
+                ConnState::Reconnecting { retry_at_ms, attempt, reason: reason.scrubbed(&self.secrets) }
             }
             ConnState::Closed { reason } => {
-                ConnState::Closed { reason: reason.map(|reason| self.secrets.scrub(&reason)) }
+                ConnState::Closed { reason: reason.map(|reason| reason.scrubbed(&self.secrets)) }
             }
             other @ (ConnState::Connecting { .. } | ConnState::Open) => other,
         };
@@ -453,7 +381,7 @@ impl Actor {
         self.flush();
     }
 
-    fn close_for_good(&mut self, reason: Option<String>) {
+    fn close_for_good(&mut self, reason: Option<ConnError>) {
         let events = self.table.close_for_good();
         self.events(events);
         self.flush();
@@ -466,9 +394,8 @@ impl Actor {
         &mut self,
         backoff: &mut Backoff,
         attempt: &mut u32,
-        reason: String,
+        reason: ConnError,
         commands: &mut mpsc::Receiver<Command>,
-        config: &ConnectionConfig,
     ) -> bool {
         let (next, delay) = backoff.next_delay();
         *attempt = next;
@@ -478,7 +405,6 @@ impl Actor {
             attempt: next,
             reason,
         });
-        let _ = config;
         tokio::select! {
             () = sleep_until(retry_at) => true,
             () = self.serve_offline(commands) => {
@@ -514,7 +440,7 @@ impl Actor {
     async fn session(
         &mut self,
         socket: Socket,
-        last_read: Arc<AtomicU64>,
+        received: Arc<AtomicU64>,
         commands: &mut mpsc::Receiver<Command>,
         config: &ConnectionConfig,
     ) -> SessionEnd {
@@ -523,7 +449,8 @@ impl Actor {
         if let Err(reason) = self.send_outbox(&mut sink).await {
             return SessionEnd::Lost(reason);
         }
-        let mut keepalive = Keepalive::new(config, last_read);
+        let mut keepalive =
+            Keepalive::new(config.ping_interval, config.pong_timeout, received, Instant::now());
         self.retry_at.clear(); // the open replayed every subscription
         loop {
             // Priority: the socket first (real nodes drop clients that lag), then the user's
@@ -551,14 +478,16 @@ impl Actor {
                 sink.send(Message::Close(None)).await.ok(); // best effort: we are leaving anyway
                 return SessionEnd::Closed;
             }
-            match keepalive.check() {
+            match keepalive.check(Instant::now()) {
                 KeepaliveStep::Idle => {}
                 KeepaliveStep::Ping => {
                     if let Err(err) = sink.send(Message::Ping(Vec::new().into())).await {
-                        return SessionEnd::Lost(describe_read_error(&err));
+                        return SessionEnd::Lost(LostReason::from_socket(&err));
                     }
                 }
-                KeepaliveStep::Dead(reason) => return SessionEnd::Lost(reason),
+                KeepaliveStep::Dead => {
+                    return SessionEnd::Lost(LostReason::NoPong { timeout: keepalive.pong_timeout() });
+                }
             }
             self.send_due_retries();
             if let Err(reason) = self.send_outbox(&mut sink).await {
@@ -609,8 +538,8 @@ impl Actor {
         self.batch_time_ms = Some(now_ms()); // they are all here now: one clock read
         let end = loop {
             match next {
-                None => break Some(SessionEnd::Lost("the server closed the stream".into())),
-                Some(Err(err)) => break Some(SessionEnd::Lost(describe_read_error(&err))),
+                None => break Some(SessionEnd::Lost(LostReason::Ended)),
+                Some(Err(err)) => break Some(SessionEnd::Lost(LostReason::from_socket(&err))),
                 Some(Ok(message)) => {
                     if let Some(end) = self.on_message(message, keepalive) {
                         break Some(end);
@@ -643,18 +572,7 @@ impl Actor {
             },
             Message::Pong(_) => keepalive.answered(),
             Message::Ping(_) | Message::Frame(_) => {} // tungstenite answers pings itself
-            Message::Close(frame) => {
-                let reason = match frame {
-                    Some(frame) if frame.reason.is_empty() => {
-                        format!("the server closed the connection ({})", frame.code)
-                    }
-                    Some(frame) => {
-                        format!("the server closed the connection ({}: {})", frame.code, frame.reason)
-                    }
-                    None => "the server closed the connection".into(),
-                };
-                return Some(SessionEnd::Lost(reason));
-            }
+            Message::Close(frame) => return Some(SessionEnd::Lost(LostReason::close_frame(frame.as_ref()))),
         }
         None
     }
@@ -750,16 +668,18 @@ impl Actor {
         }
     }
 
-    async fn send_outbox(&mut self, sink: &mut Sink) -> Result<(), String> {
+    async fn send_outbox(&mut self, sink: &mut Sink) -> Result<(), LostReason> {
         if self.outbox.is_empty() {
             return Ok(());
         }
         for outbound in std::mem::take(&mut self.outbox) {
             let Outbound { frame, method, sub } = outbound;
-            sink.feed(Message::Text(frame.as_str().into())).await.map_err(|err| describe_read_error(&err))?;
+            sink.feed(Message::Text(frame.as_str().into()))
+                .await
+                .map_err(|err| LostReason::from_socket(&err))?;
             self.capture(Direction::Out, FrameKind::Request, Some(method), sub, frame.into());
         }
         self.flush();
-        sink.flush().await.map_err(|err| describe_read_error(&err))
+        sink.flush().await.map_err(|err| LostReason::from_socket(&err))
     }
 }

@@ -14,6 +14,8 @@
 
 mod backoff;
 mod connection;
+mod error;
+mod keepalive;
 mod queue;
 mod subscriptions;
 
@@ -26,6 +28,7 @@ use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
 pub use backoff::Backoff;
+pub use error::{ConnError, ConnectError, LostReason, TlsProblem};
 pub use queue::{Drained, EventQueue};
 pub use subscriptions::{SubscriptionTable, is_transient};
 
@@ -210,13 +213,13 @@ pub enum ConnState {
         retry_at_ms: u64,
         /// The try that comes next (1 = first retry).
         attempt: u32,
-        /// Why it was lost, with secrets removed.
-        reason: String,
+        /// Why it was lost, or why the last try to reopen it failed; with secrets removed.
+        reason: ConnError,
     },
     /// Closed for good.
     Closed {
         /// Why, with secrets removed; `None` when the user closed it.
-        reason: Option<String>,
+        reason: Option<ConnError>,
     },
 }
 

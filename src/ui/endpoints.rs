@@ -125,7 +125,7 @@ fn badge_ui(ui: &mut Ui, endpoint: &Endpoint, now_ms: u64) {
         }
         (Some(_), Some(ConnState::Closed { reason: None })) => (RichText::new("• closed").weak(), None),
         (Some(_), Some(ConnState::Closed { reason: Some(reason) })) => {
-            (error_text(&visuals, format!("• closed: {reason}")), Some(reason.clone()))
+            (error_text(&visuals, format!("• closed: {reason}")), Some(reason.with_hint()))
         }
     };
     let response = ui.label(text);
