@@ -1,4 +1,24 @@
-//! The capture format.
+//! The event format, defined once: the version, every field's name and place, and the
+//! rule for where a frame goes. The writer renders from [`fields`] and
+//! [`subscription_fields`]; the reader's serde structs are checked against them
+//! (`export::tests`, see the module doc of `export`).
+//!
+//! Format version 1, one object per event (README, "Capture format"):
+//!
+//! ```json
+//! {"v":1,"seq":7,"time":"2026-11-22T08:19:00.123Z","time_ms":1795335540123,
+//!  "connection":"Helius mainnet","endpoint":"wss://mainnet.helius-rpc.com/?api-key=***",
+//!  "subscription":{"key":3,"method":"logsSubscribe","params":["all"]},"server_id":5,
+//!  "direction":"in","kind":"notification","method":"logsNotification","size":312,
+//!  "frame":{"jsonrpc":"2.0","method":"logsNotification","params":{…}}}
+//! ```
+//!
+//! Fields come in the order of [`fields::ALL`]. Always present: `v`, `seq`, `time`,
+//! `time_ms`, `connection`, `endpoint`, `direction`, `kind`, `size`, and exactly one of
+//! `frame` and `frame_text`. `subscription` (and `server_id`, once the server named one) only
+//! when the event belongs to a subscription; `method` only when the frame names one. In a
+//! pretty JSON file each field is on its own line; the `subscription` object, the params and
+//! the frame stay on one.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -9,6 +29,103 @@ use crate::redact::redact_url;
 
 /// The format version written in every event's `v`.
 pub const FORMAT_VERSION: u32 = 1;
+
+/// A field of an event object (or of its `subscription` object).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Field {
+    /// Its name in the file.
+    pub name: &'static str,
+    /// `"name":`, what the writer puts before the value (it renders by hand).
+    pub prefix: &'static str,
+    /// Whether an import reads it back; one that does not is recomputed from others.
+    pub read: bool,
+}
+
+/// A [`Field`] from its name (a literal, so that its prefix is one too).
+macro_rules! field {
+    ($name:literal) => {
+        field!($name, read: true)
+    };
+    ($name:literal, read: $read:literal) => {
+        Field { name: $name, prefix: concat!("\"", $name, "\":"), read: $read }
+    };
+}
+
+/// The fields of an event, in the order they are written.
+pub mod fields {
+    use super::Field;
+
+    /// The format version, [`FORMAT_VERSION`](super::FORMAT_VERSION); an import refuses a
+    /// newer one.
+    pub const V: Field = field!("v");
+    /// The sequence number across all connections.
+    pub const SEQ: Field = field!("seq");
+    /// The receive (or send) time as ISO-8601 UTC with milliseconds; an import takes
+    /// `time_ms`.
+    pub const TIME: Field = field!("time", read: false);
+    /// The receive (or send) time in ms since the epoch.
+    pub const TIME_MS: Field = field!("time_ms");
+    /// The connection's label.
+    pub const CONNECTION: Field = field!("connection");
+    /// The connection's URL, with any API key redacted (`***`) or shown as `{api_key}`.
+    pub const ENDPOINT: Field = field!("endpoint");
+    /// The local subscription, `{key, method, params}` ([`subscription_fields`](super::subscription_fields)).
+    pub const SUBSCRIPTION: Field = field!("subscription");
+    /// The id the server gave that subscription last.
+    pub const SERVER_ID: Field = field!("server_id");
+    /// `in`, `out` or `meta`.
+    pub const DIRECTION: Field = field!("direction");
+    /// The frame's kind (`notification`, `response`, … `not_json`, `binary`, `meta`).
+    pub const KIND: Field = field!("kind");
+    /// The notification's or request's method.
+    pub const METHOD: Field = field!("method");
+    /// The frame's size in bytes; an import measures the frame.
+    pub const SIZE: Field = field!("size", read: false);
+    /// The frame's JSON as received (whitespace outside strings removed if it spanned lines).
+    pub const FRAME: Field = field!("frame");
+    /// The frame as a string, instead of `frame`, when it is not JSON (see
+    /// [`is_json_kind`](super::is_json_kind)); binary frames as hex.
+    pub const FRAME_TEXT: Field = field!("frame_text");
+
+    /// Every field, in order.
+    pub const ALL: [Field; 14] = [
+        V,
+        SEQ,
+        TIME,
+        TIME_MS,
+        CONNECTION,
+        ENDPOINT,
+        SUBSCRIPTION,
+        SERVER_ID,
+        DIRECTION,
+        KIND,
+        METHOD,
+        SIZE,
+        FRAME,
+        FRAME_TEXT,
+    ];
+}
+
+/// The fields of an event's `subscription` object, in the order they are written.
+pub mod subscription_fields {
+    use super::Field;
+
+    /// The subscription's local key.
+    pub const KEY: Field = field!("key");
+    /// The subscribe method.
+    pub const METHOD: Field = field!("method");
+    /// Its params, as JSON.
+    pub const PARAMS: Field = field!("params");
+
+    /// Every field, in order.
+    pub const ALL: [Field; 3] = [KEY, METHOD, PARAMS];
+}
+
+/// Whether a frame of this kind is written as JSON in `frame`; the others are text in
+/// `frame_text` (as is a JSON frame with whitespace around it, which `frame` would lose).
+pub(super) fn is_json_kind(kind: FrameKind) -> bool {
+    !matches!(kind, FrameKind::NotJson | FrameKind::Binary)
+}
 
 /// File formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -96,10 +213,6 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let year = yoe + era * 400 + i64::from(month <= 2);
     (year, month, day)
-}
-
-pub(super) fn is_json_kind(kind: FrameKind) -> bool {
-    !matches!(kind, FrameKind::NotJson | FrameKind::Binary)
 }
 
 #[cfg(test)]

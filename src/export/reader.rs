@@ -1,4 +1,7 @@
-//! The reader.
+//! Reading captures back: either format, streamed, with memory bounded by [`ImportOptions`]
+//! (the newest events are kept and the rest counted, and no line or array element longer
+//! than a limit is read). A bad event stops the import at its line; the events before it
+//! are kept.
 
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
@@ -10,15 +13,17 @@ use std::sync::atomic::Ordering;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::format::{CaptureContext, ConnectionInfo, FORMAT_VERSION, SubscriptionInfo, is_json_kind};
+use super::format::{CaptureContext, ConnectionInfo, FORMAT_VERSION, SubscriptionInfo, fields, is_json_kind};
 use super::safe_write::Progress;
 use crate::capture::{CaptureLimits, CapturedEvent, ConnId, Direction, SubKey, Text};
 use crate::protocol::{FrameKind, SubId};
 use crate::redact::redact_url;
 
-/// One event as it is read back.
+/// One event as it is read back. Its field names are the names of the format's
+/// [`fields`] that are read back (`Field::read`), no more and no fewer: `export::tests`
+/// checks the names serde matches against that table.
 #[derive(Deserialize)]
-struct FileEvent {
+pub(super) struct FileEvent {
     #[serde(default)]
     v: Option<u32>,
     #[serde(default)]
@@ -44,8 +49,10 @@ struct FileEvent {
     frame_text: Option<String>,
 }
 
+/// An event's `subscription` object as it is read back; its field names are the format's
+/// [`subscription_fields`](super::format::subscription_fields), checked like [`FileEvent`]'s.
 #[derive(Deserialize)]
-struct FileSubscription {
+pub(super) struct FileSubscription {
     key: SubKey,
     #[serde(default)]
     method: Option<String>,
@@ -179,7 +186,10 @@ impl Assembler {
                 text.into()
             }
             (None, None) => {
-                return Err(ImportError::BadEvent { line, message: "no frame or frame_text".into() });
+                return Err(ImportError::BadEvent {
+                    line,
+                    message: format!("no {} or {}", fields::FRAME.name, fields::FRAME_TEXT.name),
+                });
             }
         };
         let seq = event.seq.unwrap_or(self.added);

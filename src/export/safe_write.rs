@@ -1,4 +1,6 @@
-//! Safe writes.
+//! Safe writes: an export goes to a temporary file beside the target, which is synced and
+//! renamed into place, so a failed or cancelled export leaves no partial file and never
+//! damages an existing one. Also the [`Progress`] an export (or an import) shares with a UI.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
