@@ -1,0 +1,228 @@
+//! The event format, defined once: the version, every field's name and place, and the
+//! rule for where a frame goes. The writer renders from [`fields`] and
+//! [`subscription_fields`]; the reader's serde structs are checked against them
+//! (`export::tests`, see the module doc of `export`).
+//!
+//! Format version 1, one object per event (README, "Capture format"):
+//!
+//! ```json
+//! {"v":1,"seq":7,"time":"2026-11-22T08:19:00.123Z","time_ms":1795335540123,
+//!  "connection":"Helius mainnet","endpoint":"wss://mainnet.helius-rpc.com/?api-key=***",
+//!  "subscription":{"key":3,"method":"logsSubscribe","params":["all"]},"server_id":5,
+//!  "direction":"in","kind":"notification","method":"logsNotification","size":312,
+//!  "frame":{"jsonrpc":"2.0","method":"logsNotification","params":{…}}}
+//! ```
+//!
+//! Fields come in the order of [`fields::ALL`]. Always present: `v`, `seq`, `time`,
+//! `time_ms`, `connection`, `endpoint`, `direction`, `kind`, `size`, and exactly one of
+//! `frame` and `frame_text`. `subscription` (and `server_id`, once the server named one) only
+//! when the event belongs to a subscription; `method` only when the frame names one. In a
+//! pretty JSON file each field is on its own line; the `subscription` object, the params and
+//! the frame stay on one.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use crate::capture::{ConnId, SubKey};
+use crate::protocol::{FrameKind, SubId};
+use crate::redact::redact_url;
+
+/// The format version written in every event's `v`.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A field of an event object (or of its `subscription` object).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Field {
+    /// Its name in the file.
+    pub name: &'static str,
+    /// `"name":`, what the writer puts before the value (it renders by hand).
+    pub prefix: &'static str,
+    /// Whether an import reads it back; one that does not is recomputed from others.
+    pub read: bool,
+}
+
+/// A [`Field`] from its name (a literal, so that its prefix is one too).
+macro_rules! field {
+    ($name:literal) => {
+        field!($name, read: true)
+    };
+    ($name:literal, read: $read:literal) => {
+        Field { name: $name, prefix: concat!("\"", $name, "\":"), read: $read }
+    };
+}
+
+/// The fields of an event, in the order they are written.
+pub mod fields {
+    use super::Field;
+
+    /// The format version, [`FORMAT_VERSION`](super::FORMAT_VERSION); an import refuses a
+    /// newer one.
+    pub const V: Field = field!("v");
+    /// The sequence number across all connections.
+    pub const SEQ: Field = field!("seq");
+    /// The receive (or send) time as ISO-8601 UTC with milliseconds; an import takes
+    /// `time_ms`.
+    pub const TIME: Field = field!("time", read: false);
+    /// The receive (or send) time in ms since the epoch.
+    pub const TIME_MS: Field = field!("time_ms");
+    /// The connection's label.
+    pub const CONNECTION: Field = field!("connection");
+    /// The connection's URL, with any API key redacted (`***`) or shown as `{api_key}`.
+    pub const ENDPOINT: Field = field!("endpoint");
+    /// The local subscription, `{key, method, params}` ([`subscription_fields`](super::subscription_fields)).
+    pub const SUBSCRIPTION: Field = field!("subscription");
+    /// The id the server gave that subscription last.
+    pub const SERVER_ID: Field = field!("server_id");
+    /// `in`, `out` or `meta`.
+    pub const DIRECTION: Field = field!("direction");
+    /// The frame's kind (`notification`, `response`, … `not_json`, `binary`, `meta`).
+    pub const KIND: Field = field!("kind");
+    /// The notification's or request's method.
+    pub const METHOD: Field = field!("method");
+    /// The frame's size in bytes; an import measures the frame.
+    pub const SIZE: Field = field!("size", read: false);
+    /// The frame's JSON as received (whitespace outside strings removed if it spanned lines).
+    pub const FRAME: Field = field!("frame");
+    /// The frame as a string, instead of `frame`, when it is not JSON (see
+    /// [`is_json_kind`](super::is_json_kind)); binary frames as hex.
+    pub const FRAME_TEXT: Field = field!("frame_text");
+
+    /// Every field, in order.
+    pub const ALL: [Field; 14] = [
+        V,
+        SEQ,
+        TIME,
+        TIME_MS,
+        CONNECTION,
+        ENDPOINT,
+        SUBSCRIPTION,
+        SERVER_ID,
+        DIRECTION,
+        KIND,
+        METHOD,
+        SIZE,
+        FRAME,
+        FRAME_TEXT,
+    ];
+}
+
+/// The fields of an event's `subscription` object, in the order they are written.
+pub mod subscription_fields {
+    use super::Field;
+
+    /// The subscription's local key.
+    pub const KEY: Field = field!("key");
+    /// The subscribe method.
+    pub const METHOD: Field = field!("method");
+    /// Its params, as JSON.
+    pub const PARAMS: Field = field!("params");
+
+    /// Every field, in order.
+    pub const ALL: [Field; 3] = [KEY, METHOD, PARAMS];
+}
+
+/// Whether a frame of this kind is written as JSON in `frame`; the others are text in
+/// `frame_text` (as is a JSON frame with whitespace around it, which `frame` would lose).
+pub(super) fn is_json_kind(kind: FrameKind) -> bool {
+    !matches!(kind, FrameKind::NotJson | FrameKind::Binary)
+}
+
+/// File formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Format {
+    /// One JSON object per line.
+    Ndjson,
+    /// A JSON array, one event per line.
+    JsonCompact,
+    /// A JSON array with indented envelopes (frames stay as received).
+    JsonPretty,
+}
+
+impl Format {
+    /// The usual file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Ndjson => "ndjson",
+            Self::JsonCompact | Self::JsonPretty => "json",
+        }
+    }
+}
+
+/// What a connection was, for export.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectionInfo {
+    /// The user's name for it.
+    pub label: String,
+    /// Its URL, redacted.
+    pub endpoint: String,
+}
+
+/// What a subscription was, for export.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubscriptionInfo {
+    /// The subscribe method.
+    pub method: String,
+    /// Its params.
+    pub params: Option<serde_json::Value>,
+    /// The server id it had last.
+    pub server_id: Option<SubId>,
+}
+
+/// Names for the ids in captured events.
+#[derive(Clone, Debug, Default)]
+pub struct CaptureContext {
+    /// Connections by id.
+    pub connections: HashMap<ConnId, ConnectionInfo>,
+    /// Subscriptions by local key.
+    pub subscriptions: HashMap<SubKey, SubscriptionInfo>,
+}
+
+impl CaptureContext {
+    /// Registers a connection; the URL is redacted here, so no key can be stored.
+    pub fn add_connection(&mut self, conn: ConnId, label: &str, url: &str) {
+        self.connections.insert(conn, ConnectionInfo { label: label.to_owned(), endpoint: redact_url(url) });
+    }
+}
+
+/// Formats `ms` since the epoch as ISO-8601 UTC with milliseconds.
+pub fn iso8601(ms: u64) -> String {
+    let mut out = String::with_capacity(24);
+    push_iso8601(&mut out, ms);
+    out
+}
+
+fn push_iso8601(out: &mut String, ms: u64) {
+    let secs = ms / 1000;
+    let days = (secs / 86_400) as i64;
+    let (year, month, day) = civil_from_days(days);
+    let rem = secs % 86_400;
+    let (hour, minute, second, milli) = (rem / 3600, rem / 60 % 60, rem % 60, ms % 1000);
+    let _ = write!(out, "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{milli:03}Z");
+}
+
+/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
+/// (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso8601_matches_known_instants() {
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso8601(951_782_400_007), "2000-02-29T00:00:00.007Z");
+        assert_eq!(iso8601(1_795_335_540_123), "2026-11-22T08:19:00.123Z");
+    }
+}

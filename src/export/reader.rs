@@ -1,0 +1,457 @@
+//! Reading captures back: either format, streamed, with memory bounded by [`ImportOptions`]
+//! (the newest events are kept and the rest counted, and no line or array element longer
+//! than a limit is read). A bad event stops the import at its line; the events before it
+//! are kept.
+
+use std::collections::{HashMap, VecDeque};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::format::{CaptureContext, ConnectionInfo, FORMAT_VERSION, SubscriptionInfo, fields, is_json_kind};
+use super::safe_write::Progress;
+use crate::capture::{CaptureLimits, CapturedEvent, ConnId, Direction, SubKey, Text};
+use crate::protocol::{FrameKind, SubId};
+use crate::redact::redact_url;
+
+/// One event as it is read back. Its field names are the names of the format's
+/// [`fields`] that are read back (`Field::read`), no more and no fewer: `export::tests`
+/// checks the names serde matches against that table.
+#[derive(Deserialize)]
+pub(super) struct FileEvent {
+    #[serde(default)]
+    v: Option<u32>,
+    #[serde(default)]
+    seq: Option<u64>,
+    #[serde(default)]
+    time_ms: Option<u64>,
+    #[serde(default)]
+    connection: String,
+    #[serde(default)]
+    endpoint: String,
+    #[serde(default)]
+    subscription: Option<FileSubscription>,
+    #[serde(default)]
+    server_id: Option<SubId>,
+    direction: Direction,
+    kind: FrameKind,
+    #[serde(default)]
+    method: Option<String>,
+    /// Present even as `null` (a frame of `null` is a frame).
+    #[serde(default, deserialize_with = "present_frame")]
+    frame: Option<Box<RawValue>>,
+    #[serde(default)]
+    frame_text: Option<String>,
+}
+
+/// An event's `subscription` object as it is read back; its field names are the format's
+/// [`subscription_fields`](super::format::subscription_fields), checked like [`FileEvent`]'s.
+#[derive(Deserialize)]
+pub(super) struct FileSubscription {
+    key: SubKey,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    params: Option<serde_json::Value>,
+}
+
+/// Deserializes a member that is present (even as `null`) into `Some`.
+fn present_frame<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Box<RawValue>>, D::Error> {
+    Box::<RawValue>::deserialize(deserializer).map(Some)
+}
+
+/// A capture read from a file.
+#[derive(Debug, Default)]
+pub struct Imported {
+    /// The events, in file order (the newest ones, when the file held more than the limits).
+    pub events: VecDeque<CapturedEvent>,
+    /// How many of the file's oldest events were left out to stay within the limits.
+    pub evicted: u64,
+    /// Connections and subscriptions named in the file.
+    pub context: CaptureContext,
+    /// The first problem met; everything before it is in `events`.
+    pub error: Option<ImportError>,
+}
+
+/// How much an import may hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// The longest line (NDJSON) or array element (JSON) read; a longer one stops the
+    /// import there, with what came before it kept.
+    pub max_line_bytes: usize,
+    /// The most events and bytes kept; past them the oldest are left out and counted.
+    pub limits: CaptureLimits,
+}
+
+impl Default for ImportOptions {
+    /// 272 MiB lines (a 256 MiB frame, the largest a connection accepts, and its fields), no
+    /// event limit.
+    fn default() -> Self {
+        Self {
+            max_line_bytes: 272 << 20,
+            limits: CaptureLimits { max_events: usize::MAX, max_bytes: usize::MAX },
+        }
+    }
+}
+
+/// A problem in an imported file, located.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ImportError {
+    /// A line (NDJSON) or element (JSON) is not a valid event.
+    #[error("line {line}: {message}")]
+    BadEvent {
+        /// 1-based line number.
+        line: u64,
+        /// What is wrong.
+        message: String,
+    },
+    /// The file could not be read.
+    #[error("could not read the file: {0}")]
+    Io(String),
+    /// The file is of a newer format version.
+    #[error("line {line}: format version {version} is newer than this subscope reads ({FORMAT_VERSION})")]
+    Version {
+        /// Where.
+        line: u64,
+        /// The version found.
+        version: u32,
+    },
+    /// The import was cancelled.
+    #[error("import cancelled")]
+    Cancelled,
+    /// A line (or array element) is longer than the import accepts.
+    #[error("line {line} is longer than {limit} bytes")]
+    TooLong {
+        /// Where (the element's number, for a JSON array).
+        line: u64,
+        /// The limit.
+        limit: usize,
+    },
+}
+
+/// Turns file events into captured events, allocating connection ids by (label, endpoint),
+/// and keeps the newest within the limits.
+struct Assembler {
+    imported: Imported,
+    connections: HashMap<(String, String), ConnId>,
+    limits: CaptureLimits,
+    bytes: usize,
+    added: u64,
+}
+
+impl Assembler {
+    fn add(&mut self, line: u64, event: FileEvent) -> Result<(), ImportError> {
+        if let Some(version) = event.v.filter(|version| *version > FORMAT_VERSION) {
+            return Err(ImportError::Version { line, version });
+        }
+        let next_id = self.connections.len() as ConnId + 1;
+        let key = (event.connection, event.endpoint);
+        let conn = match self.connections.get(&key) {
+            Some(conn) => *conn,
+            None => {
+                self.imported
+                    .context
+                    .connections
+                    .insert(next_id, ConnectionInfo { label: key.0.clone(), endpoint: redact_url(&key.1) });
+                self.connections.insert(key, next_id);
+                next_id
+            }
+        };
+        let subscription = event.subscription.map(|sub| {
+            if let Some(method) = sub.method {
+                self.imported.context.subscriptions.entry(sub.key).or_insert(SubscriptionInfo {
+                    method,
+                    params: sub.params,
+                    server_id: event.server_id.clone(),
+                });
+            }
+            sub.key
+        });
+        let mut kind = event.kind;
+        let raw: Text = match (event.frame, event.frame_text) {
+            (Some(frame), _) => frame.get().into(),
+            (None, Some(text)) => {
+                // A `frame_text` is text that was not JSON; a kind that says otherwise would
+                // have it written back as a bare JSON value, and the file would break.
+                if is_json_kind(kind) && serde_json::from_str::<serde::de::IgnoredAny>(&text).is_err() {
+                    kind = FrameKind::NotJson;
+                }
+                text.into()
+            }
+            (None, None) => {
+                return Err(ImportError::BadEvent {
+                    line,
+                    message: format!("no {} or {}", fields::FRAME.name, fields::FRAME_TEXT.name),
+                });
+            }
+        };
+        let seq = event.seq.unwrap_or(self.added);
+        self.added += 1;
+        let event = CapturedEvent {
+            seq,
+            received_at_ms: event.time_ms.unwrap_or(0),
+            connection: conn,
+            subscription,
+            direction: event.direction,
+            kind,
+            method: event.method.map(Arc::from),
+            raw,
+        };
+        self.bytes += event.memory_cost();
+        self.imported.events.push_back(event);
+        while self.limits.exceeded_by(self.imported.events.len(), self.bytes) {
+            let Some(oldest) = self.imported.events.pop_front() else { break };
+            self.bytes -= oldest.memory_cost();
+            self.imported.evicted += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Counts bytes read, for progress.
+struct CountingReader<'a, R> {
+    inner: R,
+    progress: &'a Progress,
+}
+
+impl<R: Read> Read for CountingReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.progress.cancel.load(Ordering::Relaxed) {
+            return Err(io::Error::new(io::ErrorKind::Interrupted, "cancelled"));
+        }
+        let read = self.inner.read(buf)?;
+        self.progress.done.fetch_add(read as u64, Ordering::Relaxed);
+        Ok(read)
+    }
+}
+
+/// Reads a capture file of either format (told apart by its first non-blank byte). Never
+/// fails as a whole: what was read before a problem is kept and the problem is located. It
+/// streams: memory is bounded by `options` (the newest events are kept, the rest counted),
+/// whatever the file's size or the length of its lines.
+pub fn import_file(path: &Path, progress: &Progress, options: ImportOptions) -> Imported {
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(err) => return Imported { error: Some(ImportError::Io(err.to_string())), ..Imported::default() },
+    };
+    if let Ok(metadata) = file.metadata() {
+        progress.total.store(metadata.len(), Ordering::Relaxed);
+    }
+    import_reader_with(CountingReader { inner: file, progress }, progress, options)
+}
+
+/// Like [`import_file`], from any reader, with the default [`ImportOptions`].
+pub fn import_reader(reader: impl Read, progress: &Progress) -> Imported {
+    import_reader_with(reader, progress, ImportOptions::default())
+}
+
+/// Like [`import_file`], from any reader.
+pub fn import_reader_with(reader: impl Read, progress: &Progress, options: ImportOptions) -> Imported {
+    let mut reader = BufReader::with_capacity(1 << 20, reader);
+    let first = loop {
+        match reader.fill_buf() {
+            Ok([]) => return Imported::default(),
+            Ok(buf) => match buf.iter().position(|byte| !byte.is_ascii_whitespace()) {
+                Some(at) => break buf[at],
+                None => {
+                    let len = buf.len();
+                    reader.consume(len);
+                }
+            },
+            Err(err) => {
+                return Imported { error: Some(ImportError::Io(err.to_string())), ..Imported::default() };
+            }
+        }
+    };
+    let mut assembler = Assembler {
+        imported: Imported::default(),
+        connections: HashMap::new(),
+        limits: options.limits,
+        bytes: 0,
+        added: 0,
+    };
+    let error = if first == b'[' {
+        read_array(reader, &mut assembler, options.max_line_bytes)
+    } else {
+        read_lines(reader, &mut assembler, options.max_line_bytes)
+    };
+    let mut imported = assembler.imported;
+    imported.error =
+        error.map(|err| if progress.cancel.load(Ordering::Relaxed) { ImportError::Cancelled } else { err });
+    imported
+}
+
+fn read_lines(mut reader: impl BufRead, assembler: &mut Assembler, max_line: usize) -> Option<ImportError> {
+    let mut bytes = Vec::new();
+    let mut number = 0u64;
+    loop {
+        bytes.clear();
+        number += 1;
+        // Never more than the limit in memory, however long the line is.
+        let limit = u64::try_from(max_line).unwrap_or(u64::MAX).saturating_add(1);
+        match (&mut reader).take(limit).read_until(b'\n', &mut bytes) {
+            Ok(0) => return None,
+            Ok(_) => {}
+            Err(err) => return Some(ImportError::Io(format!("line {number}: {err}"))),
+        }
+        if bytes.len() > max_line && bytes.last() != Some(&b'\n') {
+            return Some(ImportError::TooLong { line: number, limit: max_line });
+        }
+        let Ok(line) = std::str::from_utf8(&bytes) else {
+            return Some(ImportError::BadEvent { line: number, message: "not UTF-8 text".into() });
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        let event: FileEvent = match serde_json::from_str(line) {
+            Ok(event) => event,
+            Err(err) => return Some(ImportError::BadEvent { line: number, message: err.to_string() }),
+        };
+        if let Err(err) = assembler.add(number, event) {
+            return Some(err);
+        }
+    }
+}
+
+/// Counts the bytes read since the last element of a JSON array (and refuses to read on past
+/// the per-element limit), and the lines read, to say where an element stands.
+struct ElementLimit<R> {
+    inner: R,
+    since_element: std::rc::Rc<std::cell::Cell<usize>>,
+    newlines: std::rc::Rc<std::cell::Cell<u64>>,
+    limit: usize,
+}
+
+impl<R: Read> Read for ElementLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        let newlines = memchr::memchr_iter(b'\n', &buf[..read]).count() as u64;
+        self.newlines.set(self.newlines.get() + newlines);
+        let since = self.since_element.get().saturating_add(read);
+        self.since_element.set(since);
+        if since > self.limit {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "element too long"));
+        }
+        Ok(read)
+    }
+}
+
+fn read_array(reader: impl Read, assembler: &mut Assembler, max_element: usize) -> Option<ImportError> {
+    use serde::de::{Deserializer as _, SeqAccess, Visitor};
+
+    struct ArrayVisitor<'a> {
+        assembler: &'a mut Assembler,
+        failure: &'a mut Option<ImportError>,
+        since_element: &'a std::cell::Cell<usize>,
+        newlines: &'a std::cell::Cell<u64>,
+        index: &'a std::cell::Cell<u64>,
+    }
+
+    impl<'de> Visitor<'de> for ArrayVisitor<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an array of subscope events")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            self.since_element.set(0);
+            while let Some(event) = seq.next_element::<FileEvent>()? {
+                self.since_element.set(0);
+                self.index.set(self.index.get() + 1);
+                // Located by the line the element ends on, as serde locates what it rejects.
+                if let Err(err) = self.assembler.add(self.newlines.get() + 1, event) {
+                    *self.failure = Some(err);
+                    return Ok(());
+                }
+            }
+            Ok(())
+        }
+    }
+
+    let since_element = std::rc::Rc::new(std::cell::Cell::new(0));
+    let newlines = std::rc::Rc::new(std::cell::Cell::new(0));
+    let index = std::cell::Cell::new(0);
+    let reader = ElementLimit {
+        inner: reader,
+        since_element: std::rc::Rc::clone(&since_element),
+        newlines: std::rc::Rc::clone(&newlines),
+        limit: max_element,
+    };
+    let mut failure = None;
+    let mut deserializer = serde_json::Deserializer::from_reader(reader);
+    let visitor = ArrayVisitor {
+        assembler,
+        failure: &mut failure,
+        since_element: &since_element,
+        newlines: &newlines,
+        index: &index,
+    };
+    let result = deserializer.deserialize_seq(visitor);
+    if failure.is_some() {
+        return failure;
+    }
+    match result.and_then(|()| deserializer.end()) {
+        Ok(()) => None,
+        Err(_) if since_element.get() > max_element => {
+            Some(ImportError::TooLong { line: index.get() + 1, limit: max_element })
+        }
+        Err(err) => Some(ImportError::BadEvent { line: err.line() as u64, message: format!("{err}") }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::tests::{context, event};
+    use crate::export::{EventWriter, Format};
+
+    #[test]
+    fn a_bad_line_is_located_and_earlier_events_are_kept() {
+        let mut writer = EventWriter::new(Vec::new(), Format::Ndjson).unwrap_or_else(|err| panic!("{err}"));
+        for seq in 0..3 {
+            writer
+                .write(&event(seq, FrameKind::Notification, "{}"), &context())
+                .unwrap_or_else(|err| panic!("{err}"));
+        }
+        let mut bytes = writer.finish().unwrap_or_else(|err| panic!("{err}"));
+        bytes.extend_from_slice(b"{\"v\":1,\"direction\":\"in\",\"kind\":\"notifi");
+        let imported = import_reader(bytes.as_slice(), &Progress::default());
+        assert_eq!(imported.events.len(), 3);
+        assert!(
+            matches!(imported.error, Some(ImportError::BadEvent { line: 4, .. })),
+            "{:?}",
+            imported.error
+        );
+    }
+
+    #[test]
+    fn a_truncated_json_array_keeps_what_was_read() {
+        let mut writer =
+            EventWriter::new(Vec::new(), Format::JsonCompact).unwrap_or_else(|err| panic!("{err}"));
+        for seq in 0..5 {
+            writer
+                .write(&event(seq, FrameKind::Notification, "{}"), &context())
+                .unwrap_or_else(|err| panic!("{err}"));
+        }
+        let bytes = writer.finish().unwrap_or_else(|err| panic!("{err}"));
+        let cut = &bytes[..bytes.len() - 40];
+        let imported = import_reader(cut, &Progress::default());
+        assert_eq!(imported.events.len(), 4);
+        assert!(matches!(imported.error, Some(ImportError::BadEvent { .. })));
+    }
+
+    #[test]
+    fn newer_versions_are_refused_with_their_line() {
+        let text = "{\"v\":99,\"direction\":\"in\",\"kind\":\"notification\",\"frame\":{}}\n";
+        let imported = import_reader(text.as_bytes(), &Progress::default());
+        assert_eq!(imported.error, Some(ImportError::Version { line: 1, version: 99 }));
+    }
+}
