@@ -30,11 +30,14 @@ use super::fault::{
 use super::rpc::{self, Dialect, RpcError};
 use super::shared::{Acquired, Counters, Shared};
 use super::solana::{self, AfterSlot, SlotCtx, SolKind};
+use crate::catalog::{ETH_SUBSCRIBE, ETH_UNSUBSCRIBE, GETH_MAX_BATCH_ITEMS, MethodSpec};
 
 /// The WebSocket type the demo serves.
 type Ws = WebSocketStream<TcpStream>;
 
-/// The largest inbound message the demo accepts (Agave allows 4 KiB; the demo is lenient).
+/// The largest inbound message the demo accepts. Deliberately not Agave's
+/// [`AGAVE_MAX_REQUEST_BYTES`](crate::catalog::AGAVE_MAX_REQUEST_BYTES): one demo socket also serves Helius and Ethereum methods, whose
+/// servers take far larger requests (50,000 Helius accounts, 1,000 Alchemy addresses).
 const MAX_INBOUND_MESSAGE: usize = 1024 * 1024;
 
 /// How long a client may take to complete the WebSocket handshake.
@@ -42,9 +45,6 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long a closing handshake may take before the TCP connection is just dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_millis(500);
-
-/// geth's maximum batch length.
-const MAX_BATCH: usize = 1000;
 
 /// A connection that falls this many clock ticks behind jumps to the current height.
 const MAX_TICK_LAG: u64 = 5;
@@ -522,7 +522,7 @@ impl Connection {
             Counters::bump(&self.shared.stats.requests_received);
             return invalid("Invalid request");
         }
-        if items.len() > MAX_BATCH {
+        if items.len() > GETH_MAX_BATCH_ITEMS {
             Counters::bump(&self.shared.stats.requests_received);
             return invalid("batch too large");
         }
@@ -591,8 +591,8 @@ impl Connection {
         }
         if Dialect::of_method(method) == Dialect::Ethereum {
             return match method {
-                "eth_subscribe" => self.eth_subscribe(params, after),
-                "eth_unsubscribe" => self.eth_unsubscribe(params),
+                ETH_SUBSCRIBE => self.eth_subscribe(params, after),
+                ETH_UNSUBSCRIBE => self.eth_unsubscribe(params),
                 _ => {
                     let head = BlockRef::at_tick(self.shared.clock.block_tick()).number;
                     ethereum::one_off(method, head, &mut self.rng)
@@ -600,11 +600,11 @@ impl Connection {
                 }
             };
         }
-        if let Some(family) = solana::subscribe_family(method) {
-            return self.solana_subscribe(family, params);
+        if let Some(parse) = solana::subscribe_parser(method) {
+            return self.solana_subscribe(parse(params)?);
         }
-        if let Some(family) = solana::unsubscribe_family(method) {
-            return self.solana_unsubscribe(family, params);
+        if let Some(spec) = solana::unsubscribed_by(method) {
+            return self.solana_unsubscribe(spec, params);
         }
         solana::one_off(method, params, self.shared.clock.slot())
             .ok_or_else(|| RpcError::new(rpc::METHOD_NOT_FOUND, "Method not found"))
@@ -623,11 +623,10 @@ impl Connection {
         Ok(())
     }
 
-    /// `<family>Subscribe`: validate, de-duplicate server-wide, remember.
-    fn solana_subscribe(&mut self, family: &str, params: &[Value]) -> Result<String, RpcError> {
-        let kind = solana::parse_subscribe(family, params)?;
+    /// A Solana subscribe whose params parsed: admit, de-duplicate server-wide, remember.
+    fn solana_subscribe(&mut self, kind: SolKind) -> Result<String, RpcError> {
         self.admit_subscription()?;
-        let key = kind.deduplicated().then(|| format!("{family}:{kind:?}"));
+        let key = kind.deduplicated().then(|| format!("{}:{kind:?}", kind.spec().rpc_method));
         let held = &self.solana;
         let id = match self.shared.registry.acquire(key, |id| held.contains_key(&id)) {
             Acquired::Id(id) => id,
@@ -640,12 +639,12 @@ impl Connection {
         Ok(id.to_string())
     }
 
-    /// `<family>Unsubscribe`: true, or "Invalid subscription id." for ids this connection does
-    /// not hold in that family.
-    fn solana_unsubscribe(&mut self, family: &str, params: &[Value]) -> Result<String, RpcError> {
+    /// The unsubscribe method of `spec`: true, or "Invalid subscription id." for ids this
+    /// connection does not hold as subscriptions of that method.
+    fn solana_unsubscribe(&mut self, spec: &MethodSpec, params: &[Value]) -> Result<String, RpcError> {
         let id = solana::parse_unsubscribe(params)?;
         match self.solana.get(&id) {
-            Some(kind) if kind.family() == family => {
+            Some(kind) if kind.spec().id == spec.id => {
                 self.solana.remove(&id);
                 self.shared.registry.release(id);
                 Ok("true".to_owned())

@@ -7,21 +7,14 @@ use serde_json::{Map, Value};
 use super::fake::{self, hex_random, quantity};
 use super::rpc::{self, RpcError};
 use super::shared::BASE_BLOCK;
+use crate::catalog::ethereum as spec;
+use crate::catalog::{ALCHEMY_MAX_ADDRESSES, MAX_TOPIC_ALTERNATIVES, MAX_TOPIC_POSITIONS, MethodSpec};
 
 /// The demo chain id (31337, the well-known local development chain, as anvil reports).
 pub(crate) const CHAIN_ID: u64 = 0x7a69;
 
 /// Every `REORG_PERIOD`th block is replaced once by a competing block at the same height.
 const REORG_PERIOD: u64 = 20;
-
-/// geth's `maxTopics`.
-const MAX_TOPICS: usize = 4;
-
-/// geth's `maxSubTopics`.
-const MAX_SUB_TOPICS: usize = 1000;
-
-/// Alchemy's address limit for its enhanced subscriptions.
-const MAX_ALCHEMY_ADDRESSES: usize = 1000;
 
 /// keccak("Transfer(address,address,uint256)"), the most common event on mainnet.
 const TRANSFER_TOPIC: &str = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
@@ -115,83 +108,97 @@ fn invalid_argument(index: usize, detail: &str) -> RpcError {
     RpcError::invalid_params(format!("invalid argument {index}: {detail}"))
 }
 
+/// Parses what follows the kind in `eth_subscribe` params: the option, if any.
+type Parser = fn(Option<&Value>) -> Result<EthKind, RpcError>;
+
+/// The `eth_subscribe` kinds the demo serves: each catalogue entry with the parser of its
+/// option. The kind names and parameter counts come from the catalogue; a kind it adds is
+/// served once it has a row here.
+const SERVED: [(&MethodSpec, Parser); 7] = [
+    (&spec::NEW_HEADS, |_| Ok(EthKind::NewHeads)),
+    (&spec::SYNCING, |_| Ok(EthKind::Syncing)),
+    (&spec::LOGS, parse_logs),
+    (&spec::NEW_PENDING_TRANSACTIONS, parse_pending),
+    // Alchemy's legacy name for full pending transaction objects (2022 docs).
+    (&spec::ALCHEMY_NEW_FULL_PENDING_TRANSACTIONS, |_| Ok(EthKind::PendingTransactions { full: true })),
+    (&spec::ALCHEMY_PENDING_TRANSACTIONS, parse_alchemy_pending),
+    (&spec::ALCHEMY_MINED_TRANSACTIONS, parse_alchemy_mined),
+];
+
 /// Parses `eth_subscribe` params the way geth does.
 pub(crate) fn parse_subscribe(params: &[Value]) -> Result<EthKind, RpcError> {
     let first = params.first().ok_or_else(|| missing_argument(0))?;
     let name = first.as_str().ok_or_else(|| {
         invalid_argument(0, "json: cannot unmarshal non-string into Go value of type string")
     })?;
-    let allow = |count: usize| {
-        if params.len() > count { Err(too_many_arguments(count)) } else { Ok(()) }
+    let Some((spec, parse)) = SERVED.iter().find(|(spec, _)| spec.subscription_kind == Some(name)) else {
+        return Err(RpcError::new(
+            rpc::METHOD_NOT_FOUND,
+            format!("no {name:?} subscription in eth namespace"),
+        ));
     };
-    let option = params.get(1).filter(|value| !value.is_null());
-    match name {
-        "newHeads" => allow(1).map(|()| EthKind::NewHeads),
-        "syncing" => allow(1).map(|()| EthKind::Syncing),
-        "logs" => {
-            allow(2)?;
-            match option {
-                None => Ok(EthKind::Logs(LogFilter::default())),
-                Some(Value::Object(map)) => parse_log_filter(map).map(EthKind::Logs),
-                Some(_) => Err(invalid_argument(
-                    1,
-                    "json: cannot unmarshal non-object into Go value of type filters.FilterCriteria",
-                )),
-            }
-        }
-        "newPendingTransactions" => {
-            allow(2)?;
-            match option {
-                None => Ok(EthKind::PendingTransactions { full: false }),
-                Some(Value::Bool(full)) => Ok(EthKind::PendingTransactions { full: *full }),
-                Some(_) => {
-                    Err(invalid_argument(1, "json: cannot unmarshal non-bool into Go value of type bool"))
-                }
-            }
-        }
-        // Alchemy's legacy name for full pending transaction objects (2022 docs).
-        "alchemy_newFullPendingTransactions" => {
-            allow(1)?;
-            Ok(EthKind::PendingTransactions { full: true })
-        }
-        "alchemy_pendingTransactions" => {
-            allow(2)?;
-            let map = option_object(option)?;
-            let addresses = AddressFilter {
-                from: address_list(map.get("fromAddress"))?,
-                to: address_list(map.get("toAddress"))?,
-            };
-            check_alchemy_limit(&addresses)?;
-            Ok(EthKind::AlchemyPending { addresses, hashes_only: option_bool(&map, "hashesOnly")? })
-        }
-        "alchemy_minedTransactions" => {
-            allow(2)?;
-            let map = option_object(option)?;
-            let mut addresses = AddressFilter::default();
-            match map.get("addresses") {
-                None | Some(Value::Null) => {}
-                Some(Value::Array(items)) => {
-                    for item in items {
-                        let Value::Object(pair) = item else {
-                            return Err(invalid_argument(1, "invalid addresses"));
-                        };
-                        addresses.from.extend(address_list(pair.get("from"))?);
-                        addresses.to.extend(address_list(pair.get("to"))?);
-                    }
-                }
-                Some(_) => return Err(invalid_argument(1, "invalid addresses")),
-            }
-            check_alchemy_limit(&addresses)?;
-            Ok(EthKind::AlchemyMined {
-                addresses,
-                include_removed: option_bool(&map, "includeRemoved")?,
-                hashes_only: option_bool(&map, "hashesOnly")?,
-            })
-        }
-        other => {
-            Err(RpcError::new(rpc::METHOD_NOT_FOUND, format!("no {other:?} subscription in eth namespace")))
-        }
+    let at_most = spec.param_count();
+    if params.len() > at_most {
+        return Err(too_many_arguments(at_most));
     }
+    parse(params.get(1).filter(|value| !value.is_null()))
+}
+
+/// The `logs` option: geth's `FilterCriteria`.
+fn parse_logs(option: Option<&Value>) -> Result<EthKind, RpcError> {
+    match option {
+        None => Ok(EthKind::Logs(LogFilter::default())),
+        Some(Value::Object(map)) => parse_log_filter(map).map(EthKind::Logs),
+        Some(_) => Err(invalid_argument(
+            1,
+            "json: cannot unmarshal non-object into Go value of type filters.FilterCriteria",
+        )),
+    }
+}
+
+/// The `newPendingTransactions` option: full transaction objects or hashes.
+fn parse_pending(option: Option<&Value>) -> Result<EthKind, RpcError> {
+    match option {
+        None => Ok(EthKind::PendingTransactions { full: false }),
+        Some(Value::Bool(full)) => Ok(EthKind::PendingTransactions { full: *full }),
+        Some(_) => Err(invalid_argument(1, "json: cannot unmarshal non-bool into Go value of type bool")),
+    }
+}
+
+/// The `alchemy_pendingTransactions` options.
+fn parse_alchemy_pending(option: Option<&Value>) -> Result<EthKind, RpcError> {
+    let map = option_object(option)?;
+    let addresses = AddressFilter {
+        from: address_list(map.get("fromAddress"))?,
+        to: address_list(map.get("toAddress"))?,
+    };
+    check_alchemy_limit(&addresses)?;
+    Ok(EthKind::AlchemyPending { addresses, hashes_only: option_bool(&map, "hashesOnly")? })
+}
+
+/// The `alchemy_minedTransactions` options.
+fn parse_alchemy_mined(option: Option<&Value>) -> Result<EthKind, RpcError> {
+    let map = option_object(option)?;
+    let mut addresses = AddressFilter::default();
+    match map.get("addresses") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(items)) => {
+            for item in items {
+                let Value::Object(pair) = item else {
+                    return Err(invalid_argument(1, "invalid addresses"));
+                };
+                addresses.from.extend(address_list(pair.get("from"))?);
+                addresses.to.extend(address_list(pair.get("to"))?);
+            }
+        }
+        Some(_) => return Err(invalid_argument(1, "invalid addresses")),
+    }
+    check_alchemy_limit(&addresses)?;
+    Ok(EthKind::AlchemyMined {
+        addresses,
+        include_removed: option_bool(&map, "includeRemoved")?,
+        hashes_only: option_bool(&map, "hashesOnly")?,
+    })
 }
 
 /// The optional options object of an Alchemy subscription.
@@ -212,10 +219,10 @@ fn option_bool(map: &Map<String, Value>, key: &str) -> Result<bool, RpcError> {
     }
 }
 
-/// Alchemy's 1000-address limit.
+/// Alchemy's address limit, counting `from` and `to` together.
 fn check_alchemy_limit(addresses: &AddressFilter) -> Result<(), RpcError> {
-    if addresses.from.len() + addresses.to.len() > MAX_ALCHEMY_ADDRESSES {
-        return Err(invalid_argument(1, "too many addresses (max 1000)"));
+    if addresses.from.len() + addresses.to.len() > ALCHEMY_MAX_ADDRESSES {
+        return Err(invalid_argument(1, &format!("too many addresses (max {ALCHEMY_MAX_ADDRESSES})")));
     }
     Ok(())
 }
@@ -243,7 +250,7 @@ fn parse_log_filter(map: &Map<String, Value>) -> Result<LogFilter, RpcError> {
     let topics = match map.get("topics") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(positions)) => {
-            if positions.len() > MAX_TOPICS {
+            if positions.len() > MAX_TOPIC_POSITIONS {
                 return Err(invalid_argument(1, "exceed max topics"));
             }
             let mut topics = Vec::with_capacity(positions.len());
@@ -251,7 +258,7 @@ fn parse_log_filter(map: &Map<String, Value>) -> Result<LogFilter, RpcError> {
                 topics.push(match position {
                     Value::Null => None,
                     Value::Array(alternatives) => {
-                        if alternatives.len() > MAX_SUB_TOPICS {
+                        if alternatives.len() > MAX_TOPIC_ALTERNATIVES {
                             return Err(invalid_argument(1, "exceed max topics"));
                         }
                         // geth: a null inside the alternatives makes the position a wildcard.
@@ -586,6 +593,19 @@ mod tests {
     }
 
     #[test]
+    fn every_eth_subscription_kind_of_the_catalogue_is_served() {
+        let mut catalogue: Vec<&str> = crate::catalog::methods()
+            .iter()
+            .filter(|spec| spec.rpc_method == crate::catalog::ETH_SUBSCRIBE)
+            .map(|spec| spec.id)
+            .collect();
+        catalogue.sort_unstable();
+        let mut served: Vec<&str> = SERVED.iter().map(|(spec, _)| spec.id).collect();
+        served.sort_unstable();
+        assert_eq!(served, catalogue);
+    }
+
+    #[test]
     fn geth_errors_for_bad_subscriptions() {
         let err = |params: Value| match parse_subscribe(params.as_array().map_or(&[], |v| v)) {
             Ok(kind) => panic!("accepted: {kind:?}"),
@@ -603,6 +623,15 @@ mod tests {
         assert_eq!(
             err(serde_json::json!(["logs", {"topics": [null, null, null, null, null]}])),
             (-32602, "invalid argument 1: exceed max topics".to_owned())
+        );
+        assert_eq!(
+            err(serde_json::json!(["newHeads", {}])),
+            (-32602, "too many arguments, want at most 1".to_owned())
+        );
+        let many: Vec<String> = (0..1_001).map(|index| format!("0x{index:040x}")).collect();
+        assert_eq!(
+            err(serde_json::json!(["alchemy_pendingTransactions", {"toAddress": many}])),
+            (-32602, "invalid argument 1: too many addresses (max 1000)".to_owned())
         );
     }
 

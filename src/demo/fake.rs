@@ -24,9 +24,6 @@ pub(crate) const MEMO_PROGRAM: &str = "MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfc
 /// The size in bytes of an SPL token account.
 pub(crate) const TOKEN_ACCOUNT_LEN: usize = 165;
 
-/// Agave refuses to base58-encode account data longer than this (`MAX_BASE58_BYTES`).
-pub(crate) const MAX_BASE58_BYTES: usize = 128;
-
 /// A deterministic generator for values that every connection must agree on (block hashes).
 pub(crate) fn seeded(seed: u64, a: u64, b: u64) -> fastrand::Rng {
     fastrand::Rng::with_seed(mix(mix(seed ^ a.rotate_left(17)) ^ b.rotate_left(41)))

@@ -4,22 +4,15 @@
 use serde_json::{Map, Value};
 
 use super::fake::{
-    self, COMPUTE_BUDGET_PROGRAM, MAX_BASE58_BYTES, MEMO_PROGRAM, SYSTEM_PROGRAM, TOKEN_ACCOUNT_LEN,
-    TOKEN_PROGRAM, Transfer, VOTE_PROGRAM, json_str, json_str_array, json_u64_array,
+    self, COMPUTE_BUDGET_PROGRAM, MEMO_PROGRAM, SYSTEM_PROGRAM, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM, Transfer,
+    VOTE_PROGRAM, json_str, json_str_array, json_u64_array,
 };
 use super::rpc::{self, RpcError, invalid_type, missing_params};
-
-/// Agave's `MAX_GET_PROGRAM_ACCOUNT_FILTERS`.
-const MAX_FILTERS: usize = 4;
-
-/// Agave's `MAX_DATA_SIZE` for a memcmp filter (decoded bytes).
-const MAX_MEMCMP_BYTES: usize = 128;
-
-/// Agave's `MAX_DATA_BASE58_SIZE`.
-const MAX_MEMCMP_BASE58_CHARS: usize = 175;
-
-/// Agave's `MAX_DATA_BASE64_SIZE`.
-const MAX_MEMCMP_BASE64_CHARS: usize = 172;
+use crate::catalog::solana as spec;
+use crate::catalog::{
+    MAX_BASE58_ACCOUNT_BYTES, MAX_MEMCMP_BASE58_CHARS, MAX_MEMCMP_BASE64_CHARS, MAX_MEMCMP_BYTES,
+    MAX_PROGRAM_FILTERS, MethodSpec,
+};
 
 /// Accounts generated for a `dataSize` filter are capped at this size; larger sizes match nothing.
 const MAX_GENERATED_ACCOUNT_LEN: u64 = 64 * 1024;
@@ -197,36 +190,27 @@ pub(crate) enum SolKind {
 }
 
 impl SolKind {
-    /// The method family (`account` for accountSubscribe/accountUnsubscribe…).
-    pub(crate) fn family(&self) -> &'static str {
+    /// The catalogue entry of the method that created this subscription: its names, its
+    /// notification method, whether it is one-shot.
+    pub(crate) fn spec(&self) -> &'static MethodSpec {
         match self {
-            Self::Account { .. } => "account",
-            Self::Program { .. } => "program",
-            Self::Logs { .. } => "logs",
-            Self::Signature { .. } => "signature",
-            Self::Slot => "slot",
-            Self::Root => "root",
-            Self::SlotsUpdates => "slotsUpdates",
-            Self::Vote => "vote",
-            Self::Block { .. } => "block",
-            Self::Transaction { .. } => "transaction",
+            Self::Account { .. } => &spec::ACCOUNT,
+            Self::Program { .. } => &spec::PROGRAM,
+            Self::Logs { .. } => &spec::LOGS,
+            Self::Signature { .. } => &spec::SIGNATURE,
+            Self::Slot => &spec::SLOT,
+            Self::Root => &spec::ROOT,
+            Self::SlotsUpdates => &spec::SLOTS_UPDATES,
+            Self::Vote => &spec::VOTE,
+            Self::Block { .. } => &spec::BLOCK,
+            Self::Transaction { .. } => &spec::HELIUS_TRANSACTION,
         }
     }
 
     /// The notification method name.
     pub(crate) fn notification_method(&self) -> &'static str {
-        match self {
-            Self::Account { .. } => "accountNotification",
-            Self::Program { .. } => "programNotification",
-            Self::Logs { .. } => "logsNotification",
-            Self::Signature { .. } => "signatureNotification",
-            Self::Slot => "slotNotification",
-            Self::Root => "rootNotification",
-            Self::SlotsUpdates => "slotsUpdatesNotification",
-            Self::Vote => "voteNotification",
-            Self::Block { .. } => "blockNotification",
-            Self::Transaction { .. } => "transactionNotification",
-        }
+        // Every subscription in the catalogue names one (a catalogue test checks it).
+        self.spec().notification_method.unwrap_or_default()
     }
 
     /// Whether identical subscriptions share one id (Agave does; Helius
@@ -236,47 +220,37 @@ impl SolKind {
     }
 }
 
-/// The families with a `<family>Subscribe` / `<family>Unsubscribe` pair.
-pub(crate) const FAMILIES: [&str; 10] = [
-    "account",
-    "program",
-    "logs",
-    "signature",
-    "slot",
-    "root",
-    "slotsUpdates",
-    "vote",
-    "block",
-    "transaction",
+/// Parses the params of one subscribe method exactly as strictly as Agave (or Helius) does.
+pub(crate) type Parser = fn(&[Value]) -> Result<SolKind, RpcError>;
+
+/// The Solana methods the demo serves: each catalogue entry with the parser of its params.
+/// The names come from the catalogue; a method it adds is served once it has a row here.
+const SERVED: [(&MethodSpec, Parser); 10] = [
+    (&spec::ACCOUNT, parse_account),
+    (&spec::PROGRAM, parse_program),
+    (&spec::LOGS, parse_logs),
+    (&spec::SIGNATURE, parse_signature),
+    (&spec::SLOT, |params| no_params(params).map(|()| SolKind::Slot)),
+    (&spec::ROOT, |params| no_params(params).map(|()| SolKind::Root)),
+    (&spec::SLOTS_UPDATES, |params| no_params(params).map(|()| SolKind::SlotsUpdates)),
+    (&spec::VOTE, |params| no_params(params).map(|()| SolKind::Vote)),
+    (&spec::BLOCK, parse_block),
+    (&spec::HELIUS_TRANSACTION, parse_transaction),
 ];
 
-/// The family of a `*Subscribe` method, if it is one.
-pub(crate) fn subscribe_family(method: &str) -> Option<&'static str> {
-    let family = method.strip_suffix("Subscribe")?;
-    FAMILIES.iter().copied().find(|known| *known == family)
+/// The catalogue entries of the Solana methods the demo serves.
+pub(crate) fn served() -> impl Iterator<Item = &'static MethodSpec> {
+    SERVED.iter().map(|(spec, _)| *spec)
 }
 
-/// The family of a `*Unsubscribe` method, if it is one.
-pub(crate) fn unsubscribe_family(method: &str) -> Option<&'static str> {
-    let family = method.strip_suffix("Unsubscribe")?;
-    FAMILIES.iter().copied().find(|known| *known == family)
+/// The parser of a subscribe method the demo serves.
+pub(crate) fn subscribe_parser(method: &str) -> Option<Parser> {
+    SERVED.iter().find(|(spec, _)| spec.rpc_method == method).map(|(_, parse)| *parse)
 }
 
-/// Parses the params of `<family>Subscribe` exactly as strictly as Agave (or Helius) does.
-pub(crate) fn parse_subscribe(family: &str, params: &[Value]) -> Result<SolKind, RpcError> {
-    match family {
-        "account" => parse_account(params),
-        "program" => parse_program(params),
-        "logs" => parse_logs(params),
-        "signature" => parse_signature(params),
-        "slot" => no_params(params).map(|()| SolKind::Slot),
-        "root" => no_params(params).map(|()| SolKind::Root),
-        "slotsUpdates" => no_params(params).map(|()| SolKind::SlotsUpdates),
-        "vote" => no_params(params).map(|()| SolKind::Vote),
-        "block" => parse_block(params),
-        "transaction" => parse_transaction(params),
-        _ => Err(RpcError::new(rpc::METHOD_NOT_FOUND, "Method not found")),
-    }
+/// The catalogue entry whose unsubscribe method is `method`, if the demo serves it.
+pub(crate) fn unsubscribed_by(method: &str) -> Option<&'static MethodSpec> {
+    served().find(|spec| spec.unsubscribe_method == Some(method))
 }
 
 /// Parses the single id argument of an unsubscribe.
@@ -417,8 +391,10 @@ fn parse_program(params: &[Value]) -> Result<SolKind, RpcError> {
     if !fake::is_pubkey(program) {
         return Err(RpcError::invalid_params("Invalid Request: Invalid pubkey provided"));
     }
-    if filters.len() > MAX_FILTERS {
-        return Err(RpcError::invalid_params(format!("Too many filters provided; max {MAX_FILTERS}")));
+    if filters.len() > MAX_PROGRAM_FILTERS {
+        return Err(RpcError::invalid_params(format!(
+            "Too many filters provided; max {MAX_PROGRAM_FILTERS}"
+        )));
     }
     Ok(SolKind::Program { program: program.to_owned(), encoding, commitment: commitment(config), filters })
 }
@@ -708,6 +684,7 @@ pub(crate) fn notify_slot(
     out: &mut Vec<String>,
 ) -> AfterSlot {
     let method = kind.notification_method();
+    let one_shot = kind.spec().one_shot;
     let mut push = |result: String| out.push(rpc::solana_notification(method, id, &result));
     let slot = ctx.slot;
     match kind {
@@ -769,7 +746,8 @@ pub(crate) fn notify_slot(
                 return AfterSlot::Keep;
             }
             push(format!(r#"{{"context":{},"value":{{"err":null}}}}"#, ctx.context(*commitment)));
-            return AfterSlot::Remove;
+            // The catalogue says whether the server ends it after this (signatureSubscribe is).
+            return if one_shot { AfterSlot::Remove } else { AfterSlot::Keep };
         }
         SolKind::Block { mentions, commitment, encoding, details, show_rewards, max_version } => {
             let block_slot = context_slot(slot, *commitment);
@@ -909,7 +887,7 @@ impl SimAccount {
     /// The `data` field in `encoding`, as Agave's `UiAccount::encode` writes it.
     fn encode_data(&self, encoding: AccountEncoding) -> String {
         let base58 = || {
-            if self.data.len() <= MAX_BASE58_BYTES {
+            if self.data.len() <= MAX_BASE58_ACCOUNT_BYTES {
                 fake::base58(&self.data)
             } else {
                 "error: data too large for bs58 encoding".to_owned()
@@ -1282,6 +1260,14 @@ mod tests {
         }
     }
 
+    /// Parses the params of a served subscribe method.
+    fn parse(method: &str, params: &[Value]) -> Result<SolKind, RpcError> {
+        match subscribe_parser(method) {
+            Some(parse) => parse(params),
+            None => panic!("{method} is not served"),
+        }
+    }
+
     fn ctx() -> SlotCtx {
         SlotCtx { slot: 380_000_100, unix_ms: 1_795_333_889_000, seed: 42 }
     }
@@ -1390,8 +1376,49 @@ mod tests {
     }
 
     #[test]
+    fn every_solana_method_of_the_catalogue_is_served_under_its_names() {
+        let catalogue: Vec<&str> = crate::catalog::methods()
+            .iter()
+            .filter(|spec| spec.chain == Some(crate::catalog::Chain::Solana))
+            .map(|spec| spec.id)
+            .collect();
+        let mut ids: Vec<&str> = served().map(|spec| spec.id).collect();
+        ids.sort_unstable();
+        let mut expected = catalogue;
+        expected.sort_unstable();
+        assert_eq!(ids, expected);
+        for spec in served() {
+            let unsubscribe = spec.unsubscribe_method.unwrap_or_default();
+            assert_eq!(unsubscribed_by(unsubscribe).map(|found| found.id), Some(spec.id));
+        }
+    }
+
+    #[test]
+    fn each_parser_makes_a_subscription_of_its_own_method() {
+        let pubkey = Value::from(SYSTEM_PROGRAM);
+        let signature = Value::from(
+            "GSwqrT6Mbm478B8si4D4nHzfFYzp5o6GMLyjvEnMRWeHTycuoCjzTHPJb5dtsZ2sv478Sj2ZpE6cyquAjety3Md",
+        );
+        for spec in served() {
+            let params = match spec.id {
+                "accountSubscribe" | "programSubscribe" => vec![pubkey.clone()],
+                "signatureSubscribe" => vec![signature.clone()],
+                "logsSubscribe" | "blockSubscribe" => vec![Value::from("all")],
+                "transactionSubscribe" => vec![serde_json::json!({})],
+                _ => Vec::new(),
+            };
+            let kind = parse(spec.rpc_method, &params).map(|kind| kind.spec().id);
+            assert_eq!(kind, Ok(spec.id));
+            assert_eq!(
+                parse(spec.rpc_method, &params).map(|kind| kind.notification_method()),
+                Ok(spec.notification_method.unwrap_or_default())
+            );
+        }
+    }
+
+    #[test]
     fn no_params_error_carries_jsonrpc_core_data() {
-        let Err(err) = parse_subscribe("slot", &[Value::from("unexpected")]) else {
+        let Err(err) = parse("slotSubscribe", &[Value::from("unexpected")]) else {
             panic!("accepted");
         };
         assert_eq!(err.message, "Invalid parameters: No parameters were expected");
@@ -1404,7 +1431,7 @@ mod tests {
             Value::from(SYSTEM_PROGRAM),
             serde_json::json!({"filters":[{"memcmp":{"offset":0,"bytes":"!!!"}}]}),
         ];
-        let Err(err) = parse_subscribe("program", &params) else {
+        let Err(err) = parse("programSubscribe", &params) else {
             panic!("accepted");
         };
         assert_eq!(
