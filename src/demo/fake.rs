@@ -321,6 +321,15 @@ pub(crate) fn zstd_raw_frame(data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Parses a generated frame as JSON, failing the test if it is not JSON.
+#[cfg(test)]
+pub(crate) fn parse_json(frame: &str) -> serde_json::Value {
+    match serde_json::from_str(frame) {
+        Ok(value) => value,
+        Err(err) => panic!("not JSON ({err}): {frame}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

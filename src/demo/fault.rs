@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use tokio_tungstenite::tungstenite::{Bytes, Message, Utf8Bytes};
 
+use super::ethereum::TRANSFER_TOPIC;
 use super::fake::{self, SYSTEM_PROGRAM};
 use crate::catalog::{self, ETH_NOTIFICATION};
 
@@ -131,7 +132,7 @@ impl FloodBuilder {
             },
             FloodTarget::EthLogs(subscription) => Self {
                 head: format!(
-                    r#"{{"jsonrpc":"2.0","method":"{ETH_NOTIFICATION}","params":{{"subscription":"{subscription}","result":{{"address":"{}","topics":["0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"],"data":"0x","blockHash":"{}","blockNumber":"{}","transactionHash":""#,
+                    r#"{{"jsonrpc":"2.0","method":"{ETH_NOTIFICATION}","params":{{"subscription":"{subscription}","result":{{"address":"{}","topics":["{TRANSFER_TOPIC}"],"data":"0x","blockHash":"{}","blockNumber":"{}","transactionHash":""#,
                     fake::hex_random::<20>(rng),
                     fake::hex_random::<32>(rng),
                     fake::quantity(slot),

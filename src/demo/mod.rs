@@ -10,8 +10,10 @@
 //!
 //! Layout: [`DemoServer`] owns the listener task, which spawns one task per connection
 //! (`connection.rs`). Each connection owns its subscriptions and an ordered outbox; the chain
-//! clocks and Solana subscription ids are shared (`shared.rs`); payloads are built in
-//! `solana.rs` and `ethereum.rs` from the random but well-formed values of `fake.rs`.
+//! clocks and Solana subscription ids are shared (`shared.rs`). `solana/` and `ethereum/` say
+//! which methods of the catalogue (`crate::catalog`, where every method name, notification
+//! name and limit is defined) the demo serves, parse their params with the real servers'
+//! error messages, and build payloads from the random but well-formed values of `fake.rs`.
 
 mod connection;
 mod ethereum;
