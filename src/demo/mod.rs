@@ -9,7 +9,7 @@
 //! over the same socket (see [`DemoFault`]).
 //!
 //! Layout: [`DemoServer`] owns the listener task, which spawns one task per connection
-//! (`connection.rs`). Each connection owns its subscriptions and an ordered outbox; the chain
+//! (`connection/`). Each connection owns its subscriptions and an ordered outbox; the chain
 //! clocks and Solana subscription ids are shared (`shared.rs`). `solana/` and `ethereum/` say
 //! which methods of the catalogue (`crate::catalog`, where every method name, notification
 //! name and limit is defined) the demo serves, parse their params with the real servers'
