@@ -1,8 +1,9 @@
 //! Ethereum `eth_subscribe` kinds, Alchemy's extra kinds, and the one-off request.
 
 use super::{
-    ALCHEMY, ALCHEMY_MAX_ADDRESSES, Chain, FieldKind, FieldSpec, MAX_LOG_ADDRESSES, MAX_TOPIC_ALTERNATIVES,
-    MAX_TOPIC_POSITIONS, MethodSpec, ParamPlace, REQUEST_ID, Stability,
+    ALCHEMY, ALCHEMY_MAX_ADDRESSES, Chain, ETH_NOTIFICATION, ETH_SUBSCRIBE, ETH_UNSUBSCRIBE, FieldKind,
+    FieldSpec, MAX_LOG_ADDRESSES, MAX_TOPIC_ALTERNATIVES, MAX_TOPIC_POSITIONS, MethodSpec, ParamPlace,
+    REQUEST_ID, Stability,
 };
 
 const GETH_DOCS: &str = "https://geth.ethereum.org/docs/interacting-with-geth/rpc/pubsub";
@@ -24,10 +25,10 @@ const fn eth_subscription(
         stability: Stability::Stable,
         provider: None,
         note,
-        rpc_method: "eth_subscribe",
+        rpc_method: ETH_SUBSCRIBE,
         subscription_kind: Some(kind),
-        unsubscribe_method: Some("eth_unsubscribe"),
-        notification_method: Some("eth_subscription"),
+        unsubscribe_method: Some(ETH_UNSUBSCRIBE),
+        notification_method: Some(ETH_NOTIFICATION),
         one_shot: false,
         min_params: 1,
         fields,
@@ -36,7 +37,7 @@ const fn eth_subscription(
 }
 
 /// `eth_subscribe` `newHeads`.
-pub(super) const NEW_HEADS: MethodSpec = eth_subscription(
+pub(crate) const NEW_HEADS: MethodSpec = eth_subscription(
     "newHeads",
     "eth_subscribe:newHeads",
     "New block headers",
@@ -73,7 +74,7 @@ const LOGS_FIELDS: &[FieldSpec] = &[
 ];
 
 /// `eth_subscribe` `logs`.
-pub(super) const LOGS: MethodSpec = eth_subscription(
+pub(crate) const LOGS: MethodSpec = eth_subscription(
     "logs",
     "eth_subscribe:logs",
     "Logs",
@@ -94,7 +95,7 @@ const NEW_PENDING_FIELDS: &[FieldSpec] = &[FieldSpec {
 }];
 
 /// `eth_subscribe` `newPendingTransactions`.
-pub(super) const NEW_PENDING_TRANSACTIONS: MethodSpec = eth_subscription(
+pub(crate) const NEW_PENDING_TRANSACTIONS: MethodSpec = eth_subscription(
     "newPendingTransactions",
     "eth_subscribe:newPendingTransactions",
     "Pending transactions",
@@ -104,7 +105,7 @@ pub(super) const NEW_PENDING_TRANSACTIONS: MethodSpec = eth_subscription(
 );
 
 /// `eth_subscribe` `syncing`.
-pub(super) const SYNCING: MethodSpec = eth_subscription(
+pub(crate) const SYNCING: MethodSpec = eth_subscription(
     "syncing",
     "eth_subscribe:syncing",
     "Sync status",
@@ -168,7 +169,7 @@ const ALCHEMY_PENDING_FIELDS: &[FieldSpec] = &[
 ];
 
 /// Alchemy `alchemy_pendingTransactions`.
-pub(super) const ALCHEMY_PENDING_TRANSACTIONS: MethodSpec = alchemy_subscription(
+pub(crate) const ALCHEMY_PENDING_TRANSACTIONS: MethodSpec = alchemy_subscription(
     "alchemy_pendingTransactions",
     "eth_subscribe:alchemy_pendingTransactions",
     "Pending transactions, filtered (Alchemy)",
@@ -204,7 +205,7 @@ const ALCHEMY_MINED_FIELDS: &[FieldSpec] = &[
 ];
 
 /// Alchemy `alchemy_minedTransactions`.
-pub(super) const ALCHEMY_MINED_TRANSACTIONS: MethodSpec = alchemy_subscription(
+pub(crate) const ALCHEMY_MINED_TRANSACTIONS: MethodSpec = alchemy_subscription(
     "alchemy_minedTransactions",
     "eth_subscribe:alchemy_minedTransactions",
     "Mined transactions (Alchemy)",
@@ -215,7 +216,7 @@ pub(super) const ALCHEMY_MINED_TRANSACTIONS: MethodSpec = alchemy_subscription(
 );
 
 /// Alchemy `alchemy_newFullPendingTransactions` (legacy).
-pub(super) const ALCHEMY_NEW_FULL_PENDING_TRANSACTIONS: MethodSpec = alchemy_subscription(
+pub(crate) const ALCHEMY_NEW_FULL_PENDING_TRANSACTIONS: MethodSpec = alchemy_subscription(
     "alchemy_newFullPendingTransactions",
     "eth_subscribe:alchemy_newFullPendingTransactions",
     "All full pending transactions (Alchemy, legacy)",
@@ -249,7 +250,7 @@ const REQUEST_FIELDS: &[FieldSpec] = &[
 ];
 
 /// The one-off request: any method, any params, one response.
-pub(super) const REQUEST: MethodSpec = MethodSpec {
+pub(crate) const REQUEST: MethodSpec = MethodSpec {
     id: REQUEST_ID,
     label: "One-off request",
     chain: None,

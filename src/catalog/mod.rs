@@ -13,10 +13,10 @@ mod build;
 mod cheat_sheet;
 mod draft;
 mod encoding;
-mod ethereum;
+pub(crate) mod ethereum;
 mod presets;
 mod rules;
-mod solana;
+pub(crate) mod solana;
 mod summary;
 mod validate;
 
@@ -71,6 +71,26 @@ pub const ALCHEMY_MAX_ADDRESSES: usize = 1_000;
 
 /// Helius' limit on each of `accountInclude`, `accountExclude` and `accountRequired`.
 pub const HELIUS_MAX_ACCOUNTS: usize = 50_000;
+
+/// Agave refuses to base58-encode more account data than this (`MAX_BASE58_BYTES`): a
+/// `binary` or `base58` notification of a larger account carries an error text instead (S8).
+pub const MAX_BASE58_ACCOUNT_BYTES: usize = 128;
+
+/// geth refuses a batch of more requests than this with -32600 `batch too large`
+/// (`BatchRequestLimit`, `node/defaults.go`).
+pub const GETH_MAX_BATCH_ITEMS: usize = 1_000;
+
+/// Alchemy's limit on parallel subscriptions on one connection (subscription-api docs).
+pub const ALCHEMY_MAX_SUBSCRIPTIONS_PER_CONNECTION: usize = 1_000;
+
+/// The method that opens every Ethereum subscription; the kind is its first parameter.
+pub const ETH_SUBSCRIBE: &str = "eth_subscribe";
+
+/// The method that cancels an Ethereum subscription of any kind.
+pub const ETH_UNSUBSCRIBE: &str = "eth_unsubscribe";
+
+/// The `method` of every Ethereum subscription's notifications, whatever the kind.
+pub const ETH_NOTIFICATION: &str = "eth_subscription";
 
 /// The id of the one-off request pseudo-method (any method name plus JSON params).
 pub const REQUEST_ID: &str = "request";
@@ -323,6 +343,18 @@ impl MethodSpec {
         self.id == REQUEST_ID
     }
 
+    /// The number of parameters the method takes: one past its last field's index, and at
+    /// least [`MethodSpec::min_params`].
+    pub(crate) fn param_count(&self) -> usize {
+        self.fields
+            .iter()
+            .filter_map(|field| field.place.index())
+            .map(|index| index + 1)
+            .max()
+            .unwrap_or(0)
+            .max(self.min_params)
+    }
+
     /// Whether the method goes to an Agave PubSub server, which refuses requests over
     /// [`AGAVE_MAX_REQUEST_BYTES`].
     pub fn is_agave(&self) -> bool {
@@ -464,6 +496,27 @@ mod tests {
         assert!(solana.contains(&"accountSubscribe"));
         assert!(solana.contains(&REQUEST_ID));
         assert!(!solana.contains(&"eth_subscribe:logs"));
+    }
+
+    #[test]
+    fn help_texts_quote_the_limits_they_name() {
+        let help = |id: &str, key: &str| find(id).and_then(|spec| spec.field(key)).map(|field| field.help);
+        let quotes =
+            |help: Option<&str>, limit: usize| help.is_some_and(|help| help.contains(&limit.to_string()));
+        assert!(quotes(help("accountSubscribe", "encoding"), MAX_BASE58_ACCOUNT_BYTES));
+        assert!(quotes(help("programSubscribe", "filters"), MAX_MEMCMP_BYTES));
+        let to_address = help("eth_subscribe:alchemy_pendingTransactions", "toAddress");
+        assert!(quotes(to_address, ALCHEMY_MAX_ADDRESSES));
+        assert!(quotes(help("eth_subscribe:alchemy_minedTransactions", "addresses"), ALCHEMY_MAX_ADDRESSES));
+    }
+
+    #[test]
+    fn param_count_covers_every_field_and_min_params() {
+        let count = |id: &str| find(id).map(MethodSpec::param_count);
+        assert_eq!(count("slotSubscribe"), Some(0));
+        assert_eq!(count("eth_subscribe:newHeads"), Some(1));
+        assert_eq!(count("eth_subscribe:newPendingTransactions"), Some(2));
+        assert_eq!(count("accountSubscribe"), Some(2));
     }
 
     #[test]

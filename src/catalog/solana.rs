@@ -71,7 +71,7 @@ const ACCOUNT_FIELDS: &[FieldSpec] = &[
 ];
 
 /// `accountSubscribe`.
-pub(super) const ACCOUNT: MethodSpec = MethodSpec {
+pub(crate) const ACCOUNT: MethodSpec = MethodSpec {
     id: "accountSubscribe",
     label: "Account changes",
     chain: Some(Chain::Solana),
@@ -118,7 +118,7 @@ const PROGRAM_FIELDS: &[FieldSpec] = &[
 ];
 
 /// `programSubscribe`.
-pub(super) const PROGRAM: MethodSpec = MethodSpec {
+pub(crate) const PROGRAM: MethodSpec = MethodSpec {
     id: "programSubscribe",
     label: "Program accounts",
     chain: Some(Chain::Solana),
@@ -162,7 +162,7 @@ const SIGNATURE_FIELDS: &[FieldSpec] = &[
 ];
 
 /// `signatureSubscribe`.
-pub(super) const SIGNATURE: MethodSpec = MethodSpec {
+pub(crate) const SIGNATURE: MethodSpec = MethodSpec {
     id: "signatureSubscribe",
     label: "Signature status",
     chain: Some(Chain::Solana),
@@ -197,7 +197,7 @@ const LOGS_FIELDS: &[FieldSpec] = &[
 ];
 
 /// `logsSubscribe`.
-pub(super) const LOGS: MethodSpec = MethodSpec {
+pub(crate) const LOGS: MethodSpec = MethodSpec {
     id: "logsSubscribe",
     label: "Transaction logs",
     chain: Some(Chain::Solana),
@@ -215,7 +215,7 @@ pub(super) const LOGS: MethodSpec = MethodSpec {
 };
 
 /// `slotSubscribe`.
-pub(super) const SLOT: MethodSpec = MethodSpec {
+pub(crate) const SLOT: MethodSpec = MethodSpec {
     id: "slotSubscribe",
     label: "Slots",
     chain: Some(Chain::Solana),
@@ -233,7 +233,7 @@ pub(super) const SLOT: MethodSpec = MethodSpec {
 };
 
 /// `rootSubscribe`.
-pub(super) const ROOT: MethodSpec = MethodSpec {
+pub(crate) const ROOT: MethodSpec = MethodSpec {
     id: "rootSubscribe",
     label: "Roots",
     chain: Some(Chain::Solana),
@@ -318,7 +318,7 @@ const BLOCK_FIELDS: &[FieldSpec] = &[
 ];
 
 /// `blockSubscribe` (unstable).
-pub(super) const BLOCK: MethodSpec = MethodSpec {
+pub(crate) const BLOCK: MethodSpec = MethodSpec {
     id: "blockSubscribe",
     label: "Blocks",
     chain: Some(Chain::Solana),
@@ -338,7 +338,7 @@ pub(super) const BLOCK: MethodSpec = MethodSpec {
 };
 
 /// `slotsUpdatesSubscribe` (unstable).
-pub(super) const SLOTS_UPDATES: MethodSpec = MethodSpec {
+pub(crate) const SLOTS_UPDATES: MethodSpec = MethodSpec {
     id: "slotsUpdatesSubscribe",
     label: "Slot updates",
     chain: Some(Chain::Solana),
@@ -358,7 +358,7 @@ pub(super) const SLOTS_UPDATES: MethodSpec = MethodSpec {
 };
 
 /// `voteSubscribe` (unstable).
-pub(super) const VOTE: MethodSpec = MethodSpec {
+pub(crate) const VOTE: MethodSpec = MethodSpec {
     id: "voteSubscribe",
     label: "Votes",
     chain: Some(Chain::Solana),
@@ -492,7 +492,7 @@ const HELIUS_TRANSACTION_FIELDS: &[FieldSpec] = &[
 ];
 
 /// Helius `transactionSubscribe`.
-pub(super) const HELIUS_TRANSACTION: MethodSpec = MethodSpec {
+pub(crate) const HELIUS_TRANSACTION: MethodSpec = MethodSpec {
     id: "transactionSubscribe",
     label: "Transactions (Helius)",
     chain: Some(Chain::Solana),

@@ -11,6 +11,8 @@ use serde::de::IgnoredAny;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use super::ETH_NOTIFICATION;
+
 /// The columns of one frame that a user scans; everything is optional.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
@@ -68,7 +70,7 @@ pub fn summarize(raw: &str) -> Summary {
         "blockNotification" => block(result),
         "voteNotification" => vote(result),
         "transactionNotification" => helius_transaction(result),
-        "eth_subscription" => parse::<Value>(result).map(|value| ethereum(&value)).unwrap_or_default(),
+        ETH_NOTIFICATION => parse::<Value>(result).map(|value| ethereum(&value)).unwrap_or_default(),
         _ => Summary::default(),
     }
 }

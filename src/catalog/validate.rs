@@ -11,7 +11,7 @@ use super::encoding::{
     check_eth_address, check_pubkey, check_signature, check_topic, decode_base58, decode_base64,
 };
 use super::{AGAVE_MAX_REQUEST_BYTES, ALCHEMY_MAX_ADDRESSES, FieldKind, FieldSpec, MethodSpec};
-use super::{ParamPlace, find_by_rpc_method};
+use super::{ETH_SUBSCRIBE, ParamPlace, find_by_rpc_method};
 
 /// What is wrong with one field of a draft or request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -47,7 +47,7 @@ impl FieldError {
 /// without a kind, or an Agave request over [`AGAVE_MAX_REQUEST_BYTES`].
 pub fn check_request(method: &str, params: Option<&Value>) -> Result<(), FieldError> {
     let first = params.and_then(Value::as_array).and_then(|items| items.first());
-    if method == "eth_subscribe" && !first.is_some_and(Value::is_string) {
+    if method == ETH_SUBSCRIBE && !first.is_some_and(Value::is_string) {
         return Err(FieldError::new(
             "params",
             "Params: eth_subscribe needs the subscription kind as its first parameter \
@@ -133,20 +133,9 @@ impl Errors {
     }
 }
 
-/// The number of parameters `spec` takes.
-fn param_count(spec: &MethodSpec) -> usize {
-    spec.fields
-        .iter()
-        .filter_map(|field| field.place.index())
-        .map(|index| index + 1)
-        .max()
-        .unwrap_or(0)
-        .max(spec.min_params)
-}
-
 /// Checks the parameter list itself: its length, the eth kind, and the config objects.
 fn check_shape(spec: &MethodSpec, items: &[Value], errors: &mut Errors) {
-    let count = param_count(spec);
+    let count = spec.param_count();
     if items.len() > count {
         let takes = match count {
             0 => "takes no parameters".to_owned(),

@@ -24,9 +24,6 @@ pub(crate) const MEMO_PROGRAM: &str = "MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfc
 /// The size in bytes of an SPL token account.
 pub(crate) const TOKEN_ACCOUNT_LEN: usize = 165;
 
-/// Agave refuses to base58-encode account data longer than this (`MAX_BASE58_BYTES`).
-pub(crate) const MAX_BASE58_BYTES: usize = 128;
-
 /// A deterministic generator for values that every connection must agree on (block hashes).
 pub(crate) fn seeded(seed: u64, a: u64, b: u64) -> fastrand::Rng {
     fastrand::Rng::with_seed(mix(mix(seed ^ a.rotate_left(17)) ^ b.rotate_left(41)))
@@ -322,6 +319,15 @@ pub(crate) fn zstd_raw_frame(data: &[u8]) -> Vec<u8> {
         out.extend_from_slice(chunk);
     }
     out
+}
+
+/// Parses a generated frame as JSON, failing the test if it is not JSON.
+#[cfg(test)]
+pub(crate) fn parse_json(frame: &str) -> serde_json::Value {
+    match serde_json::from_str(frame) {
+        Ok(value) => value,
+        Err(err) => panic!("not JSON ({err}): {frame}"),
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 use tokio_tungstenite::tungstenite::{Bytes, Message, Utf8Bytes};
 
+use super::ethereum::TRANSFER_TOPIC;
 use super::fake::{self, SYSTEM_PROGRAM};
+use crate::catalog::{self, ETH_NOTIFICATION};
 
 /// The JSON-RPC method that injects a fault on the connection it arrives on.
 pub const FAULT_METHOD: &str = "demo_fault";
@@ -119,7 +121,8 @@ impl FloodBuilder {
         match target {
             FloodTarget::SolanaLogs(subscription) => Self {
                 head: format!(
-                    r#"{{"jsonrpc":"2.0","method":"logsNotification","params":{{"result":{{"context":{{"slot":{slot}}},"value":{{"signature":""#
+                    r#"{{"jsonrpc":"2.0","method":"{}","params":{{"result":{{"context":{{"slot":{slot}}},"value":{{"signature":""#,
+                    logs_notification()
                 ),
                 tail: format!(
                     r#"","Program {SYSTEM_PROGRAM} success"]}}}},"subscription":{subscription}}}}}"#
@@ -129,7 +132,7 @@ impl FloodBuilder {
             },
             FloodTarget::EthLogs(subscription) => Self {
                 head: format!(
-                    r#"{{"jsonrpc":"2.0","method":"eth_subscription","params":{{"subscription":"{subscription}","result":{{"address":"{}","topics":["0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"],"data":"0x","blockHash":"{}","blockNumber":"{}","transactionHash":""#,
+                    r#"{{"jsonrpc":"2.0","method":"{ETH_NOTIFICATION}","params":{{"subscription":"{subscription}","result":{{"address":"{}","topics":["{TRANSFER_TOPIC}"],"data":"0x","blockHash":"{}","blockNumber":"{}","transactionHash":""#,
                     fake::hex_random::<20>(rng),
                     fake::hex_random::<32>(rng),
                     fake::quantity(slot),
@@ -173,6 +176,12 @@ impl FloodBuilder {
     }
 }
 
+/// The `method` of the Solana logs notifications the data-heavy faults send.
+fn logs_notification() -> &'static str {
+    // Every subscription in the catalogue names one (a catalogue test checks it).
+    catalog::solana::LOGS.notification_method.unwrap_or_default()
+}
+
 /// The single `huge` logsNotification frame (at least [`HUGE_FRAME_BYTES`] bytes).
 pub(crate) fn huge_frame(subscription: u64, slot: u64, rng: &mut fastrand::Rng) -> String {
     sized_frame(subscription, slot, HUGE_FRAME_BYTES, rng)
@@ -190,7 +199,8 @@ pub(crate) fn sized_frame(subscription: u64, slot: u64, size: usize, rng: &mut f
     );
     let mut frame = String::with_capacity(size + line.len() + 512);
     frame.push_str(&format!(
-        r#"{{"jsonrpc":"2.0","method":"logsNotification","params":{{"result":{{"context":{{"slot":{slot}}},"value":{{"signature":"{}","err":null,"logs":["Program {SYSTEM_PROGRAM} invoke [1]""#,
+        r#"{{"jsonrpc":"2.0","method":"{}","params":{{"result":{{"context":{{"slot":{slot}}},"value":{{"signature":"{}","err":null,"logs":["Program {SYSTEM_PROGRAM} invoke [1]""#,
+        logs_notification(),
         fake::signature(rng)
     ));
     // Bounded: each pass adds about 4 KiB, so this runs about size / 4 KiB times.

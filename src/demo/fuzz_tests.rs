@@ -24,10 +24,10 @@ use proptest::test_runner::TestCaseError;
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::FAULT_METHOD;
 use super::connection::Detached;
-use super::shared::{Clock, Counters, Registry, Shared};
-use super::solana::FAMILIES;
+use super::shared::Shared;
+use super::{DemoConfig, FAULT_METHOD, solana};
+use crate::catalog::{ETH_SUBSCRIBE, ETH_UNSUBSCRIBE};
 use crate::protocol::{FrameKind, Incoming, parse_incoming};
 
 /// Each property's share of the suite's cases, in thousandths (see `tests/support/budget.rs`).
@@ -76,26 +76,19 @@ const UNKNOWN_METHODS: [&str; 7] =
 
 /// Every method the demo answers, and some it does not.
 fn methods() -> Vec<String> {
-    let mut methods: Vec<String> = FAMILIES
-        .iter()
-        .flat_map(|family| [format!("{family}Subscribe"), format!("{family}Unsubscribe")])
+    let mut methods: Vec<String> = solana::served()
+        .flat_map(|spec| [Some(spec.rpc_method), spec.unsubscribe_method])
+        .flatten()
+        .map(str::to_owned)
         .collect();
-    methods.extend(["eth_subscribe", "eth_unsubscribe", FAULT_METHOD].map(str::to_owned));
+    methods.extend([ETH_SUBSCRIBE, ETH_UNSUBSCRIBE, FAULT_METHOD].map(str::to_owned));
     methods.extend(ONE_OFF_METHODS.iter().chain(&UNKNOWN_METHODS).map(|method| (*method).to_owned()));
     methods
 }
 
 /// The state of a fresh demo server (fixed seed, default limits).
 fn shared() -> Arc<Shared> {
-    Arc::new(Shared {
-        clock: Clock::new(1.0, 7),
-        registry: Registry::new(100_000),
-        stats: Counters::default(),
-        connection_faults: Vec::new(),
-        max_subscriptions_per_connection: 1_000,
-        max_outbox: 100_000,
-        seed: 7,
-    })
+    Arc::new(Shared::new(DemoConfig { seed: Some(7), ..DemoConfig::default() }))
 }
 
 /// A string member.
@@ -216,7 +209,8 @@ fn valid_call() -> BoxedStrategy<(Json, Json)> {
     let tx_encoding = select(&["json", "jsonParsed", "base64", "base58"][..]);
     let details = select(&["full", "signatures", "none", "accounts"][..]);
     let solana_kind = select(&["slot", "root", "slotsUpdates", "vote"][..]);
-    let family = select(&FAMILIES[..]);
+    let unsubscribe: Vec<&str> = solana::served().filter_map(|spec| spec.unsubscribe_method).collect();
+    let unsubscribe = select(unsubscribe);
     let one_off = select(&ONE_OFF_METHODS[..]);
     prop_oneof![
         (account_encoding.clone(), commitment.clone()).prop_map(move |(encoding, commitment)| call(
@@ -267,8 +261,7 @@ fn valid_call() -> BoxedStrategy<(Json, Json)> {
                 ],
             )
         ),
-        (family, 0_u64..4)
-            .prop_map(move |(family, id)| call(&format!("{family}Unsubscribe"), vec![Json::uint(id)])),
+        (unsubscribe, 0_u64..4).prop_map(move |(method, id)| call(method, vec![Json::uint(id)])),
         select(&["newHeads", "syncing", "newPendingTransactions", "alchemy_newFullPendingTransactions"][..])
             .prop_map(move |name| call("eth_subscribe", vec![text(name)])),
         any::<bool>().prop_map(move |full| call(

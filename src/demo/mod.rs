@@ -9,9 +9,11 @@
 //! over the same socket (see [`DemoFault`]).
 //!
 //! Layout: [`DemoServer`] owns the listener task, which spawns one task per connection
-//! (`connection.rs`). Each connection owns its subscriptions and an ordered outbox; the chain
-//! clocks and Solana subscription ids are shared (`shared.rs`); payloads are built in
-//! `solana.rs` and `ethereum.rs` from the random but well-formed values of `fake.rs`.
+//! (`connection/`). Each connection owns its subscriptions and an ordered outbox; the chain
+//! clocks and Solana subscription ids are shared (`shared.rs`). `solana/` and `ethereum/` say
+//! which methods of the catalogue (`crate::catalog`, where every method name, notification
+//! name and limit is defined) the demo serves, parse their params with the real servers'
+//! error messages, and build payloads from the random but well-formed values of `fake.rs`.
 
 mod connection;
 mod ethereum;
@@ -39,8 +41,9 @@ pub use fault::{
     MALFORMED_JSON, MALFORMED_TEXT, MAX_DELAY_MS, MAX_FLOOD_COUNT,
 };
 
+use crate::catalog::ALCHEMY_MAX_SUBSCRIPTIONS_PER_CONNECTION;
 use connection::Control;
-use shared::{Clock, Counters, Registry, Shared};
+use shared::{Counters, Shared};
 
 /// How long `shutdown` lets connections send their close frames before aborting them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
@@ -69,7 +72,8 @@ pub struct DemoConfig {
     /// The most distinct Solana subscriptions the whole server holds (Agave's
     /// `max_active_subscriptions`); beyond it subscribes get the "Subscription refused" error.
     pub max_subscriptions: usize,
-    /// The most subscriptions one connection may hold (Alchemy allows 1,000).
+    /// The most subscriptions one connection may hold (by default Alchemy's
+    /// [`ALCHEMY_MAX_SUBSCRIPTIONS_PER_CONNECTION`]).
     pub max_subscriptions_per_connection: usize,
     /// The most frames waiting to be sent on one connection; a client that falls further
     /// behind is dropped without a close frame, as Agave drops lagging clients.
@@ -85,7 +89,7 @@ impl Default for DemoConfig {
             seed: None,
             max_connections: 256,
             max_subscriptions: 100_000,
-            max_subscriptions_per_connection: 1_000,
+            max_subscriptions_per_connection: ALCHEMY_MAX_SUBSCRIPTIONS_PER_CONNECTION,
             max_queued_frames: 100_000,
         }
     }
@@ -138,19 +142,10 @@ impl DemoServer {
     pub async fn start(config: DemoConfig) -> std::io::Result<Self> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port)).await?;
         let addr = listener.local_addr()?;
-        let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
-        let shared = Arc::new(Shared {
-            clock: Clock::new(config.speed, seed),
-            registry: Registry::new(config.max_subscriptions),
-            stats: Counters::default(),
-            connection_faults: config.connection_faults,
-            max_subscriptions_per_connection: config.max_subscriptions_per_connection,
-            max_outbox: config.max_queued_frames.max(1),
-            seed,
-        });
+        let max_connections = config.max_connections;
+        let shared = Arc::new(Shared::new(config));
         let (control, control_rx) = watch::channel(Control::default());
-        let task =
-            tokio::spawn(accept_loop(listener, Arc::clone(&shared), control_rx, config.max_connections));
+        let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared), control_rx, max_connections));
         Ok(Self { addr, shared, control, task: Some(task) })
     }
 

@@ -7,6 +7,7 @@
 use serde_json::Value;
 
 use super::fake::json_str;
+use crate::catalog::ETH_NOTIFICATION;
 
 /// -32700: the frame is not JSON.
 pub(crate) const PARSE_ERROR: i64 = -32700;
@@ -130,7 +131,7 @@ pub(crate) fn solana_notification(method: &str, subscription: u64, result: &str)
 /// An `eth_subscription` notification: `{"jsonrpc","method","params":{"subscription","result"}}`.
 pub(crate) fn eth_notification(subscription: &str, result: &str) -> String {
     format!(
-        r#"{{"jsonrpc":"2.0","method":"eth_subscription","params":{{"subscription":"{subscription}","result":{result}}}}}"#
+        r#"{{"jsonrpc":"2.0","method":"{ETH_NOTIFICATION}","params":{{"subscription":"{subscription}","result":{result}}}}}"#
     )
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::DemoStats;
+use super::{DemoConfig, DemoStats};
 
 /// The first Solana slot the demo reports (mainnet-like magnitude).
 pub(crate) const BASE_SLOT: u64 = 380_000_000;
@@ -44,6 +44,22 @@ pub(crate) struct Shared {
     pub(crate) max_outbox: usize,
     /// The seed for per-connection random generators.
     pub(crate) seed: u64,
+}
+
+impl Shared {
+    /// The state of a server run with `config`; its seed is `config.seed` or a random one.
+    pub(crate) fn new(config: DemoConfig) -> Self {
+        let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
+        Self {
+            clock: Clock::new(config.speed, seed),
+            registry: Registry::new(config.max_subscriptions),
+            stats: Counters::default(),
+            connection_faults: config.connection_faults,
+            max_subscriptions_per_connection: config.max_subscriptions_per_connection,
+            max_outbox: config.max_queued_frames.max(1),
+            seed,
+        }
+    }
 }
 
 /// The demo chains' time base: slot and block numbers derive from the server's start time, so

@@ -1,303 +1,23 @@
-//! Ethereum `eth_subscribe` (geth / anvil) and Alchemy's enhanced subscriptions: parameter
-//! validation with geth's error messages, a deterministic block chain with a reorg every 20
-//! blocks, and realistic header, log and transaction payloads.
+//! The demo's Ethereum chain: one block per clock tick, every twentieth replaced once by a
+//! competing block at the same height, and the headers, logs and transactions each
+//! subscription is notified of.
 
-use serde_json::{Map, Value};
-
-use super::fake::{self, hex_random, quantity};
-use super::rpc::{self, RpcError};
-use super::shared::BASE_BLOCK;
-
-/// The demo chain id (31337, the well-known local development chain, as anvil reports).
-pub(crate) const CHAIN_ID: u64 = 0x7a69;
+use super::{AddressFilter, CHAIN_ID, EthKind, EthSub, LogFilter};
+use crate::demo::fake::{self, hex_random, quantity};
+use crate::demo::rpc;
+use crate::demo::shared::BASE_BLOCK;
 
 /// Every `REORG_PERIOD`th block is replaced once by a competing block at the same height.
 const REORG_PERIOD: u64 = 20;
 
-/// geth's `maxTopics`.
-const MAX_TOPICS: usize = 4;
-
-/// geth's `maxSubTopics`.
-const MAX_SUB_TOPICS: usize = 1000;
-
-/// Alchemy's address limit for its enhanced subscriptions.
-const MAX_ALCHEMY_ADDRESSES: usize = 1000;
-
 /// keccak("Transfer(address,address,uint256)"), the most common event on mainnet.
-const TRANSFER_TOPIC: &str = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
+pub(crate) const TRANSFER_TOPIC: &str = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
 
 /// keccak of an empty RLP list: the uncles hash of every post-merge block.
 const EMPTY_UNCLES: &str = "0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347";
 
 /// The root of an empty trie.
 const EMPTY_ROOT: &str = "0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421";
-
-/// A logs filter: which addresses, and per topic position the allowed values (`None` = any).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct LogFilter {
-    /// Matching contract addresses (empty = any), lowercase.
-    addresses: Vec<String>,
-    /// Per position: `None` for a wildcard, else the alternatives, lowercase.
-    topics: Vec<Option<Vec<String>>>,
-}
-
-/// Alchemy address criteria: a transaction matches when its `from` or `to` is listed.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct AddressFilter {
-    /// Allowed senders (empty = any).
-    from: Vec<String>,
-    /// Allowed recipients (empty = any).
-    to: Vec<String>,
-}
-
-/// One Ethereum subscription kind with its parameters.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum EthKind {
-    /// `newHeads`.
-    NewHeads,
-    /// `logs` with a filter.
-    Logs(LogFilter),
-    /// `newPendingTransactions`; full objects when true.
-    PendingTransactions {
-        /// Whether full transaction objects are sent instead of hashes.
-        full: bool,
-    },
-    /// `syncing`: one `false` right after subscribing.
-    Syncing,
-    /// `alchemy_pendingTransactions`.
-    AlchemyPending {
-        /// The address criteria.
-        addresses: AddressFilter,
-        /// Hashes instead of objects.
-        hashes_only: bool,
-    },
-    /// `alchemy_minedTransactions`.
-    AlchemyMined {
-        /// The address criteria.
-        addresses: AddressFilter,
-        /// Whether transactions of reorged-out blocks are re-sent with `removed: true`.
-        include_removed: bool,
-        /// `{hash}` instead of full objects.
-        hashes_only: bool,
-    },
-}
-
-/// One live Ethereum subscription.
-pub(crate) struct EthSub {
-    /// The `0x` + 32 hex id.
-    pub(crate) id: String,
-    /// What it watches.
-    pub(crate) kind: EthKind,
-    /// The items of the last block, kept so a reorg can re-send them with `removed: true`
-    /// (log objects, or mined transaction objects).
-    last_block: Vec<String>,
-}
-
-impl EthSub {
-    /// A new subscription with a random geth-style id.
-    pub(crate) fn new(kind: EthKind, rng: &mut fastrand::Rng) -> Self {
-        Self { id: hex_random::<16>(rng), kind, last_block: Vec::new() }
-    }
-}
-
-/// geth's error for a missing positional argument.
-fn missing_argument(index: usize) -> RpcError {
-    RpcError::invalid_params(format!("missing value for required argument {index}"))
-}
-
-/// geth's error for surplus positional arguments.
-fn too_many_arguments(at_most: usize) -> RpcError {
-    RpcError::invalid_params(format!("too many arguments, want at most {at_most}"))
-}
-
-/// geth's error for a bad argument.
-fn invalid_argument(index: usize, detail: &str) -> RpcError {
-    RpcError::invalid_params(format!("invalid argument {index}: {detail}"))
-}
-
-/// Parses `eth_subscribe` params the way geth does.
-pub(crate) fn parse_subscribe(params: &[Value]) -> Result<EthKind, RpcError> {
-    let first = params.first().ok_or_else(|| missing_argument(0))?;
-    let name = first.as_str().ok_or_else(|| {
-        invalid_argument(0, "json: cannot unmarshal non-string into Go value of type string")
-    })?;
-    let allow = |count: usize| {
-        if params.len() > count { Err(too_many_arguments(count)) } else { Ok(()) }
-    };
-    let option = params.get(1).filter(|value| !value.is_null());
-    match name {
-        "newHeads" => allow(1).map(|()| EthKind::NewHeads),
-        "syncing" => allow(1).map(|()| EthKind::Syncing),
-        "logs" => {
-            allow(2)?;
-            match option {
-                None => Ok(EthKind::Logs(LogFilter::default())),
-                Some(Value::Object(map)) => parse_log_filter(map).map(EthKind::Logs),
-                Some(_) => Err(invalid_argument(
-                    1,
-                    "json: cannot unmarshal non-object into Go value of type filters.FilterCriteria",
-                )),
-            }
-        }
-        "newPendingTransactions" => {
-            allow(2)?;
-            match option {
-                None => Ok(EthKind::PendingTransactions { full: false }),
-                Some(Value::Bool(full)) => Ok(EthKind::PendingTransactions { full: *full }),
-                Some(_) => {
-                    Err(invalid_argument(1, "json: cannot unmarshal non-bool into Go value of type bool"))
-                }
-            }
-        }
-        // Alchemy's legacy name for full pending transaction objects (2022 docs).
-        "alchemy_newFullPendingTransactions" => {
-            allow(1)?;
-            Ok(EthKind::PendingTransactions { full: true })
-        }
-        "alchemy_pendingTransactions" => {
-            allow(2)?;
-            let map = option_object(option)?;
-            let addresses = AddressFilter {
-                from: address_list(map.get("fromAddress"))?,
-                to: address_list(map.get("toAddress"))?,
-            };
-            check_alchemy_limit(&addresses)?;
-            Ok(EthKind::AlchemyPending { addresses, hashes_only: option_bool(&map, "hashesOnly")? })
-        }
-        "alchemy_minedTransactions" => {
-            allow(2)?;
-            let map = option_object(option)?;
-            let mut addresses = AddressFilter::default();
-            match map.get("addresses") {
-                None | Some(Value::Null) => {}
-                Some(Value::Array(items)) => {
-                    for item in items {
-                        let Value::Object(pair) = item else {
-                            return Err(invalid_argument(1, "invalid addresses"));
-                        };
-                        addresses.from.extend(address_list(pair.get("from"))?);
-                        addresses.to.extend(address_list(pair.get("to"))?);
-                    }
-                }
-                Some(_) => return Err(invalid_argument(1, "invalid addresses")),
-            }
-            check_alchemy_limit(&addresses)?;
-            Ok(EthKind::AlchemyMined {
-                addresses,
-                include_removed: option_bool(&map, "includeRemoved")?,
-                hashes_only: option_bool(&map, "hashesOnly")?,
-            })
-        }
-        other => {
-            Err(RpcError::new(rpc::METHOD_NOT_FOUND, format!("no {other:?} subscription in eth namespace")))
-        }
-    }
-}
-
-/// The optional options object of an Alchemy subscription.
-fn option_object(option: Option<&Value>) -> Result<Map<String, Value>, RpcError> {
-    match option {
-        None => Ok(Map::new()),
-        Some(Value::Object(map)) => Ok(map.clone()),
-        Some(_) => Err(invalid_argument(1, "expected an object")),
-    }
-}
-
-/// An optional boolean option.
-fn option_bool(map: &Map<String, Value>, key: &str) -> Result<bool, RpcError> {
-    match map.get(key) {
-        None | Some(Value::Null) => Ok(false),
-        Some(Value::Bool(flag)) => Ok(*flag),
-        Some(_) => Err(invalid_argument(1, &format!("{key} must be a boolean"))),
-    }
-}
-
-/// Alchemy's 1000-address limit.
-fn check_alchemy_limit(addresses: &AddressFilter) -> Result<(), RpcError> {
-    if addresses.from.len() + addresses.to.len() > MAX_ALCHEMY_ADDRESSES {
-        return Err(invalid_argument(1, "too many addresses (max 1000)"));
-    }
-    Ok(())
-}
-
-/// One address or a list of addresses, validated and lowercased.
-fn address_list(value: Option<&Value>) -> Result<Vec<String>, RpcError> {
-    let parse = |item: &Value| match item.as_str() {
-        Some(text) if fake::is_hex_bytes(text, 20) => Ok(text.to_ascii_lowercase()),
-        _ => Err(invalid_argument(1, "invalid address")),
-    };
-    match value {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::Array(items)) => items.iter().map(parse).collect(),
-        Some(single) => parse(single).map(|address| vec![address]),
-    }
-}
-
-/// geth's `FilterCriteria` (address, topics; block range fields are accepted and ignored).
-fn parse_log_filter(map: &Map<String, Value>) -> Result<LogFilter, RpcError> {
-    let addresses = address_list(map.get("address"))?;
-    let topic = |item: &Value| match item.as_str() {
-        Some(text) if fake::is_hex_bytes(text, 32) => Ok(text.to_ascii_lowercase()),
-        _ => Err(invalid_argument(1, "invalid topic(s)")),
-    };
-    let topics = match map.get("topics") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(positions)) => {
-            if positions.len() > MAX_TOPICS {
-                return Err(invalid_argument(1, "exceed max topics"));
-            }
-            let mut topics = Vec::with_capacity(positions.len());
-            for position in positions {
-                topics.push(match position {
-                    Value::Null => None,
-                    Value::Array(alternatives) => {
-                        if alternatives.len() > MAX_SUB_TOPICS {
-                            return Err(invalid_argument(1, "exceed max topics"));
-                        }
-                        // geth: a null inside the alternatives makes the position a wildcard.
-                        if alternatives.is_empty() || alternatives.iter().any(Value::is_null) {
-                            None
-                        } else {
-                            Some(alternatives.iter().map(topic).collect::<Result<_, _>>()?)
-                        }
-                    }
-                    single => Some(vec![topic(single)?]),
-                });
-            }
-            topics
-        }
-        Some(_) => return Err(invalid_argument(1, "invalid topic(s)")),
-    };
-    Ok(LogFilter { addresses, topics })
-}
-
-/// Parses the id argument of `eth_unsubscribe`.
-pub(crate) fn parse_unsubscribe(params: &[Value]) -> Result<&str, RpcError> {
-    let first = params.first().ok_or_else(|| missing_argument(0))?;
-    first
-        .as_str()
-        .ok_or_else(|| invalid_argument(0, "json: cannot unmarshal non-string into Go value of type rpc.ID"))
-}
-
-/// Answers the one-off Ethereum requests the demo supports; `None` for unknown methods.
-pub(crate) fn one_off(method: &str, head: u64, rng: &mut fastrand::Rng) -> Option<String> {
-    let text = |value: String| Some(fake::json_str(&value));
-    match method {
-        "eth_blockNumber" => text(quantity(head)),
-        "eth_chainId" => text(quantity(CHAIN_ID)),
-        "net_version" => text(CHAIN_ID.to_string()),
-        "eth_gasPrice" => text(quantity(rng.u64(900_000_000..2_500_000_000))),
-        "eth_maxPriorityFeePerGas" => text(quantity(rng.u64(1_000_000..1_500_000_000))),
-        "eth_syncing" => Some("false".to_owned()),
-        "web3_clientVersion" => text(format!("subscope-demo/v{}", env!("CARGO_PKG_VERSION"))),
-        _ => None,
-    }
-}
-
-/// geth's error for an unknown method.
-pub(crate) fn unknown_method(method: &str) -> RpcError {
-    RpcError::new(rpc::METHOD_NOT_FOUND, format!("the method {method} does not exist/is not available"))
-}
 
 /// One position of the demo chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -539,14 +259,11 @@ pub(crate) fn syncing_notification(sub: &EthSub) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use serde_json::Value;
 
-    fn json(frame: &str) -> Value {
-        match serde_json::from_str(frame) {
-            Ok(value) => value,
-            Err(err) => panic!("not JSON ({err}): {frame}"),
-        }
-    }
+    use super::super::parse_subscribe;
+    use super::*;
+    use crate::demo::fake::parse_json as json;
 
     #[test]
     fn the_chain_reorgs_every_twentieth_block_and_links_parents() {
@@ -583,27 +300,6 @@ mod tests {
             assert_eq!(result["address"], address);
             assert_eq!(result["topics"][0], topic);
         }
-    }
-
-    #[test]
-    fn geth_errors_for_bad_subscriptions() {
-        let err = |params: Value| match parse_subscribe(params.as_array().map_or(&[], |v| v)) {
-            Ok(kind) => panic!("accepted: {kind:?}"),
-            Err(err) => (err.code, err.message),
-        };
-        assert_eq!(
-            err(serde_json::json!(["foo"])),
-            (-32601, r#"no "foo" subscription in eth namespace"#.to_owned())
-        );
-        assert_eq!(err(serde_json::json!([])), (-32602, "missing value for required argument 0".to_owned()));
-        assert_eq!(
-            err(serde_json::json!(["logs", {"address": "0xnothex"}])),
-            (-32602, "invalid argument 1: invalid address".to_owned())
-        );
-        assert_eq!(
-            err(serde_json::json!(["logs", {"topics": [null, null, null, null, null]}])),
-            (-32602, "invalid argument 1: exceed max topics".to_owned())
-        );
     }
 
     #[test]
