@@ -363,19 +363,19 @@ impl Actor {
 
     /// Records something subscope itself observed, as a meta event in the capture.
     fn meta(&mut self, message: &str) {
-        let raw = serde_json::json!({ "subscope": self.secrets.scrub(message) }).to_string();
+        let raw = crate::protocol::meta::note_json(&self.secrets.scrub(message));
         self.capture(Direction::Meta, FrameKind::Meta, None, None, raw.into());
         self.flush();
     }
 
     fn gap(&mut self, lost_at_ms: u64, restored_at_ms: u64, reason: &str) {
-        let raw = serde_json::json!({
-            "subscope": "gap",
-            "lost_at_ms": lost_at_ms,
-            "restored_at_ms": restored_at_ms,
-            "reason": self.secrets.scrub(reason),
-        })
-        .to_string();
+        // Every subscription the table holds is sent again now that the socket is back.
+        let raw = crate::protocol::meta::gap_json(&crate::protocol::meta::GapRecord {
+            lost_at_ms,
+            restored_at_ms,
+            reason: Some(self.secrets.scrub(reason)),
+            resubscribed: Some(self.table.len() as u64),
+        });
         self.capture(Direction::Meta, FrameKind::Meta, None, None, raw.into());
         self.events(vec![Event::Gap { conn: self.conn, lost_at_ms, restored_at_ms }]);
         self.flush();

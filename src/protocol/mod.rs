@@ -5,6 +5,7 @@
 //! (`id`, `method`, `params.subscription`, `error`) and leaves payloads as borrowed
 //! [`RawValue`]s, which is what keeps ingest fast (see `benches/ingest.rs`).
 
+pub mod meta;
 mod scan;
 
 use std::borrow::Cow;

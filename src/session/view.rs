@@ -2,12 +2,13 @@
 //! live capture and a capture read from a file are the same type, so whatever shows one
 //! shows the other.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-use crate::capture::{Capture, CaptureLimits, CapturedEvent, SubKey};
+use crate::capture::{Capture, CaptureLimits, CapturedEvent, ConnId, Direction, SubKey};
 use crate::catalog::{BlockObservation, ReorgRule, ReorgTracker, rules_for, summarize};
 use crate::export::CaptureContext;
 use crate::protocol::FrameKind;
+use crate::protocol::meta::{self, MetaRecord};
 
 /// Notes on rows flagged as reorgs, by sequence number.
 pub type ReorgMarks = HashMap<u64, String>;
@@ -25,8 +26,9 @@ pub struct CaptureView {
     /// Rows flagged as reorgs: a block height seen again with another hash.
     pub reorgs: ReorgMarks,
     tracker: ReorgTracker,
-    /// The subscriptions whose streams are watched for reorgs (the catalogue's rule).
-    watched: HashSet<SubKey>,
+    /// The subscriptions whose streams are watched for reorgs (the catalogue's rule), with
+    /// the connection their events came on (known from their first event).
+    watched: HashMap<SubKey, Option<ConnId>>,
 }
 
 impl CaptureView {
@@ -56,7 +58,7 @@ impl CaptureView {
     pub fn watch(&mut self, sub: SubKey, rule: ReorgRule) {
         match rule {
             ReorgRule::BlockHeight => {
-                self.watched.insert(sub);
+                self.watched.entry(sub).or_default();
             }
             ReorgRule::None => {}
         }
@@ -76,13 +78,29 @@ impl CaptureView {
         }
     }
 
-    /// Adds an event, marking it when it reveals a reorg.
+    /// Adds an event, marking it when it reveals a reorg. A gap record starts tracking over
+    /// for its connection's subscriptions, in order with the frames around it (so a file
+    /// read back is marked as the live view was).
     pub fn push(&mut self, event: CapturedEvent) {
         if let Some(sub) = event.subscription
-            && self.watched.contains(&sub)
-            && let Some(note) = observe_head(&mut self.tracker, sub, &event)
+            && let Some(conn) = self.watched.get_mut(&sub)
         {
-            self.reorgs.insert(event.seq, note);
+            *conn = Some(event.connection);
+            if let Some(note) = observe_head(&mut self.tracker, sub, &event) {
+                self.reorgs.insert(event.seq, note);
+            }
+        }
+        if event.direction == Direction::Meta
+            && event.kind == FrameKind::Meta
+            && let Some(MetaRecord::Gap(_)) = meta::parse(&event.raw)
+        {
+            let subs: Vec<SubKey> = self
+                .watched
+                .iter()
+                .filter(|(_, conn)| **conn == Some(event.connection))
+                .map(|(sub, _)| *sub)
+                .collect();
+            self.restart_tracking(subs);
         }
         self.capture.push(event);
         if self.reorgs.len() > MARKS_KEPT
@@ -117,5 +135,70 @@ fn observe_head(tracker: &mut ReorgTracker, sub: SubKey, event: &CapturedEvent) 
             Some(format!("reorg: block {height} again"))
         }
         BlockObservation::New | BlockObservation::Duplicate => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::export::SubscriptionInfo;
+    use crate::protocol::meta::{GapRecord, gap_json};
+
+    fn head(seq: u64, conn: ConnId, number: u64, hash: &str) -> CapturedEvent {
+        CapturedEvent {
+            seq,
+            received_at_ms: seq * 1000,
+            connection: conn,
+            subscription: Some(u64::from(conn) * 10),
+            direction: Direction::In,
+            kind: FrameKind::Notification,
+            method: Some(Arc::from("eth_subscription")),
+            raw: format!(
+                r#"{{"jsonrpc":"2.0","method":"eth_subscription","params":{{"subscription":"0x1","result":{{"number":"{number:#x}","hash":"{hash}","parentHash":"0x00"}}}}}}"#
+            )
+            .into(),
+        }
+    }
+
+    fn gap(seq: u64, conn: ConnId) -> CapturedEvent {
+        let record = GapRecord { lost_at_ms: 0, restored_at_ms: 1, reason: None, resubscribed: Some(1) };
+        CapturedEvent {
+            seq,
+            received_at_ms: seq * 1000,
+            connection: conn,
+            subscription: None,
+            direction: Direction::Meta,
+            kind: FrameKind::Meta,
+            method: None,
+            raw: gap_json(&record).into(),
+        }
+    }
+
+    fn view(events: Vec<CapturedEvent>) -> CaptureView {
+        let mut context = CaptureContext::default();
+        for sub in [10, 20] {
+            let info = SubscriptionInfo {
+                method: "eth_subscribe".to_owned(),
+                params: Some(serde_json::json!(["newHeads"])),
+                server_id: None,
+            };
+            context.subscriptions.insert(sub, info);
+        }
+        CaptureView::from_events(events, context)
+    }
+
+    #[test]
+    fn heights_repeated_after_a_gap_are_a_fresh_chain_not_a_reorg() {
+        let before = [head(0, 1, 1, "0xa1"), head(1, 1, 2, "0xa2"), head(2, 2, 1, "0xb1")];
+        let after = [head(4, 1, 1, "0xc1"), head(5, 1, 2, "0xc2"), head(6, 2, 1, "0xd1")];
+        let marked = view(before.iter().cloned().chain(after.iter().cloned()).collect()).reorgs;
+        assert_eq!(marked.len(), 3, "without a gap the repeated heights are reorgs: {marked:?}");
+
+        let events = before.into_iter().chain([gap(3, 1)]).chain(after).collect();
+        let marked = view(events).reorgs;
+        let seqs: Vec<u64> = marked.keys().copied().collect();
+        assert_eq!(seqs, [6], "the gap on connection 1 resets only its subscriptions");
     }
 }
