@@ -1,5 +1,5 @@
-//! Which captured events the table shows: by connection, subscription, kind, and text or
-//! regex over the raw frame.
+//! Which captured events the table shows: by connection, subscription, kinds, directions, and
+//! text or regex over the raw frame.
 //!
 //! A [`FilteredView`] is incremental: each [`FilteredView::update`] scans only the events that
 //! arrived since the last one and forgets the ones the capture evicted, so a live table costs
@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 
 use regex::bytes::{Regex, RegexBuilder};
 
-use crate::capture::{Capture, CapturedEvent, ConnId, SubKey};
+use crate::capture::{Capture, CapturedEvent, ConnId, Direction, SubKey};
 use crate::protocol::FrameKind;
 
 /// What to show.
@@ -22,8 +22,10 @@ pub struct Filter {
     pub connection: Option<ConnId>,
     /// Only this subscription.
     pub subscription: Option<SubKey>,
-    /// Only this kind.
-    pub kind: Option<FrameKind>,
+    /// Only these kinds (none: every kind).
+    pub kinds: Vec<FrameKind>,
+    /// Only these directions (none: every direction).
+    pub directions: Vec<Direction>,
     /// Text (or a regex) the raw frame must contain.
     pub text: String,
     /// Whether `text` is a regular expression.
@@ -35,9 +37,42 @@ impl Filter {
     pub fn is_empty(&self) -> bool {
         self.connection.is_none()
             && self.subscription.is_none()
-            && self.kind.is_none()
+            && self.kinds.is_empty()
+            && self.directions.is_empty()
             && self.text.is_empty()
     }
+
+    /// Adds a kind to the filter, or takes it out.
+    pub fn toggle_kind(&mut self, kind: FrameKind) {
+        toggle(&mut self.kinds, kind);
+    }
+
+    /// Adds a direction to the filter, or takes it out.
+    pub fn toggle_direction(&mut self, direction: Direction) {
+        toggle(&mut self.directions, direction);
+    }
+}
+
+fn toggle<T: PartialEq>(set: &mut Vec<T>, item: T) {
+    match set.iter().position(|present| *present == item) {
+        Some(at) => {
+            set.remove(at);
+        }
+        None => set.push(item),
+    }
+}
+
+/// One bit per item; no item is every item (all bits set).
+fn mask<T: Copy>(items: &[T], bit: impl Fn(T) -> u32) -> u32 {
+    if items.is_empty() { u32::MAX } else { items.iter().fold(0, |mask, item| mask | bit(*item)) }
+}
+
+fn kind_bit(kind: FrameKind) -> u32 {
+    1 << (kind as u32)
+}
+
+fn direction_bit(direction: Direction) -> u32 {
+    1 << (direction as u32)
 }
 
 /// A filter that cannot be used.
@@ -92,6 +127,8 @@ fn first_line(text: &str) -> String {
 /// A compiled [`Filter`].
 pub struct Matcher {
     filter: Filter,
+    kinds: u32,
+    directions: u32,
     text: TextMatcher,
 }
 
@@ -99,14 +136,17 @@ impl Matcher {
     /// Compiles a filter; a bad regex is an error for the filter field.
     pub fn new(filter: Filter) -> Result<Self, FilterError> {
         let text = TextMatcher::new(&filter.text, filter.regex)?;
-        Ok(Self { filter, text })
+        let kinds = mask(&filter.kinds, kind_bit);
+        let directions = mask(&filter.directions, direction_bit);
+        Ok(Self { filter, kinds, directions, text })
     }
 
     /// Whether an event passes.
     pub fn matches(&self, event: &CapturedEvent) -> bool {
         self.filter.connection.is_none_or(|conn| conn == event.connection)
             && self.filter.subscription.is_none_or(|sub| Some(sub) == event.subscription)
-            && self.filter.kind.is_none_or(|kind| kind == event.kind)
+            && self.kinds & kind_bit(event.kind) != 0
+            && self.directions & direction_bit(event.direction) != 0
             && self.text.is_match(&event.raw)
     }
 
@@ -237,7 +277,8 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         view.update(&cap);
         assert_eq!(rows(&view, &cap), [0], "mixed-case text matches exactly");
-        let filter = Filter { connection: Some(1), kind: Some(FrameKind::Notification), ..Filter::default() };
+        let filter =
+            Filter { connection: Some(1), kinds: vec![FrameKind::Notification], ..Filter::default() };
         let mut view = FilteredView::new(filter).unwrap_or_else(|e| panic!("{e}"));
         view.update(&cap);
         assert_eq!(rows(&view, &cap), [0]);
@@ -245,6 +286,41 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         view.update(&cap);
         assert_eq!(rows(&view, &cap), [1]);
+    }
+
+    #[test]
+    fn several_kinds_and_directions_at_once() {
+        let mut sent = event(1, 1, FrameKind::Request, "subscribe");
+        sent.direction = Direction::Out;
+        let mut gap = event(3, 1, FrameKind::Meta, "gap");
+        gap.direction = Direction::Meta;
+        let cap = capture(
+            [
+                event(0, 1, FrameKind::Notification, "n"),
+                sent,
+                event(2, 1, FrameKind::Error, "e"),
+                gap,
+                event(4, 1, FrameKind::Response, "r"),
+            ],
+            10,
+        );
+        let seen = |filter: Filter| {
+            let mut view = FilteredView::new(filter).unwrap_or_else(|e| panic!("{e}"));
+            view.update(&cap);
+            rows(&view, &cap)
+        };
+        let mut filter = Filter::default();
+        filter.toggle_kind(FrameKind::Notification);
+        filter.toggle_kind(FrameKind::Error);
+        assert_eq!(seen(filter.clone()), [0, 2]);
+        filter.toggle_kind(FrameKind::Notification);
+        assert_eq!(seen(filter.clone()), [2], "a second toggle takes the kind out");
+        let mut filter = Filter::default();
+        filter.toggle_direction(Direction::Out);
+        filter.toggle_direction(Direction::Meta);
+        assert_eq!(seen(filter.clone()), [1, 3]);
+        filter.toggle_kind(FrameKind::Meta);
+        assert_eq!(seen(filter), [3], "kinds and directions combine");
     }
 
     #[test]

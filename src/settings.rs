@@ -90,6 +90,9 @@ pub struct Settings {
     pub column_widths: Vec<f32>,
     /// The capture's memory cap.
     pub limits: CaptureLimits,
+    /// Whether the table shows times in UTC (else in the computer's time zone).
+    #[serde(default)]
+    pub utc_times: bool,
 }
 
 impl Default for Settings {
@@ -103,6 +106,7 @@ impl Default for Settings {
             request_draft: None,
             column_widths: Vec::new(),
             limits: CaptureLimits::default(),
+            utc_times: false,
         }
     }
 }

@@ -155,6 +155,9 @@ impl App {
                 after: None,
             },
             ExportScope::Filtered => Selection::Seqs { seqs: self.table.visible_seqs(capture), next: 0 },
+            ExportScope::Selected => {
+                Selection::Seqs { seqs: self.table.selected.into_iter().collect(), next: 0 }
+            }
         };
         let total = match &selection {
             Selection::Range { .. } => capture.len(),

@@ -2,13 +2,15 @@
 //! one-off request), the table with the detail view and the rate plot, and the dialogs. It
 //! reads state and hands what the panels return to [`super::actions`].
 
+use std::collections::HashMap;
+
 use egui::{CentralPanel, Key, KeyboardShortcut, Modifiers, Panel, RichText, Ui};
 
 use super::{App, Source};
 use crate::capture::{ConnId, SubKey, now_ms};
-use crate::export::CaptureContext;
+use crate::session::{CaptureView, Subscription};
 use crate::ui::composer::{ConnChoice, request_ui};
-use crate::ui::table::{FilterChoices, connection_label, subscription_label};
+use crate::ui::table::{FilterChoices, SubscriptionChoice, connection_label, subscription_label};
 use crate::ui::transfer::{ExportCounts, JobView, job_progress_ui};
 use crate::ui::{
     StatusAction, StatusInfo, TableAction, TransferAction, composer_ui, detail_ui, endpoints_ui, error_text,
@@ -212,8 +214,12 @@ impl App {
             });
         }
         let (capture, context) = (&view.capture, &view.context);
-        let choices = filter_choices(context);
-        let action = table_toolbar_ui(ui, &mut self.table, capture, &choices, opened.is_some());
+        if !self.export_dialog.open {
+            // Before anything is drawn: a text field that had the keyboard keeps its keys.
+            self.table.handle_keys(ui.ctx(), capture);
+        }
+        let choices = filter_choices(view, self.session.subscriptions());
+        let mut action = table_toolbar_ui(ui, &mut self.table, capture, &choices, opened.is_some());
         let selected = self.table.selected.and_then(|seq| capture.by_seq(seq));
         Panel::bottom("inspector").resizable(true).default_size(300.0).size_range(120.0..=700.0).show(
             ui,
@@ -228,18 +234,23 @@ impl App {
                             }
                             None => now_ms(),
                         };
-                        rate_plot_ui(ui, capture, context, plot_now);
+                        rate_plot_ui(ui, &mut self.table, capture, context, plot_now);
                     },
                 );
                 CentralPanel::default().show(ui, |ui| detail_ui(ui, &mut self.detail, selected, context));
             },
         );
         CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| {
-            events_table_ui(ui, &mut self.table, capture, context, &view.reorgs);
+            action = action.or(events_table_ui(ui, &mut self.table, capture, context, &view.reorgs));
         });
         match action {
             Some(TableAction::TogglePause) => self.toggle_pause(),
             Some(TableAction::Clear) => self.clear(),
+            Some(TableAction::Export(scope)) => {
+                self.export_dialog.scope = scope;
+                self.export_dialog.open = true;
+                self.export_result = None;
+            }
             None => {}
         }
     }
@@ -260,12 +271,28 @@ impl App {
     }
 }
 
-fn filter_choices(context: &CaptureContext) -> FilterChoices {
+/// The connections and subscriptions the filter offers; a subscription's connection is known
+/// from its events, or for a live one from the session.
+fn filter_choices(view: &CaptureView, live: &[Subscription]) -> FilterChoices {
+    let context = &view.context;
     let mut connections: Vec<(ConnId, String)> =
         context.connections.keys().map(|conn| (*conn, connection_label(context, *conn))).collect();
     connections.sort();
-    let mut subscriptions: Vec<(SubKey, String)> =
-        context.subscriptions.keys().map(|sub| (*sub, subscription_label(context, *sub))).collect();
-    subscriptions.sort();
+    let mut conn_of: HashMap<SubKey, ConnId> = live
+        .iter()
+        .filter(|row| context.subscriptions.contains_key(&row.sub))
+        .map(|row| (row.sub, row.conn))
+        .collect();
+    conn_of.extend(view.capture.streams().filter_map(|((conn, sub), _)| Some(((*sub)?, *conn))));
+    let mut subscriptions: Vec<SubscriptionChoice> = context
+        .subscriptions
+        .keys()
+        .map(|sub| SubscriptionChoice {
+            sub: *sub,
+            label: subscription_label(context, *sub),
+            conn: conn_of.get(sub).copied(),
+        })
+        .collect();
+    subscriptions.sort_by_key(|choice| choice.sub);
     FilterChoices { connections, subscriptions }
 }

@@ -202,7 +202,7 @@ impl App {
             runtime,
             ctx: ctx.clone(),
             session,
-            table: TableState::new(settings.column_widths.clone()),
+            table: TableState::with_clock(settings.column_widths.clone(), settings.utc_times),
             settings,
             settings_file,
             keychain,

@@ -46,6 +46,7 @@ impl App {
         settings.composer_method = self.composer.draft.method.clone();
         settings.request_draft = Some(self.composer.request.clone());
         settings.column_widths = self.table.column_widths.clone();
+        settings.utc_times = self.table.clock == crate::ui::Clock::Utc;
         settings.limits = self.session.limits();
         settings
     }

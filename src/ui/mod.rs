@@ -27,7 +27,7 @@ use egui::{Color32, RichText, Visuals};
 pub use composer::{ComposerAction, ComposerState, composer_ui};
 pub use detail::{DetailState, detail_ui};
 pub use endpoints::{EndpointAction, endpoints_ui};
-pub use plot::rate_plot_ui;
+pub use plot::{rate_plot_ui, series_color};
 pub use status_bar::{StatusAction, StatusInfo, status_bar_ui};
 pub use subscriptions::{SubscriptionAction, subscriptions_ui};
 pub use table::{TableAction, TableState, events_table_ui, table_toolbar_ui};
@@ -89,6 +89,62 @@ pub fn time_of_day(ms: u64) -> String {
     format!("{:02}:{:02}:{:02}.{:03}", secs / 3600 % 24, secs / 60 % 60, secs % 60, ms % 1000)
 }
 
+/// Which clock the table shows times on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Clock {
+    /// The computer's time zone (daylight saving applied per instant).
+    #[default]
+    Local,
+    /// UTC, as exports write times.
+    Utc,
+}
+
+impl Clock {
+    /// `UTC` or `local`, for column headers.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Utc => "UTC",
+        }
+    }
+
+    /// The time of day of `ms` since the epoch on this clock, with milliseconds:
+    /// `08:19:00.123`.
+    pub fn time_of_day(self, ms: u64) -> String {
+        time_of_day(self.shift(ms))
+    }
+
+    /// The time of day to the second: `08:19:00`.
+    pub fn time_to_second(self, ms: u64) -> String {
+        let mut text = self.time_of_day(ms);
+        text.truncate(8);
+        text
+    }
+
+    fn shift(self, ms: u64) -> u64 {
+        match self {
+            Self::Utc => ms,
+            Self::Local => shift_to(system_time_zone(), ms),
+        }
+    }
+}
+
+/// The computer's time zone, read once (`TZ`, else `/etc/localtime`; UTC when neither says).
+fn system_time_zone() -> &'static jiff::tz::TimeZone {
+    static ZONE: std::sync::OnceLock<jiff::tz::TimeZone> = std::sync::OnceLock::new();
+    ZONE.get_or_init(|| jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC))
+}
+
+/// `ms` since the epoch moved by the zone's offset at that instant (so that reading it as UTC
+/// gives the zone's wall clock).
+fn shift_to(zone: &jiff::tz::TimeZone, ms: u64) -> u64 {
+    let Ok(instant) = jiff::Timestamp::from_millisecond(i64::try_from(ms).unwrap_or(i64::MAX)) else {
+        return ms;
+    };
+    let offset_ms = i64::from(zone.to_offset(instant).seconds()) * 1000;
+    ms.saturating_add_signed(offset_ms)
+}
+
 /// Shortens a long identifier (a pubkey, a hash) to its head and tail: `4Nd1…Xx9a`.
 pub fn shorten(text: &str, keep: usize) -> String {
     let count = text.chars().count();
@@ -131,6 +187,16 @@ mod tests {
     #[test]
     fn time_of_day_is_utc_with_milliseconds() {
         assert_eq!(time_of_day(1_795_335_540_123), "08:19:00.123");
+    }
+
+    #[test]
+    fn local_time_follows_the_zone_offset_at_each_instant() {
+        let zone = jiff::tz::TimeZone::fixed(jiff::tz::Offset::constant(-5));
+        assert_eq!(time_of_day(shift_to(&zone, 1_795_335_540_123)), "03:19:00.123");
+        let zone = jiff::tz::TimeZone::fixed(jiff::tz::Offset::constant(2));
+        assert_eq!(time_of_day(shift_to(&zone, 1_795_335_540_123)), "10:19:00.123");
+        assert_eq!(Clock::Utc.time_to_second(1_795_335_540_123), "08:19:00");
+        assert_eq!(Clock::Utc.time_of_day(1_795_335_540_123), "08:19:00.123");
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub enum ExportScope {
     All,
     /// The rows the table shows (filter and pause applied).
     Filtered,
+    /// The selected row (a row's menu, "Export this row…").
+    Selected,
 }
 
 /// The export dialog's state.
@@ -117,6 +119,9 @@ pub fn export_dialog_ui(
             ExportScope::Filtered,
             format!("The {} rows the table shows", format_count(counts.filtered as u64)),
         );
+        if dialog.scope == ExportScope::Selected {
+            ui.radio_value(&mut dialog.scope, ExportScope::Selected, "The selected row");
+        }
         ui.weak("Endpoints are written redacted; no API key reaches the file.");
         ui.add_space(6.0);
         if let Some(job) = job {

@@ -3,19 +3,28 @@
 //!
 //! Only the rows on screen are drawn, and only they are summarized (the catalogue's
 //! [`summarize`] reads the raw frame); summaries are cached by sequence number.
+//!
+//! The toolbar (filters, pause, clock) is in `toolbar`, the cells in `cells`, the keyboard in
+//! `keys` and the row's context menu in `menu`.
+
+mod cells;
+mod keys;
+mod menu;
+mod toolbar;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use egui::{Align, Id, RichText, Ui};
+use egui::{Align, Id, Ui};
 use egui_extras::{Column, TableBuilder};
 
-use super::{error_text, format_bytes, format_count, shorten, time_of_day, truncate, warn_text};
+use super::plot::RateCache;
+use super::{Clock, ExportScope};
 use crate::capture::{Capture, CapturedEvent, ConnId, Direction, SubKey};
 use crate::catalog::{Summary, summarize};
 use crate::export::CaptureContext;
 use crate::filter::{Filter, FilteredView};
-use crate::protocol::FrameKind;
+pub use toolbar::table_toolbar_ui;
 
 /// How many columns the table has (for persisted widths).
 pub const COLUMN_COUNT: usize = 10;
@@ -37,7 +46,8 @@ pub struct TableState {
     pub filter: Filter,
     /// The filtered rows, or `None` when the filter is empty (every event is a row).
     view: Option<FilteredView>,
-    /// Why the filter cannot be used (a bad regex), shown at the field.
+    /// Why the filter cannot be used (a bad regex): shown at the field, and the table shows
+    /// no rows until it is fixed.
     pub filter_error: Option<String>,
     scanning: bool,
     /// While paused, the newest sequence number shown.
@@ -48,9 +58,21 @@ pub struct TableState {
     pub focus_filter: bool,
     /// Column widths as last drawn (persisted by the app).
     pub column_widths: Vec<f32>,
+    /// The clock times are shown on (persisted by the app).
+    pub clock: Clock,
+    /// The rate plot's counts of the filtered rows (kept here: they follow the view).
+    pub rates: RateCache,
     summaries: HashMap<u64, Summary>,
     scroll_to_newest: bool,
+    /// Set when the keyboard moved the selection: the table scrolls to show it.
+    scroll_to_selected: bool,
     at_bottom: bool,
+    /// How many rows fit on screen, as last drawn (the PageUp/PageDown step).
+    page_rows: usize,
+    /// Whether a text field had the keyboard when the last frame started.
+    typing: bool,
+    /// Counts filter changes, so what is derived from the view knows when to start over.
+    generation: u64,
 }
 
 impl Default for TableState {
@@ -64,17 +86,30 @@ impl Default for TableState {
 pub struct FilterChoices {
     /// Connections: id and label.
     pub connections: Vec<(ConnId, String)>,
-    /// Subscriptions: key and label.
-    pub subscriptions: Vec<(SubKey, String)>,
+    /// Subscriptions: key, label, and the connection it is on when known.
+    pub subscriptions: Vec<SubscriptionChoice>,
 }
 
-/// What the user asked the table toolbar for.
+/// A subscription the filter offers.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SubscriptionChoice {
+    /// Its key.
+    pub sub: SubKey,
+    /// Its label (`logs #3`).
+    pub label: String,
+    /// The connection it is on, when known.
+    pub conn: Option<ConnId>,
+}
+
+/// What the user asked the table (its toolbar or a row's menu) for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TableAction {
     /// Pause or resume the view.
     TogglePause,
     /// Clear the capture.
     Clear,
+    /// Open the export dialog for these events.
+    Export(ExportScope),
 }
 
 /// Marks for rows the catalogue flags by context (a block height seen twice).
@@ -94,34 +129,61 @@ impl TableState {
             selected: None,
             focus_filter: false,
             column_widths,
+            clock: Clock::default(),
+            rates: RateCache::default(),
             summaries: HashMap::new(),
             scroll_to_newest: false,
+            scroll_to_selected: false,
             at_bottom: true,
+            page_rows: 10,
+            typing: false,
+            generation: 0,
         }
     }
 
-    /// Rebuilds the view from the filter form; a bad regex is kept as the field's error and
-    /// the previous view stays.
+    /// An unfiltered table with these persisted column widths and clock.
+    pub fn with_clock(column_widths: Vec<f32>, utc_times: bool) -> Self {
+        let clock = if utc_times { Clock::Utc } else { Clock::Local };
+        Self { clock, ..Self::new(column_widths) }
+    }
+
+    /// Rebuilds the view from the filter form. A bad regex is kept as the field's error, and
+    /// until it is fixed the table shows no rows (not the previous filter's, which would no
+    /// longer match what the field says).
     pub fn apply_filter(&mut self) {
+        self.generation += 1;
+        self.scanning = false;
+        self.filter_error = None;
         if self.filter.is_empty() {
             self.view = None;
-            self.filter_error = None;
-            self.scanning = false;
             return;
         }
         match FilteredView::new(self.filter.clone()) {
             Ok(view) => {
                 self.view = Some(view);
-                self.filter_error = None;
                 self.scanning = true;
             }
-            Err(err) => self.filter_error = Some(err.to_string()),
+            Err(err) => {
+                self.view = None;
+                self.filter_error = Some(err.to_string());
+            }
         }
+    }
+
+    /// The filter the rows follow, `None` while it is not valid.
+    pub fn filter_in_force(&self) -> Option<&Filter> {
+        if self.filter_error.is_some() { None } else { Some(&self.filter) }
+    }
+
+    /// Counts filter changes and capture resets (for caches derived from the rows).
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Starts over after the capture was cleared or replaced.
     pub fn reset(&mut self) {
         self.apply_filter();
+        self.rates = RateCache::default();
         self.summaries.clear();
         self.selected = None;
         self.paused_through = None;
@@ -169,8 +231,12 @@ impl TableState {
         self.paused_through.is_some()
     }
 
-    /// How many rows the view shows (all matching rows, or up to the pause point).
+    /// How many rows the view shows (all matching rows, or up to the pause point; none while
+    /// the filter is not valid).
     pub fn row_count(&self, capture: &Capture) -> usize {
+        if self.filter_error.is_some() {
+            return 0;
+        }
         let rows = self.view.as_ref().map_or(capture.len(), |view| view.len_in(capture));
         let Some(through) = self.paused_through else {
             return rows;
@@ -191,8 +257,24 @@ impl TableState {
     pub fn event_at<'a>(&self, capture: &'a Capture, row: usize) -> Option<&'a CapturedEvent> {
         match &self.view {
             Some(view) => view.event_at(capture, row),
+            None if self.filter_error.is_some() => None,
             None => capture.get(row),
         }
+    }
+
+    /// The row of the event with this sequence number: `Ok(row)` when the view shows it,
+    /// `Err(row)` for where it would be (rows are in sequence order).
+    pub fn row_of(&self, capture: &Capture, seq: u64) -> Result<usize, usize> {
+        let (mut low, mut high) = (0, self.row_count(capture));
+        while low < high {
+            let mid = low + (high - low) / 2;
+            match self.event_at(capture, mid).map(|event| event.seq.cmp(&seq)) {
+                Some(std::cmp::Ordering::Less) => low = mid + 1,
+                Some(std::cmp::Ordering::Equal) => return Ok(mid),
+                _ => high = mid,
+            }
+        }
+        Err(low)
     }
 
     /// The sequence numbers of every row the view shows (for exporting the filtered view).
@@ -208,6 +290,28 @@ impl TableState {
         self.apply_filter();
     }
 
+    /// Limits the filter to one connection (any of its subscriptions) and applies it.
+    pub fn show_connection(&mut self, conn: ConnId) {
+        if self.filter.connection != Some(conn) {
+            self.filter.subscription = None;
+        }
+        self.filter.connection = Some(conn);
+        self.apply_filter();
+    }
+
+    /// Filters to rows containing this text (exactly, not as a regex) and applies it.
+    pub fn show_text(&mut self, text: &str) {
+        self.filter.text = text.to_owned();
+        self.filter.regex = false;
+        self.apply_filter();
+    }
+
+    /// Shows every event again.
+    pub fn clear_filter(&mut self) {
+        self.filter = Filter::default();
+        self.apply_filter();
+    }
+
     fn summary(&mut self, event: &CapturedEvent) -> &Summary {
         if self.summaries.len() >= SUMMARY_CACHE && !self.summaries.contains_key(&event.seq) {
             self.summaries.clear();
@@ -216,136 +320,6 @@ impl TableState {
             if event.direction == Direction::In { summarize(&event.raw) } else { Summary::default() }
         })
     }
-}
-
-/// The filter bar and the Pause/Clear buttons above the table.
-pub fn table_toolbar_ui(
-    ui: &mut Ui,
-    state: &mut TableState,
-    capture: &Capture,
-    choices: &FilterChoices,
-    read_only: bool,
-) -> Option<TableAction> {
-    let mut action = None;
-    ui.horizontal(|ui| {
-        let pause = if state.is_paused() { "Resume" } else { "Pause" };
-        if ui.button(pause).on_hover_text("Pause the view; capture continues (Space)").clicked() {
-            action = Some(TableAction::TogglePause);
-        }
-        let clear = if read_only { "Close file" } else { "Clear" };
-        if ui.button(clear).on_hover_text("Drop every captured event (Ctrl+L)").clicked() {
-            action = Some(TableAction::Clear);
-        }
-        ui.separator();
-        let rows = state.row_count(capture);
-        let mut counts = format!("{} rows", format_count(rows as u64));
-        if state.view.is_some() {
-            counts.push_str(&format!(" of {}", format_count(capture.len() as u64)));
-        }
-        if state.is_scanning() {
-            counts.push_str(" (filtering…)");
-        }
-        ui.weak(counts);
-        if state.is_paused() {
-            ui.label(warn_text(ui.visuals(), "paused: capture continues"));
-        }
-        if !state.at_bottom
-            && rows > 0
-            && ui.small_button("Follow newest").on_hover_text("Scroll to and follow the newest row").clicked()
-        {
-            state.scroll_to_newest = true;
-        }
-    });
-    ui.horizontal_wrapped(|ui| {
-        let label = ui.label("Filter");
-        let response = ui
-            .add(
-                egui::TextEdit::singleline(&mut state.filter.text)
-                    .id(filter_text_id())
-                    .hint_text("text or regex (Ctrl+F)")
-                    .desired_width(200.0),
-            )
-            .labelled_by(label.id);
-        if state.focus_filter {
-            response.request_focus();
-            state.focus_filter = false;
-        }
-        let mut changed = response.changed();
-        changed |= ui.checkbox(&mut state.filter.regex, "regex").changed();
-        ui.separator();
-        changed |= filter_pickers_ui(ui, state, choices);
-        if !state.filter.is_empty()
-            && ui.small_button("Reset filter").on_hover_text("Show every event again").clicked()
-        {
-            state.filter = Filter::default();
-            changed = true;
-        }
-        if changed {
-            state.apply_filter();
-        }
-        if let Some(err) = &state.filter_error {
-            ui.label(error_text(ui.visuals(), err));
-        }
-    });
-    action
-}
-
-fn filter_pickers_ui(ui: &mut Ui, state: &mut TableState, choices: &FilterChoices) -> bool {
-    let mut changed = false;
-    let conn_text = state.filter.connection.map_or_else(
-        || "all connections".to_owned(),
-        |conn| label_for(&choices.connections, conn, "connection"),
-    );
-    let label = ui.label("Connection");
-    egui::ComboBox::from_id_salt("filter_conn")
-        .selected_text(conn_text)
-        .width(120.0)
-        .show_ui(ui, |ui| {
-            changed |= ui.selectable_value(&mut state.filter.connection, None, "all connections").changed();
-            for (conn, label) in &choices.connections {
-                changed |= ui.selectable_value(&mut state.filter.connection, Some(*conn), label).changed();
-            }
-        })
-        .response
-        .labelled_by(label.id);
-    let sub_text = state.filter.subscription.map_or_else(
-        || "all subscriptions".to_owned(),
-        |sub| label_for(&choices.subscriptions, sub, "subscription"),
-    );
-    let label = ui.label("Subscription");
-    egui::ComboBox::from_id_salt("filter_sub")
-        .selected_text(sub_text)
-        .width(140.0)
-        .show_ui(ui, |ui| {
-            changed |=
-                ui.selectable_value(&mut state.filter.subscription, None, "all subscriptions").changed();
-            for (sub, label) in &choices.subscriptions {
-                changed |= ui.selectable_value(&mut state.filter.subscription, Some(*sub), label).changed();
-            }
-        })
-        .response
-        .labelled_by(label.id);
-    let kind_text = state.filter.kind.map_or("all kinds", FrameKind::as_str);
-    let label = ui.label("Kind");
-    egui::ComboBox::from_id_salt("filter_kind")
-        .selected_text(kind_text)
-        .width(100.0)
-        .show_ui(ui, |ui| {
-            changed |= ui.selectable_value(&mut state.filter.kind, None, "all kinds").changed();
-            for kind in FrameKind::ALL {
-                changed |= ui.selectable_value(&mut state.filter.kind, Some(kind), kind.as_str()).changed();
-            }
-        })
-        .response
-        .labelled_by(label.id);
-    changed
-}
-
-fn label_for<K: PartialEq + std::fmt::Display>(choices: &[(K, String)], key: K, what: &str) -> String {
-    choices
-        .iter()
-        .find(|(choice, _)| *choice == key)
-        .map_or_else(|| format!("{what} {key}"), |(_, label)| label.clone())
 }
 
 /// A subscription's short name for the table: `logs #3`, `newHeads #5`.
@@ -363,15 +337,21 @@ pub fn connection_label(context: &CaptureContext, conn: ConnId) -> String {
     context.connections.get(&conn).map_or_else(|| format!("#{conn}"), |info| info.label.clone())
 }
 
-/// Draws the table over `capture`; clicking a row selects it.
+/// Draws the table over `capture`; clicking a row selects it, right-clicking opens its menu.
 pub fn events_table_ui(
     ui: &mut Ui,
     state: &mut TableState,
     capture: &Capture,
     context: &CaptureContext,
     reorgs: &ReorgMarks,
-) {
+) -> Option<TableAction> {
     let rows = state.row_count(capture);
+    if let Some(err) = &state.filter_error {
+        ui.add_space(12.0);
+        ui.label(super::error_text(ui.visuals(), format!("The filter is not valid: {err}")));
+        ui.weak("No rows are shown until it is fixed. Escape (outside the field) clears the filter.");
+        return None;
+    }
     if rows == 0 {
         let hint = if capture.is_empty() {
             "No events yet. Connect an endpoint and subscribe; rows appear here as they arrive."
@@ -380,7 +360,7 @@ pub fn events_table_ui(
         };
         ui.add_space(12.0);
         ui.weak(hint);
-        return;
+        return None;
     }
     // Cells are plain text: a click anywhere on a row selects it (no text selection).
     ui.style_mut().interaction.selectable_labels = false;
@@ -406,8 +386,14 @@ pub fn events_table_ui(
     if std::mem::take(&mut state.scroll_to_newest) {
         builder = builder.scroll_to_row(rows.saturating_sub(1), Some(Align::BOTTOM));
     }
+    if std::mem::take(&mut state.scroll_to_selected)
+        && let Some(Ok(row)) = state.selected.map(|seq| state.row_of(capture, seq))
+    {
+        builder = builder.scroll_to_row(row, None);
+    }
+    let time_header = format!("Time ({})", state.clock.name());
     let header_names = [
-        "Time (UTC)",
+        time_header.as_str(),
         "Connection",
         "Subscription",
         "Kind",
@@ -419,6 +405,7 @@ pub fn events_table_ui(
         "Size",
     ];
     let mut drawn_widths = Vec::new();
+    let mut chosen = None;
     let output = builder
         .header(row_height + 2.0, |mut header| {
             for name in header_names {
@@ -436,10 +423,17 @@ pub fn events_table_ui(
                 row.set_selected(state.selected == Some(event.seq));
                 let reorg = reorgs.get(&event.seq).cloned();
                 let summary = state.summary(event).clone();
-                row_cells(&mut row, event, &summary, context, reorg.as_deref());
-                if row.response().clicked() {
+                let cell = cells::CellContext { context, reorg: reorg.as_deref(), clock: state.clock };
+                cells::row_cells(&mut row, event, &summary, &cell);
+                let response = row.response();
+                if response.clicked() || response.secondary_clicked() {
                     state.selected = Some(event.seq);
                 }
+                response.context_menu(|ui| {
+                    if let Some(choice) = menu::row_menu_ui(ui, event, &summary) {
+                        chosen = Some(choice);
+                    }
+                });
             });
         });
     if drawn_widths.len() == COLUMN_COUNT {
@@ -447,112 +441,6 @@ pub fn events_table_ui(
     }
     let visible_bottom = output.state.clamped_offset().y + output.inner_rect.height();
     state.at_bottom = visible_bottom + row_height >= output.content_size.y;
-}
-
-fn row_cells(
-    row: &mut egui_extras::TableRow<'_, '_>,
-    event: &CapturedEvent,
-    summary: &Summary,
-    context: &CaptureContext,
-    reorg: Option<&str>,
-) {
-    row.col(|ui| {
-        ui.monospace(time_of_day(event.received_at_ms));
-    });
-    row.col(|ui| {
-        ui.label(truncate(&connection_label(context, event.connection), 24));
-    });
-    row.col(|ui| {
-        if let Some(sub) = event.subscription {
-            ui.label(subscription_label(context, sub));
-        }
-    });
-    row.col(|ui| kind_cell_ui(ui, event, summary, reorg));
-    row.col(|ui| {
-        if let Some(slot) = summary.slot_or_block {
-            ui.monospace(slot.to_string());
-        }
-    });
-    row.col(|ui| {
-        if let Some(signature) = &summary.signature_or_hash {
-            ui.monospace(shorten(signature, 6)).on_hover_text(signature);
-        }
-    });
-    row.col(|ui| {
-        // accountNotification does not repeat the account: it is the subscription's pubkey.
-        let account = summary.account.clone().or_else(|| subscribed_account(context, event));
-        if let Some(account) = account {
-            ui.monospace(shorten(&account, 5)).on_hover_text(account);
-        }
-    });
-    row.col(|ui| {
-        if let Some(value) = &summary.value {
-            ui.monospace(value);
-        }
-    });
-    row.col(|ui| details_cell_ui(ui, event, summary, reorg));
-    row.col(|ui| {
-        ui.label(format_bytes(event.size() as u64));
-    });
-}
-
-fn subscribed_account(context: &CaptureContext, event: &CapturedEvent) -> Option<String> {
-    let info = context.subscriptions.get(&event.subscription?)?;
-    if info.method != "accountSubscribe" || event.direction != Direction::In {
-        return None;
-    }
-    info.params.as_ref()?.get(0)?.as_str().map(str::to_owned)
-}
-
-fn kind_cell_ui(ui: &mut Ui, event: &CapturedEvent, summary: &Summary, reorg: Option<&str>) {
-    // The arrows exist only in the monospace font; the kind reads better proportional.
-    let arrow = match event.direction {
-        Direction::In => "←",
-        Direction::Out => "→",
-        Direction::Meta => "·",
-    };
-    ui.spacing_mut().item_spacing.x = 4.0;
-    ui.label(RichText::new(arrow).monospace().weak());
-    let kind = event.kind.as_str();
-    let visuals = ui.visuals().clone();
-    if summary.removed {
-        ui.label(warn_text(&visuals, "removed (reorg)"));
-    } else if reorg.is_some() {
-        ui.label(warn_text(&visuals, "reorg"));
-    } else if event.kind == FrameKind::Error {
-        ui.label(error_text(&visuals, kind));
-    } else if event.direction == Direction::In {
-        ui.label(kind);
-    } else {
-        ui.label(RichText::new(kind).weak());
-    }
-}
-
-fn details_cell_ui(ui: &mut Ui, event: &CapturedEvent, summary: &Summary, reorg: Option<&str>) {
-    let visuals = ui.visuals().clone();
-    if let Some(note) = reorg {
-        ui.label(warn_text(&visuals, note));
-        return;
-    }
-    if let Some(error) = &summary.error {
-        ui.label(error_text(&visuals, truncate(error, 120))).on_hover_text(error);
-        return;
-    }
-    let mut parts: Vec<String> = Vec::new();
-    if let Some(method) = &event.method {
-        parts.push(method.to_string());
-    }
-    if let Some(kind) = &summary.kind {
-        parts.push(kind.clone());
-    }
-    if let Some(lines) = summary.log_lines {
-        parts.push(format!("{lines} log lines"));
-    }
-    if let Some(owner) = &summary.owner {
-        parts.push(format!("owner {}", shorten(owner, 5)));
-    }
-    if event.direction == Direction::Meta || (parts.is_empty() && event.kind != FrameKind::Notification) {
-        parts.push(truncate(&event.raw, 160));
-    }
-    ui.label(parts.join(" · "));
+    state.page_rows = ((output.inner_rect.height() / row_height).floor() as usize).saturating_sub(1).max(1);
+    chosen.and_then(|choice| state.apply_menu_choice(choice))
 }

@@ -1,0 +1,191 @@
+//! The cells of one row, and the readable line a record subscope made itself (a reconnect gap,
+//! a connection note) shows instead of its raw JSON.
+
+use egui::{RichText, Ui};
+
+use super::{connection_label, subscription_label};
+use crate::capture::{CapturedEvent, Direction};
+use crate::catalog::Summary;
+use crate::export::CaptureContext;
+use crate::protocol::FrameKind;
+use crate::protocol::meta::{self, GapRecord, MetaRecord};
+use crate::ui::{Clock, error_text, format_bytes, shorten, truncate, warn_text};
+
+/// What every cell of a row may need besides the event.
+pub(super) struct CellContext<'a> {
+    /// Names for the ids.
+    pub context: &'a CaptureContext,
+    /// The row's reorg note, if it is flagged.
+    pub reorg: Option<&'a str>,
+    /// The clock times are shown on.
+    pub clock: Clock,
+}
+
+/// One readable line for a gap: `lost 13:55:04 → restored 13:55:48, 43.9 s, 2 re-subscribed`.
+pub fn gap_line(gap: &GapRecord, clock: Clock) -> String {
+    let mut line = format!(
+        "lost {} → restored {}, {:.1} s",
+        clock.time_to_second(gap.lost_at_ms),
+        clock.time_to_second(gap.restored_at_ms),
+        gap.duration_ms() as f64 / 1000.0
+    );
+    if let Some(count) = gap.resubscribed {
+        line.push_str(&format!(", {count} re-subscribed"));
+    }
+    line
+}
+
+pub(super) fn row_cells(
+    row: &mut egui_extras::TableRow<'_, '_>,
+    event: &CapturedEvent,
+    summary: &Summary,
+    cell: &CellContext<'_>,
+) {
+    let context = cell.context;
+    let record = if event.direction == Direction::Meta { meta::parse(&event.raw) } else { None };
+    row.col(|ui| {
+        ui.monospace(cell.clock.time_of_day(event.received_at_ms));
+    });
+    row.col(|ui| {
+        ui.label(truncate(&connection_label(context, event.connection), 24));
+    });
+    row.col(|ui| {
+        if let Some(sub) = event.subscription {
+            ui.label(subscription_label(context, sub));
+        }
+    });
+    row.col(|ui| kind_cell_ui(ui, event, summary, cell.reorg, record.as_ref()));
+    row.col(|ui| {
+        if let Some(slot) = summary.slot_or_block {
+            ui.monospace(slot.to_string());
+        }
+    });
+    row.col(|ui| {
+        if let Some(signature) = &summary.signature_or_hash {
+            ui.monospace(shorten(signature, 6)).on_hover_text(signature);
+        }
+    });
+    row.col(|ui| {
+        // accountNotification does not repeat the account: it is the subscription's pubkey.
+        let account = summary.account.clone().or_else(|| subscribed_account(context, event));
+        if let Some(account) = account {
+            ui.monospace(shorten(&account, 5)).on_hover_text(account);
+        }
+    });
+    row.col(|ui| {
+        if let Some(value) = &summary.value {
+            ui.monospace(value);
+        }
+    });
+    row.col(|ui| match &record {
+        Some(record) => meta_cell_ui(ui, record, cell.clock),
+        None => details_cell_ui(ui, event, summary, cell.reorg),
+    });
+    row.col(|ui| {
+        ui.label(format_bytes(event.size() as u64));
+    });
+}
+
+fn subscribed_account(context: &CaptureContext, event: &CapturedEvent) -> Option<String> {
+    let info = context.subscriptions.get(&event.subscription?)?;
+    if info.method != "accountSubscribe" || event.direction != Direction::In {
+        return None;
+    }
+    info.params.as_ref()?.get(0)?.as_str().map(str::to_owned)
+}
+
+fn kind_cell_ui(
+    ui: &mut Ui,
+    event: &CapturedEvent,
+    summary: &Summary,
+    reorg: Option<&str>,
+    record: Option<&MetaRecord>,
+) {
+    // The arrows exist only in the monospace font; the kind reads better proportional.
+    let arrow = match event.direction {
+        Direction::In => "←",
+        Direction::Out => "→",
+        Direction::Meta => "·",
+    };
+    ui.spacing_mut().item_spacing.x = 4.0;
+    ui.label(RichText::new(arrow).monospace().weak());
+    let kind = event.kind.as_str();
+    let visuals = ui.visuals().clone();
+    if summary.removed {
+        ui.label(warn_text(&visuals, "removed (reorg)"));
+    } else if reorg.is_some() {
+        ui.label(warn_text(&visuals, "reorg"));
+    } else if let Some(MetaRecord::Gap(_)) = record {
+        ui.label(warn_text(&visuals, "gap"));
+    } else if event.kind == FrameKind::Error {
+        ui.label(error_text(&visuals, kind));
+    } else if event.direction == Direction::In {
+        ui.label(kind);
+    } else {
+        ui.label(RichText::new(kind).weak());
+    }
+}
+
+fn meta_cell_ui(ui: &mut Ui, record: &MetaRecord, clock: Clock) {
+    match record {
+        MetaRecord::Gap(gap) => {
+            let line = gap_line(gap, clock);
+            // The arrow exists only in the monospace font.
+            let response = ui.label(warn_text(ui.visuals(), &line).monospace());
+            if let Some(reason) = &gap.reason {
+                response
+                    .on_hover_text(format!("Nothing was received while the connection was down ({reason})."));
+            }
+        }
+        MetaRecord::Note(note) => {
+            ui.label(RichText::new(truncate(note, 160)).weak());
+        }
+    }
+}
+
+fn details_cell_ui(ui: &mut Ui, event: &CapturedEvent, summary: &Summary, reorg: Option<&str>) {
+    let visuals = ui.visuals().clone();
+    if let Some(note) = reorg {
+        ui.label(warn_text(&visuals, note));
+        return;
+    }
+    if let Some(error) = &summary.error {
+        ui.label(error_text(&visuals, truncate(error, 120))).on_hover_text(error);
+        return;
+    }
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(method) = &event.method {
+        parts.push(method.to_string());
+    }
+    if let Some(kind) = &summary.kind {
+        parts.push(kind.clone());
+    }
+    if let Some(lines) = summary.log_lines {
+        parts.push(format!("{lines} log lines"));
+    }
+    if let Some(owner) = &summary.owner {
+        parts.push(format!("owner {}", shorten(owner, 5)));
+    }
+    if event.direction == Direction::Meta || (parts.is_empty() && event.kind != FrameKind::Notification) {
+        parts.push(truncate(&event.raw, 160));
+    }
+    ui.label(parts.join(" · "));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_gap_reads_as_one_line() {
+        let gap = GapRecord {
+            lost_at_ms: 1_795_335_304_000,
+            restored_at_ms: 1_795_335_347_900,
+            reason: None,
+            resubscribed: Some(2),
+        };
+        assert_eq!(gap_line(&gap, Clock::Utc), "lost 08:15:04 → restored 08:15:47, 43.9 s, 2 re-subscribed");
+        let old = GapRecord { resubscribed: None, ..gap };
+        assert_eq!(gap_line(&old, Clock::Utc), "lost 08:15:04 → restored 08:15:47, 43.9 s");
+    }
+}
