@@ -1,0 +1,384 @@
+//! The live table as a DevTools user drives it: the keyboard, Escape, a row's context menu,
+//! gap lines, the kind/direction/subscription filters and regex errors. The window runs on a
+//! scripted backend: no sockets, no sleeps.
+
+#![cfg(feature = "gui")]
+#![expect(clippy::unwrap_used, reason = "tests")]
+
+use std::sync::Arc;
+
+use egui::Key;
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use subscope::app::settings::{SavedEndpoint, Settings};
+use subscope::app::{App, AppOptions};
+use subscope::backend::{Backend, Command, ConnState, Event, Script, SubscribeOutcome};
+use subscope::capture::{CapturedEvent, ConnId, Direction, SubKey};
+use subscope::catalog::Draft;
+use subscope::protocol::meta::{GapRecord, gap_json};
+use subscope::protocol::{FrameKind, SubId};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap()
+}
+
+/// A connection the script opened, with its subscriptions.
+type Connection = (ConnId, Vec<SubKey>);
+
+/// The app on a scripted backend with these endpoints (each with slot subscriptions),
+/// connected and subscribed; returns the connections and their subscriptions.
+fn window(
+    runtime: &tokio::runtime::Runtime,
+    endpoints: &[(&str, usize)],
+    utc_times: bool,
+) -> (Harness<'static, App>, Script, Vec<Connection>) {
+    let saved = endpoints
+        .iter()
+        .enumerate()
+        .map(|(index, (label, subs))| SavedEndpoint {
+            id: index as u64 + 1,
+            label: (*label).to_owned(),
+            url: format!("ws://127.0.0.1:{}", 9 + index),
+            connect_on_start: true,
+            subscriptions: vec![Draft::for_method("slotSubscribe").unwrap(); *subs],
+            ..SavedEndpoint::default()
+        })
+        .collect();
+    let settings = Settings { welcomed: true, endpoints: saved, utc_times, ..Settings::default() };
+    let (backend, mut script) = Backend::scripted(settings.limits, Arc::new(|| {}));
+    let options = AppOptions { backend: Some(backend), ..AppOptions::headless(settings) };
+    let _guard = runtime.enter();
+    let ctx = egui::Context::default();
+    let app = App::new(&ctx, runtime.handle().clone(), options);
+    let mut harness = Harness::builder().with_size(egui::vec2(1400.0, 1000.0)).build_ui_state(
+        |ui, app: &mut App| {
+            let ctx = ui.ctx().clone();
+            app.logic_step(&ctx);
+            app.show(ui);
+        },
+        app,
+    );
+    let mut conns: Vec<Connection> = Vec::new();
+    for command in script.commands() {
+        match command {
+            Command::Connect { conn, .. } => conns.push((conn, Vec::new())),
+            Command::Subscribe { conn, sub, .. } => {
+                conns.iter_mut().find(|(c, _)| *c == conn).unwrap().1.push(sub);
+            }
+            _ => {}
+        }
+    }
+    for (conn, subs) in &conns {
+        script.event(Event::State { conn: *conn, state: ConnState::Open });
+        for sub in subs {
+            script.event(Event::Subscription {
+                conn: *conn,
+                sub: *sub,
+                outcome: SubscribeOutcome::Active(SubId::Num(*sub)),
+                resubscribed: false,
+            });
+        }
+    }
+    harness.run_steps(2);
+    (harness, script, conns)
+}
+
+fn frame(
+    conn: ConnId,
+    sub: Option<SubKey>,
+    direction: Direction,
+    kind: FrameKind,
+    raw: &str,
+) -> CapturedEvent {
+    CapturedEvent {
+        seq: 0,
+        received_at_ms: 0,
+        connection: conn,
+        subscription: sub,
+        direction,
+        kind,
+        method: None,
+        raw: raw.into(),
+    }
+}
+
+fn slot(conn: ConnId, sub: SubKey, slot: u64) -> CapturedEvent {
+    let raw = format!(
+        r#"{{"jsonrpc":"2.0","method":"slotNotification","params":{{"result":{{"slot":{slot},"parent":{},"root":0}},"subscription":{sub}}}}}"#,
+        slot - 1
+    );
+    CapturedEvent {
+        method: Some(Arc::from("slotNotification")),
+        ..frame(conn, Some(sub), Direction::In, FrameKind::Notification, &raw)
+    }
+}
+
+fn press(harness: &mut Harness<'_, App>, key: Key) {
+    harness.key_press(key);
+    harness.run_steps(3);
+}
+
+fn selected_seq(harness: &Harness<'_, App>) -> Option<u64> {
+    harness.state().selected_event().map(|event| event.seq)
+}
+
+fn visible_seqs(harness: &Harness<'_, App>) -> Vec<u64> {
+    harness.state().visible_events().iter().map(|event| event.seq).collect()
+}
+
+/// The control (not a table cell) with this exact label.
+fn control<'a>(harness: &'a Harness<'_, App>, label: &'a str) -> egui_kittest::Node<'a> {
+    harness.get_all_by_label(label).find(|node| node.accesskit_node().role() != Role::Label).unwrap()
+}
+
+fn type_filter(harness: &mut Harness<'_, App>, text: &str) {
+    harness.get_by_label("Filter").focus();
+    harness.run_steps(2);
+    harness.get_by_label("Filter").type_text(text);
+    harness.run_steps(3);
+}
+
+#[test]
+fn arrows_page_home_and_end_move_the_selection_and_the_detail_follows() {
+    let runtime = runtime();
+    let (mut harness, mut script, conns) = window(&runtime, &[("node", 1)], true);
+    let (conn, sub) = (conns[0].0, conns[0].1[0]);
+    script.frames((100..160).map(|n| slot(conn, sub, n)));
+    harness.run_steps(3);
+    let seqs = visible_seqs(&harness);
+    assert_eq!(seqs.len(), 60);
+    assert_eq!(selected_seq(&harness), None);
+    assert!(harness.query_by_label("Select a row to see its JSON.").is_some());
+
+    press(&mut harness, Key::ArrowDown);
+    assert_eq!(selected_seq(&harness), Some(seqs[0]), "Down with nothing selected picks the first row");
+    press(&mut harness, Key::ArrowDown);
+    assert_eq!(selected_seq(&harness), Some(seqs[1]));
+    assert!(
+        harness.query_by_label(&format!("#{}", seqs[1])).is_some(),
+        "the detail shows the selected event"
+    );
+    assert!(
+        harness.query_by_label_contains("\"slot\": 101").is_some()
+            || harness.query_by_label_contains("slot: 101").is_some()
+    );
+
+    press(&mut harness, Key::End);
+    assert_eq!(selected_seq(&harness), Some(seqs[59]));
+    assert!(
+        harness.query_by_label(&format!("#{}", seqs[59])).is_some(),
+        "the detail follows to the last row"
+    );
+    press(&mut harness, Key::ArrowUp);
+    assert_eq!(selected_seq(&harness), Some(seqs[58]));
+    press(&mut harness, Key::Home);
+    assert_eq!(selected_seq(&harness), Some(seqs[0]));
+    press(&mut harness, Key::PageDown);
+    let paged = seqs.iter().position(|seq| Some(*seq) == selected_seq(&harness)).unwrap();
+    assert!(paged > 3, "PageDown moves by a screenful, not one row (moved to row {paged})");
+    press(&mut harness, Key::PageUp);
+    assert_eq!(selected_seq(&harness), Some(seqs[0]));
+
+    // The last row is scrolled into view: its cells are drawn.
+    press(&mut harness, Key::End);
+    assert!(harness.query_by_label("159").is_some(), "the table scrolled to the selected row");
+
+    // Keys typed into the filter field stay there.
+    type_filter(&mut harness, "slot");
+    let before = selected_seq(&harness);
+    press(&mut harness, Key::Home);
+    assert_eq!(selected_seq(&harness), before, "Home in a text field does not move the selection");
+}
+
+#[test]
+fn escape_clears_the_selection_then_the_filter() {
+    let runtime = runtime();
+    let (mut harness, mut script, conns) = window(&runtime, &[("node", 1)], true);
+    let (conn, sub) = (conns[0].0, conns[0].1[0]);
+    script.frames((95..110).map(|n| slot(conn, sub, n)));
+    harness.run_steps(3);
+    type_filter(&mut harness, "\"slot\":10");
+    press(&mut harness, Key::Escape); // leaves the field, the filter stays
+    assert_eq!(harness.state().visible_rows(), 10, "slots 100..109 contain \"slot\":10");
+    press(&mut harness, Key::ArrowDown);
+    assert!(selected_seq(&harness).is_some());
+
+    press(&mut harness, Key::Escape);
+    assert_eq!(selected_seq(&harness), None, "the first Escape clears the selection");
+    assert_eq!(harness.state().visible_rows(), 10, "and keeps the filter");
+    press(&mut harness, Key::Escape);
+    assert_eq!(harness.state().table().filter.text, "", "the second clears the filter");
+    assert_eq!(harness.state().visible_rows(), 15);
+}
+
+#[test]
+fn a_rows_context_menu_filters_to_its_subscription_and_offers_export() {
+    let runtime = runtime();
+    let (mut harness, mut script, conns) = window(&runtime, &[("node", 2)], true);
+    let (conn, subs) = (conns[0].0, conns[0].1.clone());
+    script.frames((100..106).map(|n| slot(conn, subs[(n % 2) as usize], n)));
+    harness.run_steps(3);
+    assert_eq!(harness.state().visible_rows(), 6);
+
+    // Right click a row of the second subscription (its Slot / block cell).
+    harness.get_by_label("103").click_secondary();
+    harness.run_steps(3);
+    let row_sub = harness.state().selected_event().and_then(|event| event.subscription);
+    assert_eq!(row_sub, Some(subs[1]), "a right click selects the row");
+    assert_eq!(harness.query_all_by_label("Copy raw").count(), 2, "the menu's, beside the detail view's");
+    assert!(harness.query_by_label("Copy pretty JSON").is_some());
+    assert!(harness.query_by_label("Filter to this connection").is_some());
+    harness.get_by_label("Filter to this subscription").click();
+    harness.run_steps(3);
+    let shown = harness.state().visible_events().iter().map(|event| event.subscription).collect::<Vec<_>>();
+    assert_eq!(shown, vec![Some(subs[1]); 3], "only that subscription's rows remain");
+    assert_eq!(harness.state().table().filter.subscription, Some(subs[1]));
+
+    harness.get_by_label("105").click_secondary();
+    harness.run_steps(3);
+    harness.get_by_label("Export this row…").click();
+    harness.run_steps(3);
+    assert!(harness.query_by_label("Export events").is_some(), "the export dialog opens");
+    assert!(harness.query_by_label("The selected row").is_some(), "for the selected row");
+}
+
+#[test]
+fn a_gap_is_one_readable_line_on_the_chosen_clock() {
+    let runtime = runtime();
+    let (mut harness, mut script, conns) = window(&runtime, &[("node", 1)], true);
+    let (conn, sub) = (conns[0].0, conns[0].1[0]);
+    let gap = GapRecord {
+        lost_at_ms: 1_795_335_304_000,
+        restored_at_ms: 1_795_335_347_900,
+        reason: Some("connection reset without closing handshake".into()),
+        resubscribed: Some(1),
+    };
+    script.frames([slot(conn, sub, 100)]);
+    script.frames([frame(conn, None, Direction::Meta, FrameKind::Meta, &gap_json(&gap))]);
+    script.event(Event::Gap { conn, lost_at_ms: gap.lost_at_ms, restored_at_ms: gap.restored_at_ms });
+    script.frames([slot(conn, sub, 5)]);
+    harness.run_steps(3);
+    assert!(
+        harness.query_by_label("lost 08:15:04 → restored 08:15:47, 43.9 s, 1 re-subscribed").is_some(),
+        "the gap reads as one line"
+    );
+    assert!(harness.query_by_label_contains("lost_at_ms").is_none(), "not as raw JSON");
+    assert!(harness.query_by_label("Time (UTC)").is_some(), "the saved clock is used");
+
+    control(&harness, "local").click();
+    harness.run_steps(3);
+    assert!(harness.query_by_label("Time (local)").is_some());
+    assert!(!harness.state().settings().utc_times, "the choice is saved");
+    assert!(harness.query_by_label_contains(", 43.9 s, 1 re-subscribed").is_some());
+}
+
+#[test]
+fn several_kinds_and_directions_filter_at_once() {
+    let runtime = runtime();
+    let (mut harness, mut script, conns) = window(&runtime, &[("node", 1)], true);
+    let (conn, sub) = (conns[0].0, conns[0].1[0]);
+    script.frames([
+        frame(conn, None, Direction::Out, FrameKind::Request, r#"{"id":90,"method":"getSlot"}"#),
+        frame(conn, None, Direction::In, FrameKind::Response, r#"{"id":90,"result":7}"#),
+        frame(conn, None, Direction::In, FrameKind::Error, r#"{"id":91,"error":{"code":-1,"message":"no"}}"#),
+        frame(conn, None, Direction::Meta, FrameKind::Meta, r#"{"subscope":"connected to ws://x"}"#),
+        slot(conn, sub, 100),
+    ]);
+    harness.run_steps(3);
+    let kinds = |harness: &Harness<'_, App>| {
+        let mut kinds: Vec<FrameKind> =
+            harness.state().visible_events().iter().map(|event| event.kind).collect();
+        kinds.dedup();
+        kinds
+    };
+    let all = harness.state().visible_rows();
+
+    harness.get_by_role_and_label(Role::ComboBox, "Kind").click();
+    harness.run_steps(2);
+    harness.get_by_role_and_label(Role::CheckBox, "notification").click();
+    harness.run_steps(2);
+    harness.get_by_role_and_label(Role::CheckBox, "error").click();
+    harness.run_steps(2);
+    press(&mut harness, Key::Escape); // closes the list
+    assert_eq!(kinds(&harness), [FrameKind::Error, FrameKind::Notification]);
+    assert_eq!(harness.state().table().filter.kinds.len(), 2);
+    assert!(harness.state().selected_event().is_none() && harness.state().visible_rows() == 2);
+
+    harness.get_by_role_and_label(Role::ComboBox, "Kind").click();
+    harness.run_steps(2);
+    control(&harness, "all kinds").click();
+    harness.run_steps(2);
+    press(&mut harness, Key::Escape);
+    assert_eq!(harness.state().visible_rows(), all);
+
+    control(&harness, "out").click();
+    harness.run_steps(2);
+    control(&harness, "meta").click();
+    harness.run_steps(3);
+    let directions: Vec<Direction> =
+        harness.state().visible_events().iter().map(|event| event.direction).collect();
+    assert!(directions.contains(&Direction::Out) && directions.contains(&Direction::Meta));
+    assert!(!directions.contains(&Direction::In), "{directions:?}");
+    control(&harness, "meta").click();
+    harness.run_steps(3);
+    assert_eq!(kinds(&harness), [FrameKind::Request], "out alone");
+}
+
+#[test]
+fn the_subscription_filter_lists_the_chosen_connections_subscriptions() {
+    let runtime = runtime();
+    let (mut harness, mut script, conns) = window(&runtime, &[("alpha", 1), ("beta", 2)], true);
+    for (conn, subs) in &conns {
+        script.frames(subs.iter().map(|sub| slot(*conn, *sub, 100 + sub)));
+    }
+    harness.run_steps(3);
+    let label = |sub: SubKey| format!("slot #{sub}");
+    // The picker's options (the table's cells are labels, the plot's legend check boxes).
+    let options = |harness: &Harness<'_, App>, sub: SubKey| {
+        harness
+            .query_all_by_label(&label(sub))
+            .filter(|node| node.accesskit_node().role() == Role::Button)
+            .count()
+    };
+    let (alpha, beta) = (conns[0].1[0], conns[1].1.clone());
+
+    harness.get_by_role_and_label(Role::ComboBox, "Subscription").click();
+    harness.run_steps(2);
+    assert!(
+        options(&harness, alpha) == 1 && options(&harness, beta[0]) == 1 && options(&harness, beta[1]) == 1
+    );
+    press(&mut harness, Key::Escape);
+
+    harness.get_by_role_and_label(Role::ComboBox, "Connection").click();
+    harness.run_steps(2);
+    control(&harness, "beta").click();
+    harness.run_steps(2);
+    harness.get_by_role_and_label(Role::ComboBox, "Subscription").click();
+    harness.run_steps(2);
+    assert_eq!(options(&harness, alpha), 0, "alpha's subscription is not offered for beta");
+    assert_eq!((options(&harness, beta[0]), options(&harness, beta[1])), (1, 1));
+}
+
+#[test]
+fn an_invalid_regex_says_so_on_one_line_and_shows_no_stale_rows() {
+    let runtime = runtime();
+    let (mut harness, mut script, conns) = window(&runtime, &[("node", 1)], true);
+    let (conn, sub) = (conns[0].0, conns[0].1[0]);
+    script.frames((100..110).map(|n| slot(conn, sub, n)));
+    harness.run_steps(3);
+    control(&harness, "regex").click();
+    harness.run_steps(2);
+    type_filter(&mut harness, "slot\":10[0-4]");
+    assert_eq!(harness.state().visible_rows(), 5);
+    type_filter(&mut harness, "(");
+    assert_eq!(harness.state().visible_rows(), 0, "the previous filter's rows are not kept");
+    assert!(harness.query_by_label("invalid regex").is_some(), "a short error at the field");
+    assert!(harness.query_by_label_contains("The filter is not valid: not a valid regex").is_some());
+    assert!(harness.query_by_label("104").is_none(), "no row is drawn");
+
+    harness.key_press(Key::Backspace);
+    harness.run_steps(3);
+    assert_eq!(harness.state().visible_rows(), 5, "fixed, the rows come back");
+    assert!(harness.query_by_label("invalid regex").is_none());
+}
