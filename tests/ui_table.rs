@@ -312,15 +312,17 @@ fn several_kinds_and_directions_filter_at_once() {
     press(&mut harness, Key::Escape);
     assert_eq!(harness.state().visible_rows(), all);
 
-    control(&harness, "out").click();
+    harness.get_by_role_and_label(Role::ComboBox, "Direction").click();
     harness.run_steps(2);
-    control(&harness, "meta").click();
+    harness.get_by_role_and_label(Role::CheckBox, "out").click();
+    harness.run_steps(2);
+    harness.get_by_role_and_label(Role::CheckBox, "meta").click();
     harness.run_steps(3);
     let directions: Vec<Direction> =
         harness.state().visible_events().iter().map(|event| event.direction).collect();
     assert!(directions.contains(&Direction::Out) && directions.contains(&Direction::Meta));
     assert!(!directions.contains(&Direction::In), "{directions:?}");
-    control(&harness, "meta").click();
+    harness.get_by_role_and_label(Role::CheckBox, "meta").click();
     harness.run_steps(3);
     assert_eq!(kinds(&harness), [FrameKind::Request], "out alone");
 }

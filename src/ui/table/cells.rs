@@ -19,6 +19,9 @@ pub(super) struct CellContext<'a> {
     pub reorg: Option<&'a str>,
     /// The clock times are shown on.
     pub clock: Clock,
+    /// The width from the Slot / block column to the end of Details: the line of a record
+    /// subscope made spans them (they are empty for it).
+    pub meta_span: f32,
 }
 
 /// One readable line for a gap: `lost 13:55:04 → restored 13:55:48, 43.9 s, 2 re-subscribed`.
@@ -56,7 +59,9 @@ pub(super) fn row_cells(
     });
     row.col(|ui| kind_cell_ui(ui, event, summary, cell.reorg, record.as_ref()));
     row.col(|ui| {
-        if let Some(slot) = summary.slot_or_block {
+        if let Some(record) = &record {
+            spanning_ui(ui, cell.meta_span, |ui| meta_line_ui(ui, record, cell.clock));
+        } else if let Some(slot) = summary.slot_or_block {
             ui.monospace(slot.to_string());
         }
     });
@@ -77,9 +82,10 @@ pub(super) fn row_cells(
             ui.monospace(value);
         }
     });
-    row.col(|ui| match &record {
-        Some(record) => meta_cell_ui(ui, record, cell.clock),
-        None => details_cell_ui(ui, event, summary, cell.reorg),
+    row.col(|ui| {
+        if record.is_none() {
+            details_cell_ui(ui, event, summary, cell.reorg);
+        }
     });
     row.col(|ui| {
         ui.label(format_bytes(event.size() as u64));
@@ -126,7 +132,20 @@ fn kind_cell_ui(
     }
 }
 
-fn meta_cell_ui(ui: &mut Ui, record: &MetaRecord, clock: Clock) {
+/// Draws across the cells to the right of this one (empty in this row), up to `width`, still
+/// clipped to the table's body.
+fn spanning_ui(ui: &mut Ui, width: f32, add_contents: impl FnOnce(&mut Ui)) {
+    let cell = ui.max_rect();
+    let rect = egui::Rect::from_min_size(cell.min, egui::vec2(width.max(cell.width()), cell.height()));
+    let clip = ui.clip_rect();
+    let clip =
+        egui::Rect::from_x_y_ranges(clip.left()..=rect.right().min(clip.left() + width), clip.y_range());
+    let mut span = ui.new_child(egui::UiBuilder::new().max_rect(rect).layout(*ui.layout()));
+    span.set_clip_rect(clip);
+    add_contents(&mut span);
+}
+
+fn meta_line_ui(ui: &mut Ui, record: &MetaRecord, clock: Clock) {
     match record {
         MetaRecord::Gap(gap) => {
             let line = gap_line(gap, clock);

@@ -367,6 +367,7 @@ pub fn events_table_ui(
     let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
     let widths = state.column_widths.clone();
     let width = |index: usize| widths.get(index).copied().unwrap_or(DEFAULT_WIDTHS[index]);
+    let spacing = ui.spacing().item_spacing.x;
     let mut builder = TableBuilder::new(ui)
         .id_salt("events")
         .striped(true)
@@ -416,6 +417,9 @@ pub fn events_table_ui(
         })
         .body(|body| {
             drawn_widths = body.widths().to_vec();
+            // Slot / block through Details, with the spacing between them.
+            let meta_span =
+                drawn_widths.get(4..9).map_or(0.0, |widths| widths.iter().sum::<f32>()) + 4.0 * spacing;
             body.rows(row_height, rows, |mut row| {
                 let Some(event) = state.event_at(capture, row.index()) else {
                     return;
@@ -423,7 +427,8 @@ pub fn events_table_ui(
                 row.set_selected(state.selected == Some(event.seq));
                 let reorg = reorgs.get(&event.seq).cloned();
                 let summary = state.summary(event).clone();
-                let cell = cells::CellContext { context, reorg: reorg.as_deref(), clock: state.clock };
+                let cell =
+                    cells::CellContext { context, reorg: reorg.as_deref(), clock: state.clock, meta_span };
                 cells::row_cells(&mut row, event, &summary, &cell);
                 let response = row.response();
                 if response.clicked() || response.secondary_clicked() {

@@ -94,7 +94,7 @@ fn filter_pickers_ui(ui: &mut Ui, state: &mut TableState, choices: &FilterChoice
         || "all connections".to_owned(),
         |conn| label_for(&choices.connections, conn, "connection"),
     );
-    let label = ui.label("Connection");
+    let label = label_before(ui, "Connection", 120.0);
     egui::ComboBox::from_id_salt("filter_conn")
         .selected_text(conn_text)
         .width(120.0)
@@ -128,7 +128,7 @@ fn filter_pickers_ui(ui: &mut Ui, state: &mut TableState, choices: &FilterChoice
                 .map_or_else(|| format!("subscription {sub}"), |choice| choice.label.clone())
         },
     );
-    let label = ui.label("Subscription");
+    let label = label_before(ui, "Subscription", 140.0);
     egui::ComboBox::from_id_salt("filter_sub")
         .selected_text(sub_text)
         .width(140.0)
@@ -146,10 +146,11 @@ fn filter_pickers_ui(ui: &mut Ui, state: &mut TableState, choices: &FilterChoice
         [kind] => kind.as_str().to_owned(),
         kinds => format!("{} kinds", kinds.len()),
     };
-    let label = ui.label("Kind");
+    let label = label_before(ui, "Kind", 100.0);
     egui::ComboBox::from_id_salt("filter_kind")
         .selected_text(kind_text)
         .width(100.0)
+        .height(320.0) // every kind without scrolling
         // Several kinds are ticked in one visit.
         .close_behavior(PopupCloseBehavior::CloseOnClickOutside)
         .show_ui(ui, |ui| {
@@ -168,23 +169,49 @@ fn filter_pickers_ui(ui: &mut Ui, state: &mut TableState, choices: &FilterChoice
         })
         .response
         .labelled_by(label.id);
-    ui.label("Direction");
-    for (direction, name, hint) in [
-        (Direction::In, "in", "Frames received"),
-        (Direction::Out, "out", "Frames sent"),
-        (Direction::Meta, "meta", "Records subscope made (connects, gaps)"),
-    ] {
-        let on = filter.directions.contains(&direction);
-        if ui
-            .selectable_label(on, name)
-            .on_hover_text(format!("{hint}; none picked shows every direction"))
-            .clicked()
-        {
-            filter.toggle_direction(direction);
-            changed = true;
-        }
-    }
+    let direction_text = match filter.directions.as_slice() {
+        [] => "all".to_owned(),
+        directions => directions.iter().map(|direction| direction.as_str()).collect::<Vec<_>>().join(", "),
+    };
+    let label = label_before(ui, "Direction", 80.0);
+    egui::ComboBox::from_id_salt("filter_direction")
+        .selected_text(direction_text)
+        .width(80.0)
+        .close_behavior(PopupCloseBehavior::CloseOnClickOutside)
+        .show_ui(ui, |ui| {
+            for (direction, hint) in [
+                (Direction::In, "Frames received"),
+                (Direction::Out, "Frames sent"),
+                (Direction::Meta, "Records subscope made (connects, gaps)"),
+            ] {
+                let mut on = filter.directions.contains(&direction);
+                if ui.checkbox(&mut on, direction.as_str()).on_hover_text(hint).changed() {
+                    filter.toggle_direction(direction);
+                    changed = true;
+                }
+            }
+        })
+        .response
+        .on_hover_text("None ticked shows every direction")
+        .labelled_by(label.id);
     changed
+}
+
+/// A picker's label, on a new line when the picker (`width` wide) would not fit beside it:
+/// a label is never left at the end of a line with its picker on the next.
+fn label_before(ui: &mut Ui, text: &str, width: f32) -> egui::Response {
+    let galley = egui::WidgetText::from(text).into_galley(
+        ui,
+        Some(egui::TextWrapMode::Extend),
+        f32::INFINITY,
+        egui::TextStyle::Body,
+    );
+    // The label, the picker's button with its arrow and padding, and the spacing after each.
+    let needed = galley.size().x + width + ui.spacing().icon_width + 4.0 * ui.spacing().item_spacing.x;
+    if ui.available_size_before_wrap().x < needed {
+        ui.end_row();
+    }
+    ui.label(text)
 }
 
 fn label_for(choices: &[(ConnId, String)], key: ConnId, what: &str) -> String {
