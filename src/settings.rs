@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::capture::CaptureLimits;
-use crate::catalog::Draft;
-use crate::redact::{Secret, redact_url};
+use crate::catalog::{Chain, Draft};
+use crate::redact::{Secret, redact_header, redact_url};
 
 /// The environment variable an API key may come from, for endpoints with no key of their own.
 pub const API_KEY_ENV: &str = "SUBSCOPE_API_KEY";
@@ -44,6 +44,11 @@ pub struct SavedEndpoint {
     pub connect_on_start: bool,
     /// The subscriptions the user set up on it, re-sent when it connects.
     pub subscriptions: Vec<Draft>,
+    /// The chain it serves (from its preset, the user, or the first answer); `None`: unknown.
+    pub chain: Option<Chain>,
+    /// Extra handshake headers, name and value; a value that looks like a key is saved
+    /// masked (write `{api_key}` in the value to send the endpoint's key there).
+    pub headers: Vec<(String, String)>,
 }
 
 impl fmt::Debug for SavedEndpoint {
@@ -55,6 +60,8 @@ impl fmt::Debug for SavedEndpoint {
             .field("url", &redact_url(&self.url))
             .field("connect_on_start", &self.connect_on_start)
             .field("subscriptions", &self.subscriptions)
+            .field("chain", &self.chain)
+            .field("headers", &self.headers.iter().map(|(name, _)| name).collect::<Vec<_>>())
             .finish()
     }
 }
@@ -90,6 +97,8 @@ pub struct Settings {
     pub column_widths: Vec<f32>,
     /// The capture's memory cap.
     pub limits: CaptureLimits,
+    /// Whether the side panel (endpoints, composer, subscriptions) is shown.
+    pub side_panel_open: bool,
 }
 
 impl Default for Settings {
@@ -103,6 +112,7 @@ impl Default for Settings {
             request_draft: None,
             column_widths: Vec::new(),
             limits: CaptureLimits::default(),
+            side_panel_open: true,
         }
     }
 }
@@ -118,6 +128,9 @@ impl Settings {
         let mut copy = self.clone();
         for endpoint in &mut copy.endpoints {
             endpoint.url = redact_url(&endpoint.url);
+            for (name, value) in &mut endpoint.headers {
+                *value = redact_header(name, value);
+            }
         }
         copy
     }

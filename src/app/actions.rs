@@ -40,6 +40,7 @@ impl App {
                 }
             }
             EndpointAction::RetryKeychain(index) => self.retry_keychain(index),
+            EndpointAction::RetryNow(index) => self.session.retry_now(index),
         }
     }
 
@@ -48,17 +49,24 @@ impl App {
             ComposerAction::Subscribe { conn, draft, built } => {
                 self.session.subscribe(conn, built.method, built.params, Some(draft));
             }
-            ComposerAction::Request { conn, built } => {
+            ComposerAction::Request { conn, built }
+            | ComposerAction::Raw { conn, built, subscribe: false } => {
                 let method = built.method.clone();
                 let state = match self.session.request(conn, built.method, built.params) {
                     Ok(request) => {
                         self.composer.response =
-                            Some(ResponseView { request, method, state: ResponseState::Pending });
+                            Some(ResponseView { request, conn, method, state: ResponseState::Pending });
                         return;
                     }
                     Err(err) => ResponseState::Failed(err),
                 };
-                self.composer.response = Some(ResponseView { request: 0, method, state });
+                self.composer.response = Some(ResponseView { request: 0, conn, method, state });
+            }
+            ComposerAction::Raw { conn, built, subscribe: true } => {
+                let method = built.method.clone();
+                if self.session.subscribe(conn, built.method, built.params, None).is_some() {
+                    self.message = Some(Ok(format!("Subscribed with {method}: see Subscriptions")));
+                }
             }
             ComposerAction::SaveDraft { name, draft } => {
                 self.message = Some(Ok(format!("Saved draft \u{201c}{name}\u{201d}")));

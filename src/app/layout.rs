@@ -17,18 +17,39 @@ use crate::ui::{
 };
 
 impl App {
-    /// Draws the whole window (the same code the kittest harness runs).
+    /// Draws the whole window (the same code the kittest harness runs). Panel sizes follow the
+    /// window, so it stays usable down to 800×500: the side panel collapses (Ctrl+B, or drag
+    /// its edge shut), and the inspector never takes more than half of the table's height.
     pub fn show(&mut self, ui: &mut Ui) {
         self.shortcuts(ui.ctx());
+        self.layout_shortcuts(ui.ctx());
         Panel::top("toolbar").show(ui, |ui| self.toolbar_ui(ui));
         Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
-        Panel::left("side").resizable(true).default_size(380.0).size_range(280.0..=640.0).show(ui, |ui| {
-            egui::ScrollArea::vertical().id_salt("side_scroll").auto_shrink([false, false]).show(ui, |ui| {
-                self.side_ui(ui);
+        let width = ui.available_width();
+        let mut open = self.settings.side_panel_open;
+        Panel::left("side")
+            .resizable(true)
+            .default_size((width * 0.3).clamp(260.0, 380.0))
+            .size_range(240.0..=(width * 0.5).clamp(240.0, 640.0))
+            .show_collapsible(ui, &mut open, |ui| {
+                egui::ScrollArea::vertical().id_salt("side_scroll").auto_shrink([false, false]).show(
+                    ui,
+                    |ui| {
+                        self.side_ui(ui);
+                    },
+                );
             });
-        });
+        self.settings.side_panel_open = open;
         CentralPanel::default().show(ui, |ui| self.central_ui(ui));
         self.dialogs_ui(ui.ctx());
+    }
+
+    /// Ctrl+B shows or hides the side panel.
+    fn layout_shortcuts(&mut self, ctx: &egui::Context) {
+        let toggle = KeyboardShortcut::new(Modifiers::COMMAND, Key::B);
+        if ctx.input_mut(|input| input.consume_shortcut(&toggle)) {
+            self.settings.side_panel_open = !self.settings.side_panel_open;
+        }
     }
 
     fn shortcuts(&mut self, ctx: &egui::Context) {
@@ -66,6 +87,10 @@ impl App {
 
     fn toolbar_ui(&mut self, ui: &mut Ui) {
         ui.horizontal(|ui| {
+            let side = if self.settings.side_panel_open { "«" } else { "»" };
+            if ui.small_button(side).on_hover_text("Show or hide the side panel (Ctrl+B)").clicked() {
+                self.settings.side_panel_open = !self.settings.side_panel_open;
+            }
             ui.heading("subscope");
             ui.separator();
             let mut source = self.source();
@@ -146,6 +171,7 @@ impl App {
                     conn: endpoint.conn?,
                     label: endpoint.label.clone(),
                     state: endpoint.state_word(),
+                    chain: endpoint.chain,
                 })
             })
             .collect();
@@ -215,25 +241,27 @@ impl App {
         let choices = filter_choices(context);
         let action = table_toolbar_ui(ui, &mut self.table, capture, &choices, opened.is_some());
         let selected = self.table.selected.and_then(|seq| capture.by_seq(seq));
-        Panel::bottom("inspector").resizable(true).default_size(300.0).size_range(120.0..=700.0).show(
-            ui,
-            |ui| {
-                Panel::right("plot").resizable(true).default_size(420.0).size_range(200.0..=900.0).show(
-                    ui,
-                    |ui| {
-                        // A file's rates are plotted up to its newest event, live ones up to now.
-                        let plot_now = match opened {
-                            Some(_) => {
-                                capture.iter().next_back().map_or(0, |event| event.received_at_ms + 1000)
-                            }
-                            None => now_ms(),
-                        };
-                        rate_plot_ui(ui, capture, context, plot_now);
-                    },
-                );
-                CentralPanel::default().show(ui, |ui| detail_ui(ui, &mut self.detail, selected, context));
-            },
-        );
+        // The table keeps at least half of the height, the detail view half of the width.
+        let (height, width) = (ui.available_height(), ui.available_width());
+        let inspector = Panel::bottom("inspector")
+            .resizable(true)
+            .default_size((height * 0.35).clamp(90.0, 300.0))
+            .size_range(80.0..=(height * 0.5).max(80.0));
+        inspector.show(ui, |ui| {
+            let plot = Panel::right("plot")
+                .resizable(true)
+                .default_size((width * 0.4).clamp(160.0, 420.0))
+                .size_range(140.0..=(width * 0.5).max(140.0));
+            plot.show(ui, |ui| {
+                // A file's rates are plotted up to its newest event, live ones up to now.
+                let plot_now = match opened {
+                    Some(_) => capture.iter().next_back().map_or(0, |event| event.received_at_ms + 1000),
+                    None => now_ms(),
+                };
+                rate_plot_ui(ui, capture, context, plot_now);
+            });
+            CentralPanel::default().show(ui, |ui| detail_ui(ui, &mut self.detail, selected, context));
+        });
         CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| {
             events_table_ui(ui, &mut self.table, capture, context, &view.reorgs);
         });

@@ -45,6 +45,7 @@ impl App {
                         Ok(raw) => ResponseState::Answered(pretty_json(&raw)),
                         Err(err) => ResponseState::Failed(err.to_string()),
                     };
+                    self.composer.reveal_response = true;
                 }
             }
             Notice::Error(message) => self.message = Some(Err(message)),

@@ -145,7 +145,7 @@ pub fn run(runtime: Handle, file: Option<PathBuf>) -> anyhow::Result<()> {
             .with_title(WINDOW_TITLE)
             .with_app_id("subscope")
             .with_inner_size([1400.0, 860.0])
-            .with_min_inner_size([900.0, 560.0])
+            .with_min_inner_size([800.0, 500.0])
             .with_icon(icon()),
         renderer: eframe::Renderer::Glow,
         ..eframe::NativeOptions::default()

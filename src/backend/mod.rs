@@ -193,6 +193,11 @@ pub enum Command {
         /// Its params.
         params: Option<serde_json::Value>,
     },
+    /// Ends a reconnecting connection's backoff wait and tries at once (the node is back).
+    RetryNow {
+        /// Which connection.
+        conn: ConnId,
+    },
     /// Changes the limits of the event queue.
     SetLimits(CaptureLimits),
 }
@@ -463,7 +468,8 @@ async fn supervise(mut commands: mpsc::Receiver<Command>, queue: Arc<EventQueue>
             | Command::Disconnect { conn }
             | Command::Subscribe { conn, .. }
             | Command::Unsubscribe { conn, .. }
-            | Command::Request { conn, .. } => *conn,
+            | Command::Request { conn, .. }
+            | Command::RetryNow { conn } => *conn,
             Command::SetLimits(limits) => {
                 queue.set_limits(*limits);
                 continue;

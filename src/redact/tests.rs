@@ -446,3 +446,21 @@ proptest! {
         let _ = scrub_urls(&text);
     }
 }
+
+#[test]
+fn header_credentials_are_masked_by_name_and_tokens_by_shape() {
+    let cases = [
+        ("Authorization", "Bearer abc", "Bearer ***"),
+        ("authorization", "Basic dXNlcjpwYXNz", "Basic ***"),
+        ("X-Api-Key", "short", "***"),
+        ("x-qn-api-key", "k1", "***"),
+        ("Cookie", "session=abc; theme=dark", "*** ***"),
+        ("Authorization", "Bearer {api_key}", "Bearer {api_key}"),
+        ("User-Agent", "subscope/0.1 (linux)", "subscope/0.1 (linux)"),
+        ("X-Client", "team-a 0123456789abcdef0123", "team-a ***"),
+        ("Origin", "https://app.example.com", "https://app.example.com"),
+    ];
+    for (name, value, shown) in cases {
+        assert_eq!(redact_header(name, value), shown, "{name}: {value}");
+    }
+}
