@@ -10,6 +10,7 @@
 //! [`REPAINT_COALESCE`], so a 500 msg/s stream costs tens of frames per second, not hundreds.
 
 mod actions;
+mod files;
 pub mod jobs;
 pub mod keychain;
 mod keys;
@@ -34,7 +35,7 @@ use crate::redact::Secret;
 use crate::session::{CaptureView, Endpoint, Session, Subscription};
 pub use crate::settings;
 use crate::ui::composer::ComposerState;
-use crate::ui::{DetailState, ExportDialog, TableState};
+use crate::ui::{DetailState, ExportDialog, OpenDialog, TableState};
 use jobs::{Job, OpenedCapture};
 use keychain::{KeyStore, OsKeychain};
 use keys::KeyResult;
@@ -127,6 +128,7 @@ pub struct App {
     detail: DetailState,
     export_dialog: ExportDialog,
     export_result: Option<Result<String, String>>,
+    open_dialog: OpenDialog,
     job: Option<Job>,
     /// The last app-wide message (`Err` for a failure), for the status bar.
     message: Option<Result<String, String>>,
@@ -213,6 +215,7 @@ impl App {
             detail: DetailState::default(),
             export_dialog: ExportDialog::default(),
             export_result: None,
+            open_dialog: OpenDialog::default(),
             job: None,
             message: notice.map(Err),
             keys_tx,
@@ -314,7 +317,7 @@ impl App {
     /// Shows `capture` read-only in the table, as an opened file is shown.
     pub fn open_capture(&mut self, name: String, capture: Capture, context: CaptureContext) {
         let view = CaptureView::from_events(capture.iter().cloned(), context);
-        self.show_opened(OpenedCapture { name, view, error: None, left_out: 0 });
+        self.show_opened(OpenedCapture { name, path: None, view, error: None, left_out: 0 });
     }
 
     /// The memory (bytes) every captured event held for the window takes: the capture, what
