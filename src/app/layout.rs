@@ -46,6 +46,7 @@ impl App {
             )
         });
         if open {
+            self.export_dialog.open = false; // one dialog at a time
             self.open_dialog.show();
         }
         if find {
@@ -55,6 +56,7 @@ impl App {
             self.clear();
         }
         if export {
+            self.open_dialog.open = false;
             self.export_dialog.open = true;
             self.export_result = None;
         }

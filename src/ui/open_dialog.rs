@@ -78,7 +78,7 @@ pub fn open_dialog_ui(
     let modal = egui::Modal::new(Id::unique("subscope.open")).show(ctx, |ui| {
         ui.set_width(520.0);
         ui.heading("Open a capture");
-        ui.label("An .ndjson or .json file exported by subscope or written by `subscope record`.");
+        ui.label("An .ndjson or .json file exported by subscope or written by subscope record.");
         ui.weak("It opens read-only beside the live capture. You can also drop a file onto the window.");
         ui.add_space(6.0);
         if let Some(job) = job {
@@ -113,15 +113,16 @@ fn path_ui(ui: &mut Ui, dialog: &mut OpenDialog) -> Option<OpenAction> {
     ui.horizontal(|ui| {
         let label = ui.label("File path");
         let width = (ui.available_width() - 70.0).max(160.0);
-        let field = ui
-            .add(
-                egui::TextEdit::singleline(&mut dialog.path)
-                    .hint_text("/path/to/capture.ndjson")
-                    .desired_width(width),
-            )
-            .labelled_by(label.id);
+        let mut output = egui::TextEdit::singleline(&mut dialog.path)
+            .hint_text("/path/to/capture.ndjson")
+            .desired_width(width)
+            .show(ui);
+        let field = output.response.response.clone().labelled_by(label.id);
         if std::mem::take(&mut dialog.focus_path) {
+            // Focused with the last path selected: typing replaces it, Enter opens it again.
             field.request_focus();
+            output.state.cursor.set_char_range(Some(egui::text::CCursorRange::select_all_str(&dialog.path)));
+            output.state.store(ui.ctx(), field.id);
         }
         let path = dialog.path.trim();
         let entered = field.lost_focus() && ui.input(|input| input.key_pressed(Key::Enter));
@@ -152,7 +153,7 @@ fn recent_ui(ui: &mut Ui, recent: &[RecentFile], enabled: bool) -> Option<OpenAc
             let name = file_name(&file.path);
             let folder = file.path.parent().map(|folder| folder.display().to_string()).unwrap_or_default();
             let button = ui
-                .add_enabled(enabled && file.exists, egui::Button::new(&name).frame(false))
+                .add_enabled(enabled && file.exists, egui::Link::new(&name))
                 .on_hover_text(file.path.display().to_string())
                 .on_disabled_hover_text(if file.exists { "Wait for the running read" } else { "Not found" });
             if button.clicked() {
