@@ -12,7 +12,8 @@
 //! - [`capture`] holds captured events under the user's memory cap.
 //! - [`catalog`] describes every method as a validated form and summarizes notifications.
 //! - [`demo`] is the offline demo server (also the test bed for faults).
-//! - [`export`] writes and reads captures (JSON / NDJSON); [`record`] is the headless mode.
+//! - [`export`] writes and reads captures (JSON / NDJSON); [`record`] is the headless mode;
+//!   [`files`] keeps the recent files and where file dialogs start.
 
 #[cfg(feature = "gui")]
 pub mod app;
@@ -21,6 +22,7 @@ pub mod capture;
 pub mod catalog;
 pub mod demo;
 pub mod export;
+pub mod files;
 pub mod filter;
 pub mod protocol;
 pub mod record;
