@@ -1,20 +1,18 @@
 //! The chain clocks' side of a connection: on each Solana slot, Ethereum block and mempool
 //! tick, every subscription's notifications for that moment.
-
-use std::time::{SystemTime, UNIX_EPOCH};
+//!
+//! What a subscription is notified of is drawn from a random source seeded by the server,
+//! the tick and the subscription's own parameters ([`stream_rng`]), never from the
+//! connection's, so every connection holding the same subscription sees the same chain: the
+//! same slots, signatures, blocks and logs, in the same order, with the same timestamps.
 
 use super::{Connection, Flow};
 use crate::demo::ethereum::{self, BlockCtx, BlockRef, EthKind};
+use crate::demo::shared::{BASE_SLOT, stream_rng};
 use crate::demo::solana::{self, AfterSlot, SlotCtx};
 
 /// A connection that falls this many clock ticks behind jumps to the current height.
 const MAX_TICK_LAG: u64 = 5;
-
-/// The wall clock in milliseconds since the Unix epoch.
-fn unix_ms() -> u64 {
-    let elapsed = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
-}
 
 /// The next clock position of a connection: one step after the last, unless the shared clock
 /// is far ahead (a stalled connection catches up) or this is the first step.
@@ -34,11 +32,14 @@ impl Connection {
         }
         let slot = next_tick(self.last_slot, self.shared.clock.slot());
         self.last_slot = Some(slot);
-        let ctx = SlotCtx { slot, unix_ms: unix_ms(), seed: self.shared.clock.seed };
+        let clock = &self.shared.clock;
+        let unix_ms = clock.unix_ms_at(clock.slot_interval, slot.saturating_sub(BASE_SLOT));
+        let ctx = SlotCtx { slot, unix_ms, seed: clock.seed };
         let mut frames = Vec::new();
         let mut finished = Vec::new();
         for (id, kind) in &mut self.solana {
-            if solana::notify_slot(*id, kind, &ctx, &mut self.rng, &mut frames) == AfterSlot::Remove {
+            let mut rng = stream_rng(ctx.seed, kind, slot);
+            if solana::notify_slot(*id, kind, &ctx, &mut rng, &mut frames) == AfterSlot::Remove {
                 finished.push(*id);
             }
         }
@@ -61,14 +62,16 @@ impl Connection {
         }
         let tick = next_tick(self.last_block_tick, self.shared.clock.block_tick());
         self.last_block_tick = Some(tick);
+        let clock = &self.shared.clock;
         let ctx = BlockCtx {
             block: BlockRef::at_tick(tick),
-            timestamp: unix_ms() / 1000,
-            seed: self.shared.clock.seed,
+            timestamp: clock.unix_ms_at(clock.block_interval, tick) / 1000,
+            seed: clock.seed,
         };
         let mut frames = Vec::new();
         for sub in &mut self.ethereum {
-            ethereum::notify_block(sub, &ctx, &mut self.rng, &mut frames);
+            let mut rng = stream_rng(ctx.seed, &sub.kind, tick);
+            ethereum::notify_block(sub, &ctx, &mut rng, &mut frames);
         }
         self.enqueue_frames(frames);
         if self.lagged { Flow::End } else { Flow::Continue }
@@ -76,9 +79,11 @@ impl Connection {
 
     /// One mempool tick: pending transactions.
     pub(super) fn on_mempool(&mut self) -> Flow {
+        let (seed, tick) = (self.shared.clock.seed, self.shared.clock.mempool_tick());
         let mut frames = Vec::new();
         for sub in &self.ethereum {
-            ethereum::notify_mempool(sub, &mut self.rng, &mut frames);
+            let mut rng = stream_rng(seed, &sub.kind, tick);
+            ethereum::notify_mempool(sub, &mut rng, &mut frames);
         }
         self.enqueue_frames(frames);
         if self.lagged { Flow::End } else { Flow::Continue }

@@ -58,9 +58,13 @@ impl Connection {
         }
     }
 
-    /// Queues a batch of notification frames.
+    /// Queues a batch of notification frames, leaving out every `drop_every`-th.
     pub(super) fn enqueue_frames(&mut self, frames: Vec<String>) {
         for frame in frames {
+            self.notifications += 1;
+            if self.drop_every.is_some_and(|every| self.notifications.is_multiple_of(every)) {
+                continue;
+            }
             self.enqueue(Outgoing::Frame(frame));
         }
     }
