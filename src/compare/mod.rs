@@ -30,6 +30,7 @@
 //! members that have already delivered something newer (they went past it); for the others
 //! the item is left undecided rather than counted missed.
 
+mod command;
 mod histogram;
 mod report;
 
@@ -39,6 +40,7 @@ use crate::capture::{CapturedEvent, ConnId, Direction, SubKey};
 use crate::catalog::{ItemKey, item_key};
 use crate::export::CaptureContext;
 use crate::protocol::FrameKind;
+pub use command::compare;
 pub use histogram::LagHistogram;
 pub use report::{EndpointReport, GroupReport, LagSummary, Report, render_table};
 
