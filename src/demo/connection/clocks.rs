@@ -23,6 +23,14 @@ fn next_tick(last: Option<u64>, clock: u64) -> u64 {
     }
 }
 
+/// An Ethereum subscription's key among the connection's streams (Solana's are their ids).
+fn eth_stream(id: &str) -> u64 {
+    use std::hash::{DefaultHasher, Hash as _, Hasher as _};
+    let mut hasher = DefaultHasher::new();
+    id.hash(&mut hasher);
+    hasher.finish() | 1 << 63
+}
+
 impl Connection {
     /// One Solana slot: every Solana subscription may notify.
     pub(super) fn on_slot(&mut self) -> Flow {
@@ -36,18 +44,21 @@ impl Connection {
         let unix_ms = clock.unix_ms_at(clock.slot_interval, slot.saturating_sub(BASE_SLOT));
         let ctx = SlotCtx { slot, unix_ms, seed: clock.seed };
         let mut frames = Vec::new();
+        let mut streams = Vec::new();
         let mut finished = Vec::new();
         for (id, kind) in &mut self.solana {
             let mut rng = stream_rng(ctx.seed, kind, slot);
+            let before = frames.len();
             if solana::notify_slot(*id, kind, &ctx, &mut rng, &mut frames) == AfterSlot::Remove {
                 finished.push(*id);
             }
+            streams.push((*id, frames.len() - before));
         }
         for id in finished {
             self.solana.remove(&id);
             self.shared.registry.release(id);
         }
-        self.enqueue_frames(frames);
+        self.enqueue_notifications(frames, &streams);
         if self.lagged { Flow::End } else { Flow::Continue }
     }
 
@@ -68,24 +79,28 @@ impl Connection {
             timestamp: clock.unix_ms_at(clock.block_interval, tick) / 1000,
             seed: clock.seed,
         };
-        let mut frames = Vec::new();
+        let (mut frames, mut streams) = (Vec::new(), Vec::new());
         for sub in &mut self.ethereum {
             let mut rng = stream_rng(ctx.seed, &sub.kind, tick);
+            let before = frames.len();
             ethereum::notify_block(sub, &ctx, &mut rng, &mut frames);
+            streams.push((eth_stream(&sub.id), frames.len() - before));
         }
-        self.enqueue_frames(frames);
+        self.enqueue_notifications(frames, &streams);
         if self.lagged { Flow::End } else { Flow::Continue }
     }
 
     /// One mempool tick: pending transactions.
     pub(super) fn on_mempool(&mut self) -> Flow {
         let (seed, tick) = (self.shared.clock.seed, self.shared.clock.mempool_tick());
-        let mut frames = Vec::new();
+        let (mut frames, mut streams) = (Vec::new(), Vec::new());
         for sub in &self.ethereum {
             let mut rng = stream_rng(seed, &sub.kind, tick);
+            let before = frames.len();
             ethereum::notify_mempool(sub, &mut rng, &mut frames);
+            streams.push((eth_stream(&sub.id), frames.len() - before));
         }
-        self.enqueue_frames(frames);
+        self.enqueue_notifications(frames, &streams);
         if self.lagged { Flow::End } else { Flow::Continue }
     }
 }

@@ -13,7 +13,7 @@ mod faults;
 mod outbox;
 mod query;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -141,10 +141,10 @@ struct Connection {
     outbox: VecDeque<Queued>,
     /// Latency added to everything queued (the `delay` fault, or `?delay_ms=` in the URL).
     delay: Duration,
-    /// Every this-many-th notification is dropped (`?drop_every=` in the URL).
+    /// Every this-many-th notification of each subscription is dropped (`?drop_every=`).
     drop_every: Option<u64>,
-    /// Notifications produced by the clocks so far, sent or dropped.
-    notifications: u64,
+    /// Notifications produced by the clocks so far per subscription, sent or dropped.
+    notifications: HashMap<u64, u64>,
     /// Whether the next subscribe is refused (the `refuse` fault).
     refuse_next: bool,
     /// The outbox overflowed: the client cannot keep up and is dropped (as Agave does).
@@ -193,7 +193,7 @@ impl Connection {
             outbox: VecDeque::new(),
             delay: Duration::ZERO,
             drop_every: None,
-            notifications: 0,
+            notifications: HashMap::new(),
             refuse_next: false,
             lagged: false,
             last_slot: None,

@@ -1,8 +1,8 @@
 //! Faults asked for in the endpoint URL's query, so two connections to one server can
 //! differ: `?delay_ms=N` delays everything the connection sends (its notifications among
-//! them) by N ms, `?drop_every=K` drops every K-th notification. A query the demo does not
-//! understand refuses the handshake with HTTP 400 and a body that says why, so a typo
-//! never passes for a fault that is not there.
+//! them) by N ms, `?drop_every=K` drops every K-th notification of each subscription. A query
+//! the demo does not understand refuses the handshake with HTTP 400 and a body that says
+//! why, so a typo never passes for a fault that is not there.
 
 use std::time::Duration;
 
@@ -16,7 +16,7 @@ use crate::demo::fault::MAX_DELAY_MS;
 pub(super) struct UrlFaults {
     /// Added to everything the connection sends.
     pub(super) delay: Duration,
-    /// Every this-many-th notification is not sent.
+    /// Every this-many-th notification of each subscription is not sent.
     pub(super) drop_every: Option<u64>,
 }
 
