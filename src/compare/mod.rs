@@ -73,7 +73,7 @@ impl Default for CompareConfig {
 }
 
 /// Counts for one member (one subscription) of a group.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MemberStats {
     /// Notifications received.
     pub received: u64,
@@ -87,8 +87,6 @@ pub struct MemberStats {
     pub duplicates: u64,
     /// Notifications with no item identity (not compared).
     pub unidentified: u64,
-    /// Lag behind the first member, per item it delivered in time.
-    pub lag: LagHistogram,
     /// Jumps in newHeads block numbers.
     pub gaps: u64,
     /// Block numbers those jumps skipped.
@@ -107,6 +105,8 @@ struct Member {
     /// The redacted endpoint URL (from the capture's context).
     endpoint: String,
     stats: MemberStats,
+    /// Lag behind the first member, per item it delivered in time.
+    lag: LagHistogram,
     /// When it was subscribed (its first event), ms.
     joined_at_ms: u64,
     /// From which first-delivery time on items count as missed for it.
@@ -214,9 +214,18 @@ impl Compare {
     }
 
     /// The counts of one subscription (for its row in a list).
-    pub fn stats_of(&self, sub: SubKey) -> Option<&MemberStats> {
+    pub fn stats_of(&self, sub: SubKey) -> Option<MemberStats> {
+        self.member(sub).map(|member| member.stats)
+    }
+
+    /// The lags of one subscription behind the fastest.
+    pub fn lag_of(&self, sub: SubKey) -> Option<&LagHistogram> {
+        self.member(sub).map(|member| &member.lag)
+    }
+
+    fn member(&self, sub: SubKey) -> Option<&Member> {
         let (group, member) = self.members.get(&sub).copied().flatten()?;
-        Some(&self.groups[group].members[member].stats)
+        Some(&self.groups[group].members[member])
     }
 
     /// Items held in their windows, over every group (what memory grows with).
@@ -304,7 +313,7 @@ impl Group {
         if fresh {
             member.stats.first += 1;
         }
-        member.stats.lag.record(at.saturating_sub(item.first_at_ms));
+        member.lag.record(at.saturating_sub(item.first_at_ms));
         let first_at = item.first_at_ms;
         let opened = member.joined_at_ms.saturating_add(config.grace_ms);
         member.opened_at_ms.get_or_insert(first_at.min(opened));
@@ -361,6 +370,7 @@ impl Member {
             conn,
             endpoint,
             stats: MemberStats::default(),
+            lag: LagHistogram::default(),
             joined_at_ms,
             opened_at_ms: None,
             newest_item_ms: 0,
@@ -431,7 +441,7 @@ impl Member {
     }
 
     fn report(&self) -> EndpointReport {
-        EndpointReport::new(self.sub, self.conn, self.endpoint.clone(), &self.stats)
+        EndpointReport::new(self.sub, self.conn, self.endpoint.clone(), self.stats, &self.lag)
     }
 }
 

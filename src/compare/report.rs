@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::MemberStats;
+use super::{LagHistogram, MemberStats};
 use crate::capture::{ConnId, SubKey};
 
 /// Every group's counts.
@@ -35,28 +35,10 @@ pub struct EndpointReport {
     pub conn: ConnId,
     /// The endpoint URL, redacted.
     pub endpoint: String,
-    /// Notifications received.
-    pub received: u64,
-    /// Items delivered before every other endpoint.
-    pub first: u64,
-    /// Items others delivered and this one did not within the grace window.
-    pub missed: u64,
-    /// Items delivered after the grace window.
-    pub late: u64,
-    /// Items delivered more than once.
-    pub duplicates: u64,
-    /// Notifications with no item identity.
-    pub unidentified: u64,
+    /// Received, first, missed, late, duplicates, gaps, stalls.
+    pub stats: MemberStats,
     /// Lag behind the fastest endpoint; `None` before any item.
     pub lag: Option<LagSummary>,
-    /// Jumps in newHeads block numbers, and the numbers they skipped.
-    pub gaps: u64,
-    /// Block numbers the gaps skipped.
-    pub gap_blocks: u64,
-    /// Silences of several times the usual interval.
-    pub stalls: u64,
-    /// The longest, in ms.
-    pub longest_stall_ms: u64,
 }
 
 /// Lag percentiles in ms.
@@ -73,8 +55,13 @@ pub struct LagSummary {
 }
 
 impl EndpointReport {
-    pub(super) fn new(sub: SubKey, conn: ConnId, endpoint: String, stats: &MemberStats) -> Self {
-        let lag = &stats.lag;
+    pub(super) fn new(
+        sub: SubKey,
+        conn: ConnId,
+        endpoint: String,
+        stats: MemberStats,
+        lag: &LagHistogram,
+    ) -> Self {
         let summary = || {
             Some(LagSummary {
                 p50: lag.quantile(0.5)?,
@@ -83,22 +70,7 @@ impl EndpointReport {
                 max: lag.max()?,
             })
         };
-        Self {
-            sub,
-            conn,
-            endpoint,
-            received: stats.received,
-            first: stats.first,
-            missed: stats.missed,
-            late: stats.late,
-            duplicates: stats.duplicates,
-            unidentified: stats.unidentified,
-            lag: summary(),
-            gaps: stats.gaps,
-            gap_blocks: stats.gap_blocks,
-            stalls: stats.stalls,
-            longest_stall_ms: stats.longest_stall_ms,
-        }
+        Self { sub, conn, endpoint, stats, lag: summary() }
     }
 }
 
@@ -163,10 +135,10 @@ impl Report {
                         .iter()
                         .map(|endpoint| Endpoint {
                             endpoint: &endpoint.endpoint,
-                            received: endpoint.received,
-                            first: endpoint.first,
-                            missed: endpoint.missed,
-                            duplicates: endpoint.duplicates,
+                            received: endpoint.stats.received,
+                            first: endpoint.stats.first,
+                            missed: endpoint.stats.missed,
+                            duplicates: endpoint.stats.duplicates,
                             lag_ms: Lag {
                                 p50: endpoint.lag.map(|lag| lag.p50),
                                 p90: endpoint.lag.map(|lag| lag.p90),
@@ -212,18 +184,19 @@ pub fn render_table(report: &Report) -> String {
             let lag = |pick: fn(&LagSummary) -> u64| {
                 endpoint.lag.as_ref().map_or_else(|| "-".to_owned(), |lag| pick(lag).to_string())
             };
+            let stats = &endpoint.stats;
             let cells = [
-                endpoint.received.to_string(),
-                endpoint.first.to_string(),
-                endpoint.missed.to_string(),
-                endpoint.late.to_string(),
-                endpoint.duplicates.to_string(),
+                stats.received.to_string(),
+                stats.first.to_string(),
+                stats.missed.to_string(),
+                stats.late.to_string(),
+                stats.duplicates.to_string(),
                 lag(|lag| lag.p50),
                 lag(|lag| lag.p90),
                 lag(|lag| lag.p99),
                 lag(|lag| lag.max),
-                endpoint.gaps.to_string(),
-                endpoint.stalls.to_string(),
+                stats.gaps.to_string(),
+                stats.stalls.to_string(),
             ];
             let _ = write!(out, "  {:<width$}", endpoint.endpoint);
             for cell in cells {
