@@ -282,12 +282,12 @@ fn bad_arguments_are_refused_before_anything_connects() {
 }
 
 #[test]
-fn a_query_the_demo_does_not_understand_fails_the_run_with_the_reason() {
+fn a_fault_value_the_demo_cannot_use_fails_the_run_with_the_reason() {
     let demo = DemoProcess::start(1.0);
-    let typo = format!("{}?delay=200", demo.url);
+    let typo = format!("{}?delay_ms=200ms", demo.url);
     let output =
         run_compare(&[&demo.url, &typo], &[r#"{"method":"slotSubscribe"}"#], &["--duration", "3"], true);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "{stderr}");
-    assert!(stderr.contains("400") && stderr.contains("unknown query parameter"), "{stderr}");
+    assert!(stderr.contains("400") && stderr.contains("delay_ms must be a whole number"), "{stderr}");
 }
