@@ -117,6 +117,7 @@ fn main() {
             url: format!("ws://{addr}"),
             connect_on_start: true,
             subscriptions: Draft::for_method("logsSubscribe").into_iter().collect(),
+            ..SavedEndpoint::default()
         }],
         limits,
         ..Settings::default()

@@ -31,7 +31,7 @@ pub const MASK: &str = "***";
 
 /// Query parameter names whose values are not secrets (compared without case), unless the
 /// value itself looks like a token.
-const PUBLIC_QUERY_NAMES: [&str; 20] = [
+const PUBLIC_QUERY_NAMES: [&str; 22] = [
     "network",
     "chain",
     "chainid",
@@ -52,6 +52,9 @@ const PUBLIC_QUERY_NAMES: [&str; 20] = [
     "mode",
     "env",
     "environment",
+    // The demo server's faults (`demo?delay_ms=200&drop_every=5`).
+    "delay_ms",
+    "drop_every",
 ];
 
 /// Path segments after which the next segment is a key whatever its shape (`/v2/KEY` for
@@ -170,6 +173,43 @@ pub fn extract_key(url: &str) -> Option<(String, Secret)> {
         return None;
     }
     Some((replace_spans(url, &spans, API_KEY_PLACEHOLDER), Secret::new(key)))
+}
+
+/// Header names whose whole value is a credential.
+const CREDENTIAL_HEADERS: [&str; 7] =
+    ["authorization", "proxy-authorization", "cookie", "x-api-key", "api-key", "x-token", "x-auth-token"];
+
+/// Authentication schemes, which stay readable in front of a masked credential.
+const AUTH_SCHEMES: [&str; 4] = ["bearer", "basic", "token", "apikey"];
+
+/// A handshake header's value as it may be shown or saved: every word of a credential header
+/// (`Authorization`, `X-Api-Key`, a name with `key`, `token`, `secret` or `auth` in it)
+/// except the scheme, and any word elsewhere that looks like a token, become [`MASK`].
+/// `{api_key}` is kept: the key is placed there at connect time.
+///
+/// ```
+/// use subscope::redact::redact_header;
+///
+/// assert_eq!(redact_header("Authorization", "Bearer abc123"), "Bearer ***");
+/// assert_eq!(redact_header("Authorization", "Bearer {api_key}"), "Bearer {api_key}");
+/// assert_eq!(redact_header("User-Agent", "subscope/0.1"), "subscope/0.1");
+/// ```
+pub fn redact_header(name: &str, value: &str) -> String {
+    let name = name.trim().to_ascii_lowercase();
+    let credential = CREDENTIAL_HEADERS.contains(&name.as_str())
+        || ["key", "token", "secret", "auth", "password"].iter().any(|part| name.contains(part));
+    value
+        .split(' ')
+        .map(|word| {
+            let keep = word.is_empty()
+                || word == MASK
+                || word.contains(API_KEY_PLACEHOLDER)
+                || (credential && AUTH_SCHEMES.contains(&word.to_ascii_lowercase().as_str()))
+                || (!credential && !looks_like_token(word));
+            if keep { word } else { MASK }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Whether connecting to this URL would send a key unencrypted: a `ws://` URL to a host that

@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::capture::CaptureLimits;
-use crate::catalog::Draft;
-use crate::redact::{Secret, redact_url};
+use crate::catalog::{Chain, Draft};
+use crate::redact::{Secret, redact_header, redact_url};
 
 /// The environment variable an API key may come from, for endpoints with no key of their own.
 pub const API_KEY_ENV: &str = "SUBSCOPE_API_KEY";
@@ -44,6 +44,11 @@ pub struct SavedEndpoint {
     pub connect_on_start: bool,
     /// The subscriptions the user set up on it, re-sent when it connects.
     pub subscriptions: Vec<Draft>,
+    /// The chain it serves (from its preset, the user, or the first answer); `None`: unknown.
+    pub chain: Option<Chain>,
+    /// Extra handshake headers, name and value; a value that looks like a key is saved
+    /// masked (write `{api_key}` in the value to send the endpoint's key there).
+    pub headers: Vec<(String, String)>,
 }
 
 impl fmt::Debug for SavedEndpoint {
@@ -55,6 +60,8 @@ impl fmt::Debug for SavedEndpoint {
             .field("url", &redact_url(&self.url))
             .field("connect_on_start", &self.connect_on_start)
             .field("subscriptions", &self.subscriptions)
+            .field("chain", &self.chain)
+            .field("headers", &self.headers.iter().map(|(name, _)| name).collect::<Vec<_>>())
             .finish()
     }
 }
@@ -90,8 +97,13 @@ pub struct Settings {
     pub column_widths: Vec<f32>,
     /// The capture's memory cap.
     pub limits: CaptureLimits,
+    /// Whether the side panel (endpoints, composer, subscriptions) is shown.
+    pub side_panel_open: bool,
+    /// Capture files opened, most recent first (at most [`crate::files::MAX_RECENT`]).
+    pub recent_files: Vec<PathBuf>,
+    /// The folder the last export went to, where the save dialog starts next time.
+    pub last_export_dir: Option<PathBuf>,
     /// Whether the table shows times in UTC (else in the computer's time zone).
-    #[serde(default)]
     pub utc_times: bool,
 }
 
@@ -106,6 +118,9 @@ impl Default for Settings {
             request_draft: None,
             column_widths: Vec::new(),
             limits: CaptureLimits::default(),
+            side_panel_open: true,
+            recent_files: Vec::new(),
+            last_export_dir: None,
             utc_times: false,
         }
     }
@@ -122,6 +137,9 @@ impl Settings {
         let mut copy = self.clone();
         for endpoint in &mut copy.endpoints {
             endpoint.url = redact_url(&endpoint.url);
+            for (name, value) in &mut endpoint.headers {
+                *value = redact_header(name, value);
+            }
         }
         copy
     }
@@ -165,6 +183,7 @@ impl Settings {
         }
         self.limits.max_events = self.limits.max_events.max(1_000);
         self.limits.max_bytes = self.limits.max_bytes.max(16 << 20);
+        self.recent_files.truncate(crate::files::MAX_RECENT);
     }
 }
 
@@ -329,6 +348,20 @@ mod tests {
         assert!(settings.welcomed);
         assert_eq!(settings.composer_method, "logsSubscribe");
         assert_eq!(settings.limits, CaptureLimits::default());
+        assert!(settings.recent_files.is_empty() && settings.last_export_dir.is_none());
+    }
+
+    #[test]
+    fn recent_files_round_trip_and_a_long_list_is_cut() {
+        let recent: Vec<PathBuf> = (0..12).map(|index| PathBuf::from(format!("/c/{index}.ndjson"))).collect();
+        let settings = Settings {
+            recent_files: recent.clone(),
+            last_export_dir: Some("/c".into()),
+            ..Settings::default()
+        };
+        let loaded = Settings::from_json(&settings.to_json()).unwrap_or_default();
+        assert_eq!(loaded.recent_files, recent[..crate::files::MAX_RECENT]);
+        assert_eq!(loaded.last_export_dir, Some(PathBuf::from("/c")));
     }
 
     #[test]

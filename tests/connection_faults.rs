@@ -250,3 +250,54 @@ async fn a_url_that_needs_a_key_is_refused_without_one() {
     let reason = closed_reason(&mut driver, conn).await;
     assert_eq!(reason, "this endpoint needs an API key");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_now_reconnects_at_once_instead_of_waiting_out_the_backoff() {
+    // A server that accepts WebSocket connections and drops the first one right away.
+    let (listener, port) = listener().await;
+    let accepted = Arc::new(Mutex::new(0u32));
+    let counter = Arc::clone(&accepted);
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let first = {
+                let mut count = counter.lock().unwrap_or_else(|e| e.into_inner());
+                *count += 1;
+                *count == 1
+            };
+            tokio::spawn(async move {
+                let Ok(socket) = tokio_tungstenite::accept_async(stream).await else { return };
+                if first {
+                    drop(socket);
+                } else {
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                    drop(socket);
+                }
+            });
+        }
+    });
+    let mut driver = Driver::new();
+    let mut config = ConnectionConfig::new("restarting node", format!("ws://127.0.0.1:{port}"));
+    // A backoff long enough that only Retry now can bring it back within the test.
+    config.reconnect =
+        ReconnectPolicy { enabled: true, initial: Duration::from_secs(120), max: Duration::from_secs(120) };
+    let conn = driver.connect_with(config);
+    driver
+        .until("the drop", Duration::from_secs(10), |d| {
+            d.events
+                .iter()
+                .any(|e| matches!(e, Event::State { conn: c, state: ConnState::Reconnecting { .. } } if *c == conn))
+                .then_some(())
+        })
+        .await;
+    driver.events.clear();
+    driver.backend.send(subscope::backend::Command::RetryNow { conn }).unwrap_or_else(|err| panic!("{err}"));
+    driver
+        .until("the connection to reopen", Duration::from_secs(10), |d| {
+            d.events
+                .iter()
+                .any(|e| matches!(e, Event::State { conn: c, state: ConnState::Open } if *c == conn))
+                .then_some(())
+        })
+        .await;
+    assert_eq!(*accepted.lock().unwrap_or_else(|e| e.into_inner()), 2);
+}

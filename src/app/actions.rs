@@ -40,6 +40,7 @@ impl App {
                 }
             }
             EndpointAction::RetryKeychain(index) => self.retry_keychain(index),
+            EndpointAction::RetryNow(index) => self.session.retry_now(index),
         }
     }
 
@@ -48,17 +49,24 @@ impl App {
             ComposerAction::Subscribe { conn, draft, built } => {
                 self.session.subscribe(conn, built.method, built.params, Some(draft));
             }
-            ComposerAction::Request { conn, built } => {
+            ComposerAction::Request { conn, built }
+            | ComposerAction::Raw { conn, built, subscribe: false } => {
                 let method = built.method.clone();
                 let state = match self.session.request(conn, built.method, built.params) {
                     Ok(request) => {
                         self.composer.response =
-                            Some(ResponseView { request, method, state: ResponseState::Pending });
+                            Some(ResponseView { request, conn, method, state: ResponseState::Pending });
                         return;
                     }
                     Err(err) => ResponseState::Failed(err),
                 };
-                self.composer.response = Some(ResponseView { request: 0, method, state });
+                self.composer.response = Some(ResponseView { request: 0, conn, method, state });
+            }
+            ComposerAction::Raw { conn, built, subscribe: true } => {
+                let method = built.method.clone();
+                if self.session.subscribe(conn, built.method, built.params, None).is_some() {
+                    self.message = Some(Ok(format!("Subscribed with {method}: see Subscriptions")));
+                }
             }
             ComposerAction::SaveDraft { name, draft } => {
                 self.message = Some(Ok(format!("Saved draft \u{201c}{name}\u{201d}")));
@@ -110,25 +118,15 @@ impl App {
                 self.export_result =
                     Some(Err("Another export or import is running; wait or cancel it.".to_owned()));
             }
-            TransferAction::ChooseImportFile | TransferAction::ImportFrom(_) if self.job.is_some() => {
-                self.message =
-                    Some(Err("Another export or import is running; wait or cancel it.".to_owned()));
-            }
             TransferAction::ChooseExportPath => {
                 let plan = self.export_plan();
                 let name = default_file_name(now_ms(), self.export_dialog.format);
-                self.job = Some(jobs::choose_export_path(&self.runtime, &self.ctx, plan, name));
+                self.choose_export_path(plan, name);
                 self.export_result = None;
             }
             TransferAction::ExportTo(path) => {
                 self.job = Some(jobs::start_snapshot(path, self.export_plan()));
                 self.export_result = None;
-            }
-            TransferAction::ChooseImportFile => {
-                self.job = Some(jobs::choose_import_file(&self.runtime, &self.ctx, self.import_options()));
-            }
-            TransferAction::ImportFrom(path) => {
-                self.job = Some(jobs::start_import(&self.runtime, &self.ctx, path, self.import_options()));
             }
             TransferAction::Cancel => {
                 if let Some(job) = self.job.take() {
@@ -139,10 +137,6 @@ impl App {
             }
             TransferAction::Close => self.export_dialog.open = false,
         }
-    }
-
-    fn import_options(&self) -> crate::export::ImportOptions {
-        crate::export::ImportOptions { limits: self.session.limits_for_opened(), ..Default::default() }
     }
 
     fn export_plan(&self) -> ExportPlan {
@@ -190,8 +184,8 @@ impl App {
         self.transfer_action(TransferAction::ExportTo(path));
     }
 
-    /// Starts importing `path` (read-only), as the Open button does after its dialog.
+    /// Starts importing `path` (read-only), as the Open dialog does.
     pub fn import_from(&mut self, path: PathBuf) {
-        self.transfer_action(TransferAction::ImportFrom(path));
+        self.open_path(path);
     }
 }

@@ -104,9 +104,13 @@ impl App {
             Err(KeychainError::Locked(reason)) => {
                 // It may hold a key of this endpoint's: no stand-in from the environment, and
                 // no connect until it answers.
+                // Not an error the user made (a preset looked its key up by itself): a note with
+                // the way out, not a red line.
                 entry.keychain = KeychainLookup::Locked(reason);
-                entry.key_note =
-                    Some(Err("The OS keychain is locked or refused access; unlock it and retry.".to_owned()));
+                entry.key_note = Some(Ok(
+                    "The OS keychain is locked: unlock it and press Retry keychain for a saved key, or paste the key."
+                        .to_owned(),
+                ));
                 return;
             }
             Err(err @ KeychainError::Unavailable(_)) => {

@@ -13,36 +13,65 @@ use crate::ui::composer::{ConnChoice, request_ui};
 use crate::ui::table::{FilterChoices, SubscriptionChoice, connection_label, subscription_label};
 use crate::ui::transfer::{ExportCounts, JobView, job_progress_ui};
 use crate::ui::{
-    StatusAction, StatusInfo, TableAction, TransferAction, composer_ui, detail_ui, endpoints_ui, error_text,
-    events_table_ui, export_dialog_ui, format_count, rate_plot_ui, status_bar_ui, subscriptions_ui,
-    table_toolbar_ui, warn_text,
+    OpenedStatus, StatusAction, StatusInfo, TableAction, TransferAction, composer_ui, detail_ui,
+    endpoints_ui, error_text, events_table_ui, export_dialog_ui, format_count, rate_plot_ui, status_bar_ui,
+    subscriptions_ui, table_toolbar_ui, warn_text,
 };
 
 impl App {
-    /// Draws the whole window (the same code the kittest harness runs).
+    /// Draws the whole window (the same code the kittest harness runs). Panel sizes follow the
+    /// window, so it stays usable down to 800×500: the side panel collapses (Ctrl+B, or drag
+    /// its edge shut), and the inspector never takes more than half of the table's height.
     pub fn show(&mut self, ui: &mut Ui) {
         self.shortcuts(ui.ctx());
+        self.layout_shortcuts(ui.ctx());
         Panel::top("toolbar").show(ui, |ui| self.toolbar_ui(ui));
         Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
-        Panel::left("side").resizable(true).default_size(380.0).size_range(280.0..=640.0).show(ui, |ui| {
-            egui::ScrollArea::vertical().id_salt("side_scroll").auto_shrink([false, false]).show(ui, |ui| {
-                self.side_ui(ui);
+        let width = ui.available_width();
+        let mut open = self.settings.side_panel_open;
+        Panel::left("side")
+            .resizable(true)
+            .default_size((width * 0.3).clamp(260.0, 380.0))
+            .size_range(240.0..=(width * 0.5).clamp(240.0, 640.0))
+            .show_collapsible(ui, &mut open, |ui| {
+                egui::ScrollArea::vertical().id_salt("side_scroll").auto_shrink([false, false]).show(
+                    ui,
+                    |ui| {
+                        self.side_ui(ui);
+                    },
+                );
             });
-        });
+        self.settings.side_panel_open = open;
         CentralPanel::default().show(ui, |ui| self.central_ui(ui));
         self.dialogs_ui(ui.ctx());
+        self.drop_ui(ui.ctx());
+    }
+
+    /// Ctrl+B shows or hides the side panel.
+    fn layout_shortcuts(&mut self, ctx: &egui::Context) {
+        let toggle = KeyboardShortcut::new(Modifiers::COMMAND, Key::B);
+        if ctx.input_mut(|input| input.consume_shortcut(&toggle)) {
+            self.settings.side_panel_open = !self.settings.side_panel_open;
+        }
     }
 
     fn shortcuts(&mut self, ctx: &egui::Context) {
         let typing = ctx.egui_wants_keyboard_input();
-        let (find, clear, export, space) = ctx.input_mut(|input| {
+        // A file does not grow: Space pauses only the live view.
+        let live = self.source() == Source::Live;
+        let (find, clear, export, open, space) = ctx.input_mut(|input| {
             (
                 input.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::F)),
                 input.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::L)),
                 input.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::E)),
-                !typing && input.consume_key(Modifiers::NONE, Key::Space),
+                input.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::O)),
+                live && !typing && input.consume_key(Modifiers::NONE, Key::Space),
             )
         });
+        if open {
+            self.export_dialog.open = false; // one dialog at a time
+            self.open_dialog.show();
+        }
         if find {
             self.table.focus_filter = true;
         }
@@ -50,6 +79,7 @@ impl App {
             self.clear();
         }
         if export {
+            self.open_dialog.open = false;
             self.export_dialog.open = true;
             self.export_result = None;
         }
@@ -68,6 +98,10 @@ impl App {
 
     fn toolbar_ui(&mut self, ui: &mut Ui) {
         ui.horizontal(|ui| {
+            let side = if self.settings.side_panel_open { "«" } else { "»" };
+            if ui.small_button(side).on_hover_text("Show or hide the side panel (Ctrl+B)").clicked() {
+                self.settings.side_panel_open = !self.settings.side_panel_open;
+            }
             ui.heading("subscope");
             ui.separator();
             let mut source = self.source();
@@ -83,20 +117,19 @@ impl App {
                 self.set_source(source);
             }
             ui.separator();
-            let busy = self.job.is_some();
             if ui
-                .add_enabled(!busy, egui::Button::new("Open capture…"))
-                .on_hover_text("Open an exported .ndjson or .json file, read-only")
+                .button("Open capture…")
+                .on_hover_text("Open an exported .ndjson or .json file, read-only (Ctrl+O)")
                 .clicked()
             {
-                self.transfer_action(TransferAction::ChooseImportFile);
+                self.open_dialog.show();
             }
             if ui.button("Export… (Ctrl+E)").clicked() {
                 self.export_dialog.open = true;
                 self.export_result = None;
             }
             if let Some(job) = &self.job
-                && !(self.export_dialog.open && job.is_export())
+                && !(if job.is_export() { self.export_dialog.open } else { self.open_dialog.open })
                 && job_progress_ui(ui, &job.view())
             {
                 self.transfer_action(TransferAction::Cancel);
@@ -118,6 +151,10 @@ impl App {
             cap: self.session.limits().max_bytes,
             evicted: live.evicted(),
             message: self.message.clone(),
+            opened: self.opened.as_ref().filter(|opened| opened.shown).map(|opened| OpenedStatus {
+                name: opened.capture.name.clone(),
+                events: opened.capture.view.capture.len(),
+            }),
         };
         match status_bar_ui(ui, &info) {
             Some(StatusAction::SetCap(bytes)) => {
@@ -148,6 +185,7 @@ impl App {
                     conn: endpoint.conn?,
                     label: endpoint.label.clone(),
                     state: endpoint.state_word(),
+                    chain: endpoint.chain,
                 })
             })
             .collect();
@@ -214,39 +252,43 @@ impl App {
             });
         }
         let (capture, context) = (&view.capture, &view.context);
-        if !self.export_dialog.open {
+        if !self.export_dialog.open && !self.open_dialog.open {
             // Before anything is drawn: a text field that had the keyboard keeps its keys.
             self.table.handle_keys(ui.ctx(), capture);
         }
         let choices = filter_choices(view, self.session.subscriptions());
         let mut action = table_toolbar_ui(ui, &mut self.table, capture, &choices, opened.is_some());
         let selected = self.table.selected.and_then(|seq| capture.by_seq(seq));
-        Panel::bottom("inspector").resizable(true).default_size(300.0).size_range(120.0..=700.0).show(
-            ui,
-            |ui| {
-                Panel::right("plot").resizable(true).default_size(420.0).size_range(200.0..=900.0).show(
-                    ui,
-                    |ui| {
-                        // A file's rates are plotted up to its newest event, live ones up to now.
-                        let plot_now = match opened {
-                            Some(_) => {
-                                capture.iter().next_back().map_or(0, |event| event.received_at_ms + 1000)
-                            }
-                            None => now_ms(),
-                        };
-                        rate_plot_ui(ui, &mut self.table, capture, context, plot_now);
-                    },
-                );
-                CentralPanel::default().show(ui, |ui| detail_ui(ui, &mut self.detail, selected, context));
-            },
-        );
+        // The table keeps at least half of the height, the detail view half of the width.
+        let (height, width) = (ui.available_height(), ui.available_width());
+        let inspector = Panel::bottom("inspector")
+            .resizable(true)
+            .default_size((height * 0.35).clamp(90.0, 300.0))
+            .size_range(80.0..=(height * 0.5).max(80.0));
+        inspector.show(ui, |ui| {
+            let plot = Panel::right("plot")
+                .resizable(true)
+                .default_size((width * 0.4).clamp(160.0, 420.0))
+                .size_range(140.0..=(width * 0.5).max(140.0));
+            plot.show(ui, |ui| {
+                // A file's rates are plotted up to its newest event, live ones up to now.
+                let plot_now = match opened {
+                    Some(_) => capture.iter().next_back().map_or(0, |event| event.received_at_ms + 1000),
+                    None => now_ms(),
+                };
+                rate_plot_ui(ui, &mut self.table, capture, context, plot_now);
+            });
+            CentralPanel::default().show(ui, |ui| detail_ui(ui, &mut self.detail, selected, context));
+        });
         CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| {
             action = action.or(events_table_ui(ui, &mut self.table, capture, context, &view.reorgs));
         });
         match action {
-            Some(TableAction::TogglePause) => self.toggle_pause(),
+            Some(TableAction::TogglePause) if opened.is_none() => self.toggle_pause(),
+            Some(TableAction::TogglePause) => {}
             Some(TableAction::Clear) => self.clear(),
             Some(TableAction::Export(scope)) => {
+                self.open_dialog.open = false; // one dialog at a time
                 self.export_dialog.scope = scope;
                 self.export_dialog.open = true;
                 self.export_result = None;
@@ -268,6 +310,7 @@ impl App {
         {
             self.transfer_action(action);
         }
+        self.open_dialog_ui(ctx);
     }
 }
 

@@ -112,6 +112,14 @@ enum SessionEnd {
     Lost(LostReason),
 }
 
+/// How a wait without a socket ended.
+enum Offline {
+    /// The user asked to try again now.
+    RetryNow,
+    /// The user disconnected (or the handle is gone).
+    Disconnected,
+}
+
 /// What woke the session loop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Turn {
@@ -134,9 +142,16 @@ pub(super) async fn run(
     let mut lost: Option<(u64, LostReason)> = None;
     loop {
         actor.state(ConnState::Connecting { attempt });
-        let connected = tokio::select! {
-            result = connect(&config) => result,
-            () = actor.serve_offline(&mut commands) => return actor.close_for_good(None),
+        let connecting = connect(&config);
+        tokio::pin!(connecting);
+        let connected = loop {
+            tokio::select! {
+                result = &mut connecting => break result,
+                offline = actor.serve_offline(&mut commands) => match offline {
+                    Offline::RetryNow => {} // it is trying already
+                    Offline::Disconnected => return actor.close_for_good(None),
+                },
+            }
         };
         let (socket, received) = match connected {
             Ok(connected) => connected,
@@ -407,19 +422,23 @@ impl Actor {
         });
         tokio::select! {
             () = sleep_until(retry_at) => true,
-            () = self.serve_offline(commands) => {
-                self.close_for_good(None);
-                false
+            offline = self.serve_offline(commands) => match offline {
+                Offline::RetryNow => true,
+                Offline::Disconnected => {
+                    self.close_for_good(None);
+                    false
+                }
             }
         }
     }
 
-    /// Handles commands while there is no open socket; returns when the user disconnects (or
-    /// the handle is gone).
-    async fn serve_offline(&mut self, commands: &mut mpsc::Receiver<Command>) {
+    /// Handles commands while there is no open socket; returns when the user asks to retry at
+    /// once, or disconnects (or the handle is gone).
+    async fn serve_offline(&mut self, commands: &mut mpsc::Receiver<Command>) -> Offline {
         while let Some(command) = commands.recv().await {
             match command {
-                Command::Disconnect { .. } => return,
+                Command::Disconnect { .. } => return Offline::Disconnected,
+                Command::RetryNow { .. } => return Offline::RetryNow,
                 Command::Subscribe { sub, method, params, rules, .. } => {
                     self.table.subscribe(sub, &method, params, rules, false);
                 }
@@ -434,6 +453,7 @@ impl Actor {
                 Command::Connect { .. } | Command::SetLimits(_) => {}
             }
         }
+        Offline::Disconnected
     }
 
     /// Runs one open connection until it is lost or closed.
@@ -664,7 +684,10 @@ impl Actor {
                 let frame = self.table.request(request, &method, params, true);
                 self.outbox.extend(frame);
             }
-            Command::Connect { .. } | Command::Disconnect { .. } | Command::SetLimits(_) => {}
+            Command::Connect { .. }
+            | Command::Disconnect { .. }
+            | Command::RetryNow { .. }
+            | Command::SetLimits(_) => {}
         }
     }
 

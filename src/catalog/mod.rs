@@ -14,6 +14,7 @@ mod cheat_sheet;
 mod draft;
 mod encoding;
 pub(crate) mod ethereum;
+mod identity;
 mod presets;
 mod rules;
 pub(crate) mod solana;
@@ -30,8 +31,11 @@ pub use draft::{
 };
 pub use encoding::eip55_checksum;
 pub use ethereum::{CommonRequest, common_requests};
+pub use identity::{ItemKey, ItemKind, item_key};
 pub use presets::{DEMO_URL, Preset, presets};
-pub use rules::{Completion, RECEIVED_SIGNATURE, ReorgRule, SubscriptionRules, rules_for};
+pub use rules::{
+    Completion, RECEIVED_SIGNATURE, ReorgRule, SubscriptionRules, is_subscribe_method, rules_for,
+};
 pub use summary::{BlockObservation, ReorgTracker, Summary, summarize};
 pub use validate::{FieldError, agave_request_bytes, check_request};
 

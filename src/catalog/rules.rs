@@ -71,6 +71,15 @@ pub fn rules_for(method: &str, params: Option<&Value>) -> SubscriptionRules {
     SubscriptionRules { unsubscribe_method, completion, reorg, short_name: short_name(method, first).into() }
 }
 
+/// Whether a method opens a subscription: one the catalogue knows as such, or one named like
+/// its family (`xSubscribe`, `eth_subscribe`), for raw frames outside the catalogue.
+pub fn is_subscribe_method(method: &str) -> bool {
+    match find_by_rpc_method(method, None) {
+        Some(spec) => !spec.is_one_off(),
+        None => method.ends_with("Subscribe") || method.ends_with("_subscribe"),
+    }
+}
+
 /// `xSubscribe` → `xUnsubscribe`; `eth_subscribe` → `eth_unsubscribe`; anything else keeps its
 /// name with `Unsubscribe` appended, which a server will refuse with a message the user sees.
 fn fallback_unsubscribe(method: &str) -> String {

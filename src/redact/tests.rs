@@ -124,6 +124,7 @@ fn harmless_query_values_and_path_words_are_kept() {
         redact_url("wss://example.com/solana/mainnet-beta/ws?network=ethereum&commitment=confirmed"),
         "wss://example.com/solana/mainnet-beta/ws?network=ethereum&commitment=confirmed"
     );
+    assert_eq!(redact_url("demo?delay_ms=200&drop_every=5"), "demo?delay_ms=200&drop_every=5");
     // A harmless name does not protect a value that looks like a token.
     assert_eq!(
         redact_url("wss://example.com/?network=0123456789abcdef0123"),
@@ -444,5 +445,23 @@ proptest! {
         prop_assert!(!secrets.scrub(&message).contains(&secret));
         let _ = redact_url(&text);
         let _ = scrub_urls(&text);
+    }
+}
+
+#[test]
+fn header_credentials_are_masked_by_name_and_tokens_by_shape() {
+    let cases = [
+        ("Authorization", "Bearer abc", "Bearer ***"),
+        ("authorization", "Basic dXNlcjpwYXNz", "Basic ***"),
+        ("X-Api-Key", "short", "***"),
+        ("x-qn-api-key", "k1", "***"),
+        ("Cookie", "session=abc; theme=dark", "*** ***"),
+        ("Authorization", "Bearer {api_key}", "Bearer {api_key}"),
+        ("User-Agent", "subscope/0.1 (linux)", "subscope/0.1 (linux)"),
+        ("X-Client", "team-a 0123456789abcdef0123", "team-a ***"),
+        ("Origin", "https://app.example.com", "https://app.example.com"),
+    ];
+    for (name, value, shown) in cases {
+        assert_eq!(redact_header(name, value), shown, "{name}: {value}");
     }
 }

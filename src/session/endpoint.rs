@@ -3,8 +3,8 @@
 
 use crate::backend::ConnState;
 use crate::capture::ConnId;
-use crate::catalog::{Draft, Preset};
-use crate::redact::{API_KEY_PLACEHOLDER, lost_its_key, redact_url};
+use crate::catalog::{Chain, Draft, Preset};
+use crate::redact::{API_KEY_PLACEHOLDER, MASK, lost_its_key, redact_url};
 
 /// A time without data while a connection was being restored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,6 +83,11 @@ pub struct Endpoint {
     pub gap: Option<GapSpan>,
     /// Time between keepalive pings, when not the default (`record --ping-interval`).
     pub ping_interval: Option<std::time::Duration>,
+    /// The chain it serves: from its preset, the user, or the first notification; `None`
+    /// while unknown (the composer then offers every method).
+    pub chain: Option<Chain>,
+    /// Extra handshake headers (name, value); `{api_key}` in a value is replaced by the key.
+    pub headers: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -99,6 +104,8 @@ impl std::fmt::Debug for Endpoint {
             .field("conn", &self.conn)
             .field("state", &self.state)
             .field("error", &self.error)
+            .field("chain", &self.chain)
+            .field("headers", &self.headers.iter().map(|(name, _)| name).collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
 }
@@ -111,13 +118,24 @@ impl Endpoint {
             label: preset.name.to_owned(),
             preset: preset.name.to_owned(),
             url: preset.url_template.to_owned(),
+            chain: preset.chain,
             ..Self::default()
         }
     }
 
-    /// Whether the URL has a place for an API key.
+    /// Whether the URL or a header value has a place for an API key.
     pub fn needs_key(&self) -> bool {
         self.url.contains(API_KEY_PLACEHOLDER)
+            || self.headers.iter().any(|(_, value)| value.contains(API_KEY_PLACEHOLDER))
+    }
+
+    /// The headers to send: those with a name (a row being typed may have none yet).
+    pub fn headers_to_send(&self) -> Vec<(String, String)> {
+        self.headers
+            .iter()
+            .filter(|(name, _)| !name.trim().is_empty())
+            .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
+            .collect()
     }
 
     /// Whether a connection exists that is not closed (connecting, open or reconnecting).
@@ -143,6 +161,11 @@ impl Endpoint {
         if lost_its_key(&self.url) {
             return Some(KEY_REMOVED.to_owned());
         }
+        for (name, value) in &self.headers {
+            if let Some(problem) = header_problem(name, value) {
+                return Some(problem);
+            }
+        }
         if self.needs_key() && self.api_key.trim().is_empty() {
             return Some(format!(
                 "This URL needs an API key: paste it in the API key field (or set {}).",
@@ -161,6 +184,36 @@ impl Endpoint {
             (Some(_), Some(ConnState::Reconnecting { .. })) => "reconnecting",
         }
     }
+}
+
+/// Why a handshake header cannot be sent, as its row should say; `None` when it can (or the
+/// row is empty).
+pub fn header_problem(name: &str, value: &str) -> Option<String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return (!value.trim().is_empty()).then(|| "A header needs a name.".to_owned());
+    }
+    // RFC 9110 token characters.
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if let Some(bad) = name.chars().find(|c| !token(*c)) {
+        return Some(format!("Header name {name:?} cannot contain {bad:?}."));
+    }
+    let reserved = ["host", "connection", "upgrade", "content-length", "transfer-encoding"];
+    if reserved.contains(&name.to_ascii_lowercase().as_str())
+        || name.to_ascii_lowercase().starts_with("sec-websocket-")
+    {
+        return Some(format!("{name} is set by the WebSocket handshake itself."));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\t') {
+        return Some(format!("The value of {name} cannot contain a line break or control character."));
+    }
+    if value.split(' ').any(|word| word == MASK) {
+        return Some(format!(
+            "The credential in header {name} was removed when it was saved: enter it again, or \
+             write {API_KEY_PLACEHOLDER} there and put the key in the API key field."
+        ));
+    }
+    None
 }
 
 /// What a URL that lost its key on saving says (it holds `***` where the key was).

@@ -30,7 +30,7 @@ use crate::export::SubscriptionInfo;
 use crate::protocol::RpcError;
 use crate::redact::{Secret, extract_key};
 use crate::settings::SavedEndpoint;
-pub use endpoint::{Endpoint, GapSpan, KEY_REMOVED, KeySource, KeychainLookup};
+pub use endpoint::{Endpoint, GapSpan, KEY_REMOVED, KeySource, KeychainLookup, header_problem};
 pub use subscription::{SubState, Subscription};
 pub use view::{CaptureView, ReorgMarks};
 
@@ -88,6 +88,8 @@ impl Session {
                 url: entry.url.clone(),
                 keep_connected: entry.connect_on_start,
                 restore: entry.subscriptions.clone(),
+                chain: entry.chain,
+                headers: entry.headers.clone(),
                 ..Endpoint::default()
             })
             .collect();
@@ -148,6 +150,8 @@ impl Session {
                 preset: endpoint.preset.clone(),
                 url: endpoint.url.clone(),
                 connect_on_start: endpoint.keep_connected,
+                chain: endpoint.chain,
+                headers: endpoint.headers.clone(),
                 subscriptions: self
                     .subscriptions
                     .iter()
@@ -225,6 +229,7 @@ impl Session {
         if let Some(interval) = endpoint.ping_interval {
             config.ping_interval = interval;
         }
+        config.headers = endpoint.headers_to_send();
         if let Err(err) = self.backend.send(Command::Connect { conn, config: Box::new(config) }) {
             let message = format!("Could not connect: {err}");
             endpoint.error = Some(message.clone());
@@ -269,6 +274,15 @@ impl Session {
         let Some(conn) = endpoint.conn else { return };
         if let Err(err) = self.backend.send(Command::Disconnect { conn }) {
             endpoint.error = Some(format!("Could not disconnect: {err}"));
+        }
+    }
+
+    /// Ends a reconnecting endpoint's backoff wait: it tries again at once.
+    pub fn retry_now(&mut self, index: usize) {
+        let Some(endpoint) = self.endpoints.get_mut(index) else { return };
+        let Some(conn) = endpoint.conn else { return };
+        if let Err(err) = self.backend.send(Command::RetryNow { conn }) {
+            endpoint.error = Some(format!("Could not retry: {err}"));
         }
     }
 
@@ -490,8 +504,21 @@ impl Session {
                 }
                 row.state = match outcome {
                     SubscribeOutcome::Active(id) => {
+                        let mut chain = None;
                         if let Some(info) = self.live.context.subscriptions.get_mut(&sub) {
                             info.server_id = Some(id.clone());
+                            let first = info.params.as_ref().and_then(|params| params.get(0));
+                            chain = catalog::find_by_rpc_method(&info.method, first.and_then(|p| p.as_str()))
+                                .and_then(|spec| spec.chain);
+                        }
+                        // A custom URL's chain is what its first accepted subscription says.
+                        if let Some(endpoint) = self.endpoints.iter_mut().find(|endpoint| {
+                            endpoint.id == row.endpoint
+                                && endpoint.chain.is_none()
+                                && endpoint.preset.is_empty()
+                        }) && endpoint.url != catalog::DEMO_URL
+                        {
+                            endpoint.chain = chain;
                         }
                         SubState::Active(id)
                     }

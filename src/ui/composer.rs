@@ -25,6 +25,8 @@ pub struct ConnChoice {
     pub label: String,
     /// Its state in one word ("open", "connecting"…).
     pub state: &'static str,
+    /// The chain its endpoint serves, when known: only that chain's methods are offered.
+    pub chain: Option<Chain>,
 }
 
 /// The answer to the last one-off request.
@@ -43,6 +45,8 @@ pub enum ResponseState {
 pub struct ResponseView {
     /// Its local id.
     pub request: RequestKey,
+    /// The connection it was sent on (its answer is shown only beside that connection).
+    pub conn: ConnId,
     /// The method sent.
     pub method: String,
     /// Its answer so far.
@@ -83,6 +87,12 @@ pub struct ComposerState {
     pub response: Option<ResponseView>,
     /// The name typed for "Save draft".
     pub save_name: String,
+    /// Whether the one-off box takes a raw JSON-RPC frame instead of the form.
+    pub raw_mode: bool,
+    /// The raw frame being typed.
+    pub raw_frame: String,
+    /// Set when an answer arrives, so the box scrolls it into view once.
+    pub reveal_response: bool,
     built: BuildCache,
     request_built: BuildCache,
 }
@@ -126,6 +136,17 @@ pub enum ComposerAction {
         /// The request.
         built: BuiltRequest,
     },
+    /// Send a raw frame's method and params on `conn`: as a subscription when the method is a
+    /// subscribe method, else as a one-off request; subscope gives it its own id, so the
+    /// answer is matched to it.
+    Raw {
+        /// The connection.
+        conn: ConnId,
+        /// The method and params read from the frame.
+        built: BuiltRequest,
+        /// Whether it subscribes.
+        subscribe: bool,
+    },
     /// Save the form under a name.
     SaveDraft {
         /// The name.
@@ -147,7 +168,9 @@ pub fn composer_ui(
 ) -> Option<ComposerAction> {
     let mut action = None;
     target_ui(ui, state, connections);
-    method_picker_ui(ui, state, memory);
+    let chain =
+        connections.iter().find(|choice| Some(choice.conn) == state.target).and_then(|choice| choice.chain);
+    method_picker_ui(ui, state, memory, chain);
     if let Some(saved_action) = saved_drafts_ui(ui, state, saved) {
         action = Some(saved_action);
     }
@@ -209,16 +232,34 @@ pub fn method_title(spec: &MethodSpec) -> String {
     title
 }
 
-fn method_picker_ui(ui: &mut Ui, state: &mut ComposerState, memory: &mut BTreeMap<String, Draft>) {
-    let current = state.draft.spec().map_or_else(|| "(none)".to_owned(), method_title);
+fn method_picker_ui(
+    ui: &mut Ui,
+    state: &mut ComposerState,
+    memory: &mut BTreeMap<String, Draft>,
+    chain: Option<Chain>,
+) {
+    let offered = |spec: &MethodSpec| chain.is_none() || spec.chain.is_none() || spec.chain == chain;
     let mut picked: Option<&'static MethodSpec> = None;
+    // The endpoint serves another chain than the form's method: switch to that chain's form.
+    if let Some(current) = state.draft.spec()
+        && !offered(current)
+        && let Some(chain) = chain
+    {
+        picked = catalog::methods_for(chain)
+            .filter(|spec| !spec.is_one_off())
+            .find(|spec| memory.contains_key(spec.id))
+            .or_else(|| catalog::methods_for(chain).find(|spec| !spec.is_one_off()));
+    }
+    let current = state.draft.spec().map_or_else(|| "(none)".to_owned(), method_title);
+    let chains: Vec<Chain> =
+        Chain::ALL.into_iter().filter(|listed| chain.is_none_or(|only| only == *listed)).collect();
     let label = ui.label("Subscribe to");
     egui::ComboBox::from_id_salt("method")
         .selected_text(current)
         .width(ui.available_width() - 8.0)
         .height(480.0)
         .show_ui(ui, |ui| {
-            for chain in Chain::ALL {
+            for chain in chains.iter().copied() {
                 ui.label(RichText::new(chain.label()).strong());
                 for spec in catalog::methods_for(chain).filter(|spec| !spec.is_one_off()) {
                     let selected = spec.id == state.draft.method;
@@ -333,7 +374,8 @@ fn preview_ui(ui: &mut Ui, body: &str) {
     });
 }
 
-/// Draws the one-off request box: method, params, suggestions, send, and the answer.
+/// Draws the one-off request box: a form (method, params, suggestions) or a raw JSON-RPC
+/// frame, the send button, and the answer to the last request sent on the chosen connection.
 pub fn request_ui(
     ui: &mut Ui,
     state: &mut ComposerState,
@@ -343,8 +385,60 @@ pub fn request_ui(
     if state.request.method != REQUEST_ID {
         state.request = Draft::new(spec);
     }
+    let target = state.target.filter(|target| connections.iter().any(|choice| choice.conn == *target));
+    let chain = connections.iter().find(|choice| Some(choice.conn) == target).and_then(|choice| choice.chain);
+    ui.horizontal(|ui| {
+        ui.selectable_value(&mut state.raw_mode, false, "Form");
+        ui.selectable_value(&mut state.raw_mode, true, "Raw JSON")
+            .on_hover_text("Any JSON-RPC request or subscription, also methods outside the catalogue");
+        if !state.raw_mode {
+            common_requests_ui(ui, state, chain);
+        }
+    });
+    let built = if state.raw_mode {
+        raw_frame_ui(ui, state)
+    } else {
+        let errors = match state.request_built.get(&state.request) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors.clone(),
+        };
+        let changed = form_ui(ui, spec, &mut state.request, &errors, &state.request_touched);
+        state.request_touched.extend(changed.into_iter().map(str::to_owned));
+        state.request_built.get(&state.request).clone().map_err(|_| String::new())
+    };
+    let mut action = None;
+    ui.horizontal(|ui| {
+        let ready = built.is_ok() && target.is_some();
+        let subscribe =
+            state.raw_mode && built.as_ref().is_ok_and(|built| catalog::is_subscribe_method(&built.method));
+        let text = if subscribe { "Send (subscribes)" } else { "Send request" };
+        let response = ui.add_enabled(ready, egui::Button::new(text));
+        if let (true, Ok(built), Some(conn)) = (response.clicked(), &built, target) {
+            action = Some(if state.raw_mode {
+                ComposerAction::Raw { conn, built: built.clone(), subscribe }
+            } else {
+                ComposerAction::Request { conn, built: built.clone() }
+            });
+        }
+        match connections.iter().find(|choice| Some(choice.conn) == target) {
+            Some(choice) => ui.weak(format!("on {}", choice.label)),
+            None => ui.weak("connect an endpoint first"),
+        };
+    });
+    // Only the answer to a request on the chosen connection: another endpoint's error is not
+    // this one's.
+    if let Some(response) = state.response.as_ref().filter(|response| Some(response.conn) == target) {
+        let shown = response_ui(ui, response);
+        if std::mem::take(&mut state.reveal_response) {
+            shown.scroll_to_me(Some(egui::Align::Center));
+        }
+    }
+    action
+}
+
+fn common_requests_ui(ui: &mut Ui, state: &mut ComposerState, chain: Option<Chain>) {
     ui.menu_button("Common requests", |ui| {
-        for chain in Chain::ALL {
+        for chain in Chain::ALL.into_iter().filter(|listed| chain.is_none_or(|only| only == *listed)) {
             ui.label(RichText::new(chain.label()).strong());
             for common in common_requests(chain) {
                 let text = if common.params.is_empty() {
@@ -360,33 +454,63 @@ pub fn request_ui(
             }
         }
     });
-    let errors = match state.request_built.get(&state.request) {
-        Ok(_) => Vec::new(),
-        Err(errors) => errors.clone(),
-    };
-    let changed = form_ui(ui, spec, &mut state.request, &errors, &state.request_touched);
-    state.request_touched.extend(changed.into_iter().map(str::to_owned));
-    let built = state.request_built.get(&state.request).clone();
-    let mut action = None;
-    ui.horizontal(|ui| {
-        let target = state.target.filter(|target| connections.iter().any(|choice| choice.conn == *target));
-        let ready = built.is_ok() && target.is_some();
-        let response = ui.add_enabled(ready, egui::Button::new("Send request"));
-        if let (true, Ok(built), Some(conn)) = (response.clicked(), &built, target) {
-            action = Some(ComposerAction::Request { conn, built: built.clone() });
-        }
-        if let Some(choice) = connections.iter().find(|choice| Some(choice.conn) == target) {
-            ui.weak(format!("on {}", choice.label));
-        }
-    });
-    if let Some(response) = &state.response {
-        response_ui(ui, response);
-    }
-    action
 }
 
-fn response_ui(ui: &mut Ui, response: &ResponseView) {
-    ui.label(RichText::new(format!("Response to {}", response.method)).strong());
+/// The raw frame editor; returns the method and params it holds, or why it cannot be sent
+/// (shown under it).
+fn raw_frame_ui(ui: &mut Ui, state: &mut ComposerState) -> Result<BuiltRequest, String> {
+    let label = ui.label("Raw frame");
+    ui.add(
+        egui::TextEdit::multiline(&mut state.raw_frame)
+            .code_editor()
+            .desired_rows(4)
+            .desired_width(ui.available_width())
+            .hint_text(r#"{"jsonrpc":"2.0","id":1,"method":"getHealth"}"#),
+    )
+    .labelled_by(label.id);
+    let parsed = parse_raw_frame(&state.raw_frame);
+    match &parsed {
+        Err(err) if !state.raw_frame.trim().is_empty() => {
+            ui.add(egui::Label::new(error_text(ui.visuals(), err)).wrap());
+        }
+        Ok(_) => {
+            ui.weak("subscope sends it with an id of its own, so the answer is matched to it.");
+        }
+        Err(_) => {}
+    }
+    parsed
+}
+
+/// Reads a raw JSON-RPC frame: valid JSON, one object with a string `method` and, if any,
+/// array or object `params`. Its `id` and `jsonrpc` are replaced when it is sent.
+pub fn parse_raw_frame(text: &str) -> Result<BuiltRequest, String> {
+    let value: serde_json::Value = serde_json::from_str(text.trim())
+        .map_err(|err| format!("Not valid JSON: {err} (line {}, column {}).", err.line(), err.column()))?;
+    let serde_json::Value::Object(object) = value else {
+        return Err(match value {
+            serde_json::Value::Array(_) => {
+                "A batch (array) cannot be matched to one answer: send one request \
+                                            object at a time."
+                    .to_owned()
+            }
+            _ => "A JSON-RPC request is an object with a \"method\".".to_owned(),
+        });
+    };
+    let method = match object.get("method") {
+        Some(serde_json::Value::String(method)) if !method.trim().is_empty() => method.trim().to_owned(),
+        Some(_) => return Err("\"method\" must be a non-empty string.".to_owned()),
+        None => return Err("A JSON-RPC request needs a \"method\".".to_owned()),
+    };
+    let params = match object.get("params") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(params @ (serde_json::Value::Array(_) | serde_json::Value::Object(_))) => Some(params.clone()),
+        Some(_) => return Err("\"params\" must be an array or an object.".to_owned()),
+    };
+    Ok(BuiltRequest { method, params })
+}
+
+fn response_ui(ui: &mut Ui, response: &ResponseView) -> egui::Response {
+    let title = ui.label(RichText::new(format!("Response to {}", response.method)).strong());
     match &response.state {
         ResponseState::Pending => {
             ui.horizontal(|ui| {
@@ -401,7 +525,8 @@ fn response_ui(ui: &mut Ui, response: &ResponseView) {
             }
         }
         ResponseState::Failed(err) => {
-            ui.label(error_text(ui.visuals(), err));
+            ui.add(egui::Label::new(error_text(ui.visuals(), err)).wrap());
         }
     }
+    title
 }

@@ -6,9 +6,9 @@ use egui::{RichText, TextEdit, Ui};
 
 use super::{error_text, ok_color, warn_text};
 use crate::backend::ConnState;
-use crate::catalog::presets;
-use crate::redact::{extract_key, has_secret, key_travels_in_clear, lost_its_key};
-use crate::session::{Endpoint, KEY_REMOVED, KeySource, KeychainLookup};
+use crate::catalog::{Chain, presets};
+use crate::redact::{extract_key, has_secret, key_travels_in_clear, lost_its_key, redact_header};
+use crate::session::{Endpoint, KEY_REMOVED, KeySource, KeychainLookup, header_problem};
 
 /// What the user asked the endpoints panel for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,6 +29,8 @@ pub enum EndpointAction {
     MoveKeyToKeyField(usize),
     /// Ask the keychain again (after a dismissed unlock prompt).
     RetryKeychain(usize),
+    /// Stop waiting out a reconnect's backoff and try at once.
+    RetryNow(usize),
 }
 
 /// Draws the endpoint list; `now_ms` is for reconnect countdowns.
@@ -53,21 +55,41 @@ pub fn endpoints_ui(ui: &mut Ui, endpoints: &mut [Endpoint], now_ms: u64) -> Vec
 fn endpoint_ui(ui: &mut Ui, index: usize, endpoint: &mut Endpoint, now_ms: u64) -> Option<EndpointAction> {
     let mut action = None;
     let editable = !endpoint.is_live();
-    ui.horizontal(|ui| {
-        ui.label(RichText::new(&endpoint.label).strong());
+    ui.horizontal_wrapped(|ui| {
+        ui.add(egui::Label::new(RichText::new(&endpoint.label).strong()).truncate());
         badge_ui(ui, endpoint, now_ms);
+        let reconnecting = matches!(endpoint.state, Some(ConnState::Reconnecting { .. }));
+        if reconnecting
+            && endpoint.conn.is_some()
+            && ui.small_button("Retry now").on_hover_text("Try to reconnect now, without waiting").clicked()
+        {
+            action = Some(EndpointAction::RetryNow(index));
+        }
     });
-    ui.add_enabled_ui(editable, |ui| {
+    if editable {
+        name_ui(ui, endpoint);
         preset_ui(ui, endpoint);
+        chain_ui(ui, endpoint);
         if let Some(url_action) = url_ui(ui, index, endpoint) {
             action = Some(url_action);
         }
+        headers_ui(ui, endpoint);
         if endpoint.needs_key()
             && let Some(key_action) = api_key_ui(ui, index, endpoint)
         {
             action = Some(key_action);
         }
-    });
+    } else {
+        // Connected: what it is connected to, in one line; the form returns on Disconnect.
+        let mut summary = endpoint.display_url();
+        if let Some(chain) = endpoint.chain {
+            summary.push_str(&format!(" · {chain}"));
+        }
+        if !endpoint.headers.is_empty() {
+            summary.push_str(&format!(" · {} headers", endpoint.headers.len()));
+        }
+        ui.add(egui::Label::new(RichText::new(summary).monospace().weak()).truncate());
+    }
     if key_travels_in_clear(&endpoint.url) {
         ui.label(warn_text(
             ui.visuals(),
@@ -75,7 +97,15 @@ fn endpoint_ui(ui: &mut Ui, index: usize, endpoint: &mut Endpoint, now_ms: u64) 
         ));
     }
     if let Some(error) = &endpoint.error {
-        ui.label(error_text(ui.visuals(), error));
+        // Wrapped: one long error (a DNS failure, an HTTP body) must not widen the panel.
+        ui.add(egui::Label::new(error_text(ui.visuals(), error)).wrap());
+    }
+    if let Some(Some(reason)) = match &endpoint.state {
+        Some(ConnState::Closed { reason }) => Some(reason.as_ref()),
+        _ => None,
+    } && endpoint.error.is_none()
+    {
+        ui.add(egui::Label::new(error_text(ui.visuals(), reason.with_hint())).wrap());
     }
     if let Some(gap) = &endpoint.gap {
         let text = format!(
@@ -125,13 +155,89 @@ fn badge_ui(ui: &mut Ui, endpoint: &Endpoint, now_ms: u64) {
         }
         (Some(_), Some(ConnState::Closed { reason: None })) => (RichText::new("• closed").weak(), None),
         (Some(_), Some(ConnState::Closed { reason: Some(reason) })) => {
-            (error_text(&visuals, format!("• closed: {reason}")), Some(reason.with_hint()))
+            // The reason is shown in full, wrapped, below: the badge stays short.
+            (error_text(&visuals, "• closed: failed"), Some(reason.with_hint()))
         }
     };
-    let response = ui.label(text);
+    let response = ui.add(egui::Label::new(text).truncate());
     if let Some(hover) = hover {
         response.on_hover_text(hover);
     }
+}
+
+fn name_ui(ui: &mut Ui, endpoint: &mut Endpoint) {
+    ui.horizontal(|ui| {
+        let label = ui.label("Name");
+        ui.add(
+            TextEdit::singleline(&mut endpoint.label)
+                .desired_width(ui.available_width())
+                .hint_text("a name for lists and exports"),
+        )
+        .labelled_by(label.id);
+    });
+}
+
+fn chain_ui(ui: &mut Ui, endpoint: &mut Endpoint) {
+    ui.horizontal(|ui| {
+        let label = ui.label("Chain");
+        let shown = endpoint.chain.map_or("any (detect from the first answer)", Chain::label);
+        egui::ComboBox::from_id_salt("chain")
+            .selected_text(shown)
+            .width(ui.available_width() - 8.0)
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut endpoint.chain, None, "any (detect from the first answer)");
+                for chain in Chain::ALL {
+                    ui.selectable_value(&mut endpoint.chain, Some(chain), chain.label());
+                }
+            })
+            .response
+            .on_hover_text("Which methods the composer offers for this endpoint")
+            .labelled_by(label.id);
+    });
+}
+
+fn headers_ui(ui: &mut Ui, endpoint: &mut Endpoint) {
+    let title = if endpoint.headers.is_empty() {
+        "Headers".to_owned()
+    } else {
+        format!("Headers ({})", endpoint.headers.len())
+    };
+    egui::CollapsingHeader::new(title).id_salt("headers").show(ui, |ui| {
+        ui.weak("Sent with the WebSocket handshake. Write {api_key} in a value to send the key there.");
+        let mut remove = None;
+        for (row, (name, value)) in endpoint.headers.iter_mut().enumerate() {
+            ui.push_id(row, |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    let width = ((ui.available_width() - 150.0) / 2.0).max(80.0);
+                    let label = ui.weak("Header name");
+                    ui.add(TextEdit::singleline(name).hint_text("X-Example").desired_width(width))
+                        .labelled_by(label.id);
+                    let label = ui.weak("Header value");
+                    // A credential is masked unless it is being edited.
+                    let id = ui.make_persistent_id("value");
+                    if ui.memory(|memory| memory.has_focus(id)) {
+                        ui.add(TextEdit::singleline(value).id(id).desired_width(width)).labelled_by(label.id);
+                    } else {
+                        let mut shown = redact_header(name, value);
+                        ui.add(TextEdit::singleline(&mut shown).id(id).desired_width(width))
+                            .labelled_by(label.id);
+                    }
+                    if ui.small_button("×").on_hover_text("Remove this header").clicked() {
+                        remove = Some(row);
+                    }
+                });
+                if let Some(problem) = header_problem(name, value) {
+                    ui.add(egui::Label::new(error_text(ui.visuals(), problem)).wrap());
+                }
+            });
+        }
+        if let Some(row) = remove {
+            endpoint.headers.remove(row);
+        }
+        if ui.small_button("+ Add header").clicked() {
+            endpoint.headers.push((String::new(), String::new()));
+        }
+    });
 }
 
 fn preset_ui(ui: &mut Ui, endpoint: &mut Endpoint) {
@@ -164,6 +270,7 @@ fn preset_ui(ui: &mut Ui, endpoint: &mut Endpoint) {
         if was_default_label {
             endpoint.label = preset.name.to_owned();
         }
+        endpoint.chain = preset.chain;
         endpoint.error = None;
     }
 }

@@ -336,3 +336,22 @@ impl Driver {
         .await
     }
 }
+
+/// A Solana `slotNotification` as a connection reports it (sequence number and time are
+/// given by the queue a script pushes it to).
+pub fn slot_notification(conn: ConnId, sub: SubKey, slot: u64) -> CapturedEvent {
+    CapturedEvent {
+        seq: 0,
+        received_at_ms: 0,
+        connection: conn,
+        subscription: Some(sub),
+        direction: Direction::In,
+        kind: FrameKind::Notification,
+        method: Some(Arc::from("slotNotification")),
+        raw: format!(
+            r#"{{"jsonrpc":"2.0","method":"slotNotification","params":{{"result":{{"slot":{slot},"parent":{},"root":0}},"subscription":3}}}}"#,
+            slot.saturating_sub(1)
+        )
+        .into(),
+    }
+}

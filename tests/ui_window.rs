@@ -1,0 +1,342 @@
+//! The window's frame, driven through egui_kittest on a scripted backend (no sockets, no
+//! sleeps): small windows, the side panel, endpoint names, chains and headers, "Retry now",
+//! the raw-frame composer and where a one-off answer is shown.
+
+#![cfg(feature = "gui")]
+#![expect(clippy::unwrap_used, reason = "tests")]
+
+mod support;
+
+use std::sync::Arc;
+
+use egui::accesskit::Role;
+use egui::{Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::{By, NodeT as _, Queryable as _};
+use subscope::app::settings::{SavedEndpoint, Settings};
+use subscope::app::{App, AppOptions};
+use subscope::backend::{Backend, Command, ConnState, ConnectError, Event, Script, SubscribeOutcome};
+use subscope::catalog::{Chain, Draft};
+use subscope::protocol::{RpcError, SubId};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+/// The app on a scripted backend in a window of `size`, and the script.
+fn scripted(
+    runtime: &tokio::runtime::Runtime,
+    settings: Settings,
+    size: egui::Vec2,
+) -> (Harness<'static, App>, Script) {
+    let (backend, script) = Backend::scripted(settings.limits, Arc::new(|| {}));
+    let options = AppOptions { backend: Some(backend), ..AppOptions::headless(settings) };
+    let _guard = runtime.enter();
+    let ctx = egui::Context::default();
+    let app = App::new(&ctx, runtime.handle().clone(), options);
+    let harness = Harness::builder().with_size(size).build_ui_state(
+        |ui, app: &mut App| {
+            let ctx = ui.ctx().clone();
+            app.logic_step(&ctx);
+            app.show(ui);
+        },
+        app,
+    );
+    (harness, script)
+}
+
+fn endpoint(id: u64, label: &str, url: &str, chain: Option<Chain>) -> SavedEndpoint {
+    SavedEndpoint {
+        id,
+        label: label.into(),
+        url: url.into(),
+        connect_on_start: true,
+        chain,
+        ..SavedEndpoint::default()
+    }
+}
+
+fn settings(endpoints: Vec<SavedEndpoint>) -> Settings {
+    Settings { welcomed: true, endpoints, ..Settings::default() }
+}
+
+/// Opens every connection the app asked for and returns their ids, in order.
+fn open_all(script: &mut Script, harness: &mut Harness<'_, App>) -> Vec<u32> {
+    let conns: Vec<u32> = script
+        .commands()
+        .iter()
+        .filter_map(|command| match command {
+            Command::Connect { conn, .. } => Some(*conn),
+            _ => None,
+        })
+        .collect();
+    for conn in &conns {
+        script.event(Event::State { conn: *conn, state: ConnState::Open });
+    }
+    harness.run_steps(3);
+    conns
+}
+
+fn type_into(harness: &mut Harness<'_, App>, label: &str, text: &str) {
+    harness.get_by_label(label).focus();
+    harness.run_steps(2);
+    harness.get_by_label(label).type_text(text);
+    harness.run_steps(3);
+}
+
+/// The left edge of the table's Pause button: where the side panel ends.
+fn table_left(harness: &Harness<'_, App>) -> f32 {
+    harness.get_by_label("Pause").rect().left()
+}
+
+#[test]
+fn an_800_by_500_window_shows_eight_rows_and_keeps_every_control_inside() {
+    let runtime = runtime();
+    let mut saved = endpoint(1, "local", "ws://127.0.0.1:9", Some(Chain::Solana));
+    saved.subscriptions = Draft::for_method("slotSubscribe").into_iter().collect();
+    let (mut harness, mut script) = scripted(&runtime, settings(vec![saved]), egui::vec2(800.0, 500.0));
+    let conn = open_all(&mut script, &mut harness)[0];
+    script.frames((100..160).map(|slot| support::slot_notification(conn, 1, slot)));
+    harness.run_steps(4);
+    assert_eq!(harness.state().visible_rows(), 60);
+
+    let rows =
+        harness.query_all_by_label("slotNotification").filter(|row| row.rect().bottom() <= 500.0).count();
+    assert!(rows >= 8, "only {rows} table rows fit in an 800×500 window");
+    let window = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(800.0, 500.0));
+    let controls = [Role::Button, Role::ComboBox, Role::TextInput, Role::CheckBox, Role::MultilineTextInput];
+    for node in harness.query_all(By::new().predicate(|node| controls.contains(&node.role()))) {
+        let rect = node.rect();
+        if rect.top() < window.bottom() && rect.left() < window.right() {
+            assert!(
+                rect.right() <= window.right() + 0.5,
+                "{:?} {:?} reaches past the window: {rect:?}",
+                node.accesskit_node().role(),
+                node.accesskit_node().label(),
+            );
+        }
+    }
+
+    // Ctrl+B hides the side panel and gives the table the width; again shows it.
+    let with_panel = table_left(&harness);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::B);
+    harness.run_steps(20); // the slide animation
+    assert!(table_left(&harness) < 40.0, "the table takes the window's width");
+    assert!(!harness.state().settings().side_panel_open, "and that is remembered");
+    harness.get_by_label("»").click();
+    harness.run_steps(20);
+    assert!((table_left(&harness) - with_panel).abs() < 1.0);
+}
+
+#[test]
+fn a_long_connect_error_wraps_and_never_widens_the_side_panel() {
+    let runtime = runtime();
+    let (mut harness, mut script) = scripted(
+        &runtime,
+        settings(vec![endpoint(1, "far", "wss://no-such-host.invalid/ws", None)]),
+        egui::vec2(1400.0, 900.0),
+    );
+    let before = table_left(&harness);
+    let conn = open_all(&mut script, &mut harness)[0];
+    let long =
+        format!("failed to look up no-such-host.invalid: {}", "name or service not known; ".repeat(12));
+    script.event(Event::State {
+        conn,
+        state: ConnState::Closed { reason: Some(ConnectError::Dns(long.clone()).into()) },
+    });
+    harness.run_steps(4);
+    assert!(harness.query_by_label_contains("name or service not known").is_some(), "the reason is shown");
+    assert!(harness.query_by_label("• closed: failed").is_some(), "the badge stays short");
+    assert!((table_left(&harness) - before).abs() < 1.0, "the side panel kept its width");
+}
+
+#[test]
+fn retry_now_asks_a_reconnecting_connection_to_try_at_once() {
+    let runtime = runtime();
+    let (mut harness, mut script) = scripted(
+        &runtime,
+        settings(vec![endpoint(1, "local", "ws://127.0.0.1:9", None)]),
+        egui::vec2(1400.0, 900.0),
+    );
+    let conn = open_all(&mut script, &mut harness)[0];
+    assert!(harness.query_by_label("Retry now").is_none(), "nothing to retry while open");
+    script.event(Event::State {
+        conn,
+        state: ConnState::Reconnecting {
+            retry_at_ms: u64::MAX / 2,
+            attempt: 6,
+            reason: subscope::backend::LostReason::Reset.into(),
+        },
+    });
+    harness.run_steps(3);
+    harness.get_by_label("Retry now").click();
+    harness.run_steps(2);
+    let commands = script.commands();
+    assert!(
+        commands.iter().any(|command| matches!(command, Command::RetryNow { conn: c } if *c == conn)),
+        "{commands:?}"
+    );
+}
+
+#[test]
+fn an_endpoint_is_renamed_and_the_name_is_saved() {
+    let runtime = runtime();
+    let mut saved = endpoint(1, "Endpoint 2", "ws://127.0.0.1:9", None);
+    saved.connect_on_start = false;
+    let (mut harness, _script) = scripted(&runtime, settings(vec![saved]), egui::vec2(1400.0, 900.0));
+    harness.run_steps(2);
+    type_into(&mut harness, "Name", " (local anvil)");
+    assert_eq!(harness.state().settings().endpoints[0].label, "Endpoint 2 (local anvil)");
+}
+
+#[test]
+fn handshake_headers_are_sent_checked_and_their_credentials_never_saved() {
+    let runtime = runtime();
+    let mut saved = endpoint(1, "local", "ws://127.0.0.1:9", None);
+    saved.connect_on_start = false;
+    let (mut harness, mut script) = scripted(&runtime, settings(vec![saved]), egui::vec2(1400.0, 900.0));
+    harness.run_steps(2);
+    harness.get_by_label("Headers").click();
+    harness.run_steps(2);
+    harness.get_by_label("+ Add header").click();
+    harness.run_steps(2);
+    type_into(&mut harness, "Header name", "Bad Name");
+    assert!(harness.query_by_label_contains("cannot contain ' '").is_some(), "the row says what is wrong");
+    harness.get_by_label("Connect").click();
+    harness.run_steps(2);
+    assert!(
+        !script.commands().iter().any(|command| matches!(command, Command::Connect { .. })),
+        "nothing is sent with a bad header"
+    );
+
+    harness.get_by_label("Header name").focus();
+    harness.run_steps(1);
+    for _ in 0.."Bad Name".len() {
+        harness.key_press(Key::Backspace);
+    }
+    harness.run_steps(2);
+    type_into(&mut harness, "Header name", "Authorization");
+    type_into(&mut harness, "Header value", "Bearer sk_live_0123456789abcdef");
+    harness.get_by_label("Connect").click();
+    harness.run_steps(2);
+    let commands = script.commands();
+    let Some(Command::Connect { config, .. }) = commands.first() else { panic!("{commands:?}") };
+    assert_eq!(config.headers, vec![("Authorization".into(), "Bearer sk_live_0123456789abcdef".into())]);
+
+    let saved = harness.state().settings();
+    assert_eq!(saved.endpoints[0].headers, vec![("Authorization".into(), "Bearer ***".into())]);
+    assert!(!saved.to_json().contains("sk_live"), "the credential never reaches the settings file");
+}
+
+#[test]
+fn a_raw_frame_is_checked_as_json_sent_and_its_answer_matched() {
+    let runtime = runtime();
+    let (mut harness, mut script) = scripted(
+        &runtime,
+        settings(vec![endpoint(1, "local", "ws://127.0.0.1:9", Some(Chain::Solana))]),
+        egui::vec2(1400.0, 1200.0),
+    );
+    let conn = open_all(&mut script, &mut harness)[0];
+    harness.get_by_label("One-off request").click();
+    harness.run_steps(2);
+    harness.get_by_label("Raw JSON").click();
+    harness.run_steps(2);
+
+    type_into(&mut harness, "Raw frame", r#"{"method": "getHealth""#);
+    assert!(harness.query_by_label_contains("Not valid JSON").is_some(), "the error is at the field");
+    harness.get_by_label("Send request").click();
+    harness.run_steps(2);
+    assert!(script.commands().is_empty(), "nothing is sent");
+
+    type_into(&mut harness, "Raw frame", "}");
+    harness.get_by_label("Send request").click();
+    harness.run_steps(2);
+    let commands = script.commands();
+    let Some(Command::Request { request, method, params, .. }) = commands.first() else {
+        panic!("{commands:?}")
+    };
+    assert_eq!((method.as_str(), params), ("getHealth", &None));
+    script.event(Event::Response { conn, request: *request, result: Ok(r#""ok""#.into()) });
+    harness.run_steps(3);
+    assert!(harness.query_by_label("Response to getHealth").is_some());
+
+    // A subscribe method outside the catalogue becomes a subscription with its family's rules.
+    harness.get_by_label("Raw frame").focus();
+    harness.run_steps(1);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    harness.run_steps(1);
+    harness.get_by_label("Raw frame").type_text(r#"{"jsonrpc":"2.0","id":9,"method":"voteSubscribe"}"#);
+    harness.run_steps(3);
+    harness.get_by_label("Send (subscribes)").click();
+    harness.run_steps(2);
+    let commands = script.commands();
+    let Some(Command::Subscribe { method, rules, .. }) = commands.first() else { panic!("{commands:?}") };
+    assert_eq!((method.as_str(), &*rules.unsubscribe_method), ("voteSubscribe", "voteUnsubscribe"));
+}
+
+#[test]
+fn the_composer_offers_the_endpoints_chain_and_learns_a_custom_urls_chain() {
+    let runtime = runtime();
+    let (mut harness, mut script) = scripted(
+        &runtime,
+        settings(vec![endpoint(1, "anvil", "ws://127.0.0.1:8545", Some(Chain::Ethereum))]),
+        egui::vec2(1400.0, 900.0),
+    );
+    open_all(&mut script, &mut harness);
+    harness.get_by_role_and_label(Role::ComboBox, "Subscribe to").click();
+    harness.run_steps(2);
+    assert!(harness.query_by_label_contains("eth_subscribe newHeads").is_some());
+    assert!(harness.query_by_label_contains("logsSubscribe").is_none(), "no Solana methods for anvil");
+
+    // A custom URL with no chain yet: its first accepted subscription tells.
+    drop(harness);
+    let mut saved = endpoint(1, "custom", "ws://127.0.0.1:8546", None);
+    saved.subscriptions = Draft::for_method("eth_subscribe:newHeads").into_iter().collect();
+    let (mut harness, mut script) = scripted(&runtime, settings(vec![saved]), egui::vec2(1400.0, 900.0));
+    let conn = open_all(&mut script, &mut harness)[0];
+    assert_eq!(harness.state().endpoints()[0].chain, None);
+    script.event(Event::Subscription {
+        conn,
+        sub: 1,
+        outcome: SubscribeOutcome::Active(SubId::Str("0xabc".into())),
+        resubscribed: false,
+    });
+    harness.run_steps(2);
+    assert_eq!(harness.state().endpoints()[0].chain, Some(Chain::Ethereum));
+    assert_eq!(harness.state().settings().endpoints[0].chain, Some(Chain::Ethereum), "and it is saved");
+}
+
+#[test]
+fn a_one_off_answer_shows_beside_its_own_connection_only() {
+    let runtime = runtime();
+    let (mut harness, mut script) = scripted(
+        &runtime,
+        settings(vec![
+            endpoint(1, "first", "ws://127.0.0.1:9", Some(Chain::Solana)),
+            endpoint(2, "second", "ws://127.0.0.1:10", Some(Chain::Solana)),
+        ]),
+        egui::vec2(1400.0, 1600.0),
+    );
+    let conns = open_all(&mut script, &mut harness);
+    harness.get_by_label("One-off request").click();
+    harness.run_steps(2);
+    harness.get_by_label("Common requests").click();
+    harness.run_steps(2);
+    harness.get_by_label("getSlot").click();
+    harness.run_steps(2);
+    harness.get_by_label("Send request").click();
+    harness.run_steps(2);
+    let commands = script.commands();
+    let Some(Command::Request { request, conn, .. }) = commands.first() else { panic!("{commands:?}") };
+    assert_eq!(*conn, conns[0]);
+    let error = RpcError { code: -32601, message: "Method not found".into(), data: None };
+    script.event(Event::Response { conn: conns[0], request: *request, result: Err(error) });
+    harness.run_steps(3);
+    assert!(harness.query_by_label_contains("Method not found").is_some());
+
+    harness.get_by_role_and_label(Role::ComboBox, "Send on").click();
+    harness.run_steps(2);
+    harness.get_by_label("second (open)").click();
+    harness.run_steps(3);
+    assert!(harness.query_by_label_contains("Method not found").is_none(), "not the other endpoint's error");
+}
