@@ -340,3 +340,69 @@ fn a_one_off_answer_shows_beside_its_own_connection_only() {
     harness.run_steps(3);
     assert!(harness.query_by_label_contains("Method not found").is_none(), "not the other endpoint's error");
 }
+
+#[test]
+fn one_subscription_on_two_endpoints_is_compared_in_the_compare_tab() {
+    let runtime = runtime();
+    let (mut harness, mut script) = scripted(
+        &runtime,
+        settings(vec![
+            endpoint(1, "fast", "ws://127.0.0.1:9", Some(Chain::Solana)),
+            endpoint(2, "slow", "ws://127.0.0.1:10", Some(Chain::Solana)),
+        ]),
+        egui::vec2(1400.0, 1000.0),
+    );
+    let conns = open_all(&mut script, &mut harness);
+    harness.get_by_role_and_label(Role::ComboBox, "Subscribe to").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("slotSubscribe").click();
+    harness.run_steps(2);
+    harness.get_by_role_and_label(Role::CheckBox, "slow").click(); // "Also on"
+    harness.run_steps(2);
+    harness.get_by_label("Subscribe").click();
+    harness.run_steps(2);
+    let subs: Vec<(u32, u64)> = script
+        .commands()
+        .iter()
+        .filter_map(|command| match command {
+            Command::Subscribe { conn, sub, method, .. } if method == "slotSubscribe" => Some((*conn, *sub)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(subs.iter().map(|(conn, _)| *conn).collect::<Vec<_>>(), conns, "sent on both");
+
+    // The fast endpoint delivers slots 1..=30 every 400 ms; the slow one 200 ms later and
+    // never slot 10.
+    let base = subscope::capture::now_ms() - 30_000;
+    let mut frames = Vec::new();
+    for slot in 1..=30u64 {
+        let mut fast = support::slot_notification(subs[0].0, subs[0].1, slot);
+        fast.received_at_ms = base + slot * 400;
+        frames.push(fast);
+        if slot != 10 {
+            let mut slow = support::slot_notification(subs[1].0, subs[1].1, slot);
+            slow.received_at_ms = base + slot * 400 + 200;
+            frames.push(slow);
+        }
+    }
+    frames.sort_by_key(|frame| frame.received_at_ms);
+    script.frames(frames);
+    harness.run_steps(3);
+
+    let report = harness.state().compare_report();
+    let group = report.groups.iter().find(|group| group.method == "slotSubscribe").unwrap();
+    let (fast, slow) = (&group.endpoints[0].stats, &group.endpoints[1].stats);
+    assert_eq!((fast.received, fast.first, fast.missed), (30, 30, 0));
+    assert_eq!((slow.received, slow.first, slow.missed), (29, 0, 1), "slot 10 settled as missed");
+
+    harness.get_by_label("Compare").click();
+    harness.run_steps(3);
+    assert!(harness.query_by_label("plot lags").is_some(), "the group is listed");
+    assert!(harness.query_by_label("missed").is_some(), "with its counts");
+    assert!(harness.query_all_by_label("200 ms").count() >= 4, "the slow endpoint's p50…max");
+    // Selecting a row of the slow endpoint says when each delivered that item.
+    harness.key_press(Key::End);
+    harness.run_steps(3);
+    assert!(harness.query_by_label_contains("Selected item: slot 30").is_some());
+    assert!(harness.query_by_label("slow: +200 ms").is_some());
+}

@@ -46,8 +46,15 @@ impl App {
 
     pub(super) fn composer_action(&mut self, action: ComposerAction) {
         match action {
-            ComposerAction::Subscribe { conn, draft, built } => {
-                self.session.subscribe(conn, built.method, built.params, Some(draft));
+            ComposerAction::Subscribe { conns, draft, built } => {
+                for conn in conns {
+                    self.session.subscribe(
+                        conn,
+                        built.method.clone(),
+                        built.params.clone(),
+                        Some(draft.clone()),
+                    );
+                }
             }
             ComposerAction::Request { conn, built }
             | ComposerAction::Raw { conn, built, subscribe: false } => {

@@ -13,9 +13,9 @@ use crate::ui::composer::{ConnChoice, request_ui};
 use crate::ui::table::{FilterChoices, SubscriptionChoice, connection_label, subscription_label};
 use crate::ui::transfer::{ExportCounts, JobView, job_progress_ui};
 use crate::ui::{
-    OpenedStatus, StatusAction, StatusInfo, TableAction, TransferAction, composer_ui, detail_ui,
-    endpoints_ui, error_text, events_table_ui, export_dialog_ui, format_count, rate_plot_ui, status_bar_ui,
-    subscriptions_ui, table_toolbar_ui, warn_text,
+    OpenedStatus, StatusAction, StatusInfo, TableAction, TransferAction, composer_ui, endpoints_ui,
+    error_text, events_table_ui, export_dialog_ui, format_count, status_bar_ui, subscriptions_ui,
+    table_toolbar_ui, warn_text,
 };
 
 impl App {
@@ -89,10 +89,7 @@ impl App {
     }
 
     pub(super) fn toggle_pause(&mut self) {
-        let capture = match &self.opened {
-            Some(opened) if opened.shown => &opened.capture.view.capture,
-            _ => &self.session.live().capture,
-        };
+        let capture = &super::shown_view(self.opened.as_ref(), &self.session).capture;
         self.table.toggle_pause(capture);
     }
 
@@ -213,6 +210,7 @@ impl App {
                     ui,
                     self.session.subscriptions(),
                     &self.session.live().capture,
+                    &self.session.live().compare,
                     now_ms(),
                 );
                 if let Some(action) = action {
@@ -251,40 +249,28 @@ impl App {
                 }
             });
         }
-        let (capture, context) = (&view.capture, &view.context);
+        let capture = &view.capture;
         if !self.export_dialog.open && !self.open_dialog.open {
             // Before anything is drawn: a text field that had the keyboard keeps its keys.
             self.table.handle_keys(ui.ctx(), capture);
         }
         let choices = filter_choices(view, self.session.subscriptions());
         let mut action = table_toolbar_ui(ui, &mut self.table, capture, &choices, opened.is_some());
-        let selected = self.table.selected.and_then(|seq| capture.by_seq(seq));
+        let live = opened.is_none();
         // The table keeps at least half of the height, the detail view half of the width.
         let (height, width) = (ui.available_height(), ui.available_width());
         let inspector = Panel::bottom("inspector")
             .resizable(true)
             .default_size((height * 0.35).clamp(90.0, 300.0))
             .size_range(80.0..=(height * 0.5).max(80.0));
-        inspector.show(ui, |ui| {
-            let plot = Panel::right("plot")
-                .resizable(true)
-                .default_size((width * 0.4).clamp(160.0, 420.0))
-                .size_range(140.0..=(width * 0.5).max(140.0));
-            plot.show(ui, |ui| {
-                // A file's rates are plotted up to its newest event, live ones up to now.
-                let plot_now = match opened {
-                    Some(_) => capture.iter().next_back().map_or(0, |event| event.received_at_ms + 1000),
-                    None => now_ms(),
-                };
-                rate_plot_ui(ui, &mut self.table, capture, context, plot_now);
-            });
-            CentralPanel::default().show(ui, |ui| detail_ui(ui, &mut self.detail, selected, context));
-        });
+        inspector.show(ui, |ui| self.inspector_ui(ui, live, width));
+        let view = super::shown_view(self.opened.as_ref(), &self.session);
         CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| {
-            action = action.or(events_table_ui(ui, &mut self.table, capture, context, &view.reorgs));
+            action =
+                action.or(events_table_ui(ui, &mut self.table, &view.capture, &view.context, &view.reorgs));
         });
         match action {
-            Some(TableAction::TogglePause) if opened.is_none() => self.toggle_pause(),
+            Some(TableAction::TogglePause) if live => self.toggle_pause(),
             Some(TableAction::TogglePause) => {}
             Some(TableAction::Clear) => self.clear(),
             Some(TableAction::Export(scope)) => {
@@ -298,10 +284,7 @@ impl App {
     }
 
     fn dialogs_ui(&mut self, ctx: &egui::Context) {
-        let capture = match &self.opened {
-            Some(opened) if opened.shown => &opened.capture.view.capture,
-            _ => &self.session.live().capture,
-        };
+        let capture = &super::shown_view(self.opened.as_ref(), &self.session).capture;
         let counts = ExportCounts { all: capture.len(), filtered: self.table.row_count(capture) };
         let job: Option<JobView> =
             self.job.as_ref().filter(|job| job.is_export()).map(super::jobs::Job::view);

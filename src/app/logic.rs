@@ -20,10 +20,7 @@ impl App {
             self.notice(notice);
         }
         let remaining = LOGIC_BUDGET.saturating_sub(started.elapsed()).max(Duration::from_millis(1));
-        let capture = match &self.opened {
-            Some(opened) if opened.shown => &opened.capture.view.capture,
-            _ => &self.session.live().capture,
-        };
+        let capture = &super::shown_view(self.opened.as_ref(), &self.session).capture;
         let scanned = self.table.refresh(capture, remaining);
         if waiting || !scanned {
             ctx.request_repaint();

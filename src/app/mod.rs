@@ -11,6 +11,7 @@
 
 mod actions;
 mod files;
+mod inspector;
 pub mod jobs;
 pub mod keychain;
 mod keys;
@@ -112,6 +113,15 @@ struct Opened {
     shown: bool,
 }
 
+/// What the table shows: the opened file's view when it is shown, else the live one. A free
+/// function of the two fields, so a caller can hold it while it borrows other fields mutably.
+fn shown_view<'a>(opened: Option<&'a Opened>, session: &'a Session) -> &'a CaptureView {
+    match opened {
+        Some(opened) if opened.shown => &opened.capture.view,
+        _ => session.live(),
+    }
+}
+
 /// The app.
 pub struct App {
     runtime: Handle,
@@ -129,6 +139,11 @@ pub struct App {
     composer: ComposerState,
     table: TableState,
     detail: DetailState,
+    /// Which tab the inspector under the table shows.
+    inspector_tab: inspector::InspectorTab,
+    compare_state: crate::ui::compare::CompareState,
+    /// When each endpoint delivered the selected row's item, kept between frames.
+    deliveries: Option<inspector::DeliveriesCache>,
     export_dialog: ExportDialog,
     export_result: Option<Result<String, String>>,
     open_dialog: OpenDialog,
@@ -208,6 +223,9 @@ impl App {
             opened: None,
             composer,
             detail: DetailState::default(),
+            inspector_tab: inspector::InspectorTab::default(),
+            compare_state: crate::ui::compare::CompareState::default(),
+            deliveries: None,
             export_dialog: ExportDialog::default(),
             export_result: None,
             open_dialog: OpenDialog::default(),
@@ -282,10 +300,7 @@ impl App {
 
     /// What the table shows: the opened file's capture when it is shown, else the live one.
     fn shown(&self) -> &CaptureView {
-        match &self.opened {
-            Some(opened) if opened.shown => &opened.capture.view,
-            _ => self.session.live(),
-        }
+        shown_view(self.opened.as_ref(), &self.session)
     }
 
     /// The table's state (filter, pause, selection).
@@ -324,6 +339,11 @@ impl App {
     /// Whether an export or import is running.
     pub fn job_running(&self) -> bool {
         self.job.is_some()
+    }
+
+    /// What the comparison of endpoints in the shown capture found so far.
+    pub fn compare_report(&self) -> crate::compare::Report {
+        self.shown().compare.report()
     }
 
     /// The last app-wide message (`Err` for a failure).

@@ -35,6 +35,7 @@ pub use identity::{ItemKey, ItemKind, item_key};
 pub use presets::{DEMO_URL, Preset, presets};
 pub use rules::{
     Completion, RECEIVED_SIGNATURE, ReorgRule, SubscriptionRules, is_subscribe_method, rules_for,
+    subscribed_account,
 };
 pub use summary::{BlockObservation, ReorgTracker, Summary, summarize};
 pub use validate::{FieldError, agave_request_bytes, check_request};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{MethodSpec, ethereum, find_by_rpc_method};
+use super::{MethodSpec, ethereum, find_by_rpc_method, solana};
 
 /// What a `signatureSubscribe` notification holds when it is the early report that the node
 /// received the transaction (`enableReceivedNotification`), not the final one.
@@ -50,6 +50,20 @@ pub struct SubscriptionRules {
 
 /// The subscriptions whose streams are watched for reorgs.
 const REORG_TRACKED: [&MethodSpec; 1] = [&ethereum::NEW_HEADS];
+
+/// The subscriptions whose notifications do not repeat the account they watch: it is their
+/// first parameter.
+const ACCOUNT_IN_PARAMS: [&MethodSpec; 1] = [&solana::ACCOUNT];
+
+/// The account a subscription watches when its notifications do not name it
+/// (`accountSubscribe`'s pubkey), for a table's Account column.
+pub fn subscribed_account<'a>(method: &str, params: Option<&'a Value>) -> Option<&'a str> {
+    let spec = find_by_rpc_method(method, None)?;
+    if !ACCOUNT_IN_PARAMS.iter().any(|listed| listed.id == spec.id) {
+        return None;
+    }
+    params?.get(0)?.as_str()
+}
 
 /// The rules of a subscription made with `method` and `params`. A method the catalogue does
 /// not know (a raw request) gets the conventions of its family: `xSubscribe` is cancelled by
@@ -132,5 +146,16 @@ mod tests {
         assert_eq!(&*rules_for("fooSubscribe", None).unsubscribe_method, "fooUnsubscribe");
         assert_eq!(&*rules_for("parity_subscribe", None).unsubscribe_method, "parity_unsubscribe");
         assert_eq!(rules_for("fooSubscribe", None).completion, Completion::Never);
+    }
+
+    #[test]
+    fn only_account_subscriptions_name_their_account_in_params() {
+        let params = serde_json::json!(["Acc0unt1111111111111111111111111111111111"]);
+        assert_eq!(
+            subscribed_account("accountSubscribe", Some(&params)),
+            Some("Acc0unt1111111111111111111111111111111111")
+        );
+        assert_eq!(subscribed_account("programSubscribe", Some(&params)), None);
+        assert_eq!(subscribed_account("accountSubscribe", None), None);
     }
 }

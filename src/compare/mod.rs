@@ -36,7 +36,7 @@ mod report;
 
 use std::collections::{HashMap, VecDeque};
 
-use crate::capture::{CapturedEvent, ConnId, Direction, SubKey};
+use crate::capture::{Capture, CapturedEvent, ConnId, Direction, SubKey};
 use crate::catalog::{ItemKey, item_key};
 use crate::export::CaptureContext;
 use crate::protocol::FrameKind;
@@ -50,6 +50,14 @@ pub const MAX_MEMBERS: usize = 128;
 
 /// How many recent intervals between notifications a member keeps to judge a stall.
 const INTERVALS_KEPT: usize = 32;
+
+/// The most items one group holds in its windows; under a flood past it the oldest are
+/// dropped (settled ones first, then the oldest open ones are settled early), so memory stays
+/// bounded whatever the rate.
+pub const MAX_ITEMS: usize = 65_536;
+
+/// How many recent (time, lag) points a member keeps for a lag-over-time plot.
+pub const LAG_POINTS: usize = 2_048;
 
 /// A stall is judged only once this many intervals are known, and the threshold is
 /// refreshed every this many intervals (a sort of [`INTERVALS_KEPT`] values).
@@ -107,6 +115,8 @@ struct Member {
     stats: MemberStats,
     /// Lag behind the first member, per item it delivered in time.
     lag: LagHistogram,
+    /// The most recent (delivery time, lag) points, at most [`LAG_POINTS`].
+    lags: VecDeque<(u64, u64)>,
     /// When it was subscribed (its first event), ms.
     joined_at_ms: u64,
     /// From which first-delivery time on items count as missed for it.
@@ -223,6 +233,21 @@ impl Compare {
         self.member(sub).map(|member| &member.lag)
     }
 
+    /// The most recent (delivery time ms, lag ms) points of one subscription, oldest first.
+    pub fn lag_series(&self, sub: SubKey) -> Option<&VecDeque<(u64, u64)>> {
+        self.member(sub).map(|member| &member.lags)
+    }
+
+    /// The subscriptions compared with `sub` (its group's members, itself included), by
+    /// connection; empty when it is in no group.
+    pub fn group_of(&self, sub: SubKey) -> Vec<(SubKey, ConnId)> {
+        let Some((group, _)) = self.members.get(&sub).copied().flatten() else { return Vec::new() };
+        let mut members: Vec<(SubKey, ConnId)> =
+            self.groups[group].members.iter().map(|member| (member.sub, member.conn)).collect();
+        members.sort_by_key(|&(sub, conn)| (conn, sub));
+        members
+    }
+
     fn member(&self, sub: SubKey) -> Option<&Member> {
         let (group, member) = self.members.get(&sub).copied().flatten()?;
         Some(&self.groups[group].members[member])
@@ -294,6 +319,9 @@ impl Group {
         if let Some(number) = key.head_number() {
             member.note_head(number);
         }
+        if self.items.len() >= MAX_ITEMS && !self.items.contains_key(&key) {
+            self.make_room(config.grace_ms);
+        }
         let bit = 1u128 << index;
         let item = self.items.entry(key).or_insert_with_key(|key| {
             self.open.push_back((at, key.clone()));
@@ -313,7 +341,12 @@ impl Group {
         if fresh {
             member.stats.first += 1;
         }
-        member.lag.record(at.saturating_sub(item.first_at_ms));
+        let lag = at.saturating_sub(item.first_at_ms);
+        member.lag.record(lag);
+        if member.lags.len() == LAG_POINTS {
+            member.lags.pop_front();
+        }
+        member.lags.push_back((at, lag));
         let first_at = item.first_at_ms;
         let opened = member.joined_at_ms.saturating_add(config.grace_ms);
         member.opened_at_ms.get_or_insert(first_at.min(opened));
@@ -339,6 +372,18 @@ impl Group {
         while let Some((first_at, _)) = self.closed.front()
             && first_at.saturating_add(grace.saturating_mul(2)) <= now
         {
+            if let Some((_, key)) = self.closed.pop_front() {
+                self.items.remove(&key);
+            }
+        }
+    }
+
+    /// Drops the oldest settled item, or settles the oldest open ones early when none is.
+    fn make_room(&mut self, grace: u64) {
+        if let Some((_, key)) = self.closed.pop_front() {
+            self.items.remove(&key);
+        } else if let Some(&(first_at, _)) = self.open.front() {
+            self.settle(first_at.saturating_add(grace), grace);
             if let Some((_, key)) = self.closed.pop_front() {
                 self.items.remove(&key);
             }
@@ -371,6 +416,7 @@ impl Member {
             endpoint,
             stats: MemberStats::default(),
             lag: LagHistogram::default(),
+            lags: VecDeque::new(),
             joined_at_ms,
             opened_at_ms: None,
             newest_item_ms: 0,
@@ -443,6 +489,59 @@ impl Member {
     fn report(&self) -> EndpointReport {
         EndpointReport::new(self.sub, self.conn, self.endpoint.clone(), self.stats, &self.lag)
     }
+}
+
+/// When each member of a group delivered one item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deliveries {
+    /// The item.
+    pub key: ItemKey,
+    /// Per member (subscription, connection), when it delivered the item (ms), or `None`
+    /// when it did not within the grace window around the given event; in group order.
+    pub members: Vec<(SubKey, ConnId, Option<u64>)>,
+}
+
+/// How many events either side of an item [`deliveries`] looks at: a flood's grace window
+/// may hold millions, and the answer is for a person looking at one row.
+pub const DELIVERY_SCAN: usize = 50_000;
+
+/// When each of `members` delivered the item of the event `seq` (a notification), looking
+/// `grace_ms` around it in `capture` (at most [`DELIVERY_SCAN`] events either side).
+/// `None` when the event is gone or names no item.
+pub fn deliveries(
+    capture: &Capture,
+    seq: u64,
+    members: &[(SubKey, ConnId)],
+    grace_ms: u64,
+) -> Option<Deliveries> {
+    let index = capture.position_of(seq)?;
+    let event = capture.get(index)?;
+    let key = item_key(&event.raw)?;
+    let at = event.received_at_ms;
+    let mut found: Vec<(SubKey, ConnId, Option<u64>)> =
+        members.iter().map(|&(sub, conn)| (sub, conn, None)).collect();
+    let mut note = |candidate: &CapturedEvent| {
+        let Some(slot) = found.iter_mut().find(|(sub, _, _)| Some(*sub) == candidate.subscription) else {
+            return;
+        };
+        if candidate.kind == FrameKind::Notification && item_key(&candidate.raw).as_ref() == Some(&key) {
+            slot.2 = Some(slot.2.map_or(candidate.received_at_ms, |seen| seen.min(candidate.received_at_ms)));
+        }
+    };
+    let low = index.saturating_sub(DELIVERY_SCAN);
+    for candidate in (low..=index).rev().filter_map(|i| capture.get(i)) {
+        if candidate.received_at_ms.saturating_add(grace_ms) < at {
+            break;
+        }
+        note(candidate);
+    }
+    for candidate in capture.iter_from(index + 1).take(DELIVERY_SCAN) {
+        if candidate.received_at_ms > at.saturating_add(grace_ms) {
+            break;
+        }
+        note(candidate);
+    }
+    Some(Deliveries { key, members: found })
 }
 
 #[cfg(test)]

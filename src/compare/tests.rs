@@ -274,3 +274,51 @@ fn unidentified_notifications_are_counted_but_not_compared() {
     assert_eq!((a.stats.received, a.stats.unidentified, a.stats.first), (1, 1, 0));
     assert_eq!(a.lag, None);
 }
+
+#[test]
+fn lags_over_time_are_kept_per_member_and_bounded() {
+    let compare = two_streams(LAG_POINTS as u64 + 10, 120, |_| false);
+    let series = compare.lag_series(20).unwrap_or_else(|| panic!("no series"));
+    assert_eq!(series.len(), LAG_POINTS, "the oldest points make room");
+    assert_eq!(series.back(), Some(&(((LAG_POINTS as u64 + 10) * 400) + 120, 120)));
+    assert!(compare.lag_series(10).is_some_and(|points| points.iter().all(|&(_, lag)| lag == 0)));
+    assert_eq!(compare.group_of(20), vec![(10, A), (20, B)]);
+    assert!(compare.group_of(99).is_empty());
+}
+
+#[test]
+fn a_flood_of_distinct_items_keeps_the_windows_bounded() {
+    let context = slots();
+    let mut compare = Compare::new(CompareConfig::default());
+    // Every item within one millisecond: no grace window ever ends by the clock.
+    for n in 0..(MAX_ITEMS as u64 + 5_000) {
+        compare.observe(&slot(10, A, n, 1_000), &context);
+    }
+    assert!(compare.items_held() <= MAX_ITEMS, "{}", compare.items_held());
+    assert_eq!(compare.stats_of(10).map(|stats| stats.received), Some(MAX_ITEMS as u64 + 5_000));
+}
+
+#[test]
+fn deliveries_of_one_item_say_when_each_endpoint_had_it() {
+    let mut capture = crate::capture::Capture::new(crate::capture::CaptureLimits::default());
+    let mut events = Vec::new();
+    for n in 1..=20 {
+        events.push(slot(10, A, n, n * 400));
+        if n != 7 {
+            events.push(slot(20, B, n, n * 400 + 150));
+        }
+    }
+    events.sort_by_key(|event| event.received_at_ms);
+    for (seq, mut event) in events.into_iter().enumerate() {
+        event.seq = seq as u64;
+        capture.push(event);
+    }
+    let members = [(10, A), (20, B)];
+    // B's slot 5 (seq 9): A had it 150 ms before.
+    let found = deliveries(&capture, 9, &members, 10_000).unwrap_or_else(|| panic!("none"));
+    assert_eq!(found.members, vec![(10, A, Some(2_000)), (20, B, Some(2_150))]);
+    // A's slot 7, which B never delivered.
+    let seven = capture.iter().find(|event| event.raw.contains("\"slot\":7")).map(|event| event.seq);
+    let found = deliveries(&capture, seven.unwrap_or_default(), &members, 10_000).unwrap_or_else(|| panic!());
+    assert_eq!(found.members, vec![(10, A, Some(2_800)), (20, B, None)]);
+}

@@ -435,6 +435,7 @@ impl Session {
                 break;
             }
         }
+        self.live.compare.settle(crate::capture::now_ms());
         // What the window holds counts against the same cap as the backend's queue.
         let capture = &self.live.capture;
         self.backend

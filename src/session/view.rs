@@ -1,11 +1,12 @@
-//! A capture with what it takes to show it: the names of its ids and its reorg marks. The
-//! live capture and a capture read from a file are the same type, so whatever shows one
-//! shows the other.
+//! A capture with what it takes to show it: the names of its ids, its reorg marks and the
+//! comparison of subscriptions sent on several endpoints. The live capture and a capture read
+//! from a file are the same type, so whatever shows one shows the other.
 
 use std::collections::HashMap;
 
 use crate::capture::{Capture, CaptureLimits, CapturedEvent, ConnId, Direction, SubKey};
 use crate::catalog::{BlockObservation, ReorgRule, ReorgTracker, rules_for, summarize};
+use crate::compare::Compare;
 use crate::export::CaptureContext;
 use crate::protocol::FrameKind;
 use crate::protocol::meta::{self, MetaRecord};
@@ -29,6 +30,9 @@ pub struct CaptureView {
     /// The subscriptions whose streams are watched for reorgs (the catalogue's rule), with
     /// the connection their events came on (known from their first event).
     watched: HashMap<SubKey, Option<ConnId>>,
+    /// Every subscription grouped with those of the same request on other endpoints: who
+    /// delivered first, who missed what, lags; duplicates, gaps and stalls per subscription.
+    pub compare: Compare,
 }
 
 impl CaptureView {
@@ -51,6 +55,9 @@ impl CaptureView {
         for event in events {
             view.push(event);
         }
+        // A file is a finished run: settle what its last event allows.
+        let end = view.capture.iter().next_back().map_or(0, |event| event.received_at_ms);
+        view.compare.finish(end);
         view
     }
 
@@ -82,6 +89,7 @@ impl CaptureView {
     /// for its connection's subscriptions, in order with the frames around it (so a file
     /// read back is marked as the live view was).
     pub fn push(&mut self, event: CapturedEvent) {
+        self.compare.observe(&event, &self.context);
         if let Some(sub) = event.subscription
             && let Some(conn) = self.watched.get_mut(&sub)
         {
@@ -114,6 +122,7 @@ impl CaptureView {
     pub fn clear(&mut self) {
         self.capture.clear();
         self.reorgs.clear();
+        self.compare = Compare::default();
     }
 }
 

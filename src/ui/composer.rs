@@ -79,6 +79,8 @@ pub struct ComposerState {
     pub touched: BTreeSet<String>,
     /// The connection to send on.
     pub target: Option<ConnId>,
+    /// Further connections a subscription is also sent on (to compare endpoints).
+    pub also: BTreeSet<ConnId>,
     /// The one-off request form.
     pub request: Draft,
     /// Fields of the request form the user has edited.
@@ -120,10 +122,11 @@ impl ComposerState {
 /// What the user asked the composer for.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ComposerAction {
-    /// Subscribe on `conn` with the request built from `draft`.
+    /// Subscribe on every connection of `conns` with the request built from `draft` (several:
+    /// a group whose endpoints are compared).
     Subscribe {
-        /// The connection.
-        conn: ConnId,
+        /// The connections, the chosen one first.
+        conns: Vec<ConnId>,
         /// The form it was built from (kept to restore and edit it).
         draft: Draft,
         /// The request.
@@ -215,6 +218,31 @@ fn target_ui(ui: &mut Ui, state: &mut ComposerState, connections: &[ConnChoice])
             .response
             .labelled_by(label.id);
     });
+    // Also on other connections of the same chain: one group, compared in the Compare tab.
+    let chain =
+        connections.iter().find(|choice| Some(choice.conn) == state.target).and_then(|choice| choice.chain);
+    let others: Vec<&ConnChoice> = connections
+        .iter()
+        .filter(|choice| Some(choice.conn) != state.target)
+        .filter(|choice| chain.is_none() || choice.chain.is_none() || choice.chain == chain)
+        .collect();
+    state.also.retain(|conn| others.iter().any(|choice| choice.conn == *conn));
+    if !others.is_empty() {
+        ui.horizontal_wrapped(|ui| {
+            ui.weak("Also on")
+                .on_hover_text("Send the same subscription on these too, to compare the endpoints");
+            for choice in others {
+                let mut on = state.also.contains(&choice.conn);
+                if ui.checkbox(&mut on, &choice.label).changed() {
+                    if on {
+                        state.also.insert(choice.conn);
+                    } else {
+                        state.also.remove(&choice.conn);
+                    }
+                }
+            }
+        });
+    }
 }
 
 /// The label a method has in the picker: name, wire method, marks.
@@ -355,7 +383,9 @@ fn send_ui(ui: &mut Ui, state: &mut ComposerState, spec: &MethodSpec) -> Option<
         if target.is_none() {
             response.on_disabled_hover_text("Connect an endpoint first");
         } else if let (true, Ok(built), Some(conn)) = (response.clicked(), &result, target) {
-            action = Some(ComposerAction::Subscribe { conn, draft, built: built.clone() });
+            let mut conns = vec![conn];
+            conns.extend(state.also.iter().copied().filter(|other| *other != conn));
+            action = Some(ComposerAction::Subscribe { conns, draft, built: built.clone() });
         }
     });
     action

@@ -4,6 +4,7 @@ use egui::{RichText, Ui};
 
 use super::{error_text, format_count, ok_color, warn_text};
 use crate::capture::{Capture, SubKey};
+use crate::compare::Compare;
 use crate::session::{SubState, Subscription};
 
 /// What the user asked the subscription list for.
@@ -19,11 +20,13 @@ pub enum SubscriptionAction {
     Edit(SubKey),
 }
 
-/// Draws the list; counts and rates come from the capture's cumulative stream stats.
+/// Draws the list; counts and rates come from the capture's cumulative stream stats, and
+/// duplicates, block gaps and stalls from the live comparison.
 pub fn subscriptions_ui(
     ui: &mut Ui,
     rows: &[Subscription],
     capture: &Capture,
+    compare: &Compare,
     now_ms: u64,
 ) -> Option<SubscriptionAction> {
     if rows.is_empty() {
@@ -35,7 +38,7 @@ pub fn subscriptions_ui(
         ui.push_id(row.sub, |ui| {
             egui::Frame::group(ui.style()).show(ui, |ui| {
                 ui.set_width(ui.available_width());
-                if let Some(row_action) = row_ui(ui, row, capture, now_ms) {
+                if let Some(row_action) = row_ui(ui, row, capture, compare, now_ms) {
                     action = Some(row_action);
                 }
             });
@@ -44,7 +47,13 @@ pub fn subscriptions_ui(
     action
 }
 
-fn row_ui(ui: &mut Ui, row: &Subscription, capture: &Capture, now_ms: u64) -> Option<SubscriptionAction> {
+fn row_ui(
+    ui: &mut Ui,
+    row: &Subscription,
+    capture: &Capture,
+    compare: &Compare,
+    now_ms: u64,
+) -> Option<SubscriptionAction> {
     let mut action = None;
     let visuals = ui.visuals().clone();
     ui.horizontal_wrapped(|ui| {
@@ -68,6 +77,29 @@ fn row_ui(ui: &mut Ui, row: &Subscription, capture: &Capture, now_ms: u64) -> Op
         let count = stats.map_or(0, |stats| stats.count);
         let rate = stats.map_or(0.0, |stats| stats.rate.per_second(now_ms, 5));
         ui.label(format!("{} events · {rate:.1}/s", format_count(count)));
+        if let Some(stats) = compare.stats_of(row.sub) {
+            let mut problems = Vec::new();
+            if stats.duplicates > 0 {
+                problems.push(format!("{} duplicates", format_count(stats.duplicates)));
+            }
+            if stats.gaps > 0 {
+                problems.push(format!(
+                    "{} gaps ({} blocks skipped)",
+                    stats.gaps,
+                    format_count(stats.gap_blocks)
+                ));
+            }
+            if stats.stalls > 0 {
+                problems.push(format!(
+                    "{} stalls (longest {:.1} s)",
+                    stats.stalls,
+                    stats.longest_stall_ms as f64 / 1000.0
+                ));
+            }
+            if !problems.is_empty() {
+                ui.label(warn_text(&visuals, problems.join(" · ")));
+            }
+        }
     });
     ui.horizontal(|ui| {
         if row.state.is_live() {

@@ -92,12 +92,14 @@ pub(super) fn row_cells(
     });
 }
 
+/// The account a notification is about when it does not say (the catalogue knows which
+/// subscriptions name it in their params).
 fn subscribed_account(context: &CaptureContext, event: &CapturedEvent) -> Option<String> {
-    let info = context.subscriptions.get(&event.subscription?)?;
-    if info.method != "accountSubscribe" || event.direction != Direction::In {
+    if event.direction != Direction::In {
         return None;
     }
-    info.params.as_ref()?.get(0)?.as_str().map(str::to_owned)
+    let info = context.subscriptions.get(&event.subscription?)?;
+    crate::catalog::subscribed_account(&info.method, info.params.as_ref()).map(str::to_owned)
 }
 
 fn kind_cell_ui(

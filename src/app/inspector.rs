@@ -1,0 +1,140 @@
+//! The inspector under the table: the selected row's detail, or the comparison of endpoints
+//! (its data from the shown capture view), beside the rate plot.
+
+use std::time::{Duration, Instant};
+
+use egui::{CentralPanel, Panel, Ui};
+
+use super::App;
+use crate::capture::{SubKey, now_ms};
+use crate::compare::{Deliveries, deliveries};
+use crate::session::CaptureView;
+use crate::ui::compare::{CompareView, compare_ui};
+use crate::ui::table::connection_label;
+use crate::ui::{detail_ui, rate_plot_ui};
+
+/// The inspector's tabs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum InspectorTab {
+    /// The selected row's JSON.
+    #[default]
+    Detail,
+    /// Endpoints compared.
+    Compare,
+}
+
+/// When each endpoint delivered the selected row's item, worked out again at most this often
+/// while the selection stays (a live capture may still bring it from a slower endpoint).
+const DELIVERIES_REFRESH: Duration = Duration::from_millis(500);
+
+/// The last answer for the selected row.
+pub(super) struct DeliveriesCache {
+    seq: u64,
+    at: Instant,
+    found: Option<Deliveries>,
+}
+
+/// How far back the lag plot looks, in seconds.
+const LAG_PLOT_SECONDS: f64 = 300.0;
+
+impl App {
+    /// Draws the rate plot on the right, and the inspector's tab bar and the chosen tab for
+    /// the shown capture view; `width` is the central area's.
+    pub(super) fn inspector_ui(&mut self, ui: &mut Ui, live: bool, width: f32) {
+        let plot = Panel::right("plot")
+            .resizable(true)
+            .default_size((width * 0.4).clamp(160.0, 420.0))
+            .size_range(140.0..=(width * 0.5).max(140.0));
+        plot.show(ui, |ui| {
+            let view = super::shown_view(self.opened.as_ref(), &self.session);
+            // A file's rates are plotted up to its newest event, live ones up to now.
+            let plot_now = if live {
+                now_ms()
+            } else {
+                view.capture.iter().next_back().map_or(0, |event| event.received_at_ms + 1000)
+            };
+            rate_plot_ui(ui, &mut self.table, &view.capture, &view.context, plot_now);
+        });
+        CentralPanel::default().show(ui, |ui| self.inspector_tabs_ui(ui, live));
+    }
+
+    fn inspector_tabs_ui(&mut self, ui: &mut Ui, live: bool) {
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut self.inspector_tab, InspectorTab::Detail, "Detail");
+            ui.selectable_value(&mut self.inspector_tab, InspectorTab::Compare, "Compare")
+                .on_hover_text("The same subscription on several endpoints: first, missed, lag");
+        });
+        ui.separator();
+        match self.inspector_tab {
+            InspectorTab::Detail => {
+                let view = super::shown_view(self.opened.as_ref(), &self.session);
+                let selected = self.table.selected.and_then(|seq| view.capture.by_seq(seq));
+                detail_ui(ui, &mut self.detail, selected, &view.context);
+            }
+            InspectorTab::Compare => {
+                let found = self.selected_deliveries(live);
+                let view = super::shown_view(self.opened.as_ref(), &self.session);
+                let now = if live {
+                    now_ms()
+                } else {
+                    view.capture.iter().next_back().map_or(0, |event| event.received_at_ms)
+                };
+                let report = view.compare.report();
+                let plotted = report.groups.get(self.compare_state.plotted);
+                let lag_lines = plotted.map_or_else(Vec::new, |group| {
+                    group
+                        .endpoints
+                        .iter()
+                        .map(|endpoint| {
+                            (
+                                connection_label(&view.context, endpoint.conn),
+                                lag_points(view, endpoint.sub, now),
+                            )
+                        })
+                        .collect()
+                });
+                let label_of = |conn| connection_label(&view.context, conn);
+                let compare_view = CompareView {
+                    report: &report,
+                    label_of: &label_of,
+                    lag_lines,
+                    selected: found.as_ref(),
+                    clock: self.table.clock,
+                };
+                compare_ui(ui, &mut self.compare_state, &compare_view);
+            }
+        }
+    }
+
+    /// When each endpoint of the selected row's group delivered its item (cached).
+    fn selected_deliveries(&mut self, live: bool) -> Option<Deliveries> {
+        let seq = self.table.selected?;
+        if let Some(cache) = &self.deliveries
+            && cache.seq == seq
+            && (!live || cache.at.elapsed() < DELIVERIES_REFRESH)
+        {
+            return cache.found.clone();
+        }
+        let view = self.shown();
+        let sub = view.capture.by_seq(seq).and_then(|event| event.subscription);
+        let members = sub.map(|sub| view.compare.group_of(sub)).unwrap_or_default();
+        let found = (members.len() > 1)
+            .then(|| {
+                deliveries(&view.capture, seq, &members, crate::compare::CompareConfig::default().grace_ms)
+            })
+            .flatten();
+        self.deliveries = Some(DeliveriesCache { seq, at: Instant::now(), found: found.clone() });
+        found
+    }
+}
+
+/// A member's lags as (seconds before `now`, ms) points over the plot's window.
+fn lag_points(view: &CaptureView, sub: SubKey, now: u64) -> Vec<[f64; 2]> {
+    view.compare.lag_series(sub).map_or_else(Vec::new, |series| {
+        series
+            .iter()
+            .map(|&(at, lag)| [-(now.saturating_sub(at) as f64) / 1000.0, lag as f64])
+            .filter(|point| point[0] >= -LAG_PLOT_SECONDS)
+            .collect()
+    })
+}
