@@ -22,6 +22,7 @@ pub mod catalog;
 pub mod demo;
 pub mod export;
 pub mod filter;
+mod loopback;
 pub mod protocol;
 pub mod record;
 pub mod redact;
