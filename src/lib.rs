@@ -12,7 +12,8 @@
 //! - [`capture`] holds captured events under the user's memory cap.
 //! - [`catalog`] describes every method as a validated form and summarizes notifications.
 //! - [`demo`] is the offline demo server (also the test bed for faults).
-//! - [`export`] writes and reads captures (JSON / NDJSON); [`record`] is the headless mode.
+//! - [`export`] writes and reads captures (JSON / NDJSON, and reads HAR); [`record`] is the
+//!   headless mode; [`replay`] serves a capture as a live endpoint.
 
 #[cfg(feature = "gui")]
 pub mod app;
@@ -26,6 +27,7 @@ mod loopback;
 pub mod protocol;
 pub mod record;
 pub mod redact;
+pub mod replay;
 pub mod session;
 pub mod settings;
 #[cfg(feature = "gui")]

@@ -78,6 +78,8 @@ pub struct Imported {
     pub context: CaptureContext,
     /// The first problem met; everything before it is in `events`.
     pub error: Option<ImportError>,
+    /// Entries of a HAR file that were not WebSockets, left out (always 0 for other files).
+    pub ignored_entries: u64,
 }
 
 /// How much an import may hold.
