@@ -30,13 +30,12 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use serde::Deserialize;
-use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::format::{CaptureContext, ConnectionInfo, SubscriptionInfo};
 use super::reader::{ImportError, ImportOptions, Imported};
 use crate::capture::{CapturedEvent, ConnId, Direction, SubKey, Text};
-use crate::protocol::{FrameKind, Incoming, SubId, parse_incoming};
+use crate::protocol::{FrameKind, Incoming, ReceivedResponse, SentRequest, SubId, parse_incoming};
 use crate::redact::redact_url;
 
 /// A `time` above this is milliseconds, not seconds (1e11 s is the year 5138).
@@ -98,26 +97,6 @@ struct Message<'a> {
 
 fn text_opcode() -> i64 {
     1
-}
-
-/// A request frame's id, method and params.
-#[derive(Deserialize)]
-struct RequestFrame<'a> {
-    #[serde(default, borrow)]
-    id: Option<&'a RawValue>,
-    #[serde(default)]
-    method: Option<String>,
-    #[serde(default)]
-    params: Option<Value>,
-}
-
-/// A response's id and result.
-#[derive(Deserialize)]
-struct ResponseFrame<'a> {
-    #[serde(default, borrow)]
-    id: Option<&'a RawValue>,
-    #[serde(default, borrow)]
-    result: Option<&'a RawValue>,
 }
 
 /// A problem at a place in the file.
@@ -295,7 +274,7 @@ impl Builder {
             Incoming::Batch(_) => FrameKind::Batch,
             _ => FrameKind::Unknown,
         };
-        let Ok(frame) = serde_json::from_str::<RequestFrame<'_>>(text) else { return };
+        let Ok(frame) = serde_json::from_str::<SentRequest<'_>>(text) else { return };
         let Some(method) = frame.method else { return };
         event.kind = FrameKind::Request;
         event.method = Some(Arc::from(method.as_str()));
@@ -349,7 +328,7 @@ fn received(
             event.subscription = subscription.and_then(|id| subscriptions.by_server_id.get(&id).copied());
         }
         Incoming::Response { .. } => {
-            let Ok(frame) = serde_json::from_str::<ResponseFrame<'_>>(text) else { return };
+            let Ok(frame) = serde_json::from_str::<ReceivedResponse<'_>>(text) else { return };
             let Some(key) = frame.id.and_then(|id| subscriptions.pending.remove(id.get())) else { return };
             event.subscription = Some(key);
             let Some(server_id) = frame.result.and_then(SubId::from_raw) else { return };

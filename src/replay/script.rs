@@ -14,7 +14,7 @@ use serde_json::value::RawValue;
 use crate::capture::{CapturedEvent, ConnId, Direction, SubKey, Text};
 use crate::catalog::ETH_SUBSCRIBE;
 use crate::export::CaptureContext;
-use crate::protocol::{FrameKind, SubId};
+use crate::protocol::{FrameKind, ReceivedResponse, SentRequest, SubId};
 
 /// At most this many subscriptions are named in the error a subscribe that matches nothing
 /// gets; the rest are counted.
@@ -110,28 +110,6 @@ pub(super) fn normalize_params(params: Option<Value>) -> Value {
     }
 }
 
-/// A request frame's members that replay reads.
-#[derive(Deserialize)]
-struct RequestFrame<'a> {
-    #[serde(default, borrow)]
-    id: Option<&'a RawValue>,
-    #[serde(default)]
-    method: Option<String>,
-    #[serde(default)]
-    params: Option<Value>,
-}
-
-/// A response frame's members that replay reads.
-#[derive(Deserialize)]
-struct ResponseFrame<'a> {
-    #[serde(default, borrow)]
-    id: Option<&'a RawValue>,
-    #[serde(default, borrow, deserialize_with = "present")]
-    result: Option<&'a RawValue>,
-    #[serde(default, borrow)]
-    error: Option<&'a RawValue>,
-}
-
 /// A notification's `params.subscription` and the chain position its result names.
 #[derive(Deserialize)]
 struct NotificationFrame<'a> {
@@ -162,11 +140,6 @@ struct MarkResult {
 struct MarkContext {
     #[serde(default)]
     slot: Option<u64>,
-}
-
-/// Deserializes a member that is present (even as `null`) into `Some`.
-fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<&'de RawValue>, D::Error> {
-    <&RawValue>::deserialize(deserializer).map(Some)
 }
 
 /// A subscription as the events show it, before it is merged with equal ones.
@@ -206,7 +179,7 @@ impl Replay {
                 }
                 (Direction::In, FrameKind::Response) => {
                     sub.confirmed_ms.get_or_insert(at);
-                    if let Ok(frame) = serde_json::from_str::<ResponseFrame<'_>>(&event.raw) {
+                    if let Ok(frame) = serde_json::from_str::<ReceivedResponse<'_>>(&event.raw) {
                         let string = frame.result.is_some_and(|result| result.get().starts_with('"'));
                         sub.string_ids.get_or_insert(string);
                     }
@@ -355,12 +328,12 @@ fn note_one_off(
 ) {
     match (event.direction, event.kind) {
         (Direction::Out, FrameKind::Request) => {
-            let Ok(frame) = serde_json::from_str::<RequestFrame<'_>>(&event.raw) else { return };
+            let Ok(frame) = serde_json::from_str::<SentRequest<'_>>(&event.raw) else { return };
             let (Some(id), Some(method)) = (frame.id, frame.method) else { return };
             pending.insert((event.connection, id.get().to_owned()), (method, normalize_params(frame.params)));
         }
         (Direction::In, FrameKind::Response | FrameKind::Error) => {
-            let Ok(frame) = serde_json::from_str::<ResponseFrame<'_>>(&event.raw) else { return };
+            let Ok(frame) = serde_json::from_str::<ReceivedResponse<'_>>(&event.raw) else { return };
             let Some(id) = frame.id else { return };
             let Some((method, params)) = pending.remove(&(event.connection, id.get().to_owned())) else {
                 return;
