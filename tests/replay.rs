@@ -433,3 +433,30 @@ fn ethers_v6_follows_a_replayed_chrome_har() {
     assert_eq!(seen["chainId"], json!("1"), "the recorded eth_chainId");
     assert_eq!(seen["blocks"], json!([21_300_000, 21_300_001, 21_300_002]));
 }
+
+#[test]
+fn the_library_serves_an_in_memory_capture_started_from_outside_the_runtime() {
+    use subscope::export::{ImportOptions, Progress, import_file};
+    use subscope::replay::{Replay, ReplayOptions, ReplayServer, Speed};
+
+    // As the window would: a capture already in memory, a runtime handle, no async caller.
+    let har = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/chrome-websockets.har");
+    let imported = import_file(&har, &Progress::default(), ImportOptions::default());
+    let replay = std::sync::Arc::new(Replay::from_capture(&imported.events, &imported.context));
+    assert_eq!(replay.subscription_count(), 3);
+    let runtime = tokio::runtime::Runtime::new().unwrap_or_else(|err| panic!("{err}"));
+    let options = ReplayOptions { speed: Speed::Max, ..ReplayOptions::default() };
+    let server = ReplayServer::spawn(runtime.handle(), replay, options).unwrap_or_else(|err| panic!("{err}"));
+    assert_ne!(server.port(), 0);
+    let url = server.url();
+    let slots = runtime.block_on(async {
+        let mut client = Client::connect(&url).await;
+        client.call("slotSubscribe", json!([])).await;
+        client.notifications(3, Duration::from_secs(5)).await
+    });
+    let slots: Vec<Value> = slots.iter().map(|(_, f)| f["params"]["result"]["slot"].clone()).collect();
+    assert_eq!(slots, [json!(300_000_001), json!(300_000_002), json!(300_000_003)]);
+    runtime.block_on(server.shutdown());
+    let refused = runtime.block_on(tokio_tungstenite::connect_async(url));
+    assert!(refused.is_err(), "nothing listens after shutdown");
+}
