@@ -11,17 +11,21 @@
 //!   reconnect with re-subscribe; it never uses egui.
 //! - [`capture`] holds captured events under the user's memory cap.
 //! - [`catalog`] describes every method as a validated form and summarizes notifications.
+//! - [`compare`] matches the items of one subscription sent on several endpoints.
 //! - [`demo`] is the offline demo server (also the test bed for faults).
 //! - [`export`] writes and reads captures (JSON / NDJSON, and reads HAR); [`record`] is the
-//!   headless mode; [`replay`] serves a capture as a live endpoint.
+//!   headless mode; [`replay`] serves a capture as a live endpoint; [`files`] keeps the
+//!   recent files and where file dialogs start.
 
 #[cfg(feature = "gui")]
 pub mod app;
 pub mod backend;
 pub mod capture;
 pub mod catalog;
+pub mod compare;
 pub mod demo;
 pub mod export;
+pub mod files;
 pub mod filter;
 mod loopback;
 pub mod protocol;

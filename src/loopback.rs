@@ -11,10 +11,12 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::timeout;
+use tokio_tungstenite::tungstenite::handshake::server::Callback;
+pub(crate) use tokio_tungstenite::tungstenite::handshake::server::NoCallback;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::{WebSocketStream, accept_async_with_config};
+use tokio_tungstenite::{WebSocketStream, accept_hdr_async_with_config};
 
 /// A served WebSocket.
 pub(crate) type Ws = WebSocketStream<TcpStream>;
@@ -81,9 +83,15 @@ pub(crate) async fn accept_loop<C, F, Fut>(
 }
 
 /// The server side of the WebSocket handshake on an accepted connection, bounded in time and
-/// abandoned when `cancelled` resolves first. Inbound messages and frames are limited to
-/// `max_message` bytes.
-pub(crate) async fn handshake(tcp: TcpStream, max_message: usize, cancelled: impl Future) -> Option<Ws> {
+/// abandoned when `cancelled` resolves first. `callback` sees the request (and may refuse
+/// it: [`NoCallback`] takes all). Inbound messages and frames are limited to `max_message`
+/// bytes.
+pub(crate) async fn handshake(
+    tcp: TcpStream,
+    max_message: usize,
+    callback: impl Callback + Unpin,
+    cancelled: impl Future,
+) -> Option<Ws> {
     // Notifications are small and latency matters more than packet count.
     tcp.set_nodelay(true).ok();
     let config =
@@ -91,7 +99,7 @@ pub(crate) async fn handshake(tcp: TcpStream, max_message: usize, cancelled: imp
     tokio::select! {
         biased;
         _ = cancelled => None,
-        result = timeout(HANDSHAKE_TIMEOUT, accept_async_with_config(tcp, Some(config))) => {
+        result = timeout(HANDSHAKE_TIMEOUT, accept_hdr_async_with_config(tcp, callback, Some(config))) => {
             result.ok().and_then(Result::ok)
         }
     }

@@ -1,12 +1,13 @@
-//! The `subscope` binary: the desktop app, and the headless `record`, `demo-server`,
-//! `methods` and `replay` commands.
+//! The `subscope` binary: the desktop app, and the headless `record`, `compare`,
+//! `demo-server`, `methods` and `replay` commands.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 
+use subscope::compare::{CompareConfig, compare, render_table};
 use subscope::record::{RecordError, RecordOptions, record};
 use subscope::redact::{Secret, Secrets};
 
@@ -25,14 +26,8 @@ struct Cli {
 enum Commands {
     /// Record subscriptions to NDJSON without a window.
     Record {
-        /// An endpoint URL (ws:// or wss://; `{api_key}` marks where the key goes), or `demo`
-        /// for the built-in offline demo server. Repeat for several connections.
-        #[arg(long = "endpoint", required = true)]
-        endpoints: Vec<String>,
-        /// A JSON-RPC request body sent on every endpoint, e.g.
-        /// '{"method":"logsSubscribe","params":["all"]}'. Repeatable.
-        #[arg(long = "subscribe")]
-        subscribe: Vec<String>,
+        #[command(flatten)]
+        run: RunArgs,
         /// Where to write NDJSON (default: stdout). An existing file is replaced only once the
         /// first connection is up, so a run that cannot connect leaves it as it was.
         #[arg(long)]
@@ -40,18 +35,22 @@ enum Commands {
         /// Add to the --out file instead of replacing it.
         #[arg(long, requires = "out")]
         append: bool,
-        /// Stop after this long: seconds, or a number with s, m or h (`90`, `1.5m`, `2h`).
-        #[arg(long, value_parser = parse_duration)]
-        duration: Option<Duration>,
-        /// Stop after exactly this many notifications.
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-        count: Option<u64>,
-        /// The API key placed at `{api_key}` in endpoint URLs (or set SUBSCOPE_API_KEY).
-        #[arg(long, env = "SUBSCOPE_API_KEY", hide_env_values = true)]
-        api_key: Option<String>,
-        /// Time between keepalive pings: seconds, or a number with s, m or h (0.1 s to 1 h).
-        #[arg(long, default_value = "30", value_parser = parse_ping_interval)]
-        ping_interval: Duration,
+    },
+    /// Send the same subscriptions on several endpoints and compare what each delivers: how
+    /// many items it had first, missed, repeated, and how far it lagged behind the fastest.
+    Compare {
+        #[command(flatten)]
+        run: RunArgs,
+        /// Also write the capture here as NDJSON, as `record --out` does (a file, not `-`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print one JSON object instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// How long after one endpoint delivers an item the others may still deliver it before
+        /// it counts as missed: seconds, or a number with s, m or h.
+        #[arg(long, default_value = "10", value_parser = parse_grace)]
+        grace: Duration,
     },
     /// Run the offline demo server on 127.0.0.1.
     DemoServer {
@@ -104,6 +103,49 @@ impl ReplayArgs {
     }
 }
 
+/// What `record` and `compare` connect to, send and stop on.
+#[derive(clap::Args)]
+struct RunArgs {
+    /// An endpoint URL (ws:// or wss://; `{api_key}` marks where the key goes), or `demo`
+    /// for the built-in offline demo server (`demo?delay_ms=200&drop_every=5` adds faults).
+    /// Repeat for several connections.
+    #[arg(long = "endpoint", required = true)]
+    endpoints: Vec<String>,
+    /// A JSON-RPC request body sent on every endpoint, e.g.
+    /// '{"method":"logsSubscribe","params":["all"]}'. Repeatable.
+    #[arg(long = "subscribe")]
+    subscribe: Vec<String>,
+    /// Stop after this long: seconds, or a number with s, m or h (`90`, `1.5m`, `2h`).
+    #[arg(long, value_parser = parse_duration)]
+    duration: Option<Duration>,
+    /// Stop after exactly this many notifications (from all endpoints together).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    count: Option<u64>,
+    /// The API key placed at `{api_key}` in endpoint URLs (or set SUBSCOPE_API_KEY).
+    #[arg(long, env = "SUBSCOPE_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// Time between keepalive pings: seconds, or a number with s, m or h (0.1 s to 1 h).
+    #[arg(long, default_value = "30", value_parser = parse_ping_interval)]
+    ping_interval: Duration,
+}
+
+impl RunArgs {
+    /// The options `record` runs with.
+    fn options(self, out: Option<PathBuf>, append: bool) -> RecordOptions {
+        RecordOptions {
+            endpoints: self.endpoints,
+            subscribe: self.subscribe,
+            out,
+            append,
+            duration: self.duration,
+            count: self.count,
+            api_key: self.api_key.map(Secret::new),
+            ping_interval: Some(self.ping_interval),
+            ..RecordOptions::default()
+        }
+    }
+}
+
 /// `--speed`: a factor from 0.01 to 10,000.
 fn parse_speed(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
@@ -115,6 +157,11 @@ fn parse_speed(text: &str) -> Result<f64, String> {
 /// `--duration`: a positive time of at most a year.
 fn parse_duration(text: &str) -> Result<Duration, String> {
     parse_time(text, Duration::from_millis(1), Duration::from_secs(365 * 24 * 3600))
+}
+
+/// `--grace`: from 0.1 s to an hour.
+fn parse_grace(text: &str) -> Result<Duration, String> {
+    parse_time(text, Duration::from_millis(100), Duration::from_secs(3600))
 }
 
 /// `--ping-interval`: from 0.1 s to an hour.
@@ -184,32 +231,37 @@ fn main() -> ExitCode {
             let config = subscope::demo::DemoConfig { port, speed, ..subscope::demo::DemoConfig::default() };
             runtime.block_on(subscope::demo::run_forever(config)).map_err(anyhow::Error::from)
         }
-        Some(Commands::Record {
-            endpoints,
-            subscribe,
-            out,
-            append,
-            duration,
-            count,
-            api_key,
-            ping_interval,
-        }) => {
-            let options = RecordOptions {
-                endpoints,
-                subscribe,
-                out,
-                append,
-                duration,
-                count,
-                api_key: api_key.map(Secret::new),
-                ping_interval: Some(ping_interval),
-                ..RecordOptions::default()
-            };
+        Some(Commands::Record { run, out, append }) => {
+            let options = run.options(out, append);
             secrets = options.secrets();
             runtime.block_on(record(options)).map(|summary| {
                 eprintln!(
                     "subscope: recorded {} events ({} notifications)",
                     summary.events, summary.notifications
+                );
+            })
+        }
+        Some(Commands::Compare { run, out, json, grace }) => {
+            if run.subscribe.is_empty() {
+                Cli::command()
+                    .error(
+                        clap::error::ErrorKind::MissingRequiredArgument,
+                        "compare needs at least one --subscribe",
+                    )
+                    .exit();
+            }
+            let options = run.options(out, false);
+            secrets = options.secrets();
+            let grace_ms = u64::try_from(grace.as_millis()).unwrap_or(u64::MAX);
+            let config = CompareConfig { grace_ms, ..CompareConfig::default() };
+            runtime.block_on(compare(&options, config)).map(|(report, summary)| {
+                // Endpoints are shown redacted already; the scrub is for anything else.
+                let text = if json { report.to_json() + "\n" } else { render_table(&report) };
+                print!("{}", secrets.scrub(&text));
+                eprintln!(
+                    "subscope: compared {} notifications from {} endpoints",
+                    summary.notifications,
+                    options.endpoints.len()
                 );
             })
         }

@@ -31,7 +31,7 @@ pub const MASK: &str = "***";
 
 /// Query parameter names whose values are not secrets (compared without case), unless the
 /// value itself looks like a token.
-const PUBLIC_QUERY_NAMES: [&str; 20] = [
+const PUBLIC_QUERY_NAMES: [&str; 22] = [
     "network",
     "chain",
     "chainid",
@@ -52,6 +52,9 @@ const PUBLIC_QUERY_NAMES: [&str; 20] = [
     "mode",
     "env",
     "environment",
+    // The demo server's faults (`demo?delay_ms=200&drop_every=5`).
+    "delay_ms",
+    "drop_every",
 ];
 
 /// Path segments after which the next segment is a key whatever its shape (`/v2/KEY` for

@@ -99,6 +99,10 @@ pub struct Settings {
     pub limits: CaptureLimits,
     /// Whether the side panel (endpoints, composer, subscriptions) is shown.
     pub side_panel_open: bool,
+    /// Capture files opened, most recent first (at most [`crate::files::MAX_RECENT`]).
+    pub recent_files: Vec<PathBuf>,
+    /// The folder the last export went to, where the save dialog starts next time.
+    pub last_export_dir: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -113,6 +117,8 @@ impl Default for Settings {
             column_widths: Vec::new(),
             limits: CaptureLimits::default(),
             side_panel_open: true,
+            recent_files: Vec::new(),
+            last_export_dir: None,
         }
     }
 }
@@ -174,6 +180,7 @@ impl Settings {
         }
         self.limits.max_events = self.limits.max_events.max(1_000);
         self.limits.max_bytes = self.limits.max_bytes.max(16 << 20);
+        self.recent_files.truncate(crate::files::MAX_RECENT);
     }
 }
 
@@ -338,6 +345,20 @@ mod tests {
         assert!(settings.welcomed);
         assert_eq!(settings.composer_method, "logsSubscribe");
         assert_eq!(settings.limits, CaptureLimits::default());
+        assert!(settings.recent_files.is_empty() && settings.last_export_dir.is_none());
+    }
+
+    #[test]
+    fn recent_files_round_trip_and_a_long_list_is_cut() {
+        let recent: Vec<PathBuf> = (0..12).map(|index| PathBuf::from(format!("/c/{index}.ndjson"))).collect();
+        let settings = Settings {
+            recent_files: recent.clone(),
+            last_export_dir: Some("/c".into()),
+            ..Settings::default()
+        };
+        let loaded = Settings::from_json(&settings.to_json()).unwrap_or_default();
+        assert_eq!(loaded.recent_files, recent[..crate::files::MAX_RECENT]);
+        assert_eq!(loaded.last_export_dir, Some(PathBuf::from("/c")));
     }
 
     #[test]

@@ -118,25 +118,15 @@ impl App {
                 self.export_result =
                     Some(Err("Another export or import is running; wait or cancel it.".to_owned()));
             }
-            TransferAction::ChooseImportFile | TransferAction::ImportFrom(_) if self.job.is_some() => {
-                self.message =
-                    Some(Err("Another export or import is running; wait or cancel it.".to_owned()));
-            }
             TransferAction::ChooseExportPath => {
                 let plan = self.export_plan();
                 let name = default_file_name(now_ms(), self.export_dialog.format);
-                self.job = Some(jobs::choose_export_path(&self.runtime, &self.ctx, plan, name));
+                self.choose_export_path(plan, name);
                 self.export_result = None;
             }
             TransferAction::ExportTo(path) => {
                 self.job = Some(jobs::start_snapshot(path, self.export_plan()));
                 self.export_result = None;
-            }
-            TransferAction::ChooseImportFile => {
-                self.job = Some(jobs::choose_import_file(&self.runtime, &self.ctx, self.import_options()));
-            }
-            TransferAction::ImportFrom(path) => {
-                self.job = Some(jobs::start_import(&self.runtime, &self.ctx, path, self.import_options()));
             }
             TransferAction::Cancel => {
                 if let Some(job) = self.job.take() {
@@ -147,10 +137,6 @@ impl App {
             }
             TransferAction::Close => self.export_dialog.open = false,
         }
-    }
-
-    fn import_options(&self) -> crate::export::ImportOptions {
-        crate::export::ImportOptions { limits: self.session.limits_for_opened(), ..Default::default() }
     }
 
     fn export_plan(&self) -> ExportPlan {
@@ -195,8 +181,8 @@ impl App {
         self.transfer_action(TransferAction::ExportTo(path));
     }
 
-    /// Starts importing `path` (read-only), as the Open button does after its dialog.
+    /// Starts importing `path` (read-only), as the Open dialog does.
     pub fn import_from(&mut self, path: PathBuf) {
-        self.transfer_action(TransferAction::ImportFrom(path));
+        self.open_path(path);
     }
 }

@@ -1,10 +1,10 @@
 //! Export and import jobs, run off the UI thread.
 //!
-//! Export: the native save dialog runs as a task on the tokio runtime; the chosen events are
-//! then copied out of the capture a few milliseconds per frame (so the UI never stalls on a
-//! million events) and written by [`export_to_file`] on a blocking thread, with progress and
-//! Cancel. Import: the open dialog, then [`import_file`] and building the read-only capture
-//! on a blocking thread.
+//! Export: the native save dialog (`super::files`) runs as a task on the tokio runtime; the
+//! chosen events are then copied out of the capture a few milliseconds per frame (so the UI
+//! never stalls on a million events) and written by [`export_to_file`] on a blocking thread,
+//! with progress and Cancel. Import: the open dialog, then [`import_file`] and building the
+//! read-only capture on a blocking thread.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,14 +18,18 @@ use crate::capture::{Capture, CapturedEvent};
 use crate::export::{
     CaptureContext, ExportError, Format, ImportOptions, Progress, export_to_file, import_file,
 };
+use crate::files::DialogOutcome;
 use crate::session::CaptureView;
 use crate::ui::format_count;
+use crate::ui::open_dialog::file_name;
 use crate::ui::transfer::JobView;
 
 /// A capture read from a file, shown read-only.
 pub struct OpenedCapture {
     /// The file name.
     pub name: String,
+    /// The file it was read from (`None` for a capture handed over in memory).
+    pub path: Option<PathBuf>,
     /// The events with their names and reorg marks.
     pub view: CaptureView,
     /// The located problem that stopped reading, if any (what came before it is kept).
@@ -70,8 +74,8 @@ pub struct ExportPlan {
 pub enum Job {
     /// The native save dialog is open.
     ChoosingExportPath {
-        /// The chosen path (or `None` when cancelled or unavailable).
-        rx: oneshot::Receiver<Option<PathBuf>>,
+        /// What the dialog came back with.
+        rx: oneshot::Receiver<DialogOutcome>,
         /// What to export once a path is chosen.
         plan: ExportPlan,
     },
@@ -97,8 +101,8 @@ pub enum Job {
     },
     /// The native open dialog is open.
     ChoosingImportFile {
-        /// The chosen file.
-        rx: oneshot::Receiver<Option<PathBuf>>,
+        /// What the dialog came back with.
+        rx: oneshot::Receiver<DialogOutcome>,
         /// How much the import may hold.
         options: ImportOptions,
     },
@@ -119,6 +123,20 @@ pub enum JobOutcome {
     Running(Job),
     /// Finished with a message (`Err` for a failure) for the status bar and the dialog.
     Done(Result<String, String>),
+    /// An export finished writing `path`.
+    Exported {
+        /// The file written.
+        path: PathBuf,
+        /// What to tell the user.
+        text: String,
+    },
+    /// The user closed a native file dialog without choosing: nothing to report.
+    DialogClosed,
+    /// No native file dialog could be shown (for an export when `export`, else an import).
+    NoDialog {
+        /// Whether the dialog was the save dialog.
+        export: bool,
+    },
     /// An import finished.
     Imported(Box<OpenedCapture>),
 }
@@ -155,50 +173,16 @@ impl Job {
 
     /// Asks the job to stop: a running write or read is cancelled; a dialog is abandoned.
     pub fn cancel(self) -> Result<String, String> {
+        let export = self.is_export();
         match self {
             Self::Exporting { progress, .. } | Self::Importing { progress, .. } => {
                 progress.cancel.store(true, Ordering::Relaxed);
             }
             Self::ChoosingExportPath { .. } | Self::Snapshot { .. } | Self::ChoosingImportFile { .. } => {}
         }
-        Err("Cancelled; no file was written.".to_owned())
+        Err(if export { "Cancelled; no file was written." } else { "Cancelled; nothing was opened." }
+            .to_owned())
     }
-}
-
-/// Starts the native save dialog off the UI thread.
-pub fn choose_export_path(runtime: &Handle, ctx: &egui::Context, plan: ExportPlan, file_name: String) -> Job {
-    let (tx, rx) = oneshot::channel();
-    let ctx = ctx.clone();
-    let extension = plan.format.extension();
-    runtime.spawn(async move {
-        let chosen = rfd::AsyncFileDialog::new()
-            .set_title("Export events")
-            .set_file_name(file_name)
-            .add_filter("capture", &[extension])
-            .save_file()
-            .await
-            .map(|handle| handle.path().to_path_buf());
-        tx.send(chosen).ok(); // the job may have been cancelled
-        ctx.request_repaint();
-    });
-    Job::ChoosingExportPath { rx, plan }
-}
-
-/// Starts the native open dialog off the UI thread; the file is then read within `options`.
-pub fn choose_import_file(runtime: &Handle, ctx: &egui::Context, options: ImportOptions) -> Job {
-    let (tx, rx) = oneshot::channel();
-    let ctx = ctx.clone();
-    runtime.spawn(async move {
-        let chosen = rfd::AsyncFileDialog::new()
-            .set_title("Open a capture")
-            .add_filter("capture", &["ndjson", "json", "jsonl"])
-            .pick_file()
-            .await
-            .map(|handle| handle.path().to_path_buf());
-        tx.send(chosen).ok(); // the job may have been cancelled
-        ctx.request_repaint();
-    });
-    Job::ChoosingImportFile { rx, options }
 }
 
 /// Starts copying events for an export to `path`.
@@ -234,10 +218,9 @@ pub fn step(
 ) -> JobOutcome {
     match job {
         Job::ChoosingExportPath { mut rx, plan } => match rx.try_recv() {
-            Ok(Some(path)) => JobOutcome::Running(start_snapshot(path, plan)),
-            Ok(None) => JobOutcome::Done(Err(
-                "No file chosen (no file dialog on this system? Type a path instead).".to_owned(),
-            )),
+            Ok(DialogOutcome::Chosen(path)) => JobOutcome::Running(start_snapshot(path, plan)),
+            Ok(DialogOutcome::Cancelled) => JobOutcome::DialogClosed,
+            Ok(DialogOutcome::Unavailable) => JobOutcome::NoDialog { export: true },
             Err(oneshot::error::TryRecvError::Empty) => {
                 JobOutcome::Running(Job::ChoosingExportPath { rx, plan })
             }
@@ -267,7 +250,7 @@ pub fn step(
                         format_count(missed as u64)
                     ));
                 }
-                JobOutcome::Done(Ok(text))
+                JobOutcome::Exported { path, text }
             }
             Ok(Err(err)) => JobOutcome::Done(Err(format!("Export failed: {err}"))),
             Err(oneshot::error::TryRecvError::Empty) => {
@@ -279,8 +262,9 @@ pub fn step(
             }
         },
         Job::ChoosingImportFile { mut rx, options } => match rx.try_recv() {
-            Ok(Some(path)) => JobOutcome::Running(start_import(runtime, ctx, path, options)),
-            Ok(None) => JobOutcome::Done(Err("No file chosen.".to_owned())),
+            Ok(DialogOutcome::Chosen(path)) => JobOutcome::Running(start_import(runtime, ctx, path, options)),
+            Ok(DialogOutcome::Cancelled) => JobOutcome::DialogClosed,
+            Ok(DialogOutcome::Unavailable) => JobOutcome::NoDialog { export: false },
             Err(oneshot::error::TryRecvError::Empty) => {
                 JobOutcome::Running(Job::ChoosingImportFile { rx, options })
             }
@@ -378,12 +362,15 @@ fn build_import(path: &Path, progress: &Progress, options: ImportOptions) -> Ope
         }
     }
     let view = CaptureView::from_events(events, imported.context);
-    let error = imported.error.map(|err| {
-        format!("{err}; showing the {} events read before it", format_count(view.capture.len() as u64))
+    let error = imported.error.map(|err| match view.capture.len() {
+        0 => err.to_string(),
+        read => format!("{err}; showing the {} events read before it", format_count(read as u64)),
     });
-    OpenedCapture { name: file_name(path), view, error, left_out: imported.evicted }
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name().map_or_else(|| path.display().to_string(), |name| name.to_string_lossy().into_owned())
+    OpenedCapture {
+        name: file_name(path),
+        path: Some(path.to_path_buf()),
+        view,
+        error,
+        left_out: imported.evicted,
+    }
 }

@@ -11,9 +11,9 @@ use crate::ui::composer::{ConnChoice, request_ui};
 use crate::ui::table::{FilterChoices, connection_label, subscription_label};
 use crate::ui::transfer::{ExportCounts, JobView, job_progress_ui};
 use crate::ui::{
-    StatusAction, StatusInfo, TableAction, TransferAction, composer_ui, detail_ui, endpoints_ui, error_text,
-    events_table_ui, export_dialog_ui, format_count, rate_plot_ui, status_bar_ui, subscriptions_ui,
-    table_toolbar_ui, warn_text,
+    OpenedStatus, StatusAction, StatusInfo, TableAction, TransferAction, composer_ui, detail_ui,
+    endpoints_ui, error_text, events_table_ui, export_dialog_ui, format_count, rate_plot_ui, status_bar_ui,
+    subscriptions_ui, table_toolbar_ui, warn_text,
 };
 
 impl App {
@@ -42,6 +42,7 @@ impl App {
         self.settings.side_panel_open = open;
         CentralPanel::default().show(ui, |ui| self.central_ui(ui));
         self.dialogs_ui(ui.ctx());
+        self.drop_ui(ui.ctx());
     }
 
     /// Ctrl+B shows or hides the side panel.
@@ -54,14 +55,21 @@ impl App {
 
     fn shortcuts(&mut self, ctx: &egui::Context) {
         let typing = ctx.egui_wants_keyboard_input();
-        let (find, clear, export, space) = ctx.input_mut(|input| {
+        // A file does not grow: Space pauses only the live view.
+        let live = self.source() == Source::Live;
+        let (find, clear, export, open, space) = ctx.input_mut(|input| {
             (
                 input.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::F)),
                 input.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::L)),
                 input.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::E)),
-                !typing && input.consume_key(Modifiers::NONE, Key::Space),
+                input.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::O)),
+                live && !typing && input.consume_key(Modifiers::NONE, Key::Space),
             )
         });
+        if open {
+            self.export_dialog.open = false; // one dialog at a time
+            self.open_dialog.show();
+        }
         if find {
             self.table.focus_filter = true;
         }
@@ -69,6 +77,7 @@ impl App {
             self.clear();
         }
         if export {
+            self.open_dialog.open = false;
             self.export_dialog.open = true;
             self.export_result = None;
         }
@@ -106,20 +115,19 @@ impl App {
                 self.set_source(source);
             }
             ui.separator();
-            let busy = self.job.is_some();
             if ui
-                .add_enabled(!busy, egui::Button::new("Open capture…"))
-                .on_hover_text("Open an exported .ndjson or .json file, read-only")
+                .button("Open capture…")
+                .on_hover_text("Open an exported .ndjson or .json file, read-only (Ctrl+O)")
                 .clicked()
             {
-                self.transfer_action(TransferAction::ChooseImportFile);
+                self.open_dialog.show();
             }
             if ui.button("Export… (Ctrl+E)").clicked() {
                 self.export_dialog.open = true;
                 self.export_result = None;
             }
             if let Some(job) = &self.job
-                && !(self.export_dialog.open && job.is_export())
+                && !(if job.is_export() { self.export_dialog.open } else { self.open_dialog.open })
                 && job_progress_ui(ui, &job.view())
             {
                 self.transfer_action(TransferAction::Cancel);
@@ -141,6 +149,10 @@ impl App {
             cap: self.session.limits().max_bytes,
             evicted: live.evicted(),
             message: self.message.clone(),
+            opened: self.opened.as_ref().filter(|opened| opened.shown).map(|opened| OpenedStatus {
+                name: opened.capture.name.clone(),
+                events: opened.capture.view.capture.len(),
+            }),
         };
         match status_bar_ui(ui, &info) {
             Some(StatusAction::SetCap(bytes)) => {
@@ -266,7 +278,8 @@ impl App {
             events_table_ui(ui, &mut self.table, capture, context, &view.reorgs);
         });
         match action {
-            Some(TableAction::TogglePause) => self.toggle_pause(),
+            Some(TableAction::TogglePause) if opened.is_none() => self.toggle_pause(),
+            Some(TableAction::TogglePause) => {}
             Some(TableAction::Clear) => self.clear(),
             None => {}
         }
@@ -285,6 +298,7 @@ impl App {
         {
             self.transfer_action(action);
         }
+        self.open_dialog_ui(ctx);
     }
 }
 

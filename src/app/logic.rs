@@ -7,7 +7,6 @@ use super::jobs::{self, JobOutcome, OpenedCapture};
 use super::{App, LOGIC_BUDGET, Opened, Source};
 use crate::session::Notice;
 use crate::ui::composer::ResponseState;
-use crate::ui::format_count;
 
 impl App {
     /// Takes what the backend queued into the live capture under [`LOGIC_BUDGET`], advances
@@ -54,29 +53,21 @@ impl App {
 
     fn step_job(&mut self, budget: Duration) {
         let Some(job) = self.job.take() else { return };
+        let export = job.is_export();
         let opened = self.opened.as_ref().map(|opened| &opened.capture.view.capture);
         match jobs::step(job, &self.runtime, &self.ctx, &self.session.live().capture, opened, budget) {
             JobOutcome::Running(job) => self.job = Some(job),
-            JobOutcome::Done(result) => {
-                self.export_result = Some(result.clone());
-                self.message = Some(result);
-            }
-            JobOutcome::Imported(capture) => {
-                let mut text = format!(
-                    "Opened {} ({} events, read-only)",
-                    capture.name,
-                    format_count(capture.view.capture.len() as u64)
-                );
-                let result = match &capture.error {
-                    Some(err) => {
-                        text.push_str(&format!(": {err}"));
-                        Err(text)
-                    }
-                    None => Ok(text),
-                };
-                self.message = Some(result);
-                self.show_opened(*capture);
-            }
+            JobOutcome::Done(result) => match result {
+                Err(err) if !export => self.open_dialog.show_error(None, err),
+                result => {
+                    self.export_result = Some(result.clone());
+                    self.message = Some(result);
+                }
+            },
+            JobOutcome::Exported { path, text } => self.exported(&path, text),
+            JobOutcome::DialogClosed => {}
+            JobOutcome::NoDialog { export } => self.no_dialog(export),
+            JobOutcome::Imported(capture) => self.finish_import(*capture),
         }
     }
 

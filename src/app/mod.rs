@@ -10,6 +10,7 @@
 //! [`REPAINT_COALESCE`], so a 500 msg/s stream costs tens of frames per second, not hundreds.
 
 mod actions;
+mod files;
 pub mod jobs;
 pub mod keychain;
 mod keys;
@@ -34,7 +35,7 @@ use crate::redact::Secret;
 use crate::session::{CaptureView, Endpoint, Session, Subscription};
 pub use crate::settings;
 use crate::ui::composer::ComposerState;
-use crate::ui::{DetailState, ExportDialog, TableState};
+use crate::ui::{DetailState, ExportDialog, OpenDialog, TableState};
 use jobs::{Job, OpenedCapture};
 use keychain::{KeyStore, OsKeychain};
 use keys::KeyResult;
@@ -42,6 +43,9 @@ pub use settings::{Settings, SettingsFile};
 
 /// The window title; it never contains a URL or a key.
 pub const WINDOW_TITLE: &str = "subscope";
+
+/// The Wayland app id and X11 class: the desktop entry's `StartupWMClass` and icon name.
+pub const APP_ID: &str = "subscope";
 
 /// How long one frame's logic may spend moving events into the capture and the filter.
 pub const LOGIC_BUDGET: Duration = Duration::from_millis(4);
@@ -127,6 +131,7 @@ pub struct App {
     detail: DetailState,
     export_dialog: ExportDialog,
     export_result: Option<Result<String, String>>,
+    open_dialog: OpenDialog,
     job: Option<Job>,
     /// The last app-wide message (`Err` for a failure), for the status bar.
     message: Option<Result<String, String>>,
@@ -140,13 +145,16 @@ pub struct App {
 ///
 /// The window could not be created (no display, no OpenGL).
 pub fn run(runtime: Handle, file: Option<PathBuf>) -> anyhow::Result<()> {
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title(WINDOW_TITLE)
+        .with_app_id(APP_ID)
+        .with_inner_size([1400.0, 860.0])
+        .with_min_inner_size([800.0, 500.0]);
+    if let Some(icon) = icon() {
+        viewport = viewport.with_icon(icon);
+    }
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title(WINDOW_TITLE)
-            .with_app_id("subscope")
-            .with_inner_size([1400.0, 860.0])
-            .with_min_inner_size([800.0, 500.0])
-            .with_icon(icon()),
+        viewport,
         renderer: eframe::Renderer::Glow,
         ..eframe::NativeOptions::default()
     };
@@ -162,21 +170,10 @@ pub fn run(runtime: Handle, file: Option<PathBuf>) -> anyhow::Result<()> {
     .map_err(|err| anyhow::anyhow!("the window could not open: {err}"))
 }
 
-/// The window icon, drawn in code: a ring with a dot (a scope) on a transparent square.
-fn icon() -> egui::IconData {
-    const SIZE: u32 = 64;
-    let mut rgba = Vec::with_capacity((SIZE * SIZE * 4) as usize);
-    let center = (SIZE as f32 - 1.0) / 2.0;
-    for y in 0..SIZE {
-        for x in 0..SIZE {
-            let distance = ((x as f32 - center).powi(2) + (y as f32 - center).powi(2)).sqrt();
-            let ring = (distance - 24.0).abs() < 4.0;
-            let dot = distance < 7.0;
-            let pixel: [u8; 4] = if ring || dot { [90, 200, 250, 255] } else { [0, 0, 0, 0] };
-            rgba.extend_from_slice(&pixel);
-        }
-    }
-    egui::IconData { rgba, width: SIZE, height: SIZE }
+/// The window icon: `assets/subscope.png` (the desktop entry's icon too), decoded by the PNG
+/// reader eframe already carries. `None` leaves the system's default icon.
+fn icon() -> Option<egui::IconData> {
+    eframe::icon_data::from_png_bytes(include_bytes!("../../assets/subscope.png")).ok()
 }
 
 impl App {
@@ -213,6 +210,7 @@ impl App {
             detail: DetailState::default(),
             export_dialog: ExportDialog::default(),
             export_result: None,
+            open_dialog: OpenDialog::default(),
             job: None,
             message: notice.map(Err),
             keys_tx,
@@ -314,7 +312,7 @@ impl App {
     /// Shows `capture` read-only in the table, as an opened file is shown.
     pub fn open_capture(&mut self, name: String, capture: Capture, context: CaptureContext) {
         let view = CaptureView::from_events(capture.iter().cloned(), context);
-        self.show_opened(OpenedCapture { name, view, error: None, left_out: 0 });
+        self.show_opened(OpenedCapture { name, path: None, view, error: None, left_out: 0 });
     }
 
     /// The memory (bytes) every captured event held for the window takes: the capture, what
@@ -349,5 +347,27 @@ impl eframe::App for App {
             storage.remove_string(Settings::LEGACY_STORAGE_KEY);
         }
         self.save_settings();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_icon_is_the_256_px_asset() {
+        let icon = icon().unwrap_or_else(|| panic!("assets/subscope.png does not decode"));
+        assert_eq!((icon.width, icon.height), (256, 256));
+        assert_eq!(icon.rgba.len(), 256 * 256 * 4);
+        assert_eq!(icon.rgba[3], 0, "the corners are transparent");
+    }
+
+    #[test]
+    fn the_desktop_entry_names_the_binary_icon_and_window_class() {
+        let entry = include_str!("../../assets/subscope.desktop");
+        for line in ["Exec=subscope", "Icon=subscope", "Categories=Development;Network;"] {
+            assert!(entry.lines().any(|row| row.starts_with(line)), "{line} missing");
+        }
+        assert!(entry.lines().any(|row| row == format!("StartupWMClass={APP_ID}")));
     }
 }

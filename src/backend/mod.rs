@@ -477,9 +477,9 @@ async fn supervise(mut commands: mpsc::Receiver<Command>, queue: Arc<EventQueue>
         };
         match command {
             Command::Connect { conn, mut config } => {
-                if config.url.trim() == "demo" {
+                if let Some(query) = demo_query(&config.url) {
                     match demo_url(&mut demo).await {
-                        Ok(url) => config.url = url,
+                        Ok(url) => config.url = format!("{url}/{query}"),
                         Err(err) => {
                             queue.push_event(Event::CommandFailed {
                                 conn: Some(conn),
@@ -514,6 +514,13 @@ async fn supervise(mut commands: mpsc::Receiver<Command>, queue: Arc<EventQueue>
     }
 }
 
+/// For `demo` or `demo?delay_ms=200` (the built-in demo server, with faults in the query),
+/// the query part with its `?` (empty for plain `demo`).
+fn demo_query(url: &str) -> Option<&str> {
+    let rest = url.trim().strip_prefix(crate::catalog::DEMO_URL)?;
+    (rest.is_empty() || rest.starts_with('?')).then_some(rest)
+}
+
 async fn demo_url(demo: &mut Option<crate::demo::DemoServer>) -> std::io::Result<String> {
     if let Some(server) = demo {
         return Ok(server.url());
@@ -527,6 +534,14 @@ async fn demo_url(demo: &mut Option<crate::demo::DemoServer>) -> std::io::Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn demo_urls_may_carry_a_query_of_faults() {
+        assert_eq!(demo_query("demo"), Some(""));
+        assert_eq!(demo_query(" demo?delay_ms=200 "), Some("?delay_ms=200"));
+        assert_eq!(demo_query("demonstration"), None);
+        assert_eq!(demo_query("ws://demo"), None);
+    }
 
     #[test]
     fn a_config_never_prints_or_forgets_its_secrets() {

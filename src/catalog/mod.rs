@@ -14,6 +14,7 @@ mod cheat_sheet;
 mod draft;
 mod encoding;
 pub(crate) mod ethereum;
+mod identity;
 mod presets;
 mod rules;
 pub(crate) mod solana;
@@ -30,6 +31,7 @@ pub use draft::{
 };
 pub use encoding::eip55_checksum;
 pub use ethereum::{CommonRequest, common_requests};
+pub use identity::{ItemKey, ItemKind, item_key};
 pub use presets::{DEMO_URL, Preset, presets};
 pub use rules::{
     Completion, RECEIVED_SIGNATURE, ReorgRule, SubscriptionRules, is_subscribe_method, rules_for,

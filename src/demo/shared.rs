@@ -63,10 +63,13 @@ impl Shared {
 }
 
 /// The demo chains' time base: slot and block numbers derive from the server's start time, so
-/// every connection reports the same heights.
+/// every connection reports the same heights, at the same moments (every connection's clocks
+/// tick on the same boundaries), with the same timestamps.
 pub(crate) struct Clock {
     /// When the server started.
     started: Instant,
+    /// The wall clock then, in ms since the Unix epoch.
+    started_unix_ms: u64,
     /// The slot time divided by the speed.
     pub(crate) slot_interval: Duration,
     /// The block time divided by the speed.
@@ -85,6 +88,7 @@ impl Clock {
         let scale = |base: Duration| base.div_f64(speed).max(MIN_TICK);
         Self {
             started: Instant::now(),
+            started_unix_ms: unix_ms(),
             slot_interval: scale(SLOT_TIME),
             block_interval: scale(BLOCK_TIME),
             mempool_interval: scale(MEMPOOL_TIME),
@@ -99,6 +103,24 @@ impl Clock {
         u64::try_from(elapsed / per).unwrap_or(u64::MAX)
     }
 
+    /// The first boundary of `interval` after now, counted from the server's start: where
+    /// every connection's clock for it ticks.
+    pub(crate) fn next_boundary(&self, interval: Duration) -> Instant {
+        let next = u32::try_from(self.ticks(interval).saturating_add(1)).unwrap_or(u32::MAX);
+        self.started + interval.saturating_mul(next)
+    }
+
+    /// The wall-clock time of tick `tick` of `interval`, ms since the Unix epoch.
+    pub(crate) fn unix_ms_at(&self, interval: Duration, tick: u64) -> u64 {
+        let offset = interval.as_millis().saturating_mul(u128::from(tick));
+        self.started_unix_ms.saturating_add(u64::try_from(offset).unwrap_or(u64::MAX))
+    }
+
+    /// The current mempool tick.
+    pub(crate) fn mempool_tick(&self) -> u64 {
+        self.ticks(self.mempool_interval)
+    }
+
     /// The current Solana slot.
     pub(crate) fn slot(&self) -> u64 {
         BASE_SLOT.saturating_add(self.ticks(self.slot_interval))
@@ -108,6 +130,21 @@ impl Clock {
     pub(crate) fn block_tick(&self) -> u64 {
         self.ticks(self.block_interval)
     }
+}
+
+/// The wall clock in milliseconds since the Unix epoch.
+pub(crate) fn unix_ms() -> u64 {
+    let elapsed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A random source that every connection holding the same subscription (`stream`, a hash
+/// of what it asked for) draws the same values from at the same clock tick.
+pub(crate) fn stream_rng(seed: u64, stream: &impl std::hash::Hash, tick: u64) -> fastrand::Rng {
+    use std::hash::{DefaultHasher, Hasher as _};
+    let mut hasher = DefaultHasher::new(); // fixed keys: the same in every connection
+    stream.hash(&mut hasher);
+    super::fake::seeded(seed ^ hasher.finish(), tick, 0x57_EA)
 }
 
 /// The outcome of asking the registry for a subscription id.

@@ -124,6 +124,7 @@ fn harmless_query_values_and_path_words_are_kept() {
         redact_url("wss://example.com/solana/mainnet-beta/ws?network=ethereum&commitment=confirmed"),
         "wss://example.com/solana/mainnet-beta/ws?network=ethereum&commitment=confirmed"
     );
+    assert_eq!(redact_url("demo?delay_ms=200&drop_every=5"), "demo?delay_ms=200&drop_every=5");
     // A harmless name does not protect a value that looks like a token.
     assert_eq!(
         redact_url("wss://example.com/?network=0123456789abcdef0123"),

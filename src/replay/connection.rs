@@ -32,7 +32,8 @@ pub(super) async fn serve(
     mut control: watch::Receiver<bool>,
 ) {
     let stopped = control.wait_for(|stop| *stop);
-    let Some(mut ws) = loopback::handshake(tcp, MAX_INBOUND_MESSAGE, stopped).await else {
+    let Some(mut ws) = loopback::handshake(tcp, MAX_INBOUND_MESSAGE, loopback::NoCallback, stopped).await
+    else {
         return;
     };
     let mut session = ClientSession::new(replay, options, ids);

@@ -9,13 +9,15 @@
 //! │ composer   │ detail (detail, json_tree)      │ rate plot (plot)      │
 //! ├ status bar (status_bar) ─────────────────────────────────────────────┤
 //! ```
-//! The export/import dialog is `transfer`; colors come from `ui.visuals()`.
+//! The export dialog is `transfer`, the Open dialog `open_dialog`; colors come from
+//! `ui.visuals()`.
 
 pub mod composer;
 pub mod detail;
 pub mod endpoints;
 pub mod form;
 pub mod json_tree;
+pub mod open_dialog;
 pub mod plot;
 pub mod status_bar;
 pub mod subscriptions;
@@ -27,8 +29,9 @@ use egui::{Color32, RichText, Visuals};
 pub use composer::{ComposerAction, ComposerState, composer_ui};
 pub use detail::{DetailState, detail_ui};
 pub use endpoints::{EndpointAction, endpoints_ui};
+pub use open_dialog::{OpenAction, OpenDialog, RecentFile, open_dialog_ui};
 pub use plot::rate_plot_ui;
-pub use status_bar::{StatusAction, StatusInfo, status_bar_ui};
+pub use status_bar::{OpenedStatus, StatusAction, StatusInfo, status_bar_ui};
 pub use subscriptions::{SubscriptionAction, subscriptions_ui};
 pub use table::{TableAction, TableState, events_table_ui, table_toolbar_ui};
 pub use transfer::{ExportDialog, ExportScope, TransferAction, export_dialog_ui};

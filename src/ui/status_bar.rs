@@ -1,5 +1,6 @@
-//! The status bar: connections, events, rate, memory against the cap, evictions, and the last
-//! app-wide message (an export finished, a command failed).
+//! The status bar: connections, events (the opened file's when the table shows one), rate,
+//! memory against the cap, evictions, and the last app-wide message (an export finished, a
+//! command failed).
 
 use egui::{RichText, Ui};
 
@@ -29,6 +30,17 @@ pub struct StatusInfo {
     pub evicted: u64,
     /// The last message: `Ok` for news, `Err` for a failure.
     pub message: Option<Result<String, String>>,
+    /// The file the table shows instead of the live capture, if any.
+    pub opened: Option<OpenedStatus>,
+}
+
+/// A file shown read-only in the table.
+#[derive(Clone, Debug, Default)]
+pub struct OpenedStatus {
+    /// Its file name.
+    pub name: String,
+    /// The events read from it.
+    pub events: usize,
 }
 
 /// What the user asked the status bar for.
@@ -53,11 +65,22 @@ pub fn status_bar_ui(ui: &mut Ui, info: &StatusInfo) -> Option<StatusAction> {
             ui.label(connections);
         }
         ui.separator();
-        ui.label(format!(
-            "{} events held · {} received",
-            format_count(info.held as u64),
-            format_count(info.total)
-        ));
+        let live =
+            format!("{} events held · {} received", format_count(info.held as u64), format_count(info.total));
+        match &info.opened {
+            Some(opened) => {
+                ui.label(format!(
+                    "{} events in {} (read-only)",
+                    format_count(opened.events as u64),
+                    opened.name
+                ));
+                ui.separator();
+                ui.weak(format!("live: {live}"));
+            }
+            None => {
+                ui.label(live);
+            }
+        }
         ui.separator();
         ui.label(format!("{:.1} events/s", info.rate));
         ui.separator();

@@ -228,8 +228,10 @@ pub fn table_toolbar_ui(
 ) -> Option<TableAction> {
     let mut action = None;
     ui.horizontal(|ui| {
+        // A file does not grow: only the live view pauses.
         let pause = if state.is_paused() { "Resume" } else { "Pause" };
-        if ui.button(pause).on_hover_text("Pause the view; capture continues (Space)").clicked() {
+        if !read_only && ui.button(pause).on_hover_text("Pause the view; capture continues (Space)").clicked()
+        {
             action = Some(TableAction::TogglePause);
         }
         let clear = if read_only { "Close file" } else { "Clear" };

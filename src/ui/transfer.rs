@@ -55,10 +55,6 @@ pub enum TransferAction {
     ChooseExportPath,
     /// Export to this path (typed by hand).
     ExportTo(PathBuf),
-    /// Open the native open dialog, then import.
-    ChooseImportFile,
-    /// Import this path.
-    ImportFrom(PathBuf),
     /// Cancel the running job.
     Cancel,
     /// Close the dialog.

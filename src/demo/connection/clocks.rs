@@ -1,20 +1,18 @@
 //! The chain clocks' side of a connection: on each Solana slot, Ethereum block and mempool
 //! tick, every subscription's notifications for that moment.
-
-use std::time::{SystemTime, UNIX_EPOCH};
+//!
+//! What a subscription is notified of is drawn from a random source seeded by the server,
+//! the tick and the subscription's own parameters ([`stream_rng`]), never from the
+//! connection's, so every connection holding the same subscription sees the same chain: the
+//! same slots, signatures, blocks and logs, in the same order, with the same timestamps.
 
 use super::{Connection, Flow};
 use crate::demo::ethereum::{self, BlockCtx, BlockRef, EthKind};
+use crate::demo::shared::{BASE_SLOT, stream_rng};
 use crate::demo::solana::{self, AfterSlot, SlotCtx};
 
 /// A connection that falls this many clock ticks behind jumps to the current height.
 const MAX_TICK_LAG: u64 = 5;
-
-/// The wall clock in milliseconds since the Unix epoch.
-fn unix_ms() -> u64 {
-    let elapsed = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
-}
 
 /// The next clock position of a connection: one step after the last, unless the shared clock
 /// is far ahead (a stalled connection catches up) or this is the first step.
@@ -23,6 +21,14 @@ fn next_tick(last: Option<u64>, clock: u64) -> u64 {
         Some(last) if clock <= last.saturating_add(MAX_TICK_LAG) => last.saturating_add(1),
         _ => clock,
     }
+}
+
+/// An Ethereum subscription's key among the connection's streams (Solana's are their ids).
+fn eth_stream(id: &str) -> u64 {
+    use std::hash::{DefaultHasher, Hash as _, Hasher as _};
+    let mut hasher = DefaultHasher::new();
+    id.hash(&mut hasher);
+    hasher.finish() | 1 << 63
 }
 
 impl Connection {
@@ -34,19 +40,25 @@ impl Connection {
         }
         let slot = next_tick(self.last_slot, self.shared.clock.slot());
         self.last_slot = Some(slot);
-        let ctx = SlotCtx { slot, unix_ms: unix_ms(), seed: self.shared.clock.seed };
+        let clock = &self.shared.clock;
+        let unix_ms = clock.unix_ms_at(clock.slot_interval, slot.saturating_sub(BASE_SLOT));
+        let ctx = SlotCtx { slot, unix_ms, seed: clock.seed };
         let mut frames = Vec::new();
+        let mut streams = Vec::new();
         let mut finished = Vec::new();
         for (id, kind) in &mut self.solana {
-            if solana::notify_slot(*id, kind, &ctx, &mut self.rng, &mut frames) == AfterSlot::Remove {
+            let mut rng = stream_rng(ctx.seed, kind, slot);
+            let before = frames.len();
+            if solana::notify_slot(*id, kind, &ctx, &mut rng, &mut frames) == AfterSlot::Remove {
                 finished.push(*id);
             }
+            streams.push((*id, frames.len() - before));
         }
         for id in finished {
             self.solana.remove(&id);
             self.shared.registry.release(id);
         }
-        self.enqueue_frames(frames);
+        self.enqueue_notifications(frames, &streams);
         if self.lagged { Flow::End } else { Flow::Continue }
     }
 
@@ -61,26 +73,34 @@ impl Connection {
         }
         let tick = next_tick(self.last_block_tick, self.shared.clock.block_tick());
         self.last_block_tick = Some(tick);
+        let clock = &self.shared.clock;
         let ctx = BlockCtx {
             block: BlockRef::at_tick(tick),
-            timestamp: unix_ms() / 1000,
-            seed: self.shared.clock.seed,
+            timestamp: clock.unix_ms_at(clock.block_interval, tick) / 1000,
+            seed: clock.seed,
         };
-        let mut frames = Vec::new();
+        let (mut frames, mut streams) = (Vec::new(), Vec::new());
         for sub in &mut self.ethereum {
-            ethereum::notify_block(sub, &ctx, &mut self.rng, &mut frames);
+            let mut rng = stream_rng(ctx.seed, &sub.kind, tick);
+            let before = frames.len();
+            ethereum::notify_block(sub, &ctx, &mut rng, &mut frames);
+            streams.push((eth_stream(&sub.id), frames.len() - before));
         }
-        self.enqueue_frames(frames);
+        self.enqueue_notifications(frames, &streams);
         if self.lagged { Flow::End } else { Flow::Continue }
     }
 
     /// One mempool tick: pending transactions.
     pub(super) fn on_mempool(&mut self) -> Flow {
-        let mut frames = Vec::new();
+        let (seed, tick) = (self.shared.clock.seed, self.shared.clock.mempool_tick());
+        let (mut frames, mut streams) = (Vec::new(), Vec::new());
         for sub in &self.ethereum {
-            ethereum::notify_mempool(sub, &mut self.rng, &mut frames);
+            let mut rng = stream_rng(seed, &sub.kind, tick);
+            let before = frames.len();
+            ethereum::notify_mempool(sub, &mut rng, &mut frames);
+            streams.push((eth_stream(&sub.id), frames.len() - before));
         }
-        self.enqueue_frames(frames);
+        self.enqueue_notifications(frames, &streams);
         if self.lagged { Flow::End } else { Flow::Continue }
     }
 }

@@ -11,8 +11,9 @@ mod clocks;
 mod dispatch;
 mod faults;
 mod outbox;
+mod query;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,7 +26,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::ethereum::EthSub;
 use super::fault::{CLOSE_FAULT_CODE, CLOSE_FAULT_REASON};
-use super::shared::{Counters, Shared};
+use super::shared::{Clock, Counters, Shared};
 use super::solana::SolKind;
 use crate::loopback::{self, Ws, close};
 #[cfg(test)]
@@ -95,10 +96,14 @@ pub(crate) async fn serve(
     number: u64,
 ) {
     let stopped = control.wait_for(|state| state.shutdown || state.drop_generation != generation);
-    let Some(ws) = loopback::handshake(tcp, MAX_INBOUND_MESSAGE, stopped).await else {
-        return;
+    let mut faults = query::UrlFaults::default();
+    let read_faults = query::read_faults(&mut faults);
+    let Some(ws) = loopback::handshake(tcp, MAX_INBOUND_MESSAGE, read_faults, stopped).await else {
+        return; // a query it refused was answered with 400
     };
-    let connection = Connection::new(shared, number);
+    let mut connection = Connection::new(shared, number);
+    connection.delay = faults.delay;
+    connection.drop_every = faults.drop_every;
     connection.run(ws, control, generation).await;
 }
 
@@ -114,8 +119,12 @@ struct Connection {
     ethereum: Vec<EthSub>,
     /// Everything waiting to be sent, in order.
     outbox: VecDeque<Queued>,
-    /// Latency added to everything queued (the `delay` fault).
+    /// Latency added to everything queued (the `delay` fault, or `?delay_ms=` in the URL).
     delay: Duration,
+    /// Every this-many-th notification of each subscription is dropped (`?drop_every=`).
+    drop_every: Option<u64>,
+    /// Notifications produced by the clocks so far per subscription, sent or dropped.
+    notifications: HashMap<u64, u64>,
     /// Whether the next subscribe is refused (the `refuse` fault).
     refuse_next: bool,
     /// The outbox overflowed: the client cannot keep up and is dropped (as Agave does).
@@ -135,9 +144,10 @@ impl Drop for Connection {
     }
 }
 
-/// A clock that first fires one period from now and skips missed ticks.
-fn ticker(period: Duration) -> Interval {
-    let mut ticker = interval_at(Instant::now() + period, period);
+/// A clock that fires on the server's boundaries of `period` (so every connection ticks
+/// together), from the next one on, and skips missed ticks.
+fn ticker(clock: &Clock, period: Duration) -> Interval {
+    let mut ticker = interval_at(clock.next_boundary(period), period);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
     ticker
 }
@@ -162,6 +172,8 @@ impl Connection {
             ethereum: Vec::new(),
             outbox: VecDeque::new(),
             delay: Duration::ZERO,
+            drop_every: None,
+            notifications: HashMap::new(),
             refuse_next: false,
             lagged: false,
             last_slot: None,
@@ -179,9 +191,9 @@ impl Connection {
         self.apply_after(after);
 
         let clock = &self.shared.clock;
-        let mut slot_ticker = ticker(clock.slot_interval);
-        let mut block_ticker = ticker(clock.block_interval);
-        let mut mempool_ticker = ticker(clock.mempool_interval);
+        let mut slot_ticker = ticker(clock, clock.slot_interval);
+        let mut block_ticker = ticker(clock, clock.block_interval);
+        let mut mempool_ticker = ticker(clock, clock.mempool_interval);
         // Bounded: every iteration either sends, reads, ticks or ends the connection.
         loop {
             if let Some(stop) = stop_reason(&control, generation) {

@@ -58,10 +58,22 @@ impl Connection {
         }
     }
 
-    /// Queues a batch of notification frames.
-    pub(super) fn enqueue_frames(&mut self, frames: Vec<String>) {
-        for frame in frames {
-            self.enqueue(Outgoing::Frame(frame));
+    /// Queues the notifications of one clock tick: `streams` says, in order, which
+    /// subscription (its key) produced how many of `frames`. With `?drop_every=K`, every K-th
+    /// notification of each subscription is left out.
+    pub(super) fn enqueue_notifications(&mut self, frames: Vec<String>, streams: &[(u64, usize)]) {
+        let mut frames = frames.into_iter();
+        for (stream, count) in streams {
+            for frame in frames.by_ref().take(*count) {
+                if let Some(every) = self.drop_every {
+                    let seen = self.notifications.entry(*stream).or_default();
+                    *seen += 1;
+                    if seen.is_multiple_of(every) {
+                        continue;
+                    }
+                }
+                self.enqueue(Outgoing::Frame(frame));
+            }
         }
     }
 

@@ -25,7 +25,7 @@ use params::{parse_alchemy_mined, parse_alchemy_pending, parse_logs, parse_pendi
 pub(crate) const CHAIN_ID: u64 = 0x7a69;
 
 /// A logs filter: which addresses, and per topic position the allowed values (`None` = any).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub(crate) struct LogFilter {
     /// Matching contract addresses (empty = any), lowercase.
     addresses: Vec<String>,
@@ -34,7 +34,7 @@ pub(crate) struct LogFilter {
 }
 
 /// Alchemy address criteria: a transaction matches when its `from` or `to` is listed.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub(crate) struct AddressFilter {
     /// Allowed senders (empty = any).
     from: Vec<String>,
@@ -43,7 +43,7 @@ pub(crate) struct AddressFilter {
 }
 
 /// One Ethereum subscription kind with its parameters.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum EthKind {
     /// `newHeads`.
     NewHeads,

@@ -20,7 +20,7 @@ pub(crate) use params::parse_unsubscribe;
 use params::{parse_account, parse_block, parse_logs, parse_program, parse_signature, parse_transaction};
 
 /// A commitment level.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Commitment {
     /// The tip.
     Processed,
@@ -31,7 +31,7 @@ pub(crate) enum Commitment {
 }
 
 /// An account data encoding.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum AccountEncoding {
     /// The deprecated default: a bare base58 string.
     Binary,
@@ -46,7 +46,7 @@ pub(crate) enum AccountEncoding {
 }
 
 /// A transaction encoding (blocks and Helius transactions).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum TxEncoding {
     /// A bare base58 string.
     Binary,
@@ -61,7 +61,7 @@ pub(crate) enum TxEncoding {
 }
 
 /// How much of each transaction a block or transaction notification carries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum TxDetails {
     /// Transactions with full metadata.
     Full,
@@ -74,7 +74,7 @@ pub(crate) enum TxDetails {
 }
 
 /// A programSubscribe filter.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum ProgramFilter {
     /// The account data length must equal this.
     DataSize(u64),
@@ -90,7 +90,7 @@ pub(crate) enum ProgramFilter {
 }
 
 /// A logsSubscribe filter.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum LogsFilter {
     /// Everything but simple vote transactions.
     All,
@@ -101,7 +101,7 @@ pub(crate) enum LogsFilter {
 }
 
 /// One Solana subscription and its parameters.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum SolKind {
     /// accountSubscribe.
     Account {

@@ -4,6 +4,7 @@
 
 #![expect(clippy::unwrap_used, reason = "tests")]
 
+mod chain;
 mod ethereum;
 mod faults;
 mod server;

@@ -1,0 +1,449 @@
+//! Comparing endpoints: the same subscription sent on several endpoints, and which of them
+//! delivers each item first, late, twice or never. UI-free: the window's Compare panel and
+//! `subscope compare` read the same [`Report`].
+//!
+//! ```text
+//! CapturedEvent + CaptureContext ─▶ Compare::observe ─▶ groups (one per request)
+//!                                                         └─ members (one per subscription)
+//! ```
+//!
+//! A **group** is one subscription request (method and params) sent on several endpoints;
+//! each subscription sent with it is a **member** (normally one per endpoint). Every
+//! notification's item is named by [`crate::catalog::item_key`]. Per member:
+//!
+//! - *received*: notifications;
+//! - *first*: items it delivered before every other member (by capture order);
+//! - *missed*: items another member delivered that it did not within the grace window
+//!   (10 s by default). A member's count starts at the first item it delivers (or one grace
+//!   window after it was subscribed, if nothing comes), so a subscription that became active
+//!   a moment after another does not miss what came before;
+//! - *late*: items it delivered after the grace window (already counted missed);
+//! - *duplicates*: items it delivered again;
+//! - *lag*: how long after the first member it delivered each item (0 when it was first);
+//! - per subscription, one endpoint or many: block-number *gaps* on newHeads and *stalls*
+//!   (no notification for [`CompareConfig::stall_factor`] times the usual interval).
+//!
+//! Memory is bounded: an item is settled one grace window after its first delivery (absent
+//! members count it missed), kept one more window to recognise late and repeated
+//! deliveries, then dropped; lags go into a fixed-size histogram ([`LagHistogram`]). When a
+//! run ends ([`Compare::finish`]) the items still in their window are settled only for the
+//! members that have already delivered something newer (they went past it); for the others
+//! the item is left undecided rather than counted missed.
+
+mod command;
+mod histogram;
+mod report;
+
+use std::collections::{HashMap, VecDeque};
+
+use crate::capture::{CapturedEvent, ConnId, Direction, SubKey};
+use crate::catalog::{ItemKey, item_key};
+use crate::export::CaptureContext;
+use crate::protocol::FrameKind;
+pub use command::compare;
+pub use histogram::LagHistogram;
+pub use report::{EndpointReport, GroupReport, LagSummary, Report, render_table};
+
+/// The most members one group compares (one bit each in an item's mask); further
+/// subscriptions of the same request are left out of the comparison.
+pub const MAX_MEMBERS: usize = 128;
+
+/// How many recent intervals between notifications a member keeps to judge a stall.
+const INTERVALS_KEPT: usize = 32;
+
+/// A stall is judged only once this many intervals are known, and the threshold is
+/// refreshed every this many intervals (a sort of [`INTERVALS_KEPT`] values).
+const REFRESH_EVERY: u64 = 8;
+
+/// Settings of a comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompareConfig {
+    /// How long after an item's first delivery the others may still deliver it, in ms.
+    pub grace_ms: u64,
+    /// A silence this many times the median interval between notifications is a stall.
+    pub stall_factor: u64,
+    /// No silence shorter than this is a stall, in ms (for streams with many per second).
+    pub min_stall_ms: u64,
+}
+
+impl Default for CompareConfig {
+    fn default() -> Self {
+        Self { grace_ms: 10_000, stall_factor: 5, min_stall_ms: 1_000 }
+    }
+}
+
+/// Counts for one member (one subscription) of a group.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MemberStats {
+    /// Notifications received.
+    pub received: u64,
+    /// Items it delivered before every other member.
+    pub first: u64,
+    /// Items others delivered that it did not within the grace window.
+    pub missed: u64,
+    /// Items it delivered after the grace window.
+    pub late: u64,
+    /// Items it delivered more than once.
+    pub duplicates: u64,
+    /// Notifications with no item identity (not compared).
+    pub unidentified: u64,
+    /// Jumps in newHeads block numbers.
+    pub gaps: u64,
+    /// Block numbers those jumps skipped.
+    pub gap_blocks: u64,
+    /// Silences of several times the usual interval.
+    pub stalls: u64,
+    /// The longest of them, in ms.
+    pub longest_stall_ms: u64,
+}
+
+/// One subscription of a group.
+#[derive(Debug)]
+struct Member {
+    sub: SubKey,
+    conn: ConnId,
+    /// The redacted endpoint URL (from the capture's context).
+    endpoint: String,
+    stats: MemberStats,
+    /// Lag behind the first member, per item it delivered in time.
+    lag: LagHistogram,
+    /// When it was subscribed (its first event), ms.
+    joined_at_ms: u64,
+    /// From which first-delivery time on items count as missed for it.
+    opened_at_ms: Option<u64>,
+    /// The newest first-delivery time of the items it delivered.
+    newest_item_ms: u64,
+    /// When its last notification arrived.
+    last_at_ms: Option<u64>,
+    /// Recent non-zero intervals between notifications, a ring.
+    intervals: VecDeque<u64>,
+    /// Intervals recorded, to refresh the threshold every few.
+    interval_count: u64,
+    /// The silence that counts as a stall, refreshed every few intervals.
+    stall_threshold: Option<u64>,
+    /// The highest newHeads number seen.
+    last_head: Option<u64>,
+}
+
+/// One item in its window.
+#[derive(Debug)]
+struct Item {
+    first_at_ms: u64,
+    /// Members that delivered it.
+    seen: u128,
+    settled: bool,
+}
+
+/// One request sent on several endpoints.
+#[derive(Debug)]
+struct Group {
+    method: String,
+    params: Option<serde_json::Value>,
+    members: Vec<Member>,
+    items: HashMap<ItemKey, Item>,
+    /// Unsettled items by first delivery, oldest first.
+    open: VecDeque<(u64, ItemKey)>,
+    /// Settled items kept to recognise late deliveries, oldest first.
+    closed: VecDeque<(u64, ItemKey)>,
+}
+
+/// See the module docs.
+#[derive(Debug, Default)]
+pub struct Compare {
+    config: CompareConfig,
+    groups: Vec<Group>,
+    /// Each subscription's group and member index; `None` for one left out.
+    members: HashMap<SubKey, Option<(usize, usize)>>,
+    /// The newest receive time seen: the clock for settling a capture read from a file.
+    latest_ms: u64,
+}
+
+impl Compare {
+    /// An empty comparison.
+    pub fn new(config: CompareConfig) -> Self {
+        Self { config, ..Self::default() }
+    }
+
+    /// Takes one captured event: a subscription's request or notification (anything else is
+    /// ignored). `context` names its subscription (method and params) and connection.
+    pub fn observe(&mut self, event: &CapturedEvent, context: &CaptureContext) {
+        let Some(sub) = event.subscription else { return };
+        let at = event.received_at_ms;
+        let Some((group, member)) = self.member_of(sub, event, context) else { return };
+        if at > self.latest_ms {
+            self.latest_ms = at;
+            self.settle(at);
+        }
+        if event.direction == Direction::In && event.kind == FrameKind::Notification {
+            let key = item_key(&event.raw);
+            let config = self.config;
+            self.groups[group].deliver(member, key, at, config);
+        }
+    }
+
+    /// Settles every item whose grace window ended by `now_ms` (a live front end calls this
+    /// with the wall clock, so items settle while nothing arrives).
+    pub fn settle(&mut self, now_ms: u64) {
+        let grace = self.config.grace_ms;
+        for group in &mut self.groups {
+            group.settle(now_ms, grace);
+        }
+    }
+
+    /// The run is over at `now_ms`: settles what can be settled and counts a silence still
+    /// going on as a stall.
+    pub fn finish(&mut self, now_ms: u64) {
+        self.settle(now_ms);
+        for group in &mut self.groups {
+            group.settle_overtaken();
+            for member in &mut group.members {
+                if let Some(silence) = member.last_at_ms.map(|last| now_ms.saturating_sub(last)) {
+                    member.note_silence(silence);
+                }
+            }
+        }
+    }
+
+    /// The counts so far, groups in the order they were first seen, members by connection.
+    pub fn report(&self) -> Report {
+        Report::from_groups(self.groups.iter().map(|group| {
+            let mut members: Vec<&Member> = group.members.iter().collect();
+            members.sort_by_key(|member| (member.conn, member.sub));
+            (group.method.as_str(), group.params.as_ref(), members.into_iter().map(Member::report).collect())
+        }))
+    }
+
+    /// The counts of one subscription (for its row in a list).
+    pub fn stats_of(&self, sub: SubKey) -> Option<MemberStats> {
+        self.member(sub).map(|member| member.stats)
+    }
+
+    /// The lags of one subscription behind the fastest.
+    pub fn lag_of(&self, sub: SubKey) -> Option<&LagHistogram> {
+        self.member(sub).map(|member| &member.lag)
+    }
+
+    fn member(&self, sub: SubKey) -> Option<&Member> {
+        let (group, member) = self.members.get(&sub).copied().flatten()?;
+        Some(&self.groups[group].members[member])
+    }
+
+    /// Items held in their windows, over every group (what memory grows with).
+    pub fn items_held(&self) -> usize {
+        self.groups.iter().map(|group| group.items.len()).sum()
+    }
+
+    /// The group and member of a subscription, added on its first event.
+    fn member_of(
+        &mut self,
+        sub: SubKey,
+        event: &CapturedEvent,
+        context: &CaptureContext,
+    ) -> Option<(usize, usize)> {
+        if let Some(found) = self.members.get(&sub) {
+            return *found;
+        }
+        let info = context.subscriptions.get(&sub)?;
+        let group = match self
+            .groups
+            .iter()
+            .position(|group| group.method == info.method && group.params == info.params)
+        {
+            Some(group) => group,
+            None => {
+                self.groups.push(Group::new(info.method.clone(), info.params.clone()));
+                self.groups.len() - 1
+            }
+        };
+        let members = &mut self.groups[group].members;
+        let place = (members.len() < MAX_MEMBERS).then(|| {
+            let endpoint = context.connections.get(&event.connection);
+            members.push(Member::new(
+                sub,
+                event.connection,
+                endpoint.map_or_else(|| format!("#{}", event.connection), |info| info.endpoint.clone()),
+                event.received_at_ms,
+            ));
+            (group, members.len() - 1)
+        });
+        self.members.insert(sub, place);
+        place
+    }
+}
+
+impl Group {
+    fn new(method: String, params: Option<serde_json::Value>) -> Self {
+        Self {
+            method,
+            params,
+            members: Vec::new(),
+            items: HashMap::new(),
+            open: VecDeque::new(),
+            closed: VecDeque::new(),
+        }
+    }
+
+    /// One notification of member `index` at `at`.
+    fn deliver(&mut self, index: usize, key: Option<ItemKey>, at: u64, config: CompareConfig) {
+        let member = &mut self.members[index];
+        member.arrived(at, config);
+        let Some(key) = key else {
+            member.stats.unidentified += 1;
+            return;
+        };
+        if let Some(number) = key.head_number() {
+            member.note_head(number);
+        }
+        let bit = 1u128 << index;
+        let item = self.items.entry(key).or_insert_with_key(|key| {
+            self.open.push_back((at, key.clone()));
+            Item { first_at_ms: at, seen: 0, settled: false }
+        });
+        let member = &mut self.members[index];
+        if item.seen & bit != 0 {
+            member.stats.duplicates += 1;
+            return;
+        }
+        let fresh = item.seen == 0;
+        item.seen |= bit;
+        if item.settled {
+            member.stats.late += 1;
+            return;
+        }
+        if fresh {
+            member.stats.first += 1;
+        }
+        member.lag.record(at.saturating_sub(item.first_at_ms));
+        let first_at = item.first_at_ms;
+        let opened = member.joined_at_ms.saturating_add(config.grace_ms);
+        member.opened_at_ms.get_or_insert(first_at.min(opened));
+        member.newest_item_ms = member.newest_item_ms.max(first_at);
+    }
+
+    /// Settles the items whose window ended by `now`, and drops those settled a window ago.
+    fn settle(&mut self, now: u64, grace: u64) {
+        while let Some((first_at, _)) = self.open.front()
+            && first_at.saturating_add(grace) <= now
+        {
+            let Some((first_at, key)) = self.open.pop_front() else { break };
+            if let Some(item) = self.items.get_mut(&key) {
+                item.settled = true;
+                for (index, member) in self.members.iter_mut().enumerate() {
+                    if item.seen & (1u128 << index) == 0 && member.counts_from(grace) <= first_at {
+                        member.stats.missed += 1;
+                    }
+                }
+            }
+            self.closed.push_back((first_at, key));
+        }
+        while let Some((first_at, _)) = self.closed.front()
+            && first_at.saturating_add(grace.saturating_mul(2)) <= now
+        {
+            if let Some((_, key)) = self.closed.pop_front() {
+                self.items.remove(&key);
+            }
+        }
+    }
+
+    /// At the end of a run: an unsettled item counts as missed for a member that has since
+    /// delivered a newer item (it went past it); for the others it stays undecided.
+    fn settle_overtaken(&mut self) {
+        for (first_at, key) in self.open.drain(..) {
+            let Some(item) = self.items.get_mut(&key) else { continue };
+            item.settled = true;
+            for (index, member) in self.members.iter_mut().enumerate() {
+                let absent = item.seen & (1u128 << index) == 0;
+                let opened = member.opened_at_ms.is_some_and(|opened| opened <= first_at);
+                if absent && opened && member.newest_item_ms > first_at {
+                    member.stats.missed += 1;
+                }
+            }
+            self.closed.push_back((first_at, key));
+        }
+    }
+}
+
+impl Member {
+    fn new(sub: SubKey, conn: ConnId, endpoint: String, joined_at_ms: u64) -> Self {
+        Self {
+            sub,
+            conn,
+            endpoint,
+            stats: MemberStats::default(),
+            lag: LagHistogram::default(),
+            joined_at_ms,
+            opened_at_ms: None,
+            newest_item_ms: 0,
+            last_at_ms: None,
+            intervals: VecDeque::with_capacity(INTERVALS_KEPT),
+            interval_count: 0,
+            stall_threshold: None,
+            last_head: None,
+        }
+    }
+
+    /// From which first-delivery time items count as missed for it.
+    fn counts_from(&self, grace: u64) -> u64 {
+        self.opened_at_ms.unwrap_or_else(|| self.joined_at_ms.saturating_add(grace))
+    }
+
+    /// A notification arrived at `at`: counts it and judges the silence before it.
+    fn arrived(&mut self, at: u64, config: CompareConfig) {
+        self.stats.received += 1;
+        if let Some(last) = self.last_at_ms {
+            let interval = at.saturating_sub(last);
+            self.note_silence(interval);
+            if interval > 0 {
+                if self.intervals.len() == INTERVALS_KEPT {
+                    self.intervals.pop_front();
+                }
+                self.intervals.push_back(interval);
+                self.interval_count += 1;
+                if self.interval_count.is_multiple_of(REFRESH_EVERY) {
+                    self.stall_threshold = self.compute_threshold(config);
+                }
+            }
+        }
+        self.last_at_ms = Some(self.last_at_ms.map_or(at, |last| last.max(at)));
+    }
+
+    /// Counts a silence of `ms` as a stall when it is several times the usual interval.
+    fn note_silence(&mut self, ms: u64) {
+        if let Some(threshold) = self.stall_threshold
+            && ms > threshold
+        {
+            self.stats.stalls += 1;
+            self.stats.longest_stall_ms = self.stats.longest_stall_ms.max(ms);
+        }
+    }
+
+    /// The silence that is a stall: the factor times the median recent interval, at least the
+    /// floor; `None` until enough intervals are known.
+    fn compute_threshold(&self, config: CompareConfig) -> Option<u64> {
+        if (self.intervals.len() as u64) < REFRESH_EVERY {
+            return None;
+        }
+        let mut sorted: Vec<u64> = self.intervals.iter().copied().collect();
+        sorted.sort_unstable();
+        let median = sorted[sorted.len() / 2];
+        Some(median.saturating_mul(config.stall_factor).max(config.min_stall_ms))
+    }
+
+    /// A newHeads block number: a jump past the next number is a gap.
+    fn note_head(&mut self, number: u64) {
+        if let Some(last) = self.last_head
+            && number > last.saturating_add(1)
+        {
+            self.stats.gaps += 1;
+            self.stats.gap_blocks += number - last - 1;
+        }
+        self.last_head = Some(self.last_head.map_or(number, |last| last.max(number)));
+    }
+
+    fn report(&self) -> EndpointReport {
+        EndpointReport::new(self.sub, self.conn, self.endpoint.clone(), self.stats, &self.lag)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,209 @@
+//! What a comparison found, as plain data: for a panel to show, as a text table for the
+//! terminal, and as the JSON `subscope compare --json` prints.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::{LagHistogram, MemberStats};
+use crate::capture::{ConnId, SubKey};
+
+/// Every group's counts.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Report {
+    /// One per request, in the order first seen.
+    pub groups: Vec<GroupReport>,
+}
+
+/// One request and its members.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupReport {
+    /// The subscribe method.
+    pub method: String,
+    /// Its params.
+    pub params: Option<serde_json::Value>,
+    /// One per subscription, by connection.
+    pub endpoints: Vec<EndpointReport>,
+}
+
+/// One subscription's counts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EndpointReport {
+    /// The subscription.
+    pub sub: SubKey,
+    /// Its connection.
+    pub conn: ConnId,
+    /// The endpoint URL, redacted.
+    pub endpoint: String,
+    /// Received, first, missed, late, duplicates, gaps, stalls.
+    pub stats: MemberStats,
+    /// Lag behind the fastest endpoint; `None` before any item.
+    pub lag: Option<LagSummary>,
+}
+
+/// Lag percentiles in ms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct LagSummary {
+    /// The median.
+    pub p50: u64,
+    /// The 90th percentile.
+    pub p90: u64,
+    /// The 99th percentile.
+    pub p99: u64,
+    /// The largest.
+    pub max: u64,
+}
+
+impl EndpointReport {
+    pub(super) fn new(
+        sub: SubKey,
+        conn: ConnId,
+        endpoint: String,
+        stats: MemberStats,
+        lag: &LagHistogram,
+    ) -> Self {
+        let summary = || {
+            Some(LagSummary {
+                p50: lag.quantile(0.5)?,
+                p90: lag.quantile(0.9)?,
+                p99: lag.quantile(0.99)?,
+                max: lag.max()?,
+            })
+        };
+        Self { sub, conn, endpoint, stats, lag: summary() }
+    }
+}
+
+impl Report {
+    pub(super) fn from_groups<'a>(
+        groups: impl Iterator<Item = (&'a str, Option<&'a serde_json::Value>, Vec<EndpointReport>)>,
+    ) -> Self {
+        let groups = groups
+            .map(|(method, params, endpoints)| GroupReport {
+                method: method.to_owned(),
+                params: params.cloned(),
+                endpoints,
+            })
+            .collect();
+        Self { groups }
+    }
+
+    /// The JSON `subscope compare --json` prints, in the issue's shape:
+    /// `{"subscriptions":[{"request":{…},"endpoints":[{"endpoint":…,"received":N,"first":N,
+    /// "missed":N,"duplicates":N,"lag_ms":{"p50":…,"p90":…,"p99":…,"max":…}}]}]}` (lags
+    /// are `null` for an endpoint that delivered no item).
+    pub fn to_json(&self) -> String {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            subscriptions: Vec<Subscription<'a>>,
+        }
+        #[derive(Serialize)]
+        struct Subscription<'a> {
+            request: Request<'a>,
+            endpoints: Vec<Endpoint<'a>>,
+        }
+        #[derive(Serialize)]
+        struct Request<'a> {
+            method: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            params: Option<&'a serde_json::Value>,
+        }
+        #[derive(Serialize)]
+        struct Endpoint<'a> {
+            endpoint: &'a str,
+            received: u64,
+            first: u64,
+            missed: u64,
+            duplicates: u64,
+            lag_ms: Lag,
+        }
+        #[derive(Serialize)]
+        struct Lag {
+            p50: Option<u64>,
+            p90: Option<u64>,
+            p99: Option<u64>,
+            max: Option<u64>,
+        }
+        let out = Out {
+            subscriptions: self
+                .groups
+                .iter()
+                .map(|group| Subscription {
+                    request: Request { method: &group.method, params: group.params.as_ref() },
+                    endpoints: group
+                        .endpoints
+                        .iter()
+                        .map(|endpoint| Endpoint {
+                            endpoint: &endpoint.endpoint,
+                            received: endpoint.stats.received,
+                            first: endpoint.stats.first,
+                            missed: endpoint.stats.missed,
+                            duplicates: endpoint.stats.duplicates,
+                            lag_ms: Lag {
+                                p50: endpoint.lag.map(|lag| lag.p50),
+                                p90: endpoint.lag.map(|lag| lag.p90),
+                                p99: endpoint.lag.map(|lag| lag.p99),
+                                max: endpoint.lag.map(|lag| lag.max),
+                            },
+                        })
+                        .collect(),
+                })
+                .collect(),
+        };
+        serde_json::to_string(&out).unwrap_or_else(|err| format!(r#"{{"error":"{err}"}}"#))
+    }
+}
+
+/// The report as a text table, one block per request:
+///
+/// ```text
+/// slotSubscribe
+///   endpoint                      received  first  missed  late  dup   p50   p90   p99   max  gaps  stalls
+///   ws://127.0.0.1:8910/               120    118       0     0    0     0     0     1     3     0       0
+/// ```
+pub fn render_table(report: &Report) -> String {
+    const HEADS: [&str; 11] =
+        ["received", "first", "missed", "late", "dup", "p50", "p90", "p99", "max", "gaps", "stalls"];
+    let mut out = String::new();
+    for group in &report.groups {
+        let params = group.params.as_ref().map(|params| format!(" {params}")).unwrap_or_default();
+        let _ = writeln!(out, "{}{params}", group.method);
+        let width = group
+            .endpoints
+            .iter()
+            .map(|endpoint| endpoint.endpoint.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(8);
+        let _ = write!(out, "  {:<width$}", "endpoint");
+        for head in HEADS {
+            let _ = write!(out, " {head:>8}");
+        }
+        let _ = writeln!(out, "   (lag in ms)");
+        for endpoint in &group.endpoints {
+            let lag = |pick: fn(&LagSummary) -> u64| {
+                endpoint.lag.as_ref().map_or_else(|| "-".to_owned(), |lag| pick(lag).to_string())
+            };
+            let stats = &endpoint.stats;
+            let cells = [
+                stats.received.to_string(),
+                stats.first.to_string(),
+                stats.missed.to_string(),
+                stats.late.to_string(),
+                stats.duplicates.to_string(),
+                lag(|lag| lag.p50),
+                lag(|lag| lag.p90),
+                lag(|lag| lag.p99),
+                lag(|lag| lag.max),
+                stats.gaps.to_string(),
+                stats.stalls.to_string(),
+            ];
+            let _ = write!(out, "  {:<width$}", endpoint.endpoint);
+            for cell in cells {
+                let _ = write!(out, " {cell:>8}");
+            }
+            out.push('\n');
+        }
+    }
+    out
+}

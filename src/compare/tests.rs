@@ -1,0 +1,276 @@
+use std::sync::Arc;
+
+use super::*;
+use crate::capture::Direction;
+use crate::export::SubscriptionInfo;
+
+const A: ConnId = 1;
+const B: ConnId = 2;
+
+/// A context where every subscription in `subs` is `method` with `params` on its connection.
+fn context(method: &str, params: Option<serde_json::Value>, subs: &[(SubKey, ConnId)]) -> CaptureContext {
+    let mut context = CaptureContext::default();
+    for (sub, conn) in subs {
+        context.subscriptions.insert(
+            *sub,
+            SubscriptionInfo { method: method.to_owned(), params: params.clone(), server_id: None },
+        );
+        context.add_connection(*conn, "label", &format!("ws://127.0.0.1:{}/", 9000 + conn));
+    }
+    context
+}
+
+fn slots() -> CaptureContext {
+    context("slotSubscribe", None, &[(10, A), (20, B)])
+}
+
+fn notification(sub: SubKey, conn: ConnId, at: u64, raw: String) -> CapturedEvent {
+    CapturedEvent {
+        seq: 0,
+        received_at_ms: at,
+        connection: conn,
+        subscription: Some(sub),
+        direction: Direction::In,
+        kind: FrameKind::Notification,
+        method: Some(Arc::from("slotNotification")),
+        raw: raw.into(),
+    }
+}
+
+fn slot(sub: SubKey, conn: ConnId, slot: u64, at: u64) -> CapturedEvent {
+    notification(
+        sub,
+        conn,
+        at,
+        format!(
+            r#"{{"jsonrpc":"2.0","method":"slotNotification","params":{{"result":{{"slot":{slot},"parent":0,"root":0}},"subscription":{sub}}}}}"#
+        ),
+    )
+}
+
+fn head(sub: SubKey, number: u64, hash: &str, at: u64) -> CapturedEvent {
+    notification(
+        sub,
+        A,
+        at,
+        format!(
+            r#"{{"jsonrpc":"2.0","method":"eth_subscription","params":{{"subscription":"0x1","result":{{"hash":"{hash}","parentHash":"0x0","number":"0x{number:x}"}}}}}}"#
+        ),
+    )
+}
+
+/// A feeds slots 1..=count every 400 ms; B the same slots `lag` ms later, skipping those
+/// `skip` says.
+fn two_streams(count: u64, lag: u64, skip: impl Fn(u64) -> bool) -> Compare {
+    let context = slots();
+    let mut compare = Compare::new(CompareConfig::default());
+    let mut events = Vec::new();
+    for n in 1..=count {
+        events.push(slot(10, A, n, n * 400));
+        if !skip(n) {
+            events.push(slot(20, B, n, n * 400 + lag));
+        }
+    }
+    events.sort_by_key(|event| event.received_at_ms);
+    for event in &events {
+        compare.observe(event, &context);
+    }
+    compare
+}
+
+fn endpoints(compare: &Compare) -> Vec<EndpointReport> {
+    compare.report().groups.into_iter().flat_map(|group| group.endpoints).collect()
+}
+
+#[test]
+fn the_faster_endpoint_is_first_and_the_slower_lags_by_the_difference() {
+    let mut compare = two_streams(100, 200, |_| false);
+    compare.finish(100 * 400 + 1_000);
+    let [a, b] = <[EndpointReport; 2]>::try_from(endpoints(&compare)).unwrap_or_else(|_| panic!());
+    assert_eq!((a.stats.received, a.stats.first, a.stats.missed), (100, 100, 0));
+    assert_eq!((b.stats.received, b.stats.first, b.stats.missed), (100, 0, 0));
+    assert_eq!(a.lag.map(|lag| (lag.p50, lag.max)), Some((0, 0)));
+    let lag = b.lag.unwrap_or_else(|| panic!("no lag"));
+    assert!((197..=203).contains(&lag.p50) && lag.max == 200, "{lag:?}");
+    assert_eq!(a.endpoint, "ws://127.0.0.1:9001/");
+}
+
+#[test]
+fn an_item_one_endpoint_never_delivers_is_missed_once_the_grace_window_passes() {
+    let mut compare = two_streams(100, 50, |n| n % 5 == 0);
+    // 100 slots are 40 s: those older than 10 s at the last event are settled already.
+    let settled_b = endpoints(&compare)[1].stats.missed;
+    assert!((10..20).contains(&settled_b), "{settled_b}");
+    compare.settle(100 * 400 + 10_000);
+    let [a, b] = <[EndpointReport; 2]>::try_from(endpoints(&compare)).unwrap_or_else(|_| panic!());
+    assert_eq!((a.stats.missed, b.stats.missed), (0, 20));
+    assert_eq!(b.stats.received, 80);
+}
+
+#[test]
+fn a_delivery_within_the_grace_window_is_not_missed_and_one_after_it_is_late() {
+    let context = slots();
+    let mut compare = Compare::new(CompareConfig { grace_ms: 10_000, ..CompareConfig::default() });
+    compare.observe(&slot(10, A, 1, 1_000), &context);
+    compare.observe(&slot(20, B, 1, 1_100), &context); // opens B's count
+    compare.observe(&slot(10, A, 2, 2_000), &context);
+    compare.observe(&slot(20, B, 2, 11_900), &context); // 9.9 s late: in time
+    compare.observe(&slot(10, A, 3, 12_000), &context);
+    compare.observe(&slot(20, B, 3, 22_001), &context); // 10.001 s: settled at 22 000 as missed
+    let b = &endpoints(&compare)[1];
+    assert_eq!((b.stats.missed, b.stats.late, b.stats.received), (1, 1, 3));
+    assert_eq!(b.lag.map(|lag| lag.max), Some(9_900), "a late delivery is not a lag");
+}
+
+#[test]
+fn a_repeated_item_is_a_duplicate_and_counts_once() {
+    let context = slots();
+    let mut compare = Compare::new(CompareConfig::default());
+    for (sub, conn, n, at) in
+        [(10, A, 1, 100), (10, A, 1, 150), (20, B, 1, 120), (20, B, 2, 500), (10, A, 2, 520)]
+    {
+        compare.observe(&slot(sub, conn, n, at), &context);
+    }
+    let [a, b] = <[EndpointReport; 2]>::try_from(endpoints(&compare)).unwrap_or_else(|_| panic!());
+    assert_eq!((a.stats.received, a.stats.first, a.stats.duplicates), (3, 1, 1));
+    assert_eq!((b.stats.received, b.stats.first, b.stats.duplicates), (2, 1, 0));
+    assert_eq!(compare.stats_of(10).map(|stats| stats.duplicates), Some(1));
+}
+
+#[test]
+fn percentiles_follow_the_spread_of_lags() {
+    let context = slots();
+    let mut compare = Compare::new(CompareConfig::default());
+    for n in 1..=1_000u64 {
+        compare.observe(&slot(10, A, n, n * 2_000), &context);
+        compare.observe(&slot(20, B, n, n * 2_000 + n), &context); // lags 1..=1000 ms
+    }
+    let lag = endpoints(&compare)[1].lag.unwrap_or_else(|| panic!("no lag"));
+    for (got, want) in [(lag.p50, 500), (lag.p90, 900), (lag.p99, 990)] {
+        assert!(got.abs_diff(want) <= want / 50, "{lag:?}");
+    }
+    assert_eq!(lag.max, 1_000);
+}
+
+#[test]
+fn a_subscription_that_starts_later_misses_nothing_before_its_first_item() {
+    let context = slots();
+    let mut compare = Compare::new(CompareConfig::default());
+    for n in 1..=10 {
+        compare.observe(&slot(10, A, n, n * 400), &context);
+    }
+    for n in 4..=10 {
+        compare.observe(&slot(20, B, n, n * 400 + 30), &context);
+    }
+    compare.settle(60_000);
+    assert_eq!(endpoints(&compare)[1].stats.missed, 0);
+}
+
+#[test]
+fn a_subscription_that_never_delivers_misses_what_comes_a_grace_window_after_it_joined() {
+    let context = slots();
+    let mut compare = Compare::new(CompareConfig::default());
+    let mut subscribe = slot(20, B, 0, 0);
+    subscribe.direction = Direction::Out;
+    subscribe.kind = FrameKind::Request;
+    compare.observe(&subscribe, &context);
+    for n in 1..=40 {
+        compare.observe(&slot(10, A, n, n * 1_000), &context); // 1 s .. 40 s
+    }
+    compare.settle(100_000);
+    assert_eq!(endpoints(&compare)[1].stats.missed, 31, "slots 10..=40 came once it had had 10 s");
+}
+
+#[test]
+fn at_the_end_only_items_a_member_went_past_count_as_missed() {
+    // B lags 300 ms and skips slot 98; the run stops after A's slot 100, before B's.
+    let mut compare = two_streams(100, 300, |n| n == 98 || n == 100);
+    compare.finish(100 * 400 + 10);
+    let b = &endpoints(&compare)[1];
+    assert_eq!(b.stats.missed, 1, "98 was passed by 99; 100 is undecided, not missed");
+    assert_eq!(b.stats.received, 98);
+}
+
+#[test]
+fn new_heads_gaps_count_jumps_and_skipped_numbers_but_not_reorgs() {
+    let context = context("eth_subscribe", Some(serde_json::json!(["newHeads"])), &[(10, A)]);
+    let mut compare = Compare::new(CompareConfig::default());
+    for (number, hash, at) in
+        [(1, "0xa1", 1_000), (2, "0xa2", 2_000), (5, "0xa5", 3_000), (5, "0xb5", 3_100), (6, "0xa6", 4_000)]
+    {
+        compare.observe(&head(10, number, hash, at), &context);
+    }
+    let stats = compare.stats_of(10).unwrap_or_default();
+    assert_eq!((stats.gaps, stats.gap_blocks, stats.duplicates, stats.first), (1, 2, 0, 5));
+}
+
+#[test]
+fn a_silence_of_several_usual_intervals_is_a_stall() {
+    let context = slots();
+    let mut compare =
+        Compare::new(CompareConfig { stall_factor: 5, min_stall_ms: 1_000, ..CompareConfig::default() });
+    let mut at = 0;
+    for n in 1..=30 {
+        at += 400;
+        compare.observe(&slot(10, A, n, at), &context);
+    }
+    assert_eq!(compare.stats_of(10).map(|stats| stats.stalls), Some(0));
+    at += 1_900; // under 5 × 400 ms
+    compare.observe(&slot(10, A, 31, at), &context);
+    assert_eq!(compare.stats_of(10).map(|stats| stats.stalls), Some(0));
+    at += 2_500;
+    compare.observe(&slot(10, A, 32, at), &context);
+    let stats = compare.stats_of(10).unwrap_or_default();
+    assert_eq!((stats.stalls, stats.longest_stall_ms), (1, 2_500));
+    compare.finish(at + 10_000); // silent until the end: one more
+    assert_eq!(compare.stats_of(10).map(|stats| stats.stalls), Some(2));
+}
+
+#[test]
+fn memory_holds_only_two_grace_windows_of_items() {
+    let context = slots();
+    let mut compare = Compare::new(CompareConfig { grace_ms: 1_000, ..CompareConfig::default() });
+    for n in 1..=100_000u64 {
+        compare.observe(&slot(10, A, n, n * 10), &context); // 100 items a second
+        compare.observe(&slot(20, B, n, n * 10 + 3), &context);
+    }
+    assert!(compare.items_held() <= 201, "{}", compare.items_held());
+    let b = compare.stats_of(20).unwrap_or_default();
+    assert!(compare.lag_of(20).is_some_and(|lag| lag.heap_bytes() <= 1_024));
+    assert_eq!((b.received, b.missed), (100_000, 0));
+}
+
+#[test]
+fn groups_follow_requests_and_endpoints_come_in_connection_order() {
+    let mut context = slots();
+    context
+        .subscriptions
+        .insert(30, SubscriptionInfo { method: "rootSubscribe".to_owned(), params: None, server_id: None });
+    let mut compare = Compare::new(CompareConfig::default());
+    compare.observe(&slot(20, B, 1, 10), &context); // B's first
+    compare.observe(&slot(10, A, 1, 20), &context);
+    let root = r#"{"jsonrpc":"2.0","method":"rootNotification","params":{"result":7,"subscription":3}}"#;
+    compare.observe(&notification(30, A, 30, root.to_owned()), &context);
+    let report = compare.report();
+    assert_eq!(report.groups.len(), 2);
+    let conns: Vec<ConnId> = report.groups[0].endpoints.iter().map(|endpoint| endpoint.conn).collect();
+    assert_eq!(conns, [A, B]);
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap_or_default();
+    let first = &json["subscriptions"][0];
+    assert_eq!(first["request"], serde_json::json!({"method": "slotSubscribe"}));
+    assert_eq!(first["endpoints"][1]["first"], 1);
+    assert_eq!(first["endpoints"][0]["lag_ms"]["max"], 10);
+    assert_eq!(json["subscriptions"][1]["endpoints"][0]["lag_ms"]["p50"], 0);
+    let table = render_table(&report);
+    assert!(table.contains("slotSubscribe\n") && table.contains("ws://127.0.0.1:9002/"), "{table}");
+}
+
+#[test]
+fn unidentified_notifications_are_counted_but_not_compared() {
+    let context = slots();
+    let mut compare = Compare::new(CompareConfig::default());
+    compare.observe(&notification(10, A, 5, "{not json".to_owned()), &context);
+    let a = &endpoints(&compare)[0];
+    assert_eq!((a.stats.received, a.stats.unidentified, a.stats.first), (1, 1, 0));
+    assert_eq!(a.lag, None);
+}

@@ -1,0 +1,258 @@
+//! `subscope record`: headless capture to NDJSON for scripts.
+//!
+//! Every `--subscribe` body is checked before anything connects; a failed first connect or a
+//! refused subscription ends the run with a non-zero exit and a message naming it.
+//!
+//! ```text
+//! connections ─▶ queue ─▶ run loop ─(bounded channel of batches)─▶ writer thread ─▶ file/stdout
+//!                            ▲
+//!      SIGINT / SIGTERM ─────┘ (one listener for the whole run)
+//! ```
+//!
+//! The output is written by a thread of its own, so a reader that stalls or a disk that fills
+//! never holds up the run: Ctrl-C, SIGTERM and `--duration` take effect at once. The run loop
+//! takes events from the queue only when the channel has room; until then they wait in the
+//! queue, where only the capture limits evict them, counted. On a stop, what is queued is
+//! written within [`RecordOptions::flush_timeout`], or the run says how many events it could
+//! not write; a second Ctrl-C ends it at once. Each batch reaches the file in one write of
+//! whole lines, so a killed run leaves whole lines. An existing `--out` file is not touched
+//! until the first connection is up: a mistyped URL never destroys yesterday's capture.
+
+mod output;
+mod run;
+mod signal;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+
+use crate::backend::Backend;
+use crate::capture::{CaptureLimits, CapturedEvent};
+use crate::export::CaptureContext;
+use crate::redact::{Secret, Secrets, redact_url};
+use crate::session::Session;
+pub(crate) use output::Output;
+use run::Run;
+pub(crate) use signal::StopSignal;
+
+/// The most events taken from the queue for one batch.
+const MAX_BATCH: usize = 8_192;
+
+/// How many batches may wait for the writer thread.
+const CHANNEL_BATCHES: usize = 8;
+
+/// What to record, from the command line. Its `Debug` shows URLs redacted.
+#[derive(Clone)]
+pub struct RecordOptions {
+    /// Endpoint URLs (or `demo`), one connection each.
+    pub endpoints: Vec<String>,
+    /// JSON-RPC request bodies, sent on every endpoint.
+    pub subscribe: Vec<String>,
+    /// Where to write NDJSON; stdout when `None` or `-`.
+    pub out: Option<PathBuf>,
+    /// Add to an existing `out` file instead of replacing it.
+    pub append: bool,
+    /// Stop after this long.
+    pub duration: Option<Duration>,
+    /// Stop after exactly this many notifications.
+    pub count: Option<u64>,
+    /// The API key for `{api_key}` placeholders.
+    pub api_key: Option<Secret>,
+    /// Seconds between keepalive pings.
+    pub ping_interval: Option<Duration>,
+    /// How much may wait in memory for the output.
+    pub limits: CaptureLimits,
+    /// How long a stopping run waits for the output to take what is queued.
+    pub flush_timeout: Duration,
+}
+
+impl Default for RecordOptions {
+    fn default() -> Self {
+        Self {
+            endpoints: Vec::new(),
+            subscribe: Vec::new(),
+            out: None,
+            append: false,
+            duration: None,
+            count: None,
+            api_key: None,
+            ping_interval: None,
+            limits: CaptureLimits::default(),
+            flush_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl std::fmt::Debug for RecordOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let endpoints: Vec<String> = self.endpoints.iter().map(|url| redact_url(url)).collect();
+        f.debug_struct("RecordOptions")
+            .field("endpoints", &endpoints)
+            .field("subscribe", &self.subscribe)
+            .field("out", &self.out)
+            .field("append", &self.append)
+            .field("duration", &self.duration)
+            .field("count", &self.count)
+            .field("api_key", &self.api_key)
+            .field("ping_interval", &self.ping_interval)
+            .field("limits", &self.limits)
+            .field("flush_timeout", &self.flush_timeout)
+            .finish()
+    }
+}
+
+impl RecordOptions {
+    /// Every secret the run knows: the key and whatever the endpoint URLs hold in clear, to
+    /// scrub from any message printed about the run.
+    pub fn secrets(&self) -> Secrets {
+        let mut secrets = Secrets::default();
+        for endpoint in &self.endpoints {
+            secrets.add_url(endpoint);
+        }
+        if let Some(key) = &self.api_key {
+            secrets.add_key(key);
+        }
+        secrets
+    }
+}
+
+/// What a finished recording wrote.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RecordSummary {
+    /// Events written.
+    pub events: u64,
+    /// Notifications among them.
+    pub notifications: u64,
+    /// Events lost to the capture limits (the output could not keep up).
+    pub evicted: u64,
+}
+
+/// Why a recording ended without a summary.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// A second SIGINT or SIGTERM: the run ended at once.
+    #[error("interrupted again; stopped without writing {unwritten} queued events")]
+    Interrupted {
+        /// Events that were still waiting for the output.
+        unwritten: u64,
+    },
+    /// The output did not take what was queued in time (a stalled reader, a full disk).
+    #[error("{unwritten} events could not be written: the output did not take them within {waited:?}")]
+    Unwritten {
+        /// How many.
+        unwritten: u64,
+        /// How long the run waited.
+        waited: Duration,
+    },
+}
+
+/// One `--subscribe` body, parsed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubscribeBody {
+    /// The method.
+    pub method: String,
+    /// Its params.
+    pub params: Option<serde_json::Value>,
+}
+
+/// Parses and validates a `--subscribe` body: a JSON object with a `method` string and
+/// optional `params`; known methods are checked field by field.
+pub fn parse_subscribe_body(text: &str) -> anyhow::Result<SubscribeBody> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).with_context(|| format!("--subscribe is not valid JSON: {text}"))?;
+    let Some(object) = value.as_object() else { bail!("--subscribe must be a JSON object, got: {text}") };
+    let Some(method) = object.get("method").and_then(serde_json::Value::as_str) else {
+        bail!("--subscribe needs a \"method\" string: {text}");
+    };
+    let params = object.get("params").cloned();
+    if let Err(err) = crate::catalog::check_request(method, params.as_ref()) {
+        bail!("--subscribe {method}: {}: {}", err.field, err.message);
+    }
+    Ok(SubscribeBody { method: method.to_owned(), params })
+}
+
+/// Why the run loop stopped.
+enum Stopped {
+    /// SIGINT or SIGTERM.
+    Signal,
+    /// `--duration` passed.
+    Duration,
+    /// `--count` notifications were written.
+    Count,
+    /// A connection or subscription failed, or the output did.
+    Failure(anyhow::Error),
+}
+
+/// Runs a recording until `--duration`, `--count`, SIGINT/SIGTERM, or a failure.
+///
+/// # Errors
+///
+/// A bad `--subscribe` body or output path (before anything connects), a failed first
+/// connect, a refused subscription, an output that fails or does not take what is queued in
+/// time ([`RecordError::Unwritten`]), or a second interrupt ([`RecordError::Interrupted`]).
+pub async fn record(options: RecordOptions) -> anyhow::Result<RecordSummary> {
+    let bodies = check(&options)?;
+    let output = Output::prepare(options.out.as_deref(), options.append)?;
+    drive(&options, &bodies, output, &mut ()).await
+}
+
+/// Checks what can be checked before anything connects: an endpoint, and every
+/// `--subscribe` body.
+pub fn check(options: &RecordOptions) -> anyhow::Result<Vec<SubscribeBody>> {
+    if options.endpoints.is_empty() {
+        bail!("give at least one --endpoint");
+    }
+    options.subscribe.iter().map(|text| parse_subscribe_body(text)).collect()
+}
+
+/// Sees every captured event a run takes, in order, with the names of its ids.
+pub(crate) trait Observer {
+    /// A batch of events, and the context that names their connections and subscriptions.
+    fn observe(&mut self, events: &[CapturedEvent], context: &CaptureContext);
+}
+
+impl Observer for () {
+    fn observe(&mut self, _events: &[CapturedEvent], _context: &CaptureContext) {}
+}
+
+/// Connects every endpoint, sends every body on each, and hands what arrives to `output`
+/// and `observer` until `--duration`, `--count`, SIGINT/SIGTERM, or a failure (`record`
+/// and `compare` both run on this).
+pub(crate) async fn drive(
+    options: &RecordOptions,
+    bodies: &[SubscribeBody],
+    mut output: Output,
+    observer: &mut dyn Observer,
+) -> anyhow::Result<RecordSummary> {
+    let mut stop = StopSignal::listen();
+    let backend = Backend::start(&tokio::runtime::Handle::current(), options.limits, Arc::new(|| {}));
+    let mut run = Run::new(Session::new(backend, options.limits, &[]), options, bodies).await?;
+
+    let deadline = options.duration.map(|duration| tokio::time::Instant::now() + duration);
+    let stopped = loop {
+        let room = tokio::select! {
+            biased;
+            () = stop.requested(1) => break Stopped::Signal,
+            () = sleep_until(deadline) => break Stopped::Duration,
+            room = run.room() => room,
+        };
+        if let Err(err) = room {
+            break Stopped::Failure(err);
+        }
+        match run.step(&mut output, options.count, observer) {
+            Ok(None) => {}
+            Ok(Some(stopped)) => break stopped,
+            Err(err) => break Stopped::Failure(err),
+        }
+    };
+    run.finish(&mut output, stopped, &mut stop, options.flush_timeout, observer).await
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,82 @@
+//! SIGINT and SIGTERM, listened for once for the whole run.
+
+use tokio::sync::watch;
+
+/// SIGINT and SIGTERM, listened for once for the whole run.
+pub(crate) struct StopSignal {
+    count: watch::Receiver<u32>,
+}
+
+impl StopSignal {
+    /// Starts the one listener. The handlers are installed before this returns, so a signal
+    /// that comes at once is not lost (nor does it kill the process the default way).
+    pub(crate) fn listen() -> Self {
+        let (tx, count) = watch::channel(0);
+        let mut signals = Signals::install();
+        tokio::spawn(async move {
+            let mut received = 0;
+            while signals.next().await {
+                received += 1;
+                if tx.send(received).is_err() {
+                    return; // the run is over
+                }
+            }
+        });
+        Self { count }
+    }
+
+    /// Resolves once `times` signals have arrived.
+    pub(crate) async fn requested(&mut self, times: u32) {
+        if self.count.wait_for(|count| *count >= times).await.is_err() {
+            std::future::pending::<()>().await; // no listener: no signal will come
+        }
+    }
+}
+
+/// The signals that stop a run, registered once for the whole run.
+struct Signals {
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    #[cfg(unix)]
+    fn install() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        Self {
+            interrupt: signal(SignalKind::interrupt()).ok(),
+            terminate: signal(SignalKind::terminate()).ok(),
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn install() -> Self {
+        Self {}
+    }
+
+    /// Waits for the next SIGINT or SIGTERM; false when neither can be listened for.
+    #[cfg(unix)]
+    async fn next(&mut self) -> bool {
+        async fn recv(signal: Option<&mut tokio::signal::unix::Signal>) -> Option<()> {
+            match signal {
+                Some(signal) => signal.recv().await,
+                None => std::future::pending().await,
+            }
+        }
+        if self.interrupt.is_none() && self.terminate.is_none() {
+            return false;
+        }
+        tokio::select! {
+            received = recv(self.interrupt.as_mut()) => received.is_some(),
+            received = recv(self.terminate.as_mut()) => received.is_some(),
+        }
+    }
+
+    /// Waits for the next Ctrl-C; false when it cannot be listened for.
+    #[cfg(not(unix))]
+    async fn next(&mut self) -> bool {
+        tokio::signal::ctrl_c().await.is_ok()
+    }
+}
