@@ -5,6 +5,8 @@
 #                                      in ../shared/bin, else one on PATH, else built from crates.io
 #                                      (about an hour on 2 cores).
 #   gnome-keyring + D-Bus                a real Secret Service for tests/keychain.rs (Debian packages)
+#   .peers/js/node_modules             ethers 6.17.0 and @solana/web3.js 1.99.0 from npm: the client
+#                                      libraries tests/js/*.mjs run against `subscope replay`
 # Tools it needs and does not find are installed with apt-get when run as root; otherwise it
 # stops with one line naming what is missing and the command that installs it.
 # Idempotent: a second run does nothing but check.
@@ -76,3 +78,19 @@ else
   ln -sf "$peers/solana/bin/solana-test-validator" "$stv"
 fi
 "$stv" --version | head -1
+
+# ---- JavaScript client libraries: ethers v6, @solana/web3.js v1 ----------------------------
+js="$peers/js"
+ethers_version=6.17.0
+web3_version=1.99.0
+installed() { # installed PACKAGE: its version in .peers/js, or nothing
+  sed -n 's/^  "version": "\(.*\)",*$/\1/p' "$js/node_modules/$1/package.json" 2>/dev/null | head -1
+}
+if [ "$(installed ethers)" != "$ethers_version" ] || [ "$(installed @solana/web3.js)" != "$web3_version" ]; then
+  echo "install-peers: installing ethers $ethers_version and @solana/web3.js $web3_version from npm"
+  mkdir -p "$js"
+  [ -f "$js/package.json" ] || echo '{"name":"subscope-js-peers","private":true}' > "$js/package.json"
+  npm install --prefix "$js" --no-audit --no-fund --loglevel=error \
+    "ethers@$ethers_version" "@solana/web3.js@$web3_version" >/dev/null
+fi
+echo "ethers $(installed ethers), @solana/web3.js $(installed @solana/web3.js)"

@@ -13,8 +13,9 @@
 //! - [`catalog`] describes every method as a validated form and summarizes notifications.
 //! - [`compare`] matches the items of one subscription sent on several endpoints.
 //! - [`demo`] is the offline demo server (also the test bed for faults).
-//! - [`export`] writes and reads captures (JSON / NDJSON); [`record`] is the headless mode;
-//!   [`files`] keeps the recent files and where file dialogs start.
+//! - [`export`] writes and reads captures (JSON / NDJSON, and reads HAR); [`record`] is the
+//!   headless mode; [`replay`] serves a capture as a live endpoint; [`files`] keeps the
+//!   recent files and where file dialogs start.
 
 #[cfg(feature = "gui")]
 pub mod app;
@@ -26,9 +27,11 @@ pub mod demo;
 pub mod export;
 pub mod files;
 pub mod filter;
+mod loopback;
 pub mod protocol;
 pub mod record;
 pub mod redact;
+pub mod replay;
 pub mod session;
 pub mod settings;
 #[cfg(feature = "gui")]

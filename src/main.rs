@@ -1,5 +1,5 @@
 //! The `subscope` binary: the desktop app, and the headless `record`, `compare`,
-//! `demo-server` and `methods` commands.
+//! `demo-server`, `methods` and `replay` commands.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -63,6 +63,44 @@ enum Commands {
     },
     /// Print every method subscope knows, with its fields and defaults.
     Methods,
+    /// Serve a capture (NDJSON, JSON or HAR) as a JSON-RPC WebSocket endpoint on 127.0.0.1.
+    Replay(ReplayArgs),
+}
+
+/// `subscope replay`'s arguments.
+#[derive(clap::Args)]
+struct ReplayArgs {
+    /// The capture file: NDJSON or JSON from subscope, or a HAR file with WebSocket messages.
+    file: PathBuf,
+    /// The port on 127.0.0.1 (0 picks a free one; the URL is printed on stdout).
+    #[arg(long)]
+    port: u16,
+    /// How much faster than recorded notifications follow each other (0.01 to 10000), or
+    /// `max` to send them all at once.
+    #[arg(long, default_value = "1", value_parser = subscope::replay::Speed::parse)]
+    speed: subscope::replay::Speed,
+    /// Start each subscription's notifications over at the end.
+    #[arg(long = "loop")]
+    looping: bool,
+    /// The chain id `eth_chainId` answers when the capture did not record it.
+    #[arg(long, default_value_t = subscope::replay::DEFAULT_CHAIN_ID,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    chain_id: u64,
+}
+
+impl ReplayArgs {
+    /// Reads the file and serves it until Ctrl-C or SIGTERM.
+    fn run(self, runtime: &tokio::runtime::Runtime) -> anyhow::Result<()> {
+        use subscope::replay::{ReplayOptions, load, run_forever};
+        let loaded = load(&self.file)?;
+        let options = ReplayOptions {
+            port: self.port,
+            speed: self.speed,
+            looping: self.looping,
+            chain_id: self.chain_id,
+        };
+        runtime.block_on(run_forever(&self.file, loaded, options))
+    }
 }
 
 /// What `record` and `compare` connect to, send and stop on.
@@ -188,6 +226,7 @@ fn main() -> ExitCode {
             print!("{}", subscope::catalog::cheat_sheet());
             Ok(())
         }
+        Some(Commands::Replay(args)) => args.run(&runtime),
         Some(Commands::DemoServer { port, speed }) => {
             let config = subscope::demo::DemoConfig { port, speed, ..subscope::demo::DemoConfig::default() };
             runtime.block_on(subscope::demo::run_forever(config)).map_err(anyhow::Error::from)

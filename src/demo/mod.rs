@@ -19,7 +19,7 @@ mod connection;
 mod ethereum;
 mod fake;
 mod fault;
-mod rpc;
+pub(crate) mod rpc;
 mod shared;
 mod solana;
 
@@ -30,11 +30,10 @@ mod tests;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
 pub use fault::{
     CLOSE_FAULT_CODE, CLOSE_FAULT_REASON, DemoFault, FAULT_METHOD, HUGE_FRAME_BYTES, MALFORMED_BINARY,
@@ -42,17 +41,9 @@ pub use fault::{
 };
 
 use crate::catalog::ALCHEMY_MAX_SUBSCRIPTIONS_PER_CONNECTION;
+use crate::loopback;
 use connection::Control;
 use shared::{Counters, Shared};
-
-/// How long `shutdown` lets connections send their close frames before aborting them.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
-
-/// How long `shutdown` waits for the listener task as a whole.
-const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Pause after a failed `accept` (for example too many open files), so the loop cannot spin.
-const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
 
 /// How the demo server runs.
 #[derive(Clone, Debug, PartialEq)]
@@ -178,7 +169,7 @@ impl DemoServer {
         self.control.send_modify(|control| control.shutdown = true);
         if let Some(task) = self.task.take() {
             let abort = task.abort_handle();
-            if tokio::time::timeout(SHUTDOWN_TIMEOUT, task).await.is_err() {
+            if tokio::time::timeout(loopback::SHUTDOWN_TIMEOUT, task).await.is_err() {
                 abort.abort();
             }
         }
@@ -192,55 +183,31 @@ impl Drop for DemoServer {
     }
 }
 
-/// Accepts connections until shutdown, then gives connections a grace period and aborts the
-/// rest.
+/// Accepts connections until shutdown ([`loopback::accept_loop`]), counting each and
+/// refusing those beyond `max_connections`.
 async fn accept_loop(
     listener: TcpListener,
     shared: Arc<Shared>,
-    mut control: watch::Receiver<Control>,
+    control: watch::Receiver<Control>,
     max_connections: usize,
 ) {
-    let mut connections = JoinSet::new();
     let mut number = 0_u64;
-    // Bounded: ends when the server shuts down (or is dropped).
-    loop {
-        if control.borrow().shutdown {
-            break;
-        }
-        tokio::select! {
-            biased;
-            changed = control.changed() => {
-                if changed.is_err() {
-                    break;
-                }
+    let watched = control.clone();
+    loopback::accept_loop(
+        listener,
+        watched,
+        |control: &Control| control.shutdown,
+        move |tcp, open| {
+            Counters::bump(&shared.stats.connections_accepted);
+            if open >= max_connections {
+                return None;
             }
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            accepted = listener.accept() => match accepted {
-                Ok((tcp, _peer)) => {
-                    Counters::bump(&shared.stats.connections_accepted);
-                    if connections.len() >= max_connections {
-                        drop(tcp);
-                        continue;
-                    }
-                    number = number.wrapping_add(1);
-                    let generation = control.borrow().drop_generation;
-                    connections.spawn(connection::serve(
-                        tcp,
-                        Arc::clone(&shared),
-                        control.clone(),
-                        generation,
-                        number,
-                    ));
-                }
-                Err(_) => tokio::time::sleep(ACCEPT_ERROR_PAUSE).await,
-            },
-        }
-    }
-    drop(listener);
-    tokio::time::timeout(SHUTDOWN_GRACE, async { while connections.join_next().await.is_some() {} })
-        .await
-        .ok();
-    connections.shutdown().await;
+            number = number.wrapping_add(1);
+            let generation = control.borrow().drop_generation;
+            Some(connection::serve(tcp, Arc::clone(&shared), control.clone(), generation, number))
+        },
+    )
+    .await;
 }
 
 /// Runs a demo server with `config` on 127.0.0.1 until Ctrl-C (or SIGTERM), printing its URL
@@ -255,24 +222,7 @@ pub async fn run_forever(config: DemoConfig) -> std::io::Result<()> {
     let mut stdout = std::io::stdout();
     writeln!(stdout, "{}", server.url())?;
     stdout.flush()?;
-    let result = wait_for_termination().await;
+    let result = loopback::wait_for_termination().await;
     server.shutdown().await;
     result
-}
-
-/// Waits for Ctrl-C, or on Unix also SIGTERM.
-async fn wait_for_termination() -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut terminate = signal(SignalKind::terminate())?;
-        tokio::select! {
-            result = tokio::signal::ctrl_c() => result,
-            _ = terminate.recv() => Ok(()),
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await
-    }
 }

@@ -15,7 +15,8 @@
 //!   cached connection and subscription members) in the table's order, with the table's
 //!   names;
 //! - `reader`: [`import_file`] and its kin, serde over a stream, bounded by
-//!   [`ImportOptions`];
+//!   [`ImportOptions`]; the same entry point reads HAR files (`har`: WebSocket entries as
+//!   connections, their `_webSocketMessages` as events, subscriptions rebuilt);
 //! - `safe_write`: [`write_atomically`] and [`export_to_file`] (temporary file, sync,
 //!   rename) and the [`Progress`] an export or import reports to a UI.
 //!
@@ -30,6 +31,7 @@
 //! read back. A field added on one side only fails those tests.
 
 mod format;
+mod har;
 mod reader;
 mod safe_write;
 #[cfg(test)]

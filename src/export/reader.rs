@@ -1,7 +1,7 @@
-//! Reading captures back: either format, streamed, with memory bounded by [`ImportOptions`]
-//! (the newest events are kept and the rest counted, and no line or array element longer
-//! than a limit is read). A bad event stops the import at its line; the events before it
-//! are kept.
+//! Reading captures back: either format (or a HAR file, see `har`), streamed, with memory
+//! bounded by [`ImportOptions`] (the newest events are kept and the rest counted, and no line
+//! or array element longer than a limit is read). A bad event stops the import at its line;
+//! the events before it are kept.
 
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
@@ -78,6 +78,8 @@ pub struct Imported {
     pub context: CaptureContext,
     /// The first problem met; everything before it is in `events`.
     pub error: Option<ImportError>,
+    /// Entries of a HAR file that were not WebSockets, left out (always 0 for other files).
+    pub ignored_entries: u64,
 }
 
 /// How much an import may hold.
@@ -126,6 +128,15 @@ pub enum ImportError {
     /// The import was cancelled.
     #[error("import cancelled")]
     Cancelled,
+    /// A HAR file is malformed at a place: `HAR log.entries[3]._webSocketMessages[7]`, or a
+    /// line and column for JSON that does not parse.
+    #[error("{at}: {message}")]
+    Har {
+        /// Where.
+        at: String,
+        /// What is wrong.
+        message: String,
+    },
     /// A line (or array element) is longer than the import accepts.
     #[error("line {line} is longer than {limit} bytes")]
     TooLong {
@@ -259,6 +270,13 @@ pub fn import_reader_with(reader: impl Read, progress: &Progress, options: Impor
         match reader.fill_buf() {
             Ok([]) => return Imported::default(),
             Ok(buf) => match buf.iter().position(|byte| !byte.is_ascii_whitespace()) {
+                Some(at) if super::har::is_har(&buf[at..]) => {
+                    let mut imported = super::har::read_har(reader, options);
+                    if progress.cancel.load(Ordering::Relaxed) && imported.error.is_some() {
+                        imported.error = Some(ImportError::Cancelled);
+                    }
+                    return imported;
+                }
                 Some(at) => break buf[at],
                 None => {
                     let len = buf.len();

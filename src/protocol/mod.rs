@@ -356,6 +356,35 @@ pub fn request_frame(id: u64, method: &str, params: Option<&serde_json::Value>) 
     serde_json::to_string(&frame).unwrap_or_else(|err| format!("{{\"serialization_error\":\"{err}\"}}"))
 }
 
+/// A request frame read back (a capture's or a HAR file's), with the members that name it.
+#[derive(Debug, Deserialize)]
+pub(crate) struct SentRequest<'a> {
+    /// Its id, as JSON text; `None` for a notification.
+    #[serde(default, borrow)]
+    pub(crate) id: Option<&'a RawValue>,
+    /// The method.
+    #[serde(default)]
+    pub(crate) method: Option<String>,
+    /// The params, as sent.
+    #[serde(default)]
+    pub(crate) params: Option<serde_json::Value>,
+}
+
+/// A response frame read back, with its id and its result or error as JSON text (a `null`
+/// result is present).
+#[derive(Debug, Deserialize)]
+pub(crate) struct ReceivedResponse<'a> {
+    /// The id it answers.
+    #[serde(default, borrow)]
+    pub(crate) id: Option<&'a RawValue>,
+    /// The `result` member.
+    #[serde(default, borrow, deserialize_with = "present")]
+    pub(crate) result: Option<&'a RawValue>,
+    /// The `error` member.
+    #[serde(default, borrow)]
+    pub(crate) error: Option<&'a RawValue>,
+}
+
 #[cfg(test)]
 mod scan_tests;
 

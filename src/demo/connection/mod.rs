@@ -21,36 +21,25 @@ use futures_util::StreamExt as _;
 use tokio::io::AsyncReadExt as _;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
-use tokio::time::{Instant, Interval, MissedTickBehavior, interval_at, sleep_until, timeout};
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
+use tokio::time::{Instant, Interval, MissedTickBehavior, interval_at, sleep_until};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::{WebSocketStream, accept_hdr_async_with_config};
 
 use super::ethereum::EthSub;
 use super::fault::{CLOSE_FAULT_CODE, CLOSE_FAULT_REASON};
 use super::shared::{Clock, Counters, Shared};
 use super::solana::SolKind;
+use crate::loopback::{self, Ws, close};
 #[cfg(test)]
 use outbox::Outgoing;
 use outbox::Queued;
 #[cfg(test)]
 use tokio_tungstenite::tungstenite::Message;
 
-/// The WebSocket type the demo serves.
-type Ws = WebSocketStream<TcpStream>;
-
 /// The largest inbound message the demo accepts. Deliberately not Agave's
 /// [`AGAVE_MAX_REQUEST_BYTES`](crate::catalog::AGAVE_MAX_REQUEST_BYTES): one demo socket also
 /// serves Helius and Ethereum methods, whose servers take far larger requests (50,000 Helius
 /// accounts, 1,000 Alchemy addresses).
 const MAX_INBOUND_MESSAGE: usize = 1024 * 1024;
-
-/// How long a client may take to complete the WebSocket handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// How long a closing handshake may take before the TCP connection is just dropped.
-const CLOSE_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// Server-wide control state, broadcast to every connection.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -106,19 +95,10 @@ pub(crate) async fn serve(
     generation: u64,
     number: u64,
 ) {
-    // Notifications are small and latency matters more than packet count.
-    tcp.set_nodelay(true).ok();
-    let config = WebSocketConfig::default()
-        .max_message_size(Some(MAX_INBOUND_MESSAGE))
-        .max_frame_size(Some(MAX_INBOUND_MESSAGE));
+    let stopped = control.wait_for(|state| state.shutdown || state.drop_generation != generation);
     let mut faults = query::UrlFaults::default();
-    let accept = accept_hdr_async_with_config(tcp, query::read_faults(&mut faults), Some(config));
-    let handshake = tokio::select! {
-        biased;
-        _ = control.wait_for(|state| state.shutdown || state.drop_generation != generation) => return,
-        result = timeout(HANDSHAKE_TIMEOUT, accept) => result,
-    };
-    let Ok(Ok(ws)) = handshake else {
+    let read_faults = query::read_faults(&mut faults);
+    let Some(ws) = loopback::handshake(tcp, MAX_INBOUND_MESSAGE, read_faults, stopped).await else {
         return; // a query it refused was answered with 400
     };
     let mut connection = Connection::new(shared, number);
@@ -313,16 +293,6 @@ async fn finish(ws: Ws, stop: Stop) {
 /// The close fault: close 1011 with a reason.
 async fn close_with_error(ws: Ws) {
     close(ws, CloseCode::from(CLOSE_FAULT_CODE), CLOSE_FAULT_REASON).await;
-}
-
-/// Sends a close frame and waits briefly for the client's reply.
-async fn close(mut ws: Ws, code: CloseCode, reason: &'static str) {
-    let frame = CloseFrame { code, reason: reason.into() };
-    if timeout(CLOSE_TIMEOUT, ws.close(Some(frame))).await.is_err() {
-        return;
-    }
-    // Read until the client's close reply ends the stream (bounded by the timeout).
-    timeout(CLOSE_TIMEOUT, async { while let Some(Ok(_)) = ws.next().await {} }).await.ok();
 }
 
 /// The silence fault: stop answering anything (pings included) but keep the TCP connection

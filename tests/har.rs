@@ -1,0 +1,151 @@
+//! HAR import: Chrome's and Firefox's files (fixtures hand-made in their documented shapes)
+//! read as connections, events and subscriptions through the same entry point as captures,
+//! and malformed files named where they break.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+use subscope::capture::{Direction, SubKey};
+use subscope::export::{ImportError, ImportOptions, Imported, Progress, import_file, import_reader};
+use subscope::protocol::{FrameKind, SubId};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+fn import(name: &str) -> Imported {
+    let imported = import_file(&fixture(name), &Progress::default(), ImportOptions::default());
+    assert_eq!(imported.error, None);
+    imported
+}
+
+fn key_of(imported: &Imported, method: &str) -> SubKey {
+    let found = imported.context.subscriptions.iter().find(|(_, info)| info.method == method);
+    found
+        .map(|(key, _)| *key)
+        .unwrap_or_else(|| panic!("no {method} in {:?}", imported.context.subscriptions))
+}
+
+fn notifications_of(imported: &Imported, key: SubKey) -> usize {
+    imported
+        .events
+        .iter()
+        .filter(|e| e.subscription == Some(key) && e.kind == FrameKind::Notification)
+        .count()
+}
+
+#[test]
+fn chrome_har_becomes_connections_events_and_subscriptions() {
+    let imported = import("chrome-websockets.har");
+    assert_eq!(imported.context.connections.len(), 2);
+    assert_eq!(imported.ignored_entries, 2, "the document and the fetch are left out, counted");
+    assert_eq!(imported.events.len(), 13 + 8);
+    let endpoints: Vec<&str> = imported.context.connections.values().map(|c| c.endpoint.as_str()).collect();
+    for endpoint in &endpoints {
+        assert!(endpoint.contains("***"), "{endpoint}");
+        assert!(!endpoint.contains("0f1e2d3c") && !endpoint.contains("AbCdEfGh"), "a key leaked: {endpoint}");
+    }
+    assert_eq!(imported.context.subscriptions.len(), 3);
+    let slot = key_of(&imported, "slotSubscribe");
+    let logs = key_of(&imported, "logsSubscribe");
+    let heads = key_of(&imported, "eth_subscribe");
+    assert_eq!(notifications_of(&imported, slot), 3);
+    assert_eq!(notifications_of(&imported, logs), 1);
+    assert_eq!(notifications_of(&imported, heads), 3);
+    let info = |key| imported.context.subscriptions.get(&key).cloned().unwrap_or_else(|| panic!("{key}"));
+    assert_eq!(info(slot).server_id, Some(SubId::Num(23784)));
+    assert_eq!(info(slot).params, None, "slotSubscribe was sent without params");
+    assert_eq!(info(heads).server_id, Some(SubId::Str("0x9cef478923ff08bf67fde6c64013158d".into())));
+    assert_eq!(info(logs).params.as_ref().and_then(|p| p.get(1)), Some(&json!({"commitment": "confirmed"})));
+
+    let sent = imported.events.iter().filter(|e| e.direction == Direction::Out).count();
+    assert_eq!(sent, 6);
+    let binary: Vec<&str> =
+        imported.events.iter().filter(|e| e.kind == FrameKind::Binary).map(|e| e.raw.as_str()).collect();
+    assert_eq!(binary, ["00ff1080"], "binary data (base64 in the HAR) is kept as hex");
+    let meta = imported.events.iter().find(|e| e.direction == Direction::Meta).map(|e| e.raw.as_str());
+    assert!(meta.is_some_and(|raw| raw.contains("ERR_CONNECTION_RESET")), "{meta:?}");
+    let times: Vec<u64> = imported.events.iter().map(|e| e.received_at_ms).collect();
+    assert!(times.windows(2).all(|pair| pair[0] <= pair[1]), "events in time order");
+    assert_eq!(times.first(), Some(&1_764_576_000_100), "seconds since the epoch, as Chrome writes them");
+    let seqs: Vec<u64> = imported.events.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (0..21).collect::<Vec<u64>>());
+}
+
+#[test]
+fn firefox_har_entries_without_a_resource_type_are_recognised() {
+    let imported = import("firefox-websockets.har");
+    assert_eq!(imported.context.connections.len(), 2, "status 101 / ws:// entries, messages or not");
+    assert_eq!(imported.ignored_entries, 1);
+    assert_eq!(imported.events.len(), 10);
+    assert_eq!(imported.context.subscriptions.len(), 1);
+    let logs = key_of(&imported, "eth_subscribe");
+    assert_eq!(notifications_of(&imported, logs), 4);
+    let params = imported.context.subscriptions.get(&logs).and_then(|info| info.params.clone());
+    assert_eq!(params.as_ref().and_then(|p| p.get(0)), Some(&json!("logs")));
+    let labels: Vec<&str> = imported.context.connections.values().map(|c| c.label.as_str()).collect();
+    assert!(
+        labels.contains(&"ethereum-rpc.publicnode.com") && labels.contains(&"127.0.0.1:8545"),
+        "{labels:?}"
+    );
+}
+
+/// A HAR file with one WebSocket entry holding `messages`.
+fn har_with(messages: &Value) -> String {
+    json!({"log": {"version": "1.2", "entries": [
+        {"request": {"url": "https://a.example/"}, "response": {"status": 200}},
+        {"_resourceType": "websocket", "request": {"url": "wss://b.example/"}, "response": {"status": 101},
+         "_webSocketMessages": messages}
+    ]}})
+    .to_string()
+}
+
+fn error_of(text: &str) -> (Imported, String) {
+    let imported = import_reader(text.as_bytes(), &Progress::default());
+    let message = imported.error.as_ref().map(ImportError::to_string).unwrap_or_default();
+    (imported, message)
+}
+
+#[test]
+fn malformed_har_files_are_named_where_they_break() {
+    let good = json!({"type": "receive", "time": 1_764_576_000.5, "opcode": 1, "data": "{}"});
+    let cases = [
+        (
+            json!([good, {"type": "sent", "time": 1.0, "opcode": 1, "data": "x"}]),
+            "_webSocketMessages[1]",
+            "\"sent\"",
+        ),
+        (
+            json!([good, good, {"type": "send", "opcode": 1, "data": "x"}]),
+            "_webSocketMessages[2]",
+            "missing field `time`",
+        ),
+        (json!([{"type": "send", "time": "soon", "data": "x"}]), "_webSocketMessages[0]", "invalid type"),
+        (
+            json!([{"type": "receive", "time": 1.0, "opcode": 2, "data": "not base64!"}]),
+            "_webSocketMessages[0]",
+            "base64",
+        ),
+        (json!([{"type": "receive", "time": -3.0, "data": "{}"}]), "_webSocketMessages[0]", "time"),
+        (json!({"type": "receive"}), "log.entries[1]", "invalid type"),
+    ];
+    for (messages, place, what) in cases {
+        let (imported, message) = error_of(&har_with(&messages));
+        assert!(message.contains(place) && message.contains(what), "{messages}: {message}");
+        assert!(message.starts_with("HAR log.entries[1]"), "{message}");
+        let before = messages.as_array().map_or(0, |all| all.iter().take_while(|m| **m == good).count());
+        assert_eq!(imported.events.len(), before, "the messages before the bad one are kept: {message}");
+    }
+    let (_, message) = error_of("{\"log\": {\"entries\": [\n  {\"request\": }\n]}}");
+    assert!(message.starts_with("HAR line 2 column"), "{message}");
+    let (_, message) = error_of(r#"{"log": {"version": "1.2"}}"#);
+    assert!(message.contains("missing field `entries`"), "{message}");
+}
+
+#[test]
+fn a_file_that_merely_starts_with_an_object_is_still_read_as_ndjson() {
+    let line = r#"{"v":1,"seq":0,"time_ms":1,"connection":"c","endpoint":"","direction":"in","kind":"notification","frame":{"log":1}}"#;
+    let imported = import_reader(format!("{line}\n").as_bytes(), &Progress::default());
+    assert_eq!(imported.error, None);
+    assert_eq!(imported.events.len(), 1);
+}

@@ -1,0 +1,462 @@
+//! `subscope replay` end to end, on loopback: captures made by `subscope record` (from the
+//! demo server and from a real anvil) and HAR files served as a live endpoint, checked with a
+//! WebSocket client, with `subscope record` itself, and with the real client libraries a
+//! dApp's tests use (ethers v6, @solana/web3.js, from .peers/js).
+
+mod support;
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as Process, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt as _, StreamExt as _};
+use serde_json::{Value, json};
+use support::{free_port, start_anvil};
+use tokio_tungstenite::tungstenite::Message;
+
+const LOGS: &str = r#"{"method":"logsSubscribe","params":["all"]}"#;
+const HEADS: &str = r#"{"method":"eth_subscribe","params":["newHeads"]}"#;
+const SLOTS: &str = r#"{"method":"slotSubscribe"}"#;
+const TRANSACTIONS: &str = r#"{"method":"transactionSubscribe","params":[{"vote":false,"failed":false},{"commitment":"confirmed","encoding":"jsonParsed","transactionDetails":"signatures","maxSupportedTransactionVersion":0}]}"#;
+
+fn subscope() -> Process {
+    let mut command = Process::new(env!("CARGO_BIN_EXE_subscope"));
+    command.env_remove("SUBSCOPE_API_KEY");
+    command
+}
+
+fn lines(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+    text.lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|err| panic!("{err}: {line}")))
+        .collect()
+}
+
+/// Runs `subscope record` to `out` and panics with its stderr if it fails.
+fn record(endpoint: &str, subscribe: &[&str], stop: &[&str], out: &Path) {
+    let mut command = subscope();
+    command.args(["record", "--endpoint", endpoint]);
+    for body in subscribe {
+        command.args(["--subscribe", body]);
+    }
+    let output = command.args(stop).arg("--out").arg(out).output().unwrap_or_else(|err| panic!("{err}"));
+    assert!(output.status.success(), "record failed: {}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// One capture from the demo server (logs, newHeads, slots, Helius transactions over four
+/// seconds), recorded once for every test of this file.
+fn demo_capture() -> &'static Path {
+    static CAPTURE: OnceLock<PathBuf> = OnceLock::new();
+    CAPTURE.get_or_init(|| {
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("replay-demo.ndjson");
+        record("demo", &[LOGS, HEADS, SLOTS, TRANSACTIONS], &["--duration", "4"], &out);
+        out
+    })
+}
+
+/// The notifications of a capture file, as (subscribe method, params, result) in file order.
+fn notifications(events: &[Value]) -> Vec<(Value, Value, Value)> {
+    events
+        .iter()
+        .filter(|e| e["kind"] == "notification")
+        .map(|e| {
+            let sub = &e["subscription"];
+            let params = if sub["params"].is_null() { json!([]) } else { sub["params"].clone() };
+            (sub["method"].clone(), params, e["frame"]["params"]["result"].clone())
+        })
+        .collect()
+}
+
+/// A running `subscope replay`, killed when dropped.
+struct Replay {
+    child: Child,
+    url: String,
+}
+
+impl Replay {
+    fn start(file: &Path, extra: &[&str]) -> Self {
+        let mut child = subscope()
+            .arg("replay")
+            .arg(file)
+            .args(["--port", "0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|err| panic!("{err}"));
+        let mut url = String::new();
+        if let Some(stdout) = child.stdout.take() {
+            BufReader::new(stdout).read_line(&mut url).ok();
+        }
+        let url = url.trim().to_owned();
+        if !url.starts_with("ws://127.0.0.1:") {
+            child.kill().ok();
+            let output = child.wait_with_output().ok();
+            let stderr = output.map(|o| String::from_utf8_lossy(&o.stderr).into_owned()).unwrap_or_default();
+            panic!("replay did not start: {stderr}");
+        }
+        Self { child, url }
+    }
+}
+
+impl Drop for Replay {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A JSON-RPC client over one WebSocket.
+struct Client {
+    ws: Socket,
+    next_id: u64,
+}
+
+impl Client {
+    async fn connect(url: &str) -> Self {
+        let (ws, _) =
+            tokio_tungstenite::connect_async(url).await.unwrap_or_else(|err| panic!("{url}: {err}"));
+        Self { ws, next_id: 1 }
+    }
+
+    /// The next frame, within `wait`.
+    async fn next(&mut self, wait: Duration) -> Option<Value> {
+        loop {
+            match tokio::time::timeout(wait, self.ws.next()).await {
+                Ok(Some(Ok(Message::Text(text)))) => return serde_json::from_str(text.as_str()).ok(),
+                Ok(Some(Ok(_))) => {}
+                _ => return None,
+            }
+        }
+    }
+
+    /// Sends a request and returns its response (notifications before it are dropped).
+    async fn call(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        let request = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        self.ws.send(Message::text(request.to_string())).await.unwrap_or_else(|err| panic!("{err}"));
+        loop {
+            let frame =
+                self.next(Duration::from_secs(10)).await.unwrap_or_else(|| panic!("no answer to {method}"));
+            if frame["id"] == json!(id) {
+                return frame;
+            }
+        }
+    }
+
+    /// Collects `count` notifications (with when each arrived), or panics after `wait`.
+    async fn notifications(&mut self, count: usize, wait: Duration) -> Vec<(Instant, Value)> {
+        let deadline = Instant::now() + wait;
+        let mut seen = Vec::new();
+        while seen.len() < count {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let Some(frame) = self.next(left).await else {
+                panic!("{} of {count} notifications after {wait:?}", seen.len());
+            };
+            if frame.get("method").is_some() {
+                seen.push((Instant::now(), frame));
+            }
+        }
+        seen
+    }
+}
+
+/// The recorded notifications of one subscription, in order, with their times.
+fn recorded(events: &[Value], method: &str) -> Vec<(u64, Value)> {
+    events
+        .iter()
+        .filter(|e| e["kind"] == "notification" && e["subscription"]["method"] == method)
+        .map(|e| (e["time_ms"].as_u64().unwrap_or_default(), e["frame"]["params"]["result"].clone()))
+        .collect()
+}
+
+#[test]
+fn recording_a_replay_gives_the_same_notifications_in_the_same_order() {
+    let original = lines(demo_capture());
+    let wanted = notifications(&original);
+    assert!(wanted.len() >= 10, "{} notifications recorded", wanted.len());
+    let replay = Replay::start(demo_capture(), &["--speed", "4"]);
+    let again = Path::new(env!("CARGO_TARGET_TMPDIR")).join("replay-again.ndjson");
+    let count = wanted.len().to_string();
+    record(
+        &replay.url,
+        &[LOGS, HEADS, SLOTS, TRANSACTIONS],
+        &["--count", &count, "--duration", "30"],
+        &again,
+    );
+    let events = lines(&again);
+    let got = notifications(&events);
+    for body in [LOGS, HEADS, SLOTS, TRANSACTIONS] {
+        let body: Value = serde_json::from_str(body).unwrap_or_default();
+        let params = if body["params"].is_null() { json!([]) } else { body["params"].clone() };
+        let of = |list: &[(Value, Value, Value)]| -> Vec<Value> {
+            list.iter()
+                .filter(|(m, p, _)| *m == body["method"] && *p == params)
+                .map(|(.., r)| r.clone())
+                .collect()
+        };
+        assert_eq!(of(&got), of(&wanted), "{body}: results identical and in order");
+    }
+    // Each notification carries the id the replay gave; Ethereum's (random) differ from the
+    // recorded ones.
+    let recorded_ids: Vec<&Value> = original.iter().filter_map(|e| e.get("server_id")).collect();
+    for event in events.iter().filter(|e| e["kind"] == "notification") {
+        assert_eq!(event["frame"]["params"]["subscription"], event["server_id"], "{event}");
+        if event["server_id"].is_string() {
+            assert!(!recorded_ids.contains(&&event["server_id"]), "a fresh id: {event}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn params_in_another_key_order_match_and_speed_scales_the_spacing() {
+    let events = lines(demo_capture());
+    let wanted = recorded(&events, "transactionSubscribe");
+    assert!(wanted.len() >= 6, "{} transactions recorded", wanted.len());
+    let span_ms = wanted.last().map_or(0, |l| l.0) - wanted.first().map_or(0, |f| f.0);
+    // The same params, keys in another order and with whitespace.
+    let params = json!([
+        {"failed": false, "vote": false},
+        {"maxSupportedTransactionVersion": 0, "transactionDetails": "signatures", "encoding": "jsonParsed", "commitment": "confirmed"}
+    ]);
+    for (speed, expected_ms) in [("2", span_ms / 2), ("max", 0)] {
+        let replay = Replay::start(demo_capture(), &["--speed", speed]);
+        let mut client = Client::connect(&replay.url).await;
+        let reply = client.call("transactionSubscribe", params.clone()).await;
+        let id = reply["result"].clone();
+        assert!(id.is_u64(), "{reply}");
+        let got = client.notifications(wanted.len(), Duration::from_secs(30)).await;
+        let results: Vec<Value> = got.iter().map(|(_, f)| f["params"]["result"].clone()).collect();
+        let expected: Vec<Value> = wanted.iter().map(|(_, r)| r.clone()).collect();
+        assert_eq!(results, expected, "in recorded order");
+        assert!(got.iter().all(|(_, f)| f["params"]["subscription"] == id), "rewritten to {id}");
+        let took =
+            got.last().map(|l| l.0).zip(got.first().map(|f| f.0)).map(|(l, f)| l - f).unwrap_or_default();
+        let took_ms = took.as_millis() as u64;
+        eprintln!(
+            "--speed {speed}: recorded span {span_ms} ms, replayed in {took_ms} ms (expected ~{expected_ms})"
+        );
+        if speed == "max" {
+            assert!(took < Duration::from_secs(1), "max sends at once: {took:?}");
+        } else {
+            assert!(
+                took_ms.abs_diff(expected_ms) <= expected_ms / 5 + 150,
+                "{took_ms} ms vs {expected_ms} ms"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn unmatched_subscribes_list_the_capture_and_one_offs_are_answered() {
+    let replay = Replay::start(demo_capture(), &["--chain-id", "10"]);
+    let mut client = Client::connect(&replay.url).await;
+    let reply = client.call("eth_subscribe", json!(["logs", {"address": "0x01"}])).await;
+    let message = reply["error"]["message"].as_str().unwrap_or_default();
+    assert_eq!(reply["error"]["code"], json!(-32602), "{reply}");
+    for held in [
+        r#"eth_subscribe ["newHeads"]"#,
+        r#"logsSubscribe ["all"]"#,
+        "slotSubscribe (",
+        "transactionSubscribe",
+    ] {
+        assert!(message.contains(held), "{held} missing: {message}");
+    }
+    let chain = client.call("eth_chainId", json!([])).await;
+    assert_eq!(chain["result"], json!("0xa"), "--chain-id answers what was not recorded");
+    let unknown = client.call("getBalance", json!(["11111111111111111111111111111111"])).await;
+    assert_eq!(unknown["error"]["code"], json!(-32601), "{unknown}");
+    let version = client.call("getVersion", json!([])).await;
+    assert!(version["result"]["solana-core"].is_string(), "{version}");
+    let sub = client.call("slotSubscribe", json!([])).await;
+    let id = sub["result"].clone();
+    client.notifications(1, Duration::from_secs(5)).await;
+    let done = client.call("slotUnsubscribe", json!([id])).await;
+    assert_eq!(done["result"], json!(true));
+    assert!(client.next(Duration::from_millis(1500)).await.is_none(), "nothing after unsubscribe");
+}
+
+#[tokio::test]
+async fn two_clients_at_once_each_have_their_own_timeline() {
+    let wanted = recorded(&lines(demo_capture()), "slotSubscribe");
+    let replay = Replay::start(demo_capture(), &["--speed", "2"]);
+    let mut first = Client::connect(&replay.url).await;
+    let first_id = first.call("slotSubscribe", json!([])).await["result"].clone();
+    let early = first.notifications(2, Duration::from_secs(10)).await;
+    let mut second = Client::connect(&replay.url).await;
+    let second_id = second.call("slotSubscribe", Value::Null).await["result"].clone();
+    assert_ne!(first_id, second_id);
+    let (a, b) = tokio::join!(
+        first.notifications(wanted.len() - 2, Duration::from_secs(20)),
+        second.notifications(wanted.len(), Duration::from_secs(20))
+    );
+    let slots = |list: &[(Instant, Value)]| -> Vec<Value> {
+        list.iter().map(|(_, f)| f["params"]["result"]["slot"].clone()).collect()
+    };
+    let expected: Vec<Value> = wanted.iter().map(|(_, r)| r["slot"].clone()).collect();
+    assert_eq!([slots(&early), slots(&a)].concat(), expected);
+    assert_eq!(slots(&b), expected, "the second client starts from the beginning");
+    assert!(b.iter().all(|(_, f)| f["params"]["subscription"] == second_id));
+}
+
+#[tokio::test]
+async fn loop_starts_over_at_the_end() {
+    let wanted = recorded(&lines(demo_capture()), "eth_subscribe");
+    let replay = Replay::start(demo_capture(), &["--speed", "20", "--loop"]);
+    let mut client = Client::connect(&replay.url).await;
+    client.call("eth_subscribe", json!(["newHeads"])).await;
+    let got = client.notifications(wanted.len() * 2 + 1, Duration::from_secs(20)).await;
+    let numbers: Vec<Value> = got.iter().map(|(_, f)| f["params"]["result"]["number"].clone()).collect();
+    let once: Vec<Value> = wanted.iter().map(|(_, r)| r["number"].clone()).collect();
+    assert_eq!(numbers[..once.len()], once[..]);
+    assert_eq!(numbers[once.len()..once.len() * 2], once[..], "the second round repeats the first");
+}
+
+#[test]
+fn bad_values_exit_2_bad_files_exit_1_and_ctrl_c_stops_cleanly() {
+    for args in [&["--speed", "0"][..], &["--speed", "fast"], &["--chain-id", "0"], &["--port", "70000"]] {
+        let output = subscope().arg("replay").arg(demo_capture()).args(["--port", "0"]).args(args).output();
+        let output = output.unwrap_or_else(|err| panic!("{err}"));
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let bad = dir.path().join("bad.har");
+    std::fs::write(
+        &bad,
+        r#"{"log":{"entries":[{"_resourceType":"websocket","_webSocketMessages":[{"type":"send"}]}]}}"#,
+    )
+    .unwrap_or_else(|err| panic!("{err}"));
+    let output = subscope()
+        .arg("replay")
+        .arg(&bad)
+        .args(["--port", "0"])
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr.contains("log.entries[0]._webSocketMessages[0]") && stderr.contains("time"), "{stderr}");
+
+    let replay = Replay::start(demo_capture(), &[]);
+    let interrupted = Process::new("kill").args(["-INT", &replay.child.id().to_string()]).status();
+    assert!(interrupted.is_ok_and(|status| status.success()));
+    let mut replay = replay;
+    let status =
+        support::poll("replay to stop", Duration::from_secs(10), || replay.child.try_wait().ok().flatten());
+    assert!(status.success(), "Ctrl-C is a clean stop: {status:?}");
+}
+
+#[tokio::test]
+async fn a_har_file_replays_like_a_capture() {
+    let har = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/firefox-websockets.har");
+    let replay = Replay::start(&har, &["--speed", "max"]);
+    let mut client = Client::connect(&replay.url).await;
+    assert_eq!(client.call("eth_chainId", json!([])).await["result"], json!("0x1"), "recorded answer");
+    assert_eq!(client.call("eth_blockNumber", json!([])).await["result"], json!("0x144ffff"));
+    let filter = json!({"topics": ["0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"], "address": "0xdac17f958d2ee523a2206206994597c13d831ec7"});
+    let id = client.call("eth_subscribe", json!(["logs", filter])).await["result"].clone();
+    assert!(id.as_str().is_some_and(|id| id.starts_with("0x")), "{id}");
+    let got = client.notifications(4, Duration::from_secs(5)).await;
+    let indexes: Vec<Value> = got.iter().map(|(_, f)| f["params"]["result"]["logIndex"].clone()).collect();
+    assert_eq!(indexes, [json!("0x0"), json!("0x1"), json!("0x2"), json!("0x3")]);
+    assert!(got.iter().all(|(_, f)| f["params"]["subscription"] == id));
+}
+
+// ---- real client libraries -----------------------------------------------------------------
+
+/// Runs a script of tests/js with node and the libraries of .peers/js; returns its stdout.
+fn node(script: &str, url: &str, count: usize) -> Value {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let modules = root.join(".peers/js/node_modules");
+    assert!(
+        modules.join("ethers").exists(),
+        "{} is missing: run scripts/install-peers.sh",
+        modules.display()
+    );
+    let output = Process::new("node")
+        .arg(root.join("tests/js").join(script))
+        .args([url, &count.to_string()])
+        .env("NODE_PATH", &modules)
+        .output()
+        .unwrap_or_else(|err| panic!("node: {err}"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{script} failed: {stdout}{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|err| panic!("{err}: {stdout}"))
+}
+
+#[test]
+fn ethers_v6_follows_the_blocks_of_a_replayed_anvil_capture() {
+    let anvil = start_anvil(free_port(), &["--block-time", "0.5"]);
+    let capture = Path::new(env!("CARGO_TARGET_TMPDIR")).join("replay-anvil.ndjson");
+    record(&format!("ws://127.0.0.1:{}", anvil.port), &[HEADS], &["--count", "4"], &capture);
+    drop(anvil);
+    let heads: Vec<u64> = recorded(&lines(&capture), "eth_subscribe")
+        .iter()
+        .filter_map(|(_, head)| {
+            u64::from_str_radix(head["number"].as_str()?.trim_start_matches("0x"), 16).ok()
+        })
+        .collect();
+    assert_eq!(heads.len(), 4);
+
+    let replay = Replay::start(&capture, &[]);
+    let seen = node("ethers_blocks.cjs", &replay.url, 3);
+    assert_eq!(seen["chainId"], json!("31337"), "anvil's chain id, implied");
+    assert_eq!(seen["blocks"], json!(heads[..3]), "the recorded heads, in order");
+
+    // The same loop as from the demo: a recording of the replay holds the same heads.
+    let again = Path::new(env!("CARGO_TARGET_TMPDIR")).join("replay-anvil-again.ndjson");
+    record(&replay.url, &[HEADS], &["--count", "4"], &again);
+    let results = |path: &Path| -> Vec<Value> {
+        recorded(&lines(path), "eth_subscribe").into_iter().map(|r| r.1).collect()
+    };
+    assert_eq!(results(&again), results(&capture));
+}
+
+#[test]
+fn solana_web3_follows_the_slots_of_a_replayed_record_capture() {
+    let wanted: Vec<Value> =
+        recorded(&lines(demo_capture()), "slotSubscribe").iter().map(|(_, r)| r["slot"].clone()).collect();
+    let replay = Replay::start(demo_capture(), &["--speed", "2"]);
+    let seen = node("solana_slots.cjs", &replay.url, 4);
+    assert_eq!(seen["slots"], json!(wanted[..4]));
+}
+
+#[test]
+fn ethers_v6_follows_a_replayed_chrome_har() {
+    let har = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/chrome-websockets.har");
+    let replay = Replay::start(&har, &["--speed", "10"]);
+    let seen = node("ethers_blocks.cjs", &replay.url, 3);
+    assert_eq!(seen["chainId"], json!("1"), "the recorded eth_chainId");
+    assert_eq!(seen["blocks"], json!([21_300_000, 21_300_001, 21_300_002]));
+}
+
+#[test]
+fn the_library_serves_an_in_memory_capture_started_from_outside_the_runtime() {
+    use subscope::export::{ImportOptions, Progress, import_file};
+    use subscope::replay::{Replay, ReplayOptions, ReplayServer, Speed};
+
+    // As the window would: a capture already in memory, a runtime handle, no async caller.
+    let har = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/chrome-websockets.har");
+    let imported = import_file(&har, &Progress::default(), ImportOptions::default());
+    let replay = std::sync::Arc::new(Replay::from_capture(&imported.events, &imported.context));
+    assert_eq!(replay.subscription_count(), 3);
+    let runtime = tokio::runtime::Runtime::new().unwrap_or_else(|err| panic!("{err}"));
+    let options = ReplayOptions { speed: Speed::Max, ..ReplayOptions::default() };
+    let server = ReplayServer::spawn(runtime.handle(), replay, options).unwrap_or_else(|err| panic!("{err}"));
+    assert_ne!(server.port(), 0);
+    let url = server.url();
+    let slots = runtime.block_on(async {
+        let mut client = Client::connect(&url).await;
+        client.call("slotSubscribe", json!([])).await;
+        client.notifications(3, Duration::from_secs(5)).await
+    });
+    let slots: Vec<Value> = slots.iter().map(|(_, f)| f["params"]["result"]["slot"].clone()).collect();
+    assert_eq!(slots, [json!(300_000_001), json!(300_000_002), json!(300_000_003)]);
+    runtime.block_on(server.shutdown());
+    let refused = runtime.block_on(tokio_tungstenite::connect_async(url));
+    assert!(refused.is_err(), "nothing listens after shutdown");
+}
