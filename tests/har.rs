@@ -149,3 +149,60 @@ fn a_file_that_merely_starts_with_an_object_is_still_read_as_ndjson() {
     assert_eq!(imported.error, None);
     assert_eq!(imported.events.len(), 1);
 }
+
+/// (direction, time, kind, frame, connection URL, subscription method) of every frame.
+fn frames_of(imported: &Imported) -> Vec<(Direction, u64, FrameKind, String, String, Option<String>)> {
+    imported
+        .events
+        .iter()
+        .filter(|event| event.direction != Direction::Meta)
+        .map(|event| {
+            let url = imported.context.connections.get(&event.connection).map(|c| c.endpoint.clone());
+            let method = event
+                .subscription
+                .and_then(|sub| imported.context.subscriptions.get(&sub))
+                .map(|info| info.method.clone());
+            (
+                event.direction,
+                event.received_at_ms,
+                event.kind,
+                event.raw.to_string(),
+                url.unwrap_or_default(),
+                method,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_har_exported_and_read_again_holds_the_same_frames() {
+    let imported = import("chrome-websockets.har");
+    let folder = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let path = folder.path().join("round.har");
+    let written = subscope::export::export_to_file(
+        &path,
+        subscope::export::Format::Har,
+        &imported.events,
+        &imported.context,
+        &Progress::default(),
+    )
+    .unwrap_or_else(|err| panic!("{err}"));
+    let frames = frames_of(&imported);
+    assert_eq!(written, frames.len() as u64);
+
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{err}"));
+    let har: Value = serde_json::from_str(&text).unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(har["log"]["version"], "1.2");
+    let entries = har["log"]["entries"].as_array().unwrap_or_else(|| panic!("no entries"));
+    assert_eq!(entries.len(), 2, "one entry per connection");
+    assert!(
+        entries
+            .iter()
+            .all(|entry| entry["_resourceType"] == "websocket" && entry["response"]["status"] == 101)
+    );
+
+    let again = import_file(&path, &Progress::default(), ImportOptions::default());
+    assert_eq!(again.error, None);
+    assert_eq!(again.ignored_entries, 0);
+    assert_eq!(frames_of(&again), frames, "the same frames, times, kinds, endpoints and subscriptions");
+}

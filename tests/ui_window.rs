@@ -31,17 +31,7 @@ fn scripted(
 ) -> (Harness<'static, App>, Script) {
     let (backend, script) = Backend::scripted(settings.limits, Arc::new(|| {}));
     let options = AppOptions { backend: Some(backend), ..AppOptions::headless(settings) };
-    let _guard = runtime.enter();
-    let ctx = egui::Context::default();
-    let app = App::new(&ctx, runtime.handle().clone(), options);
-    let harness = Harness::builder().with_size(size).build_ui_state(
-        |ui, app: &mut App| {
-            let ctx = ui.ctx().clone();
-            app.logic_step(&ctx);
-            app.show(ui);
-        },
-        app,
-    );
+    let harness = support::app_harness(runtime, options, size);
     (harness, script)
 }
 
@@ -405,4 +395,50 @@ fn one_subscription_on_two_endpoints_is_compared_in_the_compare_tab() {
     harness.run_steps(3);
     assert!(harness.query_by_label_contains("Selected item: slot 30").is_some());
     assert!(harness.query_by_label("slow: +200 ms").is_some());
+}
+
+#[test]
+fn an_opened_capture_is_served_and_subscribed_on_again() {
+    use subscope::export::{ImportOptions, Progress, import_file};
+    let runtime = runtime();
+    let options = AppOptions { first_run_demo: false, ..AppOptions::headless(settings(Vec::new())) };
+    let mut harness = support::app_harness(&runtime, options, egui::vec2(1400.0, 1000.0));
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/chrome-websockets.har");
+    let imported = import_file(&fixture, &Progress::default(), ImportOptions::default());
+    let mut capture = subscope::capture::Capture::new(subscope::capture::CaptureLimits::default());
+    capture.extend(imported.events);
+    harness.state_mut().open_capture("chrome-websockets.har".into(), capture, imported.context);
+    harness.run_steps(2);
+
+    harness.get_by_label("Serve as an endpoint").click();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let replay =
+        |app: &App| app.endpoints().iter().position(|e| e.label == "Replay of chrome-websockets.har");
+    while !replay(harness.state()).is_some_and(|index| harness.state().endpoints()[index].is_open()) {
+        assert!(std::time::Instant::now() < deadline, "the replay endpoint never opened");
+        harness.step();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let index = replay(harness.state()).unwrap();
+    assert!(harness.state().endpoints()[index].url.starts_with("ws://127.0.0.1:"));
+    assert!(
+        harness.state().settings().endpoints.iter().all(|e| !e.label.starts_with("Replay of")),
+        "a replay is for this run only: not saved"
+    );
+
+    // The live view: subscribe on the replay with the recorded request; its slots come back.
+    harness.get_by_label("Live").click();
+    harness.run_steps(2);
+    harness.get_by_role_and_label(Role::ComboBox, "Subscribe to").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("slotSubscribe").click();
+    harness.run_steps(2);
+    harness.get_by_label("Subscribe").click();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !harness.state().capture().iter().any(|event| event.raw.contains("slotNotification")) {
+        assert!(std::time::Instant::now() < deadline, "no recorded slot came back from the replay");
+        harness.step();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }

@@ -24,6 +24,7 @@ impl App {
             EndpointAction::Remove(index) => {
                 if let Some(removed) = self.session.remove_endpoint(index) {
                     self.connect_after_key.remove(&removed.id);
+                    self.stop_serving(removed.id);
                     self.forget_removed_key(removed.id);
                 }
             }

@@ -36,6 +36,8 @@ pub struct OpenedCapture {
     pub error: Option<String>,
     /// How many of the file's oldest events were left out to stay within the memory cap.
     pub left_out: u64,
+    /// How many HAR entries were not WebSockets and were left out.
+    pub ignored_entries: u64,
 }
 
 /// Which events an export takes.
@@ -372,5 +374,6 @@ fn build_import(path: &Path, progress: &Progress, options: ImportOptions) -> Ope
         view,
         error,
         left_out: imported.evicted,
+        ignored_entries: imported.ignored_entries,
     }
 }

@@ -228,6 +228,7 @@ impl App {
     }
 
     fn central_ui(&mut self, ui: &mut Ui) {
+        let mut serve = false;
         let (view, opened) = match &self.opened {
             Some(opened) if opened.shown => (&opened.capture.view, Some(&opened.capture)),
             _ => (self.session.live(), None),
@@ -246,6 +247,19 @@ impl App {
                 }
                 if let Some(err) = &opened.error {
                     ui.label(error_text(ui.visuals(), err));
+                }
+                if opened.ignored_entries > 0 {
+                    ui.weak(format!(
+                        "{} entries that are not WebSockets (pages, fetches) were left out.",
+                        opened.ignored_entries
+                    ));
+                }
+                if ui
+                    .button("Serve as an endpoint")
+                    .on_hover_text("Replay this capture on 127.0.0.1 and connect to it, to subscribe again")
+                    .clicked()
+                {
+                    serve = true;
                 }
             });
         }
@@ -269,6 +283,9 @@ impl App {
             action =
                 action.or(events_table_ui(ui, &mut self.table, &view.capture, &view.context, &view.reorgs));
         });
+        if serve {
+            self.serve_opened();
+        }
         match action {
             Some(TableAction::TogglePause) if live => self.toggle_pause(),
             Some(TableAction::TogglePause) => {}

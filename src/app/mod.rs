@@ -18,6 +18,7 @@ mod keys;
 mod layout;
 mod logic;
 mod persist;
+mod serve;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -142,6 +143,8 @@ pub struct App {
     /// Which tab the inspector under the table shows.
     inspector_tab: inspector::InspectorTab,
     compare_state: crate::ui::compare::CompareState,
+    /// Replays of opened captures this window serves, by the endpoint that connects to each.
+    replays: Vec<(u64, crate::replay::ReplayServer)>,
     /// When each endpoint delivered the selected row's item, kept between frames.
     deliveries: Option<inspector::DeliveriesCache>,
     export_dialog: ExportDialog,
@@ -226,6 +229,7 @@ impl App {
             inspector_tab: inspector::InspectorTab::default(),
             compare_state: crate::ui::compare::CompareState::default(),
             deliveries: None,
+            replays: Vec::new(),
             export_dialog: ExportDialog::default(),
             export_result: None,
             open_dialog: OpenDialog::default(),
@@ -327,7 +331,14 @@ impl App {
     /// Shows `capture` read-only in the table, as an opened file is shown.
     pub fn open_capture(&mut self, name: String, capture: Capture, context: CaptureContext) {
         let view = CaptureView::from_events(capture.iter().cloned(), context);
-        self.show_opened(OpenedCapture { name, path: None, view, error: None, left_out: 0 });
+        self.show_opened(OpenedCapture {
+            name,
+            path: None,
+            view,
+            error: None,
+            left_out: 0,
+            ignored_entries: 0,
+        });
     }
 
     /// The memory (bytes) every captured event held for the window takes: the capture, what

@@ -136,6 +136,9 @@ pub enum Format {
     JsonCompact,
     /// A JSON array with indented envelopes (frames stay as received).
     JsonPretty,
+    /// HAR 1.2 with `_webSocketMessages`, one entry per connection, for browsers' DevTools
+    /// and HTTP Toolkit (subscope's own records are left out).
+    Har,
 }
 
 impl Format {
@@ -144,6 +147,7 @@ impl Format {
         match self {
             Self::Ndjson => "ndjson",
             Self::JsonCompact | Self::JsonPretty => "json",
+            Self::Har => "har",
         }
     }
 }

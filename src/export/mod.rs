@@ -32,6 +32,7 @@
 
 mod format;
 mod har;
+mod har_write;
 mod reader;
 mod safe_write;
 #[cfg(test)]

@@ -87,6 +87,9 @@ pub fn export_to_file<'a>(
 ) -> Result<u64, ExportError> {
     let io_error = |source: io::Error| ExportError::Io { path: path.to_owned(), source };
     write_atomically(path, |out| {
+        if format == Format::Har {
+            return super::har_write::write_har(out, events, context, progress, &io_error);
+        }
         let mut writer = EventWriter::new(out, format).map_err(io_error)?;
         for event in events {
             if progress.cancel.load(Ordering::Relaxed) {

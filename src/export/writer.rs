@@ -67,7 +67,18 @@ pub struct EventWriter<W: Write> {
 
 impl<W: Write> EventWriter<W> {
     /// Starts a file (writes `[` for JSON).
+    ///
+    /// # Errors
+    ///
+    /// The output failed, or `format` is HAR, which is written whole
+    /// ([`super::export_to_file`]), not event by event.
     pub fn new(mut out: W, format: Format) -> io::Result<Self> {
+        if format == Format::Har {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "HAR is written whole, not event by event",
+            ));
+        }
         if format != Format::Ndjson {
             out.write_all(b"[")?;
         }
@@ -88,7 +99,7 @@ impl<W: Write> EventWriter<W> {
         let pretty = self.format == Format::JsonPretty;
         match self.format {
             Format::Ndjson => {}
-            Format::JsonCompact | Format::JsonPretty => {
+            Format::JsonCompact | Format::JsonPretty | Format::Har => {
                 self.buffer.push_str(if self.written == 0 { "\n" } else { ",\n" });
             }
         }

@@ -88,6 +88,8 @@ pub struct Endpoint {
     pub chain: Option<Chain>,
     /// Extra handshake headers (name, value); `{api_key}` in a value is replaced by the key.
     pub headers: Vec<(String, String)>,
+    /// Made by the window for this run only (a replay it serves): never saved.
+    pub transient: bool,
 }
 
 impl std::fmt::Debug for Endpoint {

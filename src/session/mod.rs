@@ -144,6 +144,7 @@ impl Session {
     pub fn saved_endpoints(&self) -> Vec<SavedEndpoint> {
         self.endpoints
             .iter()
+            .filter(|endpoint| !endpoint.transient)
             .map(|endpoint| SavedEndpoint {
                 id: endpoint.id,
                 label: endpoint.label.clone(),

@@ -104,6 +104,12 @@ pub fn export_dialog_ui(
             ui.radio_value(&mut dialog.format, Format::JsonCompact, "JSON array");
             ui.radio_value(&mut dialog.format, Format::JsonPretty, "JSON, indented");
         });
+        ui.horizontal(|ui| {
+            ui.radio_value(&mut dialog.format, Format::Har, "HAR (browsers' DevTools, HTTP Toolkit)")
+                .on_hover_text(
+                    "One entry per connection with its frames; subscope's own records are left out",
+                );
+        });
         ui.label(RichText::new("Events").strong());
         ui.radio_value(
             &mut dialog.scope,
