@@ -115,22 +115,53 @@ pub(crate) async fn close(mut ws: Ws, code: CloseCode, reason: &'static str) {
     timeout(CLOSE_TIMEOUT, async { while let Some(Ok(_)) = ws.next().await {} }).await.ok();
 }
 
-/// Waits for Ctrl-C, or on Unix also SIGTERM.
-///
-/// # Errors
-/// Fails if the signal handlers cannot be installed.
-pub(crate) async fn wait_for_termination() -> std::io::Result<()> {
+/// Ctrl-C and SIGTERM, listened for from the moment it is made: a server makes one before it
+/// prints its URL, so a signal sent as soon as the URL is seen stops it cleanly instead of
+/// killing it (a listener made only when waiting starts leaves that moment uncovered).
+pub(crate) struct Termination {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut terminate = signal(SignalKind::terminate())?;
-        tokio::select! {
-            result = tokio::signal::ctrl_c() => result,
-            _ = terminate.recv() => Ok(()),
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Termination {
+    /// Starts listening (on the current tokio runtime).
+    ///
+    /// # Errors
+    /// The signal handlers cannot be installed.
+    pub(crate) fn listen() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                interrupt: signal(SignalKind::interrupt())?,
+                terminate: signal(SignalKind::terminate())?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Self {})
         }
     }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await
+
+    /// Waits for Ctrl-C or SIGTERM.
+    ///
+    /// # Errors
+    /// Listening failed.
+    pub(crate) async fn wait(mut self) -> std::io::Result<()> {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.interrupt.recv() => {}
+                _ = self.terminate.recv() => {}
+            }
+            Ok(())
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = &mut self;
+            tokio::signal::ctrl_c().await
+        }
     }
 }

@@ -219,10 +219,11 @@ pub async fn run_forever(config: DemoConfig) -> std::io::Result<()> {
     use std::io::Write as _;
 
     let server = DemoServer::start(config).await?;
+    let stop = loopback::Termination::listen()?;
     let mut stdout = std::io::stdout();
     writeln!(stdout, "{}", server.url())?;
     stdout.flush()?;
-    let result = loopback::wait_for_termination().await;
+    let result = stop.wait().await;
     server.shutdown().await;
     result
 }

@@ -215,6 +215,7 @@ pub async fn run_forever(file: &Path, loaded: Loaded, options: ReplayOptions) ->
 
     let replay = Arc::new(loaded.replay);
     let server = ReplayServer::start(Arc::clone(&replay), options).await?;
+    let stop = loopback::Termination::listen()?;
     let mut err = std::io::stderr();
     writeln!(err, "subscope: replaying {} ({} events) on {}", file.display(), loaded.events, server.url())?;
     for line in replay.describe_subscriptions() {
@@ -235,7 +236,7 @@ pub async fn run_forever(file: &Path, loaded: Loaded, options: ReplayOptions) ->
     let mut out = std::io::stdout();
     writeln!(out, "{}", server.url())?;
     out.flush()?;
-    let result = loopback::wait_for_termination().await;
+    let result = stop.wait().await;
     server.shutdown().await;
     Ok(result?)
 }
