@@ -34,5 +34,6 @@ pub mod record;
 pub mod redact;
 pub mod session;
 pub mod settings;
+pub mod show;
 #[cfg(feature = "gui")]
 pub mod ui;

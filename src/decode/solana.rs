@@ -375,7 +375,7 @@ pub struct ParsedAccount {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// The fields of `parsed.info`, nested objects flattened with dots
-    /// (`tokenAmount.uiAmountString`), in the order the node sent them.
+    /// (`tokenAmount.uiAmountString`), in name order.
     pub fields: Vec<Field>,
 }
 
