@@ -73,6 +73,9 @@ pub fn show(options: &ShowOptions, decoder: &Decoder, out: &mut dyn Write) -> io
     let imported = import_file(&options.file, &Progress::default(), ImportOptions::default());
     let view = CaptureView::from_events(imported.events, imported.context);
     let mut report = ShowReport { events: view.capture.len(), shown: 0, error: imported.error };
+    if report.events == 0 && report.error.is_some() {
+        return Ok(report);
+    }
     if !options.json {
         let header: Vec<String> = HEADERS.iter().map(|name| (*name).to_owned()).collect();
         let line = layout(&header);

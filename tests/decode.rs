@@ -305,8 +305,9 @@ fn show_refuses_bad_arguments_with_exit_code_2_and_ends_quietly_on_a_closed_pipe
     let (_, _, stderr) =
         run(subscope().arg("show").arg(&capture).args(["--abi", bad_abi.to_str().unwrap_or_default()]));
     assert!(stderr.contains("bad-abi.json"), "the error names the file: {stderr}");
-    let (output, _, stderr) = run(subscope().arg("show").arg(dir.path().join("missing.ndjson")));
+    let (output, stdout, stderr) = run(subscope().arg("show").arg(dir.path().join("missing.ndjson")));
     assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(stdout, "", "no table for a file that cannot be read");
     assert!(stderr.contains("missing.ndjson"), "{stderr}");
 
     // `| head -1`: the reader goes away after a line; show ends at once, quietly, with 0.
@@ -428,7 +429,7 @@ fn a_failed_instruction_carries_its_error_up_the_tree() {
         "err":{"InstructionError":[1,{"Custom":1}]},"logs":FAILED}}}})
     .to_string();
     let decoded = Decoder::new().decode(&frame).unwrap_or_else(|| panic!("not decoded"));
-    assert_eq!(decoded.summary, "ComputeBudget; JUP6…TaV4: Route failed");
+    assert_eq!(decoded.summary, "ComputeBudget; JUP6…TaV4: Route failed: custom program error: 0x1");
     let Detail::Logs { transactions } = &decoded.detail else { panic!("{decoded:?}") };
     let tree = &transactions[0];
     assert_eq!(tree.error.as_deref(), Some(r#"{"InstructionError":[1,{"Custom":1}]}"#));
@@ -528,7 +529,7 @@ fn the_real_validators_transfers_and_parsed_clock_decode_and_show() {
     );
 
     let failed = by_signature(&signatures[1]);
-    assert_eq!(failed.summary, "System failed");
+    assert_eq!(failed.summary, "System failed: custom program error: 0x1");
     let Detail::Logs { transactions } = &failed.detail else { panic!("{failed:?}") };
     let tree = &transactions[0];
     assert_eq!(tree.error.as_deref(), Some(r#"{"InstructionError":[0,{"Custom":1}]}"#));
@@ -542,7 +543,10 @@ fn the_real_validators_transfers_and_parsed_clock_decode_and_show() {
     let (output, stdout, stderr) = run(subscope().arg("show").arg(&out).args(["--kind", "notification"]));
     assert!(output.status.success(), "{stderr}");
     assert!(stdout.lines().any(|line| line.ends_with("  System") && line.contains("logs #")), "{stdout}");
-    assert!(stdout.lines().any(|line| line.ends_with("  System failed")), "{stdout}");
+    assert!(
+        stdout.lines().any(|line| line.ends_with("  System failed: custom program error: 0x1")),
+        "{stdout}"
+    );
     let (_, stdout, _) = run(subscope().arg("show").arg(&clock_out).args(["--kind", "notification"]));
     assert!(stdout.contains("sysvar clock: epoch="), "{stdout}");
 }

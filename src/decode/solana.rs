@@ -271,8 +271,8 @@ impl LogTree {
         })
     }
 
-    /// One line: `ComputeBudget ×2; Token: Transfer failed`, each top-level instruction as
-    /// its program and instruction name, repeats counted.
+    /// One line: `ComputeBudget ×2; Token: Transfer failed: custom program error: 0x1`, each
+    /// top-level instruction as its program and instruction name, repeats counted.
     pub fn summary(&self) -> String {
         let mut parts: Vec<(String, usize)> = Vec::new();
         for invocation in self.instructions() {
@@ -280,8 +280,8 @@ impl LogTree {
             if let Some(instruction) = &invocation.instruction {
                 part = format!("{part}: {instruction}");
             }
-            if matches!(invocation.result, InvokeResult::Failed(_)) {
-                part.push_str(" failed");
+            if let InvokeResult::Failed(error) = &invocation.result {
+                part = format!("{part} failed: {error}");
             }
             match parts.last_mut() {
                 Some((last, count)) if *last == part => *count += 1,
