@@ -12,6 +12,8 @@
 //! - [`capture`] holds captured events under the user's memory cap.
 //! - [`catalog`] describes every method as a validated form and summarizes notifications.
 //! - [`compare`] matches the items of one subscription sent on several endpoints.
+//! - [`decode`] says what a frame means: Ethereum events and calls by ABI, Solana log trees,
+//!   `jsonParsed` accounts; [`show`] prints a capture as the table, decoded, in a terminal.
 //! - [`demo`] is the offline demo server (also the test bed for faults).
 //! - [`export`] writes and reads captures (JSON / NDJSON, and reads HAR); [`record`] is the
 //!   headless mode; [`replay`] serves a capture as a live endpoint; [`files`] keeps the
@@ -23,6 +25,7 @@ pub mod backend;
 pub mod capture;
 pub mod catalog;
 pub mod compare;
+pub mod decode;
 pub mod demo;
 pub mod export;
 pub mod files;
@@ -34,5 +37,6 @@ pub mod redact;
 pub mod replay;
 pub mod session;
 pub mod settings;
+pub mod show;
 #[cfg(feature = "gui")]
 pub mod ui;

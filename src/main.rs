@@ -1,5 +1,5 @@
-//! The `subscope` binary: the desktop app, and the headless `record`, `compare`,
-//! `demo-server`, `methods` and `replay` commands.
+//! The `subscope` binary: the desktop app, and the headless `record`, `compare`, `show`,
+//! `replay`, `demo-server` and `methods` commands.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -63,6 +63,9 @@ enum Commands {
     },
     /// Print every method subscope knows, with its fields and defaults.
     Methods,
+    /// Print a capture file as the window's table, one line per event, with decoded events,
+    /// calls and Solana log trees.
+    Show(ShowArgs),
     /// Serve a capture (NDJSON, JSON or HAR) as a JSON-RPC WebSocket endpoint on 127.0.0.1.
     Replay(ReplayArgs),
 }
@@ -101,6 +104,32 @@ impl ReplayArgs {
         };
         runtime.block_on(run_forever(&self.file, loaded, options))
     }
+}
+
+/// What `show` reads and prints.
+#[derive(clap::Args)]
+struct ShowArgs {
+    /// The capture file (.ndjson or .json).
+    file: PathBuf,
+    /// Only events whose frame contains this text (smart case, as the window's filter).
+    #[arg(long, conflicts_with = "regex")]
+    filter: Option<String>,
+    /// Only events whose frame matches this regular expression.
+    #[arg(long, value_parser = parse_regex)]
+    regex: Option<String>,
+    /// Only events of this kind (notification, response, error, request, …).
+    #[arg(long, value_parser = parse_kind)]
+    kind: Option<subscope::protocol::FrameKind>,
+    /// A JSON ABI file (an array, or a Foundry/Hardhat artifact); FILE@0xADDRESS binds it to
+    /// one contract. Repeatable; these win over the built-in events.
+    #[arg(long = "abi")]
+    abis: Vec<String>,
+    /// A token's units: 0xADDRESS=SYMBOL:DECIMALS. Repeatable.
+    #[arg(long = "token", value_parser = parse_token)]
+    tokens: Vec<(String, String, u8)>,
+    /// One JSON object per event, with its decoded fields, instead of the table.
+    #[arg(long)]
+    json: bool,
 }
 
 /// What `record` and `compare` connect to, send and stop on.
@@ -143,6 +172,80 @@ impl RunArgs {
             ping_interval: Some(self.ping_interval),
             ..RecordOptions::default()
         }
+    }
+}
+
+/// `--regex`: a pattern the filter can use.
+fn parse_regex(text: &str) -> Result<String, String> {
+    let filter = subscope::filter::Filter { text: text.to_owned(), regex: true, ..Default::default() };
+    subscope::filter::Matcher::new(filter).map(|_| text.to_owned()).map_err(|err| err.to_string())
+}
+
+/// `--kind`: one of the kinds the table shows.
+fn parse_kind(text: &str) -> Result<subscope::protocol::FrameKind, String> {
+    subscope::protocol::FrameKind::parse(text).ok_or_else(|| {
+        let kinds: Vec<&str> = subscope::protocol::FrameKind::ALL.iter().map(|kind| kind.as_str()).collect();
+        format!("unknown kind {text:?}; one of {}", kinds.join(", "))
+    })
+}
+
+/// `--token`: `0xADDRESS=SYMBOL:DECIMALS`.
+fn parse_token(text: &str) -> Result<(String, String, u8), String> {
+    let parsed = text.split_once('=').and_then(|(address, rest)| {
+        let (symbol, decimals) = rest.rsplit_once(':')?;
+        Some((address.to_owned(), symbol.to_owned(), decimals.parse().ok()?))
+    });
+    parsed
+        .filter(|(_, symbol, _)| !symbol.is_empty())
+        .ok_or_else(|| format!("{text:?} is not 0xADDRESS=SYMBOL:DECIMALS"))
+}
+
+/// `show`: the decoder from the ABIs and tokens given (a bad one is a usage error, exit 2),
+/// then the table or JSON on stdout. A reader that goes away (`| head`) ends it quietly.
+fn run_show(args: ShowArgs) -> anyhow::Result<()> {
+    use std::io::IsTerminal as _;
+    let usage =
+        |message: String| Cli::command().error(clap::error::ErrorKind::ValueValidation, message).exit();
+    let mut decoder = subscope::decode::Decoder::new();
+    for abi in &args.abis {
+        let (path, address) = match abi.rsplit_once('@') {
+            Some((path, address)) if address.starts_with("0x") => (path, Some(address)),
+            _ => (abi.as_str(), None),
+        };
+        if let Err(err) = decoder.add_abi_file(std::path::Path::new(path), address) {
+            usage(format!("--abi {err}"));
+        }
+    }
+    for (address, symbol, decimals) in &args.tokens {
+        if let Err(err) = decoder.add_token(address, symbol, *decimals) {
+            usage(format!("--token {err}"));
+        }
+    }
+    let (text, regex) = match (args.filter, args.regex) {
+        (_, Some(regex)) => (regex, true),
+        (filter, None) => (filter.unwrap_or_default(), false),
+    };
+    let stdout = std::io::stdout();
+    let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let options = subscope::show::ShowOptions {
+        file: args.file,
+        filter: subscope::filter::Filter {
+            kinds: args.kind.into_iter().collect(),
+            text,
+            regex,
+            ..Default::default()
+        },
+        json: args.json,
+        color,
+    };
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match subscope::show::show(&options, &decoder, &mut out) {
+        Ok(report) => match report.error {
+            Some(err) => Err(anyhow::anyhow!("{}: {err}", options.file.display())),
+            None => Ok(()),
+        },
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(err) => Err(err.into()),
     }
 }
 
@@ -227,6 +330,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Some(Commands::Replay(args)) => args.run(&runtime),
+        Some(Commands::Show(args)) => run_show(args),
         Some(Commands::DemoServer { port, speed }) => {
             let config = subscope::demo::DemoConfig { port, speed, ..subscope::demo::DemoConfig::default() };
             runtime.block_on(subscope::demo::run_forever(config)).map_err(anyhow::Error::from)

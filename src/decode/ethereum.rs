@@ -1,0 +1,358 @@
+//! Ethereum logs and transaction inputs, decoded with alloy against the built-in events and
+//! calls and the user's ABIs.
+//!
+//! Events are looked up by `(topic0, topic count)`; candidates are tried in order of
+//! precedence (an ABI bound to the emitting contract, then other user ABIs, then the
+//! built-ins) and the first that decodes wins. Calls are looked up by their 4-byte selector
+//! in the same order.
+
+use std::collections::HashMap;
+use std::str::FromStr as _;
+use std::sync::Arc;
+
+use alloy_dyn_abi::{DynSolEvent, DynSolValue, JsonAbiExt as _, Specifier as _};
+use alloy_json_abi::{Event, Function, JsonAbi};
+use alloy_primitives::{Address, B256, U256, hex};
+use serde_json::Value;
+
+use super::builtin::{EVENTS, FUNCTIONS, TOKENS};
+use super::text::{scale_amount, shorten, truncate, value_text};
+use super::{Arg, Decoded, Detail, EthCall, EthEvent};
+
+/// A token's symbol and decimals, for amounts in its own units.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token {
+    /// The symbol: `USDC`.
+    pub symbol: String,
+    /// How many decimals one unit has.
+    pub decimals: u8,
+}
+
+/// Which ABIs win: lower first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Rank {
+    /// A user ABI bound to this contract.
+    Bound,
+    /// A user ABI for any contract.
+    User,
+    /// Built in.
+    Builtin,
+}
+
+struct EventEntry {
+    event: Event,
+    resolved: DynSolEvent,
+    origin: Arc<str>,
+    address: Option<Address>,
+    amount: Option<String>,
+    rank: Rank,
+}
+
+struct FunctionEntry {
+    function: Function,
+    origin: Arc<str>,
+    address: Option<Address>,
+    amount: Option<String>,
+    rank: Rank,
+}
+
+/// The events and calls known, by topic and selector, and the tokens known by address.
+pub(super) struct EthRegistry {
+    events: HashMap<(B256, usize), Vec<EventEntry>>,
+    functions: HashMap<[u8; 4], Vec<FunctionEntry>>,
+    tokens: HashMap<Address, Token>,
+}
+
+/// Why an ABI item cannot be used.
+pub(super) type ItemError = String;
+
+impl EthRegistry {
+    /// The built-in events, calls and tokens.
+    pub fn builtin() -> Self {
+        let mut registry = Self { events: HashMap::new(), functions: HashMap::new(), tokens: HashMap::new() };
+        for item in EVENTS {
+            // Declarations are constants held by the tests: one that does not parse is skipped.
+            if let Ok(event) = Event::parse(item.declaration) {
+                let origin: Arc<str> = item.origin.into();
+                registry.add_event(event, origin, None, item.amount.map(str::to_owned), Rank::Builtin).ok();
+            }
+        }
+        for item in FUNCTIONS {
+            if let Ok(function) = Function::parse(item.declaration) {
+                let origin: Arc<str> = item.origin.into();
+                let amount = item.amount.map(str::to_owned);
+                registry.insert_function(FunctionEntry {
+                    function,
+                    origin,
+                    address: None,
+                    amount,
+                    rank: Rank::Builtin,
+                });
+            }
+        }
+        for (address, symbol, decimals) in TOKENS {
+            if let Ok(address) = Address::from_str(address) {
+                registry.tokens.insert(address, Token { symbol: (*symbol).to_owned(), decimals: *decimals });
+            }
+        }
+        registry
+    }
+
+    /// Adds a user ABI's events and functions (anonymous events cannot be matched by topic
+    /// and are skipped). Every item is checked first: one whose types do not resolve is an
+    /// error naming it, and nothing of the ABI is added.
+    pub fn add_abi(
+        &mut self,
+        abi: &JsonAbi,
+        origin: &str,
+        address: Option<Address>,
+    ) -> Result<(), ItemError> {
+        let origin: Arc<str> = origin.into();
+        let rank = if address.is_some() { Rank::Bound } else { Rank::User };
+        let events: Vec<(Event, DynSolEvent)> = abi
+            .events()
+            .filter(|event| !event.anonymous)
+            .map(|event| {
+                event
+                    .resolve()
+                    .map(|resolved| (event.clone(), resolved))
+                    .map_err(|err| format!("event {}: {err}", event.signature()))
+            })
+            .collect::<Result<_, _>>()?;
+        for function in abi.functions() {
+            for param in &function.inputs {
+                param.resolve().map_err(|err| format!("function {}: {err}", function.signature()))?;
+            }
+        }
+        for (event, resolved) in events {
+            self.insert_event(EventEntry {
+                event,
+                resolved,
+                origin: origin.clone(),
+                address,
+                amount: None,
+                rank,
+            });
+        }
+        for function in abi.functions() {
+            self.insert_function(FunctionEntry {
+                function: function.clone(),
+                origin: origin.clone(),
+                address,
+                amount: None,
+                rank,
+            });
+        }
+        Ok(())
+    }
+
+    fn add_event(
+        &mut self,
+        event: Event,
+        origin: Arc<str>,
+        address: Option<Address>,
+        amount: Option<String>,
+        rank: Rank,
+    ) -> Result<(), ItemError> {
+        let resolved = event.resolve().map_err(|err| err.to_string())?;
+        self.insert_event(EventEntry { event, resolved, origin, address, amount, rank });
+        Ok(())
+    }
+
+    fn insert_event(&mut self, entry: EventEntry) {
+        let topics = 1 + entry.event.inputs.iter().filter(|input| input.indexed).count();
+        let list = self.events.entry((entry.event.selector(), topics)).or_default();
+        list.push(entry);
+        // Stable: among equals, the first added wins.
+        list.sort_by_key(|entry| entry.rank);
+    }
+
+    fn insert_function(&mut self, entry: FunctionEntry) {
+        let list = self.functions.entry(entry.function.selector().0).or_default();
+        list.push(entry);
+        list.sort_by_key(|entry| entry.rank);
+    }
+
+    /// Sets (or replaces) a token's symbol and decimals.
+    pub fn add_token(&mut self, address: Address, token: Token) {
+        self.tokens.insert(address, token);
+    }
+
+    /// Decodes a log object (`address`, `topics`, `data`, `removed`); `None` when no ABI
+    /// knows it (the log stays raw).
+    pub fn decode_log(&self, log: &Value) -> Option<Decoded> {
+        let contract = Address::from_str(log.get("address")?.as_str()?).ok()?;
+        let topics: Vec<B256> = log
+            .get("topics")?
+            .as_array()?
+            .iter()
+            .map(|topic| topic.as_str().and_then(|text| B256::from_str(text).ok()))
+            .collect::<Option<_>>()?;
+        let data = hex::decode(log.get("data").and_then(Value::as_str).unwrap_or("0x")).ok()?;
+        let removed = log.get("removed").and_then(Value::as_bool).unwrap_or(false);
+        let candidates = self.events.get(&(*topics.first()?, topics.len()))?;
+        let (entry, decoded) = candidates
+            .iter()
+            .filter(|entry| entry.address.is_none_or(|bound| bound == contract))
+            .find_map(|entry| {
+                entry
+                    .resolved
+                    .decode_log_parts(topics.iter().copied(), &data)
+                    .ok()
+                    .map(|decoded| (entry, decoded))
+            })?;
+        let (mut indexed, mut body) = (decoded.indexed.into_iter(), decoded.body.into_iter());
+        let token = self.tokens.get(&contract);
+        let args: Vec<Arg> = entry
+            .event
+            .inputs
+            .iter()
+            .enumerate()
+            .filter_map(|(position, input)| {
+                let value = if input.indexed { indexed.next() } else { body.next() }?;
+                let name = if input.name.is_empty() { format!("arg{position}") } else { input.name.clone() };
+                let amount = entry.amount.as_deref() == Some(name.as_str());
+                Some(arg(name, input.ty.clone(), input.indexed, &value, amount.then_some(token).flatten()))
+            })
+            .collect();
+        let mut summary = summary_line(&entry.event.name, &args, entry.amount.as_deref());
+        if removed {
+            summary = format!("removed: {summary}");
+        }
+        Some(Decoded {
+            summary,
+            detail: Detail::Event(EthEvent {
+                name: entry.event.name.clone(),
+                signature: entry.event.signature(),
+                origin: entry.origin.to_string(),
+                contract: contract.to_checksum(None),
+                removed,
+                args,
+            }),
+        })
+    }
+
+    /// Decodes a transaction's `input` by its selector; `None` for a plain transfer, a
+    /// contract creation or a selector no ABI knows.
+    pub fn decode_transaction(&self, transaction: &Value, removed: bool) -> Option<Decoded> {
+        let input = transaction.get("input").or_else(|| transaction.get("data"))?.as_str()?;
+        let input = hex::decode(input).ok()?;
+        let selector: [u8; 4] = input.get(..4)?.try_into().ok()?;
+        let contract =
+            transaction.get("to").and_then(Value::as_str).and_then(|to| Address::from_str(to).ok());
+        let candidates = self.functions.get(&selector)?;
+        let (entry, values) =
+            candidates.iter().filter(|entry| entry.address.is_none() || entry.address == contract).find_map(
+                |entry| entry.function.abi_decode_input(&input[4..]).ok().map(|values| (entry, values)),
+            )?;
+        let token = contract.and_then(|contract| self.tokens.get(&contract));
+        let args: Vec<Arg> = entry
+            .function
+            .inputs
+            .iter()
+            .zip(&values)
+            .enumerate()
+            .map(|(position, (input, value))| {
+                let name = if input.name.is_empty() { format!("arg{position}") } else { input.name.clone() };
+                let amount = entry.amount.as_deref() == Some(name.as_str());
+                arg(name, input.ty.clone(), false, value, amount.then_some(token).flatten())
+            })
+            .collect();
+        let mut summary =
+            format!("call {}", summary_line(&entry.function.name, &args, entry.amount.as_deref()));
+        if removed {
+            summary = format!("removed: {summary}");
+        }
+        Some(Decoded {
+            summary,
+            detail: Detail::Call(EthCall {
+                name: entry.function.name.clone(),
+                signature: entry.function.signature(),
+                origin: entry.origin.to_string(),
+                contract: contract.map(|contract| contract.to_checksum(None)),
+                removed,
+                args,
+            }),
+        })
+    }
+}
+
+/// One argument: its raw value as text and, for an amount of a known token, the amount in
+/// the token's units.
+fn arg(name: String, ty: String, indexed: bool, value: &DynSolValue, token: Option<&Token>) -> Arg {
+    let formatted = match (value, token) {
+        (DynSolValue::Uint(raw, _), Some(token)) => Some(amount_text(*raw, token)),
+        _ => None,
+    };
+    Arg { name, ty, indexed, value: value_text(value), formatted }
+}
+
+fn amount_text(raw: U256, token: &Token) -> String {
+    if raw == U256::MAX {
+        return format!("unlimited {}", token.symbol);
+    }
+    format!("{} {}", scale_amount(raw, token.decimals), token.symbol)
+}
+
+/// `Transfer 1,000.5 USDC from=0xf39F…2266 to=0x7099…79C8`: the name, the amount argument
+/// first (in token units when known, else the raw integer), then the others.
+fn summary_line(name: &str, args: &[Arg], amount: Option<&str>) -> String {
+    let mut line = name.to_owned();
+    if let Some(amount) = args.iter().find(|arg| Some(arg.name.as_str()) == amount) {
+        line.push(' ');
+        line.push_str(amount.formatted.as_deref().unwrap_or(&amount.value));
+    }
+    for arg in args.iter().filter(|arg| Some(arg.name.as_str()) != amount) {
+        let value = if arg.ty == "address" { shorten(&arg.value, 4) } else { truncate(&arg.value, 24) };
+        line.push_str(&format!(" {}={value}", arg.name));
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_declaration_parses_and_resolves() {
+        for item in EVENTS {
+            let event =
+                Event::parse(item.declaration).unwrap_or_else(|err| panic!("{}: {err}", item.declaration));
+            assert!(event.resolve().is_ok(), "{}", item.declaration);
+            if let Some(amount) = item.amount {
+                assert!(event.inputs.iter().any(|input| input.name == amount), "{}", item.declaration);
+            }
+        }
+        for item in FUNCTIONS {
+            let function =
+                Function::parse(item.declaration).unwrap_or_else(|err| panic!("{}: {err}", item.declaration));
+            assert!(function.inputs.iter().any(|input| Some(input.name.as_str()) == item.amount));
+        }
+        let registry = EthRegistry::builtin();
+        let events: usize = registry.events.values().map(Vec::len).sum();
+        assert_eq!(events, EVENTS.len());
+        assert_eq!(registry.tokens.len(), TOKENS.len());
+    }
+
+    #[test]
+    fn token_addresses_are_written_with_their_checksum() {
+        for (text, symbol, _) in TOKENS {
+            let address = Address::from_str(text).unwrap_or_else(|err| panic!("{symbol}: {err}"));
+            assert_eq!(&address.to_checksum(None), text, "{symbol}'s address has a typo");
+        }
+    }
+
+    #[test]
+    fn erc20_and_erc721_transfers_are_told_apart_by_topic_count() {
+        let registry = EthRegistry::builtin();
+        let transfer = Event::parse(EVENTS[0].declaration).map(|event| event.selector()).unwrap_or_default();
+        assert_eq!(
+            transfer.to_string(),
+            "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
+        );
+        let by_count = |count| registry.events.get(&(transfer, count)).map(|list| list[0].origin.to_string());
+        assert_eq!(by_count(3).as_deref(), Some("ERC-20"));
+        assert_eq!(by_count(4).as_deref(), Some("ERC-721"));
+        assert_eq!(by_count(2), None);
+    }
+}

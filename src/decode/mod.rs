@@ -1,0 +1,249 @@
+//! What a frame means to the person reading it: Ethereum events and calls decoded by their
+//! ABI, Solana logs as an invocation tree, `jsonParsed` accounts as their fields.
+//!
+//! [`Decoder::decode`] takes a raw frame (as captured) and gives a [`Decoded`]: one line for
+//! a table's summary column and the structured [`Detail`] for a "Decoded" view. Nothing here
+//! depends on the UI or does I/O except [`Decoder::add_abi_file`], which reads the file it is
+//! given. A `Decoder` is built once (the built-ins are parsed then) and shared; decoding
+//! takes `&self`.
+//!
+//! ```
+//! use subscope::decode::Decoder;
+//!
+//! let decoder = Decoder::new();
+//! let frame = r#"{"jsonrpc":"2.0","method":"logsNotification","params":{"subscription":1,"result":{
+//!     "context":{"slot":5},"value":{"signature":"5h6x","err":null,"logs":[
+//!     "Program 11111111111111111111111111111111 invoke [1]",
+//!     "Program 11111111111111111111111111111111 success"]}}}}"#;
+//! assert_eq!(decoder.decode(frame).map(|d| d.summary), Some("System".to_owned()));
+//! ```
+
+mod builtin;
+mod ethereum;
+mod solana;
+mod text;
+
+use std::path::Path;
+use std::str::FromStr as _;
+
+use alloy_json_abi::{ContractObject, JsonAbi};
+use alloy_primitives::Address;
+use serde::Serialize;
+use serde_json::Value;
+
+pub use ethereum::Token;
+pub use solana::{
+    Field, Invocation, InvokeResult, LogItem, LogTree, ParsedAccount, log_tree, parsed_account, program_name,
+};
+pub use text::{group_thousands, scale_amount, shorten, truncate};
+
+use crate::catalog::ETH_NOTIFICATION;
+
+/// A decoded frame.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Decoded {
+    /// One line for a table: `Transfer 1,000.5 USDC from=0xf39F…2266 to=0x7099…79C8`,
+    /// `ComputeBudget; Token: Transfer`.
+    pub summary: String,
+    /// Everything decoded, for a detail view.
+    #[serde(flatten)]
+    pub detail: Detail,
+}
+
+/// What a frame decoded to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Detail {
+    /// An Ethereum log.
+    Event(EthEvent),
+    /// An Ethereum transaction's `input`.
+    Call(EthCall),
+    /// Solana transaction logs (several for a block).
+    Logs {
+        /// One tree per transaction.
+        transactions: Vec<LogTree>,
+    },
+    /// A Solana account's `jsonParsed` data.
+    Account(ParsedAccount),
+}
+
+/// A decoded Ethereum log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EthEvent {
+    /// The event's name: `Transfer`.
+    pub name: String,
+    /// Its signature: `Transfer(address,address,uint256)`.
+    pub signature: String,
+    /// Where its ABI came from: a built-in standard (`ERC-20`, `Uniswap V2`) or a file name.
+    pub origin: String,
+    /// The emitting contract, checksummed.
+    pub contract: String,
+    /// Whether a reorg removed the log (`"removed": true`).
+    pub removed: bool,
+    /// Every argument, in declaration order.
+    pub args: Vec<Arg>,
+}
+
+/// A decoded Ethereum call (a transaction's `input`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EthCall {
+    /// The function's name: `transfer`.
+    pub name: String,
+    /// Its signature: `transfer(address,uint256)`.
+    pub signature: String,
+    /// Where its ABI came from.
+    pub origin: String,
+    /// The called contract (`to`), checksummed.
+    pub contract: Option<String>,
+    /// Whether a reorg removed the transaction.
+    pub removed: bool,
+    /// Every argument, in declaration order.
+    pub args: Vec<Arg>,
+}
+
+/// One named argument.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Arg {
+    /// The name (`arg0`, `arg1`… when the ABI has none).
+    pub name: String,
+    /// The Solidity type: `uint256`, `address`, `uint256[]`.
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// Whether it came from a topic (an indexed event argument; an indexed string, bytes or
+    /// array is its hash).
+    pub indexed: bool,
+    /// The value as text: integers in decimal, addresses checksummed, bytes as hex.
+    pub value: String,
+    /// The value in the token's units when it is an amount of a known token: `1,000.5 USDC`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub formatted: Option<String>,
+}
+
+/// A user ABI file that cannot be used.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{path}: {message}")]
+pub struct AbiError {
+    /// The file, as given.
+    pub path: String,
+    /// What is wrong, and where (`line 3 column 14`, or the event or function).
+    pub message: String,
+}
+
+/// Decodes frames with the built-in ABIs and tokens and whatever the user added.
+pub struct Decoder {
+    eth: ethereum::EthRegistry,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for Decoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decoder").finish_non_exhaustive()
+    }
+}
+
+impl Decoder {
+    /// A decoder with the built-in events, calls and tokens.
+    pub fn new() -> Self {
+        Self { eth: ethereum::EthRegistry::builtin() }
+    }
+
+    /// Adds the ABI in a JSON file: the standard array, or an object with an `abi` member (a
+    /// Foundry or Hardhat artifact). With `address`, its events and calls are matched only for
+    /// that contract, and win over every other ABI there; without, they win over the
+    /// built-ins everywhere.
+    pub fn add_abi_file(&mut self, path: &Path, address: Option<&str>) -> Result<(), AbiError> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|err| AbiError { path: name.clone(), message: err.to_string() })?;
+        let origin =
+            path.file_name().map_or_else(|| name.clone(), |file| file.to_string_lossy().into_owned());
+        self.add_abi_json(&origin, &text, address).map_err(|err| AbiError { path: name, ..err })
+    }
+
+    /// Adds an ABI from JSON text (see [`Self::add_abi_file`]); `origin` names it in the
+    /// decoded detail and in errors.
+    pub fn add_abi_json(&mut self, origin: &str, json: &str, address: Option<&str>) -> Result<(), AbiError> {
+        let error = |message: String| AbiError { path: origin.to_owned(), message };
+        let address = address
+            .map(|text| {
+                Address::from_str(text.trim())
+                    .map_err(|_| error(format!("{text:?} is not a contract address")))
+            })
+            .transpose()?;
+        let abi: JsonAbi = serde_json::from_str::<ContractObject>(json)
+            .map_err(|err| error(format!("not a JSON ABI: {err}")))?
+            .abi
+            .ok_or_else(|| {
+                error("no ABI in it: expected an array, or an object with an \"abi\" array".to_owned())
+            })?;
+        self.eth.add_abi(&abi, origin, address).map_err(error)
+    }
+
+    /// Sets the symbol and decimals of a token (an ERC-20 contract address), so its amounts
+    /// read in its units; it replaces a built-in entry.
+    pub fn add_token(&mut self, address: &str, symbol: &str, decimals: u8) -> Result<(), String> {
+        let address =
+            Address::from_str(address.trim()).map_err(|_| format!("{address:?} is not an address"))?;
+        self.eth.add_token(address, Token { symbol: symbol.to_owned(), decimals });
+        Ok(())
+    }
+
+    /// Decodes a raw frame (a notification as captured). `None` when there is nothing to
+    /// decode: another kind of frame, a log whose event no ABI knows (it stays raw), a
+    /// transaction without a known selector, account data that is not `jsonParsed`.
+    pub fn decode(&self, raw: &str) -> Option<Decoded> {
+        let frame: Value = serde_json::from_str(raw).ok()?;
+        let method = frame.get("method")?.as_str()?;
+        let result = frame.get("params")?.get("result")?;
+        self.decode_result(method, result)
+    }
+
+    /// Decodes a notification's `params.result`, given its method.
+    pub fn decode_result(&self, method: &str, result: &Value) -> Option<Decoded> {
+        match method {
+            ETH_NOTIFICATION => self.decode_ethereum(result),
+            "logsNotification" | "transactionNotification" | "blockNotification" => {
+                let transactions = solana::trees_in(method, result);
+                if transactions.is_empty() {
+                    return None;
+                }
+                Some(Decoded {
+                    summary: solana::trees_summary(&transactions),
+                    detail: Detail::Logs { transactions },
+                })
+            }
+            "accountNotification" | "programNotification" => {
+                let value = &result["value"];
+                let data = value.get("account").unwrap_or(value).get("data")?;
+                let account = parsed_account(data)?;
+                Some(Decoded { summary: account.summary(), detail: Detail::Account(account) })
+            }
+            _ => None,
+        }
+    }
+
+    /// An `eth_subscription` result: a log, a full pending transaction, or Alchemy's
+    /// `{removed, transaction}`.
+    fn decode_ethereum(&self, result: &Value) -> Option<Decoded> {
+        let object = result.as_object()?;
+        if object.contains_key("topics") {
+            return self.eth.decode_log(result);
+        }
+        if let Some(transaction) = object.get("transaction") {
+            let removed = object.get("removed").and_then(Value::as_bool).unwrap_or(false);
+            return self.eth.decode_transaction(transaction, removed);
+        }
+        if object.contains_key("input") {
+            return self.eth.decode_transaction(result, false);
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,344 @@
+//! `subscope show`: a capture file as the window's table, in a terminal, one line per event,
+//! with the decoded summary as its last column (or one JSON object per event with `--json`).
+//!
+//! Rows are written as they are formatted (columns have fixed widths, so nothing waits for
+//! the last row), the filter is the table's [`Filter`], and the file is read by the same
+//! import as the window's Open ([`crate::export::import_file`]), so whatever it reads `show`
+//! reads.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use crate::capture::{CapturedEvent, Direction};
+use crate::catalog::{Summary, rules_for, summarize};
+use crate::decode::{Decoded, Decoder, shorten, truncate};
+use crate::export::{CaptureContext, ImportError, ImportOptions, Progress, import_file, iso8601};
+use crate::filter::{Filter, Matcher};
+use crate::protocol::FrameKind;
+use crate::session::CaptureView;
+
+/// What to show.
+#[derive(Debug, Default)]
+pub struct ShowOptions {
+    /// The capture file.
+    pub file: PathBuf,
+    /// Which events (the table's filter: text or regex, kind).
+    pub filter: Filter,
+    /// One JSON object per event instead of the table.
+    pub json: bool,
+    /// ANSI colours (for a terminal).
+    pub color: bool,
+}
+
+/// How a `show` ended.
+#[derive(Debug, Default)]
+pub struct ShowReport {
+    /// Events in the file.
+    pub events: usize,
+    /// Events shown (those the filter let through).
+    pub shown: usize,
+    /// The problem that stopped the import; the events before it were shown.
+    pub error: Option<ImportError>,
+}
+
+/// The columns, as the window's table names them, and the decoded summary.
+pub const HEADERS: [&str; 11] = [
+    "Time (UTC)",
+    "Connection",
+    "Subscription",
+    "Kind",
+    "Slot / block",
+    "Signature / hash",
+    "Account",
+    "Value",
+    "Details",
+    "Size",
+    "Decoded",
+];
+
+/// Column widths in characters (each at least its header); the last column is not padded.
+/// Text columns are cut to their width, numbers never are.
+const WIDTHS: [usize; 11] = [12, 14, 16, 17, 12, 16, 13, 20, 32, 9, 0];
+
+/// Text columns (cut to width); the others are numbers or already short.
+const CUT: [bool; 11] = [false, true, true, true, false, false, false, false, true, false, false];
+
+/// Shows the capture in `options.file` on `out`. A write error (a closed pipe) is returned as
+/// it is, for the caller to tell a reader that went away from a real failure.
+pub fn show(options: &ShowOptions, decoder: &Decoder, out: &mut dyn Write) -> io::Result<ShowReport> {
+    let matcher = Matcher::new(options.filter.clone()).map_err(|err| io::Error::other(err.to_string()))?;
+    let imported = import_file(&options.file, &Progress::default(), ImportOptions::default());
+    let view = CaptureView::from_events(imported.events, imported.context);
+    let mut report = ShowReport { events: view.capture.len(), shown: 0, error: imported.error };
+    if report.events == 0 && report.error.is_some() {
+        return Ok(report);
+    }
+    if !options.json {
+        let header: Vec<String> = HEADERS.iter().map(|name| (*name).to_owned()).collect();
+        let line = layout(&header);
+        writeln!(out, "{}", paint(&line, BOLD, options.color))?;
+    }
+    for event in view.capture.iter().filter(|event| matcher.matches(event)) {
+        let row = Row::new(event, &view.context, view.reorgs.get(&event.seq).map(String::as_str), decoder);
+        if options.json {
+            serde_json::to_writer(&mut *out, &row.json(event)).map_err(io::Error::other)?;
+            writeln!(out)?;
+        } else {
+            writeln!(out, "{}", row.line(event, options.color))?;
+        }
+        report.shown += 1;
+    }
+    out.flush()?;
+    Ok(report)
+}
+
+/// One event's columns.
+struct Row<'a> {
+    summary: Summary,
+    connection: String,
+    subscription: Option<String>,
+    account: Option<String>,
+    reorg: Option<&'a str>,
+    decoded: Option<Decoded>,
+}
+
+impl<'a> Row<'a> {
+    fn new(
+        event: &CapturedEvent,
+        context: &CaptureContext,
+        reorg: Option<&'a str>,
+        decoder: &Decoder,
+    ) -> Self {
+        let incoming = event.direction == Direction::In;
+        let summary = if incoming { summarize(&event.raw) } else { Summary::default() };
+        let connection = context
+            .connections
+            .get(&event.connection)
+            .map_or_else(|| format!("#{}", event.connection), |info| info.label.clone());
+        let subscription = event.subscription.map(|sub| match context.subscriptions.get(&sub) {
+            Some(info) => format!("{} #{sub}", rules_for(&info.method, info.params.as_ref()).short_name),
+            None => format!("#{sub}"),
+        });
+        // accountNotification does not repeat the account: it is the subscription's pubkey.
+        let account = summary.account.clone().or_else(|| {
+            let info = context.subscriptions.get(&event.subscription?)?;
+            if info.method != "accountSubscribe" || !incoming {
+                return None;
+            }
+            info.params.as_ref()?.get(0)?.as_str().map(str::to_owned)
+        });
+        let decoded =
+            if incoming && event.kind == FrameKind::Notification { decoder.decode(&event.raw) } else { None };
+        Self { summary, connection, subscription, account, reorg, decoded }
+    }
+
+    fn kind(&self, event: &CapturedEvent) -> String {
+        let arrow = match event.direction {
+            Direction::In => "←",
+            Direction::Out => "→",
+            Direction::Meta => "·",
+        };
+        let kind = if self.summary.removed {
+            "removed (reorg)"
+        } else if self.reorg.is_some() {
+            "reorg"
+        } else {
+            event.kind.as_str()
+        };
+        format!("{arrow} {kind}")
+    }
+
+    /// The Details column, as the window fills it.
+    fn details(&self, event: &CapturedEvent) -> String {
+        if let Some(note) = self.reorg {
+            return note.to_owned();
+        }
+        if let Some(error) = &self.summary.error {
+            return error.clone();
+        }
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(method) = &event.method {
+            parts.push(method.to_string());
+        }
+        if let Some(kind) = &self.summary.kind {
+            parts.push(kind.clone());
+        }
+        if let Some(lines) = self.summary.log_lines {
+            parts.push(format!("{lines} log lines"));
+        }
+        if let Some(owner) = &self.summary.owner {
+            parts.push(format!("owner {}", shorten(owner, 5)));
+        }
+        if event.direction == Direction::Meta || (parts.is_empty() && event.kind != FrameKind::Notification) {
+            parts.push(truncate(&event.raw, 160));
+        }
+        parts.join(" · ")
+    }
+
+    fn cells(&self, event: &CapturedEvent) -> Vec<String> {
+        vec![
+            time_of_day(event.received_at_ms),
+            self.connection.clone(),
+            self.subscription.clone().unwrap_or_default(),
+            self.kind(event),
+            self.summary.slot_or_block.map(|slot| slot.to_string()).unwrap_or_default(),
+            self.summary.signature_or_hash.as_deref().map(|hash| shorten(hash, 6)).unwrap_or_default(),
+            self.account.as_deref().map(|account| shorten(account, 5)).unwrap_or_default(),
+            self.summary.value.clone().unwrap_or_default(),
+            self.details(event),
+            format_bytes(event.size() as u64),
+            self.decoded.as_ref().map(|decoded| decoded.summary.clone()).unwrap_or_default(),
+        ]
+    }
+
+    fn line(&self, event: &CapturedEvent, color: bool) -> String {
+        let cells = self.cells(event);
+        if !color {
+            return layout(&cells);
+        }
+        // Colour the padded cells, so escape codes do not count against the widths.
+        let warn = self.summary.removed || self.reorg.is_some();
+        let mut padded: Vec<String> =
+            cells.iter().enumerate().map(|(index, cell)| pad(index, cell)).collect();
+        padded[0] = paint(&padded[0], DIM, true);
+        if warn {
+            padded[3] = paint(&padded[3], YELLOW, true);
+        } else if event.kind == FrameKind::Error || self.summary.error.is_some() {
+            padded[3] = paint(&padded[3], RED, true);
+            padded[8] = paint(&padded[8], RED, true);
+        }
+        padded[10] = paint(&padded[10], CYAN, true);
+        padded.join("  ").trim_end().to_owned()
+    }
+
+    fn json<'e>(&'e self, event: &'e CapturedEvent) -> JsonRow<'e> {
+        let frame = serde_json::from_str::<&RawValue>(&event.raw).ok();
+        JsonRow {
+            seq: event.seq,
+            time: iso8601(event.received_at_ms),
+            connection: &self.connection,
+            subscription: self.subscription.as_deref(),
+            direction: event.direction.as_str(),
+            kind: event.kind.as_str(),
+            method: event.method.as_deref(),
+            slot_or_block: self.summary.slot_or_block,
+            signature_or_hash: self.summary.signature_or_hash.as_deref(),
+            account: self.account.as_deref(),
+            value: self.summary.value.as_deref(),
+            error: self.summary.error.as_deref(),
+            removed: self.summary.removed,
+            reorg: self.reorg,
+            size: event.size(),
+            decoded: self.decoded.as_ref(),
+            frame,
+            frame_text: if frame.is_none() { Some(&event.raw) } else { None },
+        }
+    }
+}
+
+/// One event in `--json`: the table's columns, the decoded fields, and the frame itself.
+#[derive(Serialize)]
+struct JsonRow<'a> {
+    seq: u64,
+    time: String,
+    connection: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subscription: Option<&'a str>,
+    direction: &'static str,
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    method: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    slot_or_block: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signature_or_hash: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+    removed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reorg: Option<&'a str>,
+    size: usize,
+    decoded: Option<&'a Decoded>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    frame: Option<&'a RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    frame_text: Option<&'a str>,
+}
+
+/// A cell padded (and, for text columns, cut) to its column's width.
+fn pad(index: usize, cell: &str) -> String {
+    let width = WIDTHS[index];
+    let cell =
+        if CUT[index] && width > 0 { truncate(cell, width.saturating_sub(1)) } else { cell.to_owned() };
+    let cell = if cell.is_empty() && width > 0 { "-".to_owned() } else { cell };
+    format!("{cell:<width$}")
+}
+
+/// Cells laid out in their columns, two spaces apart, no trailing blanks.
+fn layout(cells: &[String]) -> String {
+    let padded: Vec<String> = cells.iter().enumerate().map(|(index, cell)| pad(index, cell)).collect();
+    padded.join("  ").trim_end().to_owned()
+}
+
+const BOLD: &str = "1";
+const DIM: &str = "2";
+const RED: &str = "31";
+const YELLOW: &str = "33";
+const CYAN: &str = "36";
+
+fn paint(text: &str, code: &str, color: bool) -> String {
+    if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
+}
+
+/// The UTC time of day of `ms` since the epoch, as the window's table shows it: `08:19:00.123`.
+pub fn time_of_day(ms: u64) -> String {
+    let secs = ms / 1000;
+    format!("{:02}:{:02}:{:02}.{:03}", secs / 3600 % 24, secs / 60 % 60, secs % 60, ms % 1000)
+}
+
+/// A byte count as the window's table shows it: `512 B`, `1.50 KiB`.
+pub fn format_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    let digits = if value >= 100.0 {
+        0
+    } else if value >= 10.0 {
+        1
+    } else {
+        2
+    };
+    format!("{value:.digits$} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_are_padded_cut_and_dashed_when_empty() {
+        assert_eq!(pad(1, "a-very-long-connection-label"), "a-very-long-c…");
+        assert_eq!(pad(4, ""), "-           ");
+        for (header, width) in HEADERS.iter().zip(WIDTHS).take(HEADERS.len() - 1) {
+            assert!(header.chars().count() <= width, "{header}");
+        }
+        assert_eq!(pad(7, "1000000000000000000000000"), "1000000000000000000000000");
+        assert_eq!(layout(&["a".into(), String::new()]), "a             -");
+        assert_eq!(time_of_day(86_400_000 + 3_723_004), "01:02:03.004");
+        assert_eq!(format_bytes(1536), "1.50 KiB");
+    }
+}
