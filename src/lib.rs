@@ -29,6 +29,7 @@ pub mod demo;
 pub mod export;
 pub mod files;
 pub mod filter;
+pub mod human;
 pub mod protocol;
 pub mod record;
 pub mod redact;

@@ -35,7 +35,7 @@ pub use ethereum::Token;
 pub use solana::{
     Field, Invocation, InvokeResult, LogItem, LogTree, ParsedAccount, log_tree, parsed_account, program_name,
 };
-pub use text::{group_thousands, scale_amount, shorten, truncate};
+pub use text::{scale_amount, shorten_id};
 
 use crate::catalog::ETH_NOTIFICATION;
 
