@@ -181,3 +181,10 @@ fn jsonparsed_account_notifications_show_their_fields() {
         Field { name: "feeCalculator.lamportsPerSignature".into(), value: "5000".into() }
     );
 }
+
+#[test]
+fn a_decoder_can_be_shared_with_a_window_thread() {
+    fn shared<T: Send + Sync + 'static>() {}
+    shared::<Decoder>();
+    shared::<Decoded>();
+}
