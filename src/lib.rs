@@ -30,6 +30,7 @@ pub mod demo;
 pub mod export;
 pub mod files;
 pub mod filter;
+pub mod human;
 mod loopback;
 pub mod protocol;
 pub mod record;

@@ -14,9 +14,10 @@ use serde_json::value::RawValue;
 
 use crate::capture::{CapturedEvent, Direction};
 use crate::catalog::{Summary, rules_for, summarize};
-use crate::decode::{Decoded, Decoder, shorten, truncate};
+use crate::decode::{Decoded, Decoder};
 use crate::export::{CaptureContext, ImportError, ImportOptions, Progress, import_file, iso8601};
 use crate::filter::{Filter, Matcher};
+use crate::human::{format_bytes, shorten, time_of_day, truncate};
 use crate::protocol::FrameKind;
 use crate::session::CaptureView;
 
@@ -297,34 +298,6 @@ fn paint(text: &str, code: &str, color: bool) -> String {
     if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
 }
 
-/// The UTC time of day of `ms` since the epoch, as the window's table shows it: `08:19:00.123`.
-pub fn time_of_day(ms: u64) -> String {
-    let secs = ms / 1000;
-    format!("{:02}:{:02}:{:02}.{:03}", secs / 3600 % 24, secs / 60 % 60, secs % 60, ms % 1000)
-}
-
-/// A byte count as the window's table shows it: `512 B`, `1.50 KiB`.
-pub fn format_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    let digits = if value >= 100.0 {
-        0
-    } else if value >= 10.0 {
-        1
-    } else {
-        2
-    };
-    format!("{value:.digits$} {}", UNITS[unit])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,7 +311,5 @@ mod tests {
         }
         assert_eq!(pad(7, "1000000000000000000000000"), "1000000000000000000000000");
         assert_eq!(layout(&["a".into(), String::new()]), "a             -");
-        assert_eq!(time_of_day(86_400_000 + 3_723_004), "01:02:03.004");
-        assert_eq!(format_bytes(1536), "1.50 KiB");
     }
 }

@@ -16,8 +16,9 @@ use alloy_primitives::{Address, B256, U256, hex};
 use serde_json::Value;
 
 use super::builtin::{EVENTS, FUNCTIONS, TOKENS};
-use super::text::{scale_amount, shorten, truncate, value_text};
+use super::text::{scale_amount, shorten_id, value_text};
 use super::{Arg, Decoded, Detail, EthCall, EthEvent};
+use crate::human::truncate;
 
 /// A token's symbol and decimals, for amounts in its own units.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -203,22 +204,12 @@ impl EthRegistry {
             })?;
         let (mut indexed, mut body) = (decoded.indexed.into_iter(), decoded.body.into_iter());
         let token = self.tokens.get(&contract);
-        let args: Vec<Arg> = entry
-            .event
-            .inputs
-            .iter()
-            .enumerate()
-            .filter_map(|(position, input)| {
-                let value = if input.indexed { indexed.next() } else { body.next() }?;
-                let name = if input.name.is_empty() { format!("arg{position}") } else { input.name.clone() };
-                let amount = entry.amount.as_deref() == Some(name.as_str());
-                Some(arg(name, input.ty.clone(), input.indexed, &value, amount.then_some(token).flatten()))
-            })
-            .collect();
-        let mut summary = summary_line(&entry.event.name, &args, entry.amount.as_deref());
-        if removed {
-            summary = format!("removed: {summary}");
-        }
+        let params = entry.event.inputs.iter().filter_map(|input| {
+            let value = if input.indexed { indexed.next() } else { body.next() }?;
+            Some((input.name.as_str(), input.ty.as_str(), input.indexed, value))
+        });
+        let args = args_of(params, entry.amount.as_deref(), token);
+        let summary = summary_line("", &entry.event.name, &args, entry.amount.as_deref(), removed);
         Some(Decoded {
             summary,
             detail: Detail::Event(EthEvent {
@@ -246,23 +237,14 @@ impl EthRegistry {
                 |entry| entry.function.abi_decode_input(&input[4..]).ok().map(|values| (entry, values)),
             )?;
         let token = contract.and_then(|contract| self.tokens.get(&contract));
-        let args: Vec<Arg> = entry
+        let params = entry
             .function
             .inputs
             .iter()
-            .zip(&values)
-            .enumerate()
-            .map(|(position, (input, value))| {
-                let name = if input.name.is_empty() { format!("arg{position}") } else { input.name.clone() };
-                let amount = entry.amount.as_deref() == Some(name.as_str());
-                arg(name, input.ty.clone(), false, value, amount.then_some(token).flatten())
-            })
-            .collect();
-        let mut summary =
-            format!("call {}", summary_line(&entry.function.name, &args, entry.amount.as_deref()));
-        if removed {
-            summary = format!("removed: {summary}");
-        }
+            .zip(values)
+            .map(|(input, value)| (input.name.as_str(), input.ty.as_str(), false, value));
+        let args = args_of(params, entry.amount.as_deref(), token);
+        let summary = summary_line("call ", &entry.function.name, &args, entry.amount.as_deref(), removed);
         Some(Decoded {
             summary,
             detail: Detail::Call(EthCall {
@@ -277,14 +259,27 @@ impl EthRegistry {
     }
 }
 
-/// One argument: its raw value as text and, for an amount of a known token, the amount in
-/// the token's units.
-fn arg(name: String, ty: String, indexed: bool, value: &DynSolValue, token: Option<&Token>) -> Arg {
-    let formatted = match (value, token) {
-        (DynSolValue::Uint(raw, _), Some(token)) => Some(amount_text(*raw, token)),
-        _ => None,
-    };
-    Arg { name, ty, indexed, value: value_text(value), formatted }
+/// The arguments of an event or call, `(name, type, indexed, value)` in declaration order
+/// (an unnamed one is `argN`); the one named `amount` also reads in the token's units when
+/// the token is known.
+fn args_of<'a>(
+    params: impl Iterator<Item = (&'a str, &'a str, bool, DynSolValue)>,
+    amount: Option<&str>,
+    token: Option<&Token>,
+) -> Vec<Arg> {
+    params
+        .enumerate()
+        .map(|(position, (name, ty, indexed, value))| {
+            let name = if name.is_empty() { format!("arg{position}") } else { name.to_owned() };
+            let formatted = match (&value, token) {
+                (DynSolValue::Uint(raw, _), Some(token)) if amount == Some(name.as_str()) => {
+                    Some(amount_text(*raw, token))
+                }
+                _ => None,
+            };
+            Arg { name, ty: ty.to_owned(), indexed, value: value_text(&value), formatted }
+        })
+        .collect()
 }
 
 fn amount_text(raw: U256, token: &Token) -> String {
@@ -295,15 +290,16 @@ fn amount_text(raw: U256, token: &Token) -> String {
 }
 
 /// `Transfer 1,000.5 USDC from=0xf39F…2266 to=0x7099…79C8`: the name, the amount argument
-/// first (in token units when known, else the raw integer), then the others.
-fn summary_line(name: &str, args: &[Arg], amount: Option<&str>) -> String {
-    let mut line = name.to_owned();
+/// first (in token units when known, else the raw integer), then the others; `removed: `
+/// in front when a reorg removed it.
+fn summary_line(prefix: &str, name: &str, args: &[Arg], amount: Option<&str>, removed: bool) -> String {
+    let mut line = if removed { format!("removed: {prefix}{name}") } else { format!("{prefix}{name}") };
     if let Some(amount) = args.iter().find(|arg| Some(arg.name.as_str()) == amount) {
         line.push(' ');
         line.push_str(amount.formatted.as_deref().unwrap_or(&amount.value));
     }
     for arg in args.iter().filter(|arg| Some(arg.name.as_str()) != amount) {
-        let value = if arg.ty == "address" { shorten(&arg.value, 4) } else { truncate(&arg.value, 24) };
+        let value = if arg.ty == "address" { shorten_id(&arg.value, 4) } else { truncate(&arg.value, 24) };
         line.push_str(&format!(" {}={value}", arg.name));
     }
     line

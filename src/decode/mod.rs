@@ -20,6 +20,7 @@
 
 mod builtin;
 mod ethereum;
+mod outline;
 mod solana;
 mod text;
 
@@ -32,10 +33,11 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use ethereum::Token;
+pub use outline::OutlineLine;
 pub use solana::{
     Field, Invocation, InvokeResult, LogItem, LogTree, ParsedAccount, log_tree, parsed_account, program_name,
 };
-pub use text::{group_thousands, scale_amount, shorten, truncate};
+pub use text::{scale_amount, shorten_id};
 
 use crate::catalog::ETH_NOTIFICATION;
 

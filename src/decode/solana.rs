@@ -9,7 +9,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::text::{shorten, truncate};
+use crate::human::{shorten, truncate};
 
 /// The programs every Solana user meets, by id.
 const PROGRAMS: &[(&str, &str)] = &[

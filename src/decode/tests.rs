@@ -181,3 +181,51 @@ fn jsonparsed_account_notifications_show_their_fields() {
         Field { name: "feeCalculator.lamportsPerSignature".into(), value: "5000".into() }
     );
 }
+
+#[test]
+fn a_decoder_can_be_shared_with_a_window_thread() {
+    fn shared<T: Send + Sync + 'static>() {}
+    shared::<Decoder>();
+    shared::<Decoded>();
+}
+
+#[test]
+fn outlines_list_arguments_and_indent_inner_instructions() {
+    let decoded = Decoder::new()
+        .decode(&log(USDC, &[TRANSFER, FROM, TO], &format!("0x{}", word(1_000_500_000)), true))
+        .unwrap_or_else(|| panic!("not decoded"));
+    let lines = decoded.outline();
+    assert_eq!(
+        (lines[0].label.as_str(), lines[0].value.as_str()),
+        (
+            "Transfer(address,address,uint256)",
+            "ERC-20 at 0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48 (removed by a reorg)"
+        )
+    );
+    assert_eq!(
+        (lines[3].depth, lines[3].label.as_str(), lines[3].value.as_str()),
+        (1, "value (uint256)", "1000500000 (1,000.5 USDC)")
+    );
+    assert_eq!(lines[1].label, "from (address, indexed)");
+
+    let token = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA";
+    let frame = json!({"jsonrpc":"2.0","method":"logsNotification","params":{"subscription":1,"result":{"context":{"slot":1},
+        "value":{"signature":"5h6xBEauJ3PK6SWCZ1PGjBvj8vDdWG3KpwATGy1ARAXFSDwt8GFXM7W5Ncn16wmqokgpiKRLuS83KUxyZyv2sUYv","err":null,"logs":[
+        "Program ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL invoke [1]",
+        format!("Program {token} invoke [2]"), "Program log: Instruction: GetAccountDataSize",
+        format!("Program {token} consumed 1569 of 394211 compute units"), format!("Program {token} success"),
+        "Program ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL success"]}}}})
+    .to_string();
+    let lines = Decoder::new().decode(&frame).map(|decoded| decoded.outline()).unwrap_or_default();
+    let shown: Vec<(usize, &str, &str)> =
+        lines.iter().map(|line| (line.depth, line.label.as_str(), line.value.as_str())).collect();
+    assert_eq!(
+        shown,
+        [
+            (0, "5h6xBEau…Zyv2sUYv", "succeeded"),
+            (1, "Associated Token", "success"),
+            (2, "Token: GetAccountDataSize", "success, 1,569 of 394,211 CU"),
+            (3, "log", "Instruction: GetAccountDataSize"),
+        ]
+    );
+}

@@ -5,17 +5,7 @@ use alloy_dyn_abi::DynSolValue;
 use alloy_primitives::U256;
 use alloy_primitives::hex;
 
-/// `digits` (ASCII decimal) with a comma every three digits from the right: `1,234,567`.
-pub fn group_thousands(digits: &str) -> String {
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
+use crate::human::{group_thousands, shorten};
 
 /// A token amount in whole units: `1000500000` with 6 decimals is `1,000.5`. Exact (no
 /// floating point): the integer's digits are split at the decimal point, trailing zeros of
@@ -55,24 +45,12 @@ pub fn value_text(value: &DynSolValue) -> String {
     }
 }
 
-/// Shortens a long identifier to its head and tail: `0xf39F…2266`. `keep` characters are kept
-/// at each end (plus a `0x` prefix when there is one).
-pub fn shorten(text: &str, keep: usize) -> String {
-    let (prefix, body) = text.strip_prefix("0x").map_or(("", text), |body| ("0x", body));
-    let count = body.chars().count();
-    if count <= keep * 2 + 1 {
-        return text.to_owned();
-    }
-    let head: String = body.chars().take(keep).collect();
-    let tail: String = body.chars().skip(count - keep).collect();
-    format!("{prefix}{head}…{tail}")
-}
-
-/// Cuts text to at most `max` characters, with an ellipsis when it was cut.
-pub fn truncate(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_owned(),
+/// Shortens a long identifier to its head and tail, keeping a `0x` prefix out of the count:
+/// `0xf39F…2266`.
+pub fn shorten_id(text: &str, keep: usize) -> String {
+    match text.strip_prefix("0x") {
+        Some(body) => format!("0x{}", shorten(body, keep)),
+        None => shorten(text, keep),
     }
 }
 
@@ -95,11 +73,8 @@ mod tests {
 
     #[test]
     fn identifiers_keep_their_prefix_when_shortened() {
-        assert_eq!(shorten("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", 4), "0xf39F…2266");
-        assert_eq!(shorten("11111111111111111111111111111111", 4), "1111…1111");
-        assert_eq!(shorten("short", 4), "short");
-        assert_eq!(truncate("abcdef", 3), "abc…");
-        assert_eq!(truncate("abc", 3), "abc");
+        assert_eq!(shorten_id("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", 4), "0xf39F…2266");
+        assert_eq!(shorten_id("11111111111111111111111111111111", 4), "1111…1111");
     }
 
     #[test]
