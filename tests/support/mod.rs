@@ -145,7 +145,8 @@ pub fn start_validator(port: u16, faucet_port: u16) -> Node {
         .spawn()
         .unwrap_or_else(|err| panic!("could not start solana-test-validator: {err}"));
     let node = Node { child, port, _ledger: Some(ledger) };
-    poll("the validator's slots to advance", Duration::from_secs(120), || {
+    // It takes ~15 s on an idle 2-core machine; under a parallel build it once took over 120 s.
+    poll("the validator's slots to advance", Duration::from_secs(240), || {
         let answer =
             std::panic::catch_unwind(|| http_rpc(port, "getSlot", json!([{"commitment": "processed"}])))
                 .ok()?;
