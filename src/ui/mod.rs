@@ -27,6 +27,7 @@ pub mod transfer;
 
 use egui::{Color32, RichText, Visuals};
 
+pub use crate::human::{format_bytes, format_count, shorten, time_of_day, truncate};
 pub use composer::{ComposerAction, ComposerState, composer_ui};
 pub use detail::{DetailState, detail_ui};
 pub use endpoints::{EndpointAction, endpoints_ui};
@@ -50,47 +51,6 @@ pub fn error_text(visuals: &Visuals, text: impl Into<String>) -> RichText {
 /// Text in the theme's warning color.
 pub fn warn_text(visuals: &Visuals, text: impl Into<String>) -> RichText {
     RichText::new(text.into()).color(visuals.warn_fg_color)
-}
-
-/// A byte count for people: `512 B`, `12.3 KiB`, `1.2 MiB`, `1.00 GiB`.
-pub fn format_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    let digits = if value >= 100.0 {
-        0
-    } else if value >= 10.0 {
-        1
-    } else {
-        2
-    };
-    format!("{value:.digits$} {}", UNITS[unit])
-}
-
-/// A count with thousands separators: `1,234,567`.
-pub fn format_count(count: u64) -> String {
-    let digits = count.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
-
-/// The UTC time of day of `ms` since the epoch: `08:19:00.123`.
-pub fn time_of_day(ms: u64) -> String {
-    let secs = ms / 1000;
-    format!("{:02}:{:02}:{:02}.{:03}", secs / 3600 % 24, secs / 60 % 60, secs % 60, ms % 1000)
 }
 
 /// Which clock the table shows times on.
@@ -147,25 +107,6 @@ fn shift_to(zone: &jiff::tz::TimeZone, ms: u64) -> u64 {
     };
     let offset_ms = i64::from(zone.to_offset(instant).seconds()) * 1000;
     ms.saturating_add_signed(offset_ms)
-}
-
-/// Shortens a long identifier (a pubkey, a hash) to its head and tail: `4Nd1…Xx9a`.
-pub fn shorten(text: &str, keep: usize) -> String {
-    let count = text.chars().count();
-    if count <= keep * 2 + 1 {
-        return text.to_owned();
-    }
-    let head: String = text.chars().take(keep).collect();
-    let tail: String = text.chars().skip(count - keep).collect();
-    format!("{head}…{tail}")
-}
-
-/// Cuts text to at most `max` characters, with an ellipsis when it was cut.
-pub fn truncate(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_owned(),
-    }
 }
 
 #[cfg(test)]

@@ -393,18 +393,10 @@ pub fn events_table_ui(
         builder = builder.scroll_to_row(row, None);
     }
     let time_header = format!("Time ({})", state.clock.name());
-    let header_names = [
-        time_header.as_str(),
-        "Connection",
-        "Subscription",
-        "Kind",
-        "Slot / block",
-        "Signature / hash",
-        "Account",
-        "Value",
-        "Details",
-        "Size",
-    ];
+    // The window's columns are `show`'s, with the time on the clock the user chose.
+    let mut header_names: [&str; 10] = [""; 10];
+    header_names.copy_from_slice(&crate::show::HEADERS[..10]);
+    header_names[0] = time_header.as_str();
     let mut drawn_widths = Vec::new();
     let mut chosen = None;
     let output = builder
