@@ -122,11 +122,11 @@ struct ShowArgs {
     kind: Option<subscope::protocol::FrameKind>,
     /// A JSON ABI file (an array, or a Foundry/Hardhat artifact); FILE@0xADDRESS binds it to
     /// one contract. Repeatable; these win over the built-in events.
-    #[arg(long = "abi")]
-    abis: Vec<String>,
+    #[arg(long = "abi", value_parser = parse_abi)]
+    abis: Vec<subscope::decode::AbiSource>,
     /// A token's units: 0xADDRESS=SYMBOL:DECIMALS. Repeatable.
     #[arg(long = "token", value_parser = parse_token)]
-    tokens: Vec<(String, String, u8)>,
+    tokens: Vec<subscope::decode::TokenSource>,
     /// One JSON object per event, with its decoded fields, instead of the table.
     #[arg(long)]
     json: bool,
@@ -189,38 +189,26 @@ fn parse_kind(text: &str) -> Result<subscope::protocol::FrameKind, String> {
     })
 }
 
+/// `--abi`: `FILE` or `FILE@0xADDRESS` (the file is read when the decoder is built).
+fn parse_abi(text: &str) -> Result<subscope::decode::AbiSource, String> {
+    Ok(subscope::decode::AbiSource::parse(text))
+}
+
 /// `--token`: `0xADDRESS=SYMBOL:DECIMALS`.
-fn parse_token(text: &str) -> Result<(String, String, u8), String> {
-    let parsed = text.split_once('=').and_then(|(address, rest)| {
-        let (symbol, decimals) = rest.rsplit_once(':')?;
-        Some((address.to_owned(), symbol.to_owned(), decimals.parse().ok()?))
-    });
-    parsed
-        .filter(|(_, symbol, _)| !symbol.is_empty())
-        .ok_or_else(|| format!("{text:?} is not 0xADDRESS=SYMBOL:DECIMALS"))
+fn parse_token(text: &str) -> Result<subscope::decode::TokenSource, String> {
+    text.parse()
 }
 
 /// `show`: the decoder from the ABIs and tokens given (a bad one is a usage error, exit 2),
 /// then the table or JSON on stdout. A reader that goes away (`| head`) ends it quietly.
 fn run_show(args: ShowArgs) -> anyhow::Result<()> {
     use std::io::IsTerminal as _;
-    let usage =
-        |message: String| Cli::command().error(clap::error::ErrorKind::ValueValidation, message).exit();
-    let mut decoder = subscope::decode::Decoder::new();
-    for abi in &args.abis {
-        let (path, address) = match abi.rsplit_once('@') {
-            Some((path, address)) if address.starts_with("0x") => (path, Some(address)),
-            _ => (abi.as_str(), None),
-        };
-        if let Err(err) = decoder.add_abi_file(std::path::Path::new(path), address) {
-            usage(format!("--abi {err}"));
-        }
+    let sources = subscope::decode::DecodeSources { abis: args.abis, tokens: args.tokens };
+    let built = sources.build();
+    if let Some(message) = built.first_error() {
+        Cli::command().error(clap::error::ErrorKind::ValueValidation, message).exit();
     }
-    for (address, symbol, decimals) in &args.tokens {
-        if let Err(err) = decoder.add_token(address, symbol, *decimals) {
-            usage(format!("--token {err}"));
-        }
-    }
+    let decoder = built.decoder;
     let (text, regex) = match (args.filter, args.regex) {
         (_, Some(regex)) => (regex, true),
         (filter, None) => (filter.unwrap_or_default(), false),

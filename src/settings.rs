@@ -105,6 +105,9 @@ pub struct Settings {
     pub last_export_dir: Option<PathBuf>,
     /// Whether the table shows times in UTC (else in the computer's time zone).
     pub utc_times: bool,
+    /// The ABI files and tokens added for decoding (kept even when a file goes missing:
+    /// the Decoding panel says so).
+    pub decoding: crate::decode::DecodeSources,
 }
 
 impl Default for Settings {
@@ -122,6 +125,7 @@ impl Default for Settings {
             recent_files: Vec::new(),
             last_export_dir: None,
             utc_times: false,
+            decoding: crate::decode::DecodeSources::default(),
         }
     }
 }

@@ -22,6 +22,7 @@ mod builtin;
 mod ethereum;
 mod outline;
 mod solana;
+mod sources;
 mod text;
 
 use std::path::Path;
@@ -37,6 +38,7 @@ pub use outline::OutlineLine;
 pub use solana::{
     Field, Invocation, InvokeResult, LogItem, LogTree, ParsedAccount, log_tree, parsed_account, program_name,
 };
+pub use sources::{AbiSource, Built, DecodeSources, TokenSource};
 pub use text::{scale_amount, shorten_id};
 
 use crate::catalog::ETH_NOTIFICATION;
@@ -131,6 +133,21 @@ pub struct AbiError {
     pub message: String,
 }
 
+/// How many tokens the decoder knows without being told (USDC, USDT, WETH, DAI…).
+pub fn builtin_token_count() -> usize {
+    builtin::TOKENS.len()
+}
+
+/// What an added ABI brought: the events (anonymous ones cannot be matched and are not
+/// counted) and functions it declares.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AbiCounts {
+    /// Events matched by topic.
+    pub events: usize,
+    /// Functions matched by selector.
+    pub functions: usize,
+}
+
 /// Decodes frames with the built-in ABIs and tokens and whatever the user added.
 pub struct Decoder {
     eth: ethereum::EthRegistry,
@@ -158,7 +175,7 @@ impl Decoder {
     /// Foundry or Hardhat artifact). With `address`, its events and calls are matched only for
     /// that contract, and win over every other ABI there; without, they win over the
     /// built-ins everywhere.
-    pub fn add_abi_file(&mut self, path: &Path, address: Option<&str>) -> Result<(), AbiError> {
+    pub fn add_abi_file(&mut self, path: &Path, address: Option<&str>) -> Result<AbiCounts, AbiError> {
         let name = path.display().to_string();
         let text = std::fs::read_to_string(path)
             .map_err(|err| AbiError { path: name.clone(), message: err.to_string() })?;
@@ -169,7 +186,12 @@ impl Decoder {
 
     /// Adds an ABI from JSON text (see [`Self::add_abi_file`]); `origin` names it in the
     /// decoded detail and in errors.
-    pub fn add_abi_json(&mut self, origin: &str, json: &str, address: Option<&str>) -> Result<(), AbiError> {
+    pub fn add_abi_json(
+        &mut self,
+        origin: &str,
+        json: &str,
+        address: Option<&str>,
+    ) -> Result<AbiCounts, AbiError> {
         let error = |message: String| AbiError { path: origin.to_owned(), message };
         let address = address
             .map(|text| {
@@ -183,7 +205,11 @@ impl Decoder {
             .ok_or_else(|| {
                 error("no ABI in it: expected an array, or an object with an \"abi\" array".to_owned())
             })?;
-        self.eth.add_abi(&abi, origin, address).map_err(error)
+        self.eth.add_abi(&abi, origin, address).map_err(error)?;
+        Ok(AbiCounts {
+            events: abi.events().filter(|event| !event.anonymous).count(),
+            functions: abi.functions().count(),
+        })
     }
 
     /// Sets the symbol and decimals of a token (an ERC-20 contract address), so its amounts
