@@ -180,7 +180,7 @@ impl App {
 
 /// Runs a native file dialog on `runtime`; the answer says whether one was chosen, the dialog
 /// was closed, or no dialog could be shown.
-fn run_dialog(
+pub(super) fn run_dialog(
     runtime: &Handle,
     ctx: &egui::Context,
     dialog: impl Future<Output = Option<rfd::FileHandle>> + Send + 'static,

@@ -10,6 +10,7 @@ use super::{App, Source};
 use crate::capture::{ConnId, SubKey, now_ms};
 use crate::session::{CaptureView, Subscription};
 use crate::ui::composer::{ConnChoice, request_ui};
+use crate::ui::decoding::decoding_title;
 use crate::ui::table::{FilterChoices, SubscriptionChoice, connection_label, subscription_label};
 use crate::ui::transfer::{ExportCounts, JobView, job_progress_ui};
 use crate::ui::{
@@ -225,6 +226,10 @@ impl App {
                 }
             },
         );
+        egui::CollapsingHeader::new(RichText::new(decoding_title(&self.settings.decoding)).heading())
+            .id_salt("decoding")
+            .default_open(false)
+            .show(ui, |ui| self.decoding_panel_ui(ui));
     }
 
     fn central_ui(&mut self, ui: &mut Ui) {

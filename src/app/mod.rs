@@ -10,6 +10,7 @@
 //! [`REPAINT_COALESCE`], so a 500 msg/s stream costs tens of frames per second, not hundreds.
 
 mod actions;
+mod decoding;
 mod files;
 mod inspector;
 pub mod jobs;
@@ -142,6 +143,8 @@ pub struct App {
     composer: ComposerState,
     table: TableState,
     detail: DetailState,
+    /// The decoder (the user's ABIs and tokens) and the Decoding panel.
+    decoding: decoding::Decoding,
     /// Which tab the inspector under the table shows.
     inspector_tab: inspector::InspectorTab,
     compare_state: crate::ui::compare::CompareState,
@@ -191,6 +194,7 @@ impl App {
             opened: None,
             composer,
             detail: DetailState::default(),
+            decoding: decoding::Decoding::default(),
             inspector_tab: inspector::InspectorTab::default(),
             compare_state: crate::ui::compare::CompareState::default(),
             deliveries: None,
@@ -209,6 +213,7 @@ impl App {
             let id = keys::new_endpoint_id(app.session.endpoints());
             app.session.add_endpoint(Endpoint::from_preset(id, demo));
         }
+        app.rebuild_decoder();
         app.find_keys();
         match file {
             Some(path) => app.import_from(path),

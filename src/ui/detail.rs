@@ -1,13 +1,18 @@
-//! The detail view of the selected event: a header, a collapsible JSON tree or the raw text,
-//! and copy buttons.
+//! The detail view of the selected event: a header, a collapsible JSON tree, the text, or
+//! what the frame decodes to (an event's named arguments, a Solana invocation tree, a parsed
+//! account), and copy buttons.
 
-use egui::{RichText, Ui};
+use std::sync::Arc;
+
+use egui::collapsing_header::CollapsingState;
+use egui::{Id, RichText, Ui};
 use serde_json::Value;
 
 use super::json_tree::json_tree_ui;
 use super::table::{connection_label, subscription_label};
 use super::{error_text, format_bytes, warn_text};
-use crate::capture::CapturedEvent;
+use crate::capture::{CapturedEvent, Direction};
+use crate::decode::{Decoded, Decoder, OutlineLine};
 use crate::export::{CaptureContext, iso8601};
 
 /// The most raw text the Raw tab lays out (Copy always copies everything).
@@ -23,9 +28,11 @@ pub enum DetailMode {
     Pretty,
     /// The frame exactly as received.
     Raw,
+    /// What the frame decodes to.
+    Decoded,
 }
 
-/// The detail view's state: the parsed JSON of the selected event, cached.
+/// The detail view's state: the parsed JSON and the decoding of the selected event, cached.
 #[derive(Default)]
 pub struct DetailState {
     /// How to show the event.
@@ -33,9 +40,20 @@ pub struct DetailState {
     seq: Option<u64>,
     parsed: Option<Result<Value, String>>,
     pretty: Option<String>,
+    /// The app's decoder (with the user's ABIs); `None` until the app sets one, then the
+    /// built-ins are used.
+    decoder: Option<Arc<Decoder>>,
+    /// The selected event decoded (`None` inside: nothing to decode), made on first view.
+    decoded: Option<Option<Decoded>>,
 }
 
 impl DetailState {
+    /// Decodes with `decoder` from now on (the user changed their ABIs or tokens).
+    pub fn set_decoder(&mut self, decoder: Arc<Decoder>) {
+        self.decoder = Some(decoder);
+        self.decoded = None;
+    }
+
     fn load(&mut self, event: &CapturedEvent) {
         if self.seq == Some(event.seq) {
             return;
@@ -43,6 +61,16 @@ impl DetailState {
         self.seq = Some(event.seq);
         self.parsed = Some(serde_json::from_str(&event.raw).map_err(|err| err.to_string()));
         self.pretty = None;
+        self.decoded = None;
+    }
+
+    fn decoded(&mut self, event: &CapturedEvent) -> Option<&Decoded> {
+        if self.decoded.is_none() {
+            let decoder = self.decoder.get_or_insert_with(|| Arc::new(Decoder::new()));
+            let incoming = event.direction == Direction::In;
+            self.decoded = Some(incoming.then(|| decoder.decode(&event.raw)).flatten());
+        }
+        self.decoded.as_ref().and_then(Option::as_ref)
     }
 
     fn pretty(&mut self) -> Option<&str> {
@@ -86,6 +114,65 @@ pub fn detail_ui(
             None => raw_text_ui(ui, &event.raw),
         },
         DetailMode::Raw => raw_text_ui(ui, &event.raw),
+        DetailMode::Decoded => match state.decoded(event) {
+            Some(decoded) => {
+                let id = ui.scope_id().with(("decoded", event.seq));
+                decoded_ui(ui, decoded, id)
+            }
+            None => {
+                ui.weak(NOTHING_DECODED);
+            }
+        },
+    });
+}
+
+/// What the Decoded tab says for a frame with nothing to decode.
+const NOTHING_DECODED: &str = "Nothing to decode in this frame. Decoded are Ethereum logs and \
+    transactions whose event or function an ABI knows (add a contract's ABI under Decoding in \
+    the side panel), Solana logs, and jsonParsed accounts.";
+
+/// The decoded summary, then the outline as a tree: a line with deeper lines under it (an
+/// event's signature, an instruction with inner ones) folds.
+fn decoded_ui(ui: &mut Ui, decoded: &Decoded, id: Id) {
+    ui.label(RichText::new(&decoded.summary).strong());
+    ui.add_space(4.0);
+    let lines = decoded.outline();
+    let mut index = 0;
+    while index < lines.len() {
+        index = outline_node_ui(ui, &lines, index, id);
+    }
+}
+
+/// Draws `lines[index]` and the lines under it; returns the index after them.
+fn outline_node_ui(ui: &mut Ui, lines: &[OutlineLine], index: usize, id: Id) -> usize {
+    let line = &lines[index];
+    let end = lines[index + 1..]
+        .iter()
+        .position(|next| next.depth <= line.depth)
+        .map_or(lines.len(), |offset| index + 1 + offset);
+    if end == index + 1 {
+        outline_line_ui(ui, line);
+        return end;
+    }
+    CollapsingState::load_with_default_open(ui.ctx(), id.with(index), true)
+        .show_header(ui, |ui| outline_line_ui(ui, line))
+        .body(|ui| {
+            let mut child = index + 1;
+            while child < end {
+                child = outline_node_ui(ui, lines, child, id);
+            }
+        });
+    end
+}
+
+fn outline_line_ui(ui: &mut Ui, line: &OutlineLine) {
+    ui.horizontal_wrapped(|ui| {
+        if !line.label.is_empty() {
+            ui.label(RichText::new(&line.label).strong());
+        }
+        if !line.value.is_empty() {
+            ui.monospace(&line.value);
+        }
     });
 }
 
@@ -112,6 +199,8 @@ fn header_ui(ui: &mut Ui, state: &mut DetailState, event: &CapturedEvent, contex
         ui.selectable_value(&mut state.mode, DetailMode::Tree, "Tree");
         ui.selectable_value(&mut state.mode, DetailMode::Pretty, "Pretty");
         ui.selectable_value(&mut state.mode, DetailMode::Raw, "Raw");
+        ui.selectable_value(&mut state.mode, DetailMode::Decoded, "Decoded")
+            .on_hover_text("Event arguments by their ABI, Solana logs as a tree, parsed accounts");
         ui.separator();
         if ui.button("Copy raw").on_hover_text("Copy the frame exactly as received").clicked() {
             ui.ctx().copy_text(event.raw.to_string());
@@ -120,6 +209,13 @@ fn header_ui(ui: &mut Ui, state: &mut DetailState, event: &CapturedEvent, contex
             && ui.button("Copy pretty").on_hover_text("Copy the frame pretty-printed").clicked()
         {
             ui.ctx().copy_text(pretty.to_owned());
+        }
+        if state.mode == DetailMode::Decoded
+            && let Some(decoded) = state.decoded(event)
+            && let Ok(json) = serde_json::to_string_pretty(decoded)
+            && ui.button("Copy decoded").on_hover_text("Copy the decoded fields as JSON").clicked()
+        {
+            ui.ctx().copy_text(json);
         }
     });
 }

@@ -14,6 +14,7 @@
 
 pub mod compare;
 pub mod composer;
+pub mod decoding;
 pub mod detail;
 pub mod endpoints;
 pub mod form;

@@ -22,6 +22,8 @@ pub(super) struct CellContext<'a> {
     /// The width from the Slot / block column to the end of Details: the line of a record
     /// subscope made spans them (they are empty for it).
     pub meta_span: f32,
+    /// The decoded one-liner, when the frame decodes: Details shows it first.
+    pub decoded: Option<&'a str>,
 }
 
 /// One readable line for a gap: `lost 13:55:04 → restored 13:55:48, 43.9 s, 2 re-subscribed`.
@@ -84,7 +86,7 @@ pub(super) fn row_cells(
     });
     row.col(|ui| {
         if record.is_none() {
-            details_cell_ui(ui, event, summary, cell.reorg);
+            details_cell_ui(ui, event, summary, cell);
         }
     });
     row.col(|ui| {
@@ -164,14 +166,17 @@ fn meta_line_ui(ui: &mut Ui, record: &MetaRecord, clock: Clock) {
     }
 }
 
-fn details_cell_ui(ui: &mut Ui, event: &CapturedEvent, summary: &Summary, reorg: Option<&str>) {
+fn details_cell_ui(ui: &mut Ui, event: &CapturedEvent, summary: &Summary, cell: &CellContext<'_>) {
     let visuals = ui.visuals().clone();
-    if let Some(note) = reorg {
+    if let Some(note) = cell.reorg {
         ui.label(warn_text(&visuals, note));
         return;
     }
     if let Some(error) = &summary.error {
-        ui.label(error_text(&visuals, truncate(error, 120))).on_hover_text(error);
+        // A failed transaction that decodes reads as its instructions ("failed: Token:
+        // Transfer (custom program error: 0x1)"); the raw error is on hover.
+        let text = cell.decoded.map_or_else(|| truncate(error, 120), |decoded| truncate(decoded, 200));
+        ui.label(error_text(&visuals, text)).on_hover_text(error);
         return;
     }
     let mut parts: Vec<String> = Vec::new();
@@ -186,6 +191,14 @@ fn details_cell_ui(ui: &mut Ui, event: &CapturedEvent, summary: &Summary, reorg:
     }
     if let Some(owner) = &summary.owner {
         parts.push(format!("owner {}", shorten(owner, 5)));
+    }
+    if let Some(decoded) = cell.decoded {
+        // What the frame means first; the method and kind after it, quieter.
+        ui.label(truncate(decoded, 200)).on_hover_text(decoded);
+        if !parts.is_empty() {
+            ui.weak(parts.join(" · "));
+        }
+        return;
     }
     if event.direction == Direction::Meta || (parts.is_empty() && event.kind != FrameKind::Notification) {
         parts.push(truncate(&event.raw, 160));

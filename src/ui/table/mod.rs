@@ -2,7 +2,8 @@
 //! filtered by a [`FilteredView`], following the newest row until the user scrolls away.
 //!
 //! Only the rows on screen are drawn, and only they are summarized (the catalogue's
-//! [`summarize`] reads the raw frame); summaries are cached by sequence number.
+//! [`summarize`] reads the raw frame, the [`Decoder`] decodes it for the Details column);
+//! both are cached by sequence number.
 //!
 //! The toolbar (filters, pause, clock) is in `toolbar`, the cells in `cells`, the keyboard in
 //! `keys` and the row's context menu in `menu`.
@@ -13,6 +14,7 @@ mod menu;
 mod toolbar;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui::{Align, Id, Ui};
@@ -22,6 +24,7 @@ use super::plot::RateCache;
 use super::{Clock, ExportScope};
 use crate::capture::{Capture, CapturedEvent, ConnId, Direction, SubKey};
 use crate::catalog::{Summary, summarize};
+use crate::decode::Decoder;
 use crate::export::CaptureContext;
 use crate::filter::{Filter, FilteredView};
 pub use toolbar::table_toolbar_ui;
@@ -62,7 +65,9 @@ pub struct TableState {
     pub clock: Clock,
     /// The rate plot's counts of the filtered rows (kept here: they follow the view).
     pub rates: RateCache,
-    summaries: HashMap<u64, Summary>,
+    summaries: HashMap<u64, RowText>,
+    /// Decodes rows for the Details column (the app's, with the user's ABIs).
+    decoder: Arc<Decoder>,
     scroll_to_newest: bool,
     /// Set when the keyboard moved the selection: the table scrolls to show it.
     scroll_to_selected: bool,
@@ -132,6 +137,7 @@ impl TableState {
             clock: Clock::default(),
             rates: RateCache::default(),
             summaries: HashMap::new(),
+            decoder: Arc::new(Decoder::new()),
             scroll_to_newest: false,
             scroll_to_selected: false,
             at_bottom: true,
@@ -312,14 +318,37 @@ impl TableState {
         self.apply_filter();
     }
 
-    fn summary(&mut self, event: &CapturedEvent) -> &Summary {
+    /// Decodes rows with `decoder` from now on (the user changed their ABIs or tokens).
+    pub fn set_decoder(&mut self, decoder: Arc<Decoder>) {
+        self.decoder = decoder;
+        self.summaries.clear();
+    }
+
+    fn row_text(&mut self, event: &CapturedEvent) -> &RowText {
         if self.summaries.len() >= SUMMARY_CACHE && !self.summaries.contains_key(&event.seq) {
             self.summaries.clear();
         }
+        let decoder = &self.decoder;
         self.summaries.entry(event.seq).or_insert_with(|| {
-            if event.direction == Direction::In { summarize(&event.raw) } else { Summary::default() }
+            if event.direction == Direction::In {
+                RowText {
+                    summary: summarize(&event.raw),
+                    decoded: decoder.decode(&event.raw).map(|decoded| decoded.summary),
+                }
+            } else {
+                RowText::default()
+            }
         })
     }
+}
+
+/// What a row's cells show besides the event's own fields.
+#[derive(Clone, Debug, Default)]
+struct RowText {
+    /// The catalogue's columns.
+    summary: Summary,
+    /// The decoded one-liner (`Transfer 1,000.5 USDC from=… to=…`), when the frame decodes.
+    decoded: Option<String>,
 }
 
 /// A subscription's short name for the table: `logs #3`, `newHeads #5`.
@@ -418,9 +447,14 @@ pub fn events_table_ui(
                 };
                 row.set_selected(state.selected == Some(event.seq));
                 let reorg = reorgs.get(&event.seq).cloned();
-                let summary = state.summary(event).clone();
-                let cell =
-                    cells::CellContext { context, reorg: reorg.as_deref(), clock: state.clock, meta_span };
+                let RowText { summary, decoded } = state.row_text(event).clone();
+                let cell = cells::CellContext {
+                    context,
+                    reorg: reorg.as_deref(),
+                    clock: state.clock,
+                    meta_span,
+                    decoded: decoded.as_deref(),
+                };
                 cells::row_cells(&mut row, event, &summary, &cell);
                 let response = row.response();
                 if response.clicked() || response.secondary_clicked() {

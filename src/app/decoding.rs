@@ -1,0 +1,149 @@
+//! Decoding in the window: one [`Decoder`] made from the user's ABI files and tokens (saved
+//! in the settings), shared by the table's Details column and the detail view's Decoded tab,
+//! and made again whenever the list changes.
+
+use std::sync::Arc;
+
+use egui::Ui;
+use tokio::sync::oneshot;
+
+use super::App;
+use crate::decode::{AbiCounts, AbiError, Decoder};
+use crate::files::{self, DialogOutcome};
+use crate::ui::decoding::{DecodingAction, DecodingForm, DecodingView, decoding_ui};
+
+/// The decoder and the Decoding panel's state.
+pub(super) struct Decoding {
+    /// What the table and the detail view decode with.
+    pub decoder: Arc<Decoder>,
+    /// Per saved ABI, in order: what it declared, or why it is left out.
+    pub abis: Vec<Result<AbiCounts, AbiError>>,
+    /// The panel's forms.
+    pub form: DecodingForm,
+    /// The native file dialog choosing an ABI file, while it is open.
+    pub dialog: Option<oneshot::Receiver<DialogOutcome>>,
+}
+
+impl Default for Decoding {
+    fn default() -> Self {
+        Self {
+            decoder: Arc::new(Decoder::new()),
+            abis: Vec::new(),
+            form: DecodingForm::default(),
+            dialog: None,
+        }
+    }
+}
+
+impl App {
+    /// Makes the decoder again from the saved ABIs and tokens (each file is read now) and
+    /// hands it to the table and the detail view.
+    pub(super) fn rebuild_decoder(&mut self) {
+        let built = self.settings.decoding.build();
+        let decoder = Arc::new(built.decoder);
+        self.decoding.abis = built.abis;
+        self.table.set_decoder(decoder.clone());
+        self.detail.set_decoder(decoder.clone());
+        self.decoding.decoder = decoder;
+    }
+
+    /// Draws the Decoding panel and acts on it.
+    pub(super) fn decoding_panel_ui(&mut self, ui: &mut Ui) {
+        self.poll_abi_dialog();
+        let view = DecodingView { sources: &self.settings.decoding, abis: &self.decoding.abis };
+        if let Some(action) = decoding_ui(ui, &mut self.decoding.form, &view) {
+            self.decoding_action(action);
+        }
+    }
+
+    fn decoding_action(&mut self, action: DecodingAction) {
+        match action {
+            DecodingAction::AddAbi(mut source) => {
+                source.path = files::absolute(&source.path);
+                let form = &mut self.decoding.form;
+                if self.settings.decoding.abis.contains(&source) {
+                    form.abi_error = Some(format!("{} is already in the list.", source.label()));
+                    return;
+                }
+                // Read it once here, so a file that cannot be used is refused at the form.
+                match Decoder::new().add_abi_file(&source.path, source.address.as_deref()) {
+                    Ok(counts) => {
+                        self.message = Some(Ok(format!(
+                            "Added {}: {} events, {} functions",
+                            source.label(),
+                            counts.events,
+                            counts.functions
+                        )));
+                        form.abi_added();
+                        self.settings.decoding.abis.push(source);
+                        self.rebuild_decoder();
+                        self.save_settings();
+                    }
+                    Err(err) => form.abi_error = Some(err.to_string()),
+                }
+            }
+            DecodingAction::BrowseAbi => {
+                let last = self.settings.decoding.abis.last().and_then(|abi| abi.path.parent());
+                let dialog = rfd::AsyncFileDialog::new()
+                    .set_title("Add a contract ABI")
+                    .add_filter("JSON ABI or artifact", &["json", "abi"]);
+                let dialog = match files::default_start_dir(last) {
+                    Some(dir) => dialog.set_directory(dir),
+                    None => dialog,
+                };
+                self.decoding.dialog =
+                    Some(super::files::run_dialog(&self.runtime, &self.ctx, dialog.pick_file()));
+            }
+            DecodingAction::RemoveAbi(index) => {
+                if index < self.settings.decoding.abis.len() {
+                    self.settings.decoding.abis.remove(index);
+                    self.rebuild_decoder();
+                    self.save_settings();
+                }
+            }
+            DecodingAction::Reload => self.rebuild_decoder(),
+            DecodingAction::AddToken(token) => {
+                // A token replaces an earlier entry for the same contract.
+                let tokens = &mut self.settings.decoding.tokens;
+                tokens.retain(|old| !old.address.eq_ignore_ascii_case(&token.address));
+                tokens.push(token);
+                self.rebuild_decoder();
+                self.save_settings();
+            }
+            DecodingAction::RemoveToken(index) => {
+                if index < self.settings.decoding.tokens.len() {
+                    self.settings.decoding.tokens.remove(index);
+                    self.rebuild_decoder();
+                    self.save_settings();
+                }
+            }
+        }
+    }
+
+    /// A chosen ABI file goes into the form's path (the user may still bind it to a contract
+    /// before adding it); a system with no dialog is told to type the path.
+    fn poll_abi_dialog(&mut self) {
+        let Some(rx) = &mut self.decoding.dialog else {
+            return;
+        };
+        let outcome = match rx.try_recv() {
+            Ok(outcome) => outcome,
+            Err(oneshot::error::TryRecvError::Empty) => return,
+            Err(oneshot::error::TryRecvError::Closed) => DialogOutcome::Cancelled,
+        };
+        self.decoding.dialog = None;
+        let form = &mut self.decoding.form;
+        match outcome {
+            DialogOutcome::Chosen(path) => {
+                form.abi_path = path.display().to_string();
+                form.abi_error = None;
+            }
+            DialogOutcome::Cancelled => {}
+            DialogOutcome::Unavailable => {
+                form.abi_error = Some(
+                    "No file dialog on this system (no desktop portal or zenity): type the path.".to_owned(),
+                );
+            }
+        }
+    }
+}
