@@ -1,5 +1,7 @@
 //! The `record` mode of the ingest benchmark: `subscope record --out FILE` end to end, as a
-//! script runs it, against a bare tokio-tungstenite keep loop and websocat 1.14 piped to a file.
+//! script runs it, against a bare tokio-tungstenite keep loop and websocat 1.14 piped to a file,
+//! and beside the floor for its format: the bare loop handing every frame to a thread that
+//! writes it in an envelope as long as `record`'s (the same bytes, nothing classified).
 //!
 //! The flood server runs in its own process (this benchmark binary again, started with
 //! [`FLOOD_SERVER_ENV`]), so the clients measured here do not share a runtime with it. Every
@@ -119,6 +121,61 @@ async fn bare(url: &str, count: usize) -> f64 {
     let elapsed = start.elapsed();
     std::hint::black_box(&kept);
     drop(ws);
+    rate(count, elapsed)
+}
+
+/// The floor for any client that writes this format: the bare loop, plus a thread writing
+/// each frame wrapped in a constant envelope as long as `record`'s (nothing classified,
+/// rendered or numbered), timed from before the connect until the file is written and
+/// closed. Whatever `record` does beyond this costs it; what this costs is the same bytes
+/// reaching the page cache.
+async fn bare_write(url: &str, count: usize, dir: &Path) -> f64 {
+    let path = dir.join("bare-write.ndjson");
+    let start = Instant::now();
+    let file = File::create(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+    let (batches, receiver) = std::sync::mpsc::sync_channel::<Vec<_>>(64);
+    let writer = std::thread::spawn(move || {
+        let prefix = format!(
+            r#"{{"v":1,"seq":1000000,"time":"2026-12-01T21:40:04.292Z","time_ms":1796161204292,"connection":"{url}","endpoint":"{url}","subscription":{{"key":1,"method":"logsSubscribe","params":["all"]}},"server_id":1,"direction":"in","kind":"notification","method":"logsNotification","size":297,"frame":"#,
+            url = "ws://127.0.0.1:40509"
+        );
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        for batch in receiver {
+            for frame in batch {
+                let frame: tokio_tungstenite::tungstenite::Utf8Bytes = frame;
+                out.write_all(prefix.as_bytes()).unwrap_or_else(|err| panic!("write: {err}"));
+                out.write_all(frame.as_bytes()).unwrap_or_else(|err| panic!("write: {err}"));
+                out.write_all(b"}\n").unwrap_or_else(|err| panic!("write: {err}"));
+            }
+        }
+        out.flush().unwrap_or_else(|err| panic!("write: {err}"));
+    });
+    let config = WebSocketConfig::default().max_message_size(Some(64 << 20));
+    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true)
+        .await
+        .unwrap_or_else(|err| panic!("connect: {err}"));
+    ws.send(Message::Text(SUBSCRIBE.into())).await.unwrap_or_else(|err| panic!("send: {err}"));
+    let (mut received, mut batch) = (0usize, Vec::with_capacity(256));
+    while received < count + 1 {
+        match ws.next().await {
+            Some(Ok(Message::Text(text))) => {
+                received += 1;
+                batch.push(text);
+                if batch.len() == 256 {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(256));
+                    batches.send(full).unwrap_or_else(|err| panic!("writer: {err}"));
+                }
+            }
+            Some(Ok(_)) => {}
+            other => panic!("bare write loop ended early after {received} frames: {other:?}"),
+        }
+    }
+    batches.send(batch).unwrap_or_else(|err| panic!("writer: {err}"));
+    drop(batches);
+    writer.join().unwrap_or_else(|_| panic!("writer thread panicked"));
+    let elapsed = start.elapsed();
+    drop(ws);
+    std::fs::remove_file(&path).ok();
     rate(count, elapsed)
 }
 
@@ -270,7 +327,7 @@ impl Rates {
 }
 
 /// The three clients on one flood size, `rounds` times each, taking turns.
-fn measure(count: usize, bytes: usize, rounds: usize, websocat_binary: Option<&PathBuf>) -> [Rates; 3] {
+fn measure(count: usize, bytes: usize, rounds: usize, websocat_binary: Option<&PathBuf>) -> [Rates; 4] {
     let server = ServerProcess::start(count, bytes);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -278,15 +335,17 @@ fn measure(count: usize, bytes: usize, rounds: usize, websocat_binary: Option<&P
         .unwrap_or_else(|err| panic!("runtime: {err}"));
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("tempdir: {err}"));
     let (mut bare_rates, mut ours, mut websocat_rates) = (Vec::new(), Vec::new(), Vec::new());
+    let mut floor_rates = Vec::new();
     for _ in 0..rounds {
         bare_rates.push(runtime.block_on(bare(&server.url, count)));
+        floor_rates.push(runtime.block_on(bare_write(&server.url, count, dir.path())));
         ours.push(subscope(&server.url, count, dir.path()));
         if let Some(binary) = websocat_binary {
             websocat_rates.push(websocat(binary, &server.url, count, dir.path()));
         }
     }
     drop(server);
-    [Rates(bare_rates), Rates(ours), Rates(websocat_rates)]
+    [Rates(bare_rates), Rates(ours), Rates(websocat_rates), Rates(floor_rates)]
 }
 
 /// The 1-minute load average and the number of CPUs: other work on the machine shows in
@@ -316,7 +375,8 @@ pub fn run() {
     println!("{} at the start", load());
     for bytes in sizes {
         let average = sized_frames(1, bytes).iter().map(String::len).sum::<usize>();
-        let [bare_rates, our_rates, websocat_rates] = measure(count, bytes, rounds, websocat_binary.as_ref());
+        let [bare_rates, our_rates, websocat_rates, floor_rates] =
+            measure(count, bytes, rounds, websocat_binary.as_ref());
         let (bare, ours) = (bare_rates.median(), our_rates.median());
         let target = bytes == TARGET_SIZE;
         let judge = |ok: bool, at_least: f64| {
@@ -328,6 +388,14 @@ pub fn run() {
         };
         println!("{average} B frames (± half the spread of the rounds)");
         println!("  bare keep loop          {bare:>10.0} frames/s ±{:.0} %", bare_rates.spread());
+        let floor = floor_rates.median();
+        println!(
+            "  bare loop writing the same bytes {floor:>10.0} frames/s ±{:.0} % = {:.2}x bare (the floor for this format: \
+             subscope = {:.2}x it)",
+            floor_rates.spread(),
+            floor / bare,
+            ours / floor
+        );
         println!(
             "  subscope record --out   {ours:>10.0} frames/s ±{:.0} % = {:.2}x bare ({})",
             our_rates.spread(),
