@@ -302,6 +302,43 @@ fn append_adds_whole_lines_after_what_was_there() {
     assert!(both.len() > first.len() + 1, "the second run's lines follow");
 }
 
+#[test]
+fn a_run_replaces_what_an_existing_out_file_held_and_writes_a_new_one() {
+    let demo = DemoProcess::start();
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let record = |out: &std::path::Path| {
+        let output = subscope()
+            .args(["record", "--endpoint", &format!("ws://127.0.0.1:{}", demo.port)])
+            .args(["--subscribe", r#"{"method":"slotSubscribe"}"#, "--count", "2", "--out"])
+            .arg(out)
+            .output()
+            .unwrap_or_else(|err| panic!("{err}"));
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    };
+    // Longer than what the run writes: nothing of it may be left at the end.
+    let old = dir.path().join("old.ndjson");
+    std::fs::write(&old, "{\"old\":true}\n".repeat(10_000)).unwrap_or_else(|err| panic!("{err}"));
+    record(&old);
+    let replaced = lines(&old);
+    assert!(replaced.iter().all(|line| line.get("old").is_none()), "the old lines are gone");
+    assert_eq!(replaced.iter().filter(|line| line["kind"] == "notification").count(), 2);
+    // An empty file and a new one are written the same way.
+    let empty = dir.path().join("empty.ndjson");
+    std::fs::write(&empty, "").unwrap_or_else(|err| panic!("{err}"));
+    record(&empty);
+    let new = dir.path().join("new.ndjson");
+    record(&new);
+    for path in [&empty, &new] {
+        let written = lines(path);
+        assert_eq!(
+            written.iter().filter(|line| line["kind"] == "notification").count(),
+            2,
+            "{}",
+            path.display()
+        );
+    }
+}
+
 /// Every notification line of an NDJSON text parses; returns how many lines there are.
 fn whole_lines(text: &str) -> usize {
     for line in text.lines() {

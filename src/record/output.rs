@@ -195,7 +195,12 @@ impl Output {
                 file.write_all(b"\n").with_context(context)?; // keep lines apart
             }
         } else {
-            file.set_len(0).with_context(context)?;
+            // Only a file with something in it is emptied. ext4 takes a truncate to zero as
+            // "replace via truncate" and writes the whole file back when it is closed
+            // (auto_da_alloc), which for a file that was empty anyway only delays the exit.
+            if file.metadata().with_context(context)?.len() > 0 {
+                file.set_len(0).with_context(context)?;
+            }
             file.seek(io::SeekFrom::Start(0)).with_context(context)?;
         }
         self.created = false; // it is the recording's file now
