@@ -1,5 +1,8 @@
 //! Frame cost of the real app under load: 1,000,000 captured events and 20,000 events/s
-//! arriving from a loopback server, through the real backend. Each frame runs the app's
+//! arriving from a loopback server, through the real backend. The frames are Solana logs
+//! notifications with an invocation (so every drawn row is decoded too). Frames are measured
+//! once the app has caught up with what arrived while the backlog was taken in (how long that
+//! took is printed: it is the UI thread's ingest rate). Each frame runs the app's
 //! logic step and its whole UI in a plain `egui::Context` at 1400×860, and its CPU time is
 //! taken from the UI thread's clock (so waiting does not count). Tessellation, which eframe
 //! does after the UI, is reported apart.
@@ -34,7 +37,7 @@ fn frame(seq: u64) -> String {
         })
         .collect();
     format!(
-        r#"{{"jsonrpc":"2.0","method":"logsNotification","params":{{"result":{{"context":{{"slot":{}}},"value":{{"signature":"{signature}","err":null,"logs":["Program 11111111111111111111111111111111 success"]}}}},"subscription":1}}}}"#,
+        r#"{{"jsonrpc":"2.0","method":"logsNotification","params":{{"result":{{"context":{{"slot":{}}},"value":{{"signature":"{signature}","err":null,"logs":["Program 11111111111111111111111111111111 invoke [1]","Program 11111111111111111111111111111111 success"]}}}},"subscription":1}}}}"#,
         300_000_000 + seq
     )
 }
@@ -157,6 +160,28 @@ fn main() {
         );
     }
     println!("backlog of {} events captured in {:.1} s", app.capture().len(), start.elapsed().as_secs_f64());
+    // What arrived meanwhile is still queued: run frames until a second brings no more than the
+    // stream's own rate, so the frames below are measured in the steady state the target is about.
+    let catching_up = Instant::now();
+    let caught_up_from = app.capture().total_received();
+    loop {
+        let before = app.capture().total_received();
+        let second = Instant::now();
+        while second.elapsed() < Duration::from_secs(1) {
+            run_frame(&mut app);
+            std::thread::sleep(Duration::from_millis(16));
+        }
+        let taken = (app.capture().total_received() - before) as f64 / second.elapsed().as_secs_f64();
+        if taken <= rate as f64 * 1.2 {
+            break;
+        }
+        assert!(catching_up.elapsed() < Duration::from_secs(300), "still catching up: {taken:.0}/s");
+    }
+    let caught_up = catching_up.elapsed().as_secs_f64();
+    println!(
+        "caught up with what arrived meanwhile in {caught_up:.1} s ({:.0} events taken/s, the UI thread's ingest rate at 60 Hz)",
+        (app.capture().total_received() - caught_up_from) as f64 / caught_up
+    );
 
     let received_before = app.capture().total_received();
     let measure_start = Instant::now();

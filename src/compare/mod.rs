@@ -35,6 +35,7 @@ mod histogram;
 mod report;
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, DefaultHasher, Hash as _, Hasher};
 
 use crate::capture::{Capture, CapturedEvent, ConnId, Direction, SubKey};
 use crate::catalog::{ItemKey, item_key};
@@ -55,6 +56,38 @@ const INTERVALS_KEPT: usize = 32;
 /// dropped (settled ones first, then the oldest open ones are settled early), so memory stays
 /// bounded whatever the rate.
 pub const MAX_ITEMS: usize = 65_536;
+
+/// An item as a group holds it: a 64-bit fingerprint of its [`ItemKey`]. The key (a
+/// signature or hash of up to 88 characters) is hashed once, and nothing is allocated per
+/// item. Two different items held at once (at most [`MAX_ITEMS`]) share a fingerprint with a
+/// probability under 2^-32.
+type ItemId = u64;
+
+fn fingerprint(key: &ItemKey) -> ItemId {
+    let mut hasher = DefaultHasher::new();
+    key.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Fingerprints are hashes already: the item map uses them as they are.
+#[derive(Default)]
+struct Passthrough(u64);
+
+impl Hasher for Passthrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
+}
 
 /// How many recent (time, lag) points a member keeps for a lag-over-time plot.
 pub const LAG_POINTS: usize = 2_048;
@@ -150,11 +183,11 @@ struct Group {
     method: String,
     params: Option<serde_json::Value>,
     members: Vec<Member>,
-    items: HashMap<ItemKey, Item>,
+    items: HashMap<ItemId, Item, BuildHasherDefault<Passthrough>>,
     /// Unsettled items by first delivery, oldest first.
-    open: VecDeque<(u64, ItemKey)>,
+    open: VecDeque<(u64, ItemId)>,
     /// Settled items kept to recognise late deliveries, oldest first.
-    closed: VecDeque<(u64, ItemKey)>,
+    closed: VecDeque<(u64, ItemId)>,
 }
 
 /// See the module docs.
@@ -302,7 +335,7 @@ impl Group {
             method,
             params,
             members: Vec::new(),
-            items: HashMap::new(),
+            items: HashMap::default(),
             open: VecDeque::new(),
             closed: VecDeque::new(),
         }
@@ -319,12 +352,13 @@ impl Group {
         if let Some(number) = key.head_number() {
             member.note_head(number);
         }
-        if self.items.len() >= MAX_ITEMS && !self.items.contains_key(&key) {
+        let id = fingerprint(&key);
+        if self.items.len() >= MAX_ITEMS && !self.items.contains_key(&id) {
             self.make_room(config.grace_ms);
         }
         let bit = 1u128 << index;
-        let item = self.items.entry(key).or_insert_with_key(|key| {
-            self.open.push_back((at, key.clone()));
+        let item = self.items.entry(id).or_insert_with(|| {
+            self.open.push_back((at, id));
             Item { first_at_ms: at, seen: 0, settled: false }
         });
         let member = &mut self.members[index];
