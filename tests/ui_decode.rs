@@ -17,7 +17,7 @@ use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use subscope::app::settings::Settings;
 use subscope::app::{App, AppOptions};
 use subscope::capture::{Capture, CaptureLimits, CapturedEvent, Direction};
-use subscope::decode::AbiSource;
+use subscope::decode::{AbiSource, DecodeSources, TokenSource};
 use subscope::export::{CaptureContext, SubscriptionInfo};
 use subscope::protocol::FrameKind;
 
@@ -281,4 +281,13 @@ fn a_token_added_in_the_decoding_panel_gives_amounts_their_units_and_bad_fields_
     assert!(has_text(&harness, "Transfer 123.45 TST from=0xf39F…2266 to=0x7099…79C8"));
     let tokens = harness.state().settings().decoding.tokens;
     assert_eq!(tokens.iter().map(ToString::to_string).collect::<Vec<_>>(), vec![format!("{token}=TST:2")]);
+
+    // One spoiled by hand in settings.json is listed with why it is not used, and kept.
+    let spoiled = TokenSource { address: "0x12".to_owned(), symbol: "BAD".to_owned(), decimals: 1 };
+    let decoding = DecodeSources { tokens: vec![spoiled], ..DecodeSources::default() };
+    let mut harness = self::harness(&runtime, Settings { decoding, ..Settings::default() });
+    harness.get_by_label("Decoding (0 ABIs, 1 token)").click();
+    harness.run_steps(3);
+    assert!(has_text_containing(&harness, "\"0x12\" is not an address"));
+    assert_eq!(harness.state().settings().decoding.tokens.len(), 1);
 }

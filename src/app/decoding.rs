@@ -18,6 +18,8 @@ pub(super) struct Decoding {
     pub decoder: Arc<Decoder>,
     /// Per saved ABI, in order: what it declared, or why it is left out.
     pub abis: Vec<Result<AbiCounts, AbiError>>,
+    /// Per saved token, in order: whether it is used (one edited by hand may not be).
+    pub tokens: Vec<Result<(), String>>,
     /// The panel's forms.
     pub form: DecodingForm,
     /// The native file dialog choosing an ABI file, while it is open.
@@ -29,6 +31,7 @@ impl Default for Decoding {
         Self {
             decoder: Arc::new(Decoder::new()),
             abis: Vec::new(),
+            tokens: Vec::new(),
             form: DecodingForm::default(),
             dialog: None,
         }
@@ -42,6 +45,7 @@ impl App {
         let built = self.settings.decoding.build();
         let decoder = Arc::new(built.decoder);
         self.decoding.abis = built.abis;
+        self.decoding.tokens = built.tokens;
         self.table.set_decoder(decoder.clone());
         self.detail.set_decoder(decoder.clone());
         self.decoding.decoder = decoder;
@@ -50,7 +54,11 @@ impl App {
     /// Draws the Decoding panel and acts on it.
     pub(super) fn decoding_panel_ui(&mut self, ui: &mut Ui) {
         self.poll_abi_dialog();
-        let view = DecodingView { sources: &self.settings.decoding, abis: &self.decoding.abis };
+        let view = DecodingView {
+            sources: &self.settings.decoding,
+            abis: &self.decoding.abis,
+            tokens: &self.decoding.tokens,
+        };
         if let Some(action) = decoding_ui(ui, &mut self.decoding.form, &view) {
             self.decoding_action(action);
         }

@@ -44,6 +44,8 @@ pub struct DecodingView<'a> {
     pub sources: &'a DecodeSources,
     /// Per ABI, in order: what it declared or why it was left out.
     pub abis: &'a [Result<AbiCounts, AbiError>],
+    /// Per token, in order: whether it is used, or why not.
+    pub tokens: &'a [Result<(), String>],
 }
 
 /// What the user asked the panel for.
@@ -177,6 +179,9 @@ fn tokens_ui(ui: &mut Ui, form: &mut DecodingForm, view: &DecodingView<'_>) -> O
             }
             ui.label(&name).on_hover_text(&token.address);
             ui.weak(format!("{} decimals", token.decimals));
+            if let Some(Err(err)) = view.tokens.get(index) {
+                ui.label(error_text(ui.visuals(), err));
+            }
         });
     }
     let builtin = crate::decode::builtin_token_count();
