@@ -12,6 +12,11 @@ use serde_json::Value;
 use crate::human::{shorten, truncate};
 
 /// The programs every Solana user meets, by id.
+/// The deepest invocation a tree holds. The runtime stops at 5 (9 with newer feature sets);
+/// an `invoke [N]` printed deeper (a server that makes it up) nests here, so no frame can
+/// build a tree deep enough to overflow the stack of what walks it.
+const MAX_INVOKE_DEPTH: u32 = 16;
+
 const PROGRAMS: &[(&str, &str)] = &[
     ("11111111111111111111111111111111", "System"),
     ("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA", "Token"),
@@ -186,8 +191,9 @@ pub fn log_tree<'a>(lines: impl IntoIterator<Item = &'a str>) -> LogTree {
     for line in lines {
         match classify(line) {
             Line::Invoke { program, depth } => {
+                let depth = depth.clamp(1, MAX_INVOKE_DEPTH);
                 // An invoke at depth N closes anything left open at depth N or deeper.
-                while open.len() >= depth.max(1) as usize {
+                while open.len() >= depth as usize {
                     close(&mut open, &mut tree);
                 }
                 open.push(Invocation {

@@ -229,3 +229,29 @@ fn outlines_list_arguments_and_indent_inner_instructions() {
         ]
     );
 }
+
+#[test]
+fn invokes_printed_ever_deeper_nest_no_deeper_than_the_cap() {
+    // A server that makes up its logs: every line one level deeper than any runtime goes.
+    let program = "11111111111111111111111111111111";
+    let lines: Vec<String> = (0..200_000).map(|_| format!("Program {program} invoke [999]")).collect();
+    let tree = log_tree(lines.iter().map(String::as_str));
+    let mut deepest = 0;
+    let mut level: Vec<&Invocation> = tree.instructions().collect();
+    while !level.is_empty() {
+        deepest += 1;
+        level = level
+            .iter()
+            .flat_map(|invocation| invocation.items.iter())
+            .filter_map(|item| match item {
+                LogItem::Invoke(inner) => Some(inner),
+                _ => None,
+            })
+            .collect();
+    }
+    assert!(deepest <= 16, "nested {deepest} deep");
+    // Walking it (the outline, its JSON, dropping it) does not overflow the stack.
+    let decoded = Decoded { summary: String::new(), detail: Detail::Logs { transactions: vec![tree] } };
+    assert_eq!(decoded.outline().len(), 200_001);
+    assert!(serde_json::to_string(&decoded).is_ok());
+}
