@@ -8,14 +8,14 @@ use egui::Ui;
 use tokio::sync::oneshot;
 
 use super::App;
-use crate::decode::{AbiCounts, AbiError, Decoder};
+use crate::decode::{AbiCounts, AbiError, AbiSource, Built};
 use crate::files::{self, DialogOutcome};
 use crate::ui::decoding::{DecodingAction, DecodingForm, DecodingView, decoding_ui};
 
-/// The decoder and the Decoding panel's state.
+/// What the Decoding panel shows besides the saved lists, and its forms. (The decoder itself
+/// is held by the table and the detail view, which decode with it.)
+#[derive(Default)]
 pub(super) struct Decoding {
-    /// What the table and the detail view decode with.
-    pub decoder: Arc<Decoder>,
     /// Per saved ABI, in order: what it declared, or why it is left out.
     pub abis: Vec<Result<AbiCounts, AbiError>>,
     /// Per saved token, in order: whether it is used (one edited by hand may not be).
@@ -26,29 +26,21 @@ pub(super) struct Decoding {
     pub dialog: Option<oneshot::Receiver<DialogOutcome>>,
 }
 
-impl Default for Decoding {
-    fn default() -> Self {
-        Self {
-            decoder: Arc::new(Decoder::new()),
-            abis: Vec::new(),
-            tokens: Vec::new(),
-            form: DecodingForm::default(),
-            dialog: None,
-        }
-    }
-}
-
 impl App {
     /// Makes the decoder again from the saved ABIs and tokens (each file is read now) and
     /// hands it to the table and the detail view.
     pub(super) fn rebuild_decoder(&mut self) {
         let built = self.settings.decoding.build();
+        self.use_built(built);
+    }
+
+    /// Hands a built decoder to the table and the detail view, and its report to the panel.
+    fn use_built(&mut self, built: Built) {
         let decoder = Arc::new(built.decoder);
         self.decoding.abis = built.abis;
         self.decoding.tokens = built.tokens;
-        self.table.set_decoder(decoder.clone());
-        self.detail.set_decoder(decoder.clone());
-        self.decoding.decoder = decoder;
+        self.table.set_decoder(Arc::clone(&decoder));
+        self.detail.set_decoder(decoder);
     }
 
     /// Draws the Decoding panel and acts on it.
@@ -73,21 +65,25 @@ impl App {
                     form.abi_error = Some(format!("{} is already in the list.", source.label()));
                     return;
                 }
-                // Read it once here, so a file that cannot be used is refused at the form.
-                match Decoder::new().add_abi_file(&source.path, source.address.as_deref()) {
-                    Ok(counts) => {
+                // Built with the new file first: one that cannot be used is refused at the form
+                // and the saved list stays as it was.
+                let mut sources = self.settings.decoding.clone();
+                sources.abis.push(source);
+                let built = sources.build();
+                match built.abis.last() {
+                    Some(Ok(counts)) => {
+                        let label = sources.abis.last().map(AbiSource::label).unwrap_or_default();
                         self.message = Some(Ok(format!(
-                            "Added {}: {} events, {} functions",
-                            source.label(),
-                            counts.events,
-                            counts.functions
+                            "Added {label}: {} events, {} functions",
+                            counts.events, counts.functions
                         )));
                         form.abi_added();
-                        self.settings.decoding.abis.push(source);
-                        self.rebuild_decoder();
+                        self.settings.decoding = sources;
+                        self.use_built(built);
                         self.save_settings();
                     }
-                    Err(err) => form.abi_error = Some(err.to_string()),
+                    Some(Err(err)) => form.abi_error = Some(err.to_string()),
+                    None => {}
                 }
             }
             DecodingAction::BrowseAbi => {

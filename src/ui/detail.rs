@@ -212,8 +212,8 @@ fn header_ui(ui: &mut Ui, state: &mut DetailState, event: &CapturedEvent, contex
         }
         if state.mode == DetailMode::Decoded
             && let Some(decoded) = state.decoded(event)
-            && let Ok(json) = serde_json::to_string_pretty(decoded)
             && ui.button("Copy decoded").on_hover_text("Copy the decoded fields as JSON").clicked()
+            && let Ok(json) = serde_json::to_string_pretty(decoded)
         {
             ui.ctx().copy_text(json);
         }
