@@ -437,7 +437,12 @@ impl Session {
                 break;
             }
         }
-        self.live.compare.settle(crate::capture::now_ms());
+        // Items settle by the wall clock only once the view has caught up: while events wait,
+        // another endpoint's copy of an item may be among them (until then `observe` settles
+        // by the events' own times).
+        if self.pending.is_empty() {
+            self.live.compare.settle(crate::capture::now_ms());
+        }
         // What the window holds counts against the same cap as the backend's queue.
         let capture = &self.live.capture;
         self.backend
