@@ -16,6 +16,7 @@ use egui_kittest::kittest::{By, NodeT as _, Queryable as _};
 use subscope::app::settings::{SavedEndpoint, Settings};
 use subscope::app::{App, AppOptions};
 use subscope::backend::{Backend, Command, ConnState, ConnectError, Event, Script, SubscribeOutcome};
+use subscope::capture::CapturedEvent;
 use subscope::catalog::{Chain, Draft};
 use subscope::protocol::{RpcError, SubId};
 
@@ -105,6 +106,17 @@ fn an_800_by_500_window_shows_eight_rows_and_keeps_every_control_inside() {
                 node.accesskit_node().label(),
             );
         }
+    }
+
+    // A selected row's detail: its view tabs and copy buttons wrap inside the inspector.
+    harness.key_press(Key::End);
+    harness.run_steps(3);
+    assert!(harness.state().selected_event().is_some(), "a row is selected");
+    harness.get_by_label("Decoded").click();
+    harness.run_steps(3);
+    for label in ["Tree", "Decoded", "Copy raw", "Copy pretty"] {
+        let rect = harness.get_by_label(label).rect();
+        assert!(window.contains_rect(rect), "{label} is outside the 800×500 window: {rect:?}");
     }
 
     // Ctrl+B hides the side panel and gives the table the width; again shows it.
@@ -331,6 +343,76 @@ fn a_one_off_answer_shows_beside_its_own_connection_only() {
     assert!(harness.query_by_label_contains("Method not found").is_none(), "not the other endpoint's error");
 }
 
+/// Subscribes to slots on the two endpoints of `scripted`'s harness (the composer's "Also
+/// on"); returns (connection, subscription) of each.
+fn slots_on_both(harness: &mut Harness<'_, App>, script: &mut Script) -> Vec<(u32, u64)> {
+    harness.get_by_role_and_label(Role::ComboBox, "Subscribe to").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("slotSubscribe").click();
+    harness.run_steps(2);
+    harness.get_by_role_and_label(Role::CheckBox, "slow").click(); // "Also on"
+    harness.run_steps(2);
+    harness.get_by_label("Subscribe").click();
+    harness.run_steps(2);
+    script
+        .commands()
+        .iter()
+        .filter_map(|command| match command {
+            Command::Subscribe { conn, sub, method, .. } if method == "slotSubscribe" => Some((*conn, *sub)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The fast endpoint's slots every 400 ms from `base`, the slow one's `behind_ms` later and
+/// never slot 10, in order of arrival.
+fn fast_and_slow(subs: &[(u32, u64)], base: u64, slots: u64, behind_ms: u64) -> Vec<CapturedEvent> {
+    let mut frames = Vec::new();
+    for slot in 1..=slots {
+        let mut fast = support::slot_notification(subs[0].0, subs[0].1, slot);
+        fast.received_at_ms = base + slot * 400;
+        frames.push(fast);
+        if slot != 10 {
+            let mut slow = support::slot_notification(subs[1].0, subs[1].1, slot);
+            slow.received_at_ms = base + slot * 400 + behind_ms;
+            frames.push(slow);
+        }
+    }
+    frames.sort_by_key(|frame| frame.received_at_ms);
+    frames
+}
+
+#[test]
+fn a_backlog_taken_over_several_frames_is_compared_by_its_own_times() {
+    let runtime = runtime();
+    let (mut harness, mut script) = scripted(
+        &runtime,
+        settings(vec![
+            endpoint(1, "fast", "ws://127.0.0.1:9", Some(Chain::Solana)),
+            endpoint(2, "slow", "ws://127.0.0.1:10", Some(Chain::Solana)),
+        ]),
+        egui::vec2(1400.0, 1000.0),
+    );
+    open_all(&mut script, &mut harness);
+    let subs = slots_on_both(&mut harness, &mut script);
+    // Two minutes of slots that arrive at once (the window was busy): the app takes them in
+    // over several frames, while the wall clock is far past every item's grace window.
+    let slots = 3_000;
+    let base = subscope::capture::now_ms() - slots * 400 - 120_000;
+    script.frames(fast_and_slow(&subs, base, slots, 5_000));
+    let mut frames = 0;
+    while harness.state().capture().len() < (2 * slots - 1) as usize {
+        harness.run_steps(1);
+        frames += 1;
+        assert!(frames < 10_000, "the backlog was not taken in");
+    }
+    assert!(frames > 1, "taken in over several frames");
+    let report = harness.state().compare_report();
+    let group = report.groups.iter().find(|group| group.method == "slotSubscribe").unwrap();
+    let slow = &group.endpoints[1].stats;
+    assert_eq!((slow.received, slow.missed, slow.late), (slots - 1, 1, 0), "only slot 10 is missed");
+}
+
 #[test]
 fn one_subscription_on_two_endpoints_is_compared_in_the_compare_tab() {
     let runtime = runtime();
@@ -343,40 +425,13 @@ fn one_subscription_on_two_endpoints_is_compared_in_the_compare_tab() {
         egui::vec2(1400.0, 1000.0),
     );
     let conns = open_all(&mut script, &mut harness);
-    harness.get_by_role_and_label(Role::ComboBox, "Subscribe to").click();
-    harness.run_steps(2);
-    harness.get_by_label_contains("slotSubscribe").click();
-    harness.run_steps(2);
-    harness.get_by_role_and_label(Role::CheckBox, "slow").click(); // "Also on"
-    harness.run_steps(2);
-    harness.get_by_label("Subscribe").click();
-    harness.run_steps(2);
-    let subs: Vec<(u32, u64)> = script
-        .commands()
-        .iter()
-        .filter_map(|command| match command {
-            Command::Subscribe { conn, sub, method, .. } if method == "slotSubscribe" => Some((*conn, *sub)),
-            _ => None,
-        })
-        .collect();
+    let subs = slots_on_both(&mut harness, &mut script);
     assert_eq!(subs.iter().map(|(conn, _)| *conn).collect::<Vec<_>>(), conns, "sent on both");
 
     // The fast endpoint delivers slots 1..=30 every 400 ms; the slow one 200 ms later and
     // never slot 10.
     let base = subscope::capture::now_ms() - 30_000;
-    let mut frames = Vec::new();
-    for slot in 1..=30u64 {
-        let mut fast = support::slot_notification(subs[0].0, subs[0].1, slot);
-        fast.received_at_ms = base + slot * 400;
-        frames.push(fast);
-        if slot != 10 {
-            let mut slow = support::slot_notification(subs[1].0, subs[1].1, slot);
-            slow.received_at_ms = base + slot * 400 + 200;
-            frames.push(slow);
-        }
-    }
-    frames.sort_by_key(|frame| frame.received_at_ms);
-    script.frames(frames);
+    script.frames(fast_and_slow(&subs, base, 30, 200));
     harness.run_steps(3);
 
     let report = harness.state().compare_report();
