@@ -126,10 +126,8 @@ impl<'a> Row<'a> {
         // accountNotification does not repeat the account: it is the subscription's pubkey.
         let account = summary.account.clone().or_else(|| {
             let info = context.subscriptions.get(&event.subscription?)?;
-            if info.method != "accountSubscribe" || !incoming {
-                return None;
-            }
-            info.params.as_ref()?.get(0)?.as_str().map(str::to_owned)
+            let account = crate::catalog::subscribed_account(&info.method, info.params.as_ref());
+            account.filter(|_| incoming).map(str::to_owned)
         });
         let decoded =
             if incoming && event.kind == FrameKind::Notification { decoder.decode(&event.raw) } else { None };

@@ -133,6 +133,32 @@ pub struct AbiError {
     pub message: String,
 }
 
+/// Solana notifications whose transactions' logs are decoded into trees.
+const SOLANA_LOGS: [&str; 3] = ["logsNotification", "transactionNotification", "blockNotification"];
+
+/// Solana notifications whose `jsonParsed` account data is decoded into fields.
+const SOLANA_ACCOUNTS: [&str; 2] = ["accountNotification", "programNotification"];
+
+/// Whether notifications of `method` can decode at all.
+fn decodes(method: &str) -> bool {
+    method == ETH_NOTIFICATION || SOLANA_LOGS.contains(&method) || SOLANA_ACCOUNTS.contains(&method)
+}
+
+/// A notification's envelope, its result kept as text.
+#[derive(serde::Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow, default)]
+    method: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    params: Option<EnvelopeParams<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct EnvelopeParams<'a> {
+    #[serde(borrow, default)]
+    result: Option<&'a serde_json::value::RawValue>,
+}
+
 /// How many tokens the decoder knows without being told (USDC, USDT, WETH, DAI…).
 pub fn builtin_token_count() -> usize {
     builtin::TOKENS.len()
@@ -225,17 +251,22 @@ impl Decoder {
     /// decode: another kind of frame, a log whose event no ABI knows (it stays raw), a
     /// transaction without a known selector, account data that is not `jsonParsed`.
     pub fn decode(&self, raw: &str) -> Option<Decoded> {
-        let frame: Value = serde_json::from_str(raw).ok()?;
-        let method = frame.get("method")?.as_str()?;
-        let result = frame.get("params")?.get("result")?;
-        self.decode_result(method, result)
+        // The envelope first, with `result` left unparsed: a frame of a kind nothing here
+        // decodes (a slot, a multi-megabyte block without logs) is not read into values.
+        let frame: Envelope<'_> = serde_json::from_str(raw).ok()?;
+        let method = frame.method?;
+        if !decodes(&method) {
+            return None;
+        }
+        let result: Value = serde_json::from_str(frame.params?.result?.get()).ok()?;
+        self.decode_result(&method, &result)
     }
 
     /// Decodes a notification's `params.result`, given its method.
     pub fn decode_result(&self, method: &str, result: &Value) -> Option<Decoded> {
         match method {
             ETH_NOTIFICATION => self.decode_ethereum(result),
-            "logsNotification" | "transactionNotification" | "blockNotification" => {
+            method if SOLANA_LOGS.contains(&method) => {
                 let transactions = solana::trees_in(method, result);
                 if transactions.is_empty() {
                     return None;
@@ -245,7 +276,7 @@ impl Decoder {
                     detail: Detail::Logs { transactions },
                 })
             }
-            "accountNotification" | "programNotification" => {
+            method if SOLANA_ACCOUNTS.contains(&method) => {
                 let value = &result["value"];
                 let data = value.get("account").unwrap_or(value).get("data")?;
                 let account = parsed_account(data)?;

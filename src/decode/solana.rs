@@ -17,6 +17,9 @@ use crate::human::{shorten, truncate};
 /// build a tree deep enough to overflow the stack of what walks it.
 const MAX_INVOKE_DEPTH: u32 = 16;
 
+/// The most characters a block's summary keeps.
+const SUMMARY_CHARS: usize = 200;
+
 const PROGRAMS: &[(&str, &str)] = &[
     ("11111111111111111111111111111111", "System"),
     ("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA", "Token"),
@@ -351,23 +354,32 @@ pub fn trees_summary(trees: &[LogTree]) -> String {
     match trees {
         [tree] => {
             let summary = tree.summary();
-            if tree.error.is_some() && !summary.contains(" failed") {
-                format!("failed: {summary}")
-            } else {
-                summary
-            }
+            // The summary names a failed top-level instruction itself; say it only otherwise.
+            let named =
+                tree.instructions().any(|invocation| matches!(invocation.result, InvokeResult::Failed(_)));
+            if tree.error.is_some() && !named { format!("failed: {summary}") } else { summary }
         }
         _ => {
             let failed = trees.iter().filter(|tree| tree.error.is_some()).count();
-            let mut distinct: Vec<String> = Vec::new();
+            let failed = if failed > 0 { format!(" ({failed} failed)") } else { String::new() };
+            let mut line = format!("{} transactions{failed}: ", trees.len());
+            let start = line.len();
+            // Distinct summaries in order, until the line is longer than what is kept of it
+            // (a block holds thousands of transactions).
+            let mut seen = std::collections::HashSet::new();
             for tree in trees {
+                if line.len() > start + SUMMARY_CHARS * 4 {
+                    break;
+                }
                 let summary = tree.summary();
-                if !distinct.contains(&summary) {
-                    distinct.push(summary);
+                if seen.insert(summary.clone()) {
+                    if line.len() > start {
+                        line.push_str(" | ");
+                    }
+                    line.push_str(&summary);
                 }
             }
-            let failed = if failed > 0 { format!(" ({failed} failed)") } else { String::new() };
-            truncate(&format!("{} transactions{failed}: {}", trees.len(), distinct.join(" | ")), 200)
+            truncate(&line, SUMMARY_CHARS)
         }
     }
 }
