@@ -144,9 +144,7 @@ impl App {
             }
             DialogOutcome::Cancelled => {}
             DialogOutcome::Unavailable => {
-                form.abi_error = Some(
-                    "No file dialog on this system (no desktop portal or zenity): type the path.".to_owned(),
-                );
+                form.abi_error = Some(format!("{}: type the path.", super::files::NO_DIALOG));
             }
         }
     }

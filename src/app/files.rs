@@ -18,7 +18,7 @@ use crate::files::{self, DialogOutcome};
 use crate::ui::{OpenAction, RecentFile, format_count, open_dialog_ui};
 
 /// What the user is told when no native file dialog could be shown.
-const NO_DIALOG: &str = "No file dialog on this system (no desktop portal or zenity)";
+pub(super) const NO_DIALOG: &str = "No file dialog on this system (no desktop portal or zenity)";
 
 impl App {
     /// Acts on what the Open dialog returned.

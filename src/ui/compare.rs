@@ -46,7 +46,7 @@ pub fn compare_ui(ui: &mut Ui, state: &mut CompareState, view: &CompareView<'_>)
     if !compared.contains(&state.plotted) {
         state.plotted = compared[0];
     }
-    egui::ScrollArea::vertical().id_salt("compare_scroll").auto_shrink([false, false]).show(ui, |ui| {
+    egui::ScrollArea::both().id_salt("compare_scroll").auto_shrink([false, false]).show(ui, |ui| {
         if let Some(selected) = view.selected {
             selected_item_ui(ui, view, selected);
             ui.separator();

@@ -92,7 +92,7 @@ fn abis_ui(ui: &mut Ui, form: &mut DecodingForm, view: &DecodingView<'_>) -> Opt
     for (index, abi) in view.sources.abis.iter().enumerate() {
         ui.horizontal_wrapped(|ui| {
             let label = abi.label();
-            if remove_button(ui, &label).clicked() {
+            if super::remove_button(ui, &label, "from decoding").clicked() {
                 action = Some(DecodingAction::RemoveAbi(index));
             }
             ui.label(&label).on_hover_text(abi.path.display().to_string());
@@ -174,7 +174,7 @@ fn tokens_ui(ui: &mut Ui, form: &mut DecodingForm, view: &DecodingView<'_>) -> O
     for (index, token) in view.sources.tokens.iter().enumerate() {
         ui.horizontal(|ui| {
             let name = format!("{} {}", token.symbol, shorten_id(&token.address, 4));
-            if remove_button(ui, &name).clicked() {
+            if super::remove_button(ui, &name, "from decoding").clicked() {
                 action = Some(DecodingAction::RemoveToken(index));
             }
             ui.label(&name).on_hover_text(&token.address);
@@ -224,11 +224,4 @@ fn tokens_ui(ui: &mut Ui, form: &mut DecodingForm, view: &DecodingView<'_>) -> O
         ui.label(error_text(ui.visuals(), err));
     }
     action
-}
-
-/// A small × that screen readers (and tests) hear as "Remove NAME".
-fn remove_button(ui: &mut Ui, name: &str) -> egui::Response {
-    let remove = ui.small_button("×").on_hover_text(format!("Remove {name}"));
-    remove.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, format!("Remove {name}")));
-    remove
 }

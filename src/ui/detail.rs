@@ -195,7 +195,7 @@ fn header_ui(ui: &mut Ui, state: &mut DetailState, event: &CapturedEvent, contex
         }
         ui.weak(format_bytes(event.size() as u64));
     });
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.selectable_value(&mut state.mode, DetailMode::Tree, "Tree");
         ui.selectable_value(&mut state.mode, DetailMode::Pretty, "Pretty");
         ui.selectable_value(&mut state.mode, DetailMode::Raw, "Raw");

@@ -49,6 +49,14 @@ pub fn error_text(visuals: &Visuals, text: impl Into<String>) -> RichText {
     RichText::new(text.into()).color(visuals.error_fg_color)
 }
 
+/// A small × that removes `name` from a list; screen readers (and tests) hear it as
+/// "Remove NAME", the hover says where from.
+pub fn remove_button(ui: &mut egui::Ui, name: &str, from: &str) -> egui::Response {
+    let remove = ui.small_button("×").on_hover_text(format!("Remove {name} {from}"));
+    remove.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, format!("Remove {name}")));
+    remove
+}
+
 /// Text in the theme's warning color.
 pub fn warn_text(visuals: &Visuals, text: impl Into<String>) -> RichText {
     RichText::new(text.into()).color(visuals.warn_fg_color)

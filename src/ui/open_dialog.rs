@@ -164,12 +164,7 @@ fn recent_ui(ui: &mut Ui, recent: &[RecentFile], enabled: bool) -> Option<OpenAc
             } else {
                 ui.weak(format!("{folder} (missing)"));
             }
-            let remove = ui.small_button("×").on_hover_text(format!("Remove {name} from the recent files"));
-            // Screen readers (and tests) hear which file the × removes.
-            remove.widget_info(|| {
-                egui::WidgetInfo::labeled(egui::Role::Button, true, format!("Remove {name}"))
-            });
-            if remove.clicked() {
+            if super::remove_button(ui, &name, "from the recent files").clicked() {
                 action = Some(OpenAction::Forget(file.path.clone()));
             }
         });

@@ -17,7 +17,7 @@ pub fn table_toolbar_ui(
     read_only: bool,
 ) -> Option<TableAction> {
     let mut action = None;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         // A file does not grow: only the live view pauses.
         let pause = if state.is_paused() { "Resume" } else { "Pause" };
         if !read_only && ui.button(pause).on_hover_text("Pause the view; capture continues (Space)").clicked()
