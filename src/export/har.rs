@@ -343,7 +343,7 @@ fn received(
 
 /// A record of subscope's own, as JSON text.
 fn meta(message: &str) -> Text {
-    serde_json::json!({ "subscope": message }).to_string().into()
+    crate::protocol::meta::note_json(message).into()
 }
 
 /// The host of a (redacted) URL, for a connection's label.

@@ -114,7 +114,7 @@ impl Run {
             self.writer = Some(OutputWriter::start(output.start()?)?);
             context_changed = true; // the thread starts with no names for the ids
         }
-        let taking = self.writer.is_some() || (output.discards() && !self.opened.is_empty());
+        let taking = self.taking(output);
         if taking {
             self.count(&events);
             observer.observe(&events, &self.session.live().context);
@@ -130,6 +130,12 @@ impl Run {
             None => self.held.extend(events),
         }
         Ok(stopped)
+    }
+
+    /// Whether events are taken from now on: written, or (for a run that only observes)
+    /// counted once a connection is up.
+    fn taking(&self, output: &Output) -> bool {
+        self.writer.is_some() || (output.discards() && !self.opened.is_empty())
     }
 
     fn count(&mut self, events: &[CapturedEvent]) {
@@ -179,7 +185,7 @@ impl Run {
             Stopped::Failure(err) => Some(err),
             Stopped::Signal | Stopped::Duration | Stopped::Count => None,
         };
-        if self.writer.is_some() || (output.discards() && !self.opened.is_empty()) {
+        if self.taking(output) {
             self.count(&rest);
             observer.observe(&rest, &self.session.live().context);
         }
