@@ -306,6 +306,21 @@ fn the_composer_offers_the_endpoints_chain_and_learns_a_custom_urls_chain() {
     harness.run_steps(2);
     assert_eq!(harness.state().endpoints()[0].chain, Some(Chain::Ethereum));
     assert_eq!(harness.state().settings().endpoints[0].chain, Some(Chain::Ethereum), "and it is saved");
+
+    // The demo serves both chains, with faults in its URL too: it learns no chain.
+    drop(harness);
+    let mut saved = endpoint(1, "faulty demo", "demo?delay_ms=200", None);
+    saved.subscriptions = Draft::for_method("eth_subscribe:newHeads").into_iter().collect();
+    let (mut harness, mut script) = scripted(&runtime, settings(vec![saved]), egui::vec2(1400.0, 900.0));
+    let conn = open_all(&mut script, &mut harness)[0];
+    script.event(Event::Subscription {
+        conn,
+        sub: 1,
+        outcome: SubscribeOutcome::Active(SubId::Str("0xabc".into())),
+        resubscribed: false,
+    });
+    harness.run_steps(2);
+    assert_eq!(harness.state().endpoints()[0].chain, None, "the demo keeps both chains");
 }
 
 #[test]

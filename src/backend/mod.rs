@@ -477,7 +477,7 @@ async fn supervise(mut commands: mpsc::Receiver<Command>, queue: Arc<EventQueue>
         };
         match command {
             Command::Connect { conn, mut config } => {
-                if let Some(query) = demo_query(&config.url) {
+                if let Some(query) = crate::catalog::demo_query(&config.url) {
                     match demo_url(&mut demo).await {
                         Ok(url) => config.url = format!("{url}/{query}"),
                         Err(err) => {
@@ -514,13 +514,6 @@ async fn supervise(mut commands: mpsc::Receiver<Command>, queue: Arc<EventQueue>
     }
 }
 
-/// For `demo` or `demo?delay_ms=200` (the built-in demo server, with faults in the query),
-/// the query part with its `?` (empty for plain `demo`).
-fn demo_query(url: &str) -> Option<&str> {
-    let rest = url.trim().strip_prefix(crate::catalog::DEMO_URL)?;
-    (rest.is_empty() || rest.starts_with('?')).then_some(rest)
-}
-
 async fn demo_url(demo: &mut Option<crate::demo::DemoServer>) -> std::io::Result<String> {
     if let Some(server) = demo {
         return Ok(server.url());
@@ -534,6 +527,7 @@ async fn demo_url(demo: &mut Option<crate::demo::DemoServer>) -> std::io::Result
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::demo_query;
 
     #[test]
     fn demo_urls_may_carry_a_query_of_faults() {

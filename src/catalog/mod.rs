@@ -32,7 +32,7 @@ pub use draft::{
 pub use encoding::eip55_checksum;
 pub use ethereum::{CommonRequest, common_requests};
 pub use identity::{ItemKey, ItemKind, item_key};
-pub use presets::{DEMO_URL, Preset, presets};
+pub use presets::{DEMO_URL, Preset, demo_query, presets};
 pub use rules::{
     Completion, RECEIVED_SIGNATURE, ReorgRule, SubscriptionRules, is_subscribe_method, rules_for,
     subscribed_account,

@@ -6,6 +6,13 @@ use crate::redact::{Secret, place_key};
 /// The URL of the offline demo endpoint.
 pub const DEMO_URL: &str = "demo";
 
+/// For `demo` or `demo?delay_ms=200` (the built-in demo server, with faults in the query),
+/// the query part with its `?` (empty for plain `demo`); `None` for any other URL.
+pub fn demo_query(url: &str) -> Option<&str> {
+    let rest = url.trim().strip_prefix(DEMO_URL)?;
+    (rest.is_empty() || rest.starts_with('?')).then_some(rest)
+}
+
 /// A named endpoint the user can pick instead of typing a URL.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Preset {

@@ -524,7 +524,7 @@ impl Session {
                             endpoint.id == row.endpoint
                                 && endpoint.chain.is_none()
                                 && endpoint.preset.is_empty()
-                        }) && endpoint.url != catalog::DEMO_URL
+                        }) && catalog::demo_query(&endpoint.url).is_none()
                         {
                             endpoint.chain = chain;
                         }
