@@ -43,8 +43,9 @@ pub struct DetailState {
     /// The app's decoder (with the user's ABIs); `None` until the app sets one, then the
     /// built-ins are used.
     decoder: Option<Arc<Decoder>>,
-    /// The selected event decoded (`None` inside: nothing to decode), made on first view.
-    decoded: Option<Option<Decoded>>,
+    /// The selected event decoded, with its outline (`None` inside: nothing to decode), made
+    /// on first view.
+    decoded: Option<Option<(Decoded, Vec<OutlineLine>)>>,
 }
 
 impl DetailState {
@@ -64,11 +65,15 @@ impl DetailState {
         self.decoded = None;
     }
 
-    fn decoded(&mut self, event: &CapturedEvent) -> Option<&Decoded> {
+    fn decoded(&mut self, event: &CapturedEvent) -> Option<&(Decoded, Vec<OutlineLine>)> {
         if self.decoded.is_none() {
             let decoder = self.decoder.get_or_insert_with(|| Arc::new(Decoder::new()));
             let incoming = event.direction == Direction::In;
-            self.decoded = Some(incoming.then(|| decoder.decode(&event.raw)).flatten());
+            let decoded = incoming.then(|| decoder.decode(&event.raw)).flatten();
+            self.decoded = Some(decoded.map(|decoded| {
+                let outline = decoded.outline();
+                (decoded, outline)
+            }));
         }
         self.decoded.as_ref().and_then(Option::as_ref)
     }
@@ -115,9 +120,9 @@ pub fn detail_ui(
         },
         DetailMode::Raw => raw_text_ui(ui, &event.raw),
         DetailMode::Decoded => match state.decoded(event) {
-            Some(decoded) => {
+            Some((decoded, outline)) => {
                 let id = ui.scope_id().with(("decoded", event.seq));
-                decoded_ui(ui, decoded, id)
+                decoded_ui(ui, &decoded.summary, outline, id)
             }
             None => {
                 ui.weak(NOTHING_DECODED);
@@ -133,13 +138,12 @@ const NOTHING_DECODED: &str = "Nothing to decode in this frame. Decoded are Ethe
 
 /// The decoded summary, then the outline as a tree: a line with deeper lines under it (an
 /// event's signature, an instruction with inner ones) folds.
-fn decoded_ui(ui: &mut Ui, decoded: &Decoded, id: Id) {
-    ui.label(RichText::new(&decoded.summary).strong());
+fn decoded_ui(ui: &mut Ui, summary: &str, lines: &[OutlineLine], id: Id) {
+    ui.label(RichText::new(summary).strong());
     ui.add_space(4.0);
-    let lines = decoded.outline();
     let mut index = 0;
     while index < lines.len() {
-        index = outline_node_ui(ui, &lines, index, id);
+        index = outline_node_ui(ui, lines, index, id);
     }
 }
 
@@ -211,7 +215,7 @@ fn header_ui(ui: &mut Ui, state: &mut DetailState, event: &CapturedEvent, contex
             ui.ctx().copy_text(pretty.to_owned());
         }
         if state.mode == DetailMode::Decoded
-            && let Some(decoded) = state.decoded(event)
+            && let Some((decoded, _)) = state.decoded(event)
             && ui.button("Copy decoded").on_hover_text("Copy the decoded fields as JSON").clicked()
             && let Ok(json) = serde_json::to_string_pretty(decoded)
         {
