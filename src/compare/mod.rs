@@ -158,6 +158,8 @@ struct Member {
     newest_item_ms: u64,
     /// When its last notification arrived.
     last_at_ms: Option<u64>,
+    /// When it was unsubscribed: its silence after that is not a stall.
+    ended_at_ms: Option<u64>,
     /// Recent non-zero intervals between notifications, a ring.
     intervals: VecDeque<u64>,
     /// Intervals recorded, to refresh the threshold every few.
@@ -221,6 +223,12 @@ impl Compare {
             let key = item_key(&event.raw);
             let config = self.config;
             self.groups[group].deliver(member, key, at, config);
+        } else if event.direction == Direction::Out && event.kind == FrameKind::Request {
+            let group = &mut self.groups[group];
+            let rules = crate::catalog::rules_for(&group.method, group.params.as_ref());
+            if event.method.as_deref() == Some(&*rules.unsubscribe_method) {
+                group.members[member].ended_at_ms.get_or_insert(at);
+            }
         }
     }
 
@@ -240,7 +248,9 @@ impl Compare {
         for group in &mut self.groups {
             group.settle_overtaken();
             for member in &mut group.members {
-                if let Some(silence) = member.last_at_ms.map(|last| now_ms.saturating_sub(last)) {
+                // Silent until the end, or until it was unsubscribed.
+                let end = member.ended_at_ms.unwrap_or(now_ms);
+                if let Some(silence) = member.last_at_ms.map(|last| end.saturating_sub(last)) {
                     member.note_silence(silence);
                 }
             }
@@ -455,6 +465,7 @@ impl Member {
             opened_at_ms: None,
             newest_item_ms: 0,
             last_at_ms: None,
+            ended_at_ms: None,
             intervals: VecDeque::with_capacity(INTERVALS_KEPT),
             interval_count: 0,
             stall_threshold: None,

@@ -227,6 +227,28 @@ fn a_silence_of_several_usual_intervals_is_a_stall() {
 }
 
 #[test]
+fn the_silence_after_an_unsubscribe_is_not_a_stall() {
+    let context = slots();
+    let mut compare =
+        Compare::new(CompareConfig { stall_factor: 5, min_stall_ms: 1_000, ..CompareConfig::default() });
+    let mut at = 0;
+    for n in 1..=30 {
+        at += 400;
+        compare.observe(&slot(10, A, n, at), &context);
+    }
+    let unsubscribe = CapturedEvent {
+        direction: Direction::Out,
+        kind: FrameKind::Request,
+        method: Some(Arc::from("slotUnsubscribe")),
+        raw: r#"{"jsonrpc":"2.0","id":9,"method":"slotUnsubscribe","params":[0]}"#.into(),
+        ..slot(10, A, 0, at + 400)
+    };
+    compare.observe(&unsubscribe, &context);
+    compare.finish(at + 60_000); // the run goes on for a minute after it
+    assert_eq!(compare.stats_of(10).map(|stats| stats.stalls), Some(0));
+}
+
+#[test]
 fn memory_holds_only_two_grace_windows_of_items() {
     let context = slots();
     let mut compare = Compare::new(CompareConfig { grace_ms: 1_000, ..CompareConfig::default() });
