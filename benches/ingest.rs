@@ -14,8 +14,11 @@
 //!
 //! `cargo bench --no-default-features --bench ingest -- record` (or `MODE=record`) measures
 //! `subscope record --out FILE` end to end instead, against a server in its own process: see
-//! `ingest/record.rs`.
+//! `ingest/record.rs`. `-- classify` (or `MODE=classify`) measures classifying one frame
+//! alone, beside serde checking the same text: see `ingest/classify.rs`.
 
+#[path = "ingest/classify.rs"]
+mod classify;
 #[path = "ingest/record.rs"]
 mod record;
 
@@ -286,6 +289,11 @@ fn main() {
         || std::env::args().skip(1).any(|arg| arg == "record");
     if record_mode {
         return record::run();
+    }
+    if std::env::var("MODE").is_ok_and(|mode| mode == "classify")
+        || std::env::args().skip(1).any(|arg| arg == "classify")
+    {
+        return classify::run();
     }
     let count = env_usize("FRAMES", 200_000);
     let rounds = env_usize("ROUNDS", 3);

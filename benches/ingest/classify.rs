@@ -1,0 +1,84 @@
+//! The `classify` mode of the ingest benchmark: what classifying one frame costs
+//! ([`parse_incoming`], the first thing done with every frame, on the connection's thread),
+//! beside serde_json only checking that the same text is JSON (`IgnoredAny`, the least serde
+//! can do with it), in the same process, on frames as real nodes send them.
+//!
+//! Run: `cargo bench --no-default-features --bench ingest -- classify` (or `MODE=classify`),
+//! with FRAMES=100000 calls per turn and ROUNDS=30 turns by default; the best turn of each is
+//! shown (the two are measured in turns, so a slow spell of the machine falls on both).
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use serde::de::IgnoredAny;
+use subscope::protocol::{Incoming, parse_incoming};
+
+use super::{env_usize, frames};
+
+/// Frames recorded from solana-test-validator 3.1.12 and anvil 1.7.1, and the flood's own.
+fn shapes() -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "slotNotification",
+            r#"{"jsonrpc":"2.0","method":"slotNotification","params":{"result":{"slot":25,"parent":24,"root":0},"subscription":0}}"#.into(),
+        ),
+        (
+            "accountNotification",
+            r#"{"jsonrpc":"2.0","method":"accountNotification","params":{"result":{"context":{"slot":33},"value":{"lamports":2000000000,"data":["","base64"],"owner":"11111111111111111111111111111111","executable":false,"rentEpoch":18446744073709551615,"space":0}},"subscription":3}}"#.into(),
+        ),
+        (
+            "logsNotification",
+            r#"{"jsonrpc":"2.0","method":"logsNotification","params":{"result":{"context":{"slot":33},"value":{"signature":"3nW1uWJSay1195rP7GYsch6UBWxcgyYbu3wz3ZBz9DaStSZnBTCo6vobMmk4dWXuarqofcA6gEKokbwv9dgEXxsX","err":null,"logs":["Program 11111111111111111111111111111111 invoke [1]","Program 11111111111111111111111111111111 success"]}},"subscription":5}}"#.into(),
+        ),
+        (
+            "eth_subscription logs",
+            r#"{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"0x444856666e786959446b734a6667536a","result":{"address":"0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0","topics":["0x48257dc961b6f792c2b78a080dacfed693b660960a702de21cee364e20270e2f"],"data":"0x000000000000000000000000000000000000000000000000000000000000002a","blockHash":"0xc89a4758f4bf3874bf75d572250f12268d11c5e6f631e0b7ecc8df01f521f577","blockNumber":"0x8","blockTimestamp":"0x6b029eeb","transactionHash":"0x06b4ddd7284a1d60df900dc276386f12fdd36a0da7f65c07deb00affac1e46ce","transactionIndex":"0x0","logIndex":"0x0","removed":false}}}"#.into(),
+        ),
+        ("the flood's logsNotification", frames(1).remove(0)),
+    ]
+}
+
+/// Nanoseconds per call of `f` over `calls` calls.
+fn ns_per_call(calls: usize, f: &mut impl FnMut() -> bool) -> f64 {
+    let start = Instant::now();
+    let mut yes = 0usize;
+    for _ in 0..calls {
+        yes += usize::from(black_box(f()));
+    }
+    assert_eq!(yes, calls, "every frame is a notification and valid JSON");
+    start.elapsed().as_nanos() as f64 / calls as f64
+}
+
+/// The best nanoseconds per call of `ours` and of `baseline`, measured in turns (`rounds`
+/// turns of `calls` calls each), so a slow spell of the machine falls on both.
+fn best_in_turns(
+    calls: usize,
+    rounds: usize,
+    mut ours: impl FnMut() -> bool,
+    mut baseline: impl FnMut() -> bool,
+) -> (f64, f64) {
+    (0..rounds).fold((f64::INFINITY, f64::INFINITY), |(a, b), _| {
+        (a.min(ns_per_call(calls, &mut ours)), b.min(ns_per_call(calls, &mut baseline)))
+    })
+}
+
+pub fn run() {
+    let calls = env_usize("FRAMES", 100_000);
+    let rounds = env_usize("ROUNDS", 30);
+    println!("ingest benchmark, classify mode: {calls} calls per turn, best of {rounds} turns");
+    println!("{:<30} {:>6} {:>14} {:>14} {:>7}", "frame", "bytes", "classify", "serde check", "ratio");
+    for (name, frame) in shapes() {
+        let (ours, serde) = best_in_turns(
+            calls,
+            rounds,
+            || {
+                matches!(
+                    parse_incoming(black_box(&frame)),
+                    Incoming::Notification { subscription: Some(_), .. }
+                )
+            },
+            || serde_json::from_str::<IgnoredAny>(black_box(&frame)).is_ok(),
+        );
+        println!("{name:<30} {:>6} {:>11.0} ns {:>11.0} ns {:>6.2}x", frame.len(), ours, serde, ours / serde);
+    }
+}
