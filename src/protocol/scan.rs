@@ -17,60 +17,58 @@ use super::SubId;
 const MAX_DEPTH: usize = 100;
 
 /// The method and subscription of a plain notification, or `None` to let serde decide.
+///
+/// Every step reads from a position and returns the position after what it read, so the
+/// position stays in a register; a value is skipped by a loop with its open containers kept
+/// as bits, not by recursion.
 pub(super) fn plain_notification(text: &str) -> Option<(Cow<'_, str>, Option<SubId>)> {
-    let mut scan = Scanner { text, bytes: text.as_bytes(), at: 0 };
-    scan.skip_ws();
-    scan.expect(b'{')?;
+    let bytes = text.as_bytes();
+    let mut at = expect(bytes, ws(bytes, 0), b'{')?;
     let mut method = None;
     let mut params_seen = false;
     let mut subscription = None;
-    scan.skip_ws();
-    if scan.peek()? != b'}' {
+    at = ws(bytes, at);
+    if *bytes.get(at)? == b'}' {
+        at += 1;
+    } else {
         loop {
-            scan.skip_ws();
-            let key = scan.plain_string()?;
-            scan.skip_ws();
-            scan.expect(b':')?;
-            scan.skip_ws();
+            let (key, after) = plain_string(text, ws(bytes, at))?;
+            at = ws(bytes, expect(bytes, ws(bytes, after), b':')?);
             match key {
                 "method" => {
                     if method.is_some() {
                         return None;
                     }
-                    method = Some(scan.plain_string()?);
+                    let (name, after) = plain_string(text, at)?;
+                    method = Some(name);
+                    at = after;
                 }
                 "params" => {
                     if params_seen {
                         return None;
                     }
                     params_seen = true;
-                    subscription = scan.params()?;
+                    (subscription, at) = params(text, at)?;
                 }
                 // A response's members (and anything serde reads rather than skips) go to serde.
                 "id" | "result" | "error" => return None,
-                _ => scan.skip_value(1)?,
+                _ => at = skip_value(bytes, at, 1)?,
             }
-            scan.skip_ws();
-            match scan.next()? {
-                b',' => {}
-                b'}' => break,
+            at = ws(bytes, at);
+            match *bytes.get(at)? {
+                b',' => at += 1,
+                b'}' => {
+                    at += 1;
+                    break;
+                }
                 _ => return None,
             }
         }
-    } else {
-        scan.at += 1;
     }
-    scan.skip_ws();
-    if scan.at != scan.bytes.len() {
+    if ws(bytes, at) != bytes.len() {
         return None;
     }
     Some((Cow::Borrowed(method?), subscription))
-}
-
-struct Scanner<'a> {
-    text: &'a str,
-    bytes: &'a [u8],
-    at: usize,
 }
 
 /// Eight copies of a byte.
@@ -81,6 +79,7 @@ const fn splat(byte: u8) -> u64 {
 /// The position of the first byte of a string's text that ends a plain run: a quote, a
 /// backslash or a control character (which JSON does not allow in strings), eight bytes at a
 /// time.
+#[inline(always)]
 fn string_stop(bytes: &[u8]) -> Option<usize> {
     const HIGH: u64 = splat(0x80);
     let mut at = 0;
@@ -102,208 +101,223 @@ fn string_stop(bytes: &[u8]) -> Option<usize> {
         .map(|found| at + found)
 }
 
-impl<'a> Scanner<'a> {
-    fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.at).copied()
+/// The position of the first byte from `at` that is not JSON whitespace.
+#[inline]
+fn ws(bytes: &[u8], mut at: usize) -> usize {
+    while let Some(b' ' | b'\n' | b'\t' | b'\r') = bytes.get(at) {
+        at += 1;
     }
+    at
+}
 
-    fn next(&mut self) -> Option<u8> {
-        let byte = self.peek()?;
-        self.at += 1;
-        Some(byte)
+/// The position after `byte`, if it is the one at `at`.
+#[inline]
+fn expect(bytes: &[u8], at: usize, byte: u8) -> Option<usize> {
+    (*bytes.get(at)? == byte).then_some(at + 1)
+}
+
+/// A string with no escape in it at `at`, as a slice of the text, and the position after it.
+#[inline(always)]
+fn plain_string(text: &str, at: usize) -> Option<(&str, usize)> {
+    let bytes = text.as_bytes();
+    let start = expect(bytes, at, b'"')?;
+    let end = start + string_stop(bytes.get(start..)?)?;
+    if bytes[end] != b'"' {
+        return None;
     }
+    // The ends are quotes: always on a character boundary.
+    Some((text.get(start..end)?, end + 1))
+}
 
-    fn expect(&mut self, byte: u8) -> Option<()> {
-        (self.next()? == byte).then_some(())
+/// `params` at `at`: an object whose `subscription` (at most once) is an integer or a plain
+/// string; its other members are skipped. Returns the subscription, if any.
+fn params(text: &str, at: usize) -> Option<(Option<SubId>, usize)> {
+    let bytes = text.as_bytes();
+    let mut at = ws(bytes, expect(bytes, at, b'{')?);
+    let mut subscription = None;
+    if *bytes.get(at)? == b'}' {
+        return Some((None, at + 1));
     }
-
-    fn skip_ws(&mut self) {
-        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.peek() {
-            self.at += 1;
-        }
-    }
-
-    /// A string with no escape in it, as a slice of the text.
-    fn plain_string(&mut self) -> Option<&'a str> {
-        self.expect(b'"')?;
-        let start = self.at;
-        let end = start + string_stop(self.bytes.get(start..)?)?;
-        if self.bytes[end] != b'"' {
-            return None;
-        }
-        self.at = end + 1;
-        self.text.get(start..end) // the ends are quotes: always on a character boundary
-    }
-
-    /// `params`: an object whose `subscription` (at most once) is an integer or a plain
-    /// string; its other members are skipped. Returns the subscription, if any.
-    fn params(&mut self) -> Option<Option<SubId>> {
-        self.expect(b'{')?;
-        let mut subscription = None;
-        let mut seen = false;
-        self.skip_ws();
-        if self.peek()? == b'}' {
-            self.at += 1;
-            return Some(None);
-        }
-        loop {
-            self.skip_ws();
-            let key = self.plain_string()?;
-            self.skip_ws();
-            self.expect(b':')?;
-            self.skip_ws();
-            if key == "subscription" {
-                if seen {
-                    return None;
-                }
-                seen = true;
-                subscription = Some(self.subscription_id()?);
-            } else {
-                self.skip_value(2)?;
+    loop {
+        let (key, after) = plain_string(text, ws(bytes, at))?;
+        at = ws(bytes, expect(bytes, ws(bytes, after), b':')?);
+        if key == "subscription" {
+            if subscription.is_some() {
+                return None;
             }
-            self.skip_ws();
-            match self.next()? {
-                b',' => {}
-                b'}' => return Some(subscription),
-                _ => return None,
-            }
+            let (id, after) = subscription_id(text, at)?;
+            subscription = Some(id);
+            at = after;
+        } else {
+            at = skip_value(bytes, at, 2)?;
         }
-    }
-
-    /// An integer that fits `u64`, or a plain string.
-    fn subscription_id(&mut self) -> Option<SubId> {
-        if self.peek()? == b'"' {
-            return Some(SubId::Str(self.plain_string()?.into()));
-        }
-        let start = self.at;
-        while self.peek().is_some_and(|byte| byte.is_ascii_digit()) {
-            self.at += 1;
-        }
-        let digits = self.text.get(start..self.at)?;
-        // A sign, a fraction or an exponent, a leading zero, or a number past u64: serde.
-        if matches!(self.peek(), Some(b'.' | b'e' | b'E' | b'-' | b'+'))
-            || (digits.len() > 1 && digits.starts_with('0'))
-        {
-            return None;
-        }
-        digits.parse().ok().map(SubId::Num)
-    }
-
-    /// Skips one value of any kind, checking it as serde does; `depth` is the nesting level
-    /// of the value's container.
-    fn skip_value(&mut self, depth: usize) -> Option<()> {
-        match self.peek()? {
-            b'"' => self.skip_string(),
-            b'{' | b'[' => self.skip_container(depth),
-            b't' => self.literal(b"true"),
-            b'f' => self.literal(b"false"),
-            b'n' => self.literal(b"null"),
-            b'-' | b'0'..=b'9' => self.skip_number(),
-            _ => None,
-        }
-    }
-
-    fn literal(&mut self, word: &[u8]) -> Option<()> {
-        let end = self.at + word.len();
-        (self.bytes.get(self.at..end)? == word).then(|| self.at = end)
-    }
-
-    /// A string: no control characters; escapes `\" \\ \/ \b \f \n \r \t` and `\u` with four
-    /// hex digits (serde checks no more when it skips a string).
-    fn skip_string(&mut self) -> Option<()> {
-        self.expect(b'"')?;
-        loop {
-            let rest = self.bytes.get(self.at..)?;
-            let found = string_stop(rest)?;
-            self.at += found + 1;
-            match rest[found] {
-                b'"' => return Some(()),
-                b'\\' => {}
-                _ => return None, // a control character
-            }
-            match self.next()? {
-                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
-                b'u' => {
-                    let hex = self.bytes.get(self.at..self.at + 4)?;
-                    if !hex.iter().all(u8::is_ascii_hexdigit) {
-                        return None;
-                    }
-                    self.at += 4;
-                }
-                _ => return None,
-            }
-        }
-    }
-
-    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
-    fn skip_number(&mut self) -> Option<()> {
-        if self.peek()? == b'-' {
-            self.at += 1;
-        }
-        match self.next()? {
-            b'0' => {}
-            b'1'..=b'9' => self.skip_digits(),
+        at = ws(bytes, at);
+        match *bytes.get(at)? {
+            b',' => at += 1,
+            b'}' => return Some((subscription, at + 1)),
             _ => return None,
         }
-        if self.peek() == Some(b'.') {
-            self.at += 1;
-            self.expect_digits()?;
-        }
-        if let Some(b'e' | b'E') = self.peek() {
-            self.at += 1;
-            if let Some(b'+' | b'-') = self.peek() {
-                self.at += 1;
+    }
+}
+
+/// An integer that fits `u64`, or a plain string.
+fn subscription_id(text: &str, at: usize) -> Option<(SubId, usize)> {
+    let bytes = text.as_bytes();
+    if *bytes.get(at)? == b'"' {
+        let (id, after) = plain_string(text, at)?;
+        return Some((SubId::Str(id.into()), after));
+    }
+    let end = digits(bytes, at);
+    let number = text.get(at..end)?;
+    // A sign, a fraction or an exponent, a leading zero, or a number past u64: serde.
+    if matches!(bytes.get(end), Some(b'.' | b'e' | b'E' | b'-' | b'+'))
+        || (number.len() > 1 && number.starts_with('0'))
+    {
+        return None;
+    }
+    Some((SubId::Num(number.parse().ok()?), end))
+}
+
+/// The position after the ASCII digits from `at`.
+#[inline]
+fn digits(bytes: &[u8], mut at: usize) -> usize {
+    while bytes.get(at).is_some_and(u8::is_ascii_digit) {
+        at += 1;
+    }
+    at
+}
+
+/// Skips one value of any kind at `at`, checking it as serde does, and returns the position
+/// after it; `depth` is the nesting level of the value's container. Containers are followed
+/// by a loop that keeps, for each one open, a bit saying whether it is an object.
+fn skip_value(bytes: &[u8], mut at: usize, depth: usize) -> Option<usize> {
+    let mut open = 0usize;
+    let mut objects: u128 = 0; // bit 0: the innermost open container is an object
+    loop {
+        // A value starts at `at`.
+        let byte = *bytes.get(at)?;
+        match byte {
+            b'"' => at = skip_string(bytes, at + 1)?,
+            b'{' | b'[' => {
+                if depth + open >= MAX_DEPTH {
+                    return None;
+                }
+                let object = byte == b'{';
+                at = ws(bytes, at + 1);
+                if *bytes.get(at)? == if object { b'}' } else { b']' } {
+                    at += 1; // empty
+                } else {
+                    open += 1;
+                    objects = objects << 1 | u128::from(object);
+                    if object {
+                        at = member_name(bytes, at)?;
+                    }
+                    continue;
+                }
             }
-            self.expect_digits()?;
+            b't' => at = literal(bytes, at, b"true")?,
+            b'f' => at = literal(bytes, at, b"false")?,
+            b'n' => at = literal(bytes, at, b"null")?,
+            b'-' | b'0'..=b'9' => at = skip_number(bytes, at)?,
+            _ => return None,
         }
-        // A digit right after the number (`01`) is not JSON.
-        if self.peek().is_some_and(|byte| byte.is_ascii_digit()) {
-            return None;
-        }
-        Some(())
-    }
-
-    fn skip_digits(&mut self) {
-        while self.peek().is_some_and(|byte| byte.is_ascii_digit()) {
-            self.at += 1;
-        }
-    }
-
-    fn expect_digits(&mut self) -> Option<()> {
-        if !self.peek()?.is_ascii_digit() {
-            return None;
-        }
-        self.skip_digits();
-        Some(())
-    }
-
-    /// An object or array, with everything in it.
-    fn skip_container(&mut self, depth: usize) -> Option<()> {
-        if depth >= MAX_DEPTH {
-            return None;
-        }
-        let close = if self.next()? == b'{' { b'}' } else { b']' };
-        let object = close == b'}';
-        self.skip_ws();
-        if self.peek()? == close {
-            self.at += 1;
-            return Some(());
-        }
+        // After a value: close what ends here, then go on to the next item.
         loop {
-            self.skip_ws();
-            if object {
-                self.skip_string()?;
-                self.skip_ws();
-                self.expect(b':')?;
-                self.skip_ws();
+            if open == 0 {
+                return Some(at);
             }
-            self.skip_value(depth + 1)?;
-            self.skip_ws();
-            match self.next()? {
-                b',' => {}
-                byte if byte == close => return Some(()),
+            at = ws(bytes, at);
+            let object = objects & 1 == 1;
+            match (*bytes.get(at)?, object) {
+                (b',', _) => {
+                    at = ws(bytes, at + 1);
+                    if object {
+                        at = member_name(bytes, at)?;
+                    }
+                    break;
+                }
+                (b'}', true) | (b']', false) => {
+                    at += 1;
+                    open -= 1;
+                    objects >>= 1;
+                }
                 _ => return None,
             }
         }
     }
+}
+
+/// A member's name and its colon at `at`, with the whitespace after: the position of the value.
+#[inline]
+fn member_name(bytes: &[u8], at: usize) -> Option<usize> {
+    let after = skip_string(bytes, expect(bytes, at, b'"')?)?;
+    Some(ws(bytes, expect(bytes, ws(bytes, after), b':')?))
+}
+
+/// The position after `word`, if it is at `at`.
+#[inline]
+fn literal(bytes: &[u8], at: usize, word: &[u8]) -> Option<usize> {
+    let end = at + word.len();
+    (bytes.get(at..end)? == word).then_some(end)
+}
+
+/// The rest of a string whose text starts at `at`: no control characters; escapes
+/// `\" \\ \/ \b \f \n \r \t` and `\u` with four hex digits (serde checks no more when it
+/// skips a string). Returns the position after the closing quote.
+#[inline(always)]
+fn skip_string(bytes: &[u8], mut at: usize) -> Option<usize> {
+    loop {
+        let found = at + string_stop(bytes.get(at..)?)?;
+        match bytes[found] {
+            b'"' => return Some(found + 1),
+            b'\\' => {}
+            _ => return None, // a control character
+        }
+        at = found + 2;
+        match *bytes.get(found + 1)? {
+            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+            b'u' => {
+                let hex = bytes.get(at..at + 4)?;
+                if !hex.iter().all(u8::is_ascii_hexdigit) {
+                    return None;
+                }
+                at += 4;
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?` at `at`, not followed by a digit.
+fn skip_number(bytes: &[u8], mut at: usize) -> Option<usize> {
+    if bytes[at] == b'-' {
+        at += 1;
+    }
+    match *bytes.get(at)? {
+        b'0' => at += 1,
+        b'1'..=b'9' => at = digits(bytes, at + 1),
+        _ => return None,
+    }
+    if bytes.get(at) == Some(&b'.') {
+        at = some_digits(bytes, at + 1)?;
+    }
+    if let Some(b'e' | b'E') = bytes.get(at) {
+        at += 1;
+        if let Some(b'+' | b'-') = bytes.get(at) {
+            at += 1;
+        }
+        at = some_digits(bytes, at)?;
+    }
+    // A digit right after the number (`01`) is not JSON.
+    if bytes.get(at).is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(at)
+}
+
+/// The position after one or more ASCII digits from `at`.
+#[inline]
+fn some_digits(bytes: &[u8], at: usize) -> Option<usize> {
+    let end = digits(bytes, at);
+    (end > at).then_some(end)
 }

@@ -65,6 +65,38 @@ fn anything_unusual_is_left_to_serde() {
     }
 }
 
+#[test]
+fn nesting_mixed_and_at_the_limit_is_read_as_serde_reads_it() {
+    // Objects and arrays taking turns (each level's kind is remembered as one bit), around and
+    // past the fast path's limit and serde's own (128), closed right or with a wrong bracket.
+    for depth in [1, 2, 63, 64, 65, 96, 97, 98, 99, 100, 127, 128, 129, 200] {
+        let (mut open, mut close) = (String::new(), String::new());
+        for level in 0..depth {
+            if level % 2 == 0 {
+                open.push_str(r#"{"k": "#);
+                close.insert(0, '}');
+            } else {
+                open.push_str("[1, ");
+                close.insert(0, ']');
+            }
+        }
+        let frame_with = |close: &str| {
+            format!(r#"{{"method":"m","params":{{"result":{open}0{close},"subscription":3}}}}"#)
+        };
+        let frame = frame_with(&close);
+        let expected = serde_notification(&frame);
+        if depth <= 97 {
+            assert_eq!(fast(&frame), Some(("m".to_owned(), Some(SubId::Num(3)))), "depth {depth}");
+        }
+        if let Some(answer) = fast(&frame) {
+            assert_eq!(Some(answer), expected, "depth {depth}");
+        }
+        // The innermost container closed with the other kind's bracket.
+        let wrong = if close.starts_with('}') { "]" } else { "}" };
+        assert_eq!(fast(&frame_with(&format!("{wrong}{}", &close[1..]))), None, "depth {depth}");
+    }
+}
+
 /// Any JSON value, as text, with the odd forms serde accepts or refuses.
 fn json_value() -> impl Strategy<Value = String> {
     let leaf = prop_oneof![
