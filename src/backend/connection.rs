@@ -7,7 +7,6 @@
 //! the socket idle. Every byte read counts as a sign of life, so a big frame arriving slowly
 //! (longer than the pong timeout) is not mistaken for a dead connection.
 
-use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -279,7 +278,7 @@ struct Actor {
     batch_bytes: usize,
     /// Control events waiting for the frames that caused them to be queued first.
     pending_events: Vec<Event>,
-    methods: HashSet<Arc<str>>,
+    methods: foldhash::HashSet<Arc<str>>,
     /// The method interned last: a stream's notifications all name the same one.
     last_method: Option<Arc<str>>,
     /// When the frames being read now arrived (one clock read per batch).
@@ -299,7 +298,7 @@ impl Actor {
             batch: Vec::with_capacity(BATCH),
             batch_bytes: 0,
             pending_events: Vec::new(),
-            methods: HashSet::new(),
+            methods: foldhash::HashSet::default(),
             last_method: None,
             batch_time_ms: None,
             outbox: Vec::new(),

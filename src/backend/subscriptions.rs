@@ -13,10 +13,11 @@
 //! retried with a growing delay ([`SubscriptionTable::take_retries`]) until it is accepted or
 //! refused for good; a refusal for good ends it as failed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use foldhash::HashMap;
 use serde_json::value::RawValue;
 
 use super::{EndReason, Event, RequestKey, SubscribeOutcome};
@@ -107,9 +108,9 @@ impl SubscriptionTable {
         Self {
             conn,
             next_id: 1,
-            pending: HashMap::new(),
+            pending: HashMap::default(),
             subs: BTreeMap::new(),
-            by_server: HashMap::new(),
+            by_server: HashMap::default(),
             queued_requests: Vec::new(),
             retries: Vec::new(),
         }

@@ -5,7 +5,6 @@
 //! format's table ([`fields`], [`subscription_fields`]), as `"name":` prefixes made at
 //! compile time.
 
-use std::collections::HashMap;
 use std::io::{self, Write};
 use std::sync::Arc;
 
@@ -55,9 +54,9 @@ pub struct EventWriter<W: Write> {
     /// Rendered events not handed to `out` yet.
     buffer: String,
     /// Rendered `"connection":…,"endpoint":…` members, per connection.
-    connections: HashMap<ConnId, String>,
+    connections: foldhash::HashMap<ConnId, String>,
     /// Rendered `"subscription":{…}` and `"server_id":…` members, per subscription.
-    subscriptions: HashMap<SubKey, String>,
+    subscriptions: foldhash::HashMap<SubKey, String>,
     /// The last method rendered (its shared text) and its JSON: notifications of a stream
     /// share one method name.
     method: Option<(Arc<str>, String)>,
@@ -87,8 +86,8 @@ impl<W: Write> EventWriter<W> {
             format,
             written: 0,
             buffer: String::with_capacity(WRITE_CHUNK + 4096),
-            connections: HashMap::new(),
-            subscriptions: HashMap::new(),
+            connections: foldhash::HashMap::default(),
+            subscriptions: foldhash::HashMap::default(),
             method: None,
             clock: None,
         })
