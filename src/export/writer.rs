@@ -12,7 +12,8 @@ use super::format::{
     CaptureContext, ConnectionInfo, FORMAT_VERSION, Format, SubscriptionInfo, fields, is_json_kind, iso8601,
     subscription_fields,
 };
-use crate::capture::{CapturedEvent, ConnId, SubKey};
+use crate::capture::{CapturedEvent, ConnId, Direction, SubKey};
+use crate::protocol::FrameKind;
 use crate::redact::redact_url;
 
 /// Removes whitespace outside strings, so a multi-line JSON frame fits on one line unchanged
@@ -57,9 +58,9 @@ pub struct EventWriter<W: Write> {
     connections: foldhash::HashMap<ConnId, String>,
     /// Rendered `"subscription":{…}` and `"server_id":…` members, per subscription.
     subscriptions: foldhash::HashMap<SubKey, String>,
-    /// The last method rendered (its shared text) and its JSON: notifications of a stream
-    /// share one method name.
-    method: Option<(Arc<str>, String)>,
+    /// The direction, kind and method of the event rendered last, and their members as
+    /// rendered: the events of a stream repeat them.
+    middle: Option<(Direction, FrameKind, Option<Arc<str>>, String)>,
     /// The second of the last time rendered, and its ISO-8601 text up to the milliseconds.
     clock: Option<(u64, String)>,
 }
@@ -88,7 +89,7 @@ impl<W: Write> EventWriter<W> {
             buffer: String::with_capacity(WRITE_CHUNK + 4096),
             connections: foldhash::HashMap::default(),
             subscriptions: foldhash::HashMap::default(),
-            method: None,
+            middle: None,
             clock: None,
         })
     }
@@ -145,27 +146,18 @@ impl<W: Write> EventWriter<W> {
                 .or_insert_with(|| render_subscription(key, context.subscriptions.get(&key), sep));
             out.push_str(subscription);
         }
-        out.push_str(sep);
-        out.push_str(fields::DIRECTION.prefix);
-        out.push('"');
-        out.push_str(event.direction.as_str());
-        out.push('"');
-        out.push_str(sep);
-        out.push_str(fields::KIND.prefix);
-        out.push('"');
-        out.push_str(event.kind.as_str());
-        out.push('"');
-        if let Some(method) = &event.method {
-            out.push_str(sep);
-            out.push_str(fields::METHOD.prefix);
-            match &self.method {
-                Some((last, rendered)) if Arc::ptr_eq(last, method) => out.push_str(rendered),
-                _ => {
-                    let mut rendered = String::with_capacity(method.len() + 2);
-                    push_json_str(&mut rendered, method);
-                    out.push_str(&rendered);
-                    self.method = Some((Arc::clone(method), rendered));
-                }
+        match &self.middle {
+            Some((direction, kind, method, rendered))
+                if *direction == event.direction
+                    && *kind == event.kind
+                    && method.as_deref() == event.method.as_deref() =>
+            {
+                out.push_str(rendered);
+            }
+            _ => {
+                let rendered = render_middle(event, sep);
+                out.push_str(&rendered);
+                self.middle = Some((event.direction, event.kind, event.method.clone(), rendered));
             }
         }
         out.push_str(sep);
@@ -249,6 +241,27 @@ fn push_json_str(out: &mut String, text: &str) {
         // Serializing a &str cannot fail.
         out.push_str(&quoted);
     }
+}
+
+/// The `"direction"`, `"kind"` and `"method"` members (each after a separator).
+fn render_middle(event: &CapturedEvent, sep: &str) -> String {
+    let mut out = String::new();
+    out.push_str(sep);
+    out.push_str(fields::DIRECTION.prefix);
+    out.push('"');
+    out.push_str(event.direction.as_str());
+    out.push('"');
+    out.push_str(sep);
+    out.push_str(fields::KIND.prefix);
+    out.push('"');
+    out.push_str(event.kind.as_str());
+    out.push('"');
+    if let Some(method) = &event.method {
+        out.push_str(sep);
+        out.push_str(fields::METHOD.prefix);
+        push_json_str(&mut out, method);
+    }
+    out
 }
 
 fn render_connection(info: Option<&ConnectionInfo>, sep: &str) -> String {
