@@ -97,7 +97,11 @@ impl Run {
         let failure = self.report(&taken.events);
         let mut context_changed =
             taken.events.iter().any(|event| matches!(event, Event::Subscription { .. }));
-        let mut events: Vec<CapturedEvent> = self.held.drain(..).chain(taken.frames).collect();
+        let mut events: Vec<CapturedEvent> = if self.held.is_empty() {
+            Vec::from(taken.frames) // the queue's own buffer, not a copy
+        } else {
+            self.held.drain(..).chain(taken.frames).collect()
+        };
         let mut stopped = failure.map(Stopped::Failure);
         if let Some(count) = count {
             // Exactly `count`: the batch ends with the notification that reaches it.
