@@ -130,6 +130,53 @@ fn an_800_by_500_window_shows_eight_rows_and_keeps_every_control_inside() {
     assert!((table_left(&harness) - with_panel).abs() < 1.0);
 }
 
+/// The table rows (labelled `label`) drawn where the inspector is: below the top of its view
+/// tabs, and above the window's bottom.
+fn rows_under_the_inspector(harness: &Harness<'_, App>, label: &str, window: egui::Vec2) -> usize {
+    let inspector_top = harness.get_by_label("Tree").rect().top();
+    harness
+        .query_all_by_label(label)
+        .filter(|row| row.rect().bottom() > inspector_top && row.rect().top() < window.y)
+        .count()
+}
+
+#[test]
+fn shrinking_the_window_with_a_file_open_keeps_the_rows_above_the_inspector() {
+    let runtime = runtime();
+    let options = AppOptions { first_run_demo: false, ..AppOptions::headless(settings(Vec::new())) };
+    let large = egui::vec2(1400.0, 900.0);
+    let mut harness = support::app_harness(&runtime, options, large);
+    let mut capture = subscope::capture::Capture::new(subscope::capture::CaptureLimits::default());
+    capture.extend((1..=200).map(|slot| support::slot_notification(1, 1, slot)));
+    harness.state_mut().open_capture("slots.ndjson".into(), capture, Default::default());
+    harness.run_steps(3);
+    harness.key_press(Key::End);
+    harness.run_steps(3);
+    assert!(harness.state().selected_event().is_some(), "a row is selected");
+    assert_eq!(rows_under_the_inspector(&harness, "slotNotification", large), 0);
+
+    // Made small as a user drags the corner: through sizes in between, to 800×500.
+    for size in [egui::vec2(1200.0, 760.0), egui::vec2(1000.0, 620.0), egui::vec2(800.0, 500.0)] {
+        harness.set_size(size);
+        harness.run_steps(4);
+        assert_eq!(
+            rows_under_the_inspector(&harness, "slotNotification", size),
+            0,
+            "rows are drawn under the inspector at {size:?}"
+        );
+    }
+    let small = egui::vec2(800.0, 500.0);
+    let rows = harness
+        .query_all_by_label("slotNotification")
+        .filter(|row| row.rect().bottom() <= harness.get_by_label("Tree").rect().top())
+        .count();
+    assert!(rows >= 3, "only {rows} rows are visible above the inspector at {small:?}");
+    for label in ["Tree", "Copy raw"] {
+        let rect = harness.get_by_label(label).rect();
+        assert!(rect.bottom() <= small.y, "{label} is below the window: {rect:?}");
+    }
+}
+
 #[test]
 fn a_long_connect_error_wraps_and_never_widens_the_side_panel() {
     let runtime = runtime();

@@ -282,7 +282,16 @@ impl App {
             .resizable(true)
             .default_size((height * 0.35).clamp(90.0, 300.0))
             .size_range(80.0..=(height * 0.5).max(80.0));
-        inspector.show(ui, |ui| self.inspector_ui(ui, live, width));
+        inspector.show(ui, |ui| {
+            // The inspector keeps to its panel: what does not fit is clipped, never reported as
+            // the panel's size. (A bottom panel whose contents are taller than its size is
+            // anchored lower than it draws, and the table would be drawn under it.)
+            let rect = ui.available_rect_before_wrap();
+            let mut inside = ui.new_child(egui::UiBuilder::new().max_rect(rect));
+            inside.shrink_clip_rect(rect);
+            self.inspector_ui(&mut inside, live, width);
+            ui.advance_cursor_after_rect(rect);
+        });
         let view = super::shown_view(self.opened.as_ref(), &self.session);
         CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| {
             action =
