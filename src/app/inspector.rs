@@ -34,13 +34,22 @@ pub(super) struct DeliveriesCache {
     found: Option<Deliveries>,
 }
 
+/// The central area's narrowest width with the rate plot beside the inspector's tabs (below
+/// it, the tabs take the whole width: an 800-pixel window with the side panel open).
+const PLOT_MIN_WIDTH: f32 = 560.0;
+
 /// How far back the lag plot looks, in seconds.
 const LAG_PLOT_SECONDS: f64 = 300.0;
 
 impl App {
-    /// Draws the rate plot on the right, and the inspector's tab bar and the chosen tab for
-    /// the shown capture view; `width` is the central area's.
+    /// Draws the rate plot on the right (when there is room), and the inspector's tab bar and
+    /// the chosen tab for the shown capture view; `width` is the central area's.
     pub(super) fn inspector_ui(&mut self, ui: &mut Ui, live: bool, width: f32) {
+        if width < PLOT_MIN_WIDTH {
+            // Too narrow for both: the selected row's detail comes first.
+            self.inspector_tabs_ui(ui, live);
+            return;
+        }
         let plot = Panel::right("plot")
             .resizable(true)
             .default_size((width * 0.4).clamp(160.0, 420.0))
