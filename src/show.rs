@@ -72,7 +72,7 @@ const CUT: [bool; 11] = [false, true, true, true, false, false, false, false, tr
 pub fn show(options: &ShowOptions, decoder: &Decoder, out: &mut dyn Write) -> io::Result<ShowReport> {
     let matcher = Matcher::new(options.filter.clone()).map_err(|err| io::Error::other(err.to_string()))?;
     let imported = import_file(&options.file, &Progress::default(), ImportOptions::default());
-    let view = CaptureView::from_events(imported.events, imported.context);
+    let view = CaptureView::from_events_uncompared(imported.events, imported.context);
     let mut report = ShowReport { events: view.capture.len(), shown: 0, error: imported.error };
     if report.events == 0 && report.error.is_some() {
         return Ok(report);

@@ -42,8 +42,21 @@ impl CaptureView {
     }
 
     /// A view of events read from a file: reorgs found again from the subscriptions the file
-    /// names (their methods say which streams to watch).
+    /// names (their methods say which streams to watch), and its endpoints compared.
     pub fn from_events(events: impl IntoIterator<Item = CapturedEvent>, context: CaptureContext) -> Self {
+        Self::read(events, context, true)
+    }
+
+    /// [`Self::from_events`] without the comparison of endpoints (left empty), for a reader
+    /// that does not show it: it reads an item key out of every notification.
+    pub fn from_events_uncompared(
+        events: impl IntoIterator<Item = CapturedEvent>,
+        context: CaptureContext,
+    ) -> Self {
+        Self::read(events, context, false)
+    }
+
+    fn read(events: impl IntoIterator<Item = CapturedEvent>, context: CaptureContext, compare: bool) -> Self {
         let mut view = Self {
             capture: Capture::new(CaptureLimits { max_events: usize::MAX, max_bytes: usize::MAX }),
             ..Self::default()
@@ -53,7 +66,11 @@ impl CaptureView {
         }
         view.context = context;
         for event in events {
-            view.push(event);
+            if compare {
+                view.push(event);
+            } else {
+                view.push_uncompared(event);
+            }
         }
         // A file is a finished run: settle what its last event allows.
         let end = view.capture.iter().next_back().map_or(0, |event| event.received_at_ms);
@@ -90,6 +107,11 @@ impl CaptureView {
     /// read back is marked as the live view was).
     pub fn push(&mut self, event: CapturedEvent) {
         self.compare.observe(&event, &self.context);
+        self.push_uncompared(event);
+    }
+
+    /// [`Self::push`] without comparing.
+    fn push_uncompared(&mut self, event: CapturedEvent) {
         if let Some(sub) = event.subscription
             && let Some(conn) = self.watched.get_mut(&sub)
         {
@@ -209,5 +231,27 @@ mod tests {
         let marked = view(events).reorgs;
         let seqs: Vec<u64> = marked.keys().copied().collect();
         assert_eq!(seqs, [6], "the gap on connection 1 resets only its subscriptions");
+    }
+
+    #[test]
+    fn a_view_read_uncompared_finds_the_same_reorgs_and_compares_nothing() {
+        // The same newHeads on two endpoints (one with a reorg at height 2).
+        let events = || {
+            vec![
+                head(0, 1, 1, "0xa1"),
+                head(1, 2, 1, "0xa1"),
+                head(2, 1, 2, "0xa2"),
+                head(3, 2, 2, "0xa2"),
+                head(4, 1, 2, "0xe2"),
+            ]
+        };
+        let context = view(Vec::new()).context;
+        let compared = CaptureView::from_events(events(), context.clone());
+        let uncompared = CaptureView::from_events_uncompared(events(), context);
+        assert_eq!(compared.compare.report().groups.len(), 1, "the two endpoints are one group");
+        assert!(uncompared.compare.report().groups.is_empty());
+        assert_eq!(uncompared.reorgs, compared.reorgs);
+        assert_eq!(uncompared.reorgs.keys().copied().collect::<Vec<_>>(), [4]);
+        assert_eq!(uncompared.capture.len(), 5);
     }
 }
