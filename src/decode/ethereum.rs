@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::str::FromStr as _;
 use std::sync::Arc;
 
-use alloy_dyn_abi::{DynSolEvent, DynSolValue, JsonAbiExt as _, Specifier as _};
+use alloy_dyn_abi::{DynSolEvent, DynSolType, DynSolValue, Specifier as _};
 use alloy_json_abi::{Event, Function, JsonAbi};
 use alloy_primitives::{Address, B256, U256, hex};
 use serde_json::Value;
@@ -51,6 +51,8 @@ struct EventEntry {
 
 struct FunctionEntry {
     function: Function,
+    /// The input types, resolved once: a tuple, decoded as the call's parameters.
+    inputs: DynSolType,
     origin: Arc<str>,
     address: Option<Address>,
     amount: Option<String>,
@@ -79,14 +81,15 @@ impl EthRegistry {
             }
         }
         for item in FUNCTIONS {
-            if let Ok(function) = Function::parse(item.declaration) {
-                let origin: Arc<str> = item.origin.into();
-                let amount = item.amount.map(str::to_owned);
+            if let Ok(function) = Function::parse(item.declaration)
+                && let Ok(inputs) = resolve_inputs(&function)
+            {
                 registry.insert_function(FunctionEntry {
                     function,
-                    origin,
+                    inputs,
+                    origin: item.origin.into(),
                     address: None,
-                    amount,
+                    amount: item.amount.map(str::to_owned),
                     rank: Rank::Builtin,
                 });
             }
@@ -120,11 +123,14 @@ impl EthRegistry {
                     .map_err(|err| format!("event {}: {err}", event.signature()))
             })
             .collect::<Result<_, _>>()?;
-        for function in abi.functions() {
-            for param in &function.inputs {
-                param.resolve().map_err(|err| format!("function {}: {err}", function.signature()))?;
-            }
-        }
+        let functions: Vec<(Function, DynSolType)> = abi
+            .functions()
+            .map(|function| {
+                resolve_inputs(function)
+                    .map(|inputs| (function.clone(), inputs))
+                    .map_err(|err| format!("function {}: {err}", function.signature()))
+            })
+            .collect::<Result<_, _>>()?;
         for (event, resolved) in events {
             self.insert_event(EventEntry {
                 event,
@@ -135,9 +141,10 @@ impl EthRegistry {
                 rank,
             });
         }
-        for function in abi.functions() {
+        for (function, inputs) in functions {
             self.insert_function(FunctionEntry {
-                function: function.clone(),
+                function,
+                inputs,
                 origin: origin.clone(),
                 address,
                 amount: None,
@@ -232,10 +239,13 @@ impl EthRegistry {
         let contract =
             transaction.get("to").and_then(Value::as_str).and_then(|to| Address::from_str(to).ok());
         let candidates = self.functions.get(&selector)?;
-        let (entry, values) =
-            candidates.iter().filter(|entry| entry.address.is_none() || entry.address == contract).find_map(
-                |entry| entry.function.abi_decode_input(&input[4..]).ok().map(|values| (entry, values)),
-            )?;
+        let (entry, values) = candidates
+            .iter()
+            .filter(|entry| entry.address.is_none() || entry.address == contract)
+            .find_map(|entry| match entry.inputs.abi_decode_sequence(&input[4..]) {
+                Ok(DynSolValue::Tuple(values)) => Some((entry, values)),
+                _ => None,
+            })?;
         let token = contract.and_then(|contract| self.tokens.get(&contract));
         let params = entry
             .function
@@ -257,6 +267,12 @@ impl EthRegistry {
             }),
         })
     }
+}
+
+/// A function's input types as one tuple, resolved (an error names the type that is not).
+fn resolve_inputs(function: &Function) -> Result<DynSolType, alloy_dyn_abi::Error> {
+    let types = function.inputs.iter().map(|param| param.resolve()).collect::<Result<_, _>>()?;
+    Ok(DynSolType::Tuple(types))
 }
 
 /// The arguments of an event or call, `(name, type, indexed, value)` in declaration order
