@@ -23,45 +23,18 @@ use subscope::export::CaptureContext;
 use subscope::protocol::FrameKind;
 use subscope::redact::Secret;
 use subscope::session::{KeySource, KeychainLookup, SubState};
+use support::ui::{app_harness, control, runtime, type_into, wait_until};
+
+/// The window the tests run in.
+const WINDOW: egui::Vec2 = egui::vec2(1400.0, 1000.0);
 
 const ETH_ADDRESS: &str = "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48";
 const TRANSFER_TOPIC: &str = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
 const TOKEN_PROGRAM: &str = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA";
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
-}
-
 /// The app in a harness, running the same logic step and UI as the window.
 fn harness(runtime: &tokio::runtime::Runtime, first_run_demo: bool) -> Harness<'static, App> {
-    harness_with(runtime, AppOptions { first_run_demo, ..AppOptions::headless(Settings::default()) })
-}
-
-/// The app with these options in a harness.
-fn harness_with(runtime: &tokio::runtime::Runtime, options: AppOptions) -> Harness<'static, App> {
-    let _guard = runtime.enter();
-    let ctx = egui::Context::default();
-    let app = App::new(&ctx, runtime.handle().clone(), options);
-    Harness::builder().with_size(egui::vec2(1400.0, 1000.0)).build_ui_state(
-        |ui, app: &mut App| {
-            let ctx = ui.ctx().clone();
-            app.logic_step(&ctx);
-            app.show(ui);
-        },
-        app,
-    )
-}
-
-/// Steps the harness until `done` holds, failing after 25 s.
-fn wait_until(harness: &mut Harness<'_, App>, what: &str, mut done: impl FnMut(&App) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(25);
-    while !done(harness.state()) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        harness.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    harness.step();
-    harness.step();
+    app_harness(runtime, AppOptions { first_run_demo, ..AppOptions::headless(Settings::default()) }, WINDOW)
 }
 
 /// Steps the harness until a label containing `text` is shown, failing after 25 s.
@@ -78,22 +51,11 @@ fn settle(harness: &mut Harness<'_, App>) {
     harness.run_steps(5);
 }
 
-fn type_into(harness: &mut Harness<'_, App>, label: &str, text: &str) {
-    harness.get_by_label(label).focus();
-    settle(harness);
-    harness.get_by_label(label).type_text(text);
-    settle(harness);
-}
-
 fn pick(harness: &mut Harness<'_, App>, combo: &str, option: &str) {
     harness.get_by_role_and_label(Role::ComboBox, combo).click();
     settle(harness);
     // The option, not a table cell with the same text.
-    harness
-        .get_all_by_label(option)
-        .find(|node| node.accesskit_node().role() != Role::Label)
-        .unwrap()
-        .click();
+    control(harness, option).click();
     settle(harness);
 }
 
@@ -550,7 +512,7 @@ fn a_pasted_quicknode_url_is_masked_and_its_key_moves_into_the_keychain() {
     let runtime = runtime();
     let store = Arc::new(MemoryKeyStore::default());
     let options = AppOptions { keychain: Some(store.clone()), ..AppOptions::headless(Settings::default()) };
-    let mut harness = harness_with(&runtime, options);
+    let mut harness = app_harness(&runtime, options, WINDOW);
     settle(&mut harness);
     replace_text(&mut harness, "URL", &format!("wss://example-name.solana-mainnet.quiknode.pro/{TOKEN}/"));
     assert_eq!(
@@ -619,7 +581,7 @@ fn a_failed_start_keeps_the_saved_work_and_connect_restores_it() {
     ];
     let settings = Settings { welcomed: true, endpoints: saved.clone(), ..Settings::default() };
     let options = AppOptions { keychain: Some(store.clone()), ..AppOptions::headless(settings) };
-    let mut harness = harness_with(&runtime, options);
+    let mut harness = app_harness(&runtime, options, WINDOW);
     wait_until(&mut harness, "the start to fail (node down, keychain locked)", |app| {
         !app.endpoints()[0].is_live()
             && app.endpoints()[0].conn.is_some()
@@ -686,7 +648,7 @@ fn each_endpoint_keeps_its_own_key_and_the_env_key_only_fills_gaps() {
         env_key: Some(Secret::new("env-key")),
         ..AppOptions::headless(settings)
     };
-    let mut harness = harness_with(&runtime, options);
+    let mut harness = app_harness(&runtime, options, WINDOW);
     wait_until(&mut harness, "every keychain lookup to answer", |app| {
         app.endpoints().iter().all(|endpoint| endpoint.keychain == KeychainLookup::Answered)
     });
@@ -743,7 +705,7 @@ fn a_url_saved_without_its_key_says_so_and_keys_over_plain_ws_are_warned_about()
         },
     ];
     let settings = Settings { welcomed: true, endpoints, ..Settings::default() };
-    let mut harness = harness_with(&runtime, AppOptions::headless(settings));
+    let mut harness = app_harness(&runtime, AppOptions::headless(settings), WINDOW);
     settle(&mut harness);
     assert!(harness.state().endpoints()[0].conn.is_none(), "a URL without its key is not tried");
     assert!(
@@ -763,7 +725,7 @@ fn a_stalled_window_and_the_backend_together_hold_no_more_than_the_cap() {
     let runtime = runtime();
     let limits = CaptureLimits { max_events: 5_000, max_bytes: 16 << 20 };
     let settings = Settings { limits, ..Settings::default() };
-    let mut harness = harness_with(&runtime, AppOptions::headless(settings));
+    let mut harness = app_harness(&runtime, AppOptions::headless(settings), WINDOW);
     subscribe_logs_ready_for_faults(&mut harness);
     send_fault(&mut harness, r#"[{"kind":"flood","count":60000}]"#);
     // The window stalls (a modal dialog) while about 25 MB arrive.
@@ -790,14 +752,12 @@ fn a_stalled_window_and_the_backend_together_hold_no_more_than_the_cap() {
 // ---------------------------------------------------------------------------------------------
 // A scripted backend: the window driven with no sockets and no sleeps.
 
-use subscope::backend::{Backend, Command, ConnState, Event, Script, SubscribeOutcome};
+use subscope::backend::{Command, ConnState, Event, Script, SubscribeOutcome};
 use subscope::protocol::SubId;
 
 /// The app on a scripted backend, and the script.
 fn scripted(runtime: &tokio::runtime::Runtime, settings: Settings) -> (Harness<'static, App>, Script) {
-    let (backend, script) = Backend::scripted(settings.limits, Arc::new(|| {}));
-    let options = AppOptions { backend: Some(backend), ..AppOptions::headless(settings) };
-    (harness_with(runtime, options), script)
+    support::ui::scripted(runtime, settings, WINDOW)
 }
 
 #[test]

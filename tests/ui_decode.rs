@@ -11,15 +11,15 @@ mod support;
 use std::path::Path;
 use std::sync::Arc;
 
-use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use egui_kittest::kittest::Queryable as _;
 use subscope::app::settings::Settings;
 use subscope::app::{App, AppOptions};
 use subscope::capture::{Capture, CaptureLimits, CapturedEvent, Direction};
 use subscope::decode::{AbiSource, DecodeSources, TokenSource};
 use subscope::export::{CaptureContext, SubscriptionInfo};
 use subscope::protocol::FrameKind;
+use support::ui::{app_harness, control, runtime, type_into};
 
 const USDC: &str = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48";
 const TRANSFER: &str = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
@@ -33,15 +33,11 @@ fn moved_topic() -> String {
     alloy_primitives::keccak256("Moved(address)").to_string()
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap()
-}
-
 /// The window with these settings, tall enough that the side panel's last section is on
 /// screen when opened.
 fn harness(runtime: &tokio::runtime::Runtime, settings: Settings) -> Harness<'static, App> {
     let options = AppOptions::headless(Settings { welcomed: true, ..settings });
-    let mut harness = support::app_harness(runtime, options, egui::vec2(1400.0, 1500.0));
+    let mut harness = app_harness(runtime, options, egui::vec2(1400.0, 1500.0));
     harness.run_steps(3);
     harness
 }
@@ -118,24 +114,12 @@ fn open(harness: &mut Harness<'_, App>, events: Vec<CapturedEvent>) {
     harness.run_steps(4);
 }
 
-/// The control (not a table cell or plain text) with this exact label.
-fn control<'a>(harness: &'a Harness<'_, App>, label: &'a str) -> egui_kittest::Node<'a> {
-    harness.get_all_by_label(label).find(|node| node.accesskit_node().role() != Role::Label).unwrap()
-}
-
 fn has_text(harness: &Harness<'_, App>, text: &str) -> bool {
     harness.query_all_by_label(text).next().is_some()
 }
 
 fn has_text_containing(harness: &Harness<'_, App>, part: &str) -> bool {
     harness.query_all_by_label_contains(part).next().is_some()
-}
-
-fn type_into(harness: &mut Harness<'_, App>, label: &str, text: &str) {
-    harness.get_by_label(label).focus();
-    harness.run_steps(2);
-    harness.get_by_label(label).type_text(text);
-    harness.run_steps(2);
 }
 
 fn clear_field(harness: &mut Harness<'_, App>, label: &str) {

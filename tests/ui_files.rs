@@ -5,23 +5,21 @@
 #![cfg(feature = "gui")]
 #![expect(clippy::unwrap_used, reason = "tests")]
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use subscope::app::settings::Settings;
-use subscope::app::{App, AppOptions, Source};
-use subscope::backend::{Backend, Script};
+use subscope::app::{App, Source};
+use subscope::backend::Script;
 use subscope::capture::{CapturedEvent, Direction};
 use subscope::export::{CaptureContext, Format, Progress, export_to_file};
 use subscope::protocol::FrameKind;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
-}
+use support::ui::{runtime, wait_until};
 
 /// The app on a scripted backend, with `live` notifications already in its live capture.
 fn scripted(
@@ -29,19 +27,7 @@ fn scripted(
     settings: Settings,
     live: u64,
 ) -> (Harness<'static, App>, Script) {
-    let (backend, mut script) = Backend::scripted(settings.limits, Arc::new(|| {}));
-    let options = AppOptions { backend: Some(backend), ..AppOptions::headless(settings) };
-    let _guard = runtime.enter();
-    let ctx = egui::Context::default();
-    let app = App::new(&ctx, runtime.handle().clone(), options);
-    let mut harness = Harness::builder().with_size(egui::vec2(1400.0, 900.0)).build_ui_state(
-        |ui, app: &mut App| {
-            let ctx = ui.ctx().clone();
-            app.logic_step(&ctx);
-            app.show(ui);
-        },
-        app,
-    );
+    let (mut harness, mut script) = support::ui::scripted(runtime, settings, egui::vec2(1400.0, 900.0));
     script.frames((0..live).map(|index| slot_notification(500 + index)));
     harness.run_steps(3);
     assert_eq!(harness.state().visible_rows(), live as usize, "the live view holds its rows");
@@ -79,17 +65,6 @@ fn write_capture(folder: &Path, name: &str, events: u64) -> PathBuf {
     context.add_connection(1, "local", "ws://127.0.0.1:8900");
     export_to_file(&path, Format::Ndjson, &events, &context, &Progress::default()).unwrap();
     path
-}
-
-/// Steps the harness until `done` holds, failing after 20 s.
-fn wait_until(harness: &mut Harness<'_, App>, what: &str, mut done: impl FnMut(&App) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !done(harness.state()) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        harness.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    harness.run_steps(3);
 }
 
 /// Steps the harness until no export or import runs.

@@ -5,23 +5,22 @@
 #![cfg(feature = "gui")]
 #![expect(clippy::unwrap_used, reason = "tests")]
 
+mod support;
+
 use std::sync::Arc;
 
 use egui::Key;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use subscope::app::App;
 use subscope::app::settings::{SavedEndpoint, Settings};
-use subscope::app::{App, AppOptions};
-use subscope::backend::{Backend, Command, ConnState, Event, Script, SubscribeOutcome};
+use subscope::backend::{Command, ConnState, Event, Script, SubscribeOutcome};
 use subscope::capture::{CapturedEvent, ConnId, Direction, SubKey};
 use subscope::catalog::Draft;
 use subscope::protocol::meta::{GapRecord, gap_json};
 use subscope::protocol::{FrameKind, SubId};
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap()
-}
+use support::ui::{control, runtime};
 
 /// A connection the script opened, with its subscriptions.
 type Connection = (ConnId, Vec<SubKey>);
@@ -46,19 +45,7 @@ fn window(
         })
         .collect();
     let settings = Settings { welcomed: true, endpoints: saved, utc_times, ..Settings::default() };
-    let (backend, mut script) = Backend::scripted(settings.limits, Arc::new(|| {}));
-    let options = AppOptions { backend: Some(backend), ..AppOptions::headless(settings) };
-    let _guard = runtime.enter();
-    let ctx = egui::Context::default();
-    let app = App::new(&ctx, runtime.handle().clone(), options);
-    let mut harness = Harness::builder().with_size(egui::vec2(1400.0, 1000.0)).build_ui_state(
-        |ui, app: &mut App| {
-            let ctx = ui.ctx().clone();
-            app.logic_step(&ctx);
-            app.show(ui);
-        },
-        app,
-    );
+    let (mut harness, mut script) = support::ui::scripted(runtime, settings, egui::vec2(1400.0, 1000.0));
     let mut conns: Vec<Connection> = Vec::new();
     for command in script.commands() {
         match command {
@@ -125,11 +112,6 @@ fn selected_seq(harness: &Harness<'_, App>) -> Option<u64> {
 
 fn visible_seqs(harness: &Harness<'_, App>) -> Vec<u64> {
     harness.state().visible_events().iter().map(|event| event.seq).collect()
-}
-
-/// The control (not a table cell) with this exact label.
-fn control<'a>(harness: &'a Harness<'_, App>, label: &'a str) -> egui_kittest::Node<'a> {
-    harness.get_all_by_label(label).find(|node| node.accesskit_node().role() != Role::Label).unwrap()
 }
 
 fn type_filter(harness: &mut Harness<'_, App>, text: &str) {

@@ -7,34 +7,17 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use egui::accesskit::Role;
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{By, NodeT as _, Queryable as _};
 use subscope::app::settings::{SavedEndpoint, Settings};
 use subscope::app::{App, AppOptions};
-use subscope::backend::{Backend, Command, ConnState, ConnectError, Event, Script, SubscribeOutcome};
+use subscope::backend::{Command, ConnState, ConnectError, Event, Script, SubscribeOutcome};
 use subscope::capture::CapturedEvent;
 use subscope::catalog::{Chain, Draft};
 use subscope::protocol::{RpcError, SubId};
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
-}
-
-/// The app on a scripted backend in a window of `size`, and the script.
-fn scripted(
-    runtime: &tokio::runtime::Runtime,
-    settings: Settings,
-    size: egui::Vec2,
-) -> (Harness<'static, App>, Script) {
-    let (backend, script) = Backend::scripted(settings.limits, Arc::new(|| {}));
-    let options = AppOptions { backend: Some(backend), ..AppOptions::headless(settings) };
-    let harness = support::app_harness(runtime, options, size);
-    (harness, script)
-}
+use support::ui::{app_harness, runtime, scripted, type_into};
 
 fn endpoint(id: u64, label: &str, url: &str, chain: Option<Chain>) -> SavedEndpoint {
     SavedEndpoint {
@@ -66,13 +49,6 @@ fn open_all(script: &mut Script, harness: &mut Harness<'_, App>) -> Vec<u32> {
     }
     harness.run_steps(3);
     conns
-}
-
-fn type_into(harness: &mut Harness<'_, App>, label: &str, text: &str) {
-    harness.get_by_label(label).focus();
-    harness.run_steps(2);
-    harness.get_by_label(label).type_text(text);
-    harness.run_steps(3);
 }
 
 /// The left edge of the table's Pause button: where the side panel ends.
@@ -145,7 +121,7 @@ fn shrinking_the_window_with_a_file_open_keeps_the_rows_above_the_inspector() {
     let runtime = runtime();
     let options = AppOptions { first_run_demo: false, ..AppOptions::headless(settings(Vec::new())) };
     let large = egui::vec2(1400.0, 900.0);
-    let mut harness = support::app_harness(&runtime, options, large);
+    let mut harness = app_harness(&runtime, options, large);
     let mut capture = subscope::capture::Capture::new(subscope::capture::CaptureLimits::default());
     capture.extend((1..=200).map(|slot| support::slot_notification(1, 1, slot)));
     harness.state_mut().open_capture("slots.ndjson".into(), capture, Default::default());
@@ -521,7 +497,7 @@ fn an_opened_capture_is_served_and_subscribed_on_again() {
     use subscope::export::{ImportOptions, Progress, import_file};
     let runtime = runtime();
     let options = AppOptions { first_run_demo: false, ..AppOptions::headless(settings(Vec::new())) };
-    let mut harness = support::app_harness(&runtime, options, egui::vec2(1400.0, 1000.0));
+    let mut harness = app_harness(&runtime, options, egui::vec2(1400.0, 1000.0));
     let fixture =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/chrome-websockets.har");
     let imported = import_file(&fixture, &Progress::default(), ImportOptions::default());

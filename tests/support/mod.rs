@@ -5,6 +5,9 @@
 
 #![allow(dead_code, reason = "each test binary uses a different part of the support module")]
 
+#[cfg(feature = "gui")]
+pub mod ui;
+
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -355,25 +358,4 @@ pub fn slot_notification(conn: ConnId, sub: SubKey, slot: u64) -> CapturedEvent 
         )
         .into(),
     }
-}
-
-/// The real app in a kittest harness of `size`, running the same logic step and UI as the
-/// window.
-#[cfg(feature = "gui")]
-pub fn app_harness(
-    runtime: &tokio::runtime::Runtime,
-    options: subscope::app::AppOptions,
-    size: egui::Vec2,
-) -> egui_kittest::Harness<'static, subscope::app::App> {
-    let _guard = runtime.enter();
-    let ctx = egui::Context::default();
-    let app = subscope::app::App::new(&ctx, runtime.handle().clone(), options);
-    egui_kittest::Harness::builder().with_size(size).build_ui_state(
-        |ui, app: &mut subscope::app::App| {
-            let ctx = ui.ctx().clone();
-            app.logic_step(&ctx);
-            app.show(ui);
-        },
-        app,
-    )
 }
