@@ -135,6 +135,10 @@ fn ctrl_c_stops_a_recording_cleanly_with_every_line_whole() {
     let events = lines(&out); // panics on a partial line
     assert!(events.iter().filter(|e| e["kind"] == "notification").count() >= 2);
     assert!(events.iter().any(|e| e["kind"] == "meta"), "connection records are kept too");
+    assert!(
+        events.iter().any(|e| e["kind"] == "meta" && e["frame"]["subscope"] == "disconnected"),
+        "the run's end is recorded as a disconnect (a comparison counts no stall after it)"
+    );
 }
 
 #[test]

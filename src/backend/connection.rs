@@ -173,7 +173,10 @@ pub(super) async fn run(
         }
         let end = actor.session(socket, received, &mut commands, &config).await;
         let reason = match end {
-            SessionEnd::Closed => return actor.close_for_good(None),
+            SessionEnd::Closed => {
+                actor.meta(crate::protocol::meta::DISCONNECTED);
+                return actor.close_for_good(None);
+            }
             SessionEnd::Lost(reason) => reason,
         };
         actor.meta(&format!("connection lost: {reason}"));

@@ -41,6 +41,7 @@ use crate::capture::{Capture, CapturedEvent, ConnId, Direction, SubKey};
 use crate::catalog::{ItemKey, item_key};
 use crate::export::CaptureContext;
 use crate::protocol::FrameKind;
+use crate::protocol::meta::{self, MetaRecord};
 pub use command::compare;
 pub use histogram::LagHistogram;
 pub use report::{EndpointReport, GroupReport, LagSummary, Report, render_table};
@@ -158,7 +159,8 @@ struct Member {
     newest_item_ms: u64,
     /// When its last notification arrived.
     last_at_ms: Option<u64>,
-    /// When it was unsubscribed: its silence after that is not a stall.
+    /// When it was unsubscribed or its connection closed on purpose: its silence after that
+    /// is not a stall.
     ended_at_ms: Option<u64>,
     /// Recent non-zero intervals between notifications, a ring.
     intervals: VecDeque<u64>,
@@ -212,6 +214,14 @@ impl Compare {
     /// Takes one captured event: a subscription's request or notification (anything else is
     /// ignored). `context` names its subscription (method and params) and connection.
     pub fn observe(&mut self, event: &CapturedEvent, context: &CaptureContext) {
+        if event.direction == Direction::Meta {
+            if let Some(MetaRecord::Note(note)) = meta::parse(&event.raw)
+                && note == meta::DISCONNECTED
+            {
+                self.disconnected(event.connection, event.received_at_ms);
+            }
+            return;
+        }
         let Some(sub) = event.subscription else { return };
         let at = event.received_at_ms;
         let Some((group, member)) = self.member_of(sub, event, context) else { return };
@@ -232,6 +242,15 @@ impl Compare {
         }
     }
 
+    /// A connection was closed on purpose at `at`: its members' silence after is not a stall.
+    fn disconnected(&mut self, conn: ConnId, at: u64) {
+        for group in &mut self.groups {
+            for member in group.members.iter_mut().filter(|member| member.conn == conn) {
+                member.ended_at_ms.get_or_insert(at);
+            }
+        }
+    }
+
     /// Settles every item whose grace window ended by `now_ms` (a live front end calls this
     /// with the wall clock, so items settle while nothing arrives).
     pub fn settle(&mut self, now_ms: u64) {
@@ -248,7 +267,7 @@ impl Compare {
         for group in &mut self.groups {
             group.settle_overtaken();
             for member in &mut group.members {
-                // Silent until the end, or until it was unsubscribed.
+                // Silent until the end, or until it was unsubscribed or disconnected.
                 let end = member.ended_at_ms.unwrap_or(now_ms);
                 if let Some(silence) = member.last_at_ms.map(|last| end.saturating_sub(last)) {
                     member.note_silence(silence);

@@ -249,6 +249,31 @@ fn the_silence_after_an_unsubscribe_is_not_a_stall() {
 }
 
 #[test]
+fn the_silence_after_a_disconnect_is_not_a_stall_but_after_a_loss_it_is() {
+    let context = slots();
+    let config = CompareConfig { stall_factor: 5, min_stall_ms: 1_000, ..CompareConfig::default() };
+    let note = |text: &str, at| CapturedEvent {
+        subscription: None,
+        direction: Direction::Meta,
+        kind: FrameKind::Meta,
+        method: None,
+        raw: crate::protocol::meta::note_json(text).into(),
+        ..slot(10, A, 0, at)
+    };
+    for (text, stalls) in [("disconnected", 0), ("connection lost: reset by peer", 1)] {
+        let mut compare = Compare::new(config);
+        let mut at = 0;
+        for n in 1..=30 {
+            at += 400;
+            compare.observe(&slot(10, A, n, at), &context);
+        }
+        compare.observe(&note(text, at + 100), &context);
+        compare.finish(at + 60_000); // the file goes on for a minute after it
+        assert_eq!(compare.stats_of(10).map(|stats| stats.stalls), Some(stalls), "after {text:?}");
+    }
+}
+
+#[test]
 fn memory_holds_only_two_grace_windows_of_items() {
     let context = slots();
     let mut compare = Compare::new(CompareConfig { grace_ms: 1_000, ..CompareConfig::default() });

@@ -1,5 +1,5 @@
 //! The records subscope writes into the capture itself (direction and kind `meta`): a note
-//! (`{"subscope":"connected to wss://…"}`) or a reconnect gap
+//! (`{"subscope":"connected to wss://…"}`, `{"subscope":"disconnected"}`) or a reconnect gap
 //! (`{"subscope":"gap","lost_at_ms":…,"restored_at_ms":…,"reason":"…","resubscribed":2}`).
 //!
 //! The backend writes them here and the table and the reorg tracker read them here, so their
@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 
 /// The `subscope` value that marks a gap record.
 const GAP: &str = "gap";
+
+/// The note written when a connection is closed on purpose (the user, or the end of a
+/// `record` run): what it delivered stops there, and its silence after is not a stall.
+pub const DISCONNECTED: &str = "disconnected";
 
 /// A connection that was lost and restored: nothing was received in between.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
