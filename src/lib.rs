@@ -36,6 +36,7 @@ pub mod protocol;
 pub mod record;
 pub mod redact;
 pub mod replay;
+pub mod row;
 pub mod session;
 pub mod settings;
 pub mod show;

@@ -13,12 +13,14 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::capture::{CapturedEvent, Direction};
-use crate::catalog::{Summary, rules_for, summarize};
+use crate::catalog::{Summary, summarize};
 use crate::decode::{Decoded, Decoder};
 use crate::export::{CaptureContext, ImportError, ImportOptions, Progress, import_file, iso8601};
 use crate::filter::{Filter, Matcher};
 use crate::human::{format_bytes, shorten, time_of_day, truncate};
 use crate::protocol::FrameKind;
+use crate::protocol::meta::{self, MetaRecord};
+use crate::row::Tone;
 use crate::session::CaptureView;
 
 /// What to show.
@@ -115,39 +117,19 @@ impl<'a> Row<'a> {
     ) -> Self {
         let incoming = event.direction == Direction::In;
         let summary = if incoming { summarize(&event.raw) } else { Summary::default() };
-        let connection = context
-            .connections
-            .get(&event.connection)
-            .map_or_else(|| format!("#{}", event.connection), |info| info.label.clone());
-        let subscription = event.subscription.map(|sub| match context.subscriptions.get(&sub) {
-            Some(info) => format!("{} #{sub}", rules_for(&info.method, info.params.as_ref()).short_name),
-            None => format!("#{sub}"),
-        });
-        // accountNotification does not repeat the account: it is the subscription's pubkey.
-        let account = summary.account.clone().or_else(|| {
-            let info = context.subscriptions.get(&event.subscription?)?;
-            let account = crate::catalog::subscribed_account(&info.method, info.params.as_ref());
-            account.filter(|_| incoming).map(str::to_owned)
-        });
+        let connection = crate::row::connection_label(context, event.connection);
+        let subscription = event.subscription.map(|sub| crate::row::subscription_label(context, sub));
+        let account = crate::row::account(context, event, &summary);
         let decoded =
             if incoming && event.kind == FrameKind::Notification { decoder.decode(&event.raw) } else { None };
         Self { summary, connection, subscription, account, reorg, decoded }
     }
 
-    fn kind(&self, event: &CapturedEvent) -> String {
-        let arrow = match event.direction {
-            Direction::In => "←",
-            Direction::Out => "→",
-            Direction::Meta => "·",
-        };
-        let kind = if self.summary.removed {
-            "removed (reorg)"
-        } else if self.reorg.is_some() {
-            "reorg"
-        } else {
-            event.kind.as_str()
-        };
-        format!("{arrow} {kind}")
+    fn kind(&self, event: &CapturedEvent) -> (String, Tone) {
+        let gap =
+            event.direction == Direction::Meta && matches!(meta::parse(&event.raw), Some(MetaRecord::Gap(_)));
+        let (kind, tone) = crate::row::kind_label(event, &self.summary, self.reorg.is_some(), gap);
+        (format!("{} {kind}", crate::row::arrow(event.direction)), tone)
     }
 
     /// The Details column, as the window fills it.
@@ -158,23 +140,7 @@ impl<'a> Row<'a> {
         if let Some(error) = &self.summary.error {
             return error.clone();
         }
-        let mut parts: Vec<String> = Vec::new();
-        if let Some(method) = &event.method {
-            parts.push(method.to_string());
-        }
-        if let Some(kind) = &self.summary.kind {
-            parts.push(kind.clone());
-        }
-        if let Some(lines) = self.summary.log_lines {
-            parts.push(format!("{lines} log lines"));
-        }
-        if let Some(owner) = &self.summary.owner {
-            parts.push(format!("owner {}", shorten(owner, 5)));
-        }
-        if event.direction == Direction::Meta || (parts.is_empty() && event.kind != FrameKind::Notification) {
-            parts.push(truncate(&event.raw, 160));
-        }
-        parts.join(" · ")
+        crate::row::detail_words(event, &self.summary)
     }
 
     fn cells(&self, event: &CapturedEvent) -> Vec<String> {
@@ -182,7 +148,7 @@ impl<'a> Row<'a> {
             time_of_day(event.received_at_ms),
             self.connection.clone(),
             self.subscription.clone().unwrap_or_default(),
-            self.kind(event),
+            self.kind(event).0,
             self.summary.slot_or_block.map(|slot| slot.to_string()).unwrap_or_default(),
             self.summary.signature_or_hash.as_deref().map(|hash| shorten(hash, 6)).unwrap_or_default(),
             self.account.as_deref().map(|account| shorten(account, 5)).unwrap_or_default(),
@@ -199,13 +165,13 @@ impl<'a> Row<'a> {
             return layout(&cells);
         }
         // Colour the padded cells, so escape codes do not count against the widths.
-        let warn = self.summary.removed || self.reorg.is_some();
+        let tone = self.kind(event).1;
         let mut padded: Vec<String> =
             cells.iter().enumerate().map(|(index, cell)| pad(index, cell)).collect();
         padded[0] = paint(&padded[0], DIM, true);
-        if warn {
+        if tone == Tone::Warn {
             padded[3] = paint(&padded[3], YELLOW, true);
-        } else if event.kind == FrameKind::Error || self.summary.error.is_some() {
+        } else if tone == Tone::Error || self.summary.error.is_some() {
             padded[3] = paint(&padded[3], RED, true);
             padded[8] = paint(&padded[8], RED, true);
         }

@@ -7,8 +7,8 @@ use super::{connection_label, subscription_label};
 use crate::capture::{CapturedEvent, Direction};
 use crate::catalog::Summary;
 use crate::export::CaptureContext;
-use crate::protocol::FrameKind;
 use crate::protocol::meta::{self, GapRecord, MetaRecord};
+use crate::row::{self, Tone};
 use crate::ui::{Clock, error_text, format_bytes, shorten, truncate, warn_text};
 
 /// What every cell of a row may need besides the event.
@@ -73,9 +73,7 @@ pub(super) fn row_cells(
         }
     });
     row.col(|ui| {
-        // accountNotification does not repeat the account: it is the subscription's pubkey.
-        let account = summary.account.clone().or_else(|| subscribed_account(context, event));
-        if let Some(account) = account {
+        if let Some(account) = crate::row::account(context, event, summary) {
             ui.monospace(shorten(&account, 5)).on_hover_text(account);
         }
     });
@@ -94,16 +92,6 @@ pub(super) fn row_cells(
     });
 }
 
-/// The account a notification is about when it does not say (the catalogue knows which
-/// subscriptions name it in their params).
-fn subscribed_account(context: &CaptureContext, event: &CapturedEvent) -> Option<String> {
-    if event.direction != Direction::In {
-        return None;
-    }
-    let info = context.subscriptions.get(&event.subscription?)?;
-    crate::catalog::subscribed_account(&info.method, info.params.as_ref()).map(str::to_owned)
-}
-
 fn kind_cell_ui(
     ui: &mut Ui,
     event: &CapturedEvent,
@@ -112,28 +100,17 @@ fn kind_cell_ui(
     record: Option<&MetaRecord>,
 ) {
     // The arrows exist only in the monospace font; the kind reads better proportional.
-    let arrow = match event.direction {
-        Direction::In => "←",
-        Direction::Out => "→",
-        Direction::Meta => "·",
-    };
     ui.spacing_mut().item_spacing.x = 4.0;
-    ui.label(RichText::new(arrow).monospace().weak());
-    let kind = event.kind.as_str();
+    ui.label(RichText::new(row::arrow(event.direction)).monospace().weak());
+    let gap = matches!(record, Some(MetaRecord::Gap(_)));
+    let (kind, tone) = row::kind_label(event, summary, reorg.is_some(), gap);
     let visuals = ui.visuals().clone();
-    if summary.removed {
-        ui.label(warn_text(&visuals, "removed (reorg)"));
-    } else if reorg.is_some() {
-        ui.label(warn_text(&visuals, "reorg"));
-    } else if let Some(MetaRecord::Gap(_)) = record {
-        ui.label(warn_text(&visuals, "gap"));
-    } else if event.kind == FrameKind::Error {
-        ui.label(error_text(&visuals, kind));
-    } else if event.direction == Direction::In {
-        ui.label(kind);
-    } else {
-        ui.label(RichText::new(kind).weak());
-    }
+    match tone {
+        Tone::Plain => ui.label(kind),
+        Tone::Quiet => ui.label(RichText::new(kind).weak()),
+        Tone::Warn => ui.label(warn_text(&visuals, kind)),
+        Tone::Error => ui.label(error_text(&visuals, kind)),
+    };
 }
 
 /// Draws across the cells to the right of this one (empty in this row), up to `width`, still
@@ -179,31 +156,16 @@ fn details_cell_ui(ui: &mut Ui, event: &CapturedEvent, summary: &Summary, cell: 
         ui.label(error_text(&visuals, text)).on_hover_text(error);
         return;
     }
-    let mut parts: Vec<String> = Vec::new();
-    if let Some(method) = &event.method {
-        parts.push(method.to_string());
-    }
-    if let Some(kind) = &summary.kind {
-        parts.push(kind.clone());
-    }
-    if let Some(lines) = summary.log_lines {
-        parts.push(format!("{lines} log lines"));
-    }
-    if let Some(owner) = &summary.owner {
-        parts.push(format!("owner {}", shorten(owner, 5)));
-    }
+    let words = row::detail_words(event, summary);
     if let Some(decoded) = cell.decoded {
         // What the frame means first; the method and kind after it, quieter.
         ui.label(truncate(decoded, 200)).on_hover_text(decoded);
-        if !parts.is_empty() {
-            ui.weak(parts.join(" · "));
+        if !words.is_empty() {
+            ui.weak(words);
         }
         return;
     }
-    if event.direction == Direction::Meta || (parts.is_empty() && event.kind != FrameKind::Notification) {
-        parts.push(truncate(&event.raw, 160));
-    }
-    ui.label(parts.join(" · "));
+    ui.label(words);
 }
 
 #[cfg(test)]

@@ -29,6 +29,8 @@ use crate::export::CaptureContext;
 use crate::filter::{Filter, FilteredView};
 pub use toolbar::table_toolbar_ui;
 
+pub use crate::row::{connection_label, subscription_label};
+
 /// How many columns the table has (for persisted widths).
 pub const COLUMN_COUNT: usize = 10;
 
@@ -349,21 +351,6 @@ struct RowText {
     summary: Summary,
     /// The decoded one-liner (`Transfer 1,000.5 USDC from=… to=…`), when the frame decodes.
     decoded: Option<String>,
-}
-
-/// A subscription's short name for the table: `logs #3`, `newHeads #5`.
-pub fn subscription_label(context: &CaptureContext, sub: SubKey) -> String {
-    match context.subscriptions.get(&sub) {
-        Some(info) => {
-            format!("{} #{sub}", crate::catalog::rules_for(&info.method, info.params.as_ref()).short_name)
-        }
-        None => format!("#{sub}"),
-    }
-}
-
-/// A connection's label for the table.
-pub fn connection_label(context: &CaptureContext, conn: ConnId) -> String {
-    context.connections.get(&conn).map_or_else(|| format!("#{conn}"), |info| info.label.clone())
 }
 
 /// Draws the table over `capture`; clicking a row selects it, right-clicking opens its menu.
