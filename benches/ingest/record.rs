@@ -402,6 +402,16 @@ pub fn run() {
             ours / bare,
             judge(ours / bare >= TARGET_BARE, TARGET_BARE)
         );
+        // The same ratio taken within each round (the two clients run seconds apart),
+        // for a reader who wants to see how much of the spread the machine's spells explain.
+        let per_round: Vec<f64> =
+            our_rates.0.iter().zip(&bare_rates.0).map(|(ours, bare)| ours / bare).collect();
+        let (low, high) =
+            per_round.iter().fold((f64::MAX, 0.0_f64), |(low, high), &r| (low.min(r), high.max(r)));
+        println!(
+            "  (within each round: subscope = {:.2}x bare at the median round, {low:.2}-{high:.2}x over all)",
+            median(per_round.clone())
+        );
         if websocat_rates.0.is_empty() {
             println!(
                 "  websocat                not installed (set WEBSOCAT or run scripts/install-websocat.sh)"
