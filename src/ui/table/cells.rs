@@ -73,7 +73,7 @@ pub(super) fn row_cells(
         }
     });
     row.col(|ui| {
-        if let Some(account) = crate::row::account(context, event, summary) {
+        if let Some(account) = row::account(context, event, summary) {
             ui.monospace(shorten(&account, 5)).on_hover_text(account);
         }
     });
