@@ -348,17 +348,25 @@ fn the_composer_offers_the_endpoints_chain_and_learns_a_custom_urls_chain() {
     assert_eq!(harness.state().endpoints()[0].chain, None, "the demo keeps both chains");
 }
 
+/// The app with two Solana endpoints named `names` (ws://127.0.0.1:9 and :10), on a scripted
+/// backend, in a window of `size`.
+fn two_solana_endpoints(
+    runtime: &tokio::runtime::Runtime,
+    names: [&str; 2],
+    size: egui::Vec2,
+) -> (Harness<'static, App>, Script) {
+    let endpoints = vec![
+        endpoint(1, names[0], "ws://127.0.0.1:9", Some(Chain::Solana)),
+        endpoint(2, names[1], "ws://127.0.0.1:10", Some(Chain::Solana)),
+    ];
+    scripted(runtime, settings(endpoints), size)
+}
+
 #[test]
 fn a_one_off_answer_shows_beside_its_own_connection_only() {
     let runtime = runtime();
-    let (mut harness, mut script) = scripted(
-        &runtime,
-        settings(vec![
-            endpoint(1, "first", "ws://127.0.0.1:9", Some(Chain::Solana)),
-            endpoint(2, "second", "ws://127.0.0.1:10", Some(Chain::Solana)),
-        ]),
-        egui::vec2(1400.0, 1600.0),
-    );
+    let (mut harness, mut script) =
+        two_solana_endpoints(&runtime, ["first", "second"], egui::vec2(1400.0, 1600.0));
     let conns = open_all(&mut script, &mut harness);
     harness.get_by_label("One-off request").click();
     harness.run_steps(2);
@@ -425,14 +433,8 @@ fn fast_and_slow(subs: &[(u32, u64)], base: u64, slots: u64, behind_ms: u64) -> 
 #[test]
 fn a_backlog_taken_over_several_frames_is_compared_by_its_own_times() {
     let runtime = runtime();
-    let (mut harness, mut script) = scripted(
-        &runtime,
-        settings(vec![
-            endpoint(1, "fast", "ws://127.0.0.1:9", Some(Chain::Solana)),
-            endpoint(2, "slow", "ws://127.0.0.1:10", Some(Chain::Solana)),
-        ]),
-        egui::vec2(1400.0, 1000.0),
-    );
+    let (mut harness, mut script) =
+        two_solana_endpoints(&runtime, ["fast", "slow"], egui::vec2(1400.0, 1000.0));
     open_all(&mut script, &mut harness);
     let subs = slots_on_both(&mut harness, &mut script);
     // Two minutes of slots that arrive at once (the window was busy): the app takes them in
@@ -456,14 +458,8 @@ fn a_backlog_taken_over_several_frames_is_compared_by_its_own_times() {
 #[test]
 fn one_subscription_on_two_endpoints_is_compared_in_the_compare_tab() {
     let runtime = runtime();
-    let (mut harness, mut script) = scripted(
-        &runtime,
-        settings(vec![
-            endpoint(1, "fast", "ws://127.0.0.1:9", Some(Chain::Solana)),
-            endpoint(2, "slow", "ws://127.0.0.1:10", Some(Chain::Solana)),
-        ]),
-        egui::vec2(1400.0, 1000.0),
-    );
+    let (mut harness, mut script) =
+        two_solana_endpoints(&runtime, ["fast", "slow"], egui::vec2(1400.0, 1000.0));
     let conns = open_all(&mut script, &mut harness);
     let subs = slots_on_both(&mut harness, &mut script);
     assert_eq!(subs.iter().map(|(conn, _)| *conn).collect::<Vec<_>>(), conns, "sent on both");

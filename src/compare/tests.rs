@@ -204,16 +204,23 @@ fn new_heads_gaps_count_jumps_and_skipped_numbers_but_not_reorgs() {
     assert_eq!((stats.gaps, stats.gap_blocks, stats.duplicates, stats.first), (1, 2, 0, 5));
 }
 
-#[test]
-fn a_silence_of_several_usual_intervals_is_a_stall() {
-    let context = slots();
+/// A comparison (stalls at 5 × the usual interval, at least 1 s) that has seen slots 1 to 30
+/// on subscription 10, 400 ms apart; and the time of the last.
+fn steady_slots(context: &CaptureContext) -> (Compare, u64) {
     let mut compare =
         Compare::new(CompareConfig { stall_factor: 5, min_stall_ms: 1_000, ..CompareConfig::default() });
     let mut at = 0;
     for n in 1..=30 {
         at += 400;
-        compare.observe(&slot(10, A, n, at), &context);
+        compare.observe(&slot(10, A, n, at), context);
     }
+    (compare, at)
+}
+
+#[test]
+fn a_silence_of_several_usual_intervals_is_a_stall() {
+    let context = slots();
+    let (mut compare, mut at) = steady_slots(&context);
     assert_eq!(compare.stats_of(10).map(|stats| stats.stalls), Some(0));
     at += 1_900; // under 5 × 400 ms
     compare.observe(&slot(10, A, 31, at), &context);
@@ -229,13 +236,7 @@ fn a_silence_of_several_usual_intervals_is_a_stall() {
 #[test]
 fn the_silence_after_an_unsubscribe_is_not_a_stall() {
     let context = slots();
-    let mut compare =
-        Compare::new(CompareConfig { stall_factor: 5, min_stall_ms: 1_000, ..CompareConfig::default() });
-    let mut at = 0;
-    for n in 1..=30 {
-        at += 400;
-        compare.observe(&slot(10, A, n, at), &context);
-    }
+    let (mut compare, at) = steady_slots(&context);
     let unsubscribe = CapturedEvent {
         direction: Direction::Out,
         kind: FrameKind::Request,
@@ -251,7 +252,6 @@ fn the_silence_after_an_unsubscribe_is_not_a_stall() {
 #[test]
 fn the_silence_after_a_disconnect_is_not_a_stall_but_after_a_loss_it_is() {
     let context = slots();
-    let config = CompareConfig { stall_factor: 5, min_stall_ms: 1_000, ..CompareConfig::default() };
     let note = |text: &str, at| CapturedEvent {
         subscription: None,
         direction: Direction::Meta,
@@ -261,12 +261,7 @@ fn the_silence_after_a_disconnect_is_not_a_stall_but_after_a_loss_it_is() {
         ..slot(10, A, 0, at)
     };
     for (text, stalls) in [("disconnected", 0), ("connection lost: reset by peer", 1)] {
-        let mut compare = Compare::new(config);
-        let mut at = 0;
-        for n in 1..=30 {
-            at += 400;
-            compare.observe(&slot(10, A, n, at), &context);
-        }
+        let (mut compare, at) = steady_slots(&context);
         compare.observe(&note(text, at + 100), &context);
         compare.finish(at + 60_000); // the file goes on for a minute after it
         assert_eq!(compare.stats_of(10).map(|stats| stats.stalls), Some(stalls), "after {text:?}");
