@@ -104,6 +104,9 @@ struct Row<'a> {
     connection: String,
     subscription: Option<String>,
     account: Option<String>,
+    /// The Kind column (arrow and word) and how it stands out.
+    kind: String,
+    tone: Tone,
     reorg: Option<&'a str>,
     decoded: Option<Decoded>,
 }
@@ -120,16 +123,13 @@ impl<'a> Row<'a> {
         let connection = crate::row::connection_label(context, event.connection);
         let subscription = event.subscription.map(|sub| crate::row::subscription_label(context, sub));
         let account = crate::row::account(context, event, &summary);
-        let decoded =
-            if incoming && event.kind == FrameKind::Notification { decoder.decode(&event.raw) } else { None };
-        Self { summary, connection, subscription, account, reorg, decoded }
-    }
-
-    fn kind(&self, event: &CapturedEvent) -> (String, Tone) {
         let gap =
             event.direction == Direction::Meta && matches!(meta::parse(&event.raw), Some(MetaRecord::Gap(_)));
-        let (kind, tone) = crate::row::kind_label(event, &self.summary, self.reorg.is_some(), gap);
-        (format!("{} {kind}", crate::row::arrow(event.direction)), tone)
+        let (kind, tone) = crate::row::kind_label(event, &summary, reorg.is_some(), gap);
+        let kind = format!("{} {kind}", crate::row::arrow(event.direction));
+        let decoded =
+            if incoming && event.kind == FrameKind::Notification { decoder.decode(&event.raw) } else { None };
+        Self { summary, connection, subscription, account, kind, tone, reorg, decoded }
     }
 
     /// The Details column, as the window fills it.
@@ -148,7 +148,7 @@ impl<'a> Row<'a> {
             time_of_day(event.received_at_ms),
             self.connection.clone(),
             self.subscription.clone().unwrap_or_default(),
-            self.kind(event).0,
+            self.kind.clone(),
             self.summary.slot_or_block.map(|slot| slot.to_string()).unwrap_or_default(),
             self.summary.signature_or_hash.as_deref().map(|hash| shorten(hash, 6)).unwrap_or_default(),
             self.account.as_deref().map(|account| shorten(account, 5)).unwrap_or_default(),
@@ -165,13 +165,12 @@ impl<'a> Row<'a> {
             return layout(&cells);
         }
         // Colour the padded cells, so escape codes do not count against the widths.
-        let tone = self.kind(event).1;
         let mut padded: Vec<String> =
             cells.iter().enumerate().map(|(index, cell)| pad(index, cell)).collect();
         padded[0] = paint(&padded[0], DIM, true);
-        if tone == Tone::Warn {
+        if self.tone == Tone::Warn {
             padded[3] = paint(&padded[3], YELLOW, true);
-        } else if tone == Tone::Error || self.summary.error.is_some() {
+        } else if self.tone == Tone::Error || self.summary.error.is_some() {
             padded[3] = paint(&padded[3], RED, true);
             padded[8] = paint(&padded[8], RED, true);
         }
