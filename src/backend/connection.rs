@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
-use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{FutureExt as _, SinkExt as _, StreamExt as _};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
@@ -35,8 +34,6 @@ use crate::protocol::{FrameKind, Incoming, Outcome, SubId, parse_incoming};
 use crate::redact::{API_KEY_PLACEHOLDER, Secrets, place_key, redact_url};
 
 type Socket = WebSocketStream<MaybeTlsStream<Tracked<TcpStream>>>;
-type Sink = SplitSink<Socket, Message>;
-type Stream = SplitStream<Socket>;
 
 /// How many ready frames are read before they are handed to the queue in one push (and
 /// commands and keepalive get their turn).
@@ -464,9 +461,10 @@ impl Actor {
         commands: &mut mpsc::Receiver<Command>,
         config: &ConnectionConfig,
     ) -> SessionEnd {
-        let (mut sink, mut stream) = socket.split();
+        // One owner reads and writes in turns: no lock between two halves on every poll.
+        let mut socket = socket;
         self.outbox = self.table.on_open();
-        if let Err(reason) = self.send_outbox(&mut sink).await {
+        if let Err(reason) = self.send_outbox(&mut socket).await {
             return SessionEnd::Lost(reason);
         }
         let mut keepalive =
@@ -477,8 +475,8 @@ impl Actor {
             // commands, then keepalive; after a socket batch the others get their turn anyway.
             let turn = tokio::select! {
                 biased;
-                message = stream.next() => {
-                    if let Some(end) = self.on_first_message(message, &mut stream, &mut keepalive) {
+                message = socket.next() => {
+                    if let Some(end) = self.on_first_message(message, &mut socket, &mut keepalive) {
                         return end;
                     }
                     Turn::Socket
@@ -495,13 +493,13 @@ impl Actor {
             let disconnect =
                 turn == Turn::Disconnect || (turn == Turn::Socket && self.serve_due_commands(commands));
             if disconnect {
-                sink.send(Message::Close(None)).await.ok(); // best effort: we are leaving anyway
+                socket.send(Message::Close(None)).await.ok(); // best effort: we are leaving anyway
                 return SessionEnd::Closed;
             }
             match keepalive.check(Instant::now()) {
                 KeepaliveStep::Idle => {}
                 KeepaliveStep::Ping => {
-                    if let Err(err) = sink.send(Message::Ping(Vec::new().into())).await {
+                    if let Err(err) = socket.send(Message::Ping(Vec::new().into())).await {
                         return SessionEnd::Lost(LostReason::from_socket(&err));
                     }
                 }
@@ -510,7 +508,7 @@ impl Actor {
                 }
             }
             self.send_due_retries();
-            if let Err(reason) = self.send_outbox(&mut sink).await {
+            if let Err(reason) = self.send_outbox(&mut socket).await {
                 return SessionEnd::Lost(reason);
             }
         }
@@ -552,7 +550,7 @@ impl Actor {
     fn on_first_message(
         &mut self,
         message: Option<Result<Message, tungstenite::Error>>,
-        stream: &mut Stream,
+        socket: &mut Socket,
         keepalive: &mut Keepalive,
     ) -> Option<SessionEnd> {
         self.batch_time_ms = Some(now_ms()); // they are all here now: one clock read
@@ -571,7 +569,7 @@ impl Actor {
             if read.len() >= BATCH || bytes >= BATCH_BYTES {
                 break None;
             }
-            match stream.next().now_or_never() {
+            match socket.next().now_or_never() {
                 Some(message) => next = message,
                 None => break None,
             }
@@ -700,18 +698,19 @@ impl Actor {
         }
     }
 
-    async fn send_outbox(&mut self, sink: &mut Sink) -> Result<(), LostReason> {
+    async fn send_outbox(&mut self, socket: &mut Socket) -> Result<(), LostReason> {
         if self.outbox.is_empty() {
             return Ok(());
         }
         for outbound in std::mem::take(&mut self.outbox) {
             let Outbound { frame, method, sub } = outbound;
-            sink.feed(Message::Text(frame.as_str().into()))
+            socket
+                .feed(Message::Text(frame.as_str().into()))
                 .await
                 .map_err(|err| LostReason::from_socket(&err))?;
             self.capture(Direction::Out, FrameKind::Request, Some(method), sub, frame.into());
         }
         self.flush();
-        sink.flush().await.map_err(|err| LostReason::from_socket(&err))
+        socket.flush().await.map_err(|err| LostReason::from_socket(&err))
     }
 }
