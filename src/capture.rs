@@ -2,8 +2,9 @@
 //! order, under a memory cap the user sets.
 //!
 //! Memory per event is the raw text plus a fixed header ([`CapturedEvent`] is 88 bytes); the
-//! text is shared, and a frame received keeps the very bytes the socket read (no copy). The
-//! summary columns the table shows are derived from the
+//! text is shared, and a frame received is copied once, as it is read, into an allocation of
+//! its own size (one over 64 KiB keeps the bytes the socket read), so a kept frame holds no
+//! share of a read buffer. The summary columns the table shows are derived from the
 //! raw text when a row is drawn, never stored. The oldest events are evicted first once either
 //! cap is reached, and evictions are counted so the UI can show them.
 //!
@@ -73,8 +74,7 @@ pub struct CapturedEvent {
     pub raw: Text,
 }
 
-/// A frame's text: shared, cheap to clone, and for a received frame the very bytes the socket
-/// read.
+/// A frame's text: shared and cheap to clone (an export's snapshot counts it, not copies it).
 pub type Text = tokio_tungstenite::tungstenite::Utf8Bytes;
 
 impl CapturedEvent {

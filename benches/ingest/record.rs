@@ -21,8 +21,8 @@ use std::process::{Child, ChildStdin, Command as Process, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt as _, StreamExt as _};
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use super::{FIRST_SLOT, SUBSCRIBE, env_usize, flood_server, median, sized_frames, verdict, websocat_path};
 
@@ -126,9 +126,9 @@ async fn bare(url: &str, count: usize) -> f64 {
 
 /// The floor for any client that writes this format: the bare loop, plus a thread writing
 /// each frame wrapped in a constant envelope as long as `record`'s (nothing classified,
-/// rendered or numbered), timed from before the connect until the file is written and
-/// closed. Whatever `record` does beyond this costs it; what this costs is the same bytes
-/// reaching the page cache.
+/// rendered or numbered; each frame copied out of the read buffer, as `record` does), timed
+/// from before the connect until the file is written and closed. Whatever `record` does beyond
+/// this costs it; what this costs is the same bytes reaching the page cache.
 async fn bare_write(url: &str, count: usize, dir: &Path) -> f64 {
     let path = dir.join("bare-write.ndjson");
     let start = Instant::now();
@@ -142,7 +142,7 @@ async fn bare_write(url: &str, count: usize, dir: &Path) -> f64 {
         let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
         for batch in receiver {
             for frame in batch {
-                let frame: tokio_tungstenite::tungstenite::Utf8Bytes = frame;
+                let frame: Utf8Bytes = frame;
                 out.write_all(prefix.as_bytes()).unwrap_or_else(|err| panic!("write: {err}"));
                 out.write_all(frame.as_bytes()).unwrap_or_else(|err| panic!("write: {err}"));
                 out.write_all(b"}\n").unwrap_or_else(|err| panic!("write: {err}"));
@@ -160,7 +160,9 @@ async fn bare_write(url: &str, count: usize, dir: &Path) -> f64 {
         match ws.next().await {
             Some(Ok(Message::Text(text))) => {
                 received += 1;
-                batch.push(text);
+                // Copied out of tungstenite's read buffer as `record` copies it, so the
+                // buffer is refilled in place rather than replaced while frames wait.
+                batch.push(Utf8Bytes::from(text.as_str()));
                 if batch.len() == 256 {
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(256));
                     batches.send(full).unwrap_or_else(|err| panic!("writer: {err}"));

@@ -629,7 +629,7 @@ impl Actor {
         None
     }
 
-    /// Classifies, routes and captures one text frame, keeping the bytes the socket read.
+    /// Classifies, routes and captures one text frame.
     fn on_text(&mut self, frame: Text) {
         // A server that echoes the key (an error naming it) must not put it into the capture.
         let frame = if self.secrets.is_empty() {

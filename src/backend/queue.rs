@@ -142,7 +142,9 @@ impl EventQueue {
         let mut inner = self.lock();
         let take = inner.captured.len().min(max_frames);
         let captured: VecDeque<CapturedEvent> = if take == inner.captured.len() {
-            std::mem::take(&mut inner.captured)
+            // The whole buffer goes; its successor starts as large, so a steady stream fills
+            // it without growing it (a copy of everything held at each doubling).
+            std::mem::replace(&mut inner.captured, VecDeque::with_capacity(take))
         } else {
             inner.captured.drain(..take).collect()
         };
