@@ -313,12 +313,17 @@ fn main() {
     let mut ours = Vec::new();
     let mut websocat_rates = Vec::new();
     let mut memory = (0, 0, 0);
-    for _ in 0..rounds {
-        bare_rates.push(runtime.block_on(bare(addr, count)));
-        let (rate, mem, raw, rss) = runtime.block_on(subscope(addr, count));
-        ours.push(rate);
-        if memory.0 == 0 {
-            memory = (mem, raw, rss); // the first round: later ones reuse freed memory
+    for round in 0..rounds {
+        // Memory is taken in the first round, with subscope first: later, it would reuse what
+        // the bare loop (or an earlier round) freed, and its resident growth would read 0.
+        if round == 0 {
+            let (rate, mem, raw, rss) = runtime.block_on(subscope(addr, count));
+            ours.push(rate);
+            memory = (mem, raw, rss);
+            bare_rates.push(runtime.block_on(bare(addr, count)));
+        } else {
+            bare_rates.push(runtime.block_on(bare(addr, count)));
+            ours.push(runtime.block_on(subscope(addr, count)).0);
         }
         if let Some(binary) = &websocat_binary {
             websocat_rates.push(websocat(binary, addr, count));
