@@ -2,20 +2,21 @@
 //! with the decoded summary as its last column (or one JSON object per event with `--json`).
 //!
 //! Rows are written as they are formatted (columns have fixed widths, so nothing waits for
-//! the last row), the filter is the table's [`Filter`], and the file is read by the same
-//! import as the window's Open ([`crate::export::import_file`]), so whatever it reads `show`
-//! reads.
+//! the last row, and each row is written as its event is read), the filter is the table's
+//! [`Filter`], and the file is read by the same import as the window's Open
+//! ([`crate::export::import_file_each`]), so whatever it reads `show` reads.
 
 use std::io::{self, Write};
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::capture::{CapturedEvent, Direction};
+use crate::capture::{CaptureLimits, CapturedEvent, Direction};
 use crate::catalog::{Summary, summarize};
 use crate::decode::{Decoded, Decoder};
-use crate::export::{CaptureContext, ImportError, ImportOptions, Progress, import_file, iso8601};
+use crate::export::{CaptureContext, ImportError, ImportOptions, Progress, import_file_each, iso8601};
 use crate::filter::{Filter, Matcher};
 use crate::human::{format_bytes, shorten, time_of_day, truncate};
 use crate::protocol::FrameKind;
@@ -69,33 +70,49 @@ const WIDTHS: [usize; 11] = [12, 14, 16, 17, 12, 16, 13, 20, 32, 9, 0];
 /// Text columns (cut to width); the others are numbers or already short.
 const CUT: [bool; 11] = [false, true, true, true, false, false, false, false, true, false, false];
 
-/// Shows the capture in `options.file` on `out`. A write error (a closed pipe) is returned as
-/// it is, for the caller to tell a reader that went away from a real failure.
+/// Shows the capture in `options.file` on `out`, each row as soon as its event is read: what
+/// `show` holds does not grow with the file. A write error (a closed pipe) stops the read and
+/// is returned as it is, for the caller to tell a reader that went away from a real failure.
 pub fn show(options: &ShowOptions, decoder: &Decoder, out: &mut dyn Write) -> io::Result<ShowReport> {
     let matcher = Matcher::new(options.filter.clone()).map_err(|err| io::Error::other(err.to_string()))?;
-    let imported = import_file(&options.file, &Progress::default(), ImportOptions::default());
-    let view = CaptureView::from_events_uncompared(imported.events, imported.context);
-    let mut report = ShowReport { events: view.capture.len(), shown: 0, error: imported.error };
-    if report.events == 0 && report.error.is_some() {
-        return Ok(report);
-    }
-    if !options.json {
-        let header: Vec<String> = HEADERS.iter().map(|name| (*name).to_owned()).collect();
-        let line = layout(&header);
-        writeln!(out, "{}", paint(&line, BOLD, options.color))?;
-    }
-    for event in view.capture.iter().filter(|event| matcher.matches(event)) {
-        let row = Row::new(event, &view.context, view.reorgs.get(&event.seq).map(String::as_str), decoder);
-        if options.json {
-            serde_json::to_writer(&mut *out, &row.json(event)).map_err(io::Error::other)?;
-            writeln!(out)?;
-        } else {
-            writeln!(out, "{}", row.line(event, options.color))?;
+    // The view keeps the newest event only: the one being shown.
+    let mut view = CaptureView::new(CaptureLimits { max_events: 1, max_bytes: usize::MAX });
+    let (mut events, mut shown, mut headed) = (0, 0, false);
+    let mut written = Ok(());
+    let mut each = |context: &CaptureContext, event: CapturedEvent| {
+        events += 1;
+        if context.connections.len() != view.context.connections.len()
+            || context.subscriptions.len() != view.context.subscriptions.len()
+        {
+            view.update_context(context);
         }
-        report.shown += 1;
+        view.push_uncompared(event);
+        let Some(event) = view.capture.iter().next_back().filter(|event| matcher.matches(event)) else {
+            return ControlFlow::Continue(());
+        };
+        let row = Row::new(event, &view.context, view.reorgs.get(&event.seq).map(String::as_str), decoder);
+        written = write_header(out, options, &mut headed).and_then(|()| row.write(out, event, options));
+        shown += 1;
+        if written.is_ok() { ControlFlow::Continue(()) } else { ControlFlow::Break(()) }
+    };
+    let imported = import_file_each(&options.file, &Progress::default(), ImportOptions::default(), &mut each);
+    written?;
+    // A file that holds events (or none, and no problem) gets the header even when the filter
+    // let none through; one that failed before its first event gets nothing.
+    if events > 0 || imported.error.is_none() {
+        write_header(out, options, &mut headed)?;
     }
     out.flush()?;
-    Ok(report)
+    Ok(ShowReport { events, shown, error: imported.error })
+}
+
+/// The table's header line, once, before the first row (nothing for `--json`).
+fn write_header(out: &mut dyn Write, options: &ShowOptions, headed: &mut bool) -> io::Result<()> {
+    if options.json || std::mem::replace(headed, true) {
+        return Ok(());
+    }
+    let header: Vec<String> = HEADERS.iter().map(|name| (*name).to_owned()).collect();
+    writeln!(out, "{}", paint(&layout(&header), BOLD, options.color))
 }
 
 /// One event's columns.
@@ -157,6 +174,16 @@ impl<'a> Row<'a> {
             format_bytes(event.size() as u64),
             self.decoded.as_ref().map(|decoded| decoded.summary.clone()).unwrap_or_default(),
         ]
+    }
+
+    /// Writes the row: a line of the table, or one JSON object with `--json`.
+    fn write(&self, out: &mut dyn Write, event: &CapturedEvent, options: &ShowOptions) -> io::Result<()> {
+        if options.json {
+            serde_json::to_writer(&mut *out, &self.json(event)).map_err(io::Error::other)?;
+            writeln!(out)
+        } else {
+            writeln!(out, "{}", self.line(event, options.color))
+        }
     }
 
     fn line(&self, event: &CapturedEvent, color: bool) -> String {

@@ -43,6 +43,9 @@ pub use format::{
     CaptureContext, ConnectionInfo, FORMAT_VERSION, Field, Format, SubscriptionInfo, fields, iso8601,
     subscription_fields,
 };
-pub use reader::{ImportError, ImportOptions, Imported, import_file, import_reader, import_reader_with};
+pub use reader::{
+    EachEvent, ImportError, ImportOptions, Imported, import_file, import_file_each, import_reader,
+    import_reader_with,
+};
 pub use safe_write::{ExportError, Progress, export_to_file, write_atomically};
 pub use writer::EventWriter;

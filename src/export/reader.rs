@@ -6,6 +6,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -147,17 +148,23 @@ pub enum ImportError {
     },
 }
 
+/// What a reader is handed each event with: the context read so far (which names the event's
+/// connection and subscription), and the event. `Break` stops the read.
+pub type EachEvent<'a> = &'a mut dyn FnMut(&CaptureContext, CapturedEvent) -> ControlFlow<()>;
+
 /// Turns file events into captured events, allocating connection ids by (label, endpoint),
-/// and keeps the newest within the limits.
-struct Assembler {
+/// and keeps the newest within the limits, or hands each on as it is read.
+struct Assembler<'a> {
     imported: Imported,
     connections: HashMap<(String, String), ConnId>,
     limits: CaptureLimits,
     bytes: usize,
     added: u64,
+    /// Where events go instead of `imported.events`, if anywhere.
+    each: Option<EachEvent<'a>>,
 }
 
-impl Assembler {
+impl Assembler<'_> {
     fn add(&mut self, line: u64, event: FileEvent) -> Result<(), ImportError> {
         if let Some(version) = event.v.filter(|version| *version > FORMAT_VERSION) {
             return Err(ImportError::Version { line, version });
@@ -215,6 +222,12 @@ impl Assembler {
             method: event.method.map(Arc::from),
             raw,
         };
+        if let Some(each) = self.each.as_mut() {
+            return match each(&self.imported.context, event) {
+                ControlFlow::Continue(()) => Ok(()),
+                ControlFlow::Break(()) => Err(ImportError::Cancelled),
+            };
+        }
         self.bytes += event.memory_cost();
         self.imported.events.push_back(event);
         while self.limits.exceeded_by(self.imported.events.len(), self.bytes) {
@@ -248,6 +261,30 @@ impl<R: Read> Read for CountingReader<'_, R> {
 /// streams: memory is bounded by `options` (the newest events are kept, the rest counted),
 /// whatever the file's size or the length of its lines.
 pub fn import_file(path: &Path, progress: &Progress, options: ImportOptions) -> Imported {
+    read_file(path, progress, options, None)
+}
+
+/// Like [`import_file`], but hands `each` every event as it is read instead of keeping it, so
+/// memory does not grow with the file (the events of a HAR file, which is one JSON document,
+/// are read whole first). The result holds the context and the problem met, if any, and no
+/// events; `each` stops the read early with `Break` (the problem is then
+/// [`ImportError::Cancelled`]).
+pub fn import_file_each(
+    path: &Path,
+    progress: &Progress,
+    options: ImportOptions,
+    each: EachEvent<'_>,
+) -> Imported {
+    read_file(path, progress, options, Some(each))
+}
+
+/// Opens `path` (its size is the progress's total) and reads it with [`import`].
+fn read_file(
+    path: &Path,
+    progress: &Progress,
+    options: ImportOptions,
+    each: Option<EachEvent<'_>>,
+) -> Imported {
     let file = match File::open(path) {
         Ok(file) => file,
         Err(err) => return Imported { error: Some(ImportError::Io(err.to_string())), ..Imported::default() },
@@ -255,7 +292,7 @@ pub fn import_file(path: &Path, progress: &Progress, options: ImportOptions) -> 
     if let Ok(metadata) = file.metadata() {
         progress.total.store(metadata.len(), Ordering::Relaxed);
     }
-    import_reader_with(CountingReader { inner: file, progress }, progress, options)
+    import(CountingReader { inner: file, progress }, progress, options, each)
 }
 
 /// Like [`import_file`], from any reader, with the default [`ImportOptions`].
@@ -265,6 +302,16 @@ pub fn import_reader(reader: impl Read, progress: &Progress) -> Imported {
 
 /// Like [`import_file`], from any reader.
 pub fn import_reader_with(reader: impl Read, progress: &Progress, options: ImportOptions) -> Imported {
+    import(reader, progress, options, None)
+}
+
+/// Reads a capture into `imported.events`, or hands its events to `each`.
+fn import(
+    reader: impl Read,
+    progress: &Progress,
+    options: ImportOptions,
+    each: Option<EachEvent<'_>>,
+) -> Imported {
     let mut reader = BufReader::with_capacity(1 << 20, reader);
     let first = loop {
         match reader.fill_buf() {
@@ -274,6 +321,14 @@ pub fn import_reader_with(reader: impl Read, progress: &Progress, options: Impor
                     let mut imported = super::har::read_har(reader, options);
                     if progress.cancel.load(Ordering::Relaxed) && imported.error.is_some() {
                         imported.error = Some(ImportError::Cancelled);
+                    }
+                    if let Some(each) = each {
+                        for event in std::mem::take(&mut imported.events) {
+                            if each(&imported.context, event).is_break() {
+                                imported.error = Some(ImportError::Cancelled);
+                                break;
+                            }
+                        }
                     }
                     return imported;
                 }
@@ -294,6 +349,7 @@ pub fn import_reader_with(reader: impl Read, progress: &Progress, options: Impor
         limits: options.limits,
         bytes: 0,
         added: 0,
+        each,
     };
     let error = if first == b'[' {
         read_array(reader, &mut assembler, options.max_line_bytes)
@@ -306,7 +362,11 @@ pub fn import_reader_with(reader: impl Read, progress: &Progress, options: Impor
     imported
 }
 
-fn read_lines(mut reader: impl BufRead, assembler: &mut Assembler, max_line: usize) -> Option<ImportError> {
+fn read_lines(
+    mut reader: impl BufRead,
+    assembler: &mut Assembler<'_>,
+    max_line: usize,
+) -> Option<ImportError> {
     let mut bytes = Vec::new();
     let mut number = 0u64;
     loop {
@@ -361,18 +421,18 @@ impl<R: Read> Read for ElementLimit<R> {
     }
 }
 
-fn read_array(reader: impl Read, assembler: &mut Assembler, max_element: usize) -> Option<ImportError> {
+fn read_array(reader: impl Read, assembler: &mut Assembler<'_>, max_element: usize) -> Option<ImportError> {
     use serde::de::{Deserializer as _, SeqAccess, Visitor};
 
-    struct ArrayVisitor<'a> {
-        assembler: &'a mut Assembler,
+    struct ArrayVisitor<'a, 'b> {
+        assembler: &'a mut Assembler<'b>,
         failure: &'a mut Option<ImportError>,
         since_element: &'a std::cell::Cell<usize>,
         newlines: &'a std::cell::Cell<u64>,
         index: &'a std::cell::Cell<u64>,
     }
 
-    impl<'de> Visitor<'de> for ArrayVisitor<'_> {
+    impl<'de> Visitor<'de> for ArrayVisitor<'_, '_> {
         type Value = ();
 
         fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

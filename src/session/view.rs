@@ -44,19 +44,6 @@ impl CaptureView {
     /// A view of events read from a file: reorgs found again from the subscriptions the file
     /// names (their methods say which streams to watch), and its endpoints compared.
     pub fn from_events(events: impl IntoIterator<Item = CapturedEvent>, context: CaptureContext) -> Self {
-        Self::read(events, context, true)
-    }
-
-    /// [`Self::from_events`] without the comparison of endpoints (left empty), for a reader
-    /// that does not show it: it reads an item key out of every notification.
-    pub fn from_events_uncompared(
-        events: impl IntoIterator<Item = CapturedEvent>,
-        context: CaptureContext,
-    ) -> Self {
-        Self::read(events, context, false)
-    }
-
-    fn read(events: impl IntoIterator<Item = CapturedEvent>, context: CaptureContext, compare: bool) -> Self {
         let mut view = Self {
             capture: Capture::new(CaptureLimits { max_events: usize::MAX, max_bytes: usize::MAX }),
             ..Self::default()
@@ -66,16 +53,24 @@ impl CaptureView {
         }
         view.context = context;
         for event in events {
-            if compare {
-                view.push(event);
-            } else {
-                view.push_uncompared(event);
-            }
+            view.push(event);
         }
         // A file is a finished run: settle what its last event allows.
         let end = view.capture.iter().next_back().map_or(0, |event| event.received_at_ms);
         view.compare.finish(end);
         view
+    }
+
+    /// Takes the names of a file read so far (a reader handing on events as it reads them,
+    /// [`crate::export::import_file_each`]): subscriptions named for the first time are watched
+    /// for reorgs from their first event on, as [`Self::from_events`] watches them.
+    pub fn update_context(&mut self, context: &CaptureContext) {
+        for (sub, info) in &context.subscriptions {
+            if !self.context.subscriptions.contains_key(sub) {
+                self.watch(*sub, rules_for(&info.method, info.params.as_ref()).reorg);
+            }
+        }
+        self.context.clone_from(context);
     }
 
     /// Watches a subscription's stream for reorgs when its rule says so.
@@ -111,7 +106,7 @@ impl CaptureView {
     }
 
     /// [`Self::push`] without comparing.
-    fn push_uncompared(&mut self, event: CapturedEvent) {
+    pub fn push_uncompared(&mut self, event: CapturedEvent) {
         if let Some(sub) = event.subscription
             && let Some(conn) = self.watched.get_mut(&sub)
         {
@@ -234,24 +229,30 @@ mod tests {
     }
 
     #[test]
-    fn a_view_read_uncompared_finds_the_same_reorgs_and_compares_nothing() {
-        // The same newHeads on two endpoints (one with a reorg at height 2).
-        let events = || {
-            vec![
-                head(0, 1, 1, "0xa1"),
-                head(1, 2, 1, "0xa1"),
-                head(2, 1, 2, "0xa2"),
-                head(3, 2, 2, "0xa2"),
-                head(4, 1, 2, "0xe2"),
-            ]
-        };
+    fn a_view_fed_one_event_at_a_time_finds_the_reorgs_a_whole_file_does() {
+        // The same newHeads on two endpoints (one with a reorg at height 2), as a reader
+        // handing on each event with the names read so far, keeping only the newest event.
+        let events = vec![
+            head(0, 1, 1, "0xa1"),
+            head(1, 2, 1, "0xa1"),
+            head(2, 1, 2, "0xa2"),
+            head(3, 2, 2, "0xa2"),
+            head(4, 1, 2, "0xe2"),
+        ];
         let context = view(Vec::new()).context;
-        let compared = CaptureView::from_events(events(), context.clone());
-        let uncompared = CaptureView::from_events_uncompared(events(), context);
-        assert_eq!(compared.compare.report().groups.len(), 1, "the two endpoints are one group");
-        assert!(uncompared.compare.report().groups.is_empty());
-        assert_eq!(uncompared.reorgs, compared.reorgs);
-        assert_eq!(uncompared.reorgs.keys().copied().collect::<Vec<_>>(), [4]);
-        assert_eq!(uncompared.capture.len(), 5);
+        let whole = CaptureView::from_events(events.clone(), context.clone());
+        let mut streamed = CaptureView::new(CaptureLimits { max_events: 1, max_bytes: usize::MAX });
+        let mut marks = Vec::new();
+        for event in events {
+            streamed.update_context(&context);
+            let seq = event.seq;
+            streamed.push_uncompared(event);
+            marks.extend(streamed.reorgs.contains_key(&seq).then_some(seq));
+        }
+        assert_eq!(whole.reorgs.keys().copied().collect::<Vec<_>>(), [4]);
+        assert_eq!(marks, [4], "marked as it arrived");
+        assert_eq!(streamed.reorgs, whole.reorgs);
+        assert_eq!(streamed.capture.len(), 1, "only the newest event is held");
+        assert!(streamed.compare.report().groups.is_empty(), "nothing compared");
     }
 }
