@@ -268,11 +268,11 @@ async fn open_tcp(request: &tungstenite::handshake::client::Request) -> Result<T
 ///
 /// tungstenite hands out each frame as a slice of its read buffer, and can refill that buffer
 /// in place only when no slice of it is alive. Frames are kept (captured, queued for the
-/// window or a writer thread), so every refill took a fresh buffer: a new allocation whose
-/// pages the kernel faults in and zeroes, or, when the last slice had just been dropped, a
-/// reallocation copying the whole buffer. Copying the frame instead costs one allocation of
-/// its exact size and a copy of its bytes (`record` under a flood of 300 B frames: about
-/// 15 % less time), and a kept frame now holds only its own bytes.
+/// window or a writer thread), so without the copy nearly every refill takes a fresh buffer:
+/// a new allocation whose pages the kernel faults in and zeroes, or, when the last slice has
+/// just been dropped, a reallocation copying the whole buffer. The copy costs one allocation
+/// of the frame's exact size and a copy of its bytes (`record` under a flood of 300 B frames:
+/// about 15 % less time), and a kept frame holds only its own bytes.
 fn detach(message: Message) -> Message {
     match message {
         Message::Text(text) if text.len() <= DETACH_MAX => Message::Text(Text::from(text.as_str())),
