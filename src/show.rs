@@ -81,19 +81,18 @@ pub fn show(options: &ShowOptions, decoder: &Decoder, out: &mut dyn Write) -> io
     let mut written = Ok(());
     let mut each = |context: &CaptureContext, event: CapturedEvent| {
         events += 1;
-        if context.connections.len() != view.context.connections.len()
-            || context.subscriptions.len() != view.context.subscriptions.len()
-        {
-            view.update_context(context);
-        }
+        view.update_context(context);
         view.push_uncompared(event);
         let Some(event) = view.capture.iter().next_back().filter(|event| matcher.matches(event)) else {
             return ControlFlow::Continue(());
         };
         let row = Row::new(event, &view.context, view.reorgs.get(&event.seq).map(String::as_str), decoder);
         written = write_header(out, options, &mut headed).and_then(|()| row.write(out, event, options));
+        if written.is_err() {
+            return ControlFlow::Break(());
+        }
         shown += 1;
-        if written.is_ok() { ControlFlow::Continue(()) } else { ControlFlow::Break(()) }
+        ControlFlow::Continue(())
     };
     let imported = import_file_each(&options.file, &Progress::default(), ImportOptions::default(), &mut each);
     written?;

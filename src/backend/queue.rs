@@ -15,6 +15,10 @@ use tokio::sync::Notify;
 use super::{Event, Waker};
 use crate::capture::{CaptureLimits, CapturedEvent};
 
+/// The most events a fresh buffer is made room for after a drain: a consumer's batch
+/// (`record` takes 8,192 at a time), 720 KiB of event headers.
+const KEPT_CAPACITY: usize = 8_192;
+
 /// What one drain returns.
 #[derive(Debug, Default)]
 pub struct Drained {
@@ -142,9 +146,10 @@ impl EventQueue {
         let mut inner = self.lock();
         let take = inner.captured.len().min(max_frames);
         let captured: VecDeque<CapturedEvent> = if take == inner.captured.len() {
-            // The whole buffer goes; its successor starts as large, so a steady stream fills
-            // it without growing it (a copy of everything held at each doubling).
-            std::mem::replace(&mut inner.captured, VecDeque::with_capacity(take))
+            // The whole buffer goes; its successor starts as large (up to a batch's worth), so
+            // a steady stream fills it without growing it (a copy of everything held at each
+            // doubling), and a drain after a stall leaves no stall-sized buffer behind.
+            std::mem::replace(&mut inner.captured, VecDeque::with_capacity(take.min(KEPT_CAPACITY)))
         } else {
             inner.captured.drain(..take).collect()
         };
@@ -229,6 +234,18 @@ mod tests {
         assert_eq!(second.events.len(), 1, "handed out with the frame before it");
         assert_eq!(queue.drain_batch(10).captured.len(), 3);
         assert_eq!(queue.held(), (0, 0));
+    }
+
+    #[test]
+    fn a_whole_drain_leaves_room_for_a_batch_but_not_for_a_stall() {
+        let queue = queue(CaptureLimits::default());
+        queue.push_captured(&mut (0..1_000).map(|_| frame("{}")).collect());
+        assert_eq!(queue.drain().captured.len(), 1_000);
+        assert!(queue.lock().captured.capacity() >= 1_000, "room for the next batch as large");
+        queue.push_captured(&mut (0..3 * KEPT_CAPACITY).map(|_| frame("{}")).collect());
+        assert_eq!(queue.drain().captured.len(), 3 * KEPT_CAPACITY);
+        let capacity = queue.lock().captured.capacity();
+        assert!(capacity < 2 * KEPT_CAPACITY, "a buffer for {capacity} events kept after a stall");
     }
 
     #[test]

@@ -63,8 +63,15 @@ impl CaptureView {
 
     /// Takes the names of a file read so far (a reader handing on events as it reads them,
     /// [`crate::export::import_file_each`]): subscriptions named for the first time are watched
-    /// for reorgs from their first event on, as [`Self::from_events`] watches them.
+    /// for reorgs from their first event on, as [`Self::from_events`] watches them. Such a
+    /// reader only adds names, so a context of the same size as the one held is the same and
+    /// is not copied again.
     pub fn update_context(&mut self, context: &CaptureContext) {
+        if context.connections.len() == self.context.connections.len()
+            && context.subscriptions.len() == self.context.subscriptions.len()
+        {
+            return;
+        }
         for (sub, info) in &context.subscriptions {
             if !self.context.subscriptions.contains_key(sub) {
                 self.watch(*sub, rules_for(&info.method, info.params.as_ref()).reorg);
