@@ -36,6 +36,7 @@ fn events(count: u64) -> Vec<CapturedEvent> {
                 kind: FrameKind::Notification,
                 method: None,
                 raw: raw.into(),
+                redacted: false,
             }
         })
         .collect()

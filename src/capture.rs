@@ -69,9 +69,12 @@ pub struct CapturedEvent {
     pub kind: FrameKind,
     /// The JSON-RPC method: of a request we sent, or of a notification.
     pub method: Option<Arc<str>>,
-    /// The frame's text exactly as it went over the wire (binary frames as hex); shared, so
-    /// an export's snapshot costs a count, not a copy.
+    /// The frame's text exactly as it went over the wire (binary frames as hex), unless
+    /// `redacted`; shared, so an export's snapshot costs a count, not a copy.
     pub raw: Text,
+    /// Whether subscope masked a secret in `raw` (a server echoed the connection's key): the
+    /// only way a captured frame ever differs from what was sent, and always marked.
+    pub redacted: bool,
 }
 
 /// A frame's text: shared and cheap to clone (an export's snapshot counts it, not copies it).
@@ -373,6 +376,7 @@ mod tests {
             kind: FrameKind::Notification,
             method: None,
             raw: raw.into(),
+            redacted: false,
         }
     }
 

@@ -246,6 +246,7 @@ mod tests {
             kind,
             method: None,
             raw: raw.into(),
+            redacted: false,
         }
     }
 

@@ -349,7 +349,7 @@ fn main() -> ExitCode {
             runtime.block_on(compare(&options, config)).map(|(report, summary)| {
                 // Endpoints are shown redacted already; the scrub is for anything else.
                 let text = if json { report.to_json() + "\n" } else { render_table(&report) };
-                print!("{}", secrets.scrub(&text));
+                print!("{}", secrets.scrub_report(&text));
                 eprintln!(
                     "subscope: compared {} notifications from {} endpoints",
                     summary.notifications,

@@ -72,9 +72,12 @@ pub fn kind_label(event: &CapturedEvent, summary: &Summary, reorg: bool, gap: bo
     }
 }
 
-/// The Details column's words after the decoded summary, joined with ` · `: the method, what
-/// the catalogue read (kind, log lines, owner), and the raw text itself for a record subscope
-/// made or a frame nothing else describes.
+/// What the Details column says first for a frame subscope altered ([`CapturedEvent::redacted`]).
+pub const REDACTED_MARK: &str = "key masked by subscope";
+
+/// The Details column's words after the decoded summary, joined with ` · `: that the frame was
+/// altered to mask a key, the method, what the catalogue read (kind, log lines, owner), and
+/// the raw text itself for a record subscope made or a frame nothing else describes.
 pub fn detail_words(event: &CapturedEvent, summary: &Summary) -> String {
     let mut parts: Vec<String> = Vec::new();
     if let Some(method) = &event.method {
@@ -91,6 +94,9 @@ pub fn detail_words(event: &CapturedEvent, summary: &Summary) -> String {
     }
     if event.direction == Direction::Meta || (parts.is_empty() && event.kind != FrameKind::Notification) {
         parts.push(truncate(&event.raw, 160));
+    }
+    if event.redacted {
+        parts.insert(0, REDACTED_MARK.to_owned());
     }
     parts.join(" · ")
 }
@@ -113,6 +119,7 @@ mod tests {
             kind,
             method: method.map(Arc::from),
             raw: raw.into(),
+            redacted: false,
         }
     }
 
@@ -176,5 +183,10 @@ mod tests {
         let answer =
             event(Direction::In, FrameKind::Response, None, r#"{"jsonrpc":"2.0","result":7,"id":1}"#);
         assert_eq!(detail_words(&answer, &Summary::default()), r#"{"jsonrpc":"2.0","result":7,"id":1}"#);
+        let masked = CapturedEvent { redacted: true, ..logs };
+        assert_eq!(
+            detail_words(&masked, &summarize(raw)),
+            format!("{REDACTED_MARK} · logsNotification · 2 log lines")
+        );
     }
 }

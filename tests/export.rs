@@ -60,6 +60,7 @@ fn synthetic(count: u64) -> (Vec<CapturedEvent>, CaptureContext) {
                     _ => None,
                 },
                 raw: raw.into(),
+                redacted: false,
             }
         })
         .collect();

@@ -31,17 +31,17 @@ use subscope::export::{
     CaptureContext, EventWriter, Format, ImportError, Imported, Progress, SubscriptionInfo, import_reader,
 };
 use subscope::protocol::{FrameKind, Incoming, Outcome, SubId, parse_incoming};
-use subscope::redact::{Secrets, scrub_urls};
+use subscope::redact::{Secret, Secrets, could_be_secret, scrub_urls};
 
 /// Each property's share of the suite's cases, in thousandths (see `tests/support/budget.rs`).
 mod share {
     pub const ANY_TEXT_FRAME: u32 = 90;
-    pub const ENVELOPE_SHAPES: u32 = 140;
+    pub const ENVELOPE_SHAPES: u32 = 120;
     pub const NOTIFICATION_ROUTES: u32 = 40;
     pub const BATCH_ITEMS: u32 = 40;
     pub const DEEP_PAYLOADS: u32 = 10;
     pub const ANY_TEXT_SUMMARY: u32 = 60;
-    pub const SUMMARY_COLUMNS: u32 = 140;
+    pub const SUMMARY_COLUMNS: u32 = 120;
     pub const ETH_QUANTITIES: u32 = 30;
     pub const ANY_BYTES_IMPORT: u32 = 50;
     pub const NDJSON_BAD_LINE: u32 = 60;
@@ -54,6 +54,8 @@ mod share {
     pub const NULL_FRAME: u32 = 5;
     pub const SCRUB_SECRETS: u32 = 25;
     pub const SCRUB_URLS: u32 = 25;
+    pub const SCRUB_FRAME_PLAIN: u32 = 20;
+    pub const SCRUB_FRAME_SECRET: u32 = 20;
 
     const _: () = assert!(
         ANY_TEXT_FRAME
@@ -75,6 +77,8 @@ mod share {
             + NULL_FRAME
             + SCRUB_SECRETS
             + SCRUB_URLS
+            + SCRUB_FRAME_PLAIN
+            + SCRUB_FRAME_SECRET
             == super::budget::PUBLIC_READERS_PART,
         "this file's shares must add up to its part of the budget"
     );
@@ -1059,6 +1063,7 @@ fn captured_event(connections: u32, subscriptions: u64) -> impl Strategy<Value =
                     kind,
                     method: method.as_deref().map(Into::into),
                     raw: raw.into(),
+                    redacted: false,
                 };
                 (event, read_back)
             })
@@ -1311,6 +1316,7 @@ fn filler_event() -> CapturedEvent {
         kind: FrameKind::Meta,
         method: None,
         raw: r#"{"subscope":"connected"}"#.into(),
+        redacted: false,
     }
 }
 
@@ -1465,6 +1471,7 @@ fn a_json_frame_with_surrounding_whitespace_reads_back_as_received() {
                 kind: FrameKind::Notification,
                 method: None,
                 raw: raw.clone().into(),
+                redacted: false,
             }],
             read_back: vec![raw.clone()],
             context,
@@ -1490,6 +1497,7 @@ fn a_json_frame_of_null_reads_back() {
             kind: FrameKind::Unknown,
             method: None,
             raw: "null".into(),
+            redacted: false,
         };
         let at = at.index(capture.events.len() + 1);
         capture.insert(at, null);
@@ -1535,6 +1543,94 @@ fn a_secret_placed_anywhere_in_any_text_never_survives_scrubbing() {
             chars[..at].iter().chain(placed.chars().collect::<Vec<_>>().iter()).chain(&chars[at..]).collect();
         let scrubbed = secrets.scrub(&message);
         prop_assert!(!scrubbed.contains(&placed), "{:?} survived in {:?}", placed, scrubbed);
+        Ok(())
+    });
+}
+
+/// A query value too short or too plain to be a key by [`could_be_secret`]'s rule: a number, a
+/// word, a short token, `0x` hex, a phrase.
+fn plain_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[0-9]{1,30}",
+        "[a-z]{1,20}",
+        "[A-Z][a-z]{1,20}",
+        "[A-Za-z0-9._~-]{1,11}",
+        "0x[0-9a-fA-F]{1,64}",
+        "[a-z]{2,8}(-[a-z]{2,8}){1,3}",
+        "-?[0-9]{1,6}\\.[0-9]{1,6}(e[0-9]{1,2})?",
+    ]
+    .prop_filter("a plain value", |value| !could_be_secret(value))
+}
+
+/// A frame holding `value` as a member's name, in a string with text around it, alone in a
+/// string, and (when it is one) as a number, beside any JSON.
+fn frame_holding(value: &str, tree: Json, around: (String, String)) -> Json {
+    let mut members = vec![
+        (value.to_owned(), tree),
+        ("message".to_owned(), Json::Str(format!("{}{value}{}", around.0, around.1))),
+        ("data".to_owned(), Json::Arr(vec![Json::str(value), Json::str("2.0")])),
+    ];
+    if serde_json::from_str::<serde_json::Number>(value).is_ok() {
+        members.push(("id".to_owned(), Json::Num(value.to_owned())));
+    }
+    Json::Obj(members)
+}
+
+#[test]
+fn a_value_too_plain_to_be_a_key_never_changes_a_frame() {
+    let strategy = (plain_value(), any_json(), (string(), string()), style(), any::<bool>());
+    fuzz("scrub_frame_plain", share::SCRUB_FRAME_PLAIN, strategy, |(value, tree, around, style, as_key)| {
+        // Wherever the value came from: a query value of the URL, or the key field.
+        let mut secrets = Secrets::from_url(&format!("ws://127.0.0.1:18800/?foo={value}"));
+        if as_key {
+            secrets.add_key(&Secret::new(value.clone()));
+        }
+        let frame = frame_holding(&value, tree, around).render(style);
+        prop_assert_eq!(secrets.scrub_frame(&frame), None, "{:?} changed {:?}", value, frame);
+        Ok(())
+    });
+}
+
+/// A key as providers issue them (see [`could_be_secret`]), or any run of URL characters
+/// that the rule takes for one.
+fn frame_secret() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[A-Za-z0-9]{12,44}",
+        "[0-9a-f]{32,40}",
+        "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+        "[A-Za-z0-9._~+=-]{12,40}",
+    ]
+    .prop_filter("a key by the rule", |value| could_be_secret(value))
+}
+
+/// `tree` with `secret` replaced by `***` in every string, object keys included.
+fn masked(tree: &Json, secret: &str) -> Json {
+    match tree {
+        Json::Str(text) => Json::Str(text.replace(secret, "***")),
+        Json::Arr(items) => Json::Arr(items.iter().map(|item| masked(item, secret)).collect()),
+        Json::Obj(members) => Json::Obj(
+            members.iter().map(|(key, value)| (key.replace(secret, "***"), masked(value, secret))).collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn a_key_is_masked_inside_a_frames_strings_and_nothing_else_changes() {
+    let strategy = (frame_secret(), any_json(), (string(), string()), style());
+    fuzz("scrub_frame_secret", share::SCRUB_FRAME_SECRET, strategy, |(secret, tree, around, style)| {
+        // As servers write JSON: minimal escaping (any whitespace), so the key stands as sent.
+        let style = Style { escape_all: false, ..style };
+        let mut secrets = Secrets::from_url(&format!("wss://rpc.example.com/v2/{secret}"));
+        secrets.add_key(&Secret::new(secret.clone()));
+        let frame = frame_holding(&secret, tree, around);
+        let text = frame.render(style);
+        let scrubbed = secrets.scrub_frame(&text);
+        let scrubbed = scrubbed.as_deref().unwrap_or(&text);
+        // Exactly the frame written with the key masked in its strings: valid JSON, the same
+        // shape, every other byte as sent.
+        prop_assert_eq!(scrubbed, masked(&frame, &secret).render(style));
+        prop_assert!(serde_json::from_str::<IgnoredAny>(scrubbed).is_ok(), "{:?}", scrubbed);
         Ok(())
     });
 }

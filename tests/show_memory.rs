@@ -60,6 +60,7 @@ fn show_holds_one_event_at_a_time_whatever_the_file_holds() {
             kind: FrameKind::Notification,
             method: Some("logsNotification".into()),
             raw: raw.into(),
+            redacted: false,
         };
         writer.write(&event, &context).unwrap();
     }

@@ -354,6 +354,7 @@ fn a_million_events_stay_virtualized_and_fast() {
             5_000_000 + seq
         )
         .into(),
+        redacted: false,
     }));
     harness.state_mut().open_capture("million".to_owned(), capture, CaptureContext::default());
     settle(&mut harness);
@@ -405,6 +406,7 @@ fn eth_event(seq: u64, sub: u64, result: &str) -> CapturedEvent {
             r#"{{"jsonrpc":"2.0","method":"eth_subscription","params":{{"subscription":"0x{sub}","result":{result}}}}}"#
         )
         .into(),
+        redacted: false,
     }
 }
 

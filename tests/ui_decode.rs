@@ -64,6 +64,7 @@ fn notification(seq: u64, sub: u64, method: &str, raw: &str) -> CapturedEvent {
         kind: FrameKind::Notification,
         method: Some(Arc::from(method)),
         raw: raw.into(),
+        redacted: false,
     }
 }
 

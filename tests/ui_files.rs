@@ -48,6 +48,7 @@ fn slot_notification(slot: u64) -> CapturedEvent {
             slot - 1
         )
         .into(),
+        redacted: false,
     }
 }
 

@@ -87,6 +87,7 @@ fn frame(
         kind,
         method: None,
         raw: raw.into(),
+        redacted: false,
     }
 }
 
@@ -370,4 +371,16 @@ fn an_invalid_regex_says_so_on_one_line_and_shows_no_stale_rows() {
     harness.run_steps(3);
     assert_eq!(harness.state().visible_rows(), 5, "fixed, the rows come back");
     assert!(harness.query_by_label("invalid regex").is_none());
+}
+
+#[test]
+fn a_frame_with_a_masked_key_says_so_in_its_row() {
+    let runtime = runtime();
+    let (mut harness, mut script, conns) = window(&runtime, &[("node", 1)], true);
+    let (conn, sub) = (conns[0].0, conns[0].1[0]);
+    let masked = CapturedEvent { redacted: true, ..slot(conn, sub, 200) };
+    script.frames([slot(conn, sub, 199), masked, slot(conn, sub, 201)]);
+    harness.run_steps(3);
+    let marks = harness.query_all_by_label_contains(subscope::row::REDACTED_MARK).count();
+    assert_eq!(marks, 1, "only the altered frame is marked");
 }

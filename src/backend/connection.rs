@@ -170,6 +170,9 @@ pub(super) async fn run(
         let opened_at = now_ms();
         actor.state(ConnState::Open);
         actor.meta(&format!("connected to {}", redact_url(&config.url)));
+        if lost.is_none() && actor.secrets.kept_in_frames() {
+            actor.meta(crate::protocol::meta::KEPT_IN_FRAMES);
+        }
         if let Some((lost_at_ms, reason)) = lost.take() {
             actor.gap(lost_at_ms, opened_at, &reason.to_string());
         }
@@ -388,6 +391,7 @@ impl Actor {
             kind,
             method,
             raw,
+            redacted: false,
         });
     }
 
@@ -631,12 +635,11 @@ impl Actor {
 
     /// Classifies, routes and captures one text frame.
     fn on_text(&mut self, frame: Text) {
-        // A server that echoes the key (an error naming it) must not put it into the capture.
-        let frame = if self.secrets.is_empty() {
-            frame
-        } else {
-            self.secrets.scrub_frame(&frame).map_or(frame, Text::from)
-        };
+        // A server that echoes the key (an error naming it) must not put it into the capture;
+        // the frame that loses it is marked, the only change a capture ever makes to a frame.
+        let scrubbed = if self.secrets.is_empty() { None } else { self.secrets.scrub_frame(&frame) };
+        let redacted = scrubbed.is_some();
+        let frame = scrubbed.map_or(frame, Text::from);
         let text = frame.as_str();
         let incoming = parse_incoming(text);
         let kind = incoming.kind();
@@ -650,6 +653,9 @@ impl Actor {
             other => self.route(other, text),
         };
         self.capture(Direction::In, kind, method, sub, frame);
+        if redacted && let Some(event) = self.batch.last_mut() {
+            event.redacted = true;
+        }
     }
 
     /// Routes one envelope: binds responses, finds the subscription of a notification.

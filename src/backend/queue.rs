@@ -213,6 +213,7 @@ mod tests {
             kind: FrameKind::Notification,
             method: None,
             raw: raw.into(),
+            redacted: false,
         }
     }
 

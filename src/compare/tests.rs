@@ -34,6 +34,7 @@ fn notification(sub: SubKey, conn: ConnId, at: u64, raw: String) -> CapturedEven
         kind: FrameKind::Notification,
         method: Some(Arc::from("slotNotification")),
         raw: raw.into(),
+        redacted: false,
     }
 }
 
@@ -242,6 +243,7 @@ fn the_silence_after_an_unsubscribe_is_not_a_stall() {
         kind: FrameKind::Request,
         method: Some(Arc::from("slotUnsubscribe")),
         raw: r#"{"jsonrpc":"2.0","id":9,"method":"slotUnsubscribe","params":[0]}"#.into(),
+        redacted: false,
         ..slot(10, A, 0, at + 400)
     };
     compare.observe(&unsubscribe, &context);
@@ -258,6 +260,7 @@ fn the_silence_after_a_disconnect_is_not_a_stall_but_after_a_loss_it_is() {
         kind: FrameKind::Meta,
         method: None,
         raw: crate::protocol::meta::note_json(text).into(),
+        redacted: false,
         ..slot(10, A, 0, at)
     };
     for (text, stalls) in [("disconnected", 0), ("connection lost: reset by peer", 1)] {

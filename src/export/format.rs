@@ -16,7 +16,8 @@
 //! Fields come in the order of [`fields::ALL`]. Always present: `v`, `seq`, `time`,
 //! `time_ms`, `connection`, `endpoint`, `direction`, `kind`, `size`, and exactly one of
 //! `frame` and `frame_text`. `subscription` (and `server_id`, once the server named one) only
-//! when the event belongs to a subscription; `method` only when the frame names one. In a
+//! when the event belongs to a subscription; `method` only when the frame names one;
+//! `redacted` (`true`) only when subscope masked a secret in the frame. In a
 //! pretty JSON file each field is on its own line; the `subscription` object, the params and
 //! the frame stay on one.
 
@@ -81,6 +82,9 @@ pub mod fields {
     pub const METHOD: Field = field!("method");
     /// The frame's size in bytes; an import measures the frame.
     pub const SIZE: Field = field!("size", read: false);
+    /// `true` when subscope masked a secret in the frame (a server echoed the connection's
+    /// key); absent otherwise. The one case where `frame` is not exactly what was received.
+    pub const REDACTED: Field = field!("redacted");
     /// The frame's JSON as received (whitespace outside strings removed if it spanned lines).
     pub const FRAME: Field = field!("frame");
     /// The frame as a string, instead of `frame`, when it is not JSON (see
@@ -88,7 +92,7 @@ pub mod fields {
     pub const FRAME_TEXT: Field = field!("frame_text");
 
     /// Every field, in order.
-    pub const ALL: [Field; 14] = [
+    pub const ALL: [Field; 15] = [
         V,
         SEQ,
         TIME,
@@ -101,6 +105,7 @@ pub mod fields {
         KIND,
         METHOD,
         SIZE,
+        REDACTED,
         FRAME,
         FRAME_TEXT,
     ];

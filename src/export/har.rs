@@ -222,6 +222,7 @@ impl Builder {
             kind: FrameKind::Meta,
             method: None,
             raw: Text::from(""),
+            redacted: false,
         };
         event.direction = match message.kind.as_ref() {
             "send" => Direction::Out,

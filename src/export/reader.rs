@@ -48,6 +48,8 @@ pub(super) struct FileEvent {
     frame: Option<Box<RawValue>>,
     #[serde(default)]
     frame_text: Option<String>,
+    #[serde(default)]
+    redacted: bool,
 }
 
 /// An event's `subscription` object as it is read back; its field names are the format's
@@ -221,6 +223,7 @@ impl Assembler<'_> {
             kind,
             method: event.method.map(Arc::from),
             raw,
+            redacted: event.redacted,
         };
         if let Some(each) = self.each.as_mut() {
             return match each(&self.imported.context, event) {

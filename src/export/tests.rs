@@ -17,6 +17,7 @@ pub(super) fn event(seq: u64, kind: FrameKind, raw: &str) -> CapturedEvent {
         kind,
         method: Some("logsNotification".into()),
         raw: raw.into(),
+        redacted: false,
     }
 }
 
@@ -35,9 +36,11 @@ pub(super) fn context() -> CaptureContext {
 }
 
 fn round_trip(format: Format) {
+    let mut redacted = event(1, FrameKind::NotJson, "{not json\nat all ***");
+    redacted.redacted = true;
     let events = vec![
         event(0, FrameKind::Notification, r#"{"a":1}"#),
-        event(1, FrameKind::NotJson, "{not json\nat all"),
+        redacted,
         event(2, FrameKind::Unknown, r#"{"hello":"wörld \u00e9"}"#),
         event(3, FrameKind::Binary, "00ff10"),
     ];
@@ -56,6 +59,7 @@ fn round_trip(format: Format) {
         assert_eq!(read.received_at_ms, written.received_at_ms);
         assert_eq!(read.method, written.method);
         assert_eq!(read.subscription, written.subscription);
+        assert_eq!(read.redacted, written.redacted);
     }
     let info = imported.context.connections.get(&imported.events[0].connection);
     assert_eq!(info.map(|i| i.label.as_str()), Some("Helius \"main\""));
@@ -88,6 +92,7 @@ fn every_shape() -> (Vec<CapturedEvent>, CaptureContext) {
         if at % 2 == 1 {
             event.method = None;
         }
+        event.redacted = at == 0;
         events.push(event);
     }
     events.push(event(events.len() as u64, FrameKind::Notification, " {\"padded\":true} "));

@@ -164,6 +164,11 @@ impl<W: Write> EventWriter<W> {
         out.push_str(fields::SIZE.prefix);
         out.push_str(number.format(event.raw.len()));
         out.push_str(sep);
+        if event.redacted {
+            out.push_str(fields::REDACTED.prefix);
+            out.push_str("true");
+            out.push_str(sep);
+        }
         // A JSON frame goes in as JSON, unless spaces around it would be lost that way.
         let padded = event.raw.starts_with(|c: char| c.is_ascii_whitespace())
             || event.raw.ends_with(|c: char| c.is_ascii_whitespace());

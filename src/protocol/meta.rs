@@ -15,6 +15,13 @@ const GAP: &str = "gap";
 /// `record` run): what it delivered stops there, and its silence after is not a stall.
 pub const DISCONNECTED: &str = "disconnected";
 
+/// The note written at the first connect when a secret of the connection is too short or too
+/// plain to be masked in frames ([`crate::redact::could_be_secret`]).
+pub const KEPT_IN_FRAMES: &str = "warning: the key (or a value in the URL or headers) is too short or too plain \
+     to be told apart from ordinary data, so frames are kept as sent even if a server echoes it; \
+     messages and URLs still mask it (a key of 12+ characters that is not a number or a word is \
+     masked in frames too)";
+
 /// A connection that was lost and restored: nothing was received in between.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GapRecord {

@@ -226,6 +226,9 @@ pub(crate) async fn drive(
     mut output: Output,
     observer: &mut dyn Observer,
 ) -> anyhow::Result<RecordSummary> {
+    if options.secrets().kept_in_frames() {
+        eprintln!("subscope: {}", crate::protocol::meta::KEPT_IN_FRAMES);
+    }
     let mut stop = StopSignal::listen();
     let backend = Backend::start(&tokio::runtime::Handle::current(), options.limits, Arc::new(|| {}));
     let mut run = Run::new(Session::new(backend, options.limits, &[]), options, bodies).await?;

@@ -240,6 +240,46 @@ fn frames_are_only_changed_when_they_hold_a_secret() {
     assert_eq!(echoed.as_deref(), Some(r#"{"error":{"message":"bad key ***"}}"#));
 }
 
+#[test]
+fn short_values_are_masked_in_messages_only_where_they_stand_alone() {
+    let secrets = Secrets::from_url("ws://127.0.0.1:18800/?foo=0");
+    assert_eq!(
+        secrets.scrub("connected to ws://127.0.0.1:18800/?foo=0"),
+        "connected to ws://127.0.0.1:18800/?foo=***"
+    );
+    assert_eq!(secrets.scrub("version 2.0, key 0, port 18800"), "version 2.0, key ***, port 18800");
+    assert_eq!(secrets.scrub("it was 0."), "it was ***.");
+}
+
+#[test]
+fn frames_and_reports_keep_values_too_plain_to_be_keys() {
+    for url in ["ws://127.0.0.1:18800/?foo=0", "ws://h/?x=1", "ws://h/?r=13211", "ws://h/?id=jsonrpc"] {
+        let secrets = Secrets::from_url(url);
+        assert!(secrets.kept_in_frames(), "{url}");
+        for frame in [r#"{"jsonrpc":"2.0","result":1,"id":1}"#, r#"{"params":{"result":{"slot":13211}}}"#] {
+            assert_eq!(secrets.scrub_frame(frame), None, "{url} changed {frame}");
+        }
+        assert_eq!(secrets.scrub_report("first 1 missed 0 late 13211"), "first 1 missed 0 late 13211");
+    }
+    let long = Secrets::from_url("wss://h/v2/0123456789abcdef0123");
+    assert!(!long.kept_in_frames());
+    assert_eq!(long.scrub_report("key 0123456789abcdef0123, 1 late"), "key ***, 1 late");
+}
+
+#[test]
+fn a_masked_frame_stays_the_same_json() {
+    let secrets = Secrets::from_url("wss://h/?api-key=2f1c8e4a-9b7d-4c3e-8f6a-1d2b3c4d5e6f");
+    let frame = r#"{"jsonrpc":"2.0","error":{"code":-32600,"message":"key 2f1c8e4a-9b7d-4c3e-8f6a-1d2b3c4d5e6f is over its limit"},"id":2}"#;
+    let masked = secrets.scrub_frame(frame).unwrap_or_default();
+    assert_eq!(
+        masked,
+        r#"{"jsonrpc":"2.0","error":{"code":-32600,"message":"key *** is over its limit"},"id":2}"#
+    );
+    // Not JSON: nothing to keep valid, the key goes wherever it stands.
+    let text = "denied: 2f1c8e4a-9b7d-4c3e-8f6a-1d2b3c4d5e6f";
+    assert_eq!(secrets.scrub_frame(text).as_deref(), Some("denied: ***"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Property: a random token put into any part of a random URL never survives redaction.
 

@@ -33,6 +33,7 @@ fn event(
         kind,
         method: None,
         raw: raw.into(),
+        redacted: false,
     }
 }
 

@@ -192,6 +192,7 @@ mod tests {
                 r#"{{"jsonrpc":"2.0","method":"eth_subscription","params":{{"subscription":"0x1","result":{{"number":"{number:#x}","hash":"{hash}","parentHash":"0x00"}}}}}}"#
             )
             .into(),
+            redacted: false,
         }
     }
 
@@ -206,6 +207,7 @@ mod tests {
             kind: FrameKind::Meta,
             method: None,
             raw: gap_json(&record).into(),
+            redacted: false,
         }
     }
 

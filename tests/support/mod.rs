@@ -357,5 +357,6 @@ pub fn slot_notification(conn: ConnId, sub: SubKey, slot: u64) -> CapturedEvent 
             slot.saturating_sub(1)
         )
         .into(),
+        redacted: false,
     }
 }
