@@ -563,3 +563,43 @@ fn a_full_disk_ends_the_run_with_its_cause() {
     assert_eq!(code, Some(1), "{said}");
     assert!(said.contains("No space left on device"), "{said}");
 }
+
+/// A disk that fills mid-run: a file size limit makes the kernel take what fits of a write and
+/// refuse the rest, as a full disk does (`SIGXFSZ` ignored, so the write fails instead of the
+/// process dying). The file keeps only whole lines, and the run says how many events it could
+/// not write, which is exactly how many it took in less what the file holds.
+#[test]
+fn a_disk_that_fills_mid_run_leaves_only_whole_lines_and_counts_what_was_not_written() {
+    let demo = DemoProcess::start_at_speed(20.0);
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let out = dir.path().join("full.ndjson");
+    let logs = r#"{"method":"logsSubscribe","params":["all"]}"#;
+    // 256 blocks of 512 bytes (dash's unit): 128 KiB, so the limit falls within a chunk.
+    let mut child = Process::new("sh")
+        .args(["-c", r#"trap '' XFSZ; ulimit -f 256; exec "$0" "$@""#, env!("CARGO_BIN_EXE_subscope")])
+        .args(["record", "--endpoint", &format!("ws://127.0.0.1:{}", demo.port), "--subscribe", logs])
+        .arg("--out")
+        .arg(&out)
+        .env_remove("SUBSCOPE_API_KEY")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|err| panic!("{err}"));
+    let (code, _) = wait_at_most(&mut child, std::time::Duration::from_secs(30));
+    let mut said = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap_or_else(|| panic!("stderr")), &mut said)
+        .ok();
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("File too large"), "the cause is named: {said}");
+    let text = std::fs::read_to_string(&out).unwrap_or_else(|err| panic!("{err}"));
+    assert!(text.len() > 100_000 && text.len() <= 256 * 512, "{} bytes", text.len());
+    assert!(text.ends_with('\n'), "a cut line was left: {:?}", &text[text.len().saturating_sub(80)..]);
+    let kept = whole_lines(&text);
+    let not_written = said
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .windows(3)
+        .find(|words| words[1] == "events" && words[2] == "were")
+        .and_then(|words| words[0].parse::<u64>().ok())
+        .unwrap_or_else(|| panic!("no count of the events not written: {said}"));
+    assert!(not_written > 0 && kept > 0, "{said}");
+}

@@ -52,8 +52,12 @@ pub struct EventWriter<W: Write> {
     out: W,
     format: Format,
     written: u64,
+    /// Events every byte of which `out` has taken.
+    delivered: u64,
     /// Rendered events not handed to `out` yet.
     buffer: String,
+    /// Where each event in `buffer` ends, to count the events of a chunk `out` took only part of.
+    ends: Vec<usize>,
     /// Rendered `"connection":…,"endpoint":…` members, per connection.
     connections: foldhash::HashMap<ConnId, String>,
     /// Rendered `"subscription":{…}` and `"server_id":…` members, per subscription.
@@ -86,7 +90,9 @@ impl<W: Write> EventWriter<W> {
             out,
             format,
             written: 0,
+            delivered: 0,
             buffer: String::with_capacity(WRITE_CHUNK + 4096),
+            ends: Vec::new(),
             connections: foldhash::HashMap::default(),
             subscriptions: foldhash::HashMap::default(),
             middle: None,
@@ -108,11 +114,33 @@ impl<W: Write> EventWriter<W> {
             self.buffer.push('\n');
         }
         self.written += 1;
+        self.ends.push(self.buffer.len());
         if self.buffer.len() >= WRITE_CHUNK {
-            self.out.write_all(self.buffer.as_bytes())?;
-            self.buffer.clear();
+            self.hand_over()?;
         }
         Ok(())
+    }
+
+    /// Hands the buffer to the output, counting the events it took whole even when it fails
+    /// part way (a full disk takes what fits, then refuses the rest).
+    fn hand_over(&mut self) -> io::Result<()> {
+        let bytes = self.buffer.as_bytes();
+        let mut taken = 0;
+        let failure = loop {
+            if taken == bytes.len() {
+                break None;
+            }
+            match self.out.write(&bytes[taken..]) {
+                Ok(0) => break Some(io::Error::from(io::ErrorKind::WriteZero)),
+                Ok(n) => taken += n,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => break Some(err),
+            }
+        };
+        self.delivered += self.ends.iter().take_while(|end| **end <= taken).count() as u64;
+        self.ends.clear();
+        self.buffer.clear();
+        failure.map_or(Ok(()), Err)
     }
 
     /// Renders one event into the buffer.
@@ -198,13 +226,23 @@ impl<W: Write> EventWriter<W> {
         self.written
     }
 
+    /// How many events the output has taken whole: after a failed write, the events that
+    /// are in it (the rest of the failed chunk, and everything after, are not).
+    pub fn delivered(&self) -> u64 {
+        self.delivered
+    }
+
     /// Hands every event written so far to the output and flushes it.
     pub fn flush(&mut self) -> io::Result<()> {
         if !self.buffer.is_empty() {
-            self.out.write_all(self.buffer.as_bytes())?;
-            self.buffer.clear();
+            self.hand_over()?;
         }
         self.out.flush()
+    }
+
+    /// The output as it is, without ending the file (after a failed write, say).
+    pub fn into_output(self) -> W {
+        self.out
     }
 
     /// Ends the file (writes `]` for JSON) and returns the writer.

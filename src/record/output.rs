@@ -14,6 +14,11 @@ use super::{CHANNEL_BATCHES, RecordError, StopSignal};
 use crate::capture::CapturedEvent;
 use crate::export::{CaptureContext, EventWriter, Format};
 
+/// The writer thread has ended (its output failed): why is what [`OutputWriter::close`] says.
+#[derive(Debug, thiserror::Error)]
+#[error("the output stopped")]
+pub(super) struct OutputStopped;
+
 /// One batch for the writer thread, with the context when it changed.
 struct Batch {
     events: Vec<CapturedEvent>,
@@ -54,7 +59,7 @@ impl OutputWriter {
                 drop(permit); // only the room was wanted; the batch follows at once
                 Ok(())
             }
-            Err(_) => bail!("the output stopped"),
+            Err(_) => Err(OutputStopped.into()),
         }
     }
 
@@ -70,7 +75,7 @@ impl OutputWriter {
         let bytes: usize = events.iter().map(CapturedEvent::memory_cost).sum();
         self.in_flight_bytes.fetch_add(bytes, Ordering::Relaxed);
         self.sent.fetch_add(events.len() as u64, Ordering::Relaxed);
-        self.batches.try_send(Batch { events, context }).map_err(|_| anyhow::anyhow!("the output stopped"))
+        self.batches.try_send(Batch { events, context }).map_err(|_| OutputStopped.into())
     }
 
     /// Events and bytes handed over but not written yet.
@@ -111,7 +116,12 @@ impl OutputWriter {
             result = done => match result {
                 Ok(Ok(())) if handed => Ok(()),
                 Ok(Ok(())) => Err(RecordError::Unwritten { unwritten: total, waited: timeout }.into()),
-                Ok(Err(err)) => Err(anyhow::Error::from(err).context(format!("{} events could not be written", unwritten()))),
+                Ok(Err(err)) => {
+                    let left = unwritten() + if handed { 0 } else { total };
+                    Err(anyhow::Error::from(err).context(format!(
+                        "{left} events were not written (the output keeps whole lines only)"
+                    )))
+                }
                 Err(_) => bail!("the output thread stopped"),
             },
         }
@@ -133,15 +143,83 @@ fn write_batches(
             context = changed;
             writer.context_changed();
         }
-        for event in &batch.events {
-            writer.write(event, &context)?;
-        }
-        writer.flush()?;
+        let result = batch.events.iter().try_for_each(|event| writer.write(event, &context));
+        let result = result.and_then(|()| writer.flush());
+        // What the output took whole, even from a batch it refused part of.
+        written.store(writer.delivered(), Ordering::Relaxed);
+        result?;
         let bytes: usize = batch.events.iter().map(CapturedEvent::memory_cost).sum();
         in_flight_bytes.fetch_sub(bytes, Ordering::Relaxed);
-        written.fetch_add(batch.events.len() as u64, Ordering::Relaxed);
     }
     writer.finish().map(drop)
+}
+
+/// A file that only ever ends with a whole line: when a write fails part way (a full disk
+/// takes what fits, then refuses the rest), the file is cut back to the end of the last whole
+/// line it holds before the error is returned. Writes go straight to the file (the event
+/// writer hands over chunks of whole lines, so there is nothing to buffer).
+struct WholeLines<F> {
+    file: F,
+    /// Where the last whole line ends, and where the file's end is, as offsets in the file.
+    line_end: u64,
+    end: u64,
+}
+
+/// What [`WholeLines`] needs of a file besides writing: cutting it short.
+trait Truncate: Write + io::Seek {
+    fn truncate(&mut self, len: u64) -> io::Result<()>;
+}
+
+impl Truncate for File {
+    fn truncate(&mut self, len: u64) -> io::Result<()> {
+        self.set_len(len)
+    }
+}
+
+impl<F: Truncate> WholeLines<F> {
+    /// Starts at the file's position, which ends a line (or the file is empty).
+    fn new(mut file: F) -> io::Result<Self> {
+        let end = file.stream_position()?;
+        Ok(Self { file, line_end: end, end })
+    }
+
+    /// Cuts a partial line off the end of the file; the error says so if that fails too.
+    fn cut_back(&mut self, err: io::Error) -> io::Error {
+        if self.end == self.line_end {
+            return err;
+        }
+        let line_end = self.line_end;
+        match self.file.truncate(line_end).and_then(|()| self.file.seek(io::SeekFrom::Start(line_end))) {
+            Ok(_) => {
+                self.end = line_end;
+                err
+            }
+            Err(cut) => {
+                io::Error::new(err.kind(), format!("{err}; and its last line could not be cut back: {cut}"))
+            }
+        }
+    }
+}
+
+impl<F: Truncate> Write for WholeLines<F> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        match self.file.write(bytes) {
+            Ok(0) if !bytes.is_empty() => Err(self.cut_back(io::ErrorKind::WriteZero.into())),
+            Ok(n) => {
+                if let Some(newline) = memchr::memrchr(b'\n', &bytes[..n]) {
+                    self.line_end = self.end + newline as u64 + 1;
+                }
+                self.end += n as u64;
+                Ok(n)
+            }
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => Err(err),
+            Err(err) => Err(self.cut_back(err)),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
 }
 
 /// Where a recording writes. A file is opened at start without being changed (so a path
@@ -204,7 +282,7 @@ impl Output {
             file.seek(io::SeekFrom::Start(0)).with_context(context)?;
         }
         self.created = false; // it is the recording's file now
-        Ok(Box::new(file))
+        Ok(Box::new(WholeLines::new(file).with_context(context)?))
     }
 
     /// The run ends without having started: remove a file it created, leave any other alone.
@@ -226,4 +304,97 @@ fn ends_with_newline(file: &mut File) -> anyhow::Result<bool> {
     file.read_exact(&mut last)?;
     file.seek(io::SeekFrom::End(0))?;
     Ok(last[0] == b'\n')
+}
+
+#[cfg(test)]
+mod tests {
+    #![expect(clippy::unwrap_used, reason = "tests")]
+
+    use std::io::Cursor;
+
+    use super::*;
+    use crate::export::{CaptureContext, EventWriter, Format};
+    use crate::protocol::FrameKind;
+
+    /// A disk that takes `room` bytes and then refuses, as a full one does: the write that
+    /// reaches the limit takes what fits.
+    struct SmallDisk {
+        file: Cursor<Vec<u8>>,
+        room: usize,
+    }
+
+    impl Write for SmallDisk {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            let at = usize::try_from(self.file.position()).unwrap_or(usize::MAX);
+            let fits = self.room.saturating_sub(at).min(bytes.len());
+            if fits == 0 && !bytes.is_empty() {
+                return Err(io::Error::new(io::ErrorKind::StorageFull, "No space left on device"));
+            }
+            self.file.write(&bytes[..fits])
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl io::Seek for SmallDisk {
+        fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
+            self.file.seek(to)
+        }
+    }
+
+    impl Truncate for SmallDisk {
+        fn truncate(&mut self, len: u64) -> io::Result<()> {
+            self.file.get_mut().truncate(usize::try_from(len).unwrap_or(usize::MAX));
+            Ok(())
+        }
+    }
+
+    fn event(seq: u64) -> CapturedEvent {
+        CapturedEvent {
+            seq,
+            received_at_ms: 1_795_335_540_123,
+            connection: 1,
+            subscription: None,
+            direction: crate::capture::Direction::In,
+            kind: FrameKind::Notification,
+            method: None,
+            raw: format!(
+                r#"{{"jsonrpc":"2.0","method":"slotNotification","params":{{"result":{{"slot":{seq}}}}}}}"#
+            )
+            .into(),
+            redacted: false,
+        }
+    }
+
+    #[test]
+    fn a_disk_that_fills_part_way_keeps_only_whole_lines_and_counts_them() {
+        // Every room from nothing to the whole output, so the limit falls at every place in a
+        // line, in the first chunk and in a later one.
+        let events: Vec<CapturedEvent> = (0..2_000).map(event).collect();
+        let mut whole = EventWriter::new(Vec::new(), Format::Ndjson).unwrap();
+        for event in &events {
+            whole.write(event, &CaptureContext::default()).unwrap();
+        }
+        let whole = whole.finish().unwrap();
+        for room in (0..whole.len()).step_by(997).chain([whole.len() - 1, 65_536, 65_537]) {
+            let disk = SmallDisk { file: Cursor::new(Vec::new()), room };
+            let mut writer = EventWriter::new(WholeLines::new(disk).unwrap(), Format::Ndjson).unwrap();
+            let result = events.iter().try_for_each(|event| writer.write(event, &CaptureContext::default()));
+            let err = result.and_then(|()| writer.flush()).expect_err("the disk is too small");
+            assert_eq!(err.kind(), io::ErrorKind::StorageFull, "room {room}");
+            let delivered = writer.delivered();
+            let kept = writer.into_output().file.file.into_inner();
+            assert!(kept.is_empty() || kept.ends_with(b"\n"), "room {room}: a cut line was left");
+            let lines = kept.split(|byte| *byte == b'\n').filter(|line| !line.is_empty()).count();
+            assert_eq!(lines as u64, delivered, "room {room}: the count says what the file holds");
+            assert_eq!(kept[..], whole[..kept.len()], "room {room}: the lines kept are the lines written");
+            assert!(
+                kept.len() <= room && kept.len() + 400 > room.min(whole.len()),
+                "room {room}: {}",
+                kept.len()
+            );
+        }
+    }
 }

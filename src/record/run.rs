@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::bail;
 
-use super::output::{Output, OutputWriter};
+use super::output::{Output, OutputStopped, OutputWriter};
 use super::{MAX_BATCH, Observer, RecordOptions, RecordSummary, StopSignal, Stopped, SubscribeBody};
 use crate::backend::{ConnState, Event, SubscribeOutcome};
 use crate::capture::{CapturedEvent, ConnId, SubKey};
@@ -197,6 +197,8 @@ impl Run {
             Some(writer) => match (writer.close(rest, stop, flush_timeout).await, failure) {
                 (Ok(()), None) => {}
                 (Ok(()), Some(err)) | (Err(err), None) => return Err(err),
+                // The output failed: what closing it says names the cause and the loss.
+                (Err(flushing), Some(err)) if err.is::<OutputStopped>() => return Err(flushing),
                 (Err(flushing), Some(err)) => return Err(flushing.context(format!("{err:#}"))),
             },
             None => {
