@@ -428,6 +428,7 @@ fn short_name(body: &Value) -> String {
     if name.chars().count() <= 52 { name } else { name.chars().take(51).chain(['…']).collect() }
 }
 
+#[expect(clippy::too_many_lines, reason = "the soak's script, read top to bottom: setup, run, report")]
 fn main() {
     let duration = Duration::from_secs(env_u64("DURATION_SECS", 600));
     let connections = env_u64("CONNECTIONS", 50) as usize;

@@ -4,6 +4,7 @@
 # with one line that adds up every test binary's result.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/toolchain.sh
 bash scripts/install-peers.sh
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

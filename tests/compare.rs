@@ -149,13 +149,16 @@ fn two_connections_to_one_anvil_miss_no_head_and_no_log() {
         receipt["result"]["contractAddress"].as_str().map(str::to_owned)
     });
     // Logs while the comparison runs: one call every 150 ms.
-    let sender = std::thread::spawn(move || {
-        for n in 0..25u64 {
-            std::thread::sleep(Duration::from_millis(150));
-            let data = format!("0x{n:064x}");
-            send_tx(port, json!({"from": DEV_ACCOUNT, "to": contract, "data": data, "gas": "0x100000"}));
-        }
-    });
+    let sender = std::thread::Builder::new()
+        .name("logs-sender".into())
+        .spawn(move || {
+            for n in 0..25u64 {
+                std::thread::sleep(Duration::from_millis(150));
+                let data = format!("0x{n:064x}");
+                send_tx(port, json!({"from": DEV_ACCOUNT, "to": contract, "data": data, "gas": "0x100000"}));
+            }
+        })
+        .unwrap_or_else(|err| panic!("{err}"));
     let url = format!("ws://127.0.0.1:{port}");
     let bodies = [
         r#"{"method":"eth_subscribe","params":["newHeads"]}"#,

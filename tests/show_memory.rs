@@ -2,8 +2,6 @@
 //! (a counting allocator, alone in this test binary), sampled at every row written, stay far
 //! below what the file holds.
 
-#![expect(clippy::unwrap_used, reason = "tests")]
-
 use std::io::{self, Write};
 
 use subscope::capture::{CapturedEvent, Direction};

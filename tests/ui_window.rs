@@ -3,7 +3,6 @@
 //! the raw-frame composer and where a one-off answer is shown.
 
 #![cfg(feature = "gui")]
-#![expect(clippy::unwrap_used, reason = "tests")]
 
 mod support;
 

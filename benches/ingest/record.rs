@@ -134,7 +134,7 @@ async fn bare_write(url: &str, count: usize, dir: &Path) -> f64 {
     let start = Instant::now();
     let file = File::create(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
     let (batches, receiver) = std::sync::mpsc::sync_channel::<Vec<_>>(64);
-    let writer = std::thread::spawn(move || {
+    let writer = std::thread::Builder::new().name("bare-writer".into()).spawn(move || {
         let prefix = format!(
             r#"{{"v":1,"seq":1000000,"time":"2026-12-01T21:40:04.292Z","time_ms":1796161204292,"connection":"{url}","endpoint":"{url}","subscription":{{"key":1,"method":"logsSubscribe","params":["all"]}},"server_id":1,"direction":"in","kind":"notification","method":"logsNotification","size":297,"frame":"#,
             url = "ws://127.0.0.1:40509"
@@ -149,7 +149,7 @@ async fn bare_write(url: &str, count: usize, dir: &Path) -> f64 {
             }
         }
         out.flush().unwrap_or_else(|err| panic!("write: {err}"));
-    });
+    }).unwrap_or_else(|err| panic!("{err}"));
     let config = WebSocketConfig::default().max_message_size(Some(64 << 20));
     let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true)
         .await

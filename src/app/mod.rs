@@ -2,8 +2,8 @@
 //!
 //! The [`Session`] (no egui) holds the model: endpoints, subscriptions, the live capture, and
 //! what the backend reports. The app keeps what only a window has: layout and dialogs
-//! ([`layout`]), turning what the panels return into verbs ([`actions`]), the OS keychain
-//! ([`keys`]), the settings file ([`persist`]), export and import jobs ([`jobs`]), and a
+//! (`layout`), turning what the panels return into verbs (`actions`), the OS keychain
+//! (`keys`), the settings file (`persist`), export and import jobs ([`jobs`]), and a
 //! capture opened from a file. [`App::logic_step`] takes what arrived under a time budget;
 //! [`App::show`] only reads state, draws the panels (`crate::ui`) and acts on what they
 //! return. The backend's waker asks egui for a repaint, coalesced to one frame per

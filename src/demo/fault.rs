@@ -74,7 +74,7 @@ pub enum DemoFault {
     /// milliseconds, as a big account over a slow link arrives; nothing else is read or sent
     /// meanwhile, so pings go unanswered until it is through.
     Trickle {
-        /// The frame's size in bytes (at most [`MAX_TRICKLE_BYTES`]).
+        /// The frame's size in bytes (at most `MAX_TRICKLE_BYTES`).
         bytes: usize,
         /// How long sending it takes, in milliseconds (at most [`MAX_DELAY_MS`]).
         ms: u64,

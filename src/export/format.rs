@@ -88,7 +88,7 @@ pub mod fields {
     /// The frame's JSON as received (whitespace outside strings removed if it spanned lines).
     pub const FRAME: Field = field!("frame");
     /// The frame as a string, instead of `frame`, when it is not JSON (see
-    /// [`is_json_kind`](super::is_json_kind)); binary frames as hex.
+    /// `is_json_kind`); binary frames as hex.
     pub const FRAME_TEXT: Field = field!("frame_text");
 
     /// Every field, in order.

@@ -308,8 +308,6 @@ fn ends_with_newline(file: &mut File) -> anyhow::Result<bool> {
 
 #[cfg(test)]
 mod tests {
-    #![expect(clippy::unwrap_used, reason = "tests")]
-
     use std::io::Cursor;
 
     use super::*;

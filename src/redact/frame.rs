@@ -79,8 +79,6 @@ fn starts_inside_escape(contents: &[u8], at: usize) -> bool {
 
 #[cfg(test)]
 mod tests {
-    #![expect(clippy::unwrap_used, reason = "tests")]
-
     use super::*;
 
     #[test]

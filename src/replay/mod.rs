@@ -14,7 +14,7 @@
 //!
 //! Layout: `script` prepares a capture once ([`Replay`]); `client` holds one client's rules
 //! and timelines, without a socket; `connection` is the socket loop; the accept loop,
-//! handshake and close are [`crate::loopback`]'s, shared with the demo server.
+//! handshake and close are `crate::loopback`'s, shared with the demo server.
 
 mod client;
 mod connection;

@@ -2,8 +2,6 @@
 //! `DemoServer`, every wait bounded by a timeout. The helpers are here; the tests are grouped
 //! by what they exercise: Solana methods, Ethereum methods, faults, and the server itself.
 
-#![expect(clippy::unwrap_used, reason = "tests")]
-
 mod chain;
 mod ethereum;
 mod faults;
