@@ -65,6 +65,14 @@ pub fn truncate(text: &str, max: usize) -> String {
     }
 }
 
+/// The start of a text a person typed or pasted, to quote in a message: at most `max`
+/// characters, on one line (control characters become spaces), with an ellipsis when cut.
+/// A pasted body can be 100 KB; a message quotes enough of it to recognise it.
+pub fn excerpt(text: &str, max: usize) -> String {
+    let head: String = text.chars().take(max + 1).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    truncate(&head, max)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +89,11 @@ mod tests {
         assert_eq!(shorten("short", 4), "short");
         assert_eq!(truncate("abcdef", 3), "abc…");
         assert_eq!(truncate("abc", 3), "abc");
+    }
+
+    #[test]
+    fn a_quoted_paste_stays_short_and_on_one_line() {
+        assert_eq!(excerpt(&"x".repeat(120_000), 5), "xxxxx…");
+        assert_eq!(excerpt("{\n\"a\":1}", 60), "{ \"a\":1}");
     }
 }

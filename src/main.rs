@@ -142,7 +142,7 @@ struct RunArgs {
     endpoints: Vec<String>,
     /// A JSON-RPC request body sent on every endpoint, e.g.
     /// '{"method":"logsSubscribe","params":["all"]}'. Repeatable.
-    #[arg(long = "subscribe")]
+    #[arg(long = "subscribe", value_parser = SubscribeBodyParser)]
     subscribe: Vec<String>,
     /// Stop after this long: seconds, or a number with s, m or h (`90`, `1.5m`, `2h`).
     #[arg(long, value_parser = parse_duration)]
@@ -171,6 +171,34 @@ impl RunArgs {
             api_key: self.api_key.map(Secret::new),
             ping_interval: Some(self.ping_interval),
             ..RecordOptions::default()
+        }
+    }
+}
+
+/// `--subscribe`: a body `record` can send, checked as the command line is read so that a bad
+/// one is a usage error (exit 2) before anything connects. clap's own message would quote the
+/// whole value, and a body can be a 120 KB paste: this one quotes its first characters.
+#[derive(Clone)]
+struct SubscribeBodyParser;
+
+impl clap::builder::TypedValueParser for SubscribeBodyParser {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        let text = clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)?;
+        match subscope::record::parse_subscribe_body(&text) {
+            Ok(_) => Ok(text),
+            Err(err) => {
+                let arg = arg.map_or_else(|| "--subscribe".to_owned(), ToString::to_string);
+                let excerpt = subscope::record::excerpt_body(&text);
+                let message = format!("invalid value '{excerpt}' for '{arg}': {err}");
+                Err(cmd.clone().error(clap::error::ErrorKind::ValueValidation, message))
+            }
         }
     }
 }

@@ -383,7 +383,7 @@ fn bad_values_are_refused_with_exit_code_2_and_nothing_panics() {
         (&["demo-server", "--speed", "nan"], 2),
         (&["record"], 2),
         (&["methods", "extra"], 2),
-        (&["record", "--endpoint", "demo", "--subscribe", "{"], 1),
+        (&["record", "--endpoint", "demo", "--subscribe", "{"], 2),
         (&["record", "--endpoint", "ws://[::1", "--subscribe", r#"{"method":"slotSubscribe"}"#], 1),
         (&["record", "--endpoint", "", "--subscribe", r#"{"method":"slotSubscribe"}"#, "--count", "1"], 1),
     ];
@@ -562,4 +562,54 @@ fn a_full_disk_ends_the_run_with_its_cause() {
         .ok();
     assert_eq!(code, Some(1), "{said}");
     assert!(said.contains("No space left on device"), "{said}");
+}
+
+/// `record` (or `compare`) with `--subscribe BODY` and `extra`, to an endpoint nothing listens on.
+fn refused_subscribe(verb: &str, body: &str) -> (Option<i32>, String) {
+    let output = subscope()
+        .args([verb, "--endpoint", &format!("ws://127.0.0.1:{}", free_port()), "--subscribe", body])
+        .args(["--count", "1"])
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+#[test]
+fn a_bad_subscribe_body_is_a_usage_error_that_says_what_is_wrong() {
+    let cases = [
+        ("nope", "not JSON"),
+        ("{", "not JSON"),
+        ("[1,2]", "must be a JSON object, not an array"),
+        ("42", "must be a JSON object, not a number"),
+        ("{}", r#"needs a non-empty "method""#),
+        (r#"{"method":""}"#, r#"needs a non-empty "method""#),
+        (r#"{"method":"  "}"#, r#"needs a non-empty "method""#),
+        (r#"{"method":5}"#, r#""method" must be a string"#),
+        (r#"{"method":"accountSubscribe","params":["0OIl0OIl"]}"#, "base58"),
+    ];
+    for verb in ["record", "compare"] {
+        for (body, says) in cases {
+            let (code, stderr) = refused_subscribe(verb, body);
+            assert_eq!(code, Some(2), "{verb} {body}: {stderr}");
+            assert!(stderr.contains("--subscribe") && stderr.contains(says), "{verb} {body}: {stderr}");
+            assert!(!stderr.contains("connecting"), "refused before connecting: {stderr}");
+        }
+    }
+}
+
+#[test]
+fn a_huge_bad_body_is_quoted_by_its_first_characters_only() {
+    let filler = "x".repeat(120_000);
+    let bodies = [
+        format!(r#"{{"method":"slotSubscribe","params":["{filler}"#), // cut off: not JSON
+        format!("[{}1]", "1,".repeat(60_000)),
+        format!(r#"{{"method":"logsSubscribe","params":["all",{{"commitment":"{filler}"}}]}}"#),
+        format!(r#"{{"method":"","params":["{filler}"]}}"#),
+    ];
+    for body in &bodies {
+        let (code, stderr) = refused_subscribe("record", body);
+        assert_eq!(code, Some(2), "{stderr:.2000}");
+        assert!(stderr.len() < 1024, "{} bytes of stderr: {stderr:.2000}", stderr.len());
+        assert!(stderr.contains(&body[..40]), "the start of the body is quoted: {stderr}");
+    }
 }
