@@ -288,32 +288,35 @@ fn parse_ping_interval(text: &str) -> Result<Duration, String> {
     parse_time(text, Duration::from_millis(100), Duration::from_secs(3600))
 }
 
-/// A time given as seconds (`90`, `1.5`) or with a unit (`90s`, `5m`, `2h`), within bounds.
+/// A time given as seconds (`90`, `1.5`, `1e3`) or with a unit (`90s`, `5m`, `2h`), within
+/// bounds.
 fn parse_time(text: &str, min: Duration, max: Duration) -> Result<Duration, String> {
     let text = text.trim();
-    let (number, unit) = match text.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
-        Some((at, _)) => text.split_at(at),
-        None => (text, "s"),
-    };
+    // The unit is the letters at the end: an `e` inside (`1e400`) is the number's exponent.
+    let number = text.trim_end_matches(|c: char| c.is_ascii_alphabetic()).trim();
+    let unit = text[number.len()..].trim();
+    let not_a_time = || format!("{text:?} is not a time; give seconds, like 30 or 1.5m");
     let scale = match unit {
-        "s" => 1.0,
+        "" | "s" => 1.0,
         "m" => 60.0,
         "h" => 3600.0,
+        _ if number.is_empty() => return Err(not_a_time()),
         _ => return Err(format!("unknown unit {unit:?}: use s, m or h")),
     };
-    let value: f64 = number
-        .trim()
-        .parse()
-        .map_err(|_| format!("{text:?} is not a time; give seconds, like 30 or 1.5m"))?;
+    // Too many digits for an f64 parse to infinity, which is too large like any other.
+    let value: f64 = number.parse().map_err(|_| not_a_time())?;
     let seconds = value * scale;
     let range = || format!("from {} s to {} s", min.as_secs_f64(), max.as_secs_f64());
-    if !seconds.is_finite() || seconds <= 0.0 {
+    if seconds.is_nan() || seconds <= 0.0 {
         return Err(format!("{text} is not a time above zero ({})", range()));
     }
-    match Duration::try_from_secs_f64(seconds) {
-        Ok(duration) if duration >= min && duration <= max => Ok(duration),
-        _ => Err(format!("{text} is out of range ({})", range())),
+    if seconds > max.as_secs_f64() {
+        return Err(format!("{text} is too large: at most {} s", max.as_secs_f64()));
     }
+    if seconds < min.as_secs_f64() {
+        return Err(format!("{text} is too small: at least {} s", min.as_secs_f64()));
+    }
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("{text} is out of range ({})", range()))
 }
 
 #[cfg(feature = "gui")]

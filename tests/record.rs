@@ -613,3 +613,28 @@ fn a_huge_bad_body_is_quoted_by_its_first_characters_only() {
         assert!(stderr.contains(&body[..40]), "the start of the body is quoted: {stderr}");
     }
 }
+
+#[test]
+fn a_time_far_too_large_is_called_too_large() {
+    let endpoint = format!("ws://127.0.0.1:{}", free_port());
+    let body = r#"{"method":"slotSubscribe"}"#;
+    let cases: [&[&str]; 6] = [
+        &["record", "--duration", "1e400"],
+        &["record", "--duration", "1e19"],
+        &["record", "--duration", "1E400s"],
+        &["record", "--ping-interval", "1e400"],
+        &["compare", "--grace", "1e400"],
+        &["compare", "--duration", "2e400m"],
+    ];
+    for args in cases {
+        let output = subscope()
+            .args(&args[..1])
+            .args(["--endpoint", &endpoint, "--subscribe", body])
+            .args(&args[1..])
+            .output()
+            .unwrap_or_else(|err| panic!("{err}"));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("too large") && !stderr.contains("unit"), "{args:?}: {stderr}");
+    }
+}
