@@ -319,6 +319,19 @@ fn parse_time(text: &str, min: Duration, max: Duration) -> Result<Duration, Stri
     Duration::try_from_secs_f64(seconds).map_err(|_| format!("{text} is out of range ({})", range()))
 }
 
+/// A server's failure to listen on 127.0.0.1:`port`, said with the address (the OS says only
+/// "Address already in use"); any other failure as it is.
+fn name_the_port(err: anyhow::Error, port: u16) -> anyhow::Error {
+    let address = std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, port));
+    match err.downcast_ref::<std::io::Error>().map(std::io::Error::kind) {
+        Some(std::io::ErrorKind::AddrInUse) => {
+            anyhow::anyhow!("{address} is already in use: give another --port, or --port 0 for a free one")
+        }
+        Some(std::io::ErrorKind::PermissionDenied) => err.context(format!("could not listen on {address}")),
+        _ => err,
+    }
+}
+
 #[cfg(feature = "gui")]
 fn run_app(runtime: &tokio::runtime::Runtime, file: Option<PathBuf>) -> anyhow::Result<()> {
     let _guard = runtime.enter();
@@ -348,11 +361,16 @@ fn main() -> ExitCode {
             print!("{}", subscope::catalog::cheat_sheet());
             Ok(())
         }
-        Some(Commands::Replay(args)) => args.run(&runtime),
+        Some(Commands::Replay(args)) => {
+            let port = args.port;
+            args.run(&runtime).map_err(|err| name_the_port(err, port))
+        }
         Some(Commands::Show(args)) => run_show(args),
         Some(Commands::DemoServer { port, speed }) => {
             let config = subscope::demo::DemoConfig { port, speed, ..subscope::demo::DemoConfig::default() };
-            runtime.block_on(subscope::demo::run_forever(config)).map_err(anyhow::Error::from)
+            runtime
+                .block_on(subscope::demo::run_forever(config))
+                .map_err(|err| name_the_port(err.into(), port))
         }
         Some(Commands::Record { run, out, append }) => {
             let options = run.options(out, append);

@@ -638,3 +638,17 @@ fn a_time_far_too_large_is_called_too_large() {
         assert!(stderr.contains("too large") && !stderr.contains("unit"), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn a_port_in_use_is_named() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|err| panic!("{err}"));
+    let port = taken.local_addr().unwrap_or_else(|err| panic!("{err}")).port().to_string();
+    let har = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/chrome-websockets.har");
+    let servers: [&[&str]; 2] = [&["demo-server", "--port", &port], &["replay", har, "--port", &port]];
+    for args in servers {
+        let output = subscope().args(args).output().unwrap_or_else(|err| panic!("{err}"));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains(&format!("127.0.0.1:{port} is already in use")), "{args:?}: {stderr}");
+    }
+}
