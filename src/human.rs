@@ -73,6 +73,12 @@ pub fn excerpt(text: &str, max: usize) -> String {
     truncate(&head, max)
 }
 
+/// A count and its noun, in the singular for exactly one: `1 event`, `0 events`, `2 events`.
+/// Both forms are given (`"entry", "entries"`), so no spelling rule is guessed.
+pub fn plural(count: u64, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,5 +101,12 @@ mod tests {
     fn a_quoted_paste_stays_short_and_on_one_line() {
         assert_eq!(excerpt(&"x".repeat(120_000), 5), "xxxxx…");
         assert_eq!(excerpt("{\n\"a\":1}", 60), "{ \"a\":1}");
+    }
+
+    #[test]
+    fn one_of_a_thing_is_singular() {
+        assert_eq!(plural(1, "event", "events"), "1 event");
+        assert_eq!(plural(0, "event", "events"), "0 events");
+        assert_eq!(plural(2, "entry", "entries"), "2 entries");
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{CommandFactory as _, Parser, Subcommand};
 
 use subscope::compare::{CompareConfig, compare, render_table};
+use subscope::human::plural;
 use subscope::record::{RecordError, RecordOptions, record};
 use subscope::redact::{Secret, Secrets};
 
@@ -376,10 +377,9 @@ fn main() -> ExitCode {
             let options = run.options(out, append);
             secrets = options.secrets();
             runtime.block_on(record(options)).map(|summary| {
-                eprintln!(
-                    "subscope: recorded {} events ({} notifications)",
-                    summary.events, summary.notifications
-                );
+                let events = plural(summary.events, "event", "events");
+                let notifications = plural(summary.notifications, "notification", "notifications");
+                eprintln!("subscope: recorded {events} ({notifications})");
             })
         }
         Some(Commands::Compare { run, out, json, grace }) => {
@@ -399,11 +399,9 @@ fn main() -> ExitCode {
                 // Endpoints are shown redacted already; the scrub is for anything else.
                 let text = if json { report.to_json() + "\n" } else { render_table(&report) };
                 print!("{}", secrets.scrub(&text));
-                eprintln!(
-                    "subscope: compared {} notifications from {} endpoints",
-                    summary.notifications,
-                    options.endpoints.len()
-                );
+                let notifications = plural(summary.notifications, "notification", "notifications");
+                let endpoints = plural(options.endpoints.len() as u64, "endpoint", "endpoints");
+                eprintln!("subscope: compared {notifications} from {endpoints}");
             })
         }
     };

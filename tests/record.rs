@@ -652,3 +652,21 @@ fn a_port_in_use_is_named() {
         assert!(stderr.contains(&format!("127.0.0.1:{port} is already in use")), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn one_notification_is_counted_in_the_singular() {
+    let demo = DemoProcess::start();
+    let url = format!("ws://127.0.0.1:{}", demo.port);
+    let body = r#"{"method":"slotSubscribe"}"#;
+    for verb in ["record", "compare"] {
+        let output = subscope()
+            .args([verb, "--endpoint", &url, "--subscribe", body, "--count", "1"])
+            .output()
+            .unwrap_or_else(|err| panic!("{err}"));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{verb}: {stderr}");
+        let last = stderr.lines().last().unwrap_or_default();
+        assert!(last.contains("1 notification") && !last.contains("1 notifications"), "{verb}: {last}");
+        assert!(!last.contains(" 1 endpoints"), "{verb}: {last}");
+    }
+}

@@ -31,6 +31,7 @@ use anyhow::{Context as _, bail};
 use crate::backend::Backend;
 use crate::capture::{CaptureLimits, CapturedEvent};
 use crate::export::CaptureContext;
+use crate::human::plural;
 use crate::redact::{Secret, Secrets, redact_url};
 use crate::session::Session;
 pub(crate) use output::Output;
@@ -133,13 +134,19 @@ pub struct RecordSummary {
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
     /// A second SIGINT or SIGTERM: the run ended at once.
-    #[error("interrupted again; stopped without writing {unwritten} queued events")]
+    #[error(
+        "interrupted again; stopped without writing {}",
+        plural(*.unwritten, "queued event", "queued events")
+    )]
     Interrupted {
         /// Events that were still waiting for the output.
         unwritten: u64,
     },
     /// The output did not take what was queued in time (a stalled reader, a full disk).
-    #[error("{unwritten} events could not be written: the output did not take them within {waited:?}")]
+    #[error(
+        "{} could not be written: the output was still busy after {waited:?}",
+        plural(*.unwritten, "event", "events")
+    )]
     Unwritten {
         /// How many.
         unwritten: u64,

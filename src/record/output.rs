@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::{CHANNEL_BATCHES, RecordError, StopSignal};
 use crate::capture::CapturedEvent;
 use crate::export::{CaptureContext, EventWriter, Format};
+use crate::human::plural;
 
 /// One batch for the writer thread, with the context when it changed.
 struct Batch {
@@ -111,7 +112,7 @@ impl OutputWriter {
             result = done => match result {
                 Ok(Ok(())) if handed => Ok(()),
                 Ok(Ok(())) => Err(RecordError::Unwritten { unwritten: total, waited: timeout }.into()),
-                Ok(Err(err)) => Err(anyhow::Error::from(err).context(format!("{} events could not be written", unwritten()))),
+                Ok(Err(err)) => Err(anyhow::Error::from(err).context(format!("{} could not be written", plural(unwritten(), "event", "events")))),
                 Err(_) => bail!("the output thread stopped"),
             },
         }
