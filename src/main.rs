@@ -270,6 +270,7 @@ fn run_show(args: ShowArgs) -> anyhow::Result<()> {
 fn parse_speed(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
         Ok(speed) if (0.01..=10_000.0).contains(&speed) => Ok(speed),
+        Ok(speed) if speed > 10_000.0 => Err(format!("{text} is too large: at most 10000")),
         _ => Err(format!("{text} is not a speed from 0.01 to 10000")),
     }
 }

@@ -640,6 +640,17 @@ fn a_time_far_too_large_is_called_too_large() {
 }
 
 #[test]
+fn a_demo_speed_far_too_large_is_called_too_large() {
+    let output = subscope()
+        .args(["demo-server", "--port", "0", "--speed", "1e400"])
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--speed") && stderr.contains("too large"), "{stderr}");
+}
+
+#[test]
 fn a_port_in_use_is_named() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|err| panic!("{err}"));
     let port = taken.local_addr().unwrap_or_else(|err| panic!("{err}")).port().to_string();
