@@ -65,6 +65,20 @@ pub fn truncate(text: &str, max: usize) -> String {
     }
 }
 
+/// The start of a text a person typed or pasted, to quote in a message: at most `max`
+/// characters, on one line (control characters become spaces), with an ellipsis when cut.
+/// A pasted body can be 100 KB; a message quotes enough of it to recognise it.
+pub fn excerpt(text: &str, max: usize) -> String {
+    let head: String = text.chars().take(max + 1).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    truncate(&head, max)
+}
+
+/// A count and its noun, in the singular for exactly one: `1 event`, `0 events`, `2 events`.
+/// Both forms are given (`"entry", "entries"`), so no spelling rule is guessed.
+pub fn plural(count: u64, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +95,18 @@ mod tests {
         assert_eq!(shorten("short", 4), "short");
         assert_eq!(truncate("abcdef", 3), "abc…");
         assert_eq!(truncate("abc", 3), "abc");
+    }
+
+    #[test]
+    fn a_quoted_paste_stays_short_and_on_one_line() {
+        assert_eq!(excerpt(&"x".repeat(120_000), 5), "xxxxx…");
+        assert_eq!(excerpt("{\n\"a\":1}", 60), "{ \"a\":1}");
+    }
+
+    #[test]
+    fn one_of_a_thing_is_singular() {
+        assert_eq!(plural(1, "event", "events"), "1 event");
+        assert_eq!(plural(0, "event", "events"), "0 events");
+        assert_eq!(plural(2, "entry", "entries"), "2 entries");
     }
 }

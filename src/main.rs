@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{CommandFactory as _, Parser, Subcommand};
 
 use subscope::compare::{CompareConfig, compare, render_table};
+use subscope::human::plural;
 use subscope::record::{RecordError, RecordOptions, record};
 use subscope::redact::{Secret, Secrets};
 
@@ -142,7 +143,7 @@ struct RunArgs {
     endpoints: Vec<String>,
     /// A JSON-RPC request body sent on every endpoint, e.g.
     /// '{"method":"logsSubscribe","params":["all"]}'. Repeatable.
-    #[arg(long = "subscribe")]
+    #[arg(long = "subscribe", value_parser = SubscribeBodyParser)]
     subscribe: Vec<String>,
     /// Stop after this long: seconds, or a number with s, m or h (`90`, `1.5m`, `2h`).
     #[arg(long, value_parser = parse_duration)]
@@ -171,6 +172,34 @@ impl RunArgs {
             api_key: self.api_key.map(Secret::new),
             ping_interval: Some(self.ping_interval),
             ..RecordOptions::default()
+        }
+    }
+}
+
+/// `--subscribe`: a body `record` can send, checked as the command line is read so that a bad
+/// one is a usage error (exit 2) before anything connects. clap's own message would quote the
+/// whole value, and a body can be a 120 KB paste: this one quotes its first characters.
+#[derive(Clone)]
+struct SubscribeBodyParser;
+
+impl clap::builder::TypedValueParser for SubscribeBodyParser {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        let text = clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)?;
+        match subscope::record::parse_subscribe_body(&text) {
+            Ok(_) => Ok(text),
+            Err(err) => {
+                let arg = arg.map_or_else(|| "--subscribe".to_owned(), ToString::to_string);
+                let excerpt = subscope::record::excerpt_body(&text);
+                let message = format!("invalid value '{excerpt}' for '{arg}': {err}");
+                Err(cmd.clone().error(clap::error::ErrorKind::ValueValidation, message))
+            }
         }
     }
 }
@@ -241,6 +270,7 @@ fn run_show(args: ShowArgs) -> anyhow::Result<()> {
 fn parse_speed(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
         Ok(speed) if (0.01..=10_000.0).contains(&speed) => Ok(speed),
+        Ok(speed) if speed > 10_000.0 => Err(format!("{text} is too large: at most 10000")),
         _ => Err(format!("{text} is not a speed from 0.01 to 10000")),
     }
 }
@@ -260,31 +290,47 @@ fn parse_ping_interval(text: &str) -> Result<Duration, String> {
     parse_time(text, Duration::from_millis(100), Duration::from_secs(3600))
 }
 
-/// A time given as seconds (`90`, `1.5`) or with a unit (`90s`, `5m`, `2h`), within bounds.
+/// A time given as seconds (`90`, `1.5`, `1e3`) or with a unit (`90s`, `5m`, `2h`), within
+/// bounds.
 fn parse_time(text: &str, min: Duration, max: Duration) -> Result<Duration, String> {
     let text = text.trim();
-    let (number, unit) = match text.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
-        Some((at, _)) => text.split_at(at),
-        None => (text, "s"),
-    };
+    // The unit is the letters at the end: an `e` inside (`1e400`) is the number's exponent.
+    let number = text.trim_end_matches(|c: char| c.is_ascii_alphabetic()).trim();
+    let unit = text[number.len()..].trim();
+    let not_a_time = || format!("{text:?} is not a time; give seconds, like 30 or 1.5m");
     let scale = match unit {
-        "s" => 1.0,
+        "" | "s" => 1.0,
         "m" => 60.0,
         "h" => 3600.0,
+        _ if number.is_empty() => return Err(not_a_time()),
         _ => return Err(format!("unknown unit {unit:?}: use s, m or h")),
     };
-    let value: f64 = number
-        .trim()
-        .parse()
-        .map_err(|_| format!("{text:?} is not a time; give seconds, like 30 or 1.5m"))?;
+    // Too many digits for an f64 parse to infinity, which is too large like any other.
+    let value: f64 = number.parse().map_err(|_| not_a_time())?;
     let seconds = value * scale;
     let range = || format!("from {} s to {} s", min.as_secs_f64(), max.as_secs_f64());
-    if !seconds.is_finite() || seconds <= 0.0 {
+    if seconds.is_nan() || seconds <= 0.0 {
         return Err(format!("{text} is not a time above zero ({})", range()));
     }
-    match Duration::try_from_secs_f64(seconds) {
-        Ok(duration) if duration >= min && duration <= max => Ok(duration),
-        _ => Err(format!("{text} is out of range ({})", range())),
+    if seconds > max.as_secs_f64() {
+        return Err(format!("{text} is too large: at most {} s", max.as_secs_f64()));
+    }
+    if seconds < min.as_secs_f64() {
+        return Err(format!("{text} is too small: at least {} s", min.as_secs_f64()));
+    }
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("{text} is out of range ({})", range()))
+}
+
+/// A server's failure to listen on 127.0.0.1:`port`, said with the address (the OS says only
+/// "Address already in use"); any other failure as it is.
+fn name_the_port(err: anyhow::Error, port: u16) -> anyhow::Error {
+    let address = std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, port));
+    match err.downcast_ref::<std::io::Error>().map(std::io::Error::kind) {
+        Some(std::io::ErrorKind::AddrInUse) => {
+            anyhow::anyhow!("{address} is already in use: give another --port, or --port 0 for a free one")
+        }
+        Some(std::io::ErrorKind::PermissionDenied) => err.context(format!("could not listen on {address}")),
+        _ => err,
     }
 }
 
@@ -317,20 +363,24 @@ fn main() -> ExitCode {
             print!("{}", subscope::catalog::cheat_sheet());
             Ok(())
         }
-        Some(Commands::Replay(args)) => args.run(&runtime),
+        Some(Commands::Replay(args)) => {
+            let port = args.port;
+            args.run(&runtime).map_err(|err| name_the_port(err, port))
+        }
         Some(Commands::Show(args)) => run_show(args),
         Some(Commands::DemoServer { port, speed }) => {
             let config = subscope::demo::DemoConfig { port, speed, ..subscope::demo::DemoConfig::default() };
-            runtime.block_on(subscope::demo::run_forever(config)).map_err(anyhow::Error::from)
+            runtime
+                .block_on(subscope::demo::run_forever(config))
+                .map_err(|err| name_the_port(err.into(), port))
         }
         Some(Commands::Record { run, out, append }) => {
             let options = run.options(out, append);
             secrets = options.secrets();
             runtime.block_on(record(options)).map(|summary| {
-                eprintln!(
-                    "subscope: recorded {} events ({} notifications)",
-                    summary.events, summary.notifications
-                );
+                let events = plural(summary.events, "event", "events");
+                let notifications = plural(summary.notifications, "notification", "notifications");
+                eprintln!("subscope: recorded {events} ({notifications})");
             })
         }
         Some(Commands::Compare { run, out, json, grace }) => {
@@ -350,11 +400,9 @@ fn main() -> ExitCode {
                 // Endpoints are shown redacted already; the scrub is for anything else.
                 let text = if json { report.to_json() + "\n" } else { render_table(&report) };
                 print!("{}", secrets.scrub_report(&text));
-                eprintln!(
-                    "subscope: compared {} notifications from {} endpoints",
-                    summary.notifications,
-                    options.endpoints.len()
-                );
+                let notifications = plural(summary.notifications, "notification", "notifications");
+                let endpoints = plural(options.endpoints.len() as u64, "endpoint", "endpoints");
+                eprintln!("subscope: compared {notifications} from {endpoints}");
             })
         }
     };

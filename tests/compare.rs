@@ -273,7 +273,7 @@ fn bad_arguments_are_refused_before_anything_connects() {
         (&["compare", "--endpoint", "demo", "--subscribe", slot, "--grace", "0"], 2, "--grace"),
         (&["compare", "--endpoint", "demo", "--subscribe", slot, "--grace", "soon"], 2, "--grace"),
         (&["compare", "--endpoint", "demo", "--subscribe", slot, "--out", "-"], 1, "stdout"),
-        (&["compare", "--endpoint", "demo", "--subscribe", "{", "--count", "1"], 1, "not valid JSON"),
+        (&["compare", "--endpoint", "demo", "--subscribe", "{", "--count", "1"], 2, "not JSON"),
     ];
     for (args, code, says) in cases {
         let output = subscope().args(args).output().unwrap_or_else(|err| panic!("{err}"));

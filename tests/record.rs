@@ -383,7 +383,7 @@ fn bad_values_are_refused_with_exit_code_2_and_nothing_panics() {
         (&["demo-server", "--speed", "nan"], 2),
         (&["record"], 2),
         (&["methods", "extra"], 2),
-        (&["record", "--endpoint", "demo", "--subscribe", "{"], 1),
+        (&["record", "--endpoint", "demo", "--subscribe", "{"], 2),
         (&["record", "--endpoint", "ws://[::1", "--subscribe", r#"{"method":"slotSubscribe"}"#], 1),
         (&["record", "--endpoint", "", "--subscribe", r#"{"method":"slotSubscribe"}"#, "--count", "1"], 1),
     ];
@@ -598,8 +598,126 @@ fn a_disk_that_fills_mid_run_leaves_only_whole_lines_and_counts_what_was_not_wri
         .split_whitespace()
         .collect::<Vec<_>>()
         .windows(3)
-        .find(|words| words[1] == "events" && words[2] == "were")
+        .find(|words| matches!((words[1], words[2]), ("events", "were") | ("event", "was")))
         .and_then(|words| words[0].parse::<u64>().ok())
         .unwrap_or_else(|| panic!("no count of the events not written: {said}"));
     assert!(not_written > 0 && kept > 0, "{said}");
+}
+
+/// `record` (or `compare`) with `--subscribe BODY` and `extra`, to an endpoint nothing listens on.
+fn refused_subscribe(verb: &str, body: &str) -> (Option<i32>, String) {
+    let output = subscope()
+        .args([verb, "--endpoint", &format!("ws://127.0.0.1:{}", free_port()), "--subscribe", body])
+        .args(["--count", "1"])
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+#[test]
+fn a_bad_subscribe_body_is_a_usage_error_that_says_what_is_wrong() {
+    let cases = [
+        ("nope", "not JSON"),
+        ("{", "not JSON"),
+        ("[1,2]", "must be a JSON object, not an array"),
+        ("42", "must be a JSON object, not a number"),
+        ("{}", r#"needs a non-empty "method""#),
+        (r#"{"method":""}"#, r#"needs a non-empty "method""#),
+        (r#"{"method":"  "}"#, r#"needs a non-empty "method""#),
+        (r#"{"method":5}"#, r#""method" must be a string"#),
+        (r#"{"method":"accountSubscribe","params":["0OIl0OIl"]}"#, "base58"),
+    ];
+    for verb in ["record", "compare"] {
+        for (body, says) in cases {
+            let (code, stderr) = refused_subscribe(verb, body);
+            assert_eq!(code, Some(2), "{verb} {body}: {stderr}");
+            assert!(stderr.contains("--subscribe") && stderr.contains(says), "{verb} {body}: {stderr}");
+            assert!(!stderr.contains("connecting"), "refused before connecting: {stderr}");
+        }
+    }
+}
+
+#[test]
+fn a_huge_bad_body_is_quoted_by_its_first_characters_only() {
+    let filler = "x".repeat(120_000);
+    let bodies = [
+        format!(r#"{{"method":"slotSubscribe","params":["{filler}"#), // cut off: not JSON
+        format!("[{}1]", "1,".repeat(60_000)),
+        format!(r#"{{"method":"logsSubscribe","params":["all",{{"commitment":"{filler}"}}]}}"#),
+        format!(r#"{{"method":"","params":["{filler}"]}}"#),
+    ];
+    for body in &bodies {
+        let (code, stderr) = refused_subscribe("record", body);
+        assert_eq!(code, Some(2), "{stderr:.2000}");
+        assert!(stderr.len() < 1024, "{} bytes of stderr: {stderr:.2000}", stderr.len());
+        assert!(stderr.contains(&body[..40]), "the start of the body is quoted: {stderr}");
+    }
+}
+
+#[test]
+fn a_time_far_too_large_is_called_too_large() {
+    let endpoint = format!("ws://127.0.0.1:{}", free_port());
+    let body = r#"{"method":"slotSubscribe"}"#;
+    let cases: [&[&str]; 6] = [
+        &["record", "--duration", "1e400"],
+        &["record", "--duration", "1e19"],
+        &["record", "--duration", "1E400s"],
+        &["record", "--ping-interval", "1e400"],
+        &["compare", "--grace", "1e400"],
+        &["compare", "--duration", "2e400m"],
+    ];
+    for args in cases {
+        let output = subscope()
+            .args(&args[..1])
+            .args(["--endpoint", &endpoint, "--subscribe", body])
+            .args(&args[1..])
+            .output()
+            .unwrap_or_else(|err| panic!("{err}"));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("too large") && !stderr.contains("unit"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_demo_speed_far_too_large_is_called_too_large() {
+    let output = subscope()
+        .args(["demo-server", "--port", "0", "--speed", "1e400"])
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--speed") && stderr.contains("too large"), "{stderr}");
+}
+
+#[test]
+fn a_port_in_use_is_named() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|err| panic!("{err}"));
+    let port = taken.local_addr().unwrap_or_else(|err| panic!("{err}")).port().to_string();
+    let har = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/chrome-websockets.har");
+    let servers: [&[&str]; 2] = [&["demo-server", "--port", &port], &["replay", har, "--port", &port]];
+    for args in servers {
+        let output = subscope().args(args).output().unwrap_or_else(|err| panic!("{err}"));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains(&format!("127.0.0.1:{port} is already in use")), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn one_notification_is_counted_in_the_singular() {
+    let demo = DemoProcess::start();
+    let url = format!("ws://127.0.0.1:{}", demo.port);
+    let body = r#"{"method":"slotSubscribe"}"#;
+    for verb in ["record", "compare"] {
+        let output = subscope()
+            .args([verb, "--endpoint", &url, "--subscribe", body, "--count", "1"])
+            .output()
+            .unwrap_or_else(|err| panic!("{err}"));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{verb}: {stderr}");
+        let last = stderr.lines().last().unwrap_or_default();
+        assert!(last.contains("1 notification") && !last.contains("1 notifications"), "{verb}: {last}");
+        assert!(!last.contains(" 1 endpoints"), "{verb}: {last}");
+    }
 }

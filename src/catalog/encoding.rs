@@ -3,6 +3,8 @@
 
 use base64::Engine as _;
 
+use crate::human::plural;
+
 /// Longer base58 strings are refused before decoding (decoding is quadratic in length).
 const MAX_BASE58_DECODE_CHARS: usize = 1_024;
 
@@ -21,7 +23,7 @@ fn check_base58_length(text: &str, want: usize, what: &str) -> Result<(), String
     if bytes.len() == want {
         Ok(())
     } else {
-        Err(format!("decodes to {} bytes, {what} is {want}", bytes.len()))
+        Err(format!("decodes to {}, {what} is {want}", plural(bytes.len() as u64, "byte", "bytes")))
     }
 }
 
@@ -67,7 +69,8 @@ fn hex_digits(text: &str) -> Result<&str, String> {
 pub(super) fn check_eth_address(text: &str) -> Result<(), String> {
     let digits = hex_digits(text)?;
     if digits.len() != 40 {
-        return Err(format!("has {} hex digits, an address has 40 (20 bytes)", digits.len()));
+        let digits = plural(digits.len() as u64, "hex digit", "hex digits");
+        return Err(format!("has {digits}, an address has 40 (20 bytes)"));
     }
     let has_lower = digits.chars().any(|c| c.is_ascii_lowercase());
     let has_upper = digits.chars().any(|c| c.is_ascii_uppercase());
@@ -86,7 +89,10 @@ pub(super) fn check_topic(text: &str) -> Result<(), String> {
     if digits.len() == 64 {
         Ok(())
     } else {
-        Err(format!("has {} hex digits, a topic is 64 (32 bytes)", digits.len()))
+        Err(format!(
+            "has {}, a topic is 64 (32 bytes)",
+            plural(digits.len() as u64, "hex digit", "hex digits")
+        ))
     }
 }
 

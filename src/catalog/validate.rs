@@ -287,7 +287,7 @@ fn check_choice(value: &Value, path: &str, label: &str, options: &[&str], errors
         Some(text) => errors.push(
             path,
             label,
-            format!("`{text}` is not accepted here; expected one of {}", options.join(", ")),
+            format!("`{}` is not accepted here; expected one of {}", quoted(text), options.join(", ")),
         ),
         None => errors.push(path, label, format!("must be a string, one of {}", options.join(", "))),
     }
@@ -310,11 +310,16 @@ fn check_usize(value: Option<&Value>, path: &str, label: &str, errors: &mut Erro
     }
 }
 
+/// A string value as a message quotes it: its start only, for a value can be a long paste.
+fn quoted(text: &str) -> String {
+    crate::human::excerpt(text, 40)
+}
+
 /// The complaint about a value that should be a whole number (a draft passes what the user
 /// typed through as a string when it is not one).
 fn not_a_whole_number(value: &Value) -> String {
     match value {
-        Value::String(text) => format!("`{text}` is not a whole number"),
+        Value::String(text) => format!("`{}` is not a whole number", quoted(text)),
         _ => "must be a whole number".to_owned(),
     }
 }
@@ -463,7 +468,9 @@ fn check_logs_filter(value: &Value, field: &FieldSpec, errors: &mut Errors) {
     let expected = "expected all, allWithVotes or {\"mentions\": [pubkey]}";
     match value {
         Value::String(text) if text == "all" || text == "allWithVotes" => {}
-        Value::String(text) => errors.push(key, label, format!("unknown filter `{text}`; {expected}")),
+        Value::String(text) => {
+            errors.push(key, label, format!("unknown filter `{}`; {expected}", quoted(text)))
+        }
         Value::Object(object) => match object.get("mentions") {
             Some(Value::Array(mentions)) => {
                 let path = format!("{key}.mentions");
@@ -495,7 +502,9 @@ fn check_block_filter(value: &Value, field: &FieldSpec, errors: &mut Errors) {
     let expected = "expected all or {\"mentionsAccountOrProgram\": pubkey}";
     match value {
         Value::String(text) if text == "all" => {}
-        Value::String(text) => errors.push(key, label, format!("unknown filter `{text}`; {expected}")),
+        Value::String(text) => {
+            errors.push(key, label, format!("unknown filter `{}`; {expected}", quoted(text)))
+        }
         Value::Object(object) => match object.get("mentionsAccountOrProgram") {
             Some(pubkey) => check_text(
                 pubkey,

@@ -31,6 +31,7 @@ use anyhow::{Context as _, bail};
 use crate::backend::Backend;
 use crate::capture::{CaptureLimits, CapturedEvent};
 use crate::export::CaptureContext;
+use crate::human::plural;
 use crate::redact::{Secret, Secrets, redact_url};
 use crate::session::Session;
 pub(crate) use output::Output;
@@ -133,13 +134,19 @@ pub struct RecordSummary {
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
     /// A second SIGINT or SIGTERM: the run ended at once.
-    #[error("interrupted again; stopped without writing {unwritten} queued events")]
+    #[error(
+        "interrupted again; stopped without writing {}",
+        plural(*.unwritten, "queued event", "queued events")
+    )]
     Interrupted {
         /// Events that were still waiting for the output.
         unwritten: u64,
     },
     /// The output did not take what was queued in time (a stalled reader, a full disk).
-    #[error("{unwritten} events could not be written: the output did not take them within {waited:?}")]
+    #[error(
+        "{} could not be written: the output was still busy after {waited:?}",
+        plural(*.unwritten, "event", "events")
+    )]
     Unwritten {
         /// How many.
         unwritten: u64,
@@ -157,20 +164,67 @@ pub struct SubscribeBody {
     pub params: Option<serde_json::Value>,
 }
 
-/// Parses and validates a `--subscribe` body: a JSON object with a `method` string and
-/// optional `params`; known methods are checked field by field.
-pub fn parse_subscribe_body(text: &str) -> anyhow::Result<SubscribeBody> {
-    let value: serde_json::Value =
-        serde_json::from_str(text).with_context(|| format!("--subscribe is not valid JSON: {text}"))?;
-    let Some(object) = value.as_object() else { bail!("--subscribe must be a JSON object, got: {text}") };
-    let Some(method) = object.get("method").and_then(serde_json::Value::as_str) else {
-        bail!("--subscribe needs a \"method\" string: {text}");
+/// What is wrong with a `--subscribe` body. The message never quotes the body (it can be a
+/// 100 KB paste): whoever shows it quotes [`excerpt_body`] beside it.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    /// Not JSON at all.
+    #[error("not JSON: {0}")]
+    NotJson(serde_json::Error),
+    /// JSON, but not an object: its type, with an article (`an array`).
+    #[error("must be a JSON object, not {0}")]
+    NotObject(&'static str),
+    /// No `method`, or an empty one.
+    #[error("needs a non-empty \"method\" string, e.g. {{\"method\":\"slotSubscribe\"}}")]
+    NoMethod,
+    /// A `method` that is not a string: its type, with an article.
+    #[error("\"method\" must be a string, not {0}")]
+    MethodNotString(&'static str),
+    /// A known method whose params break its rules.
+    #[error("{method}: {}: {}", .error.field, .error.message)]
+    Params {
+        /// The method.
+        method: String,
+        /// The first field found wrong.
+        error: crate::catalog::FieldError,
+    },
+}
+
+/// A JSON value's type with its article, as a message names it: `an array`, `a number`.
+fn json_type(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// The start of a `--subscribe` body, to quote beside a [`BodyError`].
+pub fn excerpt_body(text: &str) -> String {
+    crate::human::excerpt(text, 60)
+}
+
+/// Parses and validates a `--subscribe` body: a JSON object with a non-empty `method` string
+/// and optional `params`; known methods are checked field by field.
+///
+/// # Errors
+///
+/// What is wrong with it, first found first.
+pub fn parse_subscribe_body(text: &str) -> Result<SubscribeBody, BodyError> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(BodyError::NotJson)?;
+    let Some(object) = value.as_object() else { return Err(BodyError::NotObject(json_type(&value))) };
+    let method = match object.get("method") {
+        Some(serde_json::Value::String(method)) if !method.trim().is_empty() => method,
+        None | Some(serde_json::Value::String(_)) => return Err(BodyError::NoMethod),
+        Some(other) => return Err(BodyError::MethodNotString(json_type(other))),
     };
     let params = object.get("params").cloned();
-    if let Err(err) = crate::catalog::check_request(method, params.as_ref()) {
-        bail!("--subscribe {method}: {}: {}", err.field, err.message);
-    }
-    Ok(SubscribeBody { method: method.to_owned(), params })
+    crate::catalog::check_request(method, params.as_ref())
+        .map_err(|error| BodyError::Params { method: method.clone(), error })?;
+    Ok(SubscribeBody { method: method.clone(), params })
 }
 
 /// Why the run loop stopped.
@@ -204,7 +258,10 @@ pub fn check(options: &RecordOptions) -> anyhow::Result<Vec<SubscribeBody>> {
     if options.endpoints.is_empty() {
         bail!("give at least one --endpoint");
     }
-    options.subscribe.iter().map(|text| parse_subscribe_body(text)).collect()
+    let parse = |text: &String| {
+        parse_subscribe_body(text).with_context(|| format!("--subscribe '{}'", excerpt_body(text)))
+    };
+    options.subscribe.iter().map(parse).collect()
 }
 
 /// Sees every captured event a run takes, in order, with the names of its ids.
@@ -257,5 +314,33 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_body_says_what_is_wrong_without_quoting_all_of_it() {
+        let refused =
+            |text: &str| parse_subscribe_body(text).err().map(|err| err.to_string()).unwrap_or_default();
+        assert!(refused("nope").starts_with("not JSON: expected ident at line 1 column 2"));
+        assert_eq!(refused("[1]"), "must be a JSON object, not an array");
+        assert!(refused("{}").starts_with(r#"needs a non-empty "method" string"#));
+        assert!(refused(r#"{"method":" "}"#).starts_with(r#"needs a non-empty "method" string"#));
+        assert_eq!(refused(r#"{"method":null}"#), r#""method" must be a string, not null"#);
+        let long = format!(r#"{{"method":"logsSubscribe","params":["{}"]}}"#, "x".repeat(100_000));
+        assert!(refused(&long).len() < 200, "{}", refused(&long));
+
+        // A caller that skips the command line's check gets the same message, quoting the start.
+        let options = RecordOptions {
+            endpoints: vec!["demo".to_owned()],
+            subscribe: vec![format!("[{}]", "1,".repeat(50_000) + "1")],
+            ..RecordOptions::default()
+        };
+        let message = check(&options).err().map(|err| format!("{err:#}")).unwrap_or_default();
+        assert!(message.starts_with("--subscribe '[1,1,"), "{message}");
+        assert!(message.ends_with("…': must be a JSON object, not an array"), "{message}");
     }
 }

@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::{CHANNEL_BATCHES, RecordError, StopSignal};
 use crate::capture::CapturedEvent;
 use crate::export::{CaptureContext, EventWriter, Format};
+use crate::human::plural;
 
 /// The writer thread has ended (its output failed): why is what [`OutputWriter::close`] says.
 #[derive(Debug, thiserror::Error)]
@@ -118,9 +119,9 @@ impl OutputWriter {
                 Ok(Ok(())) => Err(RecordError::Unwritten { unwritten: total, waited: timeout }.into()),
                 Ok(Err(err)) => {
                     let left = unwritten() + if handed { 0 } else { total };
-                    Err(anyhow::Error::from(err).context(format!(
-                        "{left} events were not written (the output keeps whole lines only)"
-                    )))
+                    let left = plural(left, "event was", "events were");
+                    Err(anyhow::Error::from(err)
+                        .context(format!("{left} not written (the output keeps whole lines only)")))
                 }
                 Err(_) => bail!("the output thread stopped"),
             },

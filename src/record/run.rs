@@ -209,10 +209,8 @@ impl Run {
             }
         }
         if self.summary.evicted > 0 {
-            eprintln!(
-                "subscope: {} events were lost because the output could not keep up",
-                self.summary.evicted
-            );
+            let lost = crate::human::plural(self.summary.evicted, "event", "events");
+            eprintln!("subscope: lost {lost} because the output could not keep up");
         }
         Ok(self.summary)
     }
