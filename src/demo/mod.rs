@@ -41,7 +41,7 @@ pub use fault::{
 };
 
 use crate::catalog::ALCHEMY_MAX_SUBSCRIPTIONS_PER_CONNECTION;
-use crate::loopback;
+use crate::loopback::{self, Admission};
 use connection::Control;
 use shared::{Counters, Shared};
 
@@ -58,7 +58,8 @@ pub struct DemoConfig {
     pub connection_faults: Vec<DemoFault>,
     /// Seed for every random value, for reproducible payloads; `None` picks one at random.
     pub seed: Option<u64>,
-    /// The most connections served at once; further connections are closed on accept.
+    /// The most WebSocket connections served at once; a client beyond them is answered
+    /// `503 Service Unavailable` with `Retry-After`.
     pub max_connections: usize,
     /// The most distinct Solana subscriptions the whole server holds (Agave's
     /// `max_active_subscriptions`); beyond it subscribes get the "Subscription refused" error.
@@ -183,8 +184,8 @@ impl Drop for DemoServer {
     }
 }
 
-/// Accepts connections until shutdown ([`loopback::accept_loop`]), counting each and
-/// refusing those beyond `max_connections`.
+/// Accepts connections until shutdown ([`loopback::accept_loop`]), counting each; at most
+/// `max_connections` are served at once (a client beyond them is answered 503).
 async fn accept_loop(
     listener: TcpListener,
     shared: Arc<Shared>,
@@ -193,18 +194,17 @@ async fn accept_loop(
 ) {
     let mut number = 0_u64;
     let watched = control.clone();
+    let admission = Admission { max_connections, ..Admission::new("subscope demo server") };
     loopback::accept_loop(
         listener,
         watched,
         |control: &Control| control.shutdown,
-        move |tcp, open| {
+        admission,
+        move |accepted| {
             Counters::bump(&shared.stats.connections_accepted);
-            if open >= max_connections {
-                return None;
-            }
             number = number.wrapping_add(1);
             let generation = control.borrow().drop_generation;
-            Some(connection::serve(tcp, Arc::clone(&shared), control.clone(), generation, number))
+            connection::serve(accepted, Arc::clone(&shared), control.clone(), generation, number)
         },
     )
     .await;

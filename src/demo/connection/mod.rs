@@ -19,7 +19,6 @@ use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use tokio::io::AsyncReadExt as _;
-use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::{Instant, Interval, MissedTickBehavior, interval_at, sleep_until};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -28,7 +27,7 @@ use super::ethereum::EthSub;
 use super::fault::{CLOSE_FAULT_CODE, CLOSE_FAULT_REASON};
 use super::shared::{Clock, Counters, Shared};
 use super::solana::SolKind;
-use crate::loopback::{self, Ws, close};
+use crate::loopback::{Accepted, Ws, close};
 #[cfg(test)]
 use outbox::Outgoing;
 use outbox::Queued;
@@ -89,7 +88,7 @@ enum Flow {
 /// Serves one accepted TCP connection until the client leaves, a fault ends it, or the server
 /// drops or shuts down its connections.
 pub(crate) async fn serve(
-    tcp: TcpStream,
+    accepted: Accepted,
     shared: Arc<Shared>,
     mut control: watch::Receiver<Control>,
     generation: u64,
@@ -98,8 +97,8 @@ pub(crate) async fn serve(
     let stopped = control.wait_for(|state| state.shutdown || state.drop_generation != generation);
     let mut faults = query::UrlFaults::default();
     let read_faults = query::read_faults(&mut faults);
-    let Some(ws) = loopback::handshake(tcp, MAX_INBOUND_MESSAGE, read_faults, stopped).await else {
-        return; // a query it refused was answered with 400
+    let Some(ws) = accepted.handshake(MAX_INBOUND_MESSAGE, read_faults, stopped).await else {
+        return; // refused (and answered), dropped, or the server stopped
     };
     let mut connection = Connection::new(shared, number);
     connection.delay = faults.delay;
