@@ -22,7 +22,7 @@
 //!   plain HTTP (a browser, curl), `405` for a method other than GET, `400` for anything that
 //!   is not an HTTP request. tungstenite's server handshake closes the socket without a word
 //!   in all of these cases, so the answer is written here from its error. What a server's own
-//!   handshake callback refuses (the demo's 400 for a bad fault query) is written by
+//!   handshake callback refuses (the demo's 400 for a bad fault query, its 401) is written by
 //!   tungstenite, with `Content-Length` and `Connection: close` added here.
 
 use std::collections::VecDeque;

@@ -15,6 +15,7 @@
 //! name and limit is defined) the demo serves, parse their params with the real servers'
 //! error messages, and build payloads from the random but well-formed values of `fake.rs`.
 
+mod auth;
 mod connection;
 mod ethereum;
 mod fake;
@@ -35,6 +36,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use auth::check_credential;
 pub use fault::{
     CLOSE_FAULT_CODE, CLOSE_FAULT_REASON, DemoFault, FAULT_METHOD, HUGE_FRAME_BYTES, MALFORMED_BINARY,
     MALFORMED_JSON, MALFORMED_TEXT, MAX_DELAY_MS, MAX_FLOOD_COUNT,
@@ -42,6 +44,7 @@ pub use fault::{
 
 use crate::catalog::ALCHEMY_MAX_SUBSCRIPTIONS_PER_CONNECTION;
 use crate::loopback::{self, Admission};
+use crate::redact::Secret;
 use connection::Control;
 use shared::{Counters, Shared};
 
@@ -70,6 +73,10 @@ pub struct DemoConfig {
     /// The most frames waiting to be sent on one connection; a client that falls further
     /// behind is dropped without a close frame, as Agave drops lagging clients.
     pub max_queued_frames: usize,
+    /// A credential every client must send as HTTP Basic auth, `USER:PASS`
+    /// ([`check_credential`]); without it, or with another, the handshake is answered 401.
+    /// `None` lets everyone in.
+    pub basic_auth: Option<Secret>,
 }
 
 impl Default for DemoConfig {
@@ -83,6 +90,7 @@ impl Default for DemoConfig {
             max_subscriptions: 100_000,
             max_subscriptions_per_connection: ALCHEMY_MAX_SUBSCRIPTIONS_PER_CONNECTION,
             max_queued_frames: 100_000,
+            basic_auth: None,
         }
     }
 }
@@ -130,8 +138,13 @@ impl DemoServer {
     /// Binds 127.0.0.1:`config.port` and starts serving on the current tokio runtime.
     ///
     /// # Errors
-    /// Fails if the port cannot be bound (for example, it is in use).
+    /// Fails if `config.basic_auth` is not `USER:PASS`, or the port cannot be bound (for
+    /// example, it is in use).
     pub async fn start(config: DemoConfig) -> std::io::Result<Self> {
+        if let Some(credential) = &config.basic_auth {
+            check_credential(credential.expose())
+                .map_err(|message| std::io::Error::new(std::io::ErrorKind::InvalidInput, message))?;
+        }
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port)).await?;
         let addr = listener.local_addr()?;
         let max_connections = config.max_connections;

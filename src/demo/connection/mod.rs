@@ -21,6 +21,7 @@ use futures_util::StreamExt as _;
 use tokio::io::AsyncReadExt as _;
 use tokio::sync::watch;
 use tokio::time::{Instant, Interval, MissedTickBehavior, interval_at, sleep_until};
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::ethereum::EthSub;
@@ -97,7 +98,16 @@ pub(crate) async fn serve(
     let stopped = control.wait_for(|state| state.shutdown || state.drop_generation != generation);
     let mut faults = query::UrlFaults::default();
     let read_faults = query::read_faults(&mut faults);
-    let Some(ws) = accepted.handshake(MAX_INBOUND_MESSAGE, read_faults, stopped).await else {
+    let auth = shared.basic_auth.as_ref();
+    // Missing credentials are refused (401) before a query is looked at (400).
+    #[expect(clippy::result_large_err, reason = "the signature tungstenite's handshake callback has")]
+    let callback = |request: &Request, response: Response| {
+        if let Some(auth) = auth {
+            auth.check(request)?;
+        }
+        read_faults(request, response)
+    };
+    let Some(ws) = accepted.handshake(MAX_INBOUND_MESSAGE, callback, stopped).await else {
         return; // refused (and answered), dropped, or the server stopped
     };
     let mut connection = Connection::new(shared, number);

@@ -1,13 +1,16 @@
-//! The listener under misuse (issue 21): silent sockets, too many clients, plain HTTP and
-//! garbage. Answers are read off raw TCP connections and their status lines parsed, as any
-//! HTTP client would.
+//! The listener under misuse (issue 21): silent sockets, too many clients, plain HTTP,
+//! garbage, and the Basic auth a demo server can require. Answers are read off raw TCP
+//! connections and their status lines parsed, as any HTTP client would.
 
 use std::net::SocketAddr;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use super::*;
 use crate::loopback::HANDSHAKE_TIMEOUT;
+use crate::redact::Secret;
 
 /// A WebSocket handshake request for `path`, with `extra` header lines.
 fn upgrade_request(path: &str, extra: &str) -> String {
@@ -160,4 +163,43 @@ async fn requests_that_are_not_websocket_handshakes_get_http_answers() {
     let mut ws = connect(&server).await;
     call(&mut ws, 1, "slotSubscribe", json!([])).await;
     server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_required_credential_is_checked_with_basic_auth() {
+    let credential = "alice:s3cret@pa:ss";
+    let server = server_with(DemoConfig {
+        speed: 100.0,
+        basic_auth: Some(Secret::new(credential)),
+        ..DemoConfig::default()
+    })
+    .await;
+    let addr = server.addr();
+    let header = |pair: &str| format!("Authorization: Basic {}\r\n", STANDARD.encode(pair));
+
+    let right = exchange(addr, upgrade_request("/", &header(credential)).as_bytes()).await;
+    assert_eq!(status(&right), "HTTP/1.1 101 Switching Protocols", "{right}");
+
+    for (extra, says) in [
+        (String::new(), "needs a user name and password"),
+        (header("alice:wrong-Pass-42"), "wrong user name or password"),
+        ("Authorization: Bearer s3cret@pa:ss\r\n".to_owned(), "wrong user name or password"),
+    ] {
+        let answer = exchange(addr, upgrade_request("/", &extra).as_bytes()).await;
+        assert_eq!(status(&answer), "HTTP/1.1 401 Unauthorized", "{answer}");
+        assert!(has_header(&answer, "WWW-Authenticate", r#"Basic realm="subscope demo", charset="UTF-8""#));
+        assert!(answer.contains(says), "{answer}");
+        assert!(!answer.contains("wrong-Pass-42") && !answer.contains("s3cret"), "{answer}");
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_malformed_required_credential_is_refused_at_start() {
+    let config = DemoConfig { basic_auth: Some(Secret::new("alice")), ..DemoConfig::default() };
+    let Err(err) = DemoServer::start(config).await else {
+        panic!("started without a colon in the credential")
+    };
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("USER:PASS"), "{err}");
 }
