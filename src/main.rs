@@ -61,6 +61,10 @@ enum Commands {
         /// How much faster than the real chains its clocks run (1 = 400 ms slots, 1 s blocks).
         #[arg(long, default_value_t = 1.0, value_parser = parse_speed)]
         speed: f64,
+        /// Require this HTTP Basic credential, USER:PASS, of every client (others get 401).
+        /// Prefer the environment variable: a command line shows in `ps` to every user.
+        #[arg(long, value_name = "USER:PASS", env = "SUBSCOPE_DEMO_BASIC_AUTH", hide_env_values = true)]
+        basic_auth: Option<String>,
     },
     /// Print every method subscope knows, with its fields and defaults.
     Methods,
@@ -368,8 +372,20 @@ fn main() -> ExitCode {
             args.run(&runtime).map_err(|err| name_the_port(err, port))
         }
         Some(Commands::Show(args)) => run_show(args),
-        Some(Commands::DemoServer { port, speed }) => {
-            let config = subscope::demo::DemoConfig { port, speed, ..subscope::demo::DemoConfig::default() };
+        Some(Commands::DemoServer { port, speed, basic_auth }) => {
+            // Checked here rather than by clap, whose message would repeat the value.
+            if let Some(Err(message)) = basic_auth.as_deref().map(subscope::demo::check_credential) {
+                Cli::command()
+                    .error(clap::error::ErrorKind::ValueValidation, format!("--basic-auth: {message}"))
+                    .exit();
+            }
+            let basic_auth = basic_auth.map(Secret::new);
+            let config = subscope::demo::DemoConfig {
+                port,
+                speed,
+                basic_auth,
+                ..subscope::demo::DemoConfig::default()
+            };
             runtime
                 .block_on(subscope::demo::run_forever(config))
                 .map_err(|err| name_the_port(err.into(), port))

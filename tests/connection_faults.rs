@@ -1,6 +1,7 @@
 //! Connection faults no real node produces on demand, from small servers on 127.0.0.1:
 //! HTTP errors at the handshake, a silent server, a server that never answers pings, a
-//! TLS handshake against a plain TCP port, and handshake headers carrying the key.
+//! TLS handshake against a plain TCP port, handshake headers carrying the key, and a URL's
+//! user info sent as Basic auth to a demo server that requires it.
 
 #![expect(clippy::result_large_err, reason = "tungstenite's handshake callback type fixes the error type")]
 
@@ -9,9 +10,12 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use subscope::backend::{
     ConnError, ConnState, ConnectError, ConnectionConfig, Event, ReconnectPolicy, TlsProblem,
 };
+use subscope::demo::{DemoConfig, DemoServer};
 use subscope::redact::Secret;
 use support::Driver;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -300,4 +304,79 @@ async fn retry_now_reconnects_at_once_instead_of_waiting_out_the_backoff() {
         })
         .await;
     assert_eq!(*accepted.lock().unwrap_or_else(|e| e.into_inner()), 2);
+}
+
+/// The password a demo server below requires of `alice`: with `@` and `:` in it, written
+/// percent-encoded in URLs as RFC 3986 asks.
+const DEMO_PASSWORD: &str = "s3cret@pa:ss";
+const DEMO_PASSWORD_IN_URL: &str = "s3cret%40pa%3Ass";
+
+/// A demo server that requires `alice:DEMO_PASSWORD` as HTTP Basic auth.
+async fn demo_with_basic_auth() -> DemoServer {
+    let config = DemoConfig {
+        speed: 20.0,
+        basic_auth: Some(Secret::new(format!("alice:{DEMO_PASSWORD}"))),
+        ..DemoConfig::default()
+    };
+    DemoServer::start(config).await.unwrap_or_else(|err| panic!("{err}"))
+}
+
+/// Everything the driver saw, as text: events and captured frames.
+fn everything_reported(driver: &Driver) -> String {
+    let events = driver.events.iter().map(|event| format!("{event:?}"));
+    let frames = driver.captured.iter().map(|frame| frame.raw.to_string());
+    events.chain(frames).collect::<Vec<_>>().join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_info_in_the_url_is_sent_as_basic_auth_to_the_demo_server() {
+    let server = demo_with_basic_auth().await;
+    let mut driver = Driver::new();
+    let config =
+        ConnectionConfig::new("basic", format!("ws://alice:{DEMO_PASSWORD_IN_URL}@{}/", server.addr()));
+    assert_eq!(config.display_url(), format!("ws://***@{}/", server.addr()), "still masked");
+    let conn = driver.connect_with(config);
+    let sub = driver.subscribe(conn, "slotSubscribe", None);
+    driver.active(sub).await;
+    let reported = everything_reported(&driver);
+    assert!(!reported.contains(DEMO_PASSWORD) && !reported.contains(DEMO_PASSWORD_IN_URL), "{reported}");
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_or_missing_credential_is_a_clear_401_that_does_not_show_it() {
+    const WRONG: &str = "wrong-Pass-42";
+    let server = demo_with_basic_auth().await;
+    let addr = server.addr();
+    for (url, says) in [
+        (format!("ws://alice:{WRONG}@{addr}/"), "wrong user name or password"),
+        (format!("ws://{addr}/"), "needs a user name and password"),
+    ] {
+        let mut driver = Driver::new();
+        let conn = driver.connect(&url);
+        let error = closed_error(&mut driver, conn).await;
+        let Some(ConnError::Connect(error @ ConnectError::Http { status: 401, .. })) = error else {
+            panic!("{url}: {error:?}")
+        };
+        let text = format!("{error} {error:?}");
+        assert!(text.contains("HTTP 401 Unauthorized") && text.contains(says), "{text}");
+        assert!(error.hint().is_some_and(|hint| hint.contains("password")), "{:?}", error.hint());
+        let token = STANDARD.encode(format!("alice:{WRONG}"));
+        let reported = everything_reported(&driver);
+        assert!(!reported.contains(WRONG) && !reported.contains(&token), "{reported}");
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_authorization_header_set_by_the_user_wins_over_the_url() {
+    let server = demo_with_basic_auth().await;
+    let mut driver = Driver::new();
+    let mut config = ConnectionConfig::new("basic", format!("ws://bob:nope@{}/", server.addr()));
+    let token = STANDARD.encode(format!("alice:{DEMO_PASSWORD}"));
+    config.headers = vec![("Authorization".into(), format!("Basic {token}"))];
+    let conn = driver.connect_with(config);
+    let sub = driver.subscribe(conn, "slotSubscribe", None);
+    driver.active(sub).await;
+    server.shutdown().await;
 }

@@ -19,6 +19,7 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tokio_tungstenite::tungstenite::http::header::AUTHORIZATION;
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
@@ -27,6 +28,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use super::error::{ConnError, ConnectError, LostReason};
 use super::keepalive::{Keepalive, KeepaliveStep};
 use super::subscriptions::{Outbound, SubscriptionTable};
+use super::user_info::take_user_info;
 use super::{Backoff, Command, ConnState, ConnectionConfig, Event, EventQueue};
 use crate::capture::{CapturedEvent, ConnId, Direction, SubKey, Text, now_ms};
 use crate::catalog::Completion;
@@ -201,7 +203,8 @@ pub(super) async fn run(
     }
 }
 
-/// Opens the socket: places the key, adds headers, bounds the handshake in time. Errors are
+/// Opens the socket: places the key, sends the URL's user info as Basic auth, adds headers,
+/// bounds the handshake in time. Errors are
 /// scrubbed of the connection's secrets (the actor scrubs them again before they leave it).
 /// Returns the socket and the count of bytes it has read (for keepalive).
 async fn connect(config: &ConnectionConfig) -> Result<(Socket, Arc<AtomicU64>), ConnectError> {
@@ -219,7 +222,13 @@ async fn connect_to(
         return Err(ConnectError::NeedsKey);
     }
     let url = place_key(&config.url, key);
+    // User info is sent as Basic auth, from a URL without it (tungstenite would drop it).
+    let (url, credentials) = take_user_info(&url).unwrap_or((url, None));
     let mut request = url.as_str().into_client_request().map_err(|err| ConnectError::Url(url_error(&err)))?;
+    if let Some(credentials) = credentials {
+        request.headers_mut().insert(AUTHORIZATION, credentials.header());
+    }
+    // An Authorization header set by the user replaces the URL's.
     for (name, value) in &config.headers {
         let header = |problem: &str| ConnectError::Header { name: name.clone(), problem: problem.to_owned() };
         let name = HeaderName::from_bytes(name.trim().as_bytes())

@@ -199,7 +199,10 @@ impl ConnectError {
                 }
             },
             Self::Http { status, .. } => match status {
-                401 | 403 => "check the API key (and that the plan allows WebSocket access)",
+                401 | 403 => {
+                    "check the API key, or the user name and password in the URL \
+                     (and that the plan allows WebSocket access)"
+                }
                 404 => "check the URL's path: the WebSocket endpoint may differ from the HTTP one",
                 429 => "the provider is rate limiting: wait a little, or use a plan with higher limits",
                 200..=299 => "this URL is a plain HTTP endpoint, not a WebSocket one: check the URL",

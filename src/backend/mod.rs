@@ -18,6 +18,7 @@ mod error;
 mod keepalive;
 mod queue;
 mod subscriptions;
+mod user_info;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -107,12 +108,18 @@ impl ConnectionConfig {
     }
 
     /// Every secret this connection knows in clear: the key, what the URL holds besides its
-    /// placeholder (a pasted key), and the credentials in header values. Scrubbed from every
-    /// message, meta record and frame the connection reports.
+    /// placeholder (a pasted key; its user info, and the password and Basic token made of
+    /// it), and the credentials in header values. Scrubbed from every message, meta record
+    /// and frame the connection reports.
     pub fn secrets(&self) -> Secrets {
         let mut secrets = Secrets::from_url(&self.url);
         if let Some(key) = &self.api_key {
             secrets.add_key(key);
+        }
+        let placed = crate::redact::place_key(&self.url, self.api_key.as_ref());
+        if let Some((_, Some(credentials))) = user_info::take_user_info(&placed) {
+            secrets.add(credentials.written_password());
+            secrets.add(&credentials.token());
         }
         for (_, value) in &self.headers {
             // `Bearer TOKEN`, `Basic …`, or a bare key: every word but the scheme's name.
@@ -552,5 +559,22 @@ mod tests {
         }
         assert!(debug.contains("wss://n.quiknode.pro/***/"), "{debug}");
         assert!(config.secrets().scrub("Bearer is a scheme, not a secret").contains("Bearer"));
+    }
+
+    #[test]
+    fn user_info_credentials_are_secrets_pasted_or_placed() {
+        use base64::Engine as _;
+        // `p@ss:word`, pasted into the URL, or moved to the key field ("Move the key…").
+        let pasted = ConnectionConfig::new("basic", "wss://alice:p%40ss%3Aword@node.example.com/");
+        let mut placed = ConnectionConfig::new("basic", "wss://{api_key}@node.example.com/");
+        placed.api_key = Some(Secret::new("alice:p%40ss%3Aword"));
+        let token = base64::engine::general_purpose::STANDARD.encode("alice:p@ss:word");
+        assert_eq!(pasted.display_url(), "wss://***@node.example.com/");
+        for config in [pasted, placed] {
+            for secret in ["p%40ss%3Aword", "p@ss:word", token.as_str()] {
+                let scrubbed = config.secrets().scrub(&format!("401: {secret} is not valid"));
+                assert_eq!(scrubbed, "401: *** is not valid", "{secret}");
+            }
+        }
     }
 }

@@ -15,6 +15,7 @@
 //! name and limit is defined) the demo serves, parse their params with the real servers'
 //! error messages, and build payloads from the random but well-formed values of `fake.rs`.
 
+mod auth;
 mod connection;
 mod ethereum;
 mod fake;
@@ -35,13 +36,15 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use auth::check_credential;
 pub use fault::{
     CLOSE_FAULT_CODE, CLOSE_FAULT_REASON, DemoFault, FAULT_METHOD, HUGE_FRAME_BYTES, MALFORMED_BINARY,
     MALFORMED_JSON, MALFORMED_TEXT, MAX_DELAY_MS, MAX_FLOOD_COUNT,
 };
 
 use crate::catalog::ALCHEMY_MAX_SUBSCRIPTIONS_PER_CONNECTION;
-use crate::loopback;
+use crate::loopback::{self, Admission};
+use crate::redact::Secret;
 use connection::Control;
 use shared::{Counters, Shared};
 
@@ -58,7 +61,8 @@ pub struct DemoConfig {
     pub connection_faults: Vec<DemoFault>,
     /// Seed for every random value, for reproducible payloads; `None` picks one at random.
     pub seed: Option<u64>,
-    /// The most connections served at once; further connections are closed on accept.
+    /// The most WebSocket connections served at once; a client beyond them is answered
+    /// `503 Service Unavailable` with `Retry-After`.
     pub max_connections: usize,
     /// The most distinct Solana subscriptions the whole server holds (Agave's
     /// `max_active_subscriptions`); beyond it subscribes get the "Subscription refused" error.
@@ -69,6 +73,10 @@ pub struct DemoConfig {
     /// The most frames waiting to be sent on one connection; a client that falls further
     /// behind is dropped without a close frame, as Agave drops lagging clients.
     pub max_queued_frames: usize,
+    /// A credential every client must send as HTTP Basic auth, `USER:PASS`
+    /// ([`check_credential`]); without it, or with another, the handshake is answered 401.
+    /// `None` lets everyone in.
+    pub basic_auth: Option<Secret>,
 }
 
 impl Default for DemoConfig {
@@ -82,6 +90,7 @@ impl Default for DemoConfig {
             max_subscriptions: 100_000,
             max_subscriptions_per_connection: ALCHEMY_MAX_SUBSCRIPTIONS_PER_CONNECTION,
             max_queued_frames: 100_000,
+            basic_auth: None,
         }
     }
 }
@@ -129,8 +138,13 @@ impl DemoServer {
     /// Binds 127.0.0.1:`config.port` and starts serving on the current tokio runtime.
     ///
     /// # Errors
-    /// Fails if the port cannot be bound (for example, it is in use).
+    /// Fails if `config.basic_auth` is not `USER:PASS`, or the port cannot be bound (for
+    /// example, it is in use).
     pub async fn start(config: DemoConfig) -> std::io::Result<Self> {
+        if let Some(credential) = &config.basic_auth {
+            check_credential(credential.expose())
+                .map_err(|message| std::io::Error::new(std::io::ErrorKind::InvalidInput, message))?;
+        }
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port)).await?;
         let addr = listener.local_addr()?;
         let max_connections = config.max_connections;
@@ -183,8 +197,8 @@ impl Drop for DemoServer {
     }
 }
 
-/// Accepts connections until shutdown ([`loopback::accept_loop`]), counting each and
-/// refusing those beyond `max_connections`.
+/// Accepts connections until shutdown ([`loopback::accept_loop`]), counting each; at most
+/// `max_connections` are served at once (a client beyond them is answered 503).
 async fn accept_loop(
     listener: TcpListener,
     shared: Arc<Shared>,
@@ -193,18 +207,17 @@ async fn accept_loop(
 ) {
     let mut number = 0_u64;
     let watched = control.clone();
+    let admission = Admission { max_connections, ..Admission::new("subscope demo server") };
     loopback::accept_loop(
         listener,
         watched,
         |control: &Control| control.shutdown,
-        move |tcp, open| {
+        admission,
+        move |accepted| {
             Counters::bump(&shared.stats.connections_accepted);
-            if open >= max_connections {
-                return None;
-            }
             number = number.wrapping_add(1);
             let generation = control.borrow().drop_generation;
-            Some(connection::serve(tcp, Arc::clone(&shared), control.clone(), generation, number))
+            connection::serve(accepted, Arc::clone(&shared), control.clone(), generation, number)
         },
     )
     .await;

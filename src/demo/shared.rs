@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::auth::BasicAuth;
 use super::{DemoConfig, DemoStats};
 
 /// The first Solana slot the demo reports (mainnet-like magnitude).
@@ -44,6 +45,8 @@ pub(crate) struct Shared {
     pub(crate) max_outbox: usize,
     /// The seed for per-connection random generators.
     pub(crate) seed: u64,
+    /// The credential every handshake must carry, if any.
+    pub(crate) basic_auth: Option<BasicAuth>,
 }
 
 impl Shared {
@@ -58,6 +61,7 @@ impl Shared {
             max_subscriptions_per_connection: config.max_subscriptions_per_connection,
             max_outbox: config.max_queued_frames.max(1),
             seed,
+            basic_auth: config.basic_auth.as_ref().map(BasicAuth::new),
         }
     }
 }

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use futures_util::{SinkExt as _, StreamExt as _};
-use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until};
 use tokio_tungstenite::tungstenite::Message;
@@ -14,7 +13,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use super::ReplayOptions;
 use super::client::ClientSession;
 use super::script::Replay;
-use crate::loopback::{self, Ws};
+use crate::loopback::{self, Accepted, Ws};
 
 /// The largest message a client may send.
 const MAX_INBOUND_MESSAGE: usize = 1024 * 1024;
@@ -25,15 +24,14 @@ const BURST: usize = 256;
 
 /// Serves one accepted TCP connection.
 pub(super) async fn serve(
-    tcp: TcpStream,
+    accepted: Accepted,
     replay: Arc<Replay>,
     options: ReplayOptions,
     ids: Arc<AtomicU64>,
     mut control: watch::Receiver<bool>,
 ) {
     let stopped = control.wait_for(|stop| *stop);
-    let Some(mut ws) = loopback::handshake(tcp, MAX_INBOUND_MESSAGE, loopback::NoCallback, stopped).await
-    else {
+    let Some(mut ws) = accepted.handshake(MAX_INBOUND_MESSAGE, loopback::NoCallback, stopped).await else {
         return;
     };
     let mut session = ClientSession::new(replay, options, ids);

@@ -130,10 +130,9 @@ impl ReplayServer {
             listener,
             watched.clone(),
             |stop| *stop,
-            move |tcp, _| {
-                let serve =
-                    connection::serve(tcp, Arc::clone(&replay), options, Arc::clone(&ids), watched.clone());
-                Some(serve)
+            loopback::Admission::new("subscope replay"),
+            move |accepted| {
+                connection::serve(accepted, Arc::clone(&replay), options, Arc::clone(&ids), watched.clone())
             },
         ));
         Ok(Self { addr, control, task: Some(task) })

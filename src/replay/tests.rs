@@ -265,3 +265,51 @@ fn identity_requests_are_answered_from_what_the_capture_implies() {
     let text = hash["result"]["value"]["blockhash"].as_str().unwrap_or_default();
     assert_eq!(bs58::decode(text).into_vec().map(|bytes| bytes.len()).ok(), Some(32));
 }
+
+/// The listener is the demo server's (`crate::loopback`): 300 silent sockets, opened first,
+/// do not keep a client from subscribing within 2 s, and plain HTTP gets a real answer.
+#[tokio::test]
+async fn replay_serves_clients_behind_silent_sockets_and_answers_plain_http() {
+    use futures_util::{SinkExt as _, StreamExt as _};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let server = super::ReplayServer::start(Arc::new(replay()), ReplayOptions::default())
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    let mut silent = Vec::new();
+    for _ in 0..300 {
+        silent
+            .push(tokio::net::TcpStream::connect(server.addr()).await.unwrap_or_else(|err| panic!("{err}")));
+    }
+    let answer = tokio::time::timeout(Duration::from_secs(2), async {
+        let (mut ws, _) =
+            tokio_tungstenite::connect_async(server.url()).await.map_err(|err| err.to_string())?;
+        let subscribe = r#"{"jsonrpc":"2.0","id":1,"method":"eth_subscribe","params":["newHeads"]}"#;
+        ws.send(Message::text(subscribe)).await.map_err(|err| err.to_string())?;
+        match ws.next().await {
+            Some(Ok(Message::Text(text))) => Ok(serde_json::from_str::<Value>(&text).unwrap_or_default()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    match answer {
+        Ok(Ok(response)) => assert!(response["result"].is_string(), "{response}"),
+        Ok(Err(err)) => panic!("the client failed behind 300 silent sockets: {err}"),
+        Err(_) => panic!("no subscription within 2 s behind 300 silent sockets"),
+    }
+    drop(silent);
+    let plain = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut tcp = tokio::net::TcpStream::connect(server.addr()).await?;
+        tcp.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").await?;
+        let mut answer = String::new();
+        tcp.read_to_string(&mut answer).await.map(|_| answer)
+    })
+    .await;
+    let answer = plain.ok().and_then(Result::ok).unwrap_or_default();
+    assert!(answer.starts_with("HTTP/1.1 426 Upgrade Required\r\n"), "{answer:?}");
+    assert!(answer.ends_with(
+        "subscope replay: this is a WebSocket endpoint: connect with a WebSocket client (ws://…)\n"
+    ));
+    server.shutdown().await;
+}

@@ -19,16 +19,16 @@ use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use tokio::io::AsyncReadExt as _;
-use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::{Instant, Interval, MissedTickBehavior, interval_at, sleep_until};
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::ethereum::EthSub;
 use super::fault::{CLOSE_FAULT_CODE, CLOSE_FAULT_REASON};
 use super::shared::{Clock, Counters, Shared};
 use super::solana::SolKind;
-use crate::loopback::{self, Ws, close};
+use crate::loopback::{Accepted, Ws, close};
 #[cfg(test)]
 use outbox::Outgoing;
 use outbox::Queued;
@@ -89,7 +89,7 @@ enum Flow {
 /// Serves one accepted TCP connection until the client leaves, a fault ends it, or the server
 /// drops or shuts down its connections.
 pub(crate) async fn serve(
-    tcp: TcpStream,
+    accepted: Accepted,
     shared: Arc<Shared>,
     mut control: watch::Receiver<Control>,
     generation: u64,
@@ -98,8 +98,17 @@ pub(crate) async fn serve(
     let stopped = control.wait_for(|state| state.shutdown || state.drop_generation != generation);
     let mut faults = query::UrlFaults::default();
     let read_faults = query::read_faults(&mut faults);
-    let Some(ws) = loopback::handshake(tcp, MAX_INBOUND_MESSAGE, read_faults, stopped).await else {
-        return; // a query it refused was answered with 400
+    let auth = shared.basic_auth.as_ref();
+    // Missing credentials are refused (401) before a query is looked at (400).
+    #[expect(clippy::result_large_err, reason = "the signature tungstenite's handshake callback has")]
+    let callback = |request: &Request, response: Response| {
+        if let Some(auth) = auth {
+            auth.check(request)?;
+        }
+        read_faults(request, response)
+    };
+    let Some(ws) = accepted.handshake(MAX_INBOUND_MESSAGE, callback, stopped).await else {
+        return; // refused (and answered), dropped, or the server stopped
     };
     let mut connection = Connection::new(shared, number);
     connection.delay = faults.delay;

@@ -1,10 +1,12 @@
 //! Loopback tests of the demo server: a tokio-tungstenite client on 127.0.0.1 against a real
 //! `DemoServer`, every wait bounded by a timeout. The helpers are here; the tests are grouped
-//! by what they exercise: Solana methods, Ethereum methods, faults, and the server itself.
+//! by what they exercise: Solana methods, Ethereum methods, faults, the server itself, and its
+//! listener under misuse.
 
 mod chain;
 mod ethereum;
 mod faults;
+mod listener;
 mod server;
 mod solana;
 
