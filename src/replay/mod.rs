@@ -22,6 +22,7 @@ mod script;
 #[cfg(test)]
 mod tests;
 
+use crate::human::plural;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
@@ -61,6 +62,8 @@ impl Speed {
         }
         match text.parse::<f64>() {
             Ok(factor) if (0.01..=10_000.0).contains(&factor) => Ok(Self::Factor(factor)),
+            Ok(factor) if factor > 10_000.0 => Err(format!("{text} is too large: at most 10000, or max")),
+            Ok(factor) if factor >= 0.0 => Err(format!("{text} is too small: at least 0.01")),
             _ => Err(format!("{text} is not a speed: give a factor from 0.01 to 10000, or max")),
         }
     }
@@ -196,9 +199,9 @@ pub fn load(path: &Path) -> anyhow::Result<Loaded> {
     let replay = Replay::from_capture(&imported.events, &imported.context);
     if replay.is_empty() {
         anyhow::bail!(
-            "{}: nothing to replay: {} events, but no subscription with notifications or answered request",
+            "{}: nothing to replay: {}, but no subscription with notifications or answered request",
             path.display(),
-            imported.events.len()
+            plural(imported.events.len() as u64, "event", "events")
         );
     }
     Ok(Loaded { replay, events: imported.events.len(), ignored_entries: imported.ignored_entries })
@@ -216,13 +219,16 @@ pub async fn run_forever(file: &Path, loaded: Loaded, options: ReplayOptions) ->
     let server = ReplayServer::start(Arc::clone(&replay), options).await?;
     let stop = loopback::Termination::listen()?;
     let mut err = std::io::stderr();
-    writeln!(err, "subscope: replaying {} ({} events) on {}", file.display(), loaded.events, server.url())?;
+    let events = plural(loaded.events as u64, "event", "events");
+    writeln!(err, "subscope: replaying {} ({events}) on {}", file.display(), server.url())?;
     for line in replay.describe_subscriptions() {
         writeln!(err, "subscope:   {line}")?;
     }
-    writeln!(err, "subscope:   {} recorded answers to one-off requests", replay.answer_count())?;
+    let answers = plural(replay.answer_count() as u64, "recorded answer", "recorded answers");
+    writeln!(err, "subscope:   {answers} to one-off requests")?;
     if loaded.ignored_entries > 0 {
-        writeln!(err, "subscope:   {} HAR entries that are not WebSockets left out", loaded.ignored_entries)?;
+        let entries = plural(loaded.ignored_entries, "HAR entry that is", "HAR entries that are");
+        writeln!(err, "subscope:   {entries} not WebSockets, left out")?;
     }
     if replay.has_ethereum() && !replay.answers("eth_chainId") {
         let source = if options.chain_id == DEFAULT_CHAIN_ID {

@@ -313,3 +313,14 @@ async fn replay_serves_clients_behind_silent_sockets_and_answers_plain_http() {
     ));
     server.shutdown().await;
 }
+
+#[test]
+fn a_speed_out_of_range_says_which_way() {
+    assert_eq!(Speed::parse("max"), Ok(Speed::Max));
+    assert_eq!(Speed::parse(" 2.5 "), Ok(Speed::Factor(2.5)));
+    assert!(Speed::parse("1e400").is_err_and(|err| err.contains("too large")));
+    assert!(Speed::parse("0.001").is_err_and(|err| err.contains("too small")));
+    for bad in ["nan", "-1", "fast", ""] {
+        assert!(Speed::parse(bad).is_err_and(|err| err.contains("is not a speed")), "{bad}");
+    }
+}
