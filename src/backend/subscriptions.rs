@@ -20,7 +20,8 @@ use std::time::Duration;
 use foldhash::HashMap;
 use serde_json::value::RawValue;
 
-use super::{EndReason, Event, RequestKey, SubscribeOutcome};
+use super::backoff::Backoff;
+use super::{EndReason, Event, ReconnectPolicy, RequestKey, SubscribeOutcome};
 use crate::capture::{ConnId, SubKey};
 use crate::catalog::{Completion, SubscriptionRules};
 use crate::protocol::{RpcError, SubId, request_frame};
@@ -76,12 +77,14 @@ pub fn is_transient(err: &RpcError) -> bool {
     matches!(err.code, 429 | -32005 | -32029) || PASSING.iter().any(|word| message.contains(word))
 }
 
-/// The delay before the `attempt`-th retry of a refused re-subscribe: 1 s doubling to 30 s,
-/// with a fifth of jitter so many subscriptions do not retry in step.
+/// How a refused re-subscribe is retried: 1 s doubling to 30 s, with the reconnect backoff's
+/// jitter so many subscriptions do not retry in step.
+const RESUBSCRIBE: ReconnectPolicy =
+    ReconnectPolicy { enabled: true, initial: Duration::from_secs(1), max: Duration::from_secs(30) };
+
+/// The delay before the `attempt`-th retry of a refused re-subscribe ([`RESUBSCRIBE`]).
 pub fn retry_delay(attempt: u32) -> Duration {
-    let base = Duration::from_secs(1).saturating_mul(1 << attempt.saturating_sub(1).min(5));
-    let capped = base.min(Duration::from_secs(30));
-    capped.mul_f64(0.8 + fastrand::f64() * 0.4)
+    Backoff::jittered(Backoff::base_delay(&RESUBSCRIBE, attempt), fastrand::f64())
 }
 
 /// The error reported for requests whose connection was lost before the answer came.
@@ -490,14 +493,14 @@ mod tests {
         );
         let retries = table.take_retries();
         assert_eq!(retries.len(), 1);
-        assert!(retries[0].1 >= Duration::from_millis(800) && retries[0].1 <= Duration::from_millis(1200));
+        assert!(retries[0].1 >= Duration::from_millis(500) && retries[0].1 <= Duration::from_millis(1000));
         assert_eq!(table.len(), 1, "it is kept");
         // Refused again: the delay grows.
         let again = table.retry(7).unwrap_or_else(|| panic!("retried"));
         assert!(again.frame.contains("rootSubscribe"));
         assert!(table.retry(7).is_none(), "one try at a time");
         table.on_response(request_id(&again), Err(limit_reached()));
-        assert!(table.take_retries()[0].1 >= Duration::from_millis(1600));
+        assert!(table.take_retries()[0].1 >= Duration::from_millis(1000));
         let third = table.retry(7).unwrap_or_else(|| panic!("retried"));
         let (events, _) = table.on_response(request_id(&third), Ok(&raw("9")));
         assert!(matches!(
