@@ -15,6 +15,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 
+use crate::redact::percent_decode_bytes;
+
 /// The credentials a URL's user info holds.
 #[derive(Clone, PartialEq, Eq)]
 pub(super) struct Credentials {
@@ -72,35 +74,11 @@ pub(super) fn take_user_info(url: &str) -> Option<(String, Option<Credentials>)>
     }
     let (user, password) = user_info.split_once(':').unwrap_or((user_info, ""));
     let credentials = Credentials {
-        user: percent_decode(user),
-        password: percent_decode(password),
+        user: percent_decode_bytes(user),
+        password: percent_decode_bytes(password),
         written_password: password.to_owned(),
     };
     Some((without, Some(credentials)))
-}
-
-/// Decodes `%XX` escapes to bytes; anything that is not a valid escape is kept as it is.
-fn percent_decode(text: &str) -> Vec<u8> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        let escape = bytes
-            .get(index + 1..index + 3)
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match (bytes[index], escape) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                index += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                index += 1;
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]
