@@ -13,6 +13,7 @@
 //! dialog costs memory up to the cap, never data below it. This module never uses egui.
 
 mod backoff;
+mod connect;
 mod connection;
 mod error;
 mod keepalive;
