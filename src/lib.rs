@@ -13,17 +13,20 @@
 //! - [`catalog`] describes every method as a validated form and summarizes notifications.
 //! - [`compare`] matches the items of one subscription sent on several endpoints.
 //! - [`decode`] says what a frame means: Ethereum events and calls by ABI, Solana log trees,
-//!   `jsonParsed` accounts; [`show`] prints a capture as the table, decoded, in a terminal.
+//!   `jsonParsed` accounts.
 //! - [`demo`] is the offline demo server (also the test bed for faults).
-//! - [`export`] writes and reads captures (JSON / NDJSON, and reads HAR); [`record`] is the
-//!   headless mode; [`replay`] serves a capture as a live endpoint; [`files`] keeps the
-//!   recent files and where file dialogs start.
+//! - [`export`] writes and reads captures (JSON / NDJSON, and reads HAR); [`record`] runs
+//!   connections headless into a file; [`replay`] serves a capture as a live endpoint;
+//!   [`files`] keeps the recent files and where file dialogs start.
+//! - [`commands`] holds the binary's verbs (`record`, `compare`, `show`, `replay`,
+//!   `demo-server`, `methods`), one file each, on the engines above.
 
 #[cfg(feature = "gui")]
 pub mod app;
 pub mod backend;
 pub mod capture;
 pub mod catalog;
+pub mod commands;
 pub mod compare;
 pub mod decode;
 pub mod demo;
@@ -39,6 +42,6 @@ pub mod replay;
 pub mod row;
 pub mod session;
 pub mod settings;
-pub mod show;
+mod signal;
 #[cfg(feature = "gui")]
 pub mod ui;

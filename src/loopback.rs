@@ -1,8 +1,8 @@
 //! Serving WebSockets on 127.0.0.1, the parts the demo server ([`crate::demo`]), the replay
 //! server ([`crate::replay`]) and any later listener share: the accept loop with its shutdown
 //! grace, who is let in and how the others are answered, the bounded handshake, the polite
-//! close, and waiting for Ctrl-C or SIGTERM. What a connection says is each server's own
-//! business; how connections come and go is the same for all.
+//! close. What a connection says is each server's own business; how connections come and go
+//! is the same for all.
 //!
 //! **Admission.** A port on 127.0.0.1 is open to every process on the machine, so one that
 //! misbehaves must not lock real clients out (issue 21: 256 silent sockets held every slot
@@ -535,57 +535,6 @@ pub(crate) async fn close(mut ws: Ws, code: CloseCode, reason: &'static str) {
     }
     // Read until the client's close reply ends the stream (bounded by the timeout).
     timeout(CLOSE_TIMEOUT, async { while let Some(Ok(_)) = ws.next().await {} }).await.ok();
-}
-
-/// Ctrl-C and SIGTERM, listened for from the moment it is made: a server makes one before it
-/// prints its URL, so a signal sent as soon as the URL is seen stops it cleanly instead of
-/// killing it (a listener made only when waiting starts leaves that moment uncovered).
-pub(crate) struct Termination {
-    #[cfg(unix)]
-    interrupt: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    terminate: tokio::signal::unix::Signal,
-}
-
-impl Termination {
-    /// Starts listening (on the current tokio runtime).
-    ///
-    /// # Errors
-    /// The signal handlers cannot be installed.
-    pub(crate) fn listen() -> std::io::Result<Self> {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            Ok(Self {
-                interrupt: signal(SignalKind::interrupt())?,
-                terminate: signal(SignalKind::terminate())?,
-            })
-        }
-        #[cfg(not(unix))]
-        {
-            Ok(Self {})
-        }
-    }
-
-    /// Waits for Ctrl-C or SIGTERM.
-    ///
-    /// # Errors
-    /// Listening failed.
-    pub(crate) async fn wait(mut self) -> std::io::Result<()> {
-        #[cfg(unix)]
-        {
-            tokio::select! {
-                _ = self.interrupt.recv() => {}
-                _ = self.terminate.recv() => {}
-            }
-            Ok(())
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = &mut self;
-            tokio::signal::ctrl_c().await
-        }
-    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,22 @@ use crate::export::CaptureContext;
 use crate::human::{shorten, truncate};
 use crate::protocol::FrameKind;
 
+/// The table's columns as the window names them, then the decoded summary (`show`'s last
+/// column; the window shows it in the detail pane).
+pub const HEADERS: [&str; 11] = [
+    "Time (UTC)",
+    "Connection",
+    "Subscription",
+    "Kind",
+    "Slot / block",
+    "Signature / hash",
+    "Account",
+    "Value",
+    "Details",
+    "Size",
+    "Decoded",
+];
+
 /// A connection's label: the user's name for it, or `#3` when the capture has none.
 pub fn connection_label(context: &CaptureContext, conn: ConnId) -> String {
     context.connections.get(&conn).map_or_else(|| format!("#{conn}"), |info| info.label.clone())

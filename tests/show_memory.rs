@@ -5,10 +5,10 @@
 use std::io::{self, Write};
 
 use subscope::capture::{CapturedEvent, Direction};
+use subscope::commands::show::{ShowOptions, show};
 use subscope::decode::Decoder;
 use subscope::export::{CaptureContext, EventWriter, Format, SubscriptionInfo};
 use subscope::protocol::{FrameKind, SubId};
-use subscope::show::{ShowOptions, show};
 
 #[global_allocator]
 static ALLOCATOR: cap::Cap<std::alloc::System> = cap::Cap::new(std::alloc::System, usize::MAX);

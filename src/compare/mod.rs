@@ -1,6 +1,6 @@
 //! Comparing endpoints: the same subscription sent on several endpoints, and which of them
-//! delivers each item first, late, twice or never. UI-free: the window's Compare panel and
-//! `subscope compare` read the same [`Report`].
+//! delivers each item first, late, twice or never. UI-free and I/O-free: the window's Compare
+//! panel and `subscope compare` (`crate::commands::compare`) read the same [`Report`].
 //!
 //! ```text
 //! CapturedEvent + CaptureContext ─▶ Compare::observe ─▶ groups (one per request)
@@ -30,7 +30,6 @@
 //! members that have already delivered something newer (they went past it); for the others
 //! the item is left undecided rather than counted missed.
 
-mod command;
 mod histogram;
 mod report;
 
@@ -42,7 +41,6 @@ use crate::catalog::{ItemKey, item_key};
 use crate::export::CaptureContext;
 use crate::protocol::FrameKind;
 use crate::protocol::meta::{self, MetaRecord};
-pub use command::compare;
 pub use histogram::LagHistogram;
 pub use report::{EndpointReport, GroupReport, LagSummary, Report, render_table};
 

@@ -227,16 +227,16 @@ async fn accept_loop(
 /// on stdout once listening. This is `subscope demo-server --port P --speed S`.
 ///
 /// # Errors
-/// Fails if the port cannot be bound or the signal handler cannot be installed.
+/// Fails if the port cannot be bound.
 pub async fn run_forever(config: DemoConfig) -> std::io::Result<()> {
     use std::io::Write as _;
 
     let server = DemoServer::start(config).await?;
-    let stop = loopback::Termination::listen()?;
+    let mut stop = crate::signal::StopSignal::listen();
     let mut stdout = std::io::stdout();
     writeln!(stdout, "{}", server.url())?;
     stdout.flush()?;
-    let result = stop.wait().await;
+    stop.requested(1).await;
     server.shutdown().await;
-    result
+    Ok(())
 }

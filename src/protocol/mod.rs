@@ -6,6 +6,7 @@
 //! [`RawValue`]s, which is what keeps ingest fast (see `benches/ingest.rs`).
 
 pub mod meta;
+pub mod request;
 mod scan;
 
 use std::borrow::Cow;

@@ -20,7 +20,6 @@
 
 mod output;
 mod run;
-mod signal;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -32,11 +31,12 @@ use crate::backend::Backend;
 use crate::capture::{CaptureLimits, CapturedEvent};
 use crate::export::CaptureContext;
 use crate::human::plural;
+use crate::protocol::request::{RequestBody, RequestError, parse_request};
 use crate::redact::{Secret, Secrets, redact_url};
 use crate::session::Session;
+use crate::signal::StopSignal;
 pub(crate) use output::Output;
 use run::Run;
-pub(crate) use signal::StopSignal;
 
 /// The most events taken from the queue for one batch.
 const MAX_BATCH: usize = 8_192;
@@ -155,31 +155,13 @@ pub enum RecordError {
     },
 }
 
-/// One `--subscribe` body, parsed.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SubscribeBody {
-    /// The method.
-    pub method: String,
-    /// Its params.
-    pub params: Option<serde_json::Value>,
-}
-
 /// What is wrong with a `--subscribe` body. The message never quotes the body (it can be a
 /// 100 KB paste): whoever shows it quotes [`excerpt_body`] beside it.
 #[derive(Debug, thiserror::Error)]
 pub enum BodyError {
-    /// Not JSON at all.
-    #[error("not JSON: {0}")]
-    NotJson(serde_json::Error),
-    /// JSON, but not an object: its type, with an article (`an array`).
-    #[error("must be a JSON object, not {0}")]
-    NotObject(&'static str),
-    /// No `method`, or an empty one.
-    #[error("needs a non-empty \"method\" string, e.g. {{\"method\":\"slotSubscribe\"}}")]
-    NoMethod,
-    /// A `method` that is not a string: its type, with an article.
-    #[error("\"method\" must be a string, not {0}")]
-    MethodNotString(&'static str),
+    /// Not a JSON-RPC request.
+    #[error(transparent)]
+    Request(#[from] RequestError),
     /// A known method whose params break its rules.
     #[error("{method}: {}: {}", .error.field, .error.message)]
     Params {
@@ -188,18 +170,6 @@ pub enum BodyError {
         /// The first field found wrong.
         error: crate::catalog::FieldError,
     },
-}
-
-/// A JSON value's type with its article, as a message names it: `an array`, `a number`.
-fn json_type(value: &serde_json::Value) -> &'static str {
-    match value {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "an array",
-        serde_json::Value::Object(_) => "an object",
-    }
 }
 
 /// The start of a `--subscribe` body, to quote beside a [`BodyError`].
@@ -213,18 +183,11 @@ pub fn excerpt_body(text: &str) -> String {
 /// # Errors
 ///
 /// What is wrong with it, first found first.
-pub fn parse_subscribe_body(text: &str) -> Result<SubscribeBody, BodyError> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(BodyError::NotJson)?;
-    let Some(object) = value.as_object() else { return Err(BodyError::NotObject(json_type(&value))) };
-    let method = match object.get("method") {
-        Some(serde_json::Value::String(method)) if !method.trim().is_empty() => method,
-        None | Some(serde_json::Value::String(_)) => return Err(BodyError::NoMethod),
-        Some(other) => return Err(BodyError::MethodNotString(json_type(other))),
-    };
-    let params = object.get("params").cloned();
-    crate::catalog::check_request(method, params.as_ref())
+pub fn parse_subscribe_body(text: &str) -> Result<RequestBody, BodyError> {
+    let RequestBody { method, params } = parse_request(text)?;
+    crate::catalog::check_request(&method, params.as_ref())
         .map_err(|error| BodyError::Params { method: method.clone(), error })?;
-    Ok(SubscribeBody { method: method.clone(), params })
+    Ok(RequestBody { method, params })
 }
 
 /// Why the run loop stopped.
@@ -254,7 +217,7 @@ pub async fn record(options: RecordOptions) -> anyhow::Result<RecordSummary> {
 
 /// Checks what can be checked before anything connects: an endpoint, and every
 /// `--subscribe` body.
-pub fn check(options: &RecordOptions) -> anyhow::Result<Vec<SubscribeBody>> {
+pub fn check(options: &RecordOptions) -> anyhow::Result<Vec<RequestBody>> {
     if options.endpoints.is_empty() {
         bail!("give at least one --endpoint");
     }
@@ -279,7 +242,7 @@ impl Observer for () {
 /// and `compare` both run on this).
 pub(crate) async fn drive(
     options: &RecordOptions,
-    bodies: &[SubscribeBody],
+    bodies: &[RequestBody],
     mut output: Output,
     observer: &mut dyn Observer,
 ) -> anyhow::Result<RecordSummary> {

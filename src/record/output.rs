@@ -10,10 +10,11 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{CHANNEL_BATCHES, RecordError, StopSignal};
+use super::{CHANNEL_BATCHES, RecordError};
 use crate::capture::CapturedEvent;
 use crate::export::{CaptureContext, EventWriter, Format};
 use crate::human::plural;
+use crate::signal::StopSignal;
 
 /// The writer thread has ended (its output failed): why is what [`OutputWriter::close`] says.
 #[derive(Debug, thiserror::Error)]

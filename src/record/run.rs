@@ -6,12 +6,14 @@ use std::time::Duration;
 use anyhow::bail;
 
 use super::output::{Output, OutputStopped, OutputWriter};
-use super::{MAX_BATCH, Observer, RecordOptions, RecordSummary, StopSignal, Stopped, SubscribeBody};
+use super::{MAX_BATCH, Observer, RecordOptions, RecordSummary, Stopped};
 use crate::backend::{ConnState, Event, SubscribeOutcome};
 use crate::capture::{CapturedEvent, ConnId, SubKey};
 use crate::protocol::FrameKind;
+use crate::protocol::request::RequestBody;
 use crate::redact::{key_travels_in_clear, redact_url};
 use crate::session::{Endpoint, Session};
+use crate::signal::StopSignal;
 
 /// One run: the session it drives, and the output.
 pub(super) struct Run {
@@ -32,7 +34,7 @@ impl Run {
     pub(super) async fn new(
         mut session: Session,
         options: &RecordOptions,
-        bodies: &[SubscribeBody],
+        bodies: &[RequestBody],
     ) -> anyhow::Result<Self> {
         for (index, url) in options.endpoints.iter().enumerate() {
             let shown = redact_url(url);

@@ -211,13 +211,13 @@ pub fn load(path: &Path) -> anyhow::Result<Loaded> {
 /// once listening and what is served on stderr.
 ///
 /// # Errors
-/// The port cannot be bound or the signal handlers cannot be installed.
+/// The port cannot be bound.
 pub async fn run_forever(file: &Path, loaded: Loaded, options: ReplayOptions) -> anyhow::Result<()> {
     use std::io::Write as _;
 
     let replay = Arc::new(loaded.replay);
     let server = ReplayServer::start(Arc::clone(&replay), options).await?;
-    let stop = loopback::Termination::listen()?;
+    let mut stop = crate::signal::StopSignal::listen();
     let mut err = std::io::stderr();
     let events = plural(loaded.events as u64, "event", "events");
     writeln!(err, "subscope: replaying {} ({events}) on {}", file.display(), server.url())?;
@@ -241,7 +241,7 @@ pub async fn run_forever(file: &Path, loaded: Loaded, options: ReplayOptions) ->
     let mut out = std::io::stdout();
     writeln!(out, "{}", server.url())?;
     out.flush()?;
-    let result = stop.wait().await;
+    stop.requested(1).await;
     server.shutdown().await;
-    Ok(result?)
+    Ok(())
 }

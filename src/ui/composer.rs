@@ -14,6 +14,7 @@ use crate::catalog::{
     self, AGAVE_MAX_REQUEST_BYTES, BuiltRequest, Chain, Draft, FieldError, MethodSpec, REQUEST_ID, Stability,
     agave_request_bytes, common_requests,
 };
+use crate::protocol::request::{RequestBody, RequestError, parse_request};
 use crate::settings::SavedDraft;
 
 /// A connection the composer can send on.
@@ -511,32 +512,24 @@ fn raw_frame_ui(ui: &mut Ui, state: &mut ComposerState) -> Result<BuiltRequest, 
     parsed
 }
 
-/// Reads a raw JSON-RPC frame: valid JSON, one object with a string `method` and, if any,
-/// array or object `params`. Its `id` and `jsonrpc` are replaced when it is sent.
+/// Reads a raw JSON-RPC frame with the one request reader ([`parse_request`]), in the
+/// composer's words. Its `id` and `jsonrpc` are replaced when it is sent.
 pub fn parse_raw_frame(text: &str) -> Result<BuiltRequest, String> {
-    let value: serde_json::Value = serde_json::from_str(text.trim())
-        .map_err(|err| format!("Not valid JSON: {err} (line {}, column {}).", err.line(), err.column()))?;
-    let serde_json::Value::Object(object) = value else {
-        return Err(match value {
-            serde_json::Value::Array(_) => {
-                "A batch (array) cannot be matched to one answer: send one request \
-                                            object at a time."
+    parse_request(text).map(|RequestBody { method, params }| BuiltRequest { method, params }).map_err(|err| {
+        match err {
+            RequestError::NotJson(err) => {
+                format!("Not valid JSON: {err} (line {}, column {}).", err.line(), err.column())
+            }
+            RequestError::NotObject("an array") => {
+                "A batch (array) cannot be matched to one answer: send one request object at a time."
                     .to_owned()
             }
-            _ => "A JSON-RPC request is an object with a \"method\".".to_owned(),
-        });
-    };
-    let method = match object.get("method") {
-        Some(serde_json::Value::String(method)) if !method.trim().is_empty() => method.trim().to_owned(),
-        Some(_) => return Err("\"method\" must be a non-empty string.".to_owned()),
-        None => return Err("A JSON-RPC request needs a \"method\".".to_owned()),
-    };
-    let params = match object.get("params") {
-        None | Some(serde_json::Value::Null) => None,
-        Some(params @ (serde_json::Value::Array(_) | serde_json::Value::Object(_))) => Some(params.clone()),
-        Some(_) => return Err("\"params\" must be an array or an object.".to_owned()),
-    };
-    Ok(BuiltRequest { method, params })
+            RequestError::NotObject(_) => "A JSON-RPC request is an object with a \"method\".".to_owned(),
+            RequestError::NoMethod => "A JSON-RPC request needs a non-empty \"method\".".to_owned(),
+            RequestError::MethodNotString(_) => "\"method\" must be a non-empty string.".to_owned(),
+            RequestError::ParamsNotStructured(_) => "\"params\" must be an array or an object.".to_owned(),
+        }
+    })
 }
 
 fn response_ui(ui: &mut Ui, response: &ResponseView) -> egui::Response {

@@ -411,7 +411,7 @@ pub fn events_table_ui(
     let time_header = format!("Time ({})", state.clock.name());
     // The window's columns are `show`'s, with the time on the clock the user chose.
     let mut header_names: [&str; 10] = [""; 10];
-    header_names.copy_from_slice(&crate::show::HEADERS[..10]);
+    header_names.copy_from_slice(&crate::row::HEADERS[..10]);
     header_names[0] = time_header.as_str();
     let mut drawn_widths = Vec::new();
     let mut chosen = None;

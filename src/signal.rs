@@ -1,8 +1,12 @@
-//! SIGINT and SIGTERM, listened for once for the whole run.
+//! SIGINT and SIGTERM, the one listener every headless verb stops on: `record` and `compare`
+//! (a first signal ends the run cleanly, a second at once), the demo server and replay.
 
 use tokio::sync::watch;
 
-/// SIGINT and SIGTERM, listened for once for the whole run.
+/// SIGINT and SIGTERM, listened for once for the whole run, from the moment it is made: a
+/// server makes one before it prints its URL, so a signal sent as soon as the URL is seen
+/// stops it cleanly instead of killing it. A signal that cannot be listened for is one that
+/// never comes.
 pub(crate) struct StopSignal {
     count: watch::Receiver<u32>,
 }

@@ -15,14 +15,101 @@ use serde_json::value::RawValue;
 
 use crate::capture::{CaptureLimits, CapturedEvent, Direction};
 use crate::catalog::{Summary, summarize};
-use crate::decode::{Decoded, Decoder};
+use crate::decode::{AbiSource, Decoded, Decoder, TokenSource};
 use crate::export::{CaptureContext, ImportError, ImportOptions, Progress, import_file_each, iso8601};
 use crate::filter::{Filter, Matcher};
 use crate::human::{format_bytes, shorten, time_of_day, truncate};
 use crate::protocol::FrameKind;
 use crate::protocol::meta::{self, MetaRecord};
-use crate::row::Tone;
+use crate::row::{HEADERS, Tone};
 use crate::session::CaptureView;
+
+/// What `show` reads and prints.
+#[derive(clap::Args)]
+pub struct ShowArgs {
+    /// The capture file (.ndjson or .json).
+    file: PathBuf,
+    /// Only events whose frame contains this text (smart case, as the window's filter).
+    #[arg(long, conflicts_with = "regex")]
+    filter: Option<String>,
+    /// Only events whose frame matches this regular expression.
+    #[arg(long, value_parser = parse_regex)]
+    regex: Option<String>,
+    /// Only events of this kind (notification, response, error, request, …).
+    #[arg(long, value_parser = parse_kind)]
+    kind: Option<FrameKind>,
+    /// A JSON ABI file (an array, or a Foundry/Hardhat artifact); FILE@0xADDRESS binds it to
+    /// one contract. Repeatable; these win over the built-in events.
+    #[arg(long = "abi", value_parser = parse_abi)]
+    abis: Vec<AbiSource>,
+    /// A token's units: 0xADDRESS=SYMBOL:DECIMALS. Repeatable.
+    #[arg(long = "token", value_parser = parse_token)]
+    tokens: Vec<TokenSource>,
+    /// One JSON object per event, with its decoded fields, instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+impl ShowArgs {
+    /// The decoder from the ABIs and tokens given (a bad one is a usage error, exit 2), then
+    /// the table or JSON on stdout. A reader that goes away (`| head`) ends it quietly.
+    ///
+    /// # Errors
+    /// The file cannot be read (after printing what came before the problem), or stdout
+    /// failed other than by closing.
+    pub fn run(self) -> anyhow::Result<()> {
+        use std::io::IsTerminal as _;
+        let built = crate::decode::DecodeSources { abis: self.abis, tokens: self.tokens }.build();
+        if let Some(message) = built.first_error() {
+            super::usage_error(clap::error::ErrorKind::ValueValidation, message);
+        }
+        let (text, regex) = match (self.filter, self.regex) {
+            (_, Some(regex)) => (regex, true),
+            (filter, None) => (filter.unwrap_or_default(), false),
+        };
+        let stdout = io::stdout();
+        let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        let options = ShowOptions {
+            file: self.file,
+            filter: Filter { kinds: self.kind.into_iter().collect(), text, regex, ..Default::default() },
+            json: self.json,
+            color,
+        };
+        let mut out = io::BufWriter::new(stdout.lock());
+        match show(&options, &built.decoder, &mut out) {
+            Ok(report) => match report.error {
+                Some(err) => Err(anyhow::anyhow!("{}: {err}", options.file.display())),
+                None => Ok(()),
+            },
+            Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+            Err(err) => Err(err.into()),
+        }
+    }
+}
+
+/// `--regex`: a pattern the filter can use.
+fn parse_regex(text: &str) -> Result<String, String> {
+    let filter = Filter { text: text.to_owned(), regex: true, ..Default::default() };
+    Matcher::new(filter).map(|_| text.to_owned()).map_err(|err| err.to_string())
+}
+
+/// `--kind`: one of the kinds the table shows.
+fn parse_kind(text: &str) -> Result<FrameKind, String> {
+    FrameKind::parse(text).ok_or_else(|| {
+        let kinds: Vec<&str> = FrameKind::ALL.iter().map(|kind| kind.as_str()).collect();
+        format!("unknown kind {text:?}; one of {}", kinds.join(", "))
+    })
+}
+
+/// `--abi`: `FILE` or `FILE@0xADDRESS` (the file is read when the decoder is built).
+fn parse_abi(text: &str) -> Result<AbiSource, String> {
+    Ok(AbiSource::parse(text))
+}
+
+/// `--token`: `0xADDRESS=SYMBOL:DECIMALS`.
+fn parse_token(text: &str) -> Result<TokenSource, String> {
+    text.parse()
+}
 
 /// What to show.
 #[derive(Debug, Default)]
@@ -47,21 +134,6 @@ pub struct ShowReport {
     /// The problem that stopped the import; the events before it were shown.
     pub error: Option<ImportError>,
 }
-
-/// The columns, as the window's table names them, and the decoded summary.
-pub const HEADERS: [&str; 11] = [
-    "Time (UTC)",
-    "Connection",
-    "Subscription",
-    "Kind",
-    "Slot / block",
-    "Signature / hash",
-    "Account",
-    "Value",
-    "Details",
-    "Size",
-    "Decoded",
-];
 
 /// Column widths in characters (each at least its header); the last column is not padded.
 /// Text columns are cut to their width, numbers never are.
