@@ -16,6 +16,7 @@ mod encoding;
 pub(crate) mod ethereum;
 mod identity;
 mod presets;
+mod reorg;
 mod rules;
 pub(crate) mod solana;
 mod summary;
@@ -33,11 +34,12 @@ pub use encoding::eip55_checksum;
 pub use ethereum::{CommonRequest, common_requests};
 pub use identity::{ItemKey, ItemKind, item_key};
 pub use presets::{DEMO_URL, Preset, demo_query, presets};
+pub use reorg::{BlockObservation, ReorgTracker};
 pub use rules::{
     Completion, RECEIVED_SIGNATURE, ReorgRule, SubscriptionRules, is_subscribe_method, rules_for,
     subscribed_account,
 };
-pub use summary::{BlockObservation, ReorgTracker, Summary, summarize};
+pub use summary::{Summary, summarize};
 pub use validate::{FieldError, agave_request_bytes, check_request};
 
 /// The provider tag of methods only Helius serves.
