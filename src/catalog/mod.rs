@@ -2,9 +2,11 @@
 //!
 //! A form UI renders a [`MethodSpec`] field by field, keeps what the user typed in a [`Draft`],
 //! and calls [`build`] to get the JSON-RPC `method` and `params` (or one [`FieldError`] per bad
-//! field). The record command checks hand-written bodies with [`check_request`]. Incoming
-//! notifications are reduced to the columns a user scans with [`summarize`], and
-//! [`ReorgTracker`] flags a block height seen twice. Nothing here depends on the UI or on I/O.
+//! field). The record command checks hand-written bodies with [`check_request`]. Every method
+//! names the [`Payload`] its notifications carry; incoming notifications are reduced by it to
+//! the columns a user scans with [`summarize`] and to the item they name with [`item_key`],
+//! and [`ReorgTracker`] flags a block height seen twice. Nothing here depends on the UI or on
+//! I/O.
 //!
 //! Sources for every method, parameter and limit: `shared/reference/PROTOCOLS.md` (Agave
 //! `rpc_pubsub.rs`, geth `eth/filters`, the Helius and Alchemy docs).
@@ -15,6 +17,7 @@ mod draft;
 mod encoding;
 pub(crate) mod ethereum;
 mod identity;
+mod payload;
 mod presets;
 mod reorg;
 mod rules;
@@ -33,6 +36,7 @@ pub use draft::{
 pub use encoding::eip55_checksum;
 pub use ethereum::{CommonRequest, common_requests};
 pub use identity::{ItemKey, ItemKind, item_key};
+pub use payload::{Payload, payload_for};
 pub use presets::{DEMO_URL, Preset, demo_query, presets};
 pub use reorg::{BlockObservation, ReorgTracker};
 pub use rules::{
@@ -328,6 +332,8 @@ pub struct MethodSpec {
     /// The `method` of the notifications it produces (`accountNotification`,
     /// `eth_subscription`).
     pub notification_method: Option<&'static str>,
+    /// What its notifications carry: what summaries, item keys and decoders match on.
+    pub payload: Payload,
     /// Whether the server ends the subscription by itself after one notification
     /// (`signatureSubscribe`).
     pub one_shot: bool,

@@ -1,8 +1,10 @@
-//! The columns a user scans, pulled out of one incoming frame: Solana payloads in `solana.rs`,
-//! Ethereum ones in `ethereum.rs`. Solana payloads are read into small structs that skip
-//! everything else (account data can be megabytes); Ethereum payloads are small and are read
-//! as JSON values, by shape, so every `eth_subscription` kind is recognised without knowing
-//! which subscription sent it.
+//! The columns a user scans, pulled out of one incoming frame.
+//!
+//! What a frame carries is its [`Payload`], which the catalogue decides from its notification
+//! method; the columns are read per payload, in `solana.rs` and `ethereum.rs`. Solana
+//! payloads are read into small structs that skip everything else (account data can be
+//! megabytes); Ethereum payloads are small and are read as JSON values, by shape, so every
+//! `eth_subscription` kind is recognised without knowing which subscription sent it.
 
 mod ethereum;
 mod solana;
@@ -10,7 +12,7 @@ mod solana;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::ETH_NOTIFICATION;
+use super::Payload;
 
 /// The columns of one frame that a user scans; everything is optional.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -49,26 +51,39 @@ pub fn summarize(raw: &str) -> Summary {
     let (Some(method), Some(params)) = (envelope.method, envelope.params) else {
         return Summary::default();
     };
+    let payload = Payload::of_notification(&method);
+    if payload == Payload::Unknown {
+        return Summary::default();
+    }
     let Some(params) = parse_object::<NotificationParams<'_>>(params.get()) else {
         return Summary::default();
     };
     let Some(result) = params.result else {
         return Summary::default();
     };
-    let result = result.get();
-    match method.as_ref() {
-        "accountNotification" => solana::account(result),
-        "programNotification" => solana::program(result),
-        "logsNotification" => solana::logs(result),
-        "signatureNotification" => solana::signature(result),
-        "slotNotification" => solana::slot(result),
-        "rootNotification" => solana::root(result),
-        "slotsUpdatesNotification" => solana::slots_update(result),
-        "blockNotification" => solana::block(result),
-        "voteNotification" => solana::vote(result),
-        "transactionNotification" => solana::helius_transaction(result),
-        ETH_NOTIFICATION => ethereum::summary(result),
-        _ => Summary::default(),
+    summarize_result(payload, result.get())
+}
+
+/// The columns of a notification's `params.result` carrying `payload`.
+fn summarize_result(payload: Payload, result: &str) -> Summary {
+    match payload {
+        Payload::SolanaAccount => solana::account(result),
+        Payload::SolanaProgram => solana::program(result),
+        Payload::SolanaLogs => solana::logs(result),
+        Payload::SolanaSignature => solana::signature(result),
+        Payload::SolanaSlot => solana::slot(result),
+        Payload::SolanaRoot => solana::root(result),
+        Payload::SolanaSlotsUpdates => solana::slots_update(result),
+        Payload::SolanaBlock => solana::block(result),
+        Payload::SolanaVote => solana::vote(result),
+        Payload::HeliusTransaction => solana::helius_transaction(result),
+        Payload::EthNewHeads
+        | Payload::EthLogs
+        | Payload::EthPendingTransactions
+        | Payload::EthSyncing
+        | Payload::AlchemyMinedTransactions
+        | Payload::EthAny => ethereum::summary(result),
+        Payload::Unknown => Summary::default(),
     }
 }
 
