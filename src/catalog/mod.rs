@@ -106,6 +106,10 @@ pub const ETH_NOTIFICATION: &str = "eth_subscription";
 /// The id of the one-off request pseudo-method (any method name plus JSON params).
 pub const REQUEST_ID: &str = "request";
 
+/// The method a new composer starts on, and the first run's demo subscribes to: Solana's
+/// `logsSubscribe`, which shows what a chain is doing at a glance.
+pub const DEFAULT_METHOD: &str = solana::LOGS.id;
+
 /// The blockchain family a method belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Chain {
@@ -476,6 +480,12 @@ mod tests {
             assert!(spec.unsubscribe_method.is_some(), "{}", spec.id);
             assert!(spec.notification_method.is_some(), "{}", spec.id);
         }
+    }
+
+    #[test]
+    fn the_default_method_is_a_subscription_of_the_catalogue() {
+        let spec = find(DEFAULT_METHOD).map(|spec| (spec.is_one_off(), spec.payload));
+        assert_eq!(spec, Some((false, Payload::SolanaLogs)));
     }
 
     #[test]
