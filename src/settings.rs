@@ -116,7 +116,7 @@ impl Default for Settings {
             welcomed: false,
             endpoints: Vec::new(),
             drafts_by_method: BTreeMap::new(),
-            composer_method: "logsSubscribe".to_owned(),
+            composer_method: crate::catalog::DEFAULT_METHOD.to_owned(),
             saved_drafts: Vec::new(),
             request_draft: None,
             column_widths: Vec::new(),

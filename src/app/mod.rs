@@ -230,7 +230,7 @@ impl App {
             let demo =
                 self.session.endpoints().iter().position(|endpoint| endpoint.url == crate::catalog::DEMO_URL);
             if let Some(index) = demo {
-                if let Some(draft) = Draft::for_method("logsSubscribe") {
+                if let Some(draft) = Draft::for_method(crate::catalog::DEFAULT_METHOD) {
                     self.session.endpoints_mut()[index].restore.push(draft);
                 }
                 self.connect(index);

@@ -3,7 +3,7 @@
 use super::{
     ALCHEMY, ALCHEMY_MAX_ADDRESSES, Chain, ETH_NOTIFICATION, ETH_SUBSCRIBE, ETH_UNSUBSCRIBE, FieldKind,
     FieldSpec, MAX_LOG_ADDRESSES, MAX_TOPIC_ALTERNATIVES, MAX_TOPIC_POSITIONS, MethodSpec, ParamPlace,
-    REQUEST_ID, Stability,
+    Payload, REQUEST_ID, Stability,
 };
 
 const GETH_DOCS: &str = "https://geth.ethereum.org/docs/interacting-with-geth/rpc/pubsub";
@@ -13,6 +13,7 @@ const ALCHEMY_DOCS: &str = "https://www.alchemy.com/docs/reference/subscription-
 /// An `eth_subscribe` spec with the fields every kind shares.
 const fn eth_subscription(
     kind: &'static str,
+    payload: Payload,
     id: &'static str,
     label: &'static str,
     note: &'static str,
@@ -29,6 +30,7 @@ const fn eth_subscription(
         subscription_kind: Some(kind),
         unsubscribe_method: Some(ETH_UNSUBSCRIBE),
         notification_method: Some(ETH_NOTIFICATION),
+        payload,
         one_shot: false,
         min_params: 1,
         fields,
@@ -39,6 +41,7 @@ const fn eth_subscription(
 /// `eth_subscribe` `newHeads`.
 pub(crate) const NEW_HEADS: MethodSpec = eth_subscription(
     "newHeads",
+    Payload::EthNewHeads,
     "eth_subscribe:newHeads",
     "New block headers",
     "One header per block (about every 12 s on mainnet). On a reorg the same height is sent \
@@ -76,6 +79,7 @@ const LOGS_FIELDS: &[FieldSpec] = &[
 /// `eth_subscribe` `logs`.
 pub(crate) const LOGS: MethodSpec = eth_subscription(
     "logs",
+    Payload::EthLogs,
     "eth_subscribe:logs",
     "Logs",
     "Logs of new blocks matching the filter. On a reorg, logs of the old chain are sent again \
@@ -97,6 +101,7 @@ const NEW_PENDING_FIELDS: &[FieldSpec] = &[FieldSpec {
 /// `eth_subscribe` `newPendingTransactions`.
 pub(crate) const NEW_PENDING_TRANSACTIONS: MethodSpec = eth_subscription(
     "newPendingTransactions",
+    Payload::EthPendingTransactions,
     "eth_subscribe:newPendingTransactions",
     "Pending transactions",
     "Hashes of transactions entering the mempool (geth can re-send old ones). Alchemy sends \
@@ -107,6 +112,7 @@ pub(crate) const NEW_PENDING_TRANSACTIONS: MethodSpec = eth_subscription(
 /// `eth_subscribe` `syncing`.
 pub(crate) const SYNCING: MethodSpec = eth_subscription(
     "syncing",
+    Payload::EthSyncing,
     "eth_subscribe:syncing",
     "Sync status",
     "Sync progress, or false when synced. anvil answers -32603 Not implemented.",
@@ -116,6 +122,7 @@ pub(crate) const SYNCING: MethodSpec = eth_subscription(
 /// An Alchemy-only `eth_subscribe` spec.
 const fn alchemy_subscription(
     kind: &'static str,
+    payload: Payload,
     id: &'static str,
     label: &'static str,
     stability: Stability,
@@ -126,7 +133,7 @@ const fn alchemy_subscription(
         stability,
         provider: Some(ALCHEMY),
         docs_url: ALCHEMY_DOCS,
-        ..eth_subscription(kind, id, label, note, fields)
+        ..eth_subscription(kind, payload, id, label, note, fields)
     }
 }
 
@@ -171,6 +178,7 @@ const ALCHEMY_PENDING_FIELDS: &[FieldSpec] = &[
 /// Alchemy `alchemy_pendingTransactions`.
 pub(crate) const ALCHEMY_PENDING_TRANSACTIONS: MethodSpec = alchemy_subscription(
     "alchemy_pendingTransactions",
+    Payload::EthPendingTransactions,
     "eth_subscribe:alchemy_pendingTransactions",
     "Pending transactions, filtered (Alchemy)",
     Stability::Stable,
@@ -207,6 +215,7 @@ const ALCHEMY_MINED_FIELDS: &[FieldSpec] = &[
 /// Alchemy `alchemy_minedTransactions`.
 pub(crate) const ALCHEMY_MINED_TRANSACTIONS: MethodSpec = alchemy_subscription(
     "alchemy_minedTransactions",
+    Payload::AlchemyMinedTransactions,
     "eth_subscribe:alchemy_minedTransactions",
     "Mined transactions (Alchemy)",
     Stability::Stable,
@@ -218,6 +227,7 @@ pub(crate) const ALCHEMY_MINED_TRANSACTIONS: MethodSpec = alchemy_subscription(
 /// Alchemy `alchemy_newFullPendingTransactions` (legacy).
 pub(crate) const ALCHEMY_NEW_FULL_PENDING_TRANSACTIONS: MethodSpec = alchemy_subscription(
     "alchemy_newFullPendingTransactions",
+    Payload::EthPendingTransactions,
     "eth_subscribe:alchemy_newFullPendingTransactions",
     "All full pending transactions (Alchemy, legacy)",
     Stability::Legacy,
@@ -262,6 +272,7 @@ pub(crate) const REQUEST: MethodSpec = MethodSpec {
     subscription_kind: None,
     unsubscribe_method: None,
     notification_method: None,
+    payload: Payload::Unknown,
     one_shot: false,
     min_params: 0,
     fields: REQUEST_FIELDS,

@@ -26,7 +26,7 @@ use std::fmt;
 use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
-use super::ETH_NOTIFICATION;
+use super::{Chain, Payload};
 
 /// What kind of item a key names (a slot 5 and a root 5 are different items).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -162,16 +162,16 @@ pub fn item_key(raw: &str) -> Option<ItemKey> {
     }
     let frame: Frame<'_> = serde_json::from_str(raw).ok()?;
     let result = frame.params?.result?;
-    let method = frame.method?;
+    let payload = Payload::of_notification(&frame.method?);
+    let ethereum = payload.chain() == Some(Chain::Ethereum);
     let fields = match result {
         ResultField::Height(height) => {
-            return (method == "rootNotification").then(|| ItemKey::new(ItemKind::Root).at(Some(height)));
+            return (payload == Payload::SolanaRoot).then(|| ItemKey::new(ItemKind::Root).at(Some(height)));
         }
         ResultField::Text(hash) => {
-            return (method == ETH_NOTIFICATION)
-                .then(|| ItemKey::new(ItemKind::PendingTransaction).named(Some(lower(hash))));
+            return ethereum.then(|| ItemKey::new(ItemKind::PendingTransaction).named(Some(lower(hash))));
         }
-        ResultField::False => return (method == ETH_NOTIFICATION).then(|| ItemKey::new(ItemKind::Synced)),
+        ResultField::False => return ethereum.then(|| ItemKey::new(ItemKind::Synced)),
         ResultField::Fields(fields) => fields,
     };
     let context_slot = fields.context.as_ref().and_then(|context| context.slot);
@@ -179,39 +179,45 @@ pub fn item_key(raw: &str) -> Option<ItemKey> {
         Some(ValueField::Fields(value)) => Some(value.as_ref()),
         _ => None,
     };
-    let key = match method.as_ref() {
-        "slotNotification" => ItemKey::new(ItemKind::Slot).at(Some(fields.slot?)),
-        "slotsUpdatesNotification" => {
+    let key = match payload {
+        Payload::SolanaSlot => ItemKey::new(ItemKind::Slot).at(Some(fields.slot?)),
+        Payload::SolanaSlotsUpdates => {
             ItemKey::new(ItemKind::SlotUpdate).at(Some(fields.slot?)).named(fields.kind)
         }
-        "accountNotification" => ItemKey::new(ItemKind::Account).at(Some(context_slot?)),
-        "programNotification" => {
+        Payload::SolanaAccount => ItemKey::new(ItemKind::Account).at(Some(context_slot?)),
+        Payload::SolanaProgram => {
             ItemKey::new(ItemKind::ProgramAccount).at(Some(context_slot?)).named(Some(value?.pubkey.clone()?))
         }
-        "logsNotification" => {
+        Payload::SolanaLogs => {
             ItemKey::new(ItemKind::Logs).at(context_slot).named(Some(value?.signature.clone()?))
         }
-        "signatureNotification" => {
+        Payload::SolanaSignature => {
             let received =
                 matches!(&fields.value, Some(ValueField::Text(text)) if text == "receivedSignature");
             let key = ItemKey::new(ItemKind::Signature).at(Some(context_slot?));
             if received { key.named(Some(Cow::Borrowed("receivedSignature"))) } else { key }
         }
-        "blockNotification" => {
+        Payload::SolanaBlock => {
             ItemKey::new(ItemKind::Block).at(Some(value.and_then(|v| v.slot).or(context_slot)?))
         }
-        "voteNotification" => ItemKey::new(ItemKind::Vote).named(Some(fields.signature?)),
-        "transactionNotification" => {
+        Payload::SolanaVote => ItemKey::new(ItemKind::Vote).named(Some(fields.signature?)),
+        Payload::HeliusTransaction => {
             ItemKey::new(ItemKind::Transaction).at(fields.slot).named(Some(fields.signature?))
         }
-        ETH_NOTIFICATION => return ethereum(fields),
-        _ => return None,
+        Payload::EthNewHeads
+        | Payload::EthLogs
+        | Payload::EthPendingTransactions
+        | Payload::EthSyncing
+        | Payload::AlchemyMinedTransactions
+        | Payload::EthAny => return ethereum_key(fields),
+        // A root is a bare number, read above; an object is not one.
+        Payload::SolanaRoot | Payload::Unknown => return None,
     };
     Some(key)
 }
 
 /// An `eth_subscription` object result, recognised by shape as the summaries do.
-fn ethereum(fields: Fields<'_>) -> Option<ItemKey> {
+fn ethereum_key(fields: Fields<'_>) -> Option<ItemKey> {
     if let (Some(removed), Some(transaction)) = (fields.removed, &fields.transaction) {
         let mut key = ItemKey::new(ItemKind::MinedTransaction).named(Some(lower(transaction.hash.clone()?)));
         key.removed = removed;

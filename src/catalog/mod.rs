@@ -2,9 +2,11 @@
 //!
 //! A form UI renders a [`MethodSpec`] field by field, keeps what the user typed in a [`Draft`],
 //! and calls [`build`] to get the JSON-RPC `method` and `params` (or one [`FieldError`] per bad
-//! field). The record command checks hand-written bodies with [`check_request`]. Incoming
-//! notifications are reduced to the columns a user scans with [`summarize`], and
-//! [`ReorgTracker`] flags a block height seen twice. Nothing here depends on the UI or on I/O.
+//! field). The record command checks hand-written bodies with [`check_request`]. Every method
+//! names the [`Payload`] its notifications carry; incoming notifications are reduced by it to
+//! the columns a user scans with [`summarize`] and to the item they name with [`item_key`],
+//! and [`ReorgTracker`] flags a block height seen twice. Nothing here depends on the UI or on
+//! I/O.
 //!
 //! Sources for every method, parameter and limit: `shared/reference/PROTOCOLS.md` (Agave
 //! `rpc_pubsub.rs`, geth `eth/filters`, the Helius and Alchemy docs).
@@ -15,7 +17,9 @@ mod draft;
 mod encoding;
 pub(crate) mod ethereum;
 mod identity;
+mod payload;
 mod presets;
+mod reorg;
 mod rules;
 pub(crate) mod solana;
 mod summary;
@@ -32,12 +36,14 @@ pub use draft::{
 pub use encoding::eip55_checksum;
 pub use ethereum::{CommonRequest, common_requests};
 pub use identity::{ItemKey, ItemKind, item_key};
+pub use payload::{Payload, payload_for};
 pub use presets::{DEMO_URL, Preset, demo_query, presets};
+pub use reorg::{BlockObservation, ReorgTracker};
 pub use rules::{
     Completion, RECEIVED_SIGNATURE, ReorgRule, SubscriptionRules, is_subscribe_method, rules_for,
     subscribed_account,
 };
-pub use summary::{BlockObservation, ReorgTracker, Summary, summarize};
+pub use summary::{Summary, summarize};
 pub use validate::{FieldError, agave_request_bytes, check_request};
 
 /// The provider tag of methods only Helius serves.
@@ -99,6 +105,10 @@ pub const ETH_NOTIFICATION: &str = "eth_subscription";
 
 /// The id of the one-off request pseudo-method (any method name plus JSON params).
 pub const REQUEST_ID: &str = "request";
+
+/// The method a new composer starts on, and the first run's demo subscribes to: Solana's
+/// `logsSubscribe`, which shows what a chain is doing at a glance.
+pub const DEFAULT_METHOD: &str = solana::LOGS.id;
 
 /// The blockchain family a method belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -326,6 +336,8 @@ pub struct MethodSpec {
     /// The `method` of the notifications it produces (`accountNotification`,
     /// `eth_subscription`).
     pub notification_method: Option<&'static str>,
+    /// What its notifications carry: what summaries, item keys and decoders match on.
+    pub payload: Payload,
     /// Whether the server ends the subscription by itself after one notification
     /// (`signatureSubscribe`).
     pub one_shot: bool,
@@ -468,6 +480,12 @@ mod tests {
             assert!(spec.unsubscribe_method.is_some(), "{}", spec.id);
             assert!(spec.notification_method.is_some(), "{}", spec.id);
         }
+    }
+
+    #[test]
+    fn the_default_method_is_a_subscription_of_the_catalogue() {
+        let spec = find(DEFAULT_METHOD).map(|spec| (spec.is_one_off(), spec.payload));
+        assert_eq!(spec, Some((false, Payload::SolanaLogs)));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{MethodSpec, ethereum, find_by_rpc_method, solana};
+use super::{Payload, find_by_rpc_method, payload_for};
 
 /// What a `signatureSubscribe` notification holds when it is the early report that the node
 /// received the transaction (`enableReceivedNotification`), not the final one.
@@ -48,18 +48,10 @@ pub struct SubscriptionRules {
     pub short_name: Arc<str>,
 }
 
-/// The subscriptions whose streams are watched for reorgs.
-const REORG_TRACKED: [&MethodSpec; 1] = [&ethereum::NEW_HEADS];
-
-/// The subscriptions whose notifications do not repeat the account they watch: it is their
-/// first parameter.
-const ACCOUNT_IN_PARAMS: [&MethodSpec; 1] = [&solana::ACCOUNT];
-
 /// The account a subscription watches when its notifications do not name it
-/// (`accountSubscribe`'s pubkey), for a table's Account column.
+/// (`accountSubscribe`'s pubkey, its first parameter), for a table's Account column.
 pub fn subscribed_account<'a>(method: &str, params: Option<&'a Value>) -> Option<&'a str> {
-    let spec = find_by_rpc_method(method, None)?;
-    if !ACCOUNT_IN_PARAMS.iter().any(|listed| listed.id == spec.id) {
+    if payload_for(method, params) != Payload::SolanaAccount {
         return None;
     }
     params?.get(0)?.as_str()
@@ -78,8 +70,9 @@ pub fn rules_for(method: &str, params: Option<&Value>) -> SubscriptionRules {
         Some(spec) if spec.one_shot => Completion::AfterFinal { interim: RECEIVED_SIGNATURE },
         _ => Completion::Never,
     };
-    let reorg = match spec {
-        Some(spec) if REORG_TRACKED.iter().any(|tracked| tracked.id == spec.id) => ReorgRule::BlockHeight,
+    // Block headers are the one stream whose heights say the chain reorganised.
+    let reorg = match spec.map(|spec| spec.payload) {
+        Some(Payload::EthNewHeads) => ReorgRule::BlockHeight,
         _ => ReorgRule::None,
     };
     SubscriptionRules { unsubscribe_method, completion, reorg, short_name: short_name(method, first).into() }

@@ -41,7 +41,7 @@ pub use solana::{
 pub use sources::{AbiSource, Built, DecodeSources, TokenSource};
 pub use text::{scale_amount, shorten_id};
 
-use crate::catalog::ETH_NOTIFICATION;
+use crate::catalog::{Chain, Payload};
 
 /// A decoded frame.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -133,15 +133,15 @@ pub struct AbiError {
     pub message: String,
 }
 
-/// Solana notifications whose transactions' logs are decoded into trees.
-const SOLANA_LOGS: [&str; 3] = ["logsNotification", "transactionNotification", "blockNotification"];
+/// Whether notifications carrying `payload` can decode at all: Ethereum logs and
+/// transactions, Solana transaction logs, and Solana accounts sent `jsonParsed`.
+fn decodes(payload: Payload) -> bool {
+    payload.chain() == Some(Chain::Ethereum) || solana::carries_logs(payload) || carries_account(payload)
+}
 
-/// Solana notifications whose `jsonParsed` account data is decoded into fields.
-const SOLANA_ACCOUNTS: [&str; 2] = ["accountNotification", "programNotification"];
-
-/// Whether notifications of `method` can decode at all.
-fn decodes(method: &str) -> bool {
-    method == ETH_NOTIFICATION || SOLANA_LOGS.contains(&method) || SOLANA_ACCOUNTS.contains(&method)
+/// Whether `payload` holds an account whose `jsonParsed` data is decoded into fields.
+fn carries_account(payload: Payload) -> bool {
+    matches!(payload, Payload::SolanaAccount | Payload::SolanaProgram)
 }
 
 /// A notification's envelope, its result kept as text.
@@ -254,36 +254,36 @@ impl Decoder {
         // The envelope first, with `result` left unparsed: a frame of a kind nothing here
         // decodes (a slot, a multi-megabyte block without logs) is not read into values.
         let frame: Envelope<'_> = serde_json::from_str(raw).ok()?;
-        let method = frame.method?;
-        if !decodes(&method) {
+        let payload = Payload::of_notification(&frame.method?);
+        if !decodes(payload) {
             return None;
         }
         let result: Value = serde_json::from_str(frame.params?.result?.get()).ok()?;
-        self.decode_result(&method, &result)
+        self.decode_result(payload, &result)
     }
 
-    /// Decodes a notification's `params.result`, given its method.
-    pub fn decode_result(&self, method: &str, result: &Value) -> Option<Decoded> {
-        match method {
-            ETH_NOTIFICATION => self.decode_ethereum(result),
-            method if SOLANA_LOGS.contains(&method) => {
-                let transactions = solana::trees_in(method, result);
-                if transactions.is_empty() {
-                    return None;
-                }
-                Some(Decoded {
-                    summary: solana::trees_summary(&transactions),
-                    detail: Detail::Logs { transactions },
-                })
-            }
-            method if SOLANA_ACCOUNTS.contains(&method) => {
-                let value = &result["value"];
-                let data = value.get("account").unwrap_or(value).get("data")?;
-                let account = parsed_account(data)?;
-                Some(Decoded { summary: account.summary(), detail: Detail::Account(account) })
-            }
-            _ => None,
+    /// Decodes a notification's `params.result`, given what it carries.
+    pub fn decode_result(&self, payload: Payload, result: &Value) -> Option<Decoded> {
+        if payload.chain() == Some(Chain::Ethereum) {
+            return self.decode_ethereum(result);
         }
+        if solana::carries_logs(payload) {
+            let transactions = solana::trees_in(payload, result);
+            if transactions.is_empty() {
+                return None;
+            }
+            return Some(Decoded {
+                summary: solana::trees_summary(&transactions),
+                detail: Detail::Logs { transactions },
+            });
+        }
+        if carries_account(payload) {
+            let value = &result["value"];
+            let data = value.get("account").unwrap_or(value).get("data")?;
+            let account = parsed_account(data)?;
+            return Some(Decoded { summary: account.summary(), detail: Detail::Account(account) });
+        }
+        None
     }
 
     /// An `eth_subscription` result: a log, a full pending transaction, or Alchemy's

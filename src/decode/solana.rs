@@ -9,6 +9,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::catalog::Payload;
 use crate::human::{shorten, truncate};
 
 /// The programs every Solana user meets, by id.
@@ -312,19 +313,24 @@ impl LogTree {
     }
 }
 
-/// The log trees in a Solana notification's result: a `logsNotification`, a Helius
-/// `transactionNotification`, or the transactions of a `blockNotification`.
-pub fn trees_in(method: &str, result: &Value) -> Vec<LogTree> {
-    match method {
-        "logsNotification" => {
+/// Whether `payload` holds transactions whose logs are decoded into trees.
+pub(super) fn carries_logs(payload: Payload) -> bool {
+    matches!(payload, Payload::SolanaLogs | Payload::HeliusTransaction | Payload::SolanaBlock)
+}
+
+/// The log trees in a Solana notification's result: a `logsSubscribe` transaction, a Helius
+/// transaction, or the transactions of a block.
+pub fn trees_in(payload: Payload, result: &Value) -> Vec<LogTree> {
+    match payload {
+        Payload::SolanaLogs => {
             let value = &result["value"];
             tree_of(value.get("logs"), value.get("signature"), value.get("err")).into_iter().collect()
         }
-        "transactionNotification" => {
+        Payload::HeliusTransaction => {
             let meta = &result["transaction"]["meta"];
             tree_of(meta.get("logMessages"), result.get("signature"), meta.get("err")).into_iter().collect()
         }
-        "blockNotification" => result["value"]["block"]["transactions"]
+        Payload::SolanaBlock => result["value"]["block"]["transactions"]
             .as_array()
             .map(|transactions| {
                 transactions

@@ -101,11 +101,12 @@ pub struct ComposerState {
 }
 
 impl ComposerState {
-    /// A composer showing `draft` (or logsSubscribe when it names no method) and `request`.
+    /// A composer showing `draft` (or the catalogue's default method when it names no
+    /// subscription) and `request`.
     pub fn new(draft: Option<Draft>, request: Option<Draft>) -> Self {
         let draft = draft
             .filter(|draft| draft.spec().is_some_and(|spec| !spec.is_one_off()))
-            .or_else(|| Draft::for_method("logsSubscribe"))
+            .or_else(|| Draft::for_method(catalog::DEFAULT_METHOD))
             .unwrap_or_default();
         let request = request
             .filter(|draft| draft.method == REQUEST_ID)
