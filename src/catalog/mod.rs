@@ -100,6 +100,17 @@ pub const ETH_SUBSCRIBE: &str = "eth_subscribe";
 /// The method that cancels an Ethereum subscription of any kind.
 pub const ETH_UNSUBSCRIBE: &str = "eth_unsubscribe";
 
+/// Whether a method cancels a subscription: `eth_unsubscribe`, or a PubSub `…Unsubscribe` the
+/// catalogue may not know.
+pub fn is_unsubscribe_method(method: &str) -> bool {
+    method == ETH_UNSUBSCRIBE || method.ends_with("Unsubscribe")
+}
+
+/// Whether a subscribe method is Ethereum's (its ids are hex strings, its kind a param).
+pub fn is_ethereum_subscribe(method: &str) -> bool {
+    method == ETH_SUBSCRIBE
+}
+
 /// The `method` of every Ethereum subscription's notifications, whatever the kind.
 pub const ETH_NOTIFICATION: &str = "eth_subscription";
 

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use super::script::{AnswerKind, Mark, RecordedSubscription, Replay, normalize_params};
 use super::{ReplayOptions, Speed};
-use crate::catalog::{ETH_SUBSCRIBE, ETH_UNSUBSCRIBE};
+use crate::catalog::{ETH_UNSUBSCRIBE, is_subscribe_method, is_unsubscribe_method};
 use crate::demo::rpc::{self, Dialect, RpcError};
 
 /// When a looped subscription's first notification has no recorded lead time, the next round
@@ -107,11 +107,11 @@ impl ClientSession {
             return Ok(self.subscribe(sub, now));
         }
         let known = self.replay.subscriptions.iter().any(|sub| sub.method == method);
-        if known || method == ETH_SUBSCRIBE || method.ends_with("Subscribe") {
+        if known || is_subscribe_method(method) {
             let message = self.replay.unmatched_message(method, params);
             return Err(Reply::Error(RpcError::invalid_params(message)));
         }
-        if method == ETH_UNSUBSCRIBE || method.ends_with("Unsubscribe") {
+        if is_unsubscribe_method(method) {
             return self.unsubscribe(method, params);
         }
         if let Some(answer) = self.replay.find_answer(method, params) {

@@ -12,7 +12,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::capture::{CapturedEvent, ConnId, Direction, SubKey, Text};
-use crate::catalog::ETH_SUBSCRIBE;
+use crate::catalog::is_ethereum_subscribe;
 use crate::export::CaptureContext;
 use crate::protocol::{FrameKind, ReceivedResponse, SentRequest, SubId};
 
@@ -205,7 +205,7 @@ impl Replay {
             let start = sub.confirmed_ms.or(sub.requested_ms).or(first).unwrap_or(0);
             let string_ids = sub.string_ids.unwrap_or(match &info.server_id {
                 Some(id) => matches!(id, SubId::Str(_)),
-                None => info.method == ETH_SUBSCRIBE,
+                None => is_ethereum_subscribe(&info.method),
             });
             let notifications = sub
                 .notifications
@@ -256,7 +256,7 @@ impl Replay {
 
     /// Whether any recorded subscription is an `eth_subscribe`.
     pub fn has_ethereum(&self) -> bool {
-        self.subscriptions.iter().any(|sub| sub.method == ETH_SUBSCRIBE)
+        self.subscriptions.iter().any(|sub| is_ethereum_subscribe(&sub.method))
     }
 
     /// One line per subscription: method, params, notifications and their recorded span.
