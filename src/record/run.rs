@@ -269,7 +269,7 @@ impl Run {
                         restored_at_ms.saturating_sub(*lost_at_ms)
                     );
                 }
-                Event::CommandFailed { message, .. } => return Some(anyhow::anyhow!("{message}")),
+                Event::CommandFailed { error, .. } => return Some(anyhow::anyhow!("{error}")),
                 Event::SubscriptionEnded { .. } | Event::Response { .. } => {}
             }
         }

@@ -574,12 +574,12 @@ impl Session {
                     endpoint.gap = Some(GapSpan { lost_at_ms, restored_at_ms });
                 }
             }
-            Event::CommandFailed { conn, message } => {
+            Event::CommandFailed { conn, error } => {
                 match conn
                     .and_then(|conn| self.endpoints.iter_mut().find(|endpoint| endpoint.conn == Some(conn)))
                 {
-                    Some(endpoint) => endpoint.error = Some(message),
-                    None => self.notices.push(Notice::Error(message)),
+                    Some(endpoint) => endpoint.error = Some(error.to_string()),
+                    None => self.notices.push(Notice::Error(error.to_string())),
                 }
             }
         }
