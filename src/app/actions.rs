@@ -49,12 +49,15 @@ impl App {
         match action {
             ComposerAction::Subscribe { conns, draft, built } => {
                 for conn in conns {
-                    self.session.subscribe(
+                    let sent = self.session.subscribe(
                         conn,
                         built.method.clone(),
                         built.params.clone(),
                         Some(draft.clone()),
                     );
+                    if let Err(err) = sent {
+                        self.message = Some(Err(err.to_string()));
+                    }
                 }
             }
             ComposerAction::Request { conn, built }
@@ -66,15 +69,16 @@ impl App {
                             Some(ResponseView { request, conn, method, state: ResponseState::Pending });
                         return;
                     }
-                    Err(err) => ResponseState::Failed(err),
+                    Err(err) => ResponseState::Failed(err.to_string()),
                 };
                 self.composer.response = Some(ResponseView { request: 0, conn, method, state });
             }
             ComposerAction::Raw { conn, built, subscribe: true } => {
                 let method = built.method.clone();
-                if self.session.subscribe(conn, built.method, built.params, None).is_some() {
-                    self.message = Some(Ok(format!("Subscribed with {method}: see Subscriptions")));
-                }
+                self.message = Some(match self.session.subscribe(conn, built.method, built.params, None) {
+                    Ok(_) => Ok(format!("Subscribed with {method}: see Subscriptions")),
+                    Err(err) => Err(err.to_string()),
+                });
             }
             ComposerAction::SaveDraft { name, draft } => {
                 self.message = Some(Ok(format!("Saved draft \u{201c}{name}\u{201d}")));

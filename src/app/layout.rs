@@ -158,7 +158,7 @@ impl App {
             Some(StatusAction::SetCap(bytes)) => {
                 let limits = crate::capture::CaptureLimits { max_bytes: bytes, ..self.session.limits() };
                 if let Err(err) = self.session.set_limits(limits) {
-                    self.message = Some(Err(err));
+                    self.message = Some(Err(err.to_string()));
                 }
             }
             Some(StatusAction::DismissMessage) => self.message = None,

@@ -44,7 +44,7 @@ impl App {
                     self.composer.reveal_response = true;
                 }
             }
-            Notice::Error(message) => self.message = Some(Err(message)),
+            Notice::Error(err) => self.message = Some(Err(err.to_string())),
         }
     }
 

@@ -15,6 +15,7 @@
 //! show besides the model comes back as [`Notice`]s.
 
 pub mod endpoint;
+mod error;
 pub mod subscription;
 pub mod view;
 
@@ -30,7 +31,10 @@ use crate::export::SubscriptionInfo;
 use crate::protocol::RpcError;
 use crate::redact::{Secret, extract_key};
 use crate::settings::SavedEndpoint;
-pub use endpoint::{Endpoint, GapSpan, KEY_REMOVED, KeySource, KeychainLookup, header_problem};
+pub use endpoint::{
+    ConnectBlocker, Endpoint, GapSpan, HeaderProblem, KEY_REMOVED, KeySource, KeychainLookup, header_problem,
+};
+pub use error::SessionError;
 pub use subscription::{SubState, Subscription};
 pub use view::{CaptureView, ReorgMarks};
 
@@ -45,7 +49,7 @@ pub enum Notice {
         result: Result<String, RpcError>,
     },
     /// Something failed that belongs to no endpoint or subscription.
-    Error(String),
+    Error(SessionError),
 }
 
 /// What [`Session::take`] took from the backend.
@@ -214,11 +218,12 @@ impl Session {
     /// Connects an endpoint with the key in its key field, and sends what was set up on it:
     /// the subscriptions to restore, and those that ended with a connection that failed.
     /// Why it cannot is put on the endpoint (and returned).
-    pub fn connect(&mut self, index: usize) -> Result<ConnId, String> {
-        let Some(endpoint) = self.endpoints.get_mut(index) else { return Err("no such endpoint".to_owned()) };
+    pub fn connect(&mut self, index: usize) -> Result<ConnId, SessionError> {
+        let Some(endpoint) = self.endpoints.get_mut(index) else { return Err(SessionError::NoSuchEndpoint) };
         if let Some(blocker) = endpoint.connect_blocker() {
-            endpoint.error = Some(blocker.clone());
-            return Err(blocker);
+            let error = SessionError::Blocked(blocker);
+            endpoint.error = Some(error.clone());
+            return Err(error);
         }
         let url = endpoint.url.trim().to_owned();
         let key = endpoint.api_key.trim();
@@ -232,9 +237,9 @@ impl Session {
         }
         config.headers = endpoint.headers_to_send();
         if let Err(err) = self.backend.send(Command::Connect { conn, config: Box::new(config) }) {
-            let message = format!("Could not connect: {err}");
-            endpoint.error = Some(message.clone());
-            return Err(message);
+            let error = SessionError::Connect(err);
+            endpoint.error = Some(error.clone());
+            return Err(error);
         }
         self.live.context.add_connection(conn, &endpoint.label, &url);
         endpoint.conn = Some(conn);
@@ -257,7 +262,9 @@ impl Session {
             }
         }
         for draft in drafts {
-            self.subscribe_draft(conn, draft);
+            if let Err(err) = self.subscribe_draft(conn, draft) {
+                self.notices.push(Notice::Error(err));
+            }
         }
         Ok(conn)
     }
@@ -274,7 +281,7 @@ impl Session {
         }
         let Some(conn) = endpoint.conn else { return };
         if let Err(err) = self.backend.send(Command::Disconnect { conn }) {
-            endpoint.error = Some(format!("Could not disconnect: {err}"));
+            endpoint.error = Some(SessionError::Disconnect(err));
         }
     }
 
@@ -283,23 +290,21 @@ impl Session {
         let Some(endpoint) = self.endpoints.get_mut(index) else { return };
         let Some(conn) = endpoint.conn else { return };
         if let Err(err) = self.backend.send(Command::RetryNow { conn }) {
-            endpoint.error = Some(format!("Could not retry: {err}"));
+            endpoint.error = Some(SessionError::Retry(err));
         }
     }
 
     /// Subscribes with a form; a form that does not build (from an older catalogue) is kept to
-    /// restore, and a notice says so.
-    pub fn subscribe_draft(&mut self, conn: ConnId, draft: Draft) -> Option<SubKey> {
+    /// restore.
+    pub fn subscribe_draft(&mut self, conn: ConnId, draft: Draft) -> Result<SubKey, SessionError> {
         match catalog::build(&draft) {
             Ok(built) => self.subscribe(conn, built.method, built.params, Some(draft)),
             Err(errors) => {
-                let first = errors.first().map_or_else(String::new, |err| err.message.clone());
-                self.notices.push(Notice::Error(format!("A saved subscription was not sent: {first}")));
                 if let Some(endpoint) = self.endpoints.iter_mut().find(|endpoint| endpoint.conn == Some(conn))
                 {
                     endpoint.restore.push(draft);
                 }
-                None
+                Err(SessionError::SavedDraft(errors))
             }
         }
     }
@@ -312,7 +317,7 @@ impl Session {
         method: String,
         params: Option<serde_json::Value>,
         draft: Option<Draft>,
-    ) -> Option<SubKey> {
+    ) -> Result<SubKey, SessionError> {
         let rules = catalog::rules_for(&method, params.as_ref());
         let sub = self.backend.new_subscription_key();
         let command = Command::Subscribe {
@@ -322,10 +327,7 @@ impl Session {
             params: params.clone(),
             rules: rules.clone(),
         };
-        if let Err(err) = self.backend.send(command) {
-            self.notices.push(Notice::Error(format!("Could not subscribe: {err}")));
-            return None;
-        }
+        self.backend.send(command).map_err(SessionError::Subscribe)?;
         self.live.watch(sub, rules.reorg);
         let title = subscription_title(&method, draft.as_ref(), params.as_ref(), &rules.short_name);
         self.live
@@ -348,7 +350,7 @@ impl Session {
             endpoint: endpoint_id,
             restore,
         });
-        Some(sub)
+        Ok(sub)
     }
 
     /// Cancels a subscription; it is no longer restored.
@@ -372,21 +374,19 @@ impl Session {
         conn: ConnId,
         method: String,
         params: Option<serde_json::Value>,
-    ) -> Result<RequestKey, String> {
+    ) -> Result<RequestKey, SessionError> {
         let request = self.backend.new_request_key();
         self.backend
             .send(Command::Request { conn, request, method, params })
             .map(|()| request)
-            .map_err(|err| format!("Could not send: {err}"))
+            .map_err(SessionError::Request)
     }
 
     /// Changes the cap.
-    pub fn set_limits(&mut self, limits: CaptureLimits) -> Result<(), String> {
+    pub fn set_limits(&mut self, limits: CaptureLimits) -> Result<(), SessionError> {
         self.limits = limits;
         self.live.capture.set_limits(self.live_limits());
-        self.backend
-            .send(Command::SetLimits(limits))
-            .map_err(|err| format!("Could not change the cap: {err}"))
+        self.backend.send(Command::SetLimits(limits)).map_err(SessionError::SetLimits)
     }
 
     /// Tells the session what a capture opened from a file holds (events, bytes), so the
@@ -578,8 +578,8 @@ impl Session {
                 match conn
                     .and_then(|conn| self.endpoints.iter_mut().find(|endpoint| endpoint.conn == Some(conn)))
                 {
-                    Some(endpoint) => endpoint.error = Some(error.to_string()),
-                    None => self.notices.push(Notice::Error(error.to_string())),
+                    Some(endpoint) => endpoint.error = Some(error.into()),
+                    None => self.notices.push(Notice::Error(error.into())),
                 }
             }
         }

@@ -98,7 +98,7 @@ fn endpoint_ui(ui: &mut Ui, index: usize, endpoint: &mut Endpoint, now_ms: u64) 
     }
     if let Some(error) = &endpoint.error {
         // Wrapped: one long error (a DNS failure, an HTTP body) must not widen the panel.
-        ui.add(egui::Label::new(error_text(ui.visuals(), error)).wrap());
+        ui.add(egui::Label::new(error_text(ui.visuals(), error.to_string())).wrap());
     }
     if let Some(Some(reason)) = match &endpoint.state {
         Some(ConnState::Closed { reason }) => Some(reason.as_ref()),
@@ -227,7 +227,7 @@ fn headers_ui(ui: &mut Ui, endpoint: &mut Endpoint) {
                     }
                 });
                 if let Some(problem) = header_problem(name, value) {
-                    ui.add(egui::Label::new(error_text(ui.visuals(), problem)).wrap());
+                    ui.add(egui::Label::new(error_text(ui.visuals(), problem.to_string())).wrap());
                 }
             });
         }
