@@ -35,7 +35,7 @@ pub use endpoint::{
     ConnectBlocker, Endpoint, GapSpan, HeaderProblem, KEY_REMOVED, KeySource, KeychainLookup, header_problem,
 };
 pub use error::SessionError;
-pub use subscription::{SubState, Subscription};
+pub use subscription::{Ending, SubFailure, SubState, Subscription};
 pub use view::{CaptureView, ReorgMarks};
 
 /// Something a front end should show that is not part of the model.
@@ -359,7 +359,7 @@ impl Session {
         row.restore = false;
         match self.backend.send(Command::Unsubscribe { conn: row.conn, sub }) {
             Ok(()) => row.state = SubState::Unsubscribing,
-            Err(err) => row.state = SubState::Failed(format!("could not unsubscribe: {err}")),
+            Err(err) => row.state = SubState::Failed(SubFailure::UnsubscribeNotSent(err)),
         }
     }
 
@@ -533,12 +533,13 @@ impl Session {
                     SubscribeOutcome::Failed(err) => {
                         // A refused form is not restored; it stays in the composer to fix.
                         row.restore = false;
-                        SubState::Failed(err.to_string())
+                        SubState::Failed(SubFailure::Refused(err))
                     }
-                    SubscribeOutcome::Retrying { error, retry_in } => SubState::Retrying(format!(
-                        "refused ({error}); retrying in {:.0} s",
-                        retry_in.as_secs_f64().ceil()
-                    )),
+                    SubscribeOutcome::Retrying { error, retry_in } => {
+                        let retry_in_ms = u64::try_from(retry_in.as_millis()).unwrap_or(u64::MAX);
+                        let retry_at_ms = crate::capture::now_ms().saturating_add(retry_in_ms);
+                        SubState::Retrying { error, retry_at_ms }
+                    }
                 };
             }
             Event::SubscriptionEnded { conn: _, sub, reason } => {
@@ -550,15 +551,14 @@ impl Session {
                     .any(|endpoint| endpoint.id == row.endpoint && endpoint.keep_connected);
                 row.restore &= endpoint_wanted && reason == EndReason::ConnectionClosed;
                 row.state = match reason {
-                    EndReason::Unsubscribed(Ok(true)) => SubState::Ended("unsubscribed".to_owned()),
-                    EndReason::Unsubscribed(Ok(false)) => {
-                        SubState::Ended("unsubscribed (the server said it was not active)".to_owned())
+                    EndReason::Unsubscribed(Ok(was_active)) => {
+                        SubState::Ended(Ending::Unsubscribed { was_active })
                     }
                     EndReason::Unsubscribed(Err(err)) => {
-                        SubState::Failed(format!("unsubscribe refused: {err}"))
+                        SubState::Failed(SubFailure::UnsubscribeRefused(err))
                     }
-                    EndReason::Completed => SubState::Ended("completed by the server".to_owned()),
-                    EndReason::ConnectionClosed => SubState::Ended("connection closed".to_owned()),
+                    EndReason::Completed => SubState::Ended(Ending::Completed),
+                    EndReason::ConnectionClosed => SubState::Ended(Ending::ConnectionClosed),
                 };
             }
             Event::Response { conn: _, request, result } => {
@@ -599,7 +599,7 @@ impl Session {
                 let wanted = endpoint.keep_connected;
                 for row in self.subscriptions.iter_mut().filter(|row| row.conn == conn && row.state.is_live())
                 {
-                    row.state = SubState::Ended("connection closed".to_owned());
+                    row.state = SubState::Ended(Ending::ConnectionClosed);
                     row.restore &= wanted;
                 }
             }
