@@ -22,7 +22,7 @@ use subscope::demo::{DemoConfig, DemoServer};
 use subscope::export::CaptureContext;
 use subscope::protocol::FrameKind;
 use subscope::redact::Secret;
-use subscope::session::{Ending, KeySource, KeychainLookup, SubState};
+use subscope::session::{Ending, KeySource, KeychainLookup, Message, SubState};
 use support::ui::{app_harness, control, runtime, type_into, wait_until};
 
 /// The window the tests run in.
@@ -277,7 +277,7 @@ fn export_then_import_read_only_and_a_bad_file_keeps_what_was_read() {
     harness.get_by_label("Export").click();
     wait_until(&mut harness, "the export to finish", |app| app.message().is_some());
     let message = harness.state().message().cloned().unwrap();
-    assert!(message.as_ref().is_ok_and(|text| text.starts_with("Exported")), "{message:?}");
+    assert!(matches!(&message, Message::News(text) if text.starts_with("Exported")), "{message:?}");
     let text = std::fs::read_to_string(&path).unwrap();
     let lines = text.lines().count();
     assert!(lines >= 6, "{lines} lines");
@@ -300,7 +300,7 @@ fn export_then_import_read_only_and_a_bad_file_keeps_what_was_read() {
         app.imported().is_some_and(|capture| capture.len() == 2)
     });
     let message = harness.state().message().cloned().unwrap();
-    assert!(message.as_ref().is_err_and(|text| text.contains("line 3")), "{message:?}");
+    assert!(matches!(&message, Message::Failure(text) if text.contains("line 3")), "{message:?}");
     assert!(harness.query_all_by_label_contains("line 3").count() > 0, "the located error is shown");
 }
 

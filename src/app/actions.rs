@@ -6,7 +6,7 @@ use super::jobs::{self, ExportPlan, Selection};
 use super::keys::new_endpoint_id;
 use super::{App, Source, settings};
 use crate::capture::now_ms;
-use crate::session::Endpoint;
+use crate::session::{Endpoint, Message};
 use crate::ui::composer::{ResponseState, ResponseView};
 use crate::ui::transfer::default_file_name;
 use crate::ui::{ComposerAction, EndpointAction, ExportScope, SubscriptionAction, TransferAction};
@@ -56,7 +56,7 @@ impl App {
                         Some(draft.clone()),
                     );
                     if let Err(err) = sent {
-                        self.message = Some(Err(err.to_string()));
+                        self.message = Some(Message::Failure(err.to_string()));
                     }
                 }
             }
@@ -76,12 +76,12 @@ impl App {
             ComposerAction::Raw { conn, built, subscribe: true } => {
                 let method = built.method.clone();
                 self.message = Some(match self.session.subscribe(conn, built.method, built.params, None) {
-                    Ok(_) => Ok(format!("Subscribed with {method}: see Subscriptions")),
-                    Err(err) => Err(err.to_string()),
+                    Ok(_) => Message::News(format!("Subscribed with {method}: see Subscriptions")),
+                    Err(err) => Message::Failure(err.to_string()),
                 });
             }
             ComposerAction::SaveDraft { name, draft } => {
-                self.message = Some(Ok(format!("Saved draft \u{201c}{name}\u{201d}")));
+                self.message = Some(Message::News(format!("Saved draft \u{201c}{name}\u{201d}")));
                 let saved = settings::SavedDraft { name, draft };
                 match self.settings.saved_drafts.iter_mut().find(|entry| entry.name == saved.name) {
                     Some(entry) => *entry = saved,
@@ -127,8 +127,9 @@ impl App {
     pub(super) fn transfer_action(&mut self, action: TransferAction) {
         match action {
             TransferAction::ChooseExportPath | TransferAction::ExportTo(_) if self.job.is_some() => {
-                self.export_result =
-                    Some(Err("Another export or import is running; wait or cancel it.".to_owned()));
+                self.export_result = Some(Message::Failure(
+                    "Another export or import is running; wait or cancel it.".to_owned(),
+                ));
             }
             TransferAction::ChooseExportPath => {
                 let plan = self.export_plan();

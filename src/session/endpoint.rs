@@ -1,7 +1,7 @@
 //! An endpoint as the user set it up (what is saved), with its key as plain data (the app
 //! finds and stores keys) and how its connection is doing.
 
-use super::SessionError;
+use super::{Message, SessionError};
 use crate::backend::ConnState;
 use crate::capture::ConnId;
 use crate::catalog::{Chain, Draft, Preset};
@@ -65,8 +65,8 @@ pub struct Endpoint {
     pub key_source: KeySource,
     /// The endpoint's keychain lookup.
     pub keychain: KeychainLookup,
-    /// The last keychain result to show next to the key field (`Ok` note or error).
-    pub key_note: Option<Result<String, String>>,
+    /// The last keychain result to show next to the key field.
+    pub key_note: Option<Message>,
     /// Whether the key is shown in clear.
     pub reveal_key: bool,
     /// Whether the user wants it connected: set by Connect, cleared by Disconnect. Saved, so

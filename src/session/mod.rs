@@ -16,6 +16,7 @@
 
 pub mod endpoint;
 mod error;
+mod notice;
 pub mod subscription;
 pub mod view;
 
@@ -28,29 +29,15 @@ use crate::backend::{
 use crate::capture::{CaptureLimits, CapturedEvent, ConnId, SubKey};
 use crate::catalog::{self, Draft};
 use crate::export::SubscriptionInfo;
-use crate::protocol::RpcError;
 use crate::redact::{Secret, extract_key};
 use crate::settings::SavedEndpoint;
 pub use endpoint::{
     ConnectBlocker, Endpoint, GapSpan, HeaderProblem, KEY_REMOVED, KeySource, KeychainLookup, header_problem,
 };
 pub use error::SessionError;
+pub use notice::{Message, Notice};
 pub use subscription::{Ending, SubFailure, SubState, Subscription};
 pub use view::{CaptureView, ReorgMarks};
-
-/// Something a front end should show that is not part of the model.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Notice {
-    /// A one-off request was answered (its raw result) or failed.
-    Response {
-        /// Which request.
-        request: RequestKey,
-        /// The raw result, or the error.
-        result: Result<String, RpcError>,
-    },
-    /// Something failed that belongs to no endpoint or subscription.
-    Error(SessionError),
-}
 
 /// What [`Session::take`] took from the backend.
 #[derive(Debug, Default)]

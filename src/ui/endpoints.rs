@@ -8,7 +8,7 @@ use super::{error_text, ok_color, warn_text};
 use crate::backend::ConnState;
 use crate::catalog::{Chain, presets};
 use crate::redact::{extract_key, has_secret, key_travels_in_clear, lost_its_key, redact_header};
-use crate::session::{Endpoint, KEY_REMOVED, KeySource, KeychainLookup, header_problem};
+use crate::session::{Endpoint, KEY_REMOVED, KeySource, KeychainLookup, Message, header_problem};
 
 /// What the user asked the endpoints panel for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -365,10 +365,10 @@ fn api_key_ui(ui: &mut Ui, index: usize, endpoint: &mut Endpoint) -> Option<Endp
         }
     });
     match &endpoint.key_note {
-        Some(Ok(note)) => {
+        Some(Message::News(note)) => {
             ui.weak(note);
         }
-        Some(Err(err)) => {
+        Some(Message::Failure(err)) => {
             ui.label(error_text(ui.visuals(), err));
         }
         None => {}
