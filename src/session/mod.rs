@@ -513,3 +513,6 @@ fn subscription_title(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
