@@ -22,7 +22,7 @@ use subscope::demo::{DemoConfig, DemoServer};
 use subscope::export::CaptureContext;
 use subscope::protocol::FrameKind;
 use subscope::redact::Secret;
-use subscope::session::{KeySource, KeychainLookup, SubState};
+use subscope::session::{Ending, KeySource, KeychainLookup, Message, SubState};
 use support::ui::{app_harness, control, runtime, type_into, wait_until};
 
 /// The window the tests run in.
@@ -171,11 +171,9 @@ fn subscriptions_built_in_forms_stream_filter_select_and_stop() {
 
     // Unsubscribe the Solana logs and see the stream stop.
     harness.get_all_by_label("Unsubscribe").next().unwrap().click();
-    wait_until(
-        &mut harness,
-        "the unsubscribe to be confirmed",
-        |app| matches!(&app.subscriptions()[0].state, SubState::Ended(reason) if reason == "unsubscribed"),
-    );
+    wait_until(&mut harness, "the unsubscribe to be confirmed", |app| {
+        app.subscriptions()[0].state == SubState::Ended(Ending::Unsubscribed { was_active: true })
+    });
     let stopped_at = notifications_of(harness.state(), logs_sub);
     let eth_before = notifications_of(harness.state(), eth_sub);
     wait_until(&mut harness, "more eth logs", |app| notifications_of(app, eth_sub) > eth_before + 1);
@@ -279,7 +277,7 @@ fn export_then_import_read_only_and_a_bad_file_keeps_what_was_read() {
     harness.get_by_label("Export").click();
     wait_until(&mut harness, "the export to finish", |app| app.message().is_some());
     let message = harness.state().message().cloned().unwrap();
-    assert!(message.as_ref().is_ok_and(|text| text.starts_with("Exported")), "{message:?}");
+    assert!(matches!(&message, Message::News(text) if text.starts_with("Exported")), "{message:?}");
     let text = std::fs::read_to_string(&path).unwrap();
     let lines = text.lines().count();
     assert!(lines >= 6, "{lines} lines");
@@ -302,7 +300,7 @@ fn export_then_import_read_only_and_a_bad_file_keeps_what_was_read() {
         app.imported().is_some_and(|capture| capture.len() == 2)
     });
     let message = harness.state().message().cloned().unwrap();
-    assert!(message.as_ref().is_err_and(|text| text.contains("line 3")), "{message:?}");
+    assert!(matches!(&message, Message::Failure(text) if text.contains("line 3")), "{message:?}");
     assert!(harness.query_all_by_label_contains("line 3").count() > 0, "the located error is shown");
 }
 
@@ -836,7 +834,10 @@ fn a_scripted_stream_fills_the_window_without_sockets_or_sleeps() {
         reason: subscope::backend::EndReason::Unsubscribed(Ok(true)),
     });
     harness.run_steps(2);
-    assert_eq!(harness.state().subscriptions()[0].state, SubState::Ended("unsubscribed".into()));
+    assert_eq!(
+        harness.state().subscriptions()[0].state,
+        SubState::Ended(Ending::Unsubscribed { was_active: true })
+    );
     assert!(
         harness.state().settings().endpoints[0].subscriptions.is_empty(),
         "an unsubscribed stream is not restored"

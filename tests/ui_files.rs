@@ -19,6 +19,7 @@ use subscope::backend::Script;
 use subscope::capture::{CapturedEvent, Direction};
 use subscope::export::{CaptureContext, Format, Progress, export_to_file};
 use subscope::protocol::FrameKind;
+use subscope::session::Message;
 use support::ui::{runtime, wait_until};
 
 /// The app on a scripted backend, with `live` notifications already in its live capture.
@@ -92,7 +93,11 @@ fn open_typed(harness: &mut Harness<'_, App>, path: &Path) {
 }
 
 fn opened_name(app: &App) -> Option<String> {
-    (app.source() == Source::Opened).then(|| app.message().cloned()).flatten().and_then(Result::ok)
+    let news = |message: &Message| match message {
+        Message::News(text) => Some(text.clone()),
+        Message::Failure(_) => None,
+    };
+    (app.source() == Source::Opened).then(|| app.message().and_then(news)).flatten()
 }
 
 #[test]

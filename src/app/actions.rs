@@ -6,7 +6,7 @@ use super::jobs::{self, ExportPlan, Selection};
 use super::keys::new_endpoint_id;
 use super::{App, Source, settings};
 use crate::capture::now_ms;
-use crate::session::Endpoint;
+use crate::session::{Endpoint, Message};
 use crate::ui::composer::{ResponseState, ResponseView};
 use crate::ui::transfer::default_file_name;
 use crate::ui::{ComposerAction, EndpointAction, ExportScope, SubscriptionAction, TransferAction};
@@ -49,12 +49,15 @@ impl App {
         match action {
             ComposerAction::Subscribe { conns, draft, built } => {
                 for conn in conns {
-                    self.session.subscribe(
+                    let sent = self.session.subscribe(
                         conn,
                         built.method.clone(),
                         built.params.clone(),
                         Some(draft.clone()),
                     );
+                    if let Err(err) = sent {
+                        self.message = Some(Message::Failure(err.to_string()));
+                    }
                 }
             }
             ComposerAction::Request { conn, built }
@@ -66,18 +69,19 @@ impl App {
                             Some(ResponseView { request, conn, method, state: ResponseState::Pending });
                         return;
                     }
-                    Err(err) => ResponseState::Failed(err),
+                    Err(err) => ResponseState::Failed(err.to_string()),
                 };
                 self.composer.response = Some(ResponseView { request: 0, conn, method, state });
             }
             ComposerAction::Raw { conn, built, subscribe: true } => {
                 let method = built.method.clone();
-                if self.session.subscribe(conn, built.method, built.params, None).is_some() {
-                    self.message = Some(Ok(format!("Subscribed with {method}: see Subscriptions")));
-                }
+                self.message = Some(match self.session.subscribe(conn, built.method, built.params, None) {
+                    Ok(_) => Message::News(format!("Subscribed with {method}: see Subscriptions")),
+                    Err(err) => Message::Failure(err.to_string()),
+                });
             }
             ComposerAction::SaveDraft { name, draft } => {
-                self.message = Some(Ok(format!("Saved draft \u{201c}{name}\u{201d}")));
+                self.message = Some(Message::News(format!("Saved draft \u{201c}{name}\u{201d}")));
                 let saved = settings::SavedDraft { name, draft };
                 match self.settings.saved_drafts.iter_mut().find(|entry| entry.name == saved.name) {
                     Some(entry) => *entry = saved,
@@ -123,8 +127,9 @@ impl App {
     pub(super) fn transfer_action(&mut self, action: TransferAction) {
         match action {
             TransferAction::ChooseExportPath | TransferAction::ExportTo(_) if self.job.is_some() => {
-                self.export_result =
-                    Some(Err("Another export or import is running; wait or cancel it.".to_owned()));
+                self.export_result = Some(Message::Failure(
+                    "Another export or import is running; wait or cancel it.".to_owned(),
+                ));
             }
             TransferAction::ChooseExportPath => {
                 let plan = self.export_plan();

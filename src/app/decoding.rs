@@ -10,6 +10,7 @@ use tokio::sync::oneshot;
 use super::App;
 use crate::decode::{AbiCounts, AbiError, AbiSource, Built};
 use crate::files::{self, DialogOutcome};
+use crate::session::Message;
 use crate::ui::decoding::{DecodingAction, DecodingForm, DecodingView, decoding_ui};
 
 /// What the Decoding panel shows besides the saved lists, and its forms. (The decoder itself
@@ -73,7 +74,7 @@ impl App {
                 match built.abis.last() {
                     Some(Ok(counts)) => {
                         let label = sources.abis.last().map(AbiSource::label).unwrap_or_default();
-                        self.message = Some(Ok(format!(
+                        self.message = Some(Message::News(format!(
                             "Added {label}: {} events, {} functions",
                             counts.events, counts.functions
                         )));

@@ -15,6 +15,7 @@ use super::App;
 use super::jobs::{self, ExportPlan, Job, OpenedCapture};
 use crate::export::ImportOptions;
 use crate::files::{self, DialogOutcome};
+use crate::session::Message;
 use crate::ui::{OpenAction, RecentFile, format_count, open_dialog_ui};
 
 /// What the user is told when no native file dialog could be shown.
@@ -30,7 +31,7 @@ impl App {
             OpenAction::Cancel => {
                 if let Some(job) = self.job.take() {
                     let result = job.cancel();
-                    self.open_dialog.error = result.clone().err();
+                    self.open_dialog.error = result.is_failure().then(|| result.text().to_owned());
                     self.message = Some(result);
                 }
             }
@@ -88,14 +89,14 @@ impl App {
         if let Some(dir) = files::absolute(path).parent() {
             self.settings.last_export_dir = Some(dir.to_path_buf());
         }
-        self.export_result = Some(Ok(text.clone()));
-        self.message = Some(Ok(text));
+        self.export_result = Some(Message::News(text.clone()));
+        self.message = Some(Message::News(text));
     }
 
     /// No native dialog could be shown: say so where the user was, pointing to the typed path.
     pub(super) fn no_dialog(&mut self, export: bool) {
         if export {
-            self.export_result = Some(Err(format!("{NO_DIALOG}: type a path below.")));
+            self.export_result = Some(Message::Failure(format!("{NO_DIALOG}: type a path below.")));
         } else {
             self.open_dialog.show_error(None, format!("{NO_DIALOG}: type the file's path above."));
         }
@@ -115,8 +116,8 @@ impl App {
         }
         let text = format!("Opened {} ({} events, read-only)", capture.name, format_count(events as u64));
         self.message = Some(match &capture.error {
-            Some(err) => Err(format!("{text}: {err}")),
-            None => Ok(text),
+            Some(err) => Message::Failure(format!("{text}: {err}")),
+            None => Message::News(text),
         });
         if let Some(path) = &capture.path {
             files::remember(&mut self.settings.recent_files, files::absolute(path));

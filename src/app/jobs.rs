@@ -19,7 +19,7 @@ use crate::export::{
     CaptureContext, ExportError, Format, ImportOptions, Progress, export_to_file, import_file,
 };
 use crate::files::DialogOutcome;
-use crate::session::CaptureView;
+use crate::session::{CaptureView, Message};
 use crate::ui::format_count;
 use crate::ui::open_dialog::file_name;
 use crate::ui::transfer::JobView;
@@ -123,8 +123,8 @@ pub enum Job {
 pub enum JobOutcome {
     /// Still running (possibly in a new stage).
     Running(Job),
-    /// Finished with a message (`Err` for a failure) for the status bar and the dialog.
-    Done(Result<String, String>),
+    /// Finished with a message for the status bar and the dialog.
+    Done(Message),
     /// An export finished writing `path`.
     Exported {
         /// The file written.
@@ -174,7 +174,7 @@ impl Job {
     }
 
     /// Asks the job to stop: a running write or read is cancelled; a dialog is abandoned.
-    pub fn cancel(self) -> Result<String, String> {
+    pub fn cancel(self) -> Message {
         let export = self.is_export();
         match self {
             Self::Exporting { progress, .. } | Self::Importing { progress, .. } => {
@@ -182,8 +182,10 @@ impl Job {
             }
             Self::ChoosingExportPath { .. } | Self::Snapshot { .. } | Self::ChoosingImportFile { .. } => {}
         }
-        Err(if export { "Cancelled; no file was written." } else { "Cancelled; nothing was opened." }
-            .to_owned())
+        Message::Failure(
+            if export { "Cancelled; no file was written." } else { "Cancelled; nothing was opened." }
+                .to_owned(),
+        )
     }
 }
 
@@ -227,7 +229,7 @@ pub fn step(
                 JobOutcome::Running(Job::ChoosingExportPath { rx, plan })
             }
             Err(oneshot::error::TryRecvError::Closed) => {
-                JobOutcome::Done(Err("The file dialog failed.".to_owned()))
+                JobOutcome::Done(Message::Failure("The file dialog failed.".to_owned()))
             }
         },
         Job::Snapshot { path, mut plan, mut events } => {
@@ -254,13 +256,13 @@ pub fn step(
                 }
                 JobOutcome::Exported { path, text }
             }
-            Ok(Err(err)) => JobOutcome::Done(Err(format!("Export failed: {err}"))),
+            Ok(Err(err)) => JobOutcome::Done(Message::Failure(format!("Export failed: {err}"))),
             Err(oneshot::error::TryRecvError::Empty) => {
                 ctx.request_repaint_after(Duration::from_millis(100));
                 JobOutcome::Running(Job::Exporting { path, progress, rx, missed })
             }
             Err(oneshot::error::TryRecvError::Closed) => {
-                JobOutcome::Done(Err("Export failed: the writer stopped".to_owned()))
+                JobOutcome::Done(Message::Failure("Export failed: the writer stopped".to_owned()))
             }
         },
         Job::ChoosingImportFile { mut rx, options } => match rx.try_recv() {
@@ -271,7 +273,7 @@ pub fn step(
                 JobOutcome::Running(Job::ChoosingImportFile { rx, options })
             }
             Err(oneshot::error::TryRecvError::Closed) => {
-                JobOutcome::Done(Err("The file dialog failed.".to_owned()))
+                JobOutcome::Done(Message::Failure("The file dialog failed.".to_owned()))
             }
         },
         Job::Importing { path, progress, mut rx } => match rx.try_recv() {
@@ -280,9 +282,10 @@ pub fn step(
                 ctx.request_repaint_after(Duration::from_millis(100));
                 JobOutcome::Running(Job::Importing { path, progress, rx })
             }
-            Err(oneshot::error::TryRecvError::Closed) => {
-                JobOutcome::Done(Err(format!("Import of {} failed: the reader stopped", path.display())))
-            }
+            Err(oneshot::error::TryRecvError::Closed) => JobOutcome::Done(Message::Failure(format!(
+                "Import of {} failed: the reader stopped",
+                path.display()
+            ))),
         },
     }
 }

@@ -6,7 +6,7 @@ use std::sync::mpsc::{SyncSender, TrySendError};
 use super::keychain::{self, KeychainError};
 use super::{App, settings};
 use crate::redact::Secret;
-use crate::session::{Endpoint, KeySource, KeychainLookup};
+use crate::session::{Endpoint, KeySource, KeychainLookup, Message};
 
 /// A keychain operation's result, sent back from a blocking thread.
 pub(super) enum KeyResult {
@@ -60,11 +60,10 @@ impl App {
                         if result.is_ok() {
                             entry.key_source = KeySource::Keychain;
                         }
-                        entry.key_note = Some(
-                            result
-                                .map(|()| "Saved in the OS keychain.".to_owned())
-                                .map_err(|err| err.to_string()),
-                        );
+                        entry.key_note = Some(match result {
+                            Ok(()) => Message::News("Saved in the OS keychain.".to_owned()),
+                            Err(err) => Message::Failure(err.to_string()),
+                        });
                     }
                 }
                 KeyResult::Deleted { endpoint, result } => {
@@ -72,11 +71,10 @@ impl App {
                         if result.is_ok() {
                             entry.key_source = KeySource::Typed;
                         }
-                        entry.key_note = Some(
-                            result
-                                .map(|()| "Removed from the OS keychain.".to_owned())
-                                .map_err(|err| err.to_string()),
-                        );
+                        entry.key_note = Some(match result {
+                            Ok(()) => Message::News("Removed from the OS keychain.".to_owned()),
+                            Err(err) => Message::Failure(err.to_string()),
+                        });
                     }
                 }
             }
@@ -107,7 +105,7 @@ impl App {
                 // Not an error the user made (a preset looked its key up by itself): a note with
                 // the way out, not a red line.
                 entry.keychain = KeychainLookup::Locked(reason);
-                entry.key_note = Some(Ok(
+                entry.key_note = Some(Message::News(
                     "The OS keychain is locked: unlock it and press Retry keychain for a saved key, or paste the key."
                         .to_owned(),
                 ));
@@ -118,7 +116,7 @@ impl App {
                 entry.keychain = KeychainLookup::Unavailable(err.to_string());
                 use_env_key(entry, self.env_key.as_ref());
                 if entry.key_source == KeySource::None {
-                    entry.key_note = Some(Ok(format!(
+                    entry.key_note = Some(Message::News(format!(
                         "No OS keychain on this system: a pasted key is kept for this session only (or set {}).",
                         settings::API_KEY_ENV
                     )));
@@ -149,7 +147,8 @@ impl App {
     pub(super) fn store_key(&mut self, index: usize, remember: bool) {
         let Some(endpoint) = self.session.endpoints_mut().get_mut(index) else { return };
         let Some(store) = self.keychain.clone() else {
-            endpoint.key_note = Some(Err(format!("The OS keychain is off; set {}.", settings::API_KEY_ENV)));
+            endpoint.key_note =
+                Some(Message::Failure(format!("The OS keychain is off; set {}.", settings::API_KEY_ENV)));
             return;
         };
         let (id, account) = (endpoint.id, keychain::account_for(endpoint.id));

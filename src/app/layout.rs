@@ -8,7 +8,7 @@ use egui::{CentralPanel, Key, KeyboardShortcut, Modifiers, Panel, RichText, Ui};
 
 use super::{App, Source};
 use crate::capture::{ConnId, SubKey, now_ms};
-use crate::session::{CaptureView, Subscription};
+use crate::session::{CaptureView, Message, Subscription};
 use crate::ui::composer::{ConnChoice, request_ui};
 use crate::ui::decoding::decoding_title;
 use crate::ui::table::{FilterChoices, SubscriptionChoice, connection_label, subscription_label};
@@ -158,7 +158,7 @@ impl App {
             Some(StatusAction::SetCap(bytes)) => {
                 let limits = crate::capture::CaptureLimits { max_bytes: bytes, ..self.session.limits() };
                 if let Err(err) = self.session.set_limits(limits) {
-                    self.message = Some(Err(err));
+                    self.message = Some(Message::Failure(err.to_string()));
                 }
             }
             Some(StatusAction::DismissMessage) => self.message = None,

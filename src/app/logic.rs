@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use super::jobs::{self, JobOutcome, OpenedCapture};
 use super::{App, LOGIC_BUDGET, Opened, Source};
-use crate::session::Notice;
+use crate::session::{Message, Notice};
 use crate::ui::composer::ResponseState;
 
 impl App {
@@ -44,7 +44,7 @@ impl App {
                     self.composer.reveal_response = true;
                 }
             }
-            Notice::Error(message) => self.message = Some(Err(message)),
+            Notice::Error(err) => self.message = Some(Message::Failure(err.to_string())),
         }
     }
 
@@ -55,7 +55,7 @@ impl App {
         match jobs::step(job, &self.runtime, &self.ctx, &self.session.live().capture, opened, budget) {
             JobOutcome::Running(job) => self.job = Some(job),
             JobOutcome::Done(result) => match result {
-                Err(err) if !export => self.open_dialog.show_error(None, err),
+                Message::Failure(err) if !export => self.open_dialog.show_error(None, err),
                 result => {
                     self.export_result = Some(result.clone());
                     self.message = Some(result);

@@ -36,7 +36,7 @@ use crate::capture::{Capture, CapturedEvent};
 use crate::catalog::{Draft, presets};
 use crate::export::CaptureContext;
 use crate::redact::Secret;
-use crate::session::{CaptureView, Endpoint, Session, Subscription};
+use crate::session::{CaptureView, Endpoint, Message, Session, Subscription};
 pub use crate::settings;
 use crate::ui::composer::ComposerState;
 use crate::ui::{DetailState, ExportDialog, OpenDialog, TableState};
@@ -153,11 +153,11 @@ pub struct App {
     /// When each endpoint delivered the selected row's item, kept between frames.
     deliveries: Option<inspector::DeliveriesCache>,
     export_dialog: ExportDialog,
-    export_result: Option<Result<String, String>>,
+    export_result: Option<Message>,
     open_dialog: OpenDialog,
     job: Option<Job>,
-    /// The last app-wide message (`Err` for a failure), for the status bar.
-    message: Option<Result<String, String>>,
+    /// The last app-wide message, for the status bar.
+    message: Option<Message>,
     keys_tx: SyncSender<KeyResult>,
     keys_rx: Receiver<KeyResult>,
 }
@@ -203,7 +203,7 @@ impl App {
             export_result: None,
             open_dialog: OpenDialog::default(),
             job: None,
-            message: notice.map(Err),
+            message: notice.map(Message::Failure),
             keys_tx,
             keys_rx,
         };
@@ -327,8 +327,8 @@ impl App {
         self.shown().compare.report()
     }
 
-    /// The last app-wide message (`Err` for a failure).
-    pub fn message(&self) -> Option<&Result<String, String>> {
+    /// The last app-wide message.
+    pub fn message(&self) -> Option<&Message> {
         self.message.as_ref()
     }
 }

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use super::{App, AppOptions, Settings, SettingsFile, settings};
+use crate::session::Message;
 
 /// The options the real app starts with: the settings file (or, once, settings an older
 /// version kept in eframe's storage), with a notice when the file could not be used.
@@ -34,8 +35,10 @@ impl App {
         if let Some(file) = &mut self.settings_file
             && let Err(err) = file.save(&settings)
         {
-            self.message =
-                Some(Err(format!("Could not save the settings to {}: {err}", file.path().display())));
+            self.message = Some(Message::Failure(format!(
+                "Could not save the settings to {}: {err}",
+                file.path().display()
+            )));
         }
     }
 

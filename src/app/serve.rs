@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::App;
 use super::keys::new_endpoint_id;
 use crate::replay::{Replay, ReplayOptions, ReplayServer};
-use crate::session::Endpoint;
+use crate::session::{Endpoint, Message};
 
 impl App {
     /// Serves the opened capture and connects to it as a new endpoint.
@@ -30,11 +30,11 @@ impl App {
                 self.replays.push((id, server));
                 let index = self.session.endpoints().len() - 1;
                 self.connect(index);
-                self.message = Some(Ok(format!(
+                self.message = Some(Message::News(format!(
                     "Serving {name} at {url}: subscribe on \u{201c}Replay of {name}\u{201d}, or point a dApp at it"
                 )));
             }
-            Err(err) => self.message = Some(Err(format!("Could not serve {name}: {err}"))),
+            Err(err) => self.message = Some(Message::Failure(format!("Could not serve {name}: {err}"))),
         }
     }
 

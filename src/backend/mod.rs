@@ -304,13 +304,27 @@ pub enum Event {
         /// When it was open again, ms since the epoch.
         restored_at_ms: u64,
     },
-    /// A command could not be carried out (unknown connection, bad URL…).
+    /// A command could not be carried out (unknown connection, no demo server…).
     CommandFailed {
         /// The connection it named, if any.
         conn: Option<ConnId>,
-        /// What went wrong, with secrets removed.
-        message: String,
+        /// What went wrong.
+        error: CommandError,
     },
+}
+
+/// Why the backend could not carry out a command. It holds no server text, so no secret.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    /// The built-in demo server could not start (the local I/O error's text).
+    #[error("the demo server could not start: {0}")]
+    DemoServer(String),
+    /// The connection's actor has ended.
+    #[error("the connection is closed")]
+    ConnectionClosed,
+    /// No connection has this id.
+    #[error("no such connection (connect first)")]
+    NoSuchConnection,
 }
 
 /// Why a subscription ended.
@@ -325,7 +339,7 @@ pub enum EndReason {
 }
 
 /// Errors of the backend handle.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum BackendError {
     /// The command queue is full: the backend is not keeping up with commands.
     #[error("the backend is busy; command not sent")]
@@ -491,7 +505,7 @@ async fn supervise(mut commands: mpsc::Receiver<Command>, queue: Arc<EventQueue>
                         Err(err) => {
                             queue.push_event(Event::CommandFailed {
                                 conn: Some(conn),
-                                message: format!("the demo server could not start: {err}"),
+                                error: CommandError::DemoServer(err.to_string()),
                             });
                             continue;
                         }
@@ -509,13 +523,13 @@ async fn supervise(mut commands: mpsc::Receiver<Command>, queue: Arc<EventQueue>
                     if sender.send(other).await.is_err() && !disconnect {
                         queue.push_event(Event::CommandFailed {
                             conn: Some(conn),
-                            message: "the connection is closed".into(),
+                            error: CommandError::ConnectionClosed,
                         });
                     }
                 }
                 None => queue.push_event(Event::CommandFailed {
                     conn: Some(conn),
-                    message: "no such connection (connect first)".into(),
+                    error: CommandError::NoSuchConnection,
                 }),
             },
         }

@@ -200,6 +200,7 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
+    use crate::backend::CommandError;
     use crate::capture::Direction;
     use crate::protocol::FrameKind;
 
@@ -225,7 +226,7 @@ mod tests {
     fn batches_keep_control_events_behind_their_frames() {
         let queue = queue(CaptureLimits::default());
         queue.push_captured(&mut (0..3).map(|_| frame("{}")).collect());
-        queue.push_event(Event::CommandFailed { conn: None, message: "after 3".into() });
+        queue.push_event(Event::CommandFailed { conn: None, error: CommandError::NoSuchConnection });
         queue.push_captured(&mut (0..3).map(|_| frame("{}")).collect());
         let first = queue.drain_batch(2);
         assert_eq!(first.captured.len(), 2);
@@ -286,7 +287,7 @@ mod tests {
         assert_eq!(drained.evicted, 500);
         assert_eq!(drained.captured.front().map(|e| e.seq), Some(500));
         assert_eq!(drained.captured.back().map(|e| e.seq), Some(1499));
-        queue.push_event(Event::CommandFailed { conn: None, message: "x".into() });
+        queue.push_event(Event::CommandFailed { conn: None, error: CommandError::ConnectionClosed });
         assert_eq!(wakes.load(Ordering::Relaxed), 2);
     }
 }

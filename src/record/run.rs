@@ -56,9 +56,8 @@ impl Run {
                 .map_err(|err| anyhow::anyhow!("could not connect to {shown}: {err}"))?;
             for body in bodies {
                 session.backend().room_for_command().await;
-                if session.subscribe(conn, body.method.clone(), body.params.clone(), None).is_none() {
-                    let notices = session.take_notices();
-                    bail!("{} on {shown} was not sent: {notices:?}", body.method);
+                if let Err(err) = session.subscribe(conn, body.method.clone(), body.params.clone(), None) {
+                    bail!("{} on {shown} was not sent: {err}", body.method);
                 }
             }
             if key_travels_in_clear(url) {
@@ -271,7 +270,7 @@ impl Run {
                         restored_at_ms.saturating_sub(*lost_at_ms)
                     );
                 }
-                Event::CommandFailed { message, .. } => return Some(anyhow::anyhow!("{message}")),
+                Event::CommandFailed { error, .. } => return Some(anyhow::anyhow!("{error}")),
                 Event::SubscriptionEnded { .. } | Event::Response { .. } => {}
             }
         }

@@ -1,10 +1,12 @@
 //! An endpoint as the user set it up (what is saved), with its key as plain data (the app
 //! finds and stores keys) and how its connection is doing.
 
+use super::{Message, SessionError};
 use crate::backend::ConnState;
 use crate::capture::ConnId;
 use crate::catalog::{Chain, Draft, Preset};
 use crate::redact::{API_KEY_PLACEHOLDER, MASK, lost_its_key, redact_url};
+use crate::settings::API_KEY_ENV;
 
 /// A time without data while a connection was being restored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,8 +65,8 @@ pub struct Endpoint {
     pub key_source: KeySource,
     /// The endpoint's keychain lookup.
     pub keychain: KeychainLookup,
-    /// The last keychain result to show next to the key field (`Ok` note or error).
-    pub key_note: Option<Result<String, String>>,
+    /// The last keychain result to show next to the key field.
+    pub key_note: Option<Message>,
     /// Whether the key is shown in clear.
     pub reveal_key: bool,
     /// Whether the user wants it connected: set by Connect, cleared by Disconnect. Saved, so
@@ -78,7 +80,7 @@ pub struct Endpoint {
     /// The connection's last reported state.
     pub state: Option<ConnState>,
     /// The last error for this endpoint (a refused connect, a failed command).
-    pub error: Option<String>,
+    pub error: Option<SessionError>,
     /// The last reconnect's gap: when the connection was lost and when it was back.
     pub gap: Option<GapSpan>,
     /// Time between keepalive pings, when not the default (`record --ping-interval`).
@@ -155,24 +157,21 @@ impl Endpoint {
         redact_url(&self.url)
     }
 
-    /// Why it cannot connect yet, as the user should read it; `None` when it can.
-    pub fn connect_blocker(&self) -> Option<String> {
+    /// Why it cannot connect yet; `None` when it can.
+    pub fn connect_blocker(&self) -> Option<ConnectBlocker> {
         if self.url.trim().is_empty() {
-            return Some("Enter a URL (or pick a preset) first.".to_owned());
+            return Some(ConnectBlocker::NoUrl);
         }
         if lost_its_key(&self.url) {
-            return Some(KEY_REMOVED.to_owned());
+            return Some(ConnectBlocker::KeyRemoved);
         }
         for (name, value) in &self.headers {
             if let Some(problem) = header_problem(name, value) {
-                return Some(problem);
+                return Some(ConnectBlocker::Header(problem));
             }
         }
         if self.needs_key() && self.api_key.trim().is_empty() {
-            return Some(format!(
-                "This URL needs an API key: paste it in the API key field (or set {}).",
-                crate::settings::API_KEY_ENV
-            ));
+            return Some(ConnectBlocker::NeedsKey);
         }
         None
     }
@@ -188,32 +187,83 @@ impl Endpoint {
     }
 }
 
-/// Why a handshake header cannot be sent, as its row should say; `None` when it can (or the
-/// row is empty).
-pub fn header_problem(name: &str, value: &str) -> Option<String> {
+/// Why an endpoint cannot connect as it is set up.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectBlocker {
+    /// It has no URL.
+    #[error("Enter a URL (or pick a preset) first.")]
+    NoUrl,
+    /// Its URL lost its key when it was saved.
+    #[error("{}", KEY_REMOVED)]
+    KeyRemoved,
+    /// A handshake header cannot be sent.
+    #[error(transparent)]
+    Header(HeaderProblem),
+    /// Its URL or a header has a place for a key, and there is none.
+    #[error("This URL needs an API key: paste it in the API key field (or set {}).", API_KEY_ENV)]
+    NeedsKey,
+}
+
+/// Why a handshake header cannot be sent.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HeaderProblem {
+    /// A value with no name.
+    #[error("A header needs a name.")]
+    NoName,
+    /// A name with a character HTTP does not allow in one.
+    #[error("Header name {name:?} cannot contain {bad:?}.")]
+    BadName {
+        /// The name.
+        name: String,
+        /// The first character not allowed.
+        bad: char,
+    },
+    /// A header the WebSocket handshake sets itself.
+    #[error("{name} is set by the WebSocket handshake itself.")]
+    Reserved {
+        /// The name.
+        name: String,
+    },
+    /// A value with a line break or another control character.
+    #[error("The value of {name} cannot contain a line break or control character.")]
+    ControlCharacter {
+        /// The name.
+        name: String,
+    },
+    /// A credential masked when it was saved.
+    #[error(
+        "The credential in header {name} was removed when it was saved: enter it again, or \
+         write {API_KEY_PLACEHOLDER} there and put the key in the API key field."
+    )]
+    CredentialRemoved {
+        /// The name.
+        name: String,
+    },
+}
+
+/// Why a handshake header cannot be sent; `None` when it can (or the row is empty).
+pub fn header_problem(name: &str, value: &str) -> Option<HeaderProblem> {
     let name = name.trim();
     if name.is_empty() {
-        return (!value.trim().is_empty()).then(|| "A header needs a name.".to_owned());
+        return (!value.trim().is_empty()).then_some(HeaderProblem::NoName);
     }
+    let named = || name.to_owned();
     // RFC 9110 token characters.
     let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
     if let Some(bad) = name.chars().find(|c| !token(*c)) {
-        return Some(format!("Header name {name:?} cannot contain {bad:?}."));
+        return Some(HeaderProblem::BadName { name: named(), bad });
     }
     let reserved = ["host", "connection", "upgrade", "content-length", "transfer-encoding"];
     if reserved.contains(&name.to_ascii_lowercase().as_str())
         || name.to_ascii_lowercase().starts_with("sec-websocket-")
     {
-        return Some(format!("{name} is set by the WebSocket handshake itself."));
+        return Some(HeaderProblem::Reserved { name: named() });
     }
     if value.chars().any(|c| c.is_control() && c != '\t') {
-        return Some(format!("The value of {name} cannot contain a line break or control character."));
+        return Some(HeaderProblem::ControlCharacter { name: named() });
     }
     if value.split(' ').any(|word| word == MASK) {
-        return Some(format!(
-            "The credential in header {name} was removed when it was saved: enter it again, or \
-             write {API_KEY_PLACEHOLDER} there and put the key in the API key field."
-        ));
+        return Some(HeaderProblem::CredentialRemoved { name: named() });
     }
     None
 }

@@ -10,43 +10,34 @@
 //! A [`Session`] owns the backend handle, the endpoints and subscriptions both as the user set
 //! them up (what is saved: [`Session::saved_endpoints`]) and as they live (their connections
 //! and states), and the live [`CaptureView`]. Each verb looks its method up in the catalogue
-//! once ([`crate::catalog::rules_for`]) and carries what it says in the command. Events from
-//! the backend are applied here, in one place, for every front end; what a front end must
-//! show besides the model comes back as [`Notice`]s.
+//! once ([`crate::catalog::rules_for`]) and carries what it says in the command; a verb that
+//! fails says why with a [`SessionError`]. Events from the backend are applied in one place
+//! (`apply.rs`) for every front end; what a front end must show besides the model comes back
+//! as [`Notice`]s. States and errors are data; their text is made where it is shown.
 
+mod apply;
 pub mod endpoint;
+mod error;
+mod notice;
 pub mod subscription;
 pub mod view;
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::backend::{
-    Backend, Command, ConnState, ConnectionConfig, EndReason, Event, RequestKey, SubscribeOutcome,
-};
+use crate::backend::{Backend, Command, ConnState, ConnectionConfig, Event, RequestKey};
 use crate::capture::{CaptureLimits, CapturedEvent, ConnId, SubKey};
 use crate::catalog::{self, Draft};
 use crate::export::SubscriptionInfo;
-use crate::protocol::RpcError;
 use crate::redact::{Secret, extract_key};
 use crate::settings::SavedEndpoint;
-pub use endpoint::{Endpoint, GapSpan, KEY_REMOVED, KeySource, KeychainLookup, header_problem};
-pub use subscription::{SubState, Subscription};
+pub use endpoint::{
+    ConnectBlocker, Endpoint, GapSpan, HeaderProblem, KEY_REMOVED, KeySource, KeychainLookup, header_problem,
+};
+pub use error::SessionError;
+pub use notice::{Message, Notice};
+pub use subscription::{Ending, SubFailure, SubState, Subscription};
 pub use view::{CaptureView, ReorgMarks};
-
-/// Something a front end should show that is not part of the model.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Notice {
-    /// A one-off request was answered (its raw result) or failed.
-    Response {
-        /// Which request.
-        request: RequestKey,
-        /// The raw result, or the error.
-        result: Result<String, RpcError>,
-    },
-    /// Something failed that belongs to no endpoint or subscription.
-    Error(String),
-}
 
 /// What [`Session::take`] took from the backend.
 #[derive(Debug, Default)]
@@ -214,11 +205,12 @@ impl Session {
     /// Connects an endpoint with the key in its key field, and sends what was set up on it:
     /// the subscriptions to restore, and those that ended with a connection that failed.
     /// Why it cannot is put on the endpoint (and returned).
-    pub fn connect(&mut self, index: usize) -> Result<ConnId, String> {
-        let Some(endpoint) = self.endpoints.get_mut(index) else { return Err("no such endpoint".to_owned()) };
+    pub fn connect(&mut self, index: usize) -> Result<ConnId, SessionError> {
+        let Some(endpoint) = self.endpoints.get_mut(index) else { return Err(SessionError::NoSuchEndpoint) };
         if let Some(blocker) = endpoint.connect_blocker() {
-            endpoint.error = Some(blocker.clone());
-            return Err(blocker);
+            let error = SessionError::Blocked(blocker);
+            endpoint.error = Some(error.clone());
+            return Err(error);
         }
         let url = endpoint.url.trim().to_owned();
         let key = endpoint.api_key.trim();
@@ -232,9 +224,9 @@ impl Session {
         }
         config.headers = endpoint.headers_to_send();
         if let Err(err) = self.backend.send(Command::Connect { conn, config: Box::new(config) }) {
-            let message = format!("Could not connect: {err}");
-            endpoint.error = Some(message.clone());
-            return Err(message);
+            let error = SessionError::Connect(err);
+            endpoint.error = Some(error.clone());
+            return Err(error);
         }
         self.live.context.add_connection(conn, &endpoint.label, &url);
         endpoint.conn = Some(conn);
@@ -257,7 +249,9 @@ impl Session {
             }
         }
         for draft in drafts {
-            self.subscribe_draft(conn, draft);
+            if let Err(err) = self.subscribe_draft(conn, draft) {
+                self.notices.push(Notice::Error(err));
+            }
         }
         Ok(conn)
     }
@@ -274,7 +268,7 @@ impl Session {
         }
         let Some(conn) = endpoint.conn else { return };
         if let Err(err) = self.backend.send(Command::Disconnect { conn }) {
-            endpoint.error = Some(format!("Could not disconnect: {err}"));
+            endpoint.error = Some(SessionError::Disconnect(err));
         }
     }
 
@@ -283,23 +277,21 @@ impl Session {
         let Some(endpoint) = self.endpoints.get_mut(index) else { return };
         let Some(conn) = endpoint.conn else { return };
         if let Err(err) = self.backend.send(Command::RetryNow { conn }) {
-            endpoint.error = Some(format!("Could not retry: {err}"));
+            endpoint.error = Some(SessionError::Retry(err));
         }
     }
 
     /// Subscribes with a form; a form that does not build (from an older catalogue) is kept to
-    /// restore, and a notice says so.
-    pub fn subscribe_draft(&mut self, conn: ConnId, draft: Draft) -> Option<SubKey> {
+    /// restore.
+    pub fn subscribe_draft(&mut self, conn: ConnId, draft: Draft) -> Result<SubKey, SessionError> {
         match catalog::build(&draft) {
             Ok(built) => self.subscribe(conn, built.method, built.params, Some(draft)),
             Err(errors) => {
-                let first = errors.first().map_or_else(String::new, |err| err.message.clone());
-                self.notices.push(Notice::Error(format!("A saved subscription was not sent: {first}")));
                 if let Some(endpoint) = self.endpoints.iter_mut().find(|endpoint| endpoint.conn == Some(conn))
                 {
                     endpoint.restore.push(draft);
                 }
-                None
+                Err(SessionError::SavedDraft(errors))
             }
         }
     }
@@ -312,7 +304,7 @@ impl Session {
         method: String,
         params: Option<serde_json::Value>,
         draft: Option<Draft>,
-    ) -> Option<SubKey> {
+    ) -> Result<SubKey, SessionError> {
         let rules = catalog::rules_for(&method, params.as_ref());
         let sub = self.backend.new_subscription_key();
         let command = Command::Subscribe {
@@ -322,10 +314,7 @@ impl Session {
             params: params.clone(),
             rules: rules.clone(),
         };
-        if let Err(err) = self.backend.send(command) {
-            self.notices.push(Notice::Error(format!("Could not subscribe: {err}")));
-            return None;
-        }
+        self.backend.send(command).map_err(SessionError::Subscribe)?;
         self.live.watch(sub, rules.reorg);
         let title = subscription_title(&method, draft.as_ref(), params.as_ref(), &rules.short_name);
         self.live
@@ -348,7 +337,7 @@ impl Session {
             endpoint: endpoint_id,
             restore,
         });
-        Some(sub)
+        Ok(sub)
     }
 
     /// Cancels a subscription; it is no longer restored.
@@ -357,7 +346,7 @@ impl Session {
         row.restore = false;
         match self.backend.send(Command::Unsubscribe { conn: row.conn, sub }) {
             Ok(()) => row.state = SubState::Unsubscribing,
-            Err(err) => row.state = SubState::Failed(format!("could not unsubscribe: {err}")),
+            Err(err) => row.state = SubState::Failed(SubFailure::UnsubscribeNotSent(err)),
         }
     }
 
@@ -372,21 +361,19 @@ impl Session {
         conn: ConnId,
         method: String,
         params: Option<serde_json::Value>,
-    ) -> Result<RequestKey, String> {
+    ) -> Result<RequestKey, SessionError> {
         let request = self.backend.new_request_key();
         self.backend
             .send(Command::Request { conn, request, method, params })
             .map(|()| request)
-            .map_err(|err| format!("Could not send: {err}"))
+            .map_err(SessionError::Request)
     }
 
     /// Changes the cap.
-    pub fn set_limits(&mut self, limits: CaptureLimits) -> Result<(), String> {
+    pub fn set_limits(&mut self, limits: CaptureLimits) -> Result<(), SessionError> {
         self.limits = limits;
         self.live.capture.set_limits(self.live_limits());
-        self.backend
-            .send(Command::SetLimits(limits))
-            .map_err(|err| format!("Could not change the cap: {err}"))
+        self.backend.send(Command::SetLimits(limits)).map_err(SessionError::SetLimits)
     }
 
     /// Tells the session what a capture opened from a file holds (events, bytes), so the
@@ -498,123 +485,6 @@ impl Session {
             max_bytes: share.max_bytes.saturating_sub(bytes).max(share.max_bytes / 4),
         }
     }
-
-    // ---------------------------------------------------------------------------------------
-    // Applying what the backend reports.
-
-    fn apply(&mut self, event: Event) {
-        match event {
-            Event::State { conn, state } => self.apply_state(conn, state),
-            Event::Subscription { conn: _, sub, outcome, resubscribed } => {
-                let Some(row) = self.subscriptions.iter_mut().find(|row| row.sub == sub) else { return };
-                if resubscribed {
-                    row.resubscribed += 1;
-                }
-                row.state = match outcome {
-                    SubscribeOutcome::Active(id) => {
-                        let mut chain = None;
-                        if let Some(info) = self.live.context.subscriptions.get_mut(&sub) {
-                            info.server_id = Some(id.clone());
-                            let first = info.params.as_ref().and_then(|params| params.get(0));
-                            chain = catalog::find_by_rpc_method(&info.method, first.and_then(|p| p.as_str()))
-                                .and_then(|spec| spec.chain);
-                        }
-                        // A custom URL's chain is what its first accepted subscription says.
-                        if let Some(endpoint) = self.endpoints.iter_mut().find(|endpoint| {
-                            endpoint.id == row.endpoint
-                                && endpoint.chain.is_none()
-                                && endpoint.preset.is_empty()
-                        }) && catalog::demo_query(&endpoint.url).is_none()
-                        {
-                            endpoint.chain = chain;
-                        }
-                        SubState::Active(id)
-                    }
-                    SubscribeOutcome::Failed(err) => {
-                        // A refused form is not restored; it stays in the composer to fix.
-                        row.restore = false;
-                        SubState::Failed(err.to_string())
-                    }
-                    SubscribeOutcome::Retrying { error, retry_in } => SubState::Retrying(format!(
-                        "refused ({error}); retrying in {:.0} s",
-                        retry_in.as_secs_f64().ceil()
-                    )),
-                };
-            }
-            Event::SubscriptionEnded { conn: _, sub, reason } => {
-                self.live.forget(sub);
-                let Some(row) = self.subscriptions.iter_mut().find(|row| row.sub == sub) else { return };
-                let endpoint_wanted = self
-                    .endpoints
-                    .iter()
-                    .any(|endpoint| endpoint.id == row.endpoint && endpoint.keep_connected);
-                row.restore &= endpoint_wanted && reason == EndReason::ConnectionClosed;
-                row.state = match reason {
-                    EndReason::Unsubscribed(Ok(true)) => SubState::Ended("unsubscribed".to_owned()),
-                    EndReason::Unsubscribed(Ok(false)) => {
-                        SubState::Ended("unsubscribed (the server said it was not active)".to_owned())
-                    }
-                    EndReason::Unsubscribed(Err(err)) => {
-                        SubState::Failed(format!("unsubscribe refused: {err}"))
-                    }
-                    EndReason::Completed => SubState::Ended("completed by the server".to_owned()),
-                    EndReason::ConnectionClosed => SubState::Ended("connection closed".to_owned()),
-                };
-            }
-            Event::Response { conn: _, request, result } => {
-                self.notices.push(Notice::Response { request, result })
-            }
-            Event::Gap { conn, lost_at_ms, restored_at_ms } => {
-                // The node may be a new chain now (a restarted dev node): heights start over.
-                let subs: Vec<SubKey> =
-                    self.subscriptions.iter().filter(|row| row.conn == conn).map(|row| row.sub).collect();
-                self.live.restart_tracking(subs);
-                if let Some(endpoint) = self.endpoints.iter_mut().find(|endpoint| endpoint.conn == Some(conn))
-                {
-                    endpoint.gap = Some(GapSpan { lost_at_ms, restored_at_ms });
-                }
-            }
-            Event::CommandFailed { conn, message } => {
-                match conn
-                    .and_then(|conn| self.endpoints.iter_mut().find(|endpoint| endpoint.conn == Some(conn)))
-                {
-                    Some(endpoint) => endpoint.error = Some(message),
-                    None => self.notices.push(Notice::Error(message)),
-                }
-            }
-        }
-    }
-
-    fn apply_state(&mut self, conn: ConnId, state: ConnState) {
-        let Some(endpoint) = self.endpoints.iter_mut().find(|endpoint| endpoint.conn == Some(conn)) else {
-            return;
-        };
-        if state == ConnState::Open {
-            endpoint.error = None;
-        }
-        match state {
-            ConnState::Closed { .. } => {
-                // Closed by a failure while the user wants it connected: its subscriptions
-                // stay set up (saved, and sent again when it connects).
-                let wanted = endpoint.keep_connected;
-                for row in self.subscriptions.iter_mut().filter(|row| row.conn == conn && row.state.is_live())
-                {
-                    row.state = SubState::Ended("connection closed".to_owned());
-                    row.restore &= wanted;
-                }
-            }
-            ConnState::Reconnecting { .. } => {
-                // The backend re-subscribes after the reconnect; until then nothing arrives.
-                for row in self.subscriptions.iter_mut().filter(|row| row.conn == conn) {
-                    if let SubState::Active(_) = row.state {
-                        row.state = SubState::Pending;
-                    }
-                }
-            }
-            ConnState::Connecting { .. } | ConnState::Open => {}
-        }
-        endpoint.state = Some(state);
-    }
 }
 
 /// A subscription's title for lists: the method's label (from its form, or the catalogue's
@@ -643,3 +513,6 @@ fn subscription_title(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

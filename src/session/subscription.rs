@@ -1,9 +1,12 @@
 //! A subscription as the user set it up (its form, its endpoint, whether to restore it) and
 //! as it lives (its connection, local key and state).
 
+use std::fmt;
+
+use crate::backend::BackendError;
 use crate::capture::{ConnId, SubKey};
 use crate::catalog::Draft;
-use crate::protocol::SubId;
+use crate::protocol::{RpcError, SubId};
 
 /// Where a subscription stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -12,20 +15,65 @@ pub enum SubState {
     Pending,
     /// Active under this server id.
     Active(SubId),
-    /// The server refused it.
-    Failed(String),
+    /// It failed for good: refused, or its unsubscribe was.
+    Failed(SubFailure),
     /// The server refused its re-subscribe for a passing reason; it is sent again soon.
-    Retrying(String),
+    Retrying {
+        /// The refusal (secrets removed by the backend).
+        error: RpcError,
+        /// When it is sent again, ms since the epoch.
+        retry_at_ms: u64,
+    },
     /// Unsubscribe sent, not answered yet.
     Unsubscribing,
-    /// It ended (unsubscribed, completed, or its connection closed).
-    Ended(String),
+    /// It ended.
+    Ended(Ending),
 }
 
 impl SubState {
     /// Whether notifications may still arrive.
     pub fn is_live(&self) -> bool {
-        matches!(self, Self::Pending | Self::Active(_) | Self::Unsubscribing | Self::Retrying(_))
+        matches!(self, Self::Pending | Self::Active(_) | Self::Unsubscribing | Self::Retrying { .. })
+    }
+}
+
+/// Why a subscription failed. Server text in it had its secrets removed by the backend.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SubFailure {
+    /// The server refused the subscribe.
+    #[error("{0}")]
+    Refused(RpcError),
+    /// The server refused the unsubscribe.
+    #[error("unsubscribe refused: {0}")]
+    UnsubscribeRefused(RpcError),
+    /// The unsubscribe could not be sent.
+    #[error("could not unsubscribe: {0}")]
+    UnsubscribeNotSent(BackendError),
+}
+
+/// How a subscription ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// The user unsubscribed and the server agreed; `was_active` is false when it answered
+    /// that the subscription was not active (any more).
+    Unsubscribed {
+        /// Whether the server said it was active.
+        was_active: bool,
+    },
+    /// The server ended it after its final notification (a signature subscription).
+    Completed,
+    /// Its connection closed.
+    ConnectionClosed,
+}
+
+impl fmt::Display for Ending {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Unsubscribed { was_active: true } => "unsubscribed",
+            Self::Unsubscribed { was_active: false } => "unsubscribed (the server said it was not active)",
+            Self::Completed => "completed by the server",
+            Self::ConnectionClosed => "connection closed",
+        })
     }
 }
 

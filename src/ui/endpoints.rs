@@ -8,7 +8,7 @@ use super::{error_text, ok_color, warn_text};
 use crate::backend::ConnState;
 use crate::catalog::{Chain, presets};
 use crate::redact::{extract_key, has_secret, key_travels_in_clear, lost_its_key, redact_header};
-use crate::session::{Endpoint, KEY_REMOVED, KeySource, KeychainLookup, header_problem};
+use crate::session::{Endpoint, KEY_REMOVED, KeySource, KeychainLookup, Message, header_problem};
 
 /// What the user asked the endpoints panel for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,7 +98,7 @@ fn endpoint_ui(ui: &mut Ui, index: usize, endpoint: &mut Endpoint, now_ms: u64) 
     }
     if let Some(error) = &endpoint.error {
         // Wrapped: one long error (a DNS failure, an HTTP body) must not widen the panel.
-        ui.add(egui::Label::new(error_text(ui.visuals(), error)).wrap());
+        ui.add(egui::Label::new(error_text(ui.visuals(), error.to_string())).wrap());
     }
     if let Some(Some(reason)) = match &endpoint.state {
         Some(ConnState::Closed { reason }) => Some(reason.as_ref()),
@@ -227,7 +227,7 @@ fn headers_ui(ui: &mut Ui, endpoint: &mut Endpoint) {
                     }
                 });
                 if let Some(problem) = header_problem(name, value) {
-                    ui.add(egui::Label::new(error_text(ui.visuals(), problem)).wrap());
+                    ui.add(egui::Label::new(error_text(ui.visuals(), problem.to_string())).wrap());
                 }
             });
         }
@@ -365,10 +365,10 @@ fn api_key_ui(ui: &mut Ui, index: usize, endpoint: &mut Endpoint) -> Option<Endp
         }
     });
     match &endpoint.key_note {
-        Some(Ok(note)) => {
+        Some(Message::News(note)) => {
             ui.weak(note);
         }
-        Some(Err(err)) => {
+        Some(Message::Failure(err)) => {
             ui.label(error_text(ui.visuals(), err));
         }
         None => {}

@@ -5,6 +5,7 @@
 use egui::{RichText, Ui};
 
 use super::{error_text, format_bytes, format_count, ok_color, warn_text};
+use crate::session::Message;
 
 /// Memory caps offered in the status bar, in bytes.
 pub const CAP_CHOICES: [usize; 6] = [128 << 20, 256 << 20, 512 << 20, 1 << 30, 2 << 30, 4 << 30];
@@ -28,8 +29,8 @@ pub struct StatusInfo {
     pub cap: usize,
     /// Events evicted to stay under the cap.
     pub evicted: u64,
-    /// The last message: `Ok` for news, `Err` for a failure.
-    pub message: Option<Result<String, String>>,
+    /// The last message.
+    pub message: Option<Message>,
     /// The file the table shows instead of the live capture, if any.
     pub opened: Option<OpenedStatus>,
 }
@@ -105,8 +106,8 @@ pub fn status_bar_ui(ui: &mut Ui, info: &StatusInfo) -> Option<StatusAction> {
         if let Some(message) = &info.message {
             ui.separator();
             match message {
-                Ok(text) => ui.label(text),
-                Err(text) => ui.label(error_text(&visuals, text)),
+                Message::News(text) => ui.label(text),
+                Message::Failure(text) => ui.label(error_text(&visuals, text)),
             };
             if ui.small_button("×").on_hover_text("Dismiss").clicked() {
                 action = Some(StatusAction::DismissMessage);

@@ -65,7 +65,11 @@ fn row_ui(
             SubState::Pending => warn_text(&visuals, "pending"),
             SubState::Active(id) => RichText::new(format!("active (id {id})")).color(ok_color(&visuals)),
             SubState::Failed(err) => error_text(&visuals, format!("failed: {err}")),
-            SubState::Retrying(note) => warn_text(&visuals, note.as_str()),
+            SubState::Retrying { error, retry_at_ms } => {
+                let secs = retry_at_ms.saturating_sub(now_ms).div_ceil(1000);
+                ui.ctx().request_repaint_after(std::time::Duration::from_millis(250));
+                warn_text(&visuals, format!("refused ({error}); retrying in {secs} s"))
+            }
             SubState::Unsubscribing => warn_text(&visuals, "unsubscribing…"),
             SubState::Ended(reason) => RichText::new(format!("ended: {reason}")).weak(),
         };

@@ -9,6 +9,7 @@ use egui::{Context, Id, RichText, Ui};
 
 use super::{error_text, format_count};
 use crate::export::{Format, iso8601};
+use crate::session::Message;
 
 /// Which events to export.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -86,7 +87,7 @@ pub fn export_dialog_ui(
     dialog: &mut ExportDialog,
     counts: ExportCounts,
     job: Option<&JobView>,
-    last_result: Option<&Result<String, String>>,
+    last_result: Option<&Message>,
 ) -> Option<TransferAction> {
     if !dialog.open {
         return None;
@@ -135,10 +136,10 @@ pub fn export_dialog_ui(
                 action = Some(path_action);
             }
             match last_result {
-                Some(Ok(text)) => {
+                Some(Message::News(text)) => {
                     ui.label(text);
                 }
-                Some(Err(text)) => {
+                Some(Message::Failure(text)) => {
                     ui.label(error_text(ui.visuals(), text));
                 }
                 None => {}
