@@ -1,25 +1,33 @@
 //! subscope: watch blockchain JSON-RPC WebSocket subscriptions.
 //!
 //! ```text
-//! UI (egui) ──Command──▶ backend (tokio: one actor per connection) ◀──▶ servers
-//!     ▲                          │
-//!     └── waker ◀── EventQueue ◀─┘  captured frames + control events
+//! window (app, ui) ──┐                 ┌─ verbs ─▶ Command ─▶ backend (tokio: one actor
+//! commands (record,  ├─▶ session ──────┤                      per connection) ◀──▶ servers
+//!   compare, …)   ───┘  (no egui)      └─ step/take ◀── EventQueue ◀── frames + events
+//!                         ▲                                  │
+//!                         └────────── waker (a repaint) ◀────┘
 //! ```
 //!
-//! - [`protocol`] classifies frames with as little parsing as routing needs.
+//! Each module uses only the ones below it in this list's layers (`tests/architecture.rs`):
+//!
+//! - The front ends: `app` and `ui` (the window, with the `gui` feature) and [`commands`],
+//!   the binary's verbs (`record`, `compare`, `show`, `replay`, `demo-server`, `methods`),
+//!   one file each.
+//! - The engines they drive: [`record`] runs connections headless into a file; [`compare`]
+//!   matches the items of one subscription sent on several endpoints; [`replay`] serves a
+//!   capture as a live endpoint; [`demo`] is the offline demo server (also the test bed for
+//!   faults).
+//! - [`session`]: endpoints and subscriptions as the user set them up and as they live, the
+//!   live capture view, and the verbs both front ends use.
 //! - [`backend`] runs the connections: JSON-RPC ids, subscription routing, keepalive,
 //!   reconnect with re-subscribe; it never uses egui.
-//! - [`capture`] holds captured events under the user's memory cap.
-//! - [`catalog`] describes every method as a validated form and summarizes notifications.
-//! - [`compare`] matches the items of one subscription sent on several endpoints.
-//! - [`decode`] says what a frame means: Ethereum events and calls by ABI, Solana log trees,
-//!   `jsonParsed` accounts.
-//! - [`demo`] is the offline demo server (also the test bed for faults).
-//! - [`export`] writes and reads captures (JSON / NDJSON, and reads HAR); [`record`] runs
-//!   connections headless into a file; [`replay`] serves a capture as a live endpoint;
+//! - Below them all: [`protocol`] classifies frames with as little parsing as routing needs
+//!   and reads typed requests; [`capture`] holds captured events under the user's memory cap;
+//!   [`catalog`] describes every method (validated forms, the payload its notifications
+//!   carry, summaries); [`decode`] says what a frame means (Ethereum events and calls by ABI,
+//!   Solana log trees, `jsonParsed` accounts); [`export`] writes and reads captures (JSON /
+//!   NDJSON, and reads HAR); [`redact`] keeps keys out of everything shown or written;
 //!   [`files`] keeps the recent files and where file dialogs start.
-//! - [`commands`] holds the binary's verbs (`record`, `compare`, `show`, `replay`,
-//!   `demo-server`, `methods`), one file each, on the engines above.
 
 #[cfg(feature = "gui")]
 pub mod app;
