@@ -24,6 +24,18 @@ pub struct Preset {
     pub url_template: &'static str,
     /// Whether the URL needs an API key.
     pub needs_key: bool,
+    /// Where its HTTP JSON-RPC side is, relative to the WebSocket URL.
+    pub rpc: RpcRule,
+}
+
+/// Where an endpoint's HTTP JSON-RPC side is, given its WebSocket URL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RpcRule {
+    /// The same URL with `ws`→`http`, `wss`→`https` (anvil, geth, every hosted provider).
+    SameUrl,
+    /// The same, on the port below the WebSocket's: solana-test-validator and agave serve
+    /// PubSub on the RPC port + 1.
+    PubSubPortMinusOne,
 }
 
 impl Preset {
@@ -44,15 +56,25 @@ impl Preset {
 }
 
 const fn helius(name: &'static str, url_template: &'static str) -> Preset {
-    Preset { name, chain: Some(Chain::Solana), url_template, needs_key: true }
+    Preset { name, chain: Some(Chain::Solana), url_template, needs_key: true, rpc: RpcRule::SameUrl }
 }
 
 const fn alchemy(name: &'static str, chain: Chain, url_template: &'static str) -> Preset {
-    Preset { name, chain: Some(chain), url_template, needs_key: true }
+    Preset { name, chain: Some(chain), url_template, needs_key: true, rpc: RpcRule::SameUrl }
 }
 
 const fn local(name: &'static str, chain: Option<Chain>, url_template: &'static str) -> Preset {
-    Preset { name, chain, url_template, needs_key: false }
+    Preset { name, chain, url_template, needs_key: false, rpc: RpcRule::SameUrl }
+}
+
+const fn validator(name: &'static str, url_template: &'static str) -> Preset {
+    Preset {
+        name,
+        chain: Some(Chain::Solana),
+        url_template,
+        needs_key: false,
+        rpc: RpcRule::PubSubPortMinusOne,
+    }
 }
 
 const ETH: Chain = Chain::Ethereum;
@@ -84,7 +106,7 @@ static PRESETS: [Preset; 28] = [
     alchemy("Alchemy Solana mainnet", Chain::Solana, "wss://solana-mainnet.g.alchemy.com/v2/{api_key}"),
     alchemy("Alchemy Solana devnet", Chain::Solana, "wss://solana-devnet.g.alchemy.com/v2/{api_key}"),
     local("Local anvil", Some(ETH), "ws://127.0.0.1:8545"),
-    local("Local solana-test-validator", Some(Chain::Solana), "ws://127.0.0.1:8900"),
+    validator("Local solana-test-validator", "ws://127.0.0.1:8900"),
     local("Custom URL", None, ""),
 ];
 
