@@ -16,8 +16,8 @@
 //! - The engines they drive: [`record`] runs connections headless into a file; [`compare`]
 //!   matches the items of one subscription sent on several endpoints; [`replay`] serves a
 //!   capture as a live endpoint; [`demo`] is the offline demo server (also the test bed for
-//!   faults); [`rpc`] finds an endpoint's HTTP JSON-RPC side, the ground for
-//!   backfilling gaps.
+//!   faults); [`rpc`] calls an endpoint's HTTP JSON-RPC side (rate limits retried,
+//!   `eth_getLogs` ranges split), the ground for backfilling gaps.
 //! - [`session`]: endpoints and subscriptions as the user set them up and as they live, the
 //!   live capture view, and the verbs both front ends use.
 //! - [`backend`] runs the connections: JSON-RPC ids, subscription routing, keepalive,

@@ -19,7 +19,7 @@ mod error;
 mod keepalive;
 mod queue;
 mod subscriptions;
-mod user_info;
+pub(crate) mod user_info;
 
 use std::collections::HashMap;
 use std::sync::Arc;

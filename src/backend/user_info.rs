@@ -19,7 +19,7 @@ use crate::redact::percent_decode_bytes;
 
 /// The credentials a URL's user info holds.
 #[derive(Clone, PartialEq, Eq)]
-pub(super) struct Credentials {
+pub(crate) struct Credentials {
     /// The user, decoded.
     user: Vec<u8>,
     /// The password, decoded.
@@ -36,7 +36,7 @@ impl std::fmt::Debug for Credentials {
 
 impl Credentials {
     /// `base64(user:password)`, what follows `Basic ` in the header.
-    pub(super) fn token(&self) -> String {
+    pub(crate) fn token(&self) -> String {
         let mut pair = Vec::with_capacity(self.user.len() + 1 + self.password.len());
         pair.extend_from_slice(&self.user);
         pair.push(b':');
@@ -45,7 +45,7 @@ impl Credentials {
     }
 
     /// The `Authorization` header's value, marked sensitive (kept out of `Debug`).
-    pub(super) fn header(&self) -> HeaderValue {
+    pub(crate) fn header(&self) -> HeaderValue {
         // Base64 is always a valid header value; the fallback is never taken.
         let mut value = HeaderValue::from_maybe_shared(format!("Basic {}", self.token()))
             .unwrap_or_else(|_| HeaderValue::from_static("Basic"));
@@ -55,14 +55,14 @@ impl Credentials {
 
     /// The password as the URL writes it, for the connection's secrets (which add its
     /// decoded form themselves).
-    pub(super) fn written_password(&self) -> &str {
+    pub(crate) fn written_password(&self) -> &str {
         &self.written_password
     }
 }
 
 /// Splits the user info off a URL: the URL without it, and its credentials. `None` when the
 /// URL has no user info (an `@` in the path, query or fragment is not one).
-pub(super) fn take_user_info(url: &str) -> Option<(String, Option<Credentials>)> {
+pub(crate) fn take_user_info(url: &str) -> Option<(String, Option<Credentials>)> {
     let after_scheme = url.find("://")? + 3;
     let rest = &url[after_scheme..];
     let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
