@@ -153,7 +153,7 @@ impl App {
     }
 
     fn export_plan(&self) -> ExportPlan {
-        let from_import = self.source() == Source::Opened;
+        let from_opened = self.source() == Source::Opened;
         let view = self.shown();
         let capture = &view.capture;
         let selection = match self.export_dialog.scope {
@@ -175,7 +175,7 @@ impl App {
             total,
             format: self.export_dialog.format,
             context: view.context.clone(),
-            from_import,
+            from_opened,
         }
     }
 
@@ -195,10 +195,5 @@ impl App {
     pub fn export_to(&mut self, path: PathBuf, scope: ExportScope) {
         self.export_dialog.scope = scope;
         self.transfer_action(TransferAction::ExportTo(path));
-    }
-
-    /// Starts importing `path` (read-only), as the Open dialog does.
-    pub fn import_from(&mut self, path: PathBuf) {
-        self.open_path(path);
     }
 }

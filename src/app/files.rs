@@ -26,7 +26,7 @@ impl App {
     pub(super) fn open_action(&mut self, action: OpenAction) {
         match action {
             OpenAction::Browse => self.browse_for_capture(),
-            OpenAction::Open(path) => self.open_path(path),
+            OpenAction::Open(path) => self.open_file(path),
             OpenAction::Forget(path) => files::forget(&mut self.settings.recent_files, &path),
             OpenAction::Cancel => {
                 if let Some(job) = self.job.take() {
@@ -39,15 +39,16 @@ impl App {
         }
     }
 
-    /// Starts reading `path` into a read-only view; what is shown stays until it is read.
-    pub(super) fn open_path(&mut self, path: PathBuf) {
+    /// Starts opening `path` read-only, as the Open dialog does; what is shown stays until it
+    /// is read.
+    pub fn open_file(&mut self, path: PathBuf) {
         if self.job.is_some() {
             let busy = "Another export or import is running; wait or cancel it.".to_owned();
             self.open_dialog.show_error(Some(&path), busy);
             return;
         }
         self.open_dialog.error = None;
-        self.job = Some(jobs::start_import(&self.runtime, &self.ctx, path, self.import_options()));
+        self.job = Some(jobs::start_opening(&self.runtime, &self.ctx, path, self.open_options()));
     }
 
     fn browse_for_capture(&mut self) {
@@ -66,7 +67,7 @@ impl App {
             None => dialog,
         };
         let rx = run_dialog(&self.runtime, &self.ctx, dialog.pick_file());
-        self.job = Some(Job::ChoosingImportFile { rx, options: self.import_options() });
+        self.job = Some(Job::ChoosingFileToOpen { rx, options: self.open_options() });
     }
 
     /// Starts the native save dialog for an export, in the folder of the last export (else the
@@ -104,7 +105,7 @@ impl App {
 
     /// Shows a file that was read, and remembers it; when nothing could be read from it, the
     /// Open dialog shows why and what was shown before stays.
-    pub(super) fn finish_import(&mut self, capture: OpenedCapture) {
+    pub(super) fn finish_opening(&mut self, capture: OpenedCapture) {
         let events = capture.view.capture.len();
         if events == 0 && capture.left_out == 0 {
             let why = match &capture.error {
@@ -157,7 +158,7 @@ impl App {
             (!input.raw.hovered_files.is_empty(), dropped)
         });
         if let Some(path) = dropped {
-            self.open_path(path);
+            self.open_file(path);
         }
         if hovering {
             let painter =
@@ -174,7 +175,7 @@ impl App {
         }
     }
 
-    pub(super) fn import_options(&self) -> ImportOptions {
+    pub(super) fn open_options(&self) -> ImportOptions {
         ImportOptions { limits: self.session.limits_for_opened(), ..Default::default() }
     }
 }

@@ -64,7 +64,7 @@ impl App {
             JobOutcome::Exported { path, text } => self.exported(&path, text),
             JobOutcome::DialogClosed => {}
             JobOutcome::NoDialog { export } => self.no_dialog(export),
-            JobOutcome::Imported(capture) => self.finish_import(*capture),
+            JobOutcome::Opened(capture) => self.finish_opening(*capture),
         }
     }
 

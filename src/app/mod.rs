@@ -3,7 +3,7 @@
 //! The [`Session`] (no egui) holds the model: endpoints, subscriptions, the live capture, and
 //! what the backend reports. The app keeps what only a window has: layout and dialogs
 //! (`layout`), turning what the panels return into verbs (`actions`), the OS keychain
-//! (`keys`), the settings file (`persist`), export and import jobs ([`jobs`]), and a
+//! (`keys`), the settings file (`persist`), export and open jobs ([`jobs`]), and a
 //! capture opened from a file. [`App::logic_step`] takes what arrived under a time budget;
 //! [`App::show`] only reads state, draws the panels (`crate::ui`) and acts on what they
 //! return. The backend's waker asks egui for a repaint, coalesced to one frame per
@@ -216,7 +216,7 @@ impl App {
         app.rebuild_decoder();
         app.find_keys();
         match file {
-            Some(path) => app.import_from(path),
+            Some(path) => app.open_file(path),
             None => app.start_connections(first_run_demo),
         }
         app
@@ -263,7 +263,7 @@ impl App {
     }
 
     /// The capture opened from a file, if any.
-    pub fn imported(&self) -> Option<&Capture> {
+    pub fn opened(&self) -> Option<&Capture> {
         self.opened.as_ref().map(|opened| &opened.capture.view.capture)
     }
 
@@ -317,7 +317,7 @@ impl App {
         self.session.memory_held()
     }
 
-    /// Whether an export or import is running.
+    /// Whether an export or an opening is running.
     pub fn job_running(&self) -> bool {
         self.job.is_some()
     }
