@@ -14,18 +14,17 @@ use crate::ui::{ComposerAction, EndpointAction, ExportScope, SubscriptionAction,
 impl App {
     pub(super) fn endpoint_action(&mut self, action: EndpointAction) {
         match action {
-            EndpointAction::Connect(index) => self.connect(index),
+            EndpointAction::Connect(index) => self.keys.connect(&mut self.session, index),
             EndpointAction::Disconnect(index) => {
                 if let Some(endpoint) = self.session.endpoints().get(index) {
-                    self.connect_after_key.remove(&endpoint.id);
+                    self.keys.disconnected(endpoint.id);
                 }
                 self.session.disconnect(index);
             }
             EndpointAction::Remove(index) => {
                 if let Some(removed) = self.session.remove_endpoint(index) {
-                    self.connect_after_key.remove(&removed.id);
+                    self.keys.removed(removed.id);
                     self.stop_serving(removed.id);
-                    self.forget_removed_key(removed.id);
                 }
             }
             EndpointAction::Add => {
@@ -33,14 +32,14 @@ impl App {
                 let label = format!("Endpoint {}", self.session.endpoints().len() + 1);
                 self.session.add_endpoint(Endpoint { id, label, ..Endpoint::default() });
             }
-            EndpointAction::RememberKey(index) => self.store_key(index, true),
-            EndpointAction::ForgetKey(index) => self.store_key(index, false),
+            EndpointAction::RememberKey(index) => self.keys.store(&mut self.session, index, true),
+            EndpointAction::ForgetKey(index) => self.keys.store(&mut self.session, index, false),
             EndpointAction::MoveKeyToKeyField(index) => {
-                if self.session.move_key_to_key_field(index).is_some() && self.keychain.is_some() {
-                    self.store_key(index, true);
+                if self.session.move_key_to_key_field(index).is_some() && self.keys.has_store() {
+                    self.keys.store(&mut self.session, index, true);
                 }
             }
-            EndpointAction::RetryKeychain(index) => self.retry_keychain(index),
+            EndpointAction::RetryKeychain(index) => self.keys.retry(&mut self.session, index),
             EndpointAction::RetryNow(index) => self.session.retry_now(index),
         }
     }

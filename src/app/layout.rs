@@ -171,7 +171,7 @@ impl App {
             for action in endpoints_ui(ui, self.session.endpoints_mut(), now_ms()) {
                 self.endpoint_action(action);
             }
-            self.find_keys();
+            self.keys.find(&mut self.session);
         });
         let choices: Vec<ConnChoice> = self
             .session

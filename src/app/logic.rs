@@ -13,7 +13,7 @@ impl App {
     /// jobs and the filter, and asks for the next repaint. Shows no UI.
     pub fn logic_step(&mut self, ctx: &egui::Context) {
         let started = Instant::now();
-        self.poll_keys();
+        self.keys.poll(&mut self.session);
         self.step_job(LOGIC_BUDGET / 2);
         let (notices, waiting) = self.session.step(LOGIC_BUDGET.saturating_sub(started.elapsed()));
         for notice in notices {

@@ -22,10 +22,8 @@ mod persist;
 mod serve;
 mod window;
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::Duration;
 
 use egui::Ui;
@@ -42,7 +40,7 @@ use crate::ui::composer::ComposerState;
 use crate::ui::{DetailState, ExportDialog, OpenDialog, TableState};
 use jobs::{Job, OpenedCapture};
 use keychain::{KeyStore, OsKeychain};
-use keys::KeyResult;
+use keys::Keys;
 pub use settings::{Settings, SettingsFile};
 pub use window::run;
 
@@ -134,11 +132,8 @@ pub struct App {
     /// What is saved besides the session's endpoints (drafts, widths, the cap).
     settings: Settings,
     settings_file: Option<SettingsFile>,
-    keychain: Option<Arc<dyn KeyStore>>,
-    /// `SUBSCOPE_API_KEY`, for endpoints with no key of their own.
-    env_key: Option<Secret>,
-    /// Endpoints to connect once their keychain lookup answers.
-    connect_after_key: HashSet<u64>,
+    /// The endpoints' keys: the keychain, the environment's key, connecting once they answer.
+    keys: Keys,
     opened: Option<Opened>,
     composer: ComposerState,
     table: TableState,
@@ -158,8 +153,6 @@ pub struct App {
     job: Option<Job>,
     /// The last app-wide message, for the status bar.
     message: Option<Message>,
-    keys_tx: SyncSender<KeyResult>,
-    keys_rx: Receiver<KeyResult>,
 }
 
 impl App {
@@ -172,7 +165,6 @@ impl App {
         let waker: Waker = Arc::new(move || waker_ctx.request_repaint_after(REPAINT_COALESCE));
         let backend = backend.unwrap_or_else(|| Backend::start(&runtime, settings.limits, waker));
         let session = Session::new(backend, settings.limits, &settings.endpoints);
-        let (keys_tx, keys_rx) = sync_channel(64);
         let composer = ComposerState::new(
             settings
                 .drafts_by_method
@@ -181,16 +173,15 @@ impl App {
                 .or_else(|| Draft::for_method(&settings.composer_method)),
             settings.request_draft.clone(),
         );
+        let keys = Keys::new(keychain, env_key, runtime.clone(), ctx.clone());
         let mut app = Self {
             runtime,
             ctx: ctx.clone(),
+            keys,
             session,
             table: TableState::with_clock(settings.column_widths.clone(), settings.utc_times),
             settings,
             settings_file,
-            keychain,
-            env_key,
-            connect_after_key: HashSet::new(),
             opened: None,
             composer,
             detail: DetailState::default(),
@@ -204,8 +195,6 @@ impl App {
             open_dialog: OpenDialog::default(),
             job: None,
             message: notice.map(Message::Failure),
-            keys_tx,
-            keys_rx,
         };
         if app.session.endpoints().is_empty()
             && let Some(demo) = presets().iter().find(|preset| preset.is_demo())
@@ -214,7 +203,7 @@ impl App {
             app.session.add_endpoint(Endpoint::from_preset(id, demo));
         }
         app.rebuild_decoder();
-        app.find_keys();
+        app.keys.find(&mut app.session);
         match file {
             Some(path) => app.open_file(path),
             None => app.start_connections(first_run_demo),
@@ -233,13 +222,13 @@ impl App {
                 if let Some(draft) = Draft::for_method(crate::catalog::DEFAULT_METHOD) {
                     self.session.endpoints_mut()[index].restore.push(draft);
                 }
-                self.connect(index);
+                self.keys.connect(&mut self.session, index);
             }
             return;
         }
         for index in 0..self.session.endpoints().len() {
             if self.session.endpoints()[index].keep_connected {
-                self.connect(index);
+                self.keys.connect(&mut self.session, index);
             }
         }
     }

@@ -29,7 +29,7 @@ impl App {
                 });
                 self.replays.push((id, server));
                 let index = self.session.endpoints().len() - 1;
-                self.connect(index);
+                self.keys.connect(&mut self.session, index);
                 self.message = Some(Message::News(format!(
                     "Serving {name} at {url}: subscribe on \u{201c}Replay of {name}\u{201d}, or point a dApp at it"
                 )));
