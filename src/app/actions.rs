@@ -125,29 +125,27 @@ impl App {
 
     pub(super) fn transfer_action(&mut self, action: TransferAction) {
         match action {
-            TransferAction::ChooseExportPath | TransferAction::ExportTo(_) if self.job.is_some() => {
-                self.export_result = Some(Message::Failure(
-                    "Another export or import is running; wait or cancel it.".to_owned(),
-                ));
+            TransferAction::ChooseExportPath | TransferAction::ExportTo(_) if self.files.job.is_some() => {
+                self.files.export_result = Some(Message::Failure(super::files::BUSY.to_owned()));
             }
             TransferAction::ChooseExportPath => {
                 let plan = self.export_plan();
-                let name = default_file_name(now_ms(), self.export_dialog.format);
+                let name = default_file_name(now_ms(), self.files.export_dialog.format);
                 self.choose_export_path(plan, name);
-                self.export_result = None;
+                self.files.export_result = None;
             }
             TransferAction::ExportTo(path) => {
-                self.job = Some(jobs::start_snapshot(path, self.export_plan()));
-                self.export_result = None;
+                self.files.job = Some(jobs::start_snapshot(path, self.export_plan()));
+                self.files.export_result = None;
             }
             TransferAction::Cancel => {
-                if let Some(job) = self.job.take() {
+                if let Some(job) = self.files.job.take() {
                     let result = job.cancel();
-                    self.export_result = Some(result.clone());
+                    self.files.export_result = Some(result.clone());
                     self.message = Some(result);
                 }
             }
-            TransferAction::Close => self.export_dialog.open = false,
+            TransferAction::Close => self.files.export_dialog.open = false,
         }
     }
 
@@ -155,7 +153,7 @@ impl App {
         let from_opened = self.source() == Source::Opened;
         let view = self.shown();
         let capture = &view.capture;
-        let selection = match self.export_dialog.scope {
+        let selection = match self.files.export_dialog.scope {
             ExportScope::All => Selection::Range {
                 last: capture.iter().next_back().map_or(0, |event| event.seq),
                 after: None,
@@ -172,7 +170,7 @@ impl App {
         ExportPlan {
             selection,
             total,
-            format: self.export_dialog.format,
+            format: self.files.export_dialog.format,
             context: view.context.clone(),
             from_opened,
         }
@@ -182,17 +180,14 @@ impl App {
     pub(super) fn clear(&mut self) {
         match self.source() {
             Source::Live => self.session.clear(),
-            Source::Opened => {
-                self.opened = None;
-                self.session.set_opened((0, 0));
-            }
+            Source::Opened => self.files.close_opened(&mut self.session),
         }
         self.table.reset();
     }
 
     /// Starts exporting to `path` as if typed in the export dialog (for tests and scripts).
     pub fn export_to(&mut self, path: PathBuf, scope: ExportScope) {
-        self.export_dialog.scope = scope;
+        self.files.export_dialog.scope = scope;
         self.transfer_action(TransferAction::ExportTo(path));
     }
 }

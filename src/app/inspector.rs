@@ -55,7 +55,7 @@ impl App {
             .default_size((width * 0.4).clamp(160.0, 420.0))
             .size_range(140.0..=(width * 0.5).max(140.0));
         plot.show(ui, |ui| {
-            let view = super::shown_view(self.opened.as_ref(), &self.session);
+            let view = self.files.shown(&self.session);
             // A file's rates are plotted up to its newest event, live ones up to now.
             let plot_now = if live {
                 now_ms()
@@ -76,13 +76,13 @@ impl App {
         ui.separator();
         match self.inspector_tab {
             InspectorTab::Detail => {
-                let view = super::shown_view(self.opened.as_ref(), &self.session);
+                let view = self.files.shown(&self.session);
                 let selected = self.table.selected.and_then(|seq| view.capture.by_seq(seq));
                 detail_ui(ui, &mut self.detail, selected, &view.context);
             }
             InspectorTab::Compare => {
                 let found = self.selected_deliveries(live);
-                let view = super::shown_view(self.opened.as_ref(), &self.session);
+                let view = self.files.shown(&self.session);
                 let now = if live {
                     now_ms()
                 } else {

@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::jobs::{self, JobOutcome, OpenedCapture};
-use super::{App, LOGIC_BUDGET, Opened, Source};
+use super::jobs::{self, JobOutcome};
+use super::{App, LOGIC_BUDGET};
 use crate::session::{Message, Notice};
 use crate::ui::composer::ResponseState;
 
@@ -20,7 +20,7 @@ impl App {
             self.notice(notice);
         }
         let remaining = LOGIC_BUDGET.saturating_sub(started.elapsed()).max(Duration::from_millis(1));
-        let capture = &super::shown_view(self.opened.as_ref(), &self.session).capture;
+        let capture = &self.files.shown(&self.session).capture;
         let scanned = self.table.refresh(capture, remaining);
         if waiting || !scanned {
             ctx.request_repaint();
@@ -49,15 +49,15 @@ impl App {
     }
 
     fn step_job(&mut self, budget: Duration) {
-        let Some(job) = self.job.take() else { return };
+        let Some(job) = self.files.job.take() else { return };
         let export = job.is_export();
-        let opened = self.opened.as_ref().map(|opened| &opened.capture.view.capture);
+        let opened = self.files.opened.as_ref().map(|opened| &opened.capture.view.capture);
         match jobs::step(job, &self.runtime, &self.ctx, &self.session.live().capture, opened, budget) {
-            JobOutcome::Running(job) => self.job = Some(job),
+            JobOutcome::Running(job) => self.files.job = Some(job),
             JobOutcome::Done(result) => match result {
-                Message::Failure(err) if !export => self.open_dialog.show_error(None, err),
+                Message::Failure(err) if !export => self.files.open_dialog.show_error(None, err),
                 result => {
-                    self.export_result = Some(result.clone());
+                    self.files.export_result = Some(result.clone());
                     self.message = Some(result);
                 }
             },
@@ -66,22 +66,6 @@ impl App {
             JobOutcome::NoDialog { export } => self.no_dialog(export),
             JobOutcome::Opened(capture) => self.finish_opening(*capture),
         }
-    }
-
-    /// Shows a capture opened from a file, in place of any opened before.
-    pub(super) fn show_opened(&mut self, capture: OpenedCapture) {
-        let held = (capture.view.capture.len(), capture.view.capture.memory_bytes());
-        self.opened = Some(Opened { capture, shown: true });
-        self.session.set_opened(held);
-        self.table.reset();
-    }
-
-    /// Switches the table between the live capture and the opened one.
-    pub(super) fn set_source(&mut self, source: Source) {
-        if let Some(opened) = &mut self.opened {
-            opened.shown = source == Source::Opened;
-        }
-        self.table.reset();
     }
 }
 

@@ -37,8 +37,9 @@ use crate::redact::Secret;
 use crate::session::{CaptureView, Endpoint, Message, Session, Subscription};
 pub use crate::settings;
 use crate::ui::composer::ComposerState;
-use crate::ui::{DetailState, ExportDialog, OpenDialog, TableState};
-use jobs::{Job, OpenedCapture};
+use crate::ui::{DetailState, TableState};
+use files::Files;
+use jobs::OpenedCapture;
 use keychain::{KeyStore, OsKeychain};
 use keys::Keys;
 pub use settings::{Settings, SettingsFile};
@@ -108,22 +109,6 @@ pub enum Source {
     Opened,
 }
 
-/// A capture opened from a file, and whether the table shows it (else the live one): there is
-/// no "showing a file" without a file.
-struct Opened {
-    capture: OpenedCapture,
-    shown: bool,
-}
-
-/// What the table shows: the opened file's view when it is shown, else the live one. A free
-/// function of the two fields, so a caller can hold it while it borrows other fields mutably.
-fn shown_view<'a>(opened: Option<&'a Opened>, session: &'a Session) -> &'a CaptureView {
-    match opened {
-        Some(opened) if opened.shown => &opened.capture.view,
-        _ => session.live(),
-    }
-}
-
 /// The app.
 pub struct App {
     runtime: Handle,
@@ -134,7 +119,8 @@ pub struct App {
     settings_file: Option<SettingsFile>,
     /// The endpoints' keys: the keychain, the environment's key, connecting once they answer.
     keys: Keys,
-    opened: Option<Opened>,
+    /// The capture opened from a file, the Open and Export dialogs, the running job, replays.
+    files: Files,
     composer: ComposerState,
     table: TableState,
     detail: DetailState,
@@ -143,14 +129,8 @@ pub struct App {
     /// Which tab the inspector under the table shows.
     inspector_tab: inspector::InspectorTab,
     compare_state: crate::ui::compare::CompareState,
-    /// Replays of opened captures this window serves, by the endpoint that connects to each.
-    replays: Vec<(u64, crate::replay::ReplayServer)>,
     /// When each endpoint delivered the selected row's item, kept between frames.
     deliveries: Option<inspector::DeliveriesCache>,
-    export_dialog: ExportDialog,
-    export_result: Option<Message>,
-    open_dialog: OpenDialog,
-    job: Option<Job>,
     /// The last app-wide message, for the status bar.
     message: Option<Message>,
 }
@@ -182,18 +162,13 @@ impl App {
             table: TableState::with_clock(settings.column_widths.clone(), settings.utc_times),
             settings,
             settings_file,
-            opened: None,
+            files: Files::default(),
             composer,
             detail: DetailState::default(),
             decoding: decoding::Decoding::default(),
             inspector_tab: inspector::InspectorTab::default(),
             compare_state: crate::ui::compare::CompareState::default(),
             deliveries: None,
-            replays: Vec::new(),
-            export_dialog: ExportDialog::default(),
-            export_result: None,
-            open_dialog: OpenDialog::default(),
-            job: None,
             message: notice.map(Message::Failure),
         };
         if app.session.endpoints().is_empty()
@@ -253,17 +228,17 @@ impl App {
 
     /// The capture opened from a file, if any.
     pub fn opened(&self) -> Option<&Capture> {
-        self.opened.as_ref().map(|opened| &opened.capture.view.capture)
+        self.files.opened.as_ref().map(|opened| &opened.capture.view.capture)
     }
 
     /// Which capture the table shows.
     pub fn source(&self) -> Source {
-        if self.opened.as_ref().is_some_and(|opened| opened.shown) { Source::Opened } else { Source::Live }
+        self.files.source()
     }
 
     /// What the table shows: the opened file's capture when it is shown, else the live one.
     fn shown(&self) -> &CaptureView {
-        shown_view(self.opened.as_ref(), &self.session)
+        self.files.shown(&self.session)
     }
 
     /// The table's state (filter, pause, selection).
@@ -308,7 +283,7 @@ impl App {
 
     /// Whether an export or an opening is running.
     pub fn job_running(&self) -> bool {
-        self.job.is_some()
+        self.files.job.is_some()
     }
 
     /// What the comparison of endpoints in the shown capture found so far.
