@@ -41,7 +41,7 @@ impl App {
         self.decoding.abis = built.abis;
         self.decoding.tokens = built.tokens;
         self.table.set_decoder(Arc::clone(&decoder));
-        self.detail.set_decoder(decoder);
+        self.inspector.detail.set_decoder(decoder);
     }
 
     /// Draws the Decoding panel and acts on it.

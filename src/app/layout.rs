@@ -293,7 +293,8 @@ impl App {
             let rect = ui.available_rect_before_wrap();
             let mut inside = ui.new_child(egui::UiBuilder::new().max_rect(rect));
             inside.shrink_clip_rect(rect);
-            self.inspector_ui(&mut inside, live, width);
+            let view = self.files.shown(&self.session);
+            self.inspector.ui(&mut inside, view, &mut self.table, live, width);
             ui.advance_cursor_after_rect(rect);
         });
         let view = self.files.shown(&self.session);

@@ -36,8 +36,8 @@ use crate::export::CaptureContext;
 use crate::redact::Secret;
 use crate::session::{CaptureView, Endpoint, Message, Session, Subscription};
 pub use crate::settings;
+use crate::ui::TableState;
 use crate::ui::composer::ComposerState;
-use crate::ui::{DetailState, TableState};
 use files::Files;
 use jobs::OpenedCapture;
 use keychain::{KeyStore, OsKeychain};
@@ -123,14 +123,10 @@ pub struct App {
     files: Files,
     composer: ComposerState,
     table: TableState,
-    detail: DetailState,
     /// The decoder (the user's ABIs and tokens) and the Decoding panel.
     decoding: decoding::Decoding,
-    /// Which tab the inspector under the table shows.
-    inspector_tab: inspector::InspectorTab,
-    compare_state: crate::ui::compare::CompareState,
-    /// When each endpoint delivered the selected row's item, kept between frames.
-    deliveries: Option<inspector::DeliveriesCache>,
+    /// The inspector under the table: the selected row's detail, the comparison of endpoints.
+    inspector: inspector::Inspector,
     /// The last app-wide message, for the status bar.
     message: Option<Message>,
 }
@@ -164,11 +160,8 @@ impl App {
             settings_file,
             files: Files::default(),
             composer,
-            detail: DetailState::default(),
             decoding: decoding::Decoding::default(),
-            inspector_tab: inspector::InspectorTab::default(),
-            compare_state: crate::ui::compare::CompareState::default(),
-            deliveries: None,
+            inspector: inspector::Inspector::default(),
             message: notice.map(Message::Failure),
         };
         if app.session.endpoints().is_empty()
