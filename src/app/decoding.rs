@@ -18,13 +18,40 @@ use crate::ui::decoding::{DecodingAction, DecodingForm, DecodingView, decoding_u
 #[derive(Default)]
 pub(super) struct Decoding {
     /// Per saved ABI, in order: what it declared, or why it is left out.
-    pub abis: Vec<Result<AbiCounts, AbiError>>,
+    abis: Vec<Result<AbiCounts, AbiError>>,
     /// Per saved token, in order: whether it is used (one edited by hand may not be).
-    pub tokens: Vec<Result<(), String>>,
+    tokens: Vec<Result<(), String>>,
     /// The panel's forms.
-    pub form: DecodingForm,
+    form: DecodingForm,
     /// The native file dialog choosing an ABI file, while it is open.
-    pub dialog: Option<oneshot::Receiver<DialogOutcome>>,
+    dialog: Option<oneshot::Receiver<DialogOutcome>>,
+}
+
+impl Decoding {
+    /// A chosen ABI file goes into the form's path (the user may still bind it to a contract
+    /// before adding it); a system with no dialog is told to type the path.
+    fn poll_dialog(&mut self) {
+        let Some(rx) = &mut self.dialog else {
+            return;
+        };
+        let outcome = match rx.try_recv() {
+            Ok(outcome) => outcome,
+            Err(oneshot::error::TryRecvError::Empty) => return,
+            Err(oneshot::error::TryRecvError::Closed) => DialogOutcome::Cancelled,
+        };
+        self.dialog = None;
+        let form = &mut self.form;
+        match outcome {
+            DialogOutcome::Chosen(path) => {
+                form.abi_path = path.display().to_string();
+                form.abi_error = None;
+            }
+            DialogOutcome::Cancelled => {}
+            DialogOutcome::Unavailable => {
+                form.abi_error = Some(format!("{}: type the path.", super::files::NO_DIALOG));
+            }
+        }
+    }
 }
 
 impl App {
@@ -46,7 +73,7 @@ impl App {
 
     /// Draws the Decoding panel and acts on it.
     pub(super) fn decoding_panel_ui(&mut self, ui: &mut Ui) {
-        self.poll_abi_dialog();
+        self.decoding.poll_dialog();
         let view = DecodingView {
             sources: &self.settings.decoding,
             abis: &self.decoding.abis,
@@ -121,31 +148,6 @@ impl App {
                     self.rebuild_decoder();
                     self.save_settings();
                 }
-            }
-        }
-    }
-
-    /// A chosen ABI file goes into the form's path (the user may still bind it to a contract
-    /// before adding it); a system with no dialog is told to type the path.
-    fn poll_abi_dialog(&mut self) {
-        let Some(rx) = &mut self.decoding.dialog else {
-            return;
-        };
-        let outcome = match rx.try_recv() {
-            Ok(outcome) => outcome,
-            Err(oneshot::error::TryRecvError::Empty) => return,
-            Err(oneshot::error::TryRecvError::Closed) => DialogOutcome::Cancelled,
-        };
-        self.decoding.dialog = None;
-        let form = &mut self.decoding.form;
-        match outcome {
-            DialogOutcome::Chosen(path) => {
-                form.abi_path = path.display().to_string();
-                form.abi_error = None;
-            }
-            DialogOutcome::Cancelled => {}
-            DialogOutcome::Unavailable => {
-                form.abi_error = Some(format!("{}: type the path.", super::files::NO_DIALOG));
             }
         }
     }
