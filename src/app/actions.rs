@@ -64,13 +64,13 @@ impl App {
                 let method = built.method.clone();
                 let state = match self.session.request(conn, built.method, built.params) {
                     Ok(request) => {
-                        self.composer.response =
+                        self.panels.composer.response =
                             Some(ResponseView { request, conn, method, state: ResponseState::Pending });
                         return;
                     }
                     Err(err) => ResponseState::Failed(err.to_string()),
                 };
-                self.composer.response = Some(ResponseView { request: 0, conn, method, state });
+                self.panels.composer.response = Some(ResponseView { request: 0, conn, method, state });
             }
             ComposerAction::Raw { conn, built, subscribe: true } => {
                 let method = built.method.clone();
@@ -105,7 +105,7 @@ impl App {
                     if self.source() != Source::Live {
                         self.set_source(Source::Live);
                     }
-                    self.table.show_subscription(conn, sub);
+                    self.panels.table.show_subscription(conn, sub);
                 }
             }
             SubscriptionAction::Edit(sub) => {
@@ -116,8 +116,8 @@ impl App {
                     .find(|row| row.sub == sub)
                     .and_then(|row| row.draft.clone());
                 if let Some(draft) = draft {
-                    self.composer.draft = draft;
-                    self.composer.touched.clear();
+                    self.panels.composer.draft = draft;
+                    self.panels.composer.touched.clear();
                 }
             }
         }
@@ -158,9 +158,11 @@ impl App {
                 last: capture.iter().next_back().map_or(0, |event| event.seq),
                 after: None,
             },
-            ExportScope::Filtered => Selection::Seqs { seqs: self.table.visible_seqs(capture), next: 0 },
+            ExportScope::Filtered => {
+                Selection::Seqs { seqs: self.panels.table.visible_seqs(capture), next: 0 }
+            }
             ExportScope::Selected => {
-                Selection::Seqs { seqs: self.table.selected.into_iter().collect(), next: 0 }
+                Selection::Seqs { seqs: self.panels.table.selected.into_iter().collect(), next: 0 }
             }
         };
         let total = match &selection {
@@ -182,7 +184,7 @@ impl App {
             Source::Live => self.session.clear(),
             Source::Opened => self.files.close_opened(&mut self.session),
         }
-        self.table.reset();
+        self.panels.table.reset();
     }
 
     /// Starts exporting to `path` as if typed in the export dialog (for tests and scripts).

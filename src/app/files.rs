@@ -92,7 +92,7 @@ impl App {
     /// Shows a capture opened from a file, in place of any opened before.
     pub(super) fn show_opened(&mut self, capture: OpenedCapture) {
         self.files.show_opened(capture, &mut self.session);
-        self.table.reset();
+        self.panels.table.reset();
     }
 
     /// Switches the table between the live capture and the opened one.
@@ -100,7 +100,7 @@ impl App {
         if let Some(opened) = &mut self.files.opened {
             opened.shown = source == Source::Opened;
         }
-        self.table.reset();
+        self.panels.table.reset();
     }
 
     /// Acts on what the Open dialog returned.

@@ -74,7 +74,7 @@ impl App {
             self.files.open_dialog.show();
         }
         if find {
-            self.table.focus_filter = true;
+            self.panels.table.focus_filter = true;
         }
         if clear {
             self.clear();
@@ -91,7 +91,7 @@ impl App {
 
     pub(super) fn toggle_pause(&mut self) {
         let capture = &self.files.shown(&self.session).capture;
-        self.table.toggle_pause(capture);
+        self.panels.table.toggle_pause(capture);
     }
 
     fn toolbar_ui(&mut self, ui: &mut Ui) {
@@ -196,7 +196,7 @@ impl App {
             |ui| {
                 let action = composer_ui(
                     ui,
-                    &mut self.composer,
+                    &mut self.panels.composer,
                     &mut self.settings.drafts_by_method,
                     &self.settings.saved_drafts,
                     &choices,
@@ -225,7 +225,7 @@ impl App {
         egui::CollapsingHeader::new(RichText::new("One-off request").heading()).default_open(false).show(
             ui,
             |ui| {
-                if let Some(action) = request_ui(ui, &mut self.composer, &choices) {
+                if let Some(action) = request_ui(ui, &mut self.panels.composer, &choices) {
                     self.composer_action(action);
                 }
             },
@@ -275,10 +275,10 @@ impl App {
         let capture = &view.capture;
         if !self.files.export_dialog.open && !self.files.open_dialog.open {
             // Before anything is drawn: a text field that had the keyboard keeps its keys.
-            self.table.handle_keys(ui.ctx(), capture);
+            self.panels.table.handle_keys(ui.ctx(), capture);
         }
         let choices = filter_choices(view, self.session.subscriptions());
-        let mut action = table_toolbar_ui(ui, &mut self.table, capture, &choices, opened.is_some());
+        let mut action = table_toolbar_ui(ui, &mut self.panels.table, capture, &choices, opened.is_some());
         let live = opened.is_none();
         // The table keeps at least half of the height, the detail view half of the width.
         let (height, width) = (ui.available_height(), ui.available_width());
@@ -294,13 +294,18 @@ impl App {
             let mut inside = ui.new_child(egui::UiBuilder::new().max_rect(rect));
             inside.shrink_clip_rect(rect);
             let view = self.files.shown(&self.session);
-            self.inspector.ui(&mut inside, view, &mut self.table, live, width);
+            self.panels.inspector.ui(&mut inside, view, &mut self.panels.table, live, width);
             ui.advance_cursor_after_rect(rect);
         });
         let view = self.files.shown(&self.session);
         CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| {
-            action =
-                action.or(events_table_ui(ui, &mut self.table, &view.capture, &view.context, &view.reorgs));
+            action = action.or(events_table_ui(
+                ui,
+                &mut self.panels.table,
+                &view.capture,
+                &view.context,
+                &view.reorgs,
+            ));
         });
         if serve {
             self.serve_opened();
@@ -321,7 +326,7 @@ impl App {
 
     fn dialogs_ui(&mut self, ctx: &egui::Context) {
         let capture = &self.files.shown(&self.session).capture;
-        let counts = ExportCounts { all: capture.len(), filtered: self.table.row_count(capture) };
+        let counts = ExportCounts { all: capture.len(), filtered: self.panels.table.row_count(capture) };
         let job = self.files.job_view(true);
         if let Some(action) = export_dialog_ui(
             ctx,

@@ -21,7 +21,7 @@ impl App {
         }
         let remaining = LOGIC_BUDGET.saturating_sub(started.elapsed()).max(Duration::from_millis(1));
         let capture = &self.files.shown(&self.session).capture;
-        let scanned = self.table.refresh(capture, remaining);
+        let scanned = self.panels.table.refresh(capture, remaining);
         if waiting || !scanned {
             ctx.request_repaint();
         } else if self.session.any_live() {
@@ -35,13 +35,13 @@ impl App {
         match notice {
             Notice::Response { request, result } => {
                 if let Some(response) =
-                    self.composer.response.as_mut().filter(|response| response.request == request)
+                    self.panels.composer.response.as_mut().filter(|response| response.request == request)
                 {
                     response.state = match result {
                         Ok(raw) => ResponseState::Answered(pretty_json(&raw)),
                         Err(err) => ResponseState::Failed(err.to_string()),
                     };
-                    self.composer.reveal_response = true;
+                    self.panels.composer.reveal_response = true;
                 }
             }
             Notice::Error(err) => self.message = Some(Message::Failure(err.to_string())),

@@ -18,6 +18,7 @@ pub mod keychain;
 mod keys;
 mod layout;
 mod logic;
+mod panels;
 mod persist;
 mod serve;
 mod window;
@@ -37,11 +38,11 @@ use crate::redact::Secret;
 use crate::session::{CaptureView, Endpoint, Message, Session, Subscription};
 pub use crate::settings;
 use crate::ui::TableState;
-use crate::ui::composer::ComposerState;
 use files::Files;
 use jobs::OpenedCapture;
 use keychain::{KeyStore, OsKeychain};
 use keys::Keys;
+use panels::Panels;
 pub use settings::{Settings, SettingsFile};
 pub use window::run;
 
@@ -121,12 +122,8 @@ pub struct App {
     keys: Keys,
     /// The capture opened from a file, the Open and Export dialogs, the running job, replays.
     files: Files,
-    composer: ComposerState,
-    table: TableState,
-    /// The decoder (the user's ABIs and tokens) and the Decoding panel.
-    decoding: decoding::Decoding,
-    /// The inspector under the table: the selected row's detail, the comparison of endpoints.
-    inspector: inspector::Inspector,
+    /// The composer, the table, the inspector and the Decoding panel.
+    panels: Panels,
     /// The last app-wide message, for the status bar.
     message: Option<Message>,
 }
@@ -141,27 +138,16 @@ impl App {
         let waker: Waker = Arc::new(move || waker_ctx.request_repaint_after(REPAINT_COALESCE));
         let backend = backend.unwrap_or_else(|| Backend::start(&runtime, settings.limits, waker));
         let session = Session::new(backend, settings.limits, &settings.endpoints);
-        let composer = ComposerState::new(
-            settings
-                .drafts_by_method
-                .get(&settings.composer_method)
-                .cloned()
-                .or_else(|| Draft::for_method(&settings.composer_method)),
-            settings.request_draft.clone(),
-        );
         let keys = Keys::new(keychain, env_key, runtime.clone(), ctx.clone());
         let mut app = Self {
             runtime,
             ctx: ctx.clone(),
             keys,
             session,
-            table: TableState::with_clock(settings.column_widths.clone(), settings.utc_times),
+            panels: Panels::new(&settings),
             settings,
             settings_file,
             files: Files::default(),
-            composer,
-            decoding: decoding::Decoding::default(),
-            inspector: inspector::Inspector::default(),
             message: notice.map(Message::Failure),
         };
         if app.session.endpoints().is_empty()
@@ -236,23 +222,25 @@ impl App {
 
     /// The table's state (filter, pause, selection).
     pub fn table(&self) -> &TableState {
-        &self.table
+        &self.panels.table
     }
 
     /// How many rows the table shows now (filter and pause applied).
     pub fn visible_rows(&self) -> usize {
-        self.table.row_count(&self.shown().capture)
+        self.panels.table.row_count(&self.shown().capture)
     }
 
     /// The events the table shows now, oldest first (for tests; it walks every row).
     pub fn visible_events(&self) -> Vec<&CapturedEvent> {
         let capture = &self.shown().capture;
-        (0..self.table.row_count(capture)).filter_map(|row| self.table.event_at(capture, row)).collect()
+        (0..self.panels.table.row_count(capture))
+            .filter_map(|row| self.panels.table.event_at(capture, row))
+            .collect()
     }
 
     /// The selected event, if it is still held.
     pub fn selected_event(&self) -> Option<&CapturedEvent> {
-        self.table.selected.and_then(|seq| self.shown().capture.by_seq(seq))
+        self.panels.table.selected.and_then(|seq| self.shown().capture.by_seq(seq))
     }
 
     /// Shows `capture` read-only in the table, as an opened file is shown.
