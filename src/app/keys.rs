@@ -170,7 +170,7 @@ impl Keys {
                 use_env_key(entry, self.env_key.as_ref());
                 if entry.key_source == KeySource::None {
                     entry.key_note = Some(Message::News(format!(
-                        "No OS keychain on this system: a pasted key is kept for this session only (or set {}).",
+                        "No OS keychain on this system: a pasted key is kept until subscope closes (or set {}).",
                         settings::API_KEY_ENV
                     )));
                 }

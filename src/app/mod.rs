@@ -1,13 +1,26 @@
 //! The desktop app: the window around a [`Session`].
 //!
 //! The [`Session`] (no egui) holds the model: endpoints, subscriptions, the live capture, and
-//! what the backend reports. The app keeps what only a window has: layout and dialogs
-//! (`layout`), turning what the panels return into verbs (`actions`), the OS keychain
-//! (`keys`), the settings file (`persist`), export and open jobs ([`jobs`]), and a
-//! capture opened from a file. [`App::logic_step`] takes what arrived under a time budget;
-//! [`App::show`] only reads state, draws the panels (`crate::ui`) and acts on what they
-//! return. The backend's waker asks egui for a repaint, coalesced to one frame per
-//! [`REPAINT_COALESCE`], so a 500 msg/s stream costs tens of frames per second, not hundreds.
+//! what the backend reports. [`App`] keeps what only a window has, in a few owned parts, each
+//! with the methods that are its own business:
+//!
+//! - the [`Settings`] it saves besides the session's endpoints, and their file (`persist`);
+//! - `Keys` (`keys`): where each endpoint's key comes from (the OS keychain, asked off the UI
+//!   thread, or `SUBSCOPE_API_KEY`) and the endpoints that connect once it answers;
+//! - `Files` (`files`): the capture opened from a file, the Open and Export dialogs, the one
+//!   export or opening job that runs at a time ([`jobs`]), and the replays served from opened
+//!   captures (`serve`);
+//! - `Panels` (`panels`): the composer, the table, the inspector under it (`inspector`) and
+//!   the Decoding panel (`decoding`);
+//! - the app-wide message for the status bar.
+//!
+//! A capture read from a file is "opened" everywhere (`Source::Opened`, [`App::opened`]);
+//! "session" is only ever the [`Session`]. [`App::logic_step`] (`logic`) takes what arrived
+//! under a time budget; [`App::show`] (`layout`) only reads state, draws the panels
+//! (`crate::ui`) and turns what they return into verbs (`actions`). The parts borrow apart:
+//! what the table shows is `Files::shown(&session)`, held while the panels change. The
+//! backend's waker asks egui for a repaint, coalesced to one frame per [`REPAINT_COALESCE`],
+//! so a 500 msg/s stream costs tens of frames per second, not hundreds.
 
 mod actions;
 mod decoding;
