@@ -262,7 +262,7 @@ fn keyboard_pause_clear_and_find() {
 }
 
 #[test]
-fn export_then_import_read_only_and_a_bad_file_keeps_what_was_read() {
+fn export_then_open_read_only_and_a_bad_file_keeps_what_was_read() {
     let runtime = runtime();
     let mut harness = harness(&runtime, true);
     wait_until(&mut harness, "some events", |app| app.capture().len() >= 6);
@@ -285,9 +285,9 @@ fn export_then_import_read_only_and_a_bad_file_keeps_what_was_read() {
     harness.key_press(Key::Escape);
     settle(&mut harness);
 
-    harness.state_mut().import_from(path.clone());
-    wait_until(&mut harness, "the import", |app| app.source() == Source::Opened);
-    assert_eq!(harness.state().imported().map(Capture::len), Some(lines));
+    harness.state_mut().open_file(path.clone());
+    wait_until(&mut harness, "the opening", |app| app.source() == Source::Opened);
+    assert_eq!(harness.state().opened().map(Capture::len), Some(lines));
     assert_eq!(harness.state().visible_rows(), lines);
     assert!(harness.query_all_by_label_contains("(read-only)").count() > 0);
 
@@ -295,10 +295,8 @@ fn export_then_import_read_only_and_a_bad_file_keeps_what_was_read() {
     let mut broken: Vec<&str> = text.lines().take(3).collect();
     broken.insert(2, "{not json");
     std::fs::write(&bad, broken.join("\n")).unwrap();
-    harness.state_mut().import_from(bad);
-    wait_until(&mut harness, "the bad import", |app| {
-        app.imported().is_some_and(|capture| capture.len() == 2)
-    });
+    harness.state_mut().open_file(bad);
+    wait_until(&mut harness, "the bad file", |app| app.opened().is_some_and(|capture| capture.len() == 2));
     let message = harness.state().message().cloned().unwrap();
     assert!(matches!(&message, Message::Failure(text) if text.contains("line 3")), "{message:?}");
     assert!(harness.query_all_by_label_contains("line 3").count() > 0, "the located error is shown");

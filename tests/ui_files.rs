@@ -69,7 +69,7 @@ fn write_capture(folder: &Path, name: &str, events: u64) -> PathBuf {
     path
 }
 
-/// Steps the harness until no export or import runs.
+/// Steps the harness until no export or opening runs.
 fn wait_for_job(harness: &mut Harness<'_, App>) {
     harness.step();
     wait_until(harness, "the read to finish", |app| !app.job_running());

@@ -14,18 +14,17 @@ use crate::ui::{ComposerAction, EndpointAction, ExportScope, SubscriptionAction,
 impl App {
     pub(super) fn endpoint_action(&mut self, action: EndpointAction) {
         match action {
-            EndpointAction::Connect(index) => self.connect(index),
+            EndpointAction::Connect(index) => self.keys.connect(&mut self.session, index),
             EndpointAction::Disconnect(index) => {
                 if let Some(endpoint) = self.session.endpoints().get(index) {
-                    self.connect_after_key.remove(&endpoint.id);
+                    self.keys.disconnected(endpoint.id);
                 }
                 self.session.disconnect(index);
             }
             EndpointAction::Remove(index) => {
                 if let Some(removed) = self.session.remove_endpoint(index) {
-                    self.connect_after_key.remove(&removed.id);
+                    self.keys.removed(removed.id);
                     self.stop_serving(removed.id);
-                    self.forget_removed_key(removed.id);
                 }
             }
             EndpointAction::Add => {
@@ -33,14 +32,14 @@ impl App {
                 let label = format!("Endpoint {}", self.session.endpoints().len() + 1);
                 self.session.add_endpoint(Endpoint { id, label, ..Endpoint::default() });
             }
-            EndpointAction::RememberKey(index) => self.store_key(index, true),
-            EndpointAction::ForgetKey(index) => self.store_key(index, false),
+            EndpointAction::RememberKey(index) => self.keys.store(&mut self.session, index, true),
+            EndpointAction::ForgetKey(index) => self.keys.store(&mut self.session, index, false),
             EndpointAction::MoveKeyToKeyField(index) => {
-                if self.session.move_key_to_key_field(index).is_some() && self.keychain.is_some() {
-                    self.store_key(index, true);
+                if self.session.move_key_to_key_field(index).is_some() && self.keys.has_store() {
+                    self.keys.store(&mut self.session, index, true);
                 }
             }
-            EndpointAction::RetryKeychain(index) => self.retry_keychain(index),
+            EndpointAction::RetryKeychain(index) => self.keys.retry(&mut self.session, index),
             EndpointAction::RetryNow(index) => self.session.retry_now(index),
         }
     }
@@ -65,13 +64,13 @@ impl App {
                 let method = built.method.clone();
                 let state = match self.session.request(conn, built.method, built.params) {
                     Ok(request) => {
-                        self.composer.response =
+                        self.panels.composer.response =
                             Some(ResponseView { request, conn, method, state: ResponseState::Pending });
                         return;
                     }
                     Err(err) => ResponseState::Failed(err.to_string()),
                 };
-                self.composer.response = Some(ResponseView { request: 0, conn, method, state });
+                self.panels.composer.response = Some(ResponseView { request: 0, conn, method, state });
             }
             ComposerAction::Raw { conn, built, subscribe: true } => {
                 let method = built.method.clone();
@@ -106,7 +105,7 @@ impl App {
                     if self.source() != Source::Live {
                         self.set_source(Source::Live);
                     }
-                    self.table.show_subscription(conn, sub);
+                    self.panels.table.show_subscription(conn, sub);
                 }
             }
             SubscriptionAction::Edit(sub) => {
@@ -117,8 +116,8 @@ impl App {
                     .find(|row| row.sub == sub)
                     .and_then(|row| row.draft.clone());
                 if let Some(draft) = draft {
-                    self.composer.draft = draft;
-                    self.composer.touched.clear();
+                    self.panels.composer.draft = draft;
+                    self.panels.composer.touched.clear();
                 }
             }
         }
@@ -126,44 +125,44 @@ impl App {
 
     pub(super) fn transfer_action(&mut self, action: TransferAction) {
         match action {
-            TransferAction::ChooseExportPath | TransferAction::ExportTo(_) if self.job.is_some() => {
-                self.export_result = Some(Message::Failure(
-                    "Another export or import is running; wait or cancel it.".to_owned(),
-                ));
+            TransferAction::ChooseExportPath | TransferAction::ExportTo(_) if self.files.job.is_some() => {
+                self.files.export_result = Some(Message::Failure(super::files::BUSY.to_owned()));
             }
             TransferAction::ChooseExportPath => {
                 let plan = self.export_plan();
-                let name = default_file_name(now_ms(), self.export_dialog.format);
+                let name = default_file_name(now_ms(), self.files.export_dialog.format);
                 self.choose_export_path(plan, name);
-                self.export_result = None;
+                self.files.export_result = None;
             }
             TransferAction::ExportTo(path) => {
-                self.job = Some(jobs::start_snapshot(path, self.export_plan()));
-                self.export_result = None;
+                self.files.job = Some(jobs::start_snapshot(path, self.export_plan()));
+                self.files.export_result = None;
             }
             TransferAction::Cancel => {
-                if let Some(job) = self.job.take() {
+                if let Some(job) = self.files.job.take() {
                     let result = job.cancel();
-                    self.export_result = Some(result.clone());
+                    self.files.export_result = Some(result.clone());
                     self.message = Some(result);
                 }
             }
-            TransferAction::Close => self.export_dialog.open = false,
+            TransferAction::Close => self.files.export_dialog.open = false,
         }
     }
 
     fn export_plan(&self) -> ExportPlan {
-        let from_import = self.source() == Source::Opened;
+        let from_opened = self.source() == Source::Opened;
         let view = self.shown();
         let capture = &view.capture;
-        let selection = match self.export_dialog.scope {
+        let selection = match self.files.export_dialog.scope {
             ExportScope::All => Selection::Range {
                 last: capture.iter().next_back().map_or(0, |event| event.seq),
                 after: None,
             },
-            ExportScope::Filtered => Selection::Seqs { seqs: self.table.visible_seqs(capture), next: 0 },
+            ExportScope::Filtered => {
+                Selection::Seqs { seqs: self.panels.table.visible_seqs(capture), next: 0 }
+            }
             ExportScope::Selected => {
-                Selection::Seqs { seqs: self.table.selected.into_iter().collect(), next: 0 }
+                Selection::Seqs { seqs: self.panels.table.selected.into_iter().collect(), next: 0 }
             }
         };
         let total = match &selection {
@@ -173,9 +172,9 @@ impl App {
         ExportPlan {
             selection,
             total,
-            format: self.export_dialog.format,
+            format: self.files.export_dialog.format,
             context: view.context.clone(),
-            from_import,
+            from_opened,
         }
     }
 
@@ -183,22 +182,14 @@ impl App {
     pub(super) fn clear(&mut self) {
         match self.source() {
             Source::Live => self.session.clear(),
-            Source::Opened => {
-                self.opened = None;
-                self.session.set_opened((0, 0));
-            }
+            Source::Opened => self.files.close_opened(&mut self.session),
         }
-        self.table.reset();
+        self.panels.table.reset();
     }
 
     /// Starts exporting to `path` as if typed in the export dialog (for tests and scripts).
     pub fn export_to(&mut self, path: PathBuf, scope: ExportScope) {
-        self.export_dialog.scope = scope;
+        self.files.export_dialog.scope = scope;
         self.transfer_action(TransferAction::ExportTo(path));
-    }
-
-    /// Starts importing `path` (read-only), as the Open dialog does.
-    pub fn import_from(&mut self, path: PathBuf) {
-        self.open_path(path);
     }
 }

@@ -2,13 +2,11 @@
 //! in the settings), shared by the table's Details column and the detail view's Decoded tab,
 //! and made again whenever the list changes.
 
-use std::sync::Arc;
-
 use egui::Ui;
 use tokio::sync::oneshot;
 
 use super::App;
-use crate::decode::{AbiCounts, AbiError, AbiSource, Built};
+use crate::decode::{AbiCounts, AbiError, AbiSource};
 use crate::files::{self, DialogOutcome};
 use crate::session::Message;
 use crate::ui::decoding::{DecodingAction, DecodingForm, DecodingView, decoding_ui};
@@ -18,13 +16,50 @@ use crate::ui::decoding::{DecodingAction, DecodingForm, DecodingView, decoding_u
 #[derive(Default)]
 pub(super) struct Decoding {
     /// Per saved ABI, in order: what it declared, or why it is left out.
-    pub abis: Vec<Result<AbiCounts, AbiError>>,
+    abis: Vec<Result<AbiCounts, AbiError>>,
     /// Per saved token, in order: whether it is used (one edited by hand may not be).
-    pub tokens: Vec<Result<(), String>>,
+    tokens: Vec<Result<(), String>>,
     /// The panel's forms.
-    pub form: DecodingForm,
+    form: DecodingForm,
     /// The native file dialog choosing an ABI file, while it is open.
-    pub dialog: Option<oneshot::Receiver<DialogOutcome>>,
+    dialog: Option<oneshot::Receiver<DialogOutcome>>,
+}
+
+impl Decoding {
+    /// Keeps what building the decoder found, per saved ABI and token, for the panel.
+    pub(super) fn set_report(
+        &mut self,
+        abis: Vec<Result<AbiCounts, AbiError>>,
+        tokens: Vec<Result<(), String>>,
+    ) {
+        self.abis = abis;
+        self.tokens = tokens;
+    }
+
+    /// A chosen ABI file goes into the form's path (the user may still bind it to a contract
+    /// before adding it); a system with no dialog is told to type the path.
+    fn poll_dialog(&mut self) {
+        let Some(rx) = &mut self.dialog else {
+            return;
+        };
+        let outcome = match rx.try_recv() {
+            Ok(outcome) => outcome,
+            Err(oneshot::error::TryRecvError::Empty) => return,
+            Err(oneshot::error::TryRecvError::Closed) => DialogOutcome::Cancelled,
+        };
+        self.dialog = None;
+        let form = &mut self.form;
+        match outcome {
+            DialogOutcome::Chosen(path) => {
+                form.abi_path = path.display().to_string();
+                form.abi_error = None;
+            }
+            DialogOutcome::Cancelled => {}
+            DialogOutcome::Unavailable => {
+                form.abi_error = Some(format!("{}: type the path.", super::files::NO_DIALOG));
+            }
+        }
+    }
 }
 
 impl App {
@@ -32,27 +67,18 @@ impl App {
     /// hands it to the table and the detail view.
     pub(super) fn rebuild_decoder(&mut self) {
         let built = self.settings.decoding.build();
-        self.use_built(built);
-    }
-
-    /// Hands a built decoder to the table and the detail view, and its report to the panel.
-    fn use_built(&mut self, built: Built) {
-        let decoder = Arc::new(built.decoder);
-        self.decoding.abis = built.abis;
-        self.decoding.tokens = built.tokens;
-        self.table.set_decoder(Arc::clone(&decoder));
-        self.detail.set_decoder(decoder);
+        self.panels.use_decoder(built);
     }
 
     /// Draws the Decoding panel and acts on it.
     pub(super) fn decoding_panel_ui(&mut self, ui: &mut Ui) {
-        self.poll_abi_dialog();
+        self.panels.decoding.poll_dialog();
         let view = DecodingView {
             sources: &self.settings.decoding,
-            abis: &self.decoding.abis,
-            tokens: &self.decoding.tokens,
+            abis: &self.panels.decoding.abis,
+            tokens: &self.panels.decoding.tokens,
         };
-        if let Some(action) = decoding_ui(ui, &mut self.decoding.form, &view) {
+        if let Some(action) = decoding_ui(ui, &mut self.panels.decoding.form, &view) {
             self.decoding_action(action);
         }
     }
@@ -61,7 +87,7 @@ impl App {
         match action {
             DecodingAction::AddAbi(mut source) => {
                 source.path = files::absolute(&source.path);
-                let form = &mut self.decoding.form;
+                let form = &mut self.panels.decoding.form;
                 if self.settings.decoding.abis.contains(&source) {
                     form.abi_error = Some(format!("{} is already in the list.", source.label()));
                     return;
@@ -80,7 +106,7 @@ impl App {
                         )));
                         form.abi_added();
                         self.settings.decoding = sources;
-                        self.use_built(built);
+                        self.panels.use_decoder(built);
                         self.save_settings();
                     }
                     Some(Err(err)) => form.abi_error = Some(err.to_string()),
@@ -96,7 +122,7 @@ impl App {
                     Some(dir) => dialog.set_directory(dir),
                     None => dialog,
                 };
-                self.decoding.dialog =
+                self.panels.decoding.dialog =
                     Some(super::files::run_dialog(&self.runtime, &self.ctx, dialog.pick_file()));
             }
             DecodingAction::RemoveAbi(index) => {
@@ -121,31 +147,6 @@ impl App {
                     self.rebuild_decoder();
                     self.save_settings();
                 }
-            }
-        }
-    }
-
-    /// A chosen ABI file goes into the form's path (the user may still bind it to a contract
-    /// before adding it); a system with no dialog is told to type the path.
-    fn poll_abi_dialog(&mut self) {
-        let Some(rx) = &mut self.decoding.dialog else {
-            return;
-        };
-        let outcome = match rx.try_recv() {
-            Ok(outcome) => outcome,
-            Err(oneshot::error::TryRecvError::Empty) => return,
-            Err(oneshot::error::TryRecvError::Closed) => DialogOutcome::Cancelled,
-        };
-        self.decoding.dialog = None;
-        let form = &mut self.decoding.form;
-        match outcome {
-            DialogOutcome::Chosen(path) => {
-                form.abi_path = path.display().to_string();
-                form.abi_error = None;
-            }
-            DialogOutcome::Cancelled => {}
-            DialogOutcome::Unavailable => {
-                form.abi_error = Some(format!("{}: type the path.", super::files::NO_DIALOG));
             }
         }
     }

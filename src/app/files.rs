@@ -11,52 +11,132 @@ use egui::{Align2, Color32, FontId, LayerId, Order};
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
-use super::App;
 use super::jobs::{self, ExportPlan, Job, OpenedCapture};
+use super::{App, Source};
 use crate::export::ImportOptions;
 use crate::files::{self, DialogOutcome};
-use crate::session::Message;
-use crate::ui::{OpenAction, RecentFile, format_count, open_dialog_ui};
+use crate::replay::ReplayServer;
+use crate::session::{CaptureView, Message, Session};
+use crate::ui::transfer::JobView;
+use crate::ui::{ExportDialog, OpenAction, OpenDialog, RecentFile, format_count, open_dialog_ui};
+
+/// What the window does with files: the capture opened from one, the Open and Export
+/// dialogs, the one export or opening that runs at a time, and the replays served from
+/// opened captures.
+#[derive(Default)]
+pub(super) struct Files {
+    /// The capture opened from a file, if any.
+    pub opened: Option<Opened>,
+    /// The Open dialog (Ctrl+O).
+    pub open_dialog: OpenDialog,
+    /// The Export dialog (Ctrl+E).
+    pub export_dialog: ExportDialog,
+    /// What the last export came to, shown in the Export dialog.
+    pub export_result: Option<Message>,
+    /// The running export or opening.
+    pub job: Option<Job>,
+    /// Replays of opened captures this window serves, by the endpoint that connects to each.
+    pub replays: Vec<(u64, ReplayServer)>,
+}
+
+/// A capture opened from a file, and whether the table shows it (else the live one): there is
+/// no "showing a file" without a file.
+pub(super) struct Opened {
+    pub capture: OpenedCapture,
+    pub shown: bool,
+}
+
+impl Files {
+    /// What the table shows: the opened capture when it is shown, else the session's live one.
+    /// It borrows only these two, so a caller can hold it while it changes other parts.
+    pub(super) fn shown<'a>(&'a self, session: &'a Session) -> &'a CaptureView {
+        match &self.opened {
+            Some(opened) if opened.shown => &opened.capture.view,
+            _ => session.live(),
+        }
+    }
+
+    /// Which capture the table shows.
+    pub(super) fn source(&self) -> Source {
+        if self.opened.as_ref().is_some_and(|opened| opened.shown) { Source::Opened } else { Source::Live }
+    }
+
+    /// Shows a capture opened from a file, in place of any opened before; the session counts
+    /// it against the memory cap.
+    fn show_opened(&mut self, capture: OpenedCapture, session: &mut Session) {
+        let held = (capture.view.capture.len(), capture.view.capture.memory_bytes());
+        self.opened = Some(Opened { capture, shown: true });
+        session.set_opened(held);
+    }
+
+    /// Closes the opened capture, if any: the table shows the live one again.
+    pub(super) fn close_opened(&mut self, session: &mut Session) {
+        self.opened = None;
+        session.set_opened((0, 0));
+    }
+
+    /// The running job as its dialog shows it: the export dialog shows exports, the Open
+    /// dialog openings.
+    pub(super) fn job_view(&self, export: bool) -> Option<JobView> {
+        self.job.as_ref().filter(|job| job.is_export() == export).map(Job::view)
+    }
+}
+
+/// What the user is told when a second export or opening would start while one runs.
+pub(super) const BUSY: &str = "Another export or import is running; wait or cancel it.";
 
 /// What the user is told when no native file dialog could be shown.
 pub(super) const NO_DIALOG: &str = "No file dialog on this system (no desktop portal or zenity)";
 
 impl App {
+    /// Shows a capture opened from a file, in place of any opened before.
+    pub(super) fn show_opened(&mut self, capture: OpenedCapture) {
+        self.files.show_opened(capture, &mut self.session);
+        self.panels.table.reset();
+    }
+
+    /// Switches the table between the live capture and the opened one.
+    pub(super) fn set_source(&mut self, source: Source) {
+        if let Some(opened) = &mut self.files.opened {
+            opened.shown = source == Source::Opened;
+        }
+        self.panels.table.reset();
+    }
+
     /// Acts on what the Open dialog returned.
     pub(super) fn open_action(&mut self, action: OpenAction) {
         match action {
             OpenAction::Browse => self.browse_for_capture(),
-            OpenAction::Open(path) => self.open_path(path),
+            OpenAction::Open(path) => self.open_file(path),
             OpenAction::Forget(path) => files::forget(&mut self.settings.recent_files, &path),
             OpenAction::Cancel => {
-                if let Some(job) = self.job.take() {
+                if let Some(job) = self.files.job.take() {
                     let result = job.cancel();
-                    self.open_dialog.error = result.is_failure().then(|| result.text().to_owned());
+                    self.files.open_dialog.error = result.is_failure().then(|| result.text().to_owned());
                     self.message = Some(result);
                 }
             }
-            OpenAction::Close => self.open_dialog.open = false,
+            OpenAction::Close => self.files.open_dialog.open = false,
         }
     }
 
-    /// Starts reading `path` into a read-only view; what is shown stays until it is read.
-    pub(super) fn open_path(&mut self, path: PathBuf) {
-        if self.job.is_some() {
-            let busy = "Another export or import is running; wait or cancel it.".to_owned();
-            self.open_dialog.show_error(Some(&path), busy);
+    /// Starts opening `path` read-only, as the Open dialog does; what is shown stays until it
+    /// is read.
+    pub fn open_file(&mut self, path: PathBuf) {
+        if self.files.job.is_some() {
+            self.files.open_dialog.show_error(Some(&path), BUSY.to_owned());
             return;
         }
-        self.open_dialog.error = None;
-        self.job = Some(jobs::start_import(&self.runtime, &self.ctx, path, self.import_options()));
+        self.files.open_dialog.error = None;
+        self.files.job = Some(jobs::start_opening(&self.runtime, &self.ctx, path, self.open_options()));
     }
 
     fn browse_for_capture(&mut self) {
-        if self.job.is_some() {
-            self.open_dialog.error =
-                Some("Another export or import is running; wait or cancel it.".to_owned());
+        if self.files.job.is_some() {
+            self.files.open_dialog.error = Some(BUSY.to_owned());
             return;
         }
-        self.open_dialog.error = None;
+        self.files.open_dialog.error = None;
         let last = self.settings.recent_files.first().and_then(|path| path.parent());
         let dialog = rfd::AsyncFileDialog::new()
             .set_title("Open a capture")
@@ -66,7 +146,7 @@ impl App {
             None => dialog,
         };
         let rx = run_dialog(&self.runtime, &self.ctx, dialog.pick_file());
-        self.job = Some(Job::ChoosingImportFile { rx, options: self.import_options() });
+        self.files.job = Some(Job::ChoosingFileToOpen { rx, options: self.open_options() });
     }
 
     /// Starts the native save dialog for an export, in the folder of the last export (else the
@@ -81,7 +161,7 @@ impl App {
             None => dialog,
         };
         let rx = run_dialog(&self.runtime, &self.ctx, dialog.save_file());
-        self.job = Some(Job::ChoosingExportPath { rx, plan });
+        self.files.job = Some(Job::ChoosingExportPath { rx, plan });
     }
 
     /// An export wrote `path`: the next save dialog starts in its folder.
@@ -89,29 +169,29 @@ impl App {
         if let Some(dir) = files::absolute(path).parent() {
             self.settings.last_export_dir = Some(dir.to_path_buf());
         }
-        self.export_result = Some(Message::News(text.clone()));
+        self.files.export_result = Some(Message::News(text.clone()));
         self.message = Some(Message::News(text));
     }
 
     /// No native dialog could be shown: say so where the user was, pointing to the typed path.
     pub(super) fn no_dialog(&mut self, export: bool) {
         if export {
-            self.export_result = Some(Message::Failure(format!("{NO_DIALOG}: type a path below.")));
+            self.files.export_result = Some(Message::Failure(format!("{NO_DIALOG}: type a path below.")));
         } else {
-            self.open_dialog.show_error(None, format!("{NO_DIALOG}: type the file's path above."));
+            self.files.open_dialog.show_error(None, format!("{NO_DIALOG}: type the file's path above."));
         }
     }
 
     /// Shows a file that was read, and remembers it; when nothing could be read from it, the
     /// Open dialog shows why and what was shown before stays.
-    pub(super) fn finish_import(&mut self, capture: OpenedCapture) {
+    pub(super) fn finish_opening(&mut self, capture: OpenedCapture) {
         let events = capture.view.capture.len();
         if events == 0 && capture.left_out == 0 {
             let why = match &capture.error {
                 Some(err) => format!("Could not open {}: {err}", capture.name),
                 None => format!("{} holds no events.", capture.name),
             };
-            self.open_dialog.show_error(capture.path.as_deref(), why);
+            self.files.open_dialog.show_error(capture.path.as_deref(), why);
             return;
         }
         let text = format!("Opened {} ({} events, read-only)", capture.name, format_count(events as u64));
@@ -122,15 +202,15 @@ impl App {
         if let Some(path) = &capture.path {
             files::remember(&mut self.settings.recent_files, files::absolute(path));
         }
-        self.open_dialog.open = false;
-        self.open_dialog.path.clear();
-        self.open_dialog.error = None;
+        self.files.open_dialog.open = false;
+        self.files.open_dialog.path.clear();
+        self.files.open_dialog.error = None;
         self.show_opened(capture);
     }
 
     /// Draws the Open dialog when it is open and acts on it.
     pub(super) fn open_dialog_ui(&mut self, ctx: &egui::Context) {
-        if !self.open_dialog.open {
+        if !self.files.open_dialog.open {
             return;
         }
         let recent: Vec<RecentFile> = self
@@ -139,8 +219,8 @@ impl App {
             .iter()
             .map(|path| RecentFile { path: path.clone(), exists: path.is_file() })
             .collect();
-        let job = self.job.as_ref().filter(|job| !job.is_export()).map(Job::view);
-        if let Some(action) = open_dialog_ui(ctx, &mut self.open_dialog, &recent, job.as_ref()) {
+        let job = self.files.job_view(false);
+        if let Some(action) = open_dialog_ui(ctx, &mut self.files.open_dialog, &recent, job.as_ref()) {
             self.open_action(action);
         }
     }
@@ -157,7 +237,7 @@ impl App {
             (!input.raw.hovered_files.is_empty(), dropped)
         });
         if let Some(path) = dropped {
-            self.open_path(path);
+            self.open_file(path);
         }
         if hovering {
             let painter =
@@ -174,7 +254,7 @@ impl App {
         }
     }
 
-    pub(super) fn import_options(&self) -> ImportOptions {
+    pub(super) fn open_options(&self) -> ImportOptions {
         ImportOptions { limits: self.session.limits_for_opened(), ..Default::default() }
     }
 }

@@ -1,21 +1,33 @@
-//! The inspector under the table: the selected row's detail, or the comparison of endpoints
-//! (its data from the shown capture view), beside the rate plot.
+//! The inspector under the table ([`Inspector`]): the selected row's detail, or the
+//! comparison of endpoints (its data from the shown capture view), beside the rate plot.
 
 use std::time::{Duration, Instant};
 
 use egui::{CentralPanel, Panel, Ui};
 
-use super::App;
 use crate::capture::{SubKey, now_ms};
 use crate::compare::{Deliveries, deliveries};
 use crate::session::CaptureView;
-use crate::ui::compare::{CompareView, compare_ui};
-use crate::ui::table::connection_label;
-use crate::ui::{detail_ui, rate_plot_ui};
+use crate::ui::compare::{CompareState, CompareView, compare_ui};
+use crate::ui::table::{TableState, connection_label};
+use crate::ui::{DetailState, detail_ui, rate_plot_ui};
+
+/// The inspector under the table: its tabs' states, and the selected row's deliveries.
+#[derive(Default)]
+pub(super) struct Inspector {
+    /// Which tab it shows.
+    tab: InspectorTab,
+    /// The Detail tab: the selected row's JSON (and decoded view).
+    pub detail: DetailState,
+    /// The Compare tab.
+    compare: CompareState,
+    /// When each endpoint delivered the selected row's item, kept between frames.
+    deliveries: Option<DeliveriesCache>,
+}
 
 /// The inspector's tabs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum InspectorTab {
+enum InspectorTab {
     /// The selected row's JSON.
     #[default]
     Detail,
@@ -28,7 +40,7 @@ pub enum InspectorTab {
 const DELIVERIES_REFRESH: Duration = Duration::from_millis(500);
 
 /// The last answer for the selected row.
-pub(super) struct DeliveriesCache {
+struct DeliveriesCache {
     seq: u64,
     at: Instant,
     found: Option<Deliveries>,
@@ -41,13 +53,21 @@ const PLOT_MIN_WIDTH: f32 = 560.0;
 /// How far back the lag plot looks, in seconds.
 const LAG_PLOT_SECONDS: f64 = 300.0;
 
-impl App {
-    /// Draws the rate plot on the right (when there is room), and the inspector's tab bar and
-    /// the chosen tab for the shown capture view; `width` is the central area's.
-    pub(super) fn inspector_ui(&mut self, ui: &mut Ui, live: bool, width: f32) {
+impl Inspector {
+    /// Draws the rate plot on the right (when there is room), and the tab bar and the chosen
+    /// tab for `view`, the shown capture (live or not) whose rows `table` shows; `width` is
+    /// the central area's.
+    pub(super) fn ui(
+        &mut self,
+        ui: &mut Ui,
+        view: &CaptureView,
+        table: &mut TableState,
+        live: bool,
+        width: f32,
+    ) {
         if width < PLOT_MIN_WIDTH {
             // Too narrow for both: the selected row's detail comes first.
-            self.inspector_tabs_ui(ui, live);
+            self.tabs_ui(ui, view, table, live);
             return;
         }
         let plot = Panel::right("plot")
@@ -55,41 +75,38 @@ impl App {
             .default_size((width * 0.4).clamp(160.0, 420.0))
             .size_range(140.0..=(width * 0.5).max(140.0));
         plot.show(ui, |ui| {
-            let view = super::shown_view(self.opened.as_ref(), &self.session);
             // A file's rates are plotted up to its newest event, live ones up to now.
             let plot_now = if live {
                 now_ms()
             } else {
                 view.capture.iter().next_back().map_or(0, |event| event.received_at_ms + 1000)
             };
-            rate_plot_ui(ui, &mut self.table, &view.capture, &view.context, plot_now);
+            rate_plot_ui(ui, table, &view.capture, &view.context, plot_now);
         });
-        CentralPanel::default().show(ui, |ui| self.inspector_tabs_ui(ui, live));
+        CentralPanel::default().show(ui, |ui| self.tabs_ui(ui, view, table, live));
     }
 
-    fn inspector_tabs_ui(&mut self, ui: &mut Ui, live: bool) {
+    fn tabs_ui(&mut self, ui: &mut Ui, view: &CaptureView, table: &TableState, live: bool) {
         ui.horizontal(|ui| {
-            ui.selectable_value(&mut self.inspector_tab, InspectorTab::Detail, "Detail");
-            ui.selectable_value(&mut self.inspector_tab, InspectorTab::Compare, "Compare")
+            ui.selectable_value(&mut self.tab, InspectorTab::Detail, "Detail");
+            ui.selectable_value(&mut self.tab, InspectorTab::Compare, "Compare")
                 .on_hover_text("The same subscription on several endpoints: first, missed, lag");
         });
         ui.separator();
-        match self.inspector_tab {
+        match self.tab {
             InspectorTab::Detail => {
-                let view = super::shown_view(self.opened.as_ref(), &self.session);
-                let selected = self.table.selected.and_then(|seq| view.capture.by_seq(seq));
+                let selected = table.selected.and_then(|seq| view.capture.by_seq(seq));
                 detail_ui(ui, &mut self.detail, selected, &view.context);
             }
             InspectorTab::Compare => {
-                let found = self.selected_deliveries(live);
-                let view = super::shown_view(self.opened.as_ref(), &self.session);
+                let found = self.selected_deliveries(view, table.selected, live);
                 let now = if live {
                     now_ms()
                 } else {
                     view.capture.iter().next_back().map_or(0, |event| event.received_at_ms)
                 };
                 let report = view.compare.report();
-                let plotted = report.groups.get(self.compare_state.plotted);
+                let plotted = report.groups.get(self.compare.plotted);
                 let lag_lines = plotted.map_or_else(Vec::new, |group| {
                     group
                         .endpoints
@@ -108,23 +125,27 @@ impl App {
                     label_of: &label_of,
                     lag_lines,
                     selected: found.as_ref(),
-                    clock: self.table.clock,
+                    clock: table.clock,
                 };
-                compare_ui(ui, &mut self.compare_state, &compare_view);
+                compare_ui(ui, &mut self.compare, &compare_view);
             }
         }
     }
 
     /// When each endpoint of the selected row's group delivered its item (cached).
-    fn selected_deliveries(&mut self, live: bool) -> Option<Deliveries> {
-        let seq = self.table.selected?;
+    fn selected_deliveries(
+        &mut self,
+        view: &CaptureView,
+        selected: Option<u64>,
+        live: bool,
+    ) -> Option<Deliveries> {
+        let seq = selected?;
         if let Some(cache) = &self.deliveries
             && cache.seq == seq
             && (!live || cache.at.elapsed() < DELIVERIES_REFRESH)
         {
             return cache.found.clone();
         }
-        let view = self.shown();
         let sub = view.capture.by_seq(seq).and_then(|event| event.subscription);
         let members = sub.map(|sub| view.compare.group_of(sub)).unwrap_or_default();
         let found = (members.len() > 1)

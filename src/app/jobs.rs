@@ -1,10 +1,10 @@
-//! Export and import jobs, run off the UI thread.
+//! Export and open jobs, run off the UI thread.
 //!
 //! Export: the native save dialog (`super::files`) runs as a task on the tokio runtime; the
 //! chosen events are then copied out of the capture a few milliseconds per frame (so the UI
 //! never stalls on a million events) and written by [`export_to_file`] on a blocking thread,
-//! with progress and Cancel. Import: the open dialog, then [`import_file`] and building the
-//! read-only capture on a blocking thread.
+//! with progress and Cancel. Open: the open dialog, then reading the file ([`import_file`],
+//! the format's reader) and building the read-only opened capture on a blocking thread.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -68,8 +68,8 @@ pub struct ExportPlan {
     pub format: Format,
     /// Names for the ids (redacted endpoints).
     pub context: CaptureContext,
-    /// Whether the events come from the imported file (else the live capture).
-    pub from_import: bool,
+    /// Whether the events come from the opened capture (else the live capture).
+    pub from_opened: bool,
 }
 
 /// A running job.
@@ -102,14 +102,14 @@ pub enum Job {
         missed: usize,
     },
     /// The native open dialog is open.
-    ChoosingImportFile {
+    ChoosingFileToOpen {
         /// What the dialog came back with.
         rx: oneshot::Receiver<DialogOutcome>,
-        /// How much the import may hold.
+        /// How much the opened capture may hold.
         options: ImportOptions,
     },
     /// Reading on a blocking thread.
-    Importing {
+    Opening {
         /// The file.
         path: PathBuf,
         /// Progress (bytes) and cancel.
@@ -134,13 +134,13 @@ pub enum JobOutcome {
     },
     /// The user closed a native file dialog without choosing: nothing to report.
     DialogClosed,
-    /// No native file dialog could be shown (for an export when `export`, else an import).
+    /// No native file dialog could be shown (for an export when `export`, else for opening).
     NoDialog {
         /// Whether the dialog was the save dialog.
         export: bool,
     },
-    /// An import finished.
-    Imported(Box<OpenedCapture>),
+    /// A file was read.
+    Opened(Box<OpenedCapture>),
 }
 
 impl Job {
@@ -158,10 +158,10 @@ impl Job {
                 title: format!("Exporting to {}…", file_name(path)),
                 fraction: Some(progress.fraction()),
             },
-            Self::ChoosingImportFile { .. } => {
+            Self::ChoosingFileToOpen { .. } => {
                 JobView { title: "Waiting for the open dialog…".to_owned(), fraction: None }
             }
-            Self::Importing { path, progress, .. } => JobView {
+            Self::Opening { path, progress, .. } => JobView {
                 title: format!("Reading {}…", file_name(path)),
                 fraction: Some(progress.fraction()),
             },
@@ -177,10 +177,10 @@ impl Job {
     pub fn cancel(self) -> Message {
         let export = self.is_export();
         match self {
-            Self::Exporting { progress, .. } | Self::Importing { progress, .. } => {
+            Self::Exporting { progress, .. } | Self::Opening { progress, .. } => {
                 progress.cancel.store(true, Ordering::Relaxed);
             }
-            Self::ChoosingExportPath { .. } | Self::Snapshot { .. } | Self::ChoosingImportFile { .. } => {}
+            Self::ChoosingExportPath { .. } | Self::Snapshot { .. } | Self::ChoosingFileToOpen { .. } => {}
         }
         Message::Failure(
             if export { "Cancelled; no file was written." } else { "Cancelled; nothing was opened." }
@@ -195,29 +195,29 @@ pub fn start_snapshot(path: PathBuf, plan: ExportPlan) -> Job {
     Job::Snapshot { path, plan, events }
 }
 
-/// Reads `path` on a blocking thread, keeping at most what `options` allow.
-pub fn start_import(runtime: &Handle, ctx: &egui::Context, path: PathBuf, options: ImportOptions) -> Job {
+/// Opens `path`: reads it on a blocking thread, keeping at most what `options` allow.
+pub fn start_opening(runtime: &Handle, ctx: &egui::Context, path: PathBuf, options: ImportOptions) -> Job {
     let (tx, rx) = oneshot::channel();
     let progress = Arc::new(Progress::default());
     let ctx = ctx.clone();
     let thread_progress = Arc::clone(&progress);
     let thread_path = path.clone();
     runtime.spawn_blocking(move || {
-        let imported = build_import(&thread_path, &thread_progress, options);
-        tx.send(imported).ok(); // the job may have been dropped
+        let opened = read_opened(&thread_path, &thread_progress, options);
+        tx.send(opened).ok(); // the job may have been dropped
         ctx.request_repaint();
     });
-    Job::Importing { path, progress, rx }
+    Job::Opening { path, progress, rx }
 }
 
 /// Advances a job by one frame's worth: polls its result, or copies events for up to
-/// `budget`. `live` and `imported` are the captures an export copies from.
+/// `budget`. `live` and `opened` are the captures an export copies from.
 pub fn step(
     job: Job,
     runtime: &Handle,
     ctx: &egui::Context,
     live: &Capture,
-    imported: Option<&Capture>,
+    opened: Option<&Capture>,
     budget: Duration,
 ) -> JobOutcome {
     match job {
@@ -233,7 +233,7 @@ pub fn step(
             }
         },
         Job::Snapshot { path, mut plan, mut events } => {
-            let source = if plan.from_import { imported } else { Some(live) };
+            let source = if plan.from_opened { opened } else { Some(live) };
             let finished = match source {
                 Some(capture) => copy_events(capture, &mut plan.selection, &mut events, budget),
                 None => true,
@@ -265,22 +265,24 @@ pub fn step(
                 JobOutcome::Done(Message::Failure("Export failed: the writer stopped".to_owned()))
             }
         },
-        Job::ChoosingImportFile { mut rx, options } => match rx.try_recv() {
-            Ok(DialogOutcome::Chosen(path)) => JobOutcome::Running(start_import(runtime, ctx, path, options)),
+        Job::ChoosingFileToOpen { mut rx, options } => match rx.try_recv() {
+            Ok(DialogOutcome::Chosen(path)) => {
+                JobOutcome::Running(start_opening(runtime, ctx, path, options))
+            }
             Ok(DialogOutcome::Cancelled) => JobOutcome::DialogClosed,
             Ok(DialogOutcome::Unavailable) => JobOutcome::NoDialog { export: false },
             Err(oneshot::error::TryRecvError::Empty) => {
-                JobOutcome::Running(Job::ChoosingImportFile { rx, options })
+                JobOutcome::Running(Job::ChoosingFileToOpen { rx, options })
             }
             Err(oneshot::error::TryRecvError::Closed) => {
                 JobOutcome::Done(Message::Failure("The file dialog failed.".to_owned()))
             }
         },
-        Job::Importing { path, progress, mut rx } => match rx.try_recv() {
-            Ok(imported) => JobOutcome::Imported(Box::new(imported)),
+        Job::Opening { path, progress, mut rx } => match rx.try_recv() {
+            Ok(opened) => JobOutcome::Opened(Box::new(opened)),
             Err(oneshot::error::TryRecvError::Empty) => {
                 ctx.request_repaint_after(Duration::from_millis(100));
-                JobOutcome::Running(Job::Importing { path, progress, rx })
+                JobOutcome::Running(Job::Opening { path, progress, rx })
             }
             Err(oneshot::error::TryRecvError::Closed) => JobOutcome::Done(Message::Failure(format!(
                 "Import of {} failed: the reader stopped",
@@ -357,17 +359,17 @@ fn start_write(
 
 /// Reads a file into a read-only capture, numbering events in file order when their
 /// sequence numbers are not increasing, and flags reorged block heights.
-fn build_import(path: &Path, progress: &Progress, options: ImportOptions) -> OpenedCapture {
-    let imported = import_file(path, progress, options);
-    let mut events = imported.events;
+fn read_opened(path: &Path, progress: &Progress, options: ImportOptions) -> OpenedCapture {
+    let read = import_file(path, progress, options);
+    let mut events = read.events;
     let increasing = events.iter().zip(events.iter().skip(1)).all(|(a, b)| a.seq < b.seq);
     if !increasing {
         for (index, event) in events.iter_mut().enumerate() {
             event.seq = index as u64;
         }
     }
-    let view = CaptureView::from_events(events, imported.context);
-    let error = imported.error.map(|err| match view.capture.len() {
+    let view = CaptureView::from_events(events, read.context);
+    let error = read.error.map(|err| match view.capture.len() {
         0 => err.to_string(),
         read => format!("{err}; showing the {} events read before it", format_count(read as u64)),
     });
@@ -376,7 +378,7 @@ fn build_import(path: &Path, progress: &Progress, options: ImportOptions) -> Ope
         path: Some(path.to_path_buf()),
         view,
         error,
-        left_out: imported.evicted,
-        ignored_entries: imported.ignored_entries,
+        left_out: read.evicted,
+        ignored_entries: read.ignored_entries,
     }
 }

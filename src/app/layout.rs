@@ -12,7 +12,7 @@ use crate::session::{CaptureView, Message, Subscription};
 use crate::ui::composer::{ConnChoice, request_ui};
 use crate::ui::decoding::decoding_title;
 use crate::ui::table::{FilterChoices, SubscriptionChoice, connection_label, subscription_label};
-use crate::ui::transfer::{ExportCounts, JobView, job_progress_ui};
+use crate::ui::transfer::{ExportCounts, job_progress_ui};
 use crate::ui::{
     OpenedStatus, StatusAction, StatusInfo, TableAction, TransferAction, composer_ui, endpoints_ui,
     error_text, events_table_ui, export_dialog_ui, format_count, status_bar_ui, subscriptions_ui,
@@ -70,19 +70,19 @@ impl App {
             )
         });
         if open {
-            self.export_dialog.open = false; // one dialog at a time
-            self.open_dialog.show();
+            self.files.export_dialog.open = false; // one dialog at a time
+            self.files.open_dialog.show();
         }
         if find {
-            self.table.focus_filter = true;
+            self.panels.table.focus_filter = true;
         }
         if clear {
             self.clear();
         }
         if export {
-            self.open_dialog.open = false;
-            self.export_dialog.open = true;
-            self.export_result = None;
+            self.files.open_dialog.open = false;
+            self.files.export_dialog.open = true;
+            self.files.export_result = None;
         }
         if space {
             self.toggle_pause();
@@ -90,8 +90,8 @@ impl App {
     }
 
     pub(super) fn toggle_pause(&mut self) {
-        let capture = &super::shown_view(self.opened.as_ref(), &self.session).capture;
-        self.table.toggle_pause(capture);
+        let capture = &self.files.shown(&self.session).capture;
+        self.panels.table.toggle_pause(capture);
     }
 
     fn toolbar_ui(&mut self, ui: &mut Ui) {
@@ -104,7 +104,7 @@ impl App {
             ui.separator();
             let mut source = self.source();
             ui.selectable_value(&mut source, Source::Live, "Live");
-            if let Some(opened) = &self.opened {
+            if let Some(opened) = &self.files.opened {
                 ui.selectable_value(
                     &mut source,
                     Source::Opened,
@@ -120,14 +120,18 @@ impl App {
                 .on_hover_text("Open an exported .ndjson or .json file, read-only (Ctrl+O)")
                 .clicked()
             {
-                self.open_dialog.show();
+                self.files.open_dialog.show();
             }
             if ui.button("Export… (Ctrl+E)").clicked() {
-                self.export_dialog.open = true;
-                self.export_result = None;
+                self.files.export_dialog.open = true;
+                self.files.export_result = None;
             }
-            if let Some(job) = &self.job
-                && !(if job.is_export() { self.export_dialog.open } else { self.open_dialog.open })
+            if let Some(job) = &self.files.job
+                && !(if job.is_export() {
+                    self.files.export_dialog.open
+                } else {
+                    self.files.open_dialog.open
+                })
                 && job_progress_ui(ui, &job.view())
             {
                 self.transfer_action(TransferAction::Cancel);
@@ -149,7 +153,7 @@ impl App {
             cap: self.session.limits().max_bytes,
             evicted: live.evicted(),
             message: self.message.clone(),
-            opened: self.opened.as_ref().filter(|opened| opened.shown).map(|opened| OpenedStatus {
+            opened: self.files.opened.as_ref().filter(|opened| opened.shown).map(|opened| OpenedStatus {
                 name: opened.capture.name.clone(),
                 events: opened.capture.view.capture.len(),
             }),
@@ -171,7 +175,7 @@ impl App {
             for action in endpoints_ui(ui, self.session.endpoints_mut(), now_ms()) {
                 self.endpoint_action(action);
             }
-            self.find_keys();
+            self.keys.find(&mut self.session);
         });
         let choices: Vec<ConnChoice> = self
             .session
@@ -192,7 +196,7 @@ impl App {
             |ui| {
                 let action = composer_ui(
                     ui,
-                    &mut self.composer,
+                    &mut self.panels.composer,
                     &mut self.settings.drafts_by_method,
                     &self.settings.saved_drafts,
                     &choices,
@@ -221,7 +225,7 @@ impl App {
         egui::CollapsingHeader::new(RichText::new("One-off request").heading()).default_open(false).show(
             ui,
             |ui| {
-                if let Some(action) = request_ui(ui, &mut self.composer, &choices) {
+                if let Some(action) = request_ui(ui, &mut self.panels.composer, &choices) {
                     self.composer_action(action);
                 }
             },
@@ -234,7 +238,7 @@ impl App {
 
     fn central_ui(&mut self, ui: &mut Ui) {
         let mut serve = false;
-        let (view, opened) = match &self.opened {
+        let (view, opened) = match &self.files.opened {
             Some(opened) if opened.shown => (&opened.capture.view, Some(&opened.capture)),
             _ => (self.session.live(), None),
         };
@@ -269,12 +273,12 @@ impl App {
             });
         }
         let capture = &view.capture;
-        if !self.export_dialog.open && !self.open_dialog.open {
+        if !self.files.export_dialog.open && !self.files.open_dialog.open {
             // Before anything is drawn: a text field that had the keyboard keeps its keys.
-            self.table.handle_keys(ui.ctx(), capture);
+            self.panels.table.handle_keys(ui.ctx(), capture);
         }
         let choices = filter_choices(view, self.session.subscriptions());
-        let mut action = table_toolbar_ui(ui, &mut self.table, capture, &choices, opened.is_some());
+        let mut action = table_toolbar_ui(ui, &mut self.panels.table, capture, &choices, opened.is_some());
         let live = opened.is_none();
         // The table keeps at least half of the height, the detail view half of the width.
         let (height, width) = (ui.available_height(), ui.available_width());
@@ -289,13 +293,19 @@ impl App {
             let rect = ui.available_rect_before_wrap();
             let mut inside = ui.new_child(egui::UiBuilder::new().max_rect(rect));
             inside.shrink_clip_rect(rect);
-            self.inspector_ui(&mut inside, live, width);
+            let view = self.files.shown(&self.session);
+            self.panels.inspector.ui(&mut inside, view, &mut self.panels.table, live, width);
             ui.advance_cursor_after_rect(rect);
         });
-        let view = super::shown_view(self.opened.as_ref(), &self.session);
+        let view = self.files.shown(&self.session);
         CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| {
-            action =
-                action.or(events_table_ui(ui, &mut self.table, &view.capture, &view.context, &view.reorgs));
+            action = action.or(events_table_ui(
+                ui,
+                &mut self.panels.table,
+                &view.capture,
+                &view.context,
+                &view.reorgs,
+            ));
         });
         if serve {
             self.serve_opened();
@@ -305,23 +315,26 @@ impl App {
             Some(TableAction::TogglePause) => {}
             Some(TableAction::Clear) => self.clear(),
             Some(TableAction::Export(scope)) => {
-                self.open_dialog.open = false; // one dialog at a time
-                self.export_dialog.scope = scope;
-                self.export_dialog.open = true;
-                self.export_result = None;
+                self.files.open_dialog.open = false; // one dialog at a time
+                self.files.export_dialog.scope = scope;
+                self.files.export_dialog.open = true;
+                self.files.export_result = None;
             }
             None => {}
         }
     }
 
     fn dialogs_ui(&mut self, ctx: &egui::Context) {
-        let capture = &super::shown_view(self.opened.as_ref(), &self.session).capture;
-        let counts = ExportCounts { all: capture.len(), filtered: self.table.row_count(capture) };
-        let job: Option<JobView> =
-            self.job.as_ref().filter(|job| job.is_export()).map(super::jobs::Job::view);
-        if let Some(action) =
-            export_dialog_ui(ctx, &mut self.export_dialog, counts, job.as_ref(), self.export_result.as_ref())
-        {
+        let capture = &self.files.shown(&self.session).capture;
+        let counts = ExportCounts { all: capture.len(), filtered: self.panels.table.row_count(capture) };
+        let job = self.files.job_view(true);
+        if let Some(action) = export_dialog_ui(
+            ctx,
+            &mut self.files.export_dialog,
+            counts,
+            job.as_ref(),
+            self.files.export_result.as_ref(),
+        ) {
             self.transfer_action(action);
         }
         self.open_dialog_ui(ctx);

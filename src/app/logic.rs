@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::jobs::{self, JobOutcome, OpenedCapture};
-use super::{App, LOGIC_BUDGET, Opened, Source};
+use super::jobs::{self, JobOutcome};
+use super::{App, LOGIC_BUDGET};
 use crate::session::{Message, Notice};
 use crate::ui::composer::ResponseState;
 
@@ -13,15 +13,15 @@ impl App {
     /// jobs and the filter, and asks for the next repaint. Shows no UI.
     pub fn logic_step(&mut self, ctx: &egui::Context) {
         let started = Instant::now();
-        self.poll_keys();
+        self.keys.poll(&mut self.session);
         self.step_job(LOGIC_BUDGET / 2);
         let (notices, waiting) = self.session.step(LOGIC_BUDGET.saturating_sub(started.elapsed()));
         for notice in notices {
             self.notice(notice);
         }
         let remaining = LOGIC_BUDGET.saturating_sub(started.elapsed()).max(Duration::from_millis(1));
-        let capture = &super::shown_view(self.opened.as_ref(), &self.session).capture;
-        let scanned = self.table.refresh(capture, remaining);
+        let capture = &self.files.shown(&self.session).capture;
+        let scanned = self.panels.table.refresh(capture, remaining);
         if waiting || !scanned {
             ctx.request_repaint();
         } else if self.session.any_live() {
@@ -35,13 +35,13 @@ impl App {
         match notice {
             Notice::Response { request, result } => {
                 if let Some(response) =
-                    self.composer.response.as_mut().filter(|response| response.request == request)
+                    self.panels.composer.response.as_mut().filter(|response| response.request == request)
                 {
                     response.state = match result {
                         Ok(raw) => ResponseState::Answered(pretty_json(&raw)),
                         Err(err) => ResponseState::Failed(err.to_string()),
                     };
-                    self.composer.reveal_response = true;
+                    self.panels.composer.reveal_response = true;
                 }
             }
             Notice::Error(err) => self.message = Some(Message::Failure(err.to_string())),
@@ -49,39 +49,23 @@ impl App {
     }
 
     fn step_job(&mut self, budget: Duration) {
-        let Some(job) = self.job.take() else { return };
+        let Some(job) = self.files.job.take() else { return };
         let export = job.is_export();
-        let opened = self.opened.as_ref().map(|opened| &opened.capture.view.capture);
+        let opened = self.files.opened.as_ref().map(|opened| &opened.capture.view.capture);
         match jobs::step(job, &self.runtime, &self.ctx, &self.session.live().capture, opened, budget) {
-            JobOutcome::Running(job) => self.job = Some(job),
+            JobOutcome::Running(job) => self.files.job = Some(job),
             JobOutcome::Done(result) => match result {
-                Message::Failure(err) if !export => self.open_dialog.show_error(None, err),
+                Message::Failure(err) if !export => self.files.open_dialog.show_error(None, err),
                 result => {
-                    self.export_result = Some(result.clone());
+                    self.files.export_result = Some(result.clone());
                     self.message = Some(result);
                 }
             },
             JobOutcome::Exported { path, text } => self.exported(&path, text),
             JobOutcome::DialogClosed => {}
             JobOutcome::NoDialog { export } => self.no_dialog(export),
-            JobOutcome::Imported(capture) => self.finish_import(*capture),
+            JobOutcome::Opened(capture) => self.finish_opening(*capture),
         }
-    }
-
-    /// Shows a capture opened from a file, in place of any opened before.
-    pub(super) fn show_opened(&mut self, capture: OpenedCapture) {
-        let held = (capture.view.capture.len(), capture.view.capture.memory_bytes());
-        self.opened = Some(Opened { capture, shown: true });
-        self.session.set_opened(held);
-        self.table.reset();
-    }
-
-    /// Switches the table between the live capture and the opened one.
-    pub(super) fn set_source(&mut self, source: Source) {
-        if let Some(opened) = &mut self.opened {
-            opened.shown = source == Source::Opened;
-        }
-        self.table.reset();
     }
 }
 

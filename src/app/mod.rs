@@ -1,13 +1,26 @@
 //! The desktop app: the window around a [`Session`].
 //!
 //! The [`Session`] (no egui) holds the model: endpoints, subscriptions, the live capture, and
-//! what the backend reports. The app keeps what only a window has: layout and dialogs
-//! (`layout`), turning what the panels return into verbs (`actions`), the OS keychain
-//! (`keys`), the settings file (`persist`), export and import jobs ([`jobs`]), and a
-//! capture opened from a file. [`App::logic_step`] takes what arrived under a time budget;
-//! [`App::show`] only reads state, draws the panels (`crate::ui`) and acts on what they
-//! return. The backend's waker asks egui for a repaint, coalesced to one frame per
-//! [`REPAINT_COALESCE`], so a 500 msg/s stream costs tens of frames per second, not hundreds.
+//! what the backend reports. [`App`] keeps what only a window has, in a few owned parts, each
+//! with the methods that are its own business:
+//!
+//! - the [`Settings`] it saves besides the session's endpoints, and their file (`persist`);
+//! - `Keys` (`keys`): where each endpoint's key comes from (the OS keychain, asked off the UI
+//!   thread, or `SUBSCOPE_API_KEY`) and the endpoints that connect once it answers;
+//! - `Files` (`files`): the capture opened from a file, the Open and Export dialogs, the one
+//!   export or opening job that runs at a time ([`jobs`]), and the replays served from opened
+//!   captures (`serve`);
+//! - `Panels` (`panels`): the composer, the table, the inspector under it (`inspector`) and
+//!   the Decoding panel (`decoding`);
+//! - the app-wide message for the status bar.
+//!
+//! A capture read from a file is "opened" everywhere (`Source::Opened`, [`App::opened`]);
+//! "session" is only ever the [`Session`]. [`App::logic_step`] (`logic`) takes what arrived
+//! under a time budget; [`App::show`] (`layout`) only reads state, draws the panels
+//! (`crate::ui`) and turns what they return into verbs (`actions`). The parts borrow apart:
+//! what the table shows is `Files::shown(&session)`, held while the panels change. The
+//! backend's waker asks egui for a repaint, coalesced to one frame per [`REPAINT_COALESCE`],
+//! so a 500 msg/s stream costs tens of frames per second, not hundreds.
 
 mod actions;
 mod decoding;
@@ -18,14 +31,13 @@ pub mod keychain;
 mod keys;
 mod layout;
 mod logic;
+mod panels;
 mod persist;
 mod serve;
 mod window;
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::Duration;
 
 use egui::Ui;
@@ -38,11 +50,12 @@ use crate::export::CaptureContext;
 use crate::redact::Secret;
 use crate::session::{CaptureView, Endpoint, Message, Session, Subscription};
 pub use crate::settings;
-use crate::ui::composer::ComposerState;
-use crate::ui::{DetailState, ExportDialog, OpenDialog, TableState};
-use jobs::{Job, OpenedCapture};
+use crate::ui::TableState;
+use files::Files;
+use jobs::OpenedCapture;
 use keychain::{KeyStore, OsKeychain};
-use keys::KeyResult;
+use keys::Keys;
+use panels::Panels;
 pub use settings::{Settings, SettingsFile};
 pub use window::run;
 
@@ -110,22 +123,6 @@ pub enum Source {
     Opened,
 }
 
-/// A capture opened from a file, and whether the table shows it (else the live one): there is
-/// no "showing a file" without a file.
-struct Opened {
-    capture: OpenedCapture,
-    shown: bool,
-}
-
-/// What the table shows: the opened file's view when it is shown, else the live one. A free
-/// function of the two fields, so a caller can hold it while it borrows other fields mutably.
-fn shown_view<'a>(opened: Option<&'a Opened>, session: &'a Session) -> &'a CaptureView {
-    match opened {
-        Some(opened) if opened.shown => &opened.capture.view,
-        _ => session.live(),
-    }
-}
-
 /// The app.
 pub struct App {
     runtime: Handle,
@@ -134,32 +131,14 @@ pub struct App {
     /// What is saved besides the session's endpoints (drafts, widths, the cap).
     settings: Settings,
     settings_file: Option<SettingsFile>,
-    keychain: Option<Arc<dyn KeyStore>>,
-    /// `SUBSCOPE_API_KEY`, for endpoints with no key of their own.
-    env_key: Option<Secret>,
-    /// Endpoints to connect once their keychain lookup answers.
-    connect_after_key: HashSet<u64>,
-    opened: Option<Opened>,
-    composer: ComposerState,
-    table: TableState,
-    detail: DetailState,
-    /// The decoder (the user's ABIs and tokens) and the Decoding panel.
-    decoding: decoding::Decoding,
-    /// Which tab the inspector under the table shows.
-    inspector_tab: inspector::InspectorTab,
-    compare_state: crate::ui::compare::CompareState,
-    /// Replays of opened captures this window serves, by the endpoint that connects to each.
-    replays: Vec<(u64, crate::replay::ReplayServer)>,
-    /// When each endpoint delivered the selected row's item, kept between frames.
-    deliveries: Option<inspector::DeliveriesCache>,
-    export_dialog: ExportDialog,
-    export_result: Option<Message>,
-    open_dialog: OpenDialog,
-    job: Option<Job>,
+    /// The endpoints' keys: the keychain, the environment's key, connecting once they answer.
+    keys: Keys,
+    /// The capture opened from a file, the Open and Export dialogs, the running job, replays.
+    files: Files,
+    /// The composer, the table, the inspector and the Decoding panel.
+    panels: Panels,
     /// The last app-wide message, for the status bar.
     message: Option<Message>,
-    keys_tx: SyncSender<KeyResult>,
-    keys_rx: Receiver<KeyResult>,
 }
 
 impl App {
@@ -172,40 +151,17 @@ impl App {
         let waker: Waker = Arc::new(move || waker_ctx.request_repaint_after(REPAINT_COALESCE));
         let backend = backend.unwrap_or_else(|| Backend::start(&runtime, settings.limits, waker));
         let session = Session::new(backend, settings.limits, &settings.endpoints);
-        let (keys_tx, keys_rx) = sync_channel(64);
-        let composer = ComposerState::new(
-            settings
-                .drafts_by_method
-                .get(&settings.composer_method)
-                .cloned()
-                .or_else(|| Draft::for_method(&settings.composer_method)),
-            settings.request_draft.clone(),
-        );
+        let keys = Keys::new(keychain, env_key, runtime.clone(), ctx.clone());
         let mut app = Self {
             runtime,
             ctx: ctx.clone(),
+            keys,
             session,
-            table: TableState::with_clock(settings.column_widths.clone(), settings.utc_times),
+            panels: Panels::new(&settings),
             settings,
             settings_file,
-            keychain,
-            env_key,
-            connect_after_key: HashSet::new(),
-            opened: None,
-            composer,
-            detail: DetailState::default(),
-            decoding: decoding::Decoding::default(),
-            inspector_tab: inspector::InspectorTab::default(),
-            compare_state: crate::ui::compare::CompareState::default(),
-            deliveries: None,
-            replays: Vec::new(),
-            export_dialog: ExportDialog::default(),
-            export_result: None,
-            open_dialog: OpenDialog::default(),
-            job: None,
+            files: Files::default(),
             message: notice.map(Message::Failure),
-            keys_tx,
-            keys_rx,
         };
         if app.session.endpoints().is_empty()
             && let Some(demo) = presets().iter().find(|preset| preset.is_demo())
@@ -214,9 +170,9 @@ impl App {
             app.session.add_endpoint(Endpoint::from_preset(id, demo));
         }
         app.rebuild_decoder();
-        app.find_keys();
+        app.keys.find(&mut app.session);
         match file {
-            Some(path) => app.import_from(path),
+            Some(path) => app.open_file(path),
             None => app.start_connections(first_run_demo),
         }
         app
@@ -233,13 +189,13 @@ impl App {
                 if let Some(draft) = Draft::for_method(crate::catalog::DEFAULT_METHOD) {
                     self.session.endpoints_mut()[index].restore.push(draft);
                 }
-                self.connect(index);
+                self.keys.connect(&mut self.session, index);
             }
             return;
         }
         for index in 0..self.session.endpoints().len() {
             if self.session.endpoints()[index].keep_connected {
-                self.connect(index);
+                self.keys.connect(&mut self.session, index);
             }
         }
     }
@@ -263,39 +219,41 @@ impl App {
     }
 
     /// The capture opened from a file, if any.
-    pub fn imported(&self) -> Option<&Capture> {
-        self.opened.as_ref().map(|opened| &opened.capture.view.capture)
+    pub fn opened(&self) -> Option<&Capture> {
+        self.files.opened.as_ref().map(|opened| &opened.capture.view.capture)
     }
 
     /// Which capture the table shows.
     pub fn source(&self) -> Source {
-        if self.opened.as_ref().is_some_and(|opened| opened.shown) { Source::Opened } else { Source::Live }
+        self.files.source()
     }
 
     /// What the table shows: the opened file's capture when it is shown, else the live one.
     fn shown(&self) -> &CaptureView {
-        shown_view(self.opened.as_ref(), &self.session)
+        self.files.shown(&self.session)
     }
 
     /// The table's state (filter, pause, selection).
     pub fn table(&self) -> &TableState {
-        &self.table
+        &self.panels.table
     }
 
     /// How many rows the table shows now (filter and pause applied).
     pub fn visible_rows(&self) -> usize {
-        self.table.row_count(&self.shown().capture)
+        self.panels.table.row_count(&self.shown().capture)
     }
 
     /// The events the table shows now, oldest first (for tests; it walks every row).
     pub fn visible_events(&self) -> Vec<&CapturedEvent> {
         let capture = &self.shown().capture;
-        (0..self.table.row_count(capture)).filter_map(|row| self.table.event_at(capture, row)).collect()
+        (0..self.panels.table.row_count(capture))
+            .filter_map(|row| self.panels.table.event_at(capture, row))
+            .collect()
     }
 
     /// The selected event, if it is still held.
     pub fn selected_event(&self) -> Option<&CapturedEvent> {
-        self.table.selected.and_then(|seq| self.shown().capture.by_seq(seq))
+        self.panels.table.selected.and_then(|seq| self.shown().capture.by_seq(seq))
     }
 
     /// Shows `capture` read-only in the table, as an opened file is shown.
@@ -317,9 +275,9 @@ impl App {
         self.session.memory_held()
     }
 
-    /// Whether an export or import is running.
+    /// Whether an export or an opening is running.
     pub fn job_running(&self) -> bool {
-        self.job.is_some()
+        self.files.job.is_some()
     }
 
     /// What the comparison of endpoints in the shown capture found so far.

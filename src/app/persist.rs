@@ -46,10 +46,7 @@ impl App {
     fn current_settings(&self) -> Settings {
         let mut settings = self.settings.clone();
         settings.endpoints = self.session.saved_endpoints();
-        settings.composer_method = self.composer.draft.method.clone();
-        settings.request_draft = Some(self.composer.request.clone());
-        settings.column_widths = self.table.column_widths.clone();
-        settings.utc_times = self.table.clock == crate::ui::Clock::Utc;
+        self.panels.save_into(&mut settings);
         settings.limits = self.session.limits();
         settings
     }

@@ -12,7 +12,7 @@ use crate::session::{Endpoint, Message};
 impl App {
     /// Serves the opened capture and connects to it as a new endpoint.
     pub(super) fn serve_opened(&mut self) {
-        let Some(opened) = &self.opened else { return };
+        let Some(opened) = &self.files.opened else { return };
         let name = opened.capture.name.clone();
         let view = &opened.capture.view;
         let replay = Arc::new(Replay::from_capture(view.capture.iter(), &view.context));
@@ -27,9 +27,9 @@ impl App {
                     transient: true,
                     ..Endpoint::default()
                 });
-                self.replays.push((id, server));
+                self.files.replays.push((id, server));
                 let index = self.session.endpoints().len() - 1;
-                self.connect(index);
+                self.keys.connect(&mut self.session, index);
                 self.message = Some(Message::News(format!(
                     "Serving {name} at {url}: subscribe on \u{201c}Replay of {name}\u{201d}, or point a dApp at it"
                 )));
@@ -40,6 +40,6 @@ impl App {
 
     /// Stops the replay behind a removed endpoint, if it was one.
     pub(super) fn stop_serving(&mut self, endpoint_id: u64) {
-        self.replays.retain(|(id, _)| *id != endpoint_id); // dropping a server stops it
+        self.files.replays.retain(|(id, _)| *id != endpoint_id); // dropping a server stops it
     }
 }

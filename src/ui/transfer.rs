@@ -1,4 +1,4 @@
-//! The export dialog (Ctrl+E) and the progress of a running export or import.
+//! The export dialog (Ctrl+E) and the progress of a running export or opening.
 //!
 //! The dialog only collects choices; the app runs the native file dialog and the writing off
 //! the UI thread and reports progress back through [`JobView`].
@@ -42,7 +42,7 @@ impl Default for ExportDialog {
     }
 }
 
-/// A running export or import, as the UI shows it.
+/// A running export or opening, as the UI shows it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct JobView {
     /// What is happening ("Exporting 12,000 events to …").

@@ -1,4 +1,4 @@
-//! The live table: a virtualized [`TableBuilder`] over the capture (or an imported file),
+//! The live table: a virtualized [`TableBuilder`] over the capture (or an opened one),
 //! filtered by a [`FilteredView`], following the newest row until the user scrolls away.
 //!
 //! Only the rows on screen are drawn, and only they are summarized (the catalogue's
