@@ -45,8 +45,8 @@ const MAX_INTERNED: usize = 1024;
 /// The longest method name kept beside its frame.
 const MAX_INTERNED_LEN: usize = 256;
 
-/// How a session ended.
-enum SessionEnd {
+/// How one open socket's time ended.
+enum ConnectionEnd {
     /// The user closed it.
     Closed,
     /// It was lost.
@@ -61,7 +61,7 @@ enum Offline {
     Disconnected,
 }
 
-/// What woke the session loop.
+/// What woke the loop that serves an open socket.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Turn {
     Socket,
@@ -116,13 +116,13 @@ pub(super) async fn run(
         if let Some((lost_at_ms, reason)) = lost.take() {
             actor.gap(lost_at_ms, opened_at, &reason.to_string());
         }
-        let end = actor.session(socket, received, &mut commands, &config).await;
+        let end = actor.serve_socket(socket, received, &mut commands, &config).await;
         let reason = match end {
-            SessionEnd::Closed => {
+            ConnectionEnd::Closed => {
                 actor.meta(crate::protocol::meta::DISCONNECTED);
                 return actor.close_for_good(None);
             }
-            SessionEnd::Lost(reason) => reason,
+            ConnectionEnd::Lost(reason) => reason,
         };
         actor.meta(&format!("connection lost: {reason}"));
         let events = actor.table.on_close();
@@ -349,18 +349,18 @@ impl Actor {
     }
 
     /// Runs one open connection until it is lost or closed.
-    async fn session(
+    async fn serve_socket(
         &mut self,
         socket: Socket,
         received: Arc<AtomicU64>,
         commands: &mut mpsc::Receiver<Command>,
         config: &ConnectionConfig,
-    ) -> SessionEnd {
+    ) -> ConnectionEnd {
         // One owner reads and writes in turns: no lock between two halves on every poll.
         let mut socket = socket;
         self.outbox = self.table.on_open();
         if let Err(reason) = self.send_outbox(&mut socket).await {
-            return SessionEnd::Lost(reason);
+            return ConnectionEnd::Lost(reason);
         }
         let mut keepalive =
             Keepalive::new(config.ping_interval, config.pong_timeout, received, Instant::now());
@@ -389,22 +389,22 @@ impl Actor {
                 turn == Turn::Disconnect || (turn == Turn::Socket && self.serve_due_commands(commands));
             if disconnect {
                 socket.send(Message::Close(None)).await.ok(); // best effort: we are leaving anyway
-                return SessionEnd::Closed;
+                return ConnectionEnd::Closed;
             }
             match keepalive.check(Instant::now()) {
                 KeepaliveStep::Idle => {}
                 KeepaliveStep::Ping => {
                     if let Err(err) = socket.send(Message::Ping(Vec::new().into())).await {
-                        return SessionEnd::Lost(LostReason::from_socket(&err));
+                        return ConnectionEnd::Lost(LostReason::from_socket(&err));
                     }
                 }
                 KeepaliveStep::Dead => {
-                    return SessionEnd::Lost(LostReason::NoPong { timeout: keepalive.pong_timeout() });
+                    return ConnectionEnd::Lost(LostReason::NoPong { timeout: keepalive.pong_timeout() });
                 }
             }
             self.send_due_retries();
             if let Err(reason) = self.send_outbox(&mut socket).await {
-                return SessionEnd::Lost(reason);
+                return ConnectionEnd::Lost(reason);
             }
         }
     }
@@ -447,15 +447,15 @@ impl Actor {
         message: Option<Result<Message, tungstenite::Error>>,
         socket: &mut Socket,
         keepalive: &mut Keepalive,
-    ) -> Option<SessionEnd> {
+    ) -> Option<ConnectionEnd> {
         self.batch_time_ms = Some(now_ms()); // they are all here now: one clock read
         let mut read = std::mem::take(&mut self.read);
         let mut bytes = 0;
         let mut next = message;
         let lost = loop {
             match next {
-                None => break Some(SessionEnd::Lost(LostReason::Ended)),
-                Some(Err(err)) => break Some(SessionEnd::Lost(LostReason::from_socket(&err))),
+                None => break Some(ConnectionEnd::Lost(LostReason::Ended)),
+                Some(Err(err)) => break Some(ConnectionEnd::Lost(LostReason::from_socket(&err))),
                 Some(Ok(message)) => {
                     bytes += message.len();
                     read.push(detach(message));
@@ -482,7 +482,7 @@ impl Actor {
         end.or(lost)
     }
 
-    fn on_message(&mut self, message: Message, keepalive: &mut Keepalive) -> Option<SessionEnd> {
+    fn on_message(&mut self, message: Message, keepalive: &mut Keepalive) -> Option<ConnectionEnd> {
         match message {
             Message::Text(text) => self.on_text(text),
             Message::Binary(bytes) => match Text::try_from(bytes.clone()) {
@@ -494,7 +494,9 @@ impl Actor {
             },
             Message::Pong(_) => keepalive.answered(),
             Message::Ping(_) | Message::Frame(_) => {} // tungstenite answers pings itself
-            Message::Close(frame) => return Some(SessionEnd::Lost(LostReason::close_frame(frame.as_ref()))),
+            Message::Close(frame) => {
+                return Some(ConnectionEnd::Lost(LostReason::close_frame(frame.as_ref())));
+            }
         }
         None
     }

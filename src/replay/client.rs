@@ -41,8 +41,8 @@ struct Timeline {
     done: bool,
 }
 
-/// One client's session.
-pub(super) struct ClientSession {
+/// One client's replay: its subscriptions' timelines and the answers it is owed.
+pub(super) struct ClientReplay {
     replay: Arc<Replay>,
     options: ReplayOptions,
     /// Server-wide counter for fresh subscription ids.
@@ -54,7 +54,7 @@ pub(super) struct ClientSession {
     slot: Option<u64>,
 }
 
-impl ClientSession {
+impl ClientReplay {
     /// A client with no subscriptions.
     pub(super) fn new(replay: Arc<Replay>, options: ReplayOptions, ids: Arc<AtomicU64>) -> Self {
         Self {

@@ -11,7 +11,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::ReplayOptions;
-use super::client::ClientSession;
+use super::client::ClientReplay;
 use super::script::Replay;
 use crate::loopback::{self, Accepted, Ws};
 
@@ -34,24 +34,24 @@ pub(super) async fn serve(
     let Some(mut ws) = accepted.handshake(MAX_INBOUND_MESSAGE, loopback::NoCallback, stopped).await else {
         return;
     };
-    let mut session = ClientSession::new(replay, options, ids);
+    let mut client = ClientReplay::new(replay, options, ids);
     // Bounded: every iteration reads, sends or ends the connection.
     loop {
         if *control.borrow() {
             return loopback::close(ws, CloseCode::Away, "subscope replay stopped").await;
         }
-        let due = session.next_due();
+        let due = client.next_due();
         let sent = tokio::select! {
             biased;
             changed = control.changed() => changed.is_ok(),
             message = ws.next() => match message {
                 Some(Ok(Message::Text(text))) => {
-                    let reply = session.on_text(text.as_str(), Instant::now());
+                    let reply = client.on_text(text.as_str(), Instant::now());
                     send(&mut ws, reply.into_iter()).await
                 }
                 Some(Ok(Message::Binary(data))) => match std::str::from_utf8(&data) {
                     Ok(text) => {
-                        let reply = session.on_text(text, Instant::now());
+                        let reply = client.on_text(text, Instant::now());
                         send(&mut ws, reply.into_iter()).await
                     }
                     Err(_) => false,
@@ -61,7 +61,7 @@ pub(super) async fn serve(
                 None | Some(Err(_)) => false,
             },
             () = sleep_until_due(due) => {
-                let frames = session.take_due(Instant::now(), BURST);
+                let frames = client.take_due(Instant::now(), BURST);
                 send(&mut ws, frames.into_iter()).await
             }
         };

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::client::ClientSession;
+use super::client::ClientReplay;
 use super::{Replay, ReplayOptions, Speed};
 use crate::capture::{CapturedEvent, Direction};
 use crate::export::{CaptureContext, SubscriptionInfo};
@@ -115,13 +115,13 @@ fn replay() -> Replay {
     Replay::from_capture(&events, &context)
 }
 
-fn session(speed: Speed, looping: bool) -> ClientSession {
+fn client_replay(speed: Speed, looping: bool) -> ClientReplay {
     let options = ReplayOptions { speed, looping, ..ReplayOptions::default() };
-    ClientSession::new(Arc::new(replay()), options, Arc::new(AtomicU64::new(1)))
+    ClientReplay::new(Arc::new(replay()), options, Arc::new(AtomicU64::new(1)))
 }
 
-fn ask(session: &mut ClientSession, request: Value, now: Instant) -> Value {
-    let reply = session.on_text(&request.to_string(), now).unwrap_or_default();
+fn ask(client: &mut ClientReplay, request: Value, now: Instant) -> Value {
+    let reply = client.on_text(&request.to_string(), now).unwrap_or_default();
     serde_json::from_str(&reply).unwrap_or_else(|err| panic!("{err}: {reply}"))
 }
 
@@ -132,7 +132,7 @@ fn parsed(frames: &[String]) -> Vec<Value> {
 #[test]
 fn params_match_as_json_and_notifications_carry_the_new_id() {
     let start = Instant::now();
-    let mut client = session(Speed::Factor(1.0), false);
+    let mut client = client_replay(Speed::Factor(1.0), false);
     let params = json!(["logs", {"topics": [], "address": "0x01"}]); // other key order
     let reply =
         ask(&mut client, json!({"jsonrpc":"2.0","id":"a","method":"eth_subscribe","params":params}), start);
@@ -148,7 +148,7 @@ fn params_match_as_json_and_notifications_carry_the_new_id() {
 #[test]
 fn notifications_are_spaced_as_recorded_divided_by_the_speed() {
     let start = Instant::now();
-    let mut client = session(Speed::Factor(2.0), false);
+    let mut client = client_replay(Speed::Factor(2.0), false);
     ask(&mut client, json!({"jsonrpc":"2.0","id":1,"method":"eth_subscribe","params":["newHeads"]}), start);
     assert_eq!(client.next_due(), Some(start + Duration::from_millis(50)));
     assert_eq!(client.take_due(start + Duration::from_millis(49), 10).len(), 0);
@@ -159,7 +159,7 @@ fn notifications_are_spaced_as_recorded_divided_by_the_speed() {
     assert_eq!(numbers, [&json!("0xb"), &json!("0xc")], "in recorded order");
     assert_eq!(client.next_due(), None, "without --loop the timeline ends");
 
-    let mut max = session(Speed::Max, false);
+    let mut max = client_replay(Speed::Max, false);
     ask(&mut max, json!({"jsonrpc":"2.0","id":1,"method":"eth_subscribe","params":["newHeads"]}), start);
     assert_eq!(max.take_due(start, 10).len(), 3, "max sends everything at once");
 }
@@ -167,7 +167,7 @@ fn notifications_are_spaced_as_recorded_divided_by_the_speed() {
 #[test]
 fn loop_starts_over_after_the_last_notification() {
     let start = Instant::now();
-    let mut client = session(Speed::Factor(1.0), true);
+    let mut client = client_replay(Speed::Factor(1.0), true);
     ask(&mut client, json!({"jsonrpc":"2.0","id":1,"method":"eth_subscribe","params":["newHeads"]}), start);
     let frames = parsed(&client.take_due(start + Duration::from_millis(2100), 10));
     assert_eq!(frames.len(), 3);
@@ -175,7 +175,7 @@ fn loop_starts_over_after_the_last_notification() {
     assert_eq!(client.next_due(), Some(start + Duration::from_millis(2200 + 100)));
     let again = parsed(&client.take_due(start + Duration::from_millis(2300), 10));
     assert_eq!(again[0]["params"]["result"]["number"], json!("0xa"));
-    let mut max = session(Speed::Max, true);
+    let mut max = client_replay(Speed::Max, true);
     ask(&mut max, json!({"jsonrpc":"2.0","id":1,"method":"eth_subscribe","params":["newHeads"]}), start);
     assert_eq!(max.take_due(start, 7).len(), 7, "a max-speed loop is bounded per call");
 }
@@ -183,7 +183,7 @@ fn loop_starts_over_after_the_last_notification() {
 #[test]
 fn unsubscribe_stops_the_timeline() {
     let start = Instant::now();
-    let mut client = session(Speed::Factor(1.0), false);
+    let mut client = client_replay(Speed::Factor(1.0), false);
     let reply = ask(
         &mut client,
         json!({"jsonrpc":"2.0","id":1,"method":"eth_subscribe","params":["newHeads"]}),
@@ -204,7 +204,7 @@ fn unsubscribe_stops_the_timeline() {
 
 #[test]
 fn an_unmatched_subscribe_lists_what_the_capture_holds() {
-    let mut client = session(Speed::Factor(1.0), false);
+    let mut client = client_replay(Speed::Factor(1.0), false);
     let reply = ask(
         &mut client,
         json!({"jsonrpc":"2.0","id":1,"method":"eth_subscribe","params":["newPendingTransactions"]}),
@@ -222,7 +222,7 @@ fn an_unmatched_subscribe_lists_what_the_capture_holds() {
 #[test]
 fn one_offs_get_the_recorded_answer_or_method_not_found() {
     let now = Instant::now();
-    let mut client = session(Speed::Factor(1.0), false);
+    let mut client = client_replay(Speed::Factor(1.0), false);
     let balance = ask(
         &mut client,
         json!({"jsonrpc":"2.0","id":42,"method":"eth_getBalance","params":["0x01","latest"]}),
@@ -250,7 +250,7 @@ fn one_offs_get_the_recorded_answer_or_method_not_found() {
 #[test]
 fn identity_requests_are_answered_from_what_the_capture_implies() {
     let start = Instant::now();
-    let mut client = session(Speed::Factor(1.0), false);
+    let mut client = client_replay(Speed::Factor(1.0), false);
     let chain = ask(&mut client, json!({"jsonrpc":"2.0","id":1,"method":"eth_chainId"}), start);
     assert_eq!(chain["result"], json!("0x7a69"));
     let before = ask(&mut client, json!({"jsonrpc":"2.0","id":2,"method":"eth_blockNumber"}), start);

@@ -23,7 +23,7 @@ pub enum KeySource {
     /// No key.
     #[default]
     None,
-    /// Typed or pasted in this session.
+    /// Typed or pasted since the app started.
     Typed,
     /// Read from the endpoint's own entry in the OS keychain.
     Keychain,

@@ -115,7 +115,7 @@ impl Session {
         self.endpoints.iter_mut().find(|endpoint| endpoint.id == id)
     }
 
-    /// Every subscription made in this session, live or ended.
+    /// Every subscription made since the app started, live or ended.
     pub fn subscriptions(&self) -> &[Subscription] {
         &self.subscriptions
     }
