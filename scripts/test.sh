@@ -9,7 +9,7 @@ bash scripts/install-peers.sh
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-cargo test "$@" 2>&1 | tee "$log" || status=$?
+cargo test --no-fail-fast "$@" 2>&1 | tee "$log" || status=$?
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
      END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
 exit "$status"
