@@ -63,8 +63,8 @@ impl Secrets {
         if value.is_empty() || value == MASK || value.contains(API_KEY_PLACEHOLDER) {
             return;
         }
-        let in_frames = could_be_secret(&percent_decode(value));
         let decoded = percent_decode(value).into_owned();
+        let in_frames = could_be_secret(&decoded);
         let encoded = percent_encode(&decoded);
         let encoded_as_is = percent_encode(value);
         for form in [value.to_owned(), decoded, encoded, encoded_as_is] {
@@ -94,22 +94,24 @@ impl Secrets {
     /// not turn `127.0.0.1` into `127.***.***.***`), then every URL-shaped word redacted (a
     /// secret nobody told us about, in a URL a library printed).
     pub fn scrub(&self, text: &str) -> String {
-        let mut text = Cow::Borrowed(text);
-        for (value, _) in &self.values {
-            if let Some(replaced) = replace_secret(&text, value) {
-                text = Cow::Owned(replaced);
-            }
-        }
-        scrub_urls(&text)
+        self.scrub_text(text, false)
     }
 
     /// Text made of captured data (a report of counts, lags and endpoints) made safe to print:
     /// only the secrets frames lose too ([`could_be_secret`]), then every URL-shaped word
     /// redacted. A short value (`?x=1`) would otherwise turn a count of 1 into `***`.
     pub fn scrub_report(&self, text: &str) -> String {
+        self.scrub_text(text, true)
+    }
+
+    /// Every secret (or, `keys_only`, every one frames lose too) replaced in `text`, then
+    /// every URL-shaped word redacted.
+    fn scrub_text(&self, text: &str, keys_only: bool) -> String {
         let mut text = Cow::Borrowed(text);
         for (value, in_frames) in &self.values {
-            if *in_frames && let Some(replaced) = replace_secret(&text, value) {
+            if (*in_frames || !keys_only)
+                && let Some(replaced) = replace_secret(&text, value)
+            {
                 text = Cow::Owned(replaced);
             }
         }

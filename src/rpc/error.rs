@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::redact::Secrets;
 
-/// The most of an HTTP body an error keeps (a proxy's HTML page can be large).
+/// The most characters of an HTTP body an error keeps (a proxy's HTML page can be large).
 const BODY_SHOWN: usize = 300;
 
 /// Why a call failed. Every text in it went through the endpoint's [`Secrets`], so it may be
@@ -118,17 +118,9 @@ impl RpcCallError {
     }
 }
 
-/// At most [`BODY_SHOWN`] bytes of a text, cut at a character boundary, trimmed.
+/// At most [`BODY_SHOWN`] characters of a text, trimmed, with `…` when cut.
 pub(super) fn short(text: &str) -> String {
-    let text = text.trim();
-    if text.len() <= BODY_SHOWN {
-        return text.to_owned();
-    }
-    let mut end = BODY_SHOWN;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end])
+    crate::human::truncate(text.trim(), BODY_SHOWN)
 }
 
 #[cfg(test)]
@@ -158,7 +150,7 @@ mod tests {
     fn long_bodies_are_cut_at_a_character() {
         let body = "é".repeat(400);
         let cut = short(&body);
-        assert!(cut.len() <= BODY_SHOWN + '…'.len_utf8() && cut.ends_with('…'));
+        assert!(cut.chars().count() == BODY_SHOWN + 1 && cut.ends_with('…'), "{}", cut.chars().count());
         assert_eq!(short("  short  "), "short");
     }
 }
