@@ -82,13 +82,37 @@ pub struct CapturedEvent {
     pub recovered: Option<Recovery>,
 }
 
-/// How an event that was not received live was recovered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Recovery {
+/// How an event that was not received live was recovered: why, and by which method. One
+/// byte, so that it fits the event header's padding (`Option<Recovery>` too).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Recovery(std::num::NonZeroU8);
+
+impl Recovery {
+    /// A recovery for this reason, by this method.
+    pub fn new(reason: RecoveryReason, via: RecoveryVia) -> Self {
+        let reason = RecoveryReason::ALL.iter().position(|r| *r == reason).unwrap_or(0) as u8;
+        let via = RecoveryVia::ALL.iter().position(|v| *v == via).unwrap_or(0) as u8;
+        // The reason is stored plus one, so the byte is never zero.
+        Self(std::num::NonZeroU8::MIN.saturating_add(reason | (via << 2)))
+    }
+
     /// Why it was missing.
-    pub reason: RecoveryReason,
+    pub fn reason(self) -> RecoveryReason {
+        let bits = self.0.get() - 1;
+        RecoveryReason::ALL[usize::from(bits & 0b11).min(RecoveryReason::ALL.len() - 1)]
+    }
+
     /// The HTTP JSON-RPC method that answered it.
-    pub via: RecoveryVia,
+    pub fn via(self) -> RecoveryVia {
+        let bits = self.0.get() - 1;
+        RecoveryVia::ALL[usize::from(bits >> 2).min(RecoveryVia::ALL.len() - 1)]
+    }
+}
+
+impl std::fmt::Debug for Recovery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recovery").field("reason", &self.reason()).field("via", &self.via()).finish()
+    }
 }
 
 /// Why an event had to be recovered.
@@ -512,6 +536,17 @@ mod tests {
         assert_eq!(capture.position_of(17), Some(1));
         assert_eq!(capture.by_seq(19).map(|e| e.seq), Some(19));
         assert!(capture.by_seq(12).is_none());
+    }
+
+    #[test]
+    fn a_recovery_keeps_its_reason_and_method() {
+        for reason in RecoveryReason::ALL {
+            for via in RecoveryVia::ALL {
+                let recovery = Recovery::new(reason, via);
+                assert_eq!((recovery.reason(), recovery.via()), (reason, via));
+            }
+        }
+        assert_eq!(size_of::<Option<Recovery>>(), 1);
     }
 
     #[test]

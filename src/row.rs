@@ -96,7 +96,7 @@ pub const REDACTED_MARK: &str = "key masked by subscope";
 /// What the Details column says first for an event subscope recovered over HTTP after it was
 /// missed ([`CapturedEvent::recovered`]): `recovered (missed while disconnected, eth_getLogs)`.
 pub fn recovered_mark(recovery: Recovery) -> String {
-    format!("{RECOVERED_WORD} ({}, {})", recovery.reason.describe(), recovery.via.as_str())
+    format!("{RECOVERED_WORD} ({}, {})", recovery.reason().describe(), recovery.via().as_str())
 }
 
 /// The word that starts [`recovered_mark`], which a filter can search for.
@@ -201,10 +201,10 @@ mod tests {
         assert_eq!(kind_label(&meta, &Summary::default(), false, true), ("gap", Tone::Warn));
         assert_eq!(kind_label(&meta, &Summary::default(), false, false), ("meta", Tone::Quiet));
         let recovered = CapturedEvent {
-            recovered: Some(Recovery {
-                reason: crate::capture::RecoveryReason::HeightSkip,
-                via: crate::capture::RecoveryVia::EthGetBlockByNumber,
-            }),
+            recovered: Some(Recovery::new(
+                crate::capture::RecoveryReason::HeightSkip,
+                crate::capture::RecoveryVia::EthGetBlockByNumber,
+            )),
             ..notification.clone()
         };
         assert_eq!(kind_label(&recovered, &Summary::default(), false, false), ("recovered", Tone::Warn));
@@ -227,10 +227,8 @@ mod tests {
             detail_words(&masked, &summarize(raw)),
             format!("{REDACTED_MARK} · logsNotification · 2 log lines")
         );
-        let recovery = Recovery {
-            reason: crate::capture::RecoveryReason::Gap,
-            via: crate::capture::RecoveryVia::GetTransaction,
-        };
+        let recovery =
+            Recovery::new(crate::capture::RecoveryReason::Gap, crate::capture::RecoveryVia::GetTransaction);
         let recovered = CapturedEvent { recovered: Some(recovery), ..logs };
         assert_eq!(
             detail_words(&recovered, &summarize(raw)),

@@ -78,10 +78,7 @@ pub(super) struct FileSource {
 
 impl FileSource {
     fn recovery(self) -> Option<Recovery> {
-        Some(Recovery {
-            reason: RecoveryReason::from_name(&self.recovered)?,
-            via: RecoveryVia::from_name(&self.via)?,
-        })
+        Some(Recovery::new(RecoveryReason::from_name(&self.recovered)?, RecoveryVia::from_name(&self.via)?))
     }
 }
 

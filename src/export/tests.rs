@@ -96,7 +96,7 @@ fn every_shape() -> (Vec<CapturedEvent>, CaptureContext) {
         }
         event.redacted = at == 0;
         if at == 1 {
-            event.recovered = Some(Recovery { reason: RecoveryReason::Gap, via: RecoveryVia::EthGetLogs });
+            event.recovered = Some(Recovery::new(RecoveryReason::Gap, RecoveryVia::EthGetLogs));
         }
         events.push(event);
     }

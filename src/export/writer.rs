@@ -201,10 +201,10 @@ impl<W: Write> EventWriter<W> {
             out.push_str(fields::SOURCE.prefix);
             out.push('{');
             out.push_str(source_fields::RECOVERED.prefix);
-            push_json_str(out, recovery.reason.as_str());
+            push_json_str(out, recovery.reason().as_str());
             out.push(',');
             out.push_str(source_fields::VIA.prefix);
-            push_json_str(out, recovery.via.as_str());
+            push_json_str(out, recovery.via().as_str());
             out.push('}');
             out.push_str(sep);
         }
