@@ -16,12 +16,14 @@
 //! - The engines they drive: [`record`] runs connections headless into a file; [`compare`]
 //!   matches the items of one subscription sent on several endpoints; [`replay`] serves a
 //!   capture as a live endpoint; [`demo`] is the offline demo server (also the test bed for
-//!   faults); [`rpc`] calls an endpoint's HTTP JSON-RPC side (rate limits retried,
-//!   `eth_getLogs` ranges split), the ground for backfilling gaps.
+//!   faults).
 //! - [`session`]: endpoints and subscriptions as the user set them up and as they live, the
 //!   live capture view, and the verbs both front ends use.
 //! - [`backend`] runs the connections: JSON-RPC ids, subscription routing, keepalive,
 //!   reconnect with re-subscribe; it never uses egui.
+//! - [`rpc`] calls an endpoint's HTTP JSON-RPC side (rate limits retried, `eth_getLogs`
+//!   ranges split), the ground for recovering what a connection missed; [`backoff`] spaces
+//!   the tries of both sides.
 //! - Below them all: [`protocol`] classifies frames with as little parsing as routing needs
 //!   and reads typed requests; [`capture`] holds captured events under the user's memory cap;
 //!   [`catalog`] describes every method (validated forms, the payload its notifications
@@ -33,6 +35,7 @@
 #[cfg(feature = "gui")]
 pub mod app;
 pub mod backend;
+pub mod backoff;
 pub mod capture;
 pub mod catalog;
 pub mod commands;

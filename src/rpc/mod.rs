@@ -31,7 +31,7 @@ use tokio::sync::Semaphore;
 pub use error::RpcCallError;
 pub use url::{rpc_url_for, rpc_url_with};
 
-use crate::backend::{Backoff, ConnectionConfig, ReconnectPolicy};
+use crate::backoff::{Backoff, ReconnectPolicy};
 use crate::redact::{API_KEY_PLACEHOLDER, Secret, Secrets, place_key, redact_url};
 
 /// How a client talks to one endpoint.
@@ -81,9 +81,7 @@ impl RpcConfig {
 
     /// Every secret the URL and key hold, as the WebSocket side counts them.
     fn secrets(&self) -> Secrets {
-        let mut config = ConnectionConfig::new("rpc", self.url.clone());
-        config.api_key.clone_from(&self.api_key);
-        config.secrets()
+        Secrets::of_endpoint(&self.url, self.api_key.as_ref(), &[])
     }
 }
 
@@ -143,7 +141,7 @@ impl RpcClient {
             return Err(RpcCallError::NeedsKey);
         }
         let placed = place_key(config.url.trim(), key);
-        let (url, credentials) = crate::backend::user_info::take_user_info(&placed).unwrap_or((placed, None));
+        let (url, credentials) = crate::redact::user_info::take_user_info(&placed).unwrap_or((placed, None));
         let scheme_ok = ["http://", "https://"]
             .iter()
             .any(|scheme| url.get(..scheme.len()).is_some_and(|start| start.eq_ignore_ascii_case(scheme)));
