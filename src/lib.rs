@@ -21,6 +21,7 @@
 //!   live capture view, and the verbs both front ends use.
 //! - [`backend`] runs the connections: JSON-RPC ids, subscription routing, keepalive,
 //!   reconnect with re-subscribe; it never uses egui.
+//! - [`backfill`] recovers what a subscription missed during a gap over HTTP, per kind.
 //! - [`rpc`] calls an endpoint's HTTP JSON-RPC side (rate limits retried, `eth_getLogs`
 //!   ranges split), the ground for recovering what a connection missed; [`backoff`] spaces
 //!   the tries of both sides.
@@ -35,6 +36,7 @@
 #[cfg(feature = "gui")]
 pub mod app;
 pub mod backend;
+pub mod backfill;
 pub mod backoff;
 pub mod capture;
 pub mod catalog;
