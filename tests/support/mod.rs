@@ -5,6 +5,8 @@
 
 #![allow(dead_code, reason = "each test binary uses a different part of the support module")]
 
+pub mod eth;
+pub mod proxy;
 #[cfg(feature = "gui")]
 pub mod ui;
 
@@ -267,6 +269,17 @@ impl Driver {
             d.events
                 .iter()
                 .any(|e| matches!(e, Event::State { conn: c, state: ConnState::Open } if *c == conn))
+                .then_some(())
+        })
+        .await;
+    }
+
+    /// Waits for a connection to be lost (reconnecting).
+    pub async fn lost(&mut self) {
+        self.until("the connection to be lost", Duration::from_secs(20), |d| {
+            d.events
+                .iter()
+                .any(|e| matches!(e, Event::State { state: ConnState::Reconnecting { .. }, .. }))
                 .then_some(())
         })
         .await;
