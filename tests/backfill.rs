@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use subscope::backend::{Command, ConnState, Event};
 use subscope::capture::{CapturedEvent, Direction, RecoveryReason, RecoveryVia, SubKey};
 use subscope::protocol::FrameKind;
-use support::eth::{PING_TOPIC, deploy_ping, hex_to_u64, ping};
+use support::eth::{PING_TOPIC, deploy_ping, hex_to_u64, ping, receipt};
 use support::proxy::Proxy;
 use support::{Driver, free_port, http_rpc, start_anvil};
 
@@ -41,13 +41,15 @@ fn notes(driver: &Driver) -> Vec<String> {
         .collect()
 }
 
-/// A run against anvil through a proxy: 5 live blocks, 30 while the proxy is cut, 5 live
-/// again, every block mined by a ping, so each has one log.
+/// A run against anvil through a proxy: 5 pings live, 30 while the proxy is cut, 5 live
+/// again; each ping emits one log (anvil mines them into blocks as it likes).
 struct Run {
     anvil: support::Node,
     contract: String,
-    /// The first block of the run.
-    first_block: u64,
+    /// The first and last block of the run.
+    blocks: (u64, u64),
+    /// The pings' transactions: before, during and after the cut.
+    sent: [Vec<String>; 3],
     driver: Driver,
     heads: SubKey,
     logs: SubKey,
@@ -58,131 +60,143 @@ async fn run_with_a_cut(backfill: bool) -> Run {
     let anvil = start_anvil(free_port(), &[]);
     let contract = deploy_ping(anvil.port);
     let first_block = hex_to_u64(&http_rpc(anvil.port, "eth_blockNumber", json!([]))["result"]) + 1;
-    let (driver, heads, logs, proxy) = cut_and_restore(anvil.port, &contract, backfill).await;
-    Run { anvil, contract, first_block, driver, heads, logs, _proxy: proxy }
-}
-
-async fn cut_and_restore(anvil_port: u16, contract: &str, backfill: bool) -> (Driver, SubKey, SubKey, Proxy) {
-    let proxy = Proxy::start(anvil_port).await;
+    let proxy = Proxy::start(anvil.port).await;
     let mut driver = Driver::new();
     let conn = driver.connect(&format!("ws://127.0.0.1:{}", proxy.port));
     let heads = driver.subscribe(conn, "eth_subscribe", Some(json!(["newHeads"])));
-    let logs = driver.subscribe(
-        conn,
-        "eth_subscribe",
-        Some(json!(["logs", {"address": contract, "topics": [PING_TOPIC]}])),
-    );
+    let filter = json!({"address": contract, "topics": [PING_TOPIC]});
+    let logs = driver.subscribe(conn, "eth_subscribe", Some(json!(["logs", filter])));
     if !backfill {
         for sub in [heads, logs] {
-            driver
-                .backend
-                .send(Command::Backfill { conn, sub, on: false })
-                .unwrap_or_else(|err| panic!("{err}"));
+            let command = Command::Backfill { conn, sub, on: false };
+            driver.backend.send(command).unwrap_or_else(|err| panic!("{err}"));
         }
     }
     driver.active(heads).await;
     driver.active(logs).await;
     let mut word = 0;
-    let mut pings = |count: u64| {
-        for _ in 0..count {
-            word += 1;
-            ping(anvil_port, contract, word);
-        }
+    let mut pings = |count: u64| -> Vec<String> {
+        (0..count)
+            .map(|_| {
+                word += 1;
+                ping(anvil.port, &contract, word)
+            })
+            .collect()
     };
-    pings(5);
+    let before = pings(5);
     driver
         .until("5 live logs", Duration::from_secs(20), |d| (results(d, logs).len() >= 5).then_some(()))
         .await;
-
     proxy.cut();
     driver.lost().await;
-    pings(30); // while nothing gets through
+    let during = pings(30);
+    // Mined before anything gets through again.
+    let cut_end = receipt(anvil.port, during.last().map_or("", String::as_str));
+    assert_eq!(driver.captured.iter().filter(|e| e.recovered.is_some()).count(), 0);
     proxy.restore();
     driver.until("the reconnect", Duration::from_secs(20), |d| (opens(d) >= 2).then_some(())).await;
     driver
         .until("the re-subscribes", Duration::from_secs(20), |d| {
-            let active = d
-                .events
-                .iter()
-                .filter(|e| matches!(e, Event::Subscription { resubscribed: true, .. }))
-                .count();
-            (active >= 2).then_some(())
+            let again =
+                d.events.iter().filter(|e| matches!(e, Event::Subscription { resubscribed: true, .. }));
+            (again.count() >= 2).then_some(())
         })
         .await;
-    pings(5);
-    (driver, heads, logs, proxy)
+    let after = pings(5);
+    let last_block = hex_to_u64(&receipt(anvil.port, after.last().map_or("", String::as_str))["blockNumber"]);
+    assert!(hex_to_u64(&cut_end["blockNumber"]) < last_block);
+    Run {
+        anvil,
+        contract,
+        blocks: (first_block, last_block),
+        sent: [before, during, after],
+        driver,
+        heads,
+        logs,
+        _proxy: proxy,
+    }
+}
+
+/// The node's own logs of the run, in order.
+fn chain_logs(run: &Run) -> Vec<Value> {
+    let (from, to) = run.blocks;
+    let filter = json!({"address": run.contract, "topics": [PING_TOPIC], "fromBlock": format!("{from:#x}"), "toBlock": format!("{to:#x}")});
+    let logs = http_rpc(run.anvil.port, "eth_getLogs", json!([filter]))["result"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(logs.len(), 40, "one log per ping");
+    logs
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cut_of_30_blocks_is_recovered_exactly_once_and_marked() {
-    let Run { anvil, contract, first_block, mut driver, heads, logs, _proxy } = run_with_a_cut(true).await;
-    let last_block = first_block + 39;
+async fn a_cut_of_30_transactions_is_recovered_exactly_once_and_marked() {
+    let mut run = run_with_a_cut(true).await;
+    let (first_block, last_block) = run.blocks;
+    let (heads, logs) = (run.heads, run.logs);
     let started = std::time::Instant::now();
     loop {
-        driver.pump().await;
-        let seen = results(&driver, heads).iter().map(|(_, head)| hex_to_u64(&head["number"])).max();
-        if seen >= Some(last_block) && results(&driver, logs).len() >= 40 {
+        run.driver.pump().await;
+        let seen = results(&run.driver, heads).iter().map(|(_, head)| hex_to_u64(&head["number"])).max();
+        if seen >= Some(last_block) && results(&run.driver, logs).len() >= 40 {
             break;
         }
         assert!(
             started.elapsed() < Duration::from_secs(60),
-            "not every head and log after 60 s: highest head {seen:?} of {last_block}, {} logs; records: {:#?}; heads {:?}",
-            results(&driver, logs).len(),
-            notes(&driver),
-            results(&driver, heads)
-                .iter()
-                .map(|(e, h)| (hex_to_u64(&h["number"]), e.recovered.is_some(), e.seq))
-                .collect::<Vec<_>>()
+            "not every head and log after 60 s: highest head {seen:?} of {last_block}, {} logs; records: {:#?}",
+            results(&run.driver, logs).len(),
+            notes(&run.driver),
         );
     }
-    driver.pump().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    run.driver.pump().await;
 
-    // The node's own answer over the whole run.
-    let expected = http_rpc(
-        anvil.port,
-        "eth_getLogs",
-        json!([{"address": contract, "topics": [PING_TOPIC], "fromBlock": format!("{first_block:#x}"), "toBlock": format!("{last_block:#x}")}]),
-    )["result"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    assert_eq!(expected.len(), 40);
-    let delivered = results(&driver, logs);
+    let expected = chain_logs(&run);
+    let delivered = results(&run.driver, logs);
     let keys = |log: &Value| (log["blockHash"].clone(), log["logIndex"].clone());
     let got: Vec<_> = delivered.iter().map(|(_, log)| keys(log)).collect();
     let want: Vec<_> = expected.iter().map(keys).collect();
     assert_eq!(got, want, "every log once, in the chain's order");
+    let [before, during, _] = &run.sent;
+    let mut cut_blocks = HashSet::new();
+    let mut live_blocks = HashSet::new();
     for ((event, log), original) in delivered.iter().zip(&expected) {
         assert_eq!(log, original, "a recovered log is the node's own");
-        let block = hex_to_u64(&log["blockNumber"]);
-        let in_gap = (first_block + 5..first_block + 35).contains(&block);
-        if in_gap {
-            let recovery =
-                event.recovered.unwrap_or_else(|| panic!("block {block}'s log is not marked recovered"));
+        let tx = log["transactionHash"].as_str().unwrap_or_default().to_owned();
+        if during.contains(&tx) {
+            let recovery = event
+                .recovered
+                .unwrap_or_else(|| panic!("the log of {tx}, sent during the cut, is not marked"));
             assert_eq!((recovery.reason(), recovery.via()), (RecoveryReason::Gap, RecoveryVia::EthGetLogs));
+            cut_blocks.insert(hex_to_u64(&log["blockNumber"]));
         }
-        if block < first_block + 5 {
-            assert_eq!(event.recovered, None, "block {block} was delivered live");
+        if before.contains(&tx) {
+            assert_eq!(event.recovered, None, "the log of {tx} was delivered live");
+            live_blocks.insert(hex_to_u64(&log["blockNumber"]));
         }
     }
 
-    let heads_seen = results(&driver, heads);
     let mut by_number: BTreeMap<u64, HashSet<String>> = BTreeMap::new();
-    for (event, head) in &heads_seen {
+    for (event, head) in &results(&run.driver, heads) {
         let number = hex_to_u64(&head["number"]);
         let hash = head["hash"].as_str().unwrap_or_default().to_owned();
         assert!(by_number.entry(number).or_default().insert(hash), "head {number} delivered twice");
-        let block =
-            &http_rpc(anvil.port, "eth_getBlockByNumber", json!([format!("{number:#x}"), false]))["result"];
+        let block = &http_rpc(run.anvil.port, "eth_getBlockByNumber", json!([format!("{number:#x}"), false]))
+            ["result"];
         assert_eq!(block["hash"], head["hash"], "head {number} is the chain's");
-        if (first_block + 5..first_block + 35).contains(&number) {
-            let recovery = event.recovered.unwrap_or_else(|| panic!("head {number} is not marked recovered"));
+        if cut_blocks.contains(&number) {
+            let recovery = event
+                .recovered
+                .unwrap_or_else(|| panic!("head {number}, mined during the cut, is not marked"));
             assert_eq!(recovery.via(), RecoveryVia::EthGetBlockByNumber);
+        }
+        if live_blocks.contains(&number) {
+            assert_eq!(event.recovered, None, "head {number} was delivered live");
         }
     }
     let numbers: Vec<u64> = by_number.keys().copied().filter(|n| *n >= first_block).collect();
     assert_eq!(numbers, (first_block..=last_block).collect::<Vec<_>>(), "every height once");
-    let notes = notes(&driver);
+    let notes = notes(&run.driver);
     assert!(
         notes
             .iter()
@@ -193,18 +207,25 @@ async fn a_cut_of_30_blocks_is_recovered_exactly_once_and_marked() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_backfill_off_the_gap_stays_a_gap() {
-    // Bound whole: the node and the proxy must outlive the checks.
-    let Run { first_block, mut driver, logs, anvil: _anvil, _proxy, .. } = run_with_a_cut(false).await;
-    driver
+    let mut run = run_with_a_cut(false).await;
+    let logs = run.logs;
+    run.driver
         .until("the live logs after the cut", Duration::from_secs(30), |d| {
             (results(d, logs).len() >= 10).then_some(())
         })
         .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    driver.pump().await;
-    let blocks: Vec<u64> =
-        results(&driver, logs).iter().map(|(_, log)| hex_to_u64(&log["blockNumber"])).collect();
-    let missing = (first_block..first_block + 40).filter(|block| !blocks.contains(block)).count();
-    assert_eq!(missing, 30, "exactly the cut's blocks are missing: {blocks:?}");
-    assert!(results(&driver, logs).iter().all(|(event, _)| event.recovered.is_none()));
+    run.driver.pump().await;
+    let delivered: HashSet<String> = results(&run.driver, logs)
+        .iter()
+        .map(|(_, log)| log["transactionHash"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    let missing: HashSet<String> = chain_logs(&run)
+        .iter()
+        .map(|log| log["transactionHash"].as_str().unwrap_or_default().to_owned())
+        .filter(|tx| !delivered.contains(tx))
+        .collect();
+    let during: HashSet<String> = run.sent[1].iter().cloned().collect();
+    assert_eq!(missing, during, "exactly the cut's logs are missing");
+    assert!(results(&run.driver, logs).iter().all(|(event, _)| event.recovered.is_none()));
 }
