@@ -269,7 +269,10 @@ async fn unmatched_subscribes_list_the_capture_and_one_offs_are_answered() {
     }
     let chain = client.call("eth_chainId", json!([])).await;
     assert_eq!(chain["result"], json!("0xa"), "--chain-id answers what was not recorded");
-    let unknown = client.call("getBalance", json!(["11111111111111111111111111111111"])).await;
+    // A method nodes have, not recorded: said so (-32000), not "Method not found".
+    let unrecorded = client.call("getBalance", json!(["11111111111111111111111111111111"])).await;
+    assert_eq!(unrecorded["error"]["code"], json!(-32000), "{unrecorded}");
+    let unknown = client.call("getNothing", json!([])).await;
     assert_eq!(unknown["error"]["code"], json!(-32601), "{unknown}");
     let version = client.call("getVersion", json!([])).await;
     assert!(version["result"]["solana-core"].is_string(), "{version}");
@@ -368,24 +371,9 @@ async fn a_har_file_replays_like_a_capture() {
 
 // ---- real client libraries -----------------------------------------------------------------
 
-/// Runs a script of tests/js with node and the libraries of .peers/js; returns its stdout.
+/// Runs a script of tests/js against `url`, waiting for `count` items.
 fn node(script: &str, url: &str, count: usize) -> Value {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let modules = root.join(".peers/js/node_modules");
-    assert!(
-        modules.join("ethers").exists(),
-        "{} is missing: run scripts/install-peers.sh",
-        modules.display()
-    );
-    let output = Process::new("node")
-        .arg(root.join("tests/js").join(script))
-        .args([url, &count.to_string()])
-        .env("NODE_PATH", &modules)
-        .output()
-        .unwrap_or_else(|err| panic!("node: {err}"));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{script} failed: {stdout}{}", String::from_utf8_lossy(&output.stderr));
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|err| panic!("{err}: {stdout}"))
+    support::node_script(script, &[url, &count.to_string()])
 }
 
 #[test]
