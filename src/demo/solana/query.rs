@@ -55,9 +55,15 @@ pub(crate) fn query(shared: &Shared, method: &str, params: &[Value]) -> Option<R
     })
 }
 
-/// Agave's error for a key or signature that does not parse.
-fn invalid_param() -> RpcError {
-    RpcError::invalid_params("Invalid param: Invalid")
+/// Agave's error for a key (`len` 32) or signature (64) that does not parse: `WrongSize`
+/// for base58 of another length, `Invalid` for text that is not base58 (checked against
+/// solana-test-validator 3.1.12).
+fn invalid_param(text: &str, len: usize) -> RpcError {
+    let why = match bs58::decode(text).into_vec() {
+        Ok(bytes) if bytes.len() != len => "WrongSize",
+        _ => "Invalid",
+    };
+    RpcError::invalid_params(format!("Invalid param: {why}"))
 }
 
 /// The ledger as it stands at one moment.
@@ -100,12 +106,13 @@ impl Ledger {
             Some(_) => (Some(u64_at(params, 1)?), config(params, 2)?),
         };
         let tip = self.tip_of(config, true)?;
-        let end = end.unwrap_or(tip);
+        // Agave holds the end to the newest confirmed block before it checks the range.
+        let end = end.unwrap_or(tip).min(tip);
         if end.saturating_sub(start) > MAX_BLOCKS_RANGE {
             return Err(RpcError::invalid_params(format!("Slot range too large; max {MAX_BLOCKS_RANGE}")));
         }
         let slots: Vec<u64> =
-            (start.max(BASE_SLOT)..=end.min(tip)).filter(|slot| !self.ctx.is_skipped(*slot)).collect();
+            (start.max(BASE_SLOT)..=end).filter(|slot| !self.ctx.is_skipped(*slot)).collect();
         Ok(fake::json_u64_array(&slots))
     }
 
@@ -167,7 +174,7 @@ impl Ledger {
             max_version: config_u64(config, "maxSupportedTransactionVersion")?,
         };
         if !fake::is_signature(signature) {
-            return Err(invalid_param());
+            return Err(invalid_param(signature, 64));
         }
         let Some((slot, tx)) = self.find(signature, self.tip_of(config, true)?) else {
             return Ok("null".to_owned());
@@ -203,13 +210,13 @@ impl Ledger {
                     // A signature the demo did not make is before everything it holds.
                     Ok(Some(ledger::locate_signature(self.ctx.seed, text).unwrap_or((0, 0))))
                 }
-                Some(Value::String(_)) => Err(invalid_param()),
+                Some(Value::String(text)) => Err(invalid_param(text, 64)),
                 Some(other) => Err(invalid_type(other, "a string")),
             }
         };
         let (before, until) = (signature("before")?, signature("until")?);
         if !fake::is_pubkey(address) {
-            return Err(invalid_param());
+            return Err(invalid_param(address, 32));
         }
         let tip = self.tip_of(config, true)?;
         let newest = before.map_or(tip, |(slot, _)| slot.min(tip));
@@ -248,8 +255,10 @@ impl Ledger {
         let tip = self.ctx.slot;
         let mut statuses = Vec::with_capacity(signatures.len());
         for signature in signatures {
-            let text =
-                signature.as_str().filter(|text| fake::is_signature(text)).ok_or_else(invalid_param)?;
+            let text = signature.as_str().unwrap_or_default();
+            if !fake::is_signature(text) {
+                return Err(invalid_param(text, 64));
+            }
             let found = self.find(text, tip).filter(|(slot, _)| history || tip - slot <= STATUS_CACHE_SLOTS);
             statuses.push(found.map_or_else(
                 || "null".to_owned(),
@@ -274,8 +283,11 @@ impl Ledger {
 
     /// `getAccountInfo [pubkey, config?]`.
     fn account(&self, params: &[Value]) -> Result<String, RpcError> {
+        if let Some(key) = params.first().and_then(Value::as_str).filter(|key| !fake::is_pubkey(key)) {
+            return Err(invalid_param(key, 32));
+        }
         let SolKind::Account { pubkey, encoding, commitment } = parse_account(params)? else {
-            return Err(invalid_param());
+            return Err(invalid_param("", 32));
         };
         let slot = self.tip(commitment);
         let account = account_for_key(&pubkey, &mut self.state_rng(&pubkey, slot));
@@ -284,8 +296,11 @@ impl Ledger {
 
     /// `getProgramAccounts [program, config?]`.
     fn program_accounts(&self, params: &[Value]) -> Result<String, RpcError> {
+        if let Some(key) = params.first().and_then(Value::as_str).filter(|key| !fake::is_pubkey(key)) {
+            return Err(invalid_param(key, 32));
+        }
         let SolKind::Program { program, encoding, commitment, filters } = parse_program(params)? else {
-            return Err(invalid_param());
+            return Err(invalid_param("", 32));
         };
         let with_context = config_bool(config(params, 1)?, "withContext")?;
         let slot = self.tip(commitment);
@@ -309,4 +324,49 @@ impl Ledger {
 fn u64_at(params: &[Value], index: usize) -> Result<u64, RpcError> {
     let value = params.get(index).ok_or_else(|| missing_params(index + 1))?;
     value.as_u64().ok_or_else(|| invalid_type(value, "u64"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo::DemoConfig;
+
+    fn ask(method: &str, params: Value) -> Result<String, RpcError> {
+        let shared = Shared::new(DemoConfig { seed: Some(9), ..DemoConfig::default() });
+        query(&shared, method, params.as_array().map_or(&[], Vec::as_slice))
+            .unwrap_or_else(|| Ok("none".into()))
+    }
+
+    #[test]
+    fn errors_are_agaves() {
+        let message =
+            |method: &str, params: Value| ask(method, params).err().map(|err| (err.code, err.message));
+        let invalid = |why: &str| Some((-32602, format!("Invalid param: {why}")));
+        assert_eq!(message("getAccountInfo", serde_json::json!(["bad"])), invalid("WrongSize"));
+        assert_eq!(message("getTransaction", serde_json::json!(["0OIl"])), invalid("Invalid"));
+        assert_eq!(
+            message(
+                "getSignaturesForAddress",
+                serde_json::json!(["11111111111111111111111111111111", {"limit": 2000}])
+            ),
+            Some((-32602, "Invalid limit; max 1000".to_owned()))
+        );
+        assert_eq!(
+            message("getBlocks", serde_json::json!([0, 5, {"commitment": "processed"}])),
+            Some((-32602, BELOW_CONFIRMED.to_owned()))
+        );
+        assert_eq!(
+            message("getBlock", serde_json::json!([BASE_SLOT + 1_000_000])),
+            Some((-32004, format!("Block not available for slot {}", BASE_SLOT + 1_000_000)))
+        );
+        // The end is held to the newest confirmed block first, as Agave does.
+        assert_eq!(
+            message("getBlocks", serde_json::json!([0, 600_000])),
+            Some((-32602, "Slot range too large; max 500000".to_owned()))
+        );
+        assert_eq!(
+            ask("getBlocks", serde_json::json!([BASE_SLOT, BASE_SLOT + 600_000])).ok(),
+            Some(format!("[{BASE_SLOT}]"))
+        );
+    }
 }
