@@ -32,6 +32,47 @@ pub(super) struct RunArgs {
     /// Time between keepalive pings: seconds, or a number with s, m or h (0.1 s to 1 h).
     #[arg(long, default_value = "30", value_parser = parse_ping_interval)]
     pub(super) ping_interval: Duration,
+    /// The endpoint's HTTP JSON-RPC URL (http:// or https://, same `{api_key}` placeholder
+    /// and key), where notifications missed while reconnecting are recovered from. Default:
+    /// the endpoint's URL with ws→http, wss→https (right for anvil, geth and hosted
+    /// providers; for solana-test-validator give its RPC port, one below PubSub's). Repeat
+    /// once per --endpoint, in the same order.
+    #[arg(long = "rpc", value_parser = RpcUrlParser)]
+    pub(super) rpc_urls: Vec<String>,
+    /// Do not recover missed notifications. By default, after every reconnect each
+    /// subscription that can be recovered (newHeads, logs, slots, roots, logs mentioning one
+    /// address, accounts, programs, signatures) gets what it missed over HTTP, marked
+    /// recovered in the capture; the others are named at the start.
+    #[arg(long)]
+    pub(super) no_backfill: bool,
+}
+
+/// `--rpc`: an http:// or https:// URL. clap's own message would quote the value, key and
+/// all: this one quotes it redacted.
+#[derive(Clone)]
+pub(super) struct RpcUrlParser;
+
+impl clap::builder::TypedValueParser for RpcUrlParser {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        let text = clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)?;
+        let text = text.trim();
+        let scheme =
+            |prefix: &str| text.get(..prefix.len()).is_some_and(|start| start.eq_ignore_ascii_case(prefix));
+        if scheme("http://") || scheme("https://") {
+            return Ok(text.to_owned());
+        }
+        let arg = arg.map_or_else(|| "--rpc".to_owned(), ToString::to_string);
+        let shown = crate::redact::redact_url(text);
+        let message = format!("invalid value '{shown}' for '{arg}': not an http:// or https:// URL");
+        Err(cmd.clone().error(clap::error::ErrorKind::ValueValidation, message))
+    }
 }
 
 impl RunArgs {
@@ -46,6 +87,8 @@ impl RunArgs {
             count: self.count,
             api_key: self.api_key.map(Secret::new),
             ping_interval: Some(self.ping_interval),
+            rpc_urls: self.rpc_urls,
+            backfill: !self.no_backfill,
             ..RecordOptions::default()
         }
     }
