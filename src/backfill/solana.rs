@@ -96,6 +96,8 @@ pub(super) async fn slots(job: &Job, client: &RpcClient, roots: bool) -> Outcome
             }
             outcome.note = if last.is_none() {
                 "by getBlocks: none, as no slot was delivered before the gap to start from".to_owned()
+            } else if from > tip {
+                format!("(slot {tip} was delivered already)")
             } else {
                 format!(
                     "over slots {from}..={tip} by getBlocks at {commitment} (skipped slots are not missed)"
