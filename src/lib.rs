@@ -17,7 +17,8 @@
 //!   matches the items of one subscription sent on several endpoints; [`replay`] serves a
 //!   capture as a live endpoint; [`demo`] is the offline demo server (also the test bed for
 //!   faults); [`rpc`] calls an endpoint's HTTP JSON-RPC side (rate limits retried,
-//!   `eth_getLogs` ranges split), the ground for backfilling gaps.
+//!   `eth_getLogs` ranges split), the ground for backfilling gaps; [`audit`] holds a capture
+//!   against the chain (what each subscription should have delivered over its span).
 //! - [`session`]: endpoints and subscriptions as the user set them up and as they live, the
 //!   live capture view, and the verbs both front ends use.
 //! - [`backend`] runs the connections: JSON-RPC ids, subscription routing, keepalive,
@@ -32,6 +33,7 @@
 
 #[cfg(feature = "gui")]
 pub mod app;
+pub mod audit;
 pub mod backend;
 pub mod capture;
 pub mod catalog;
