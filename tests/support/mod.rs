@@ -5,6 +5,7 @@
 
 #![allow(dead_code, reason = "each test binary uses a different part of the support module")]
 
+pub mod record;
 #[cfg(feature = "gui")]
 pub mod ui;
 
@@ -26,6 +27,16 @@ use subscope::protocol::{FrameKind, SubId};
 pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|err| panic!("bind: {err}"));
     listener.local_addr().map(|addr| addr.port()).unwrap_or_else(|err| panic!("addr: {err}"))
+}
+
+/// A free port whose next port is free too, for a validator's RPC (its PubSub is port + 1).
+pub fn free_port_and_next() -> u16 {
+    loop {
+        let port = free_port();
+        if port < 65000 && TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// Where a peer binary is: `$VAR`, else `.peers/bin/NAME` (scripts/install-peers.sh).
@@ -59,6 +70,18 @@ pub fn http_rpc(port: u16, method: &str, params: Value) -> Value {
         body.to_owned()
     };
     serde_json::from_str(&body).unwrap_or_else(|err| panic!("bad JSON from {method}: {err}: {body}"))
+}
+
+/// Sends a transaction to anvil at 127.0.0.1:port (from an unlocked account) and waits for
+/// its receipt.
+pub fn send_and_wait(port: u16, tx: Value) -> Value {
+    let answer = http_rpc(port, "eth_sendTransaction", json!([tx]));
+    let hash =
+        answer["result"].as_str().unwrap_or_else(|| panic!("eth_sendTransaction: {answer}")).to_owned();
+    poll("a receipt", Duration::from_secs(20), || {
+        let answer = http_rpc(port, "eth_getTransactionReceipt", json!([hash]));
+        (!answer["result"].is_null()).then(|| answer["result"].clone())
+    })
 }
 
 fn dechunk(body: &str) -> String {

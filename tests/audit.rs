@@ -1,0 +1,541 @@
+//! `subscope audit` end to end: captures recorded by `subscope record` from a real anvil and a
+//! real solana-test-validator (127.0.0.1), audited untouched, with lines cut or repeated, and
+//! after a reorg; and the exit codes and redaction when the chain cannot be asked.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command as Process, Output};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::record::{interrupt, start_record};
+use support::{free_port, free_port_and_next, http_rpc, poll, send_and_wait, start_anvil, start_validator};
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::net::TcpListener;
+
+const DEV_ACCOUNT: &str = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266";
+/// keccak256("Ping(uint256)").
+const PING_TOPIC: &str = "0x48257dc961b6f792c2b78a080dacfed693b660960a702de21cee364e20270e2f";
+/// A hand-assembled contract whose runtime emits LOG1(PING_TOPIC, first calldata word).
+const PING_CONTRACT: &str = "0x602d600c600039602d6000f36000356000527f48257dc961b6f792c2b78a080dacfed693b660960a702de21cee364e20270e2f60206000a100";
+const SECRET: &str = "k3yAUDITs3cr3t0123456789";
+
+fn subscope() -> Process {
+    let mut command = Process::new(env!("CARGO_BIN_EXE_subscope"));
+    command.env_remove("SUBSCOPE_API_KEY");
+    command
+}
+
+/// What `audit` printed and its exit code; `json` is stdout parsed when it is JSON.
+struct Audited {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    json: Value,
+}
+
+fn run_audit(command: &mut Process) -> Audited {
+    let Output { status, stdout, stderr } = command.output().unwrap_or_else(|err| panic!("{err}"));
+    let stdout = String::from_utf8_lossy(&stdout).into_owned();
+    let json = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+    Audited { code: status.code(), stdout, stderr: String::from_utf8_lossy(&stderr).into_owned(), json }
+}
+
+fn audit(file: &Path, args: &[&str]) -> Audited {
+    run_audit(subscope().arg("audit").arg(file).arg("--json").args(args))
+}
+
+/// The capture's lines with each parsed.
+fn lines(path: &Path) -> Vec<(String, Value)> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+    text.lines().map(|line| (line.to_owned(), serde_json::from_str(line).unwrap_or(Value::Null))).collect()
+}
+
+fn write_lines(path: &Path, lines: &[&str]) {
+    std::fs::write(path, lines.iter().map(|line| format!("{line}\n")).collect::<String>())
+        .unwrap_or_else(|err| panic!("{err}"));
+}
+
+/// A notification's result.
+fn result(event: &Value) -> Option<&Value> {
+    (event["kind"] == "notification").then(|| &event["frame"]["params"]["result"])
+}
+
+fn hex(value: &Value) -> Option<u64> {
+    u64::from_str_radix(value.as_str()?.strip_prefix("0x")?, 16).ok()
+}
+
+/// A head's or a log's block number.
+fn block_of(event: &Value) -> Option<u64> {
+    let result = result(event)?;
+    hex(&result["number"]).or_else(|| hex(&result["blockNumber"]))
+}
+
+/// A recorded anvil capture: heads and the PING contract's logs.
+struct AnvilCapture {
+    anvil: support::Node,
+    dir: tempfile::TempDir,
+    file: PathBuf,
+    /// The blocks of the PING transactions, in order.
+    ping_blocks: Vec<u64>,
+}
+
+/// anvil mining a block per transaction; `record` takes newHeads and the contract's Ping logs
+/// (address and topic) while `pings` transactions emit one each, then 3 empty blocks.
+fn anvil_capture(pings: u64) -> AnvilCapture {
+    let anvil = start_anvil(free_port(), &[]);
+    let port = anvil.port;
+    let deployed =
+        send_and_wait(port, json!({"from": DEV_ACCOUNT, "data": PING_CONTRACT, "gas": "0x100000"}));
+    let contract = deployed["contractAddress"].as_str().unwrap_or_else(|| panic!("{deployed}")).to_owned();
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let file = dir.path().join("anvil.ndjson");
+    let subscriptions = [
+        json!({"method": "eth_subscribe", "params": ["newHeads"]}),
+        json!({"method": "eth_subscribe", "params": ["logs", {"address": contract, "topics": [PING_TOPIC]}]}),
+    ];
+    let record =
+        start_record(&format!("ws://127.0.0.1:{port}"), &subscriptions, &["--duration", "10m"], &file);
+    let mut ping_blocks = Vec::new();
+    for n in 1..=pings {
+        let word = format!("0x{n:064x}");
+        let receipt =
+            send_and_wait(port, json!({"from": DEV_ACCOUNT, "to": contract, "data": word, "gas": "0x30000"}));
+        ping_blocks.push(hex(&receipt["blockNumber"]).unwrap_or_else(|| panic!("{receipt}")));
+    }
+    for _ in 0..3 {
+        http_rpc(port, "evm_mine", json!([]));
+    }
+    let head = hex(&http_rpc(port, "eth_blockNumber", json!([]))["result"]).unwrap_or_default();
+    poll("the newest head in the capture", Duration::from_secs(20), || {
+        lines(&file)
+            .iter()
+            .any(|(_, event)| result(event).and_then(|r| hex(&r["number"])) == Some(head))
+            .then_some(())
+    });
+    interrupt(record);
+    AnvilCapture { anvil, dir, file, ping_blocks }
+}
+
+#[test]
+fn an_untouched_anvil_capture_misses_nothing_and_a_repeated_line_is_a_duplicate() {
+    let capture = anvil_capture(4);
+    let audited = audit(&capture.file, &[]);
+    assert_eq!(audited.code, Some(0), "{}\n{}", audited.stdout, audited.stderr);
+    let [heads, logs] = [&audited.json["subscriptions"][0], &audited.json["subscriptions"][1]];
+    assert_eq!(
+        (heads["status"].as_str(), logs["status"].as_str()),
+        (Some("checked"), Some("checked")),
+        "{}",
+        audited.stdout
+    );
+    // Heads from the first ping's block to the third empty block after the last.
+    let first = capture.ping_blocks[0];
+    let last = capture.ping_blocks[3] + 3;
+    assert_eq!((heads["span"]["first"].as_u64(), heads["span"]["last"].as_u64()), (Some(first), Some(last)));
+    assert_eq!(heads["expected"].as_u64(), Some(last - first + 1));
+    assert_eq!(heads["delivered"], heads["expected"]);
+    assert_eq!(logs["expected"], 4);
+    assert_eq!(logs["delivered"], 4);
+    // The logs' span comes from the heads received while it was active, not the logs' blocks.
+    assert_eq!(logs["span"]["last"].as_u64(), Some(last), "{}", logs["span"]);
+    for sub in [heads, logs] {
+        for count in ["missing", "extra", "reorged"] {
+            assert_eq!(sub[count], json!([]), "{count}: {sub}");
+        }
+        assert_eq!((sub["duplicates"].as_u64(), sub["out_of_order"].as_u64()), (Some(0), Some(0)));
+    }
+
+    // One head's line twice: a duplicate, nothing missing.
+    let lines = lines(&capture.file);
+    let raw: Vec<&str> = lines.iter().map(|(line, _)| line.as_str()).collect();
+    let head_line = lines.iter().find(|(_, event)| result(event).is_some_and(|r| r["number"].is_string()));
+    let (repeated, _) = head_line.unwrap_or_else(|| panic!("no head in the capture"));
+    let doubled = capture.dir.path().join("doubled.ndjson");
+    write_lines(&doubled, &[raw.as_slice(), &[repeated.as_str()]].concat());
+    let audited = audit(&doubled, &[]);
+    assert_eq!(audited.code, Some(0), "{}", audited.stdout);
+    let heads = &audited.json["subscriptions"][0];
+    assert_eq!((heads["duplicates"].as_u64(), heads["missing"].as_array().map(Vec::len)), (Some(1), Some(0)));
+    assert_eq!(heads["delivered"].as_u64(), Some(last - first + 2));
+}
+
+#[test]
+fn blocks_cut_from_an_anvil_capture_are_listed_missing_with_hash_and_log_index() {
+    let capture = anvil_capture(5);
+    let cut: BTreeSet<u64> = [capture.ping_blocks[1], capture.ping_blocks[3]].into();
+    let lines = lines(&capture.file);
+    let (mut kept, mut removed_heads, mut removed_logs) = (Vec::new(), Vec::new(), Vec::new());
+    for (line, event) in &lines {
+        match block_of(event).filter(|block| cut.contains(block)) {
+            Some(block) => {
+                let result = &event["frame"]["params"]["result"];
+                if result["logIndex"].is_string() {
+                    removed_logs.push(json!({"block": block, "hash": result["blockHash"],
+                        "transaction": result["transactionHash"], "log_index": hex(&result["logIndex"])}));
+                } else {
+                    removed_heads.push(json!({"block": block, "hash": result["hash"]}));
+                }
+            }
+            None => kept.push(line.as_str()),
+        }
+    }
+    assert_eq!((removed_heads.len(), removed_logs.len()), (2, 2), "each cut block had a head and a log");
+    let file = capture.dir.path().join("cut.ndjson");
+    write_lines(&file, &kept);
+
+    let audited = audit(&file, &[]);
+    assert_eq!(audited.code, Some(1), "{}\n{}", audited.stdout, audited.stderr);
+    let [heads, logs] = [&audited.json["subscriptions"][0], &audited.json["subscriptions"][1]];
+    assert_eq!(heads["missing"], json!(removed_heads), "{}", audited.stdout);
+    assert_eq!(logs["missing"], json!(removed_logs), "{}", audited.stdout);
+    assert_eq!(logs["expected"], 5);
+    assert_eq!(logs["delivered"], 3);
+    assert_eq!(audited.json["missing"], 4);
+
+    // The text lists the same, one item a line.
+    let text = run_audit(subscope().arg("audit").arg(&file));
+    assert_eq!(text.code, Some(1));
+    for head in &removed_heads {
+        let line = format!("      block {}  {}", head["block"], head["hash"].as_str().unwrap_or_default());
+        assert!(text.stdout.contains(&line), "{line} in\n{}", text.stdout);
+    }
+    for log in &removed_logs {
+        let transaction = log["transaction"].as_str().unwrap_or_default();
+        let line = format!("      block {}  tx {transaction}  log 0", log["block"]);
+        assert!(text.stdout.contains(&line), "{line} in\n{}", text.stdout);
+    }
+    assert!(text.stdout.contains("  missing             2\n"), "{}", text.stdout);
+}
+
+#[test]
+fn a_reorg_after_recording_reports_the_orphaned_branch_as_reorged() {
+    let capture = anvil_capture(2);
+    let port = capture.anvil.port;
+    let delivered: Vec<(u64, String)> = lines(&capture.file)
+        .iter()
+        .filter_map(|(_, event)| {
+            let result = result(event)?;
+            Some((hex(&result["number"])?, result["hash"].as_str()?.to_owned()))
+        })
+        .collect();
+    // The last ping's block and the three empty ones after it go.
+    let head = hex(&http_rpc(port, "eth_blockNumber", json!([]))["result"]).unwrap_or_default();
+    let answer = http_rpc(port, "anvil_reorg", json!([4, []]));
+    assert!(answer.get("error").is_none(), "{answer}");
+    let after = hex(&http_rpc(port, "eth_blockNumber", json!([]))["result"]).unwrap_or_default();
+    assert!(after >= head, "the new branch is as long: {after} < {head}");
+
+    let audited = audit(&capture.file, &[]);
+    assert_eq!(audited.code, Some(1), "the new branch's blocks were never delivered: {}", audited.stdout);
+    let heads = &audited.json["subscriptions"][0];
+    let orphaned: Vec<Value> = delivered
+        .iter()
+        .filter(|(number, _)| *number > head - 4)
+        .map(|(number, hash)| json!({"block": number, "hash": hash}))
+        .collect();
+    assert_eq!(orphaned.len(), 4);
+    assert_eq!(heads["reorged"], json!(orphaned), "{}", audited.stdout);
+    let replaced: Vec<u64> =
+        heads["missing"].as_array().into_iter().flatten().filter_map(|item| item["block"].as_u64()).collect();
+    assert_eq!(replaced, (head - 3..=head).collect::<Vec<u64>>());
+    let logs = &audited.json["subscriptions"][1];
+    let reorged_log_blocks: Vec<u64> =
+        logs["reorged"].as_array().into_iter().flatten().filter_map(|item| item["block"].as_u64()).collect();
+    assert_eq!(reorged_log_blocks, [capture.ping_blocks[1]], "{logs}");
+}
+
+/// One notification of `subscription` (`{key, method, params}`) on `endpoint`, as `record`
+/// writes it.
+fn notification_line(seq: u64, endpoint: &str, subscription: &Value, method: &str, result: Value) -> String {
+    json!({"v": 1, "seq": seq, "time_ms": 1_796_000_000_000u64 + seq, "connection": "c", "endpoint": endpoint,
+        "subscription": subscription, "direction": "in", "kind": "notification", "method": method,
+        "frame": {"jsonrpc": "2.0", "method": method, "params": {"subscription": 7, "result": result}}})
+    .to_string()
+}
+
+/// A capture of one newHeads subscription on `endpoint`, with two heads, written by hand.
+fn hand_capture(dir: &Path, endpoint: &str) -> PathBuf {
+    let subscription = json!({"key": 1, "method": "eth_subscribe", "params": ["newHeads"]});
+    let head = |number: u64| {
+        let result = json!({"number": format!("{number:#x}"), "hash": format!("0x{number:064x}"),
+            "parentHash": format!("0x{:064x}", number - 1)});
+        notification_line(number, endpoint, &subscription, "eth_subscription", result)
+    };
+    let file = dir.join("hand.ndjson");
+    write_lines(&file, &[&head(5), &head(6)]);
+    file
+}
+
+#[test]
+fn an_unreachable_rpc_exits_3_naming_the_url_redacted_and_never_the_key() {
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let file = hand_capture(dir.path(), "ws://127.0.0.1:8545");
+    let port = free_port();
+    let in_path = format!("http://127.0.0.1:{port}/v2/{SECRET}");
+    let audited = run_audit(subscope().arg("audit").arg(&file).args(["--rpc", &in_path]));
+    assert_eq!(audited.code, Some(3), "{}\n{}", audited.stdout, audited.stderr);
+    let shown = format!("http://127.0.0.1:{port}/v2/***");
+    assert!(audited.stderr.contains(&shown) && audited.stderr.contains("refused"), "{}", audited.stderr);
+    assert!(audited.stdout.contains("could not be checked"), "{}", audited.stdout);
+    // The key placed at {api_key}, from the environment, is never printed either.
+    let template = format!("http://127.0.0.1:{port}/v2/{{api_key}}");
+    let placed = run_audit(
+        subscope()
+            .arg("audit")
+            .arg(&file)
+            .args(["--rpc", &template, "--json"])
+            .env("SUBSCOPE_API_KEY", SECRET),
+    );
+    assert_eq!(placed.code, Some(3), "{}", placed.stderr);
+    assert_eq!(placed.json["subscriptions"][0]["status"], "failed");
+    assert_eq!(
+        placed.json["subscriptions"][0]["rpc"].as_str(),
+        Some(template.as_str()),
+        "shown as its template"
+    );
+    for output in [&audited.stdout, &audited.stderr, &placed.stdout, &placed.stderr] {
+        assert!(!output.contains(SECRET), "the key leaked: {output}");
+    }
+}
+
+#[test]
+fn without_rpc_a_masked_endpoint_is_a_usage_error_and_a_missing_file_exits_4() {
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let file = hand_capture(dir.path(), "wss://eth-mainnet.g.alchemy.com/v2/***");
+    let audited = run_audit(subscope().arg("audit").arg(&file));
+    assert_eq!(audited.code, Some(2), "{}", audited.stderr);
+    assert!(audited.stderr.contains("masked") && audited.stderr.contains("--rpc"), "{}", audited.stderr);
+    let placeholder = hand_capture(dir.path(), "wss://eth-mainnet.g.alchemy.com/v2/{api_key}");
+    let audited = run_audit(subscope().arg("audit").arg(&placeholder));
+    assert_eq!(audited.code, Some(2), "{}", audited.stderr);
+    assert!(audited.stderr.contains("needs an API key"), "{}", audited.stderr);
+    let missing = run_audit(subscope().arg("audit").arg(dir.path().join("none.ndjson")));
+    assert_eq!(missing.code, Some(4), "{}", missing.stderr);
+}
+
+/// The slots of the slot subscription's notifications in a capture.
+fn slot_of(event: &Value) -> Option<u64> {
+    result(event)?.get("parent").and(result(event)?["slot"].as_u64())
+}
+
+#[test]
+fn validator_slots_and_a_mentioned_airdrop_are_audited_against_the_ledger() {
+    let rpc_port = free_port_and_next();
+    let _validator = start_validator(rpc_port, free_port());
+    let rpc = format!("http://127.0.0.1:{rpc_port}");
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let file = dir.path().join("solana.ndjson");
+    let fresh = bs58::encode(std::array::from_fn::<u8, 32, _>(|_| fastrand::u8(..))).into_string();
+    let subscriptions = [
+        json!({"method": "slotSubscribe"}),
+        json!({"method": "logsSubscribe", "params": [{"mentions": [fresh]}, {"commitment": "confirmed"}]}),
+    ];
+    let record = start_record(
+        &format!("ws://127.0.0.1:{}", rpc_port + 1),
+        &subscriptions,
+        &["--duration", "10m"],
+        &file,
+    );
+    // A few slots before the airdrop, so it lies inside the window.
+    let slot = |commitment: &str| {
+        http_rpc(rpc_port, "getSlot", json!([{"commitment": commitment}]))["result"].as_u64()
+    };
+    let started = slot("processed").unwrap_or_default();
+    poll("slots to pass", Duration::from_secs(30), || slot("processed").filter(|now| *now >= started + 3));
+    let airdrop = http_rpc(rpc_port, "requestAirdrop", json!([fresh, 1_000_000_000u64]));
+    let signature = airdrop["result"].as_str().unwrap_or_else(|| panic!("{airdrop}")).to_owned();
+    poll("the airdrop's logs in the capture", Duration::from_secs(60), || {
+        std::fs::read_to_string(&file).ok().filter(|text| text.contains(&signature)).map(|_| ())
+    });
+    // The window must reach past the airdrop's slot at the root the stream's commitment trails.
+    let airdrop_slot = poll("the airdrop's status", Duration::from_secs(60), || {
+        let status = http_rpc(rpc_port, "getSignatureStatuses", json!([[signature]]));
+        status["result"]["value"][0]["slot"].as_u64()
+    });
+    poll("the root to pass the airdrop", Duration::from_secs(90), || {
+        slot("finalized").filter(|root| *root > airdrop_slot + 2)
+    });
+    interrupt(record);
+
+    let audited = audit(&file, &["--rpc", &rpc]);
+    assert_eq!(audited.code, Some(0), "{}\n{}", audited.stdout, audited.stderr);
+    let [slots, logs] = [&audited.json["subscriptions"][0], &audited.json["subscriptions"][1]];
+    assert_eq!(slots["missing"], json!([]), "{slots}");
+    assert!(slots["expected"].as_u64().is_some_and(|expected| expected > 10), "{slots}");
+    assert_eq!(logs["missing"], json!([]), "{logs}");
+    assert_eq!((logs["expected"].as_u64(), logs["delivered"].as_u64()), (Some(1), Some(1)), "{logs}");
+    let (first, last) =
+        (logs["span"]["first"].as_u64().unwrap_or(u64::MAX), logs["span"]["last"].as_u64().unwrap_or(0));
+    assert!(
+        first < airdrop_slot && airdrop_slot < last,
+        "the span {first}–{last} holds the airdrop's slot {airdrop_slot}"
+    );
+
+    // Three slots cut: exactly those are missing; slots without a block are never listed.
+    let lines = lines(&file);
+    let delivered: Vec<u64> = lines.iter().filter_map(|(_, event)| slot_of(event)).collect();
+    let (low, high) = (delivered[0], slots["span"]["last"].as_u64().unwrap_or_default());
+    let blocks: BTreeSet<u64> =
+        http_rpc(rpc_port, "getBlocks", json!([low, high, {"commitment": "confirmed"}]))["result"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_u64)
+            .collect();
+    let cut: BTreeSet<u64> = delivered
+        .iter()
+        .copied()
+        .filter(|slot| blocks.contains(slot) && *slot > low + 2)
+        .step_by(3)
+        .take(3)
+        .collect();
+    assert_eq!(cut.len(), 3, "{delivered:?}");
+    let kept: Vec<&str> = lines
+        .iter()
+        .filter(|(_, event)| !slot_of(event).is_some_and(|slot| cut.contains(&slot)))
+        .map(|(line, _)| line.as_str())
+        .collect();
+    let cut_file = dir.path().join("cut.ndjson");
+    write_lines(&cut_file, &kept);
+    let audited = audit(&cut_file, &["--rpc", &rpc]);
+    assert_eq!(audited.code, Some(1), "{}", audited.stdout);
+    let missing: Vec<u64> = audited.json["subscriptions"][0]["missing"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item["slot"].as_u64())
+        .collect();
+    assert_eq!(missing, cut.iter().copied().collect::<Vec<u64>>());
+    let skipped: Vec<u64> = (low..=high).filter(|slot| !blocks.contains(slot)).collect();
+    assert!(skipped.iter().all(|slot| !missing.contains(slot)), "skipped {skipped:?} listed missing");
+
+    // The airdrop's line cut: its signature is missing.
+    let kept: Vec<&str> =
+        lines.iter().filter(|(line, _)| !line.contains(&signature)).map(|(line, _)| line.as_str()).collect();
+    let cut_file = dir.path().join("no-airdrop.ndjson");
+    write_lines(&cut_file, &kept);
+    let audited = audit(&cut_file, &["--rpc", &rpc]);
+    assert_eq!(audited.code, Some(1), "{}", audited.stdout);
+    let logs = &audited.json["subscriptions"][1];
+    assert_eq!(logs["missing"], json!([{"slot": airdrop_slot, "signature": signature}]), "{logs}");
+    assert_eq!(audited.json["subscriptions"][0]["missing"], json!([]));
+}
+
+/// What a scripted Solana ledger answers: `getSlot` with `tip`, `getBlocks` with the slots of
+/// `blocks` in the range asked, refusing a range wider than `widest` as a provider would.
+fn ledger_answer(request: &Value, tip: u64, blocks: &[u64], widest: u64) -> Value {
+    let id = request["id"].clone();
+    let params = &request["params"];
+    match request["method"].as_str() {
+        Some("getSlot") => json!({"jsonrpc": "2.0", "id": id, "result": tip}),
+        Some("getBlocks") => {
+            let (start, end) = (params[0].as_u64().unwrap_or(0), params[1].as_u64().unwrap_or(0));
+            if end + 1 - start > widest {
+                let message = format!("Slot range too large; max {widest}");
+                return json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32602, "message": message}});
+            }
+            let slots: Vec<u64> =
+                blocks.iter().copied().filter(|slot| (start..=end).contains(slot)).collect();
+            json!({"jsonrpc": "2.0", "id": id, "result": slots})
+        }
+        _ => json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "Method not found"}}),
+    }
+}
+
+/// A scripted ledger on 127.0.0.1 (see [`ledger_answer`]), serving each connection's requests
+/// in turn; returns its port and the requests it got.
+async fn scripted_ledger(tip: u64, blocks: Vec<u64>, widest: u64) -> (u16, Arc<Mutex<Vec<Value>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|err| panic!("bind: {err}"));
+    let port = listener.local_addr().map_or_else(|err| panic!("addr: {err}"), |addr| addr.port());
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&asked);
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let (blocks, log) = (blocks.clone(), Arc::clone(&log));
+            tokio::spawn(async move {
+                let mut reader = BufReader::new(stream);
+                loop {
+                    let mut length = 0;
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let lower = line.to_ascii_lowercase();
+                        if let Some(value) = lower.strip_prefix("content-length:") {
+                            length = value.trim().parse().unwrap_or(0);
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    if reader.read_exact(&mut body).await.is_err() {
+                        return;
+                    }
+                    let request: Value = serde_json::from_slice(&body).unwrap_or_default();
+                    let answer = ledger_answer(&request, tip, &blocks, widest).to_string();
+                    log.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(request);
+                    let reply = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{answer}",
+                        answer.len()
+                    );
+                    if reader.get_mut().write_all(reply.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (port, asked)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skipped_slots_are_never_missing_and_a_refused_range_is_asked_in_chunks() {
+    // The chain has blocks in 10..=40 but 13 and 22 (skipped by their leaders); its confirmed
+    // tip is 30. Delivered: 10..=30 but the skipped ones and 16, then 33.
+    let blocks: Vec<u64> = (10..=40).filter(|slot| ![13, 22].contains(slot)).collect();
+    let (port, asked) = scripted_ledger(30, blocks, 8).await;
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let subscription = json!({"key": 1, "method": "slotSubscribe", "params": null});
+    let delivered = (10..=30).filter(|slot| ![13, 16, 22].contains(slot)).chain([33]);
+    let lines: Vec<String> = delivered
+        .map(|slot| {
+            let result = json!({"slot": slot, "parent": slot - 1, "root": slot - 5});
+            notification_line(slot, "ws://127.0.0.1:8900", &subscription, "slotNotification", result)
+        })
+        .collect();
+    let file = dir.path().join("slots.ndjson");
+    write_lines(&file, &lines.iter().map(String::as_str).collect::<Vec<_>>());
+    let rpc = format!("http://127.0.0.1:{port}");
+    let audited = tokio::task::spawn_blocking(move || audit(&file, &["--rpc", &rpc]))
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(audited.code, Some(1), "{}\n{}", audited.stdout, audited.stderr);
+    let slots = &audited.json["subscriptions"][0];
+    assert_eq!(slots["missing"], json!([{"slot": 16}]), "{slots}");
+    assert_eq!(slots["expected"], 19, "10..=30 less the two skipped");
+    assert_eq!(
+        (slots["extra"].clone(), slots["unsettled"].as_u64()),
+        (json!([]), Some(1)),
+        "33 is past the tip"
+    );
+    assert_eq!((slots["span"]["first"].as_u64(), slots["span"]["last"].as_u64()), (Some(10), Some(30)));
+    // 10..=30 was refused, then walked in halves: every slot asked once, in order.
+    let ranges: Vec<(u64, u64)> = asked
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .iter()
+        .filter(|request| request["method"] == "getBlocks")
+        .filter_map(|request| Some((request["params"][0].as_u64()?, request["params"][1].as_u64()?)))
+        .collect();
+    assert_eq!(ranges.first(), Some(&(10, 30)), "{ranges:?}");
+    let accepted: Vec<&(u64, u64)> = ranges.iter().filter(|(start, end)| end + 1 - start <= 8).collect();
+    assert_eq!(accepted.first().map(|range| range.0), Some(10), "{ranges:?}");
+    assert_eq!(accepted.last().map(|range| range.1), Some(30), "{ranges:?}");
+    assert!(accepted.windows(2).all(|pair| pair[1].0 == pair[0].1 + 1), "{ranges:?}");
+}
