@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Output};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use support::record::{interrupt, start_record};
@@ -270,6 +270,21 @@ fn hand_capture(dir: &Path, endpoint: &str) -> PathBuf {
     file
 }
 
+/// A capture of one slotSubscribe on the validator preset's URL delivering `slots`, written
+/// by hand.
+fn slots_capture(dir: &Path, slots: impl Iterator<Item = u64>) -> PathBuf {
+    let subscription = json!({"key": 1, "method": "slotSubscribe", "params": null});
+    let lines: Vec<String> = slots
+        .map(|slot| {
+            let result = json!({"slot": slot, "parent": slot - 1, "root": slot - 5});
+            notification_line(slot, "ws://127.0.0.1:8900", &subscription, "slotNotification", result)
+        })
+        .collect();
+    let file = dir.join("slots.ndjson");
+    write_lines(&file, &lines.iter().map(String::as_str).collect::<Vec<_>>());
+    file
+}
+
 #[test]
 fn an_unreachable_rpc_exits_3_naming_the_url_redacted_and_never_the_key() {
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
@@ -501,16 +516,7 @@ async fn skipped_slots_are_never_missing_and_a_refused_range_is_asked_in_chunks(
     let blocks: Vec<u64> = (10..=40).filter(|slot| ![13, 22].contains(slot)).collect();
     let (port, asked) = scripted_ledger(30, blocks, 8).await;
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
-    let subscription = json!({"key": 1, "method": "slotSubscribe", "params": null});
-    let delivered = (10..=30).filter(|slot| ![13, 16, 22].contains(slot)).chain([33]);
-    let lines: Vec<String> = delivered
-        .map(|slot| {
-            let result = json!({"slot": slot, "parent": slot - 1, "root": slot - 5});
-            notification_line(slot, "ws://127.0.0.1:8900", &subscription, "slotNotification", result)
-        })
-        .collect();
-    let file = dir.path().join("slots.ndjson");
-    write_lines(&file, &lines.iter().map(String::as_str).collect::<Vec<_>>());
+    let file = slots_capture(dir.path(), (10..=30).filter(|slot| ![13, 16, 22].contains(slot)).chain([33]));
     let rpc = format!("http://127.0.0.1:{port}");
     let audited = tokio::task::spawn_blocking(move || audit(&file, &["--rpc", &rpc]))
         .await
@@ -538,4 +544,55 @@ async fn skipped_slots_are_never_missing_and_a_refused_range_is_asked_in_chunks(
     assert_eq!(accepted.first().map(|range| range.0), Some(10), "{ranges:?}");
     assert_eq!(accepted.last().map(|range| range.1), Some(30), "{ranges:?}");
     assert!(accepted.windows(2).all(|pair| pair[1].0 == pair[0].1 + 1), "{ranges:?}");
+}
+
+/// The window's "Audit against the chain…" on an opened capture, against a scripted ledger:
+/// the URL derived from the capture's endpoint is offered, an edited one is asked, and the
+/// result lists the missing slot.
+#[cfg(feature = "gui")]
+#[test]
+fn the_window_audits_an_opened_capture_against_the_url_typed() {
+    use egui::{Key, Modifiers};
+    use egui_kittest::kittest::Queryable as _;
+    use subscope::app::AppOptions;
+    use subscope::app::settings::Settings;
+    use subscope::backend::Backend;
+
+    let runtime = support::ui::runtime();
+    let blocks: Vec<u64> = (10..=40).filter(|slot| *slot != 13).collect();
+    let (port, _) = runtime.block_on(scripted_ledger(40, blocks, 500));
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let file = slots_capture(dir.path(), (10..=20).filter(|slot| ![13, 16].contains(slot)));
+
+    let settings = Settings::default();
+    let (backend, _script) = Backend::scripted(settings.limits, Arc::new(|| {}));
+    let options = AppOptions { backend: Some(backend), file: Some(file), ..AppOptions::headless(settings) };
+    let mut harness = support::ui::app_harness(&runtime, options, egui::vec2(1400.0, 900.0));
+    support::ui::wait_until(&mut harness, "the capture to open", |app| !app.job_running());
+    harness.run_steps(3);
+    harness.get_by_label("Audit against the chain…").click();
+    harness.run_steps(3);
+    let field = support::ui::control(&harness, "HTTP RPC URL");
+    assert_eq!(
+        field.value().as_deref(),
+        Some("http://127.0.0.1:8899"),
+        "derived from the validator's PubSub URL"
+    );
+
+    harness.get_by_label("HTTP RPC URL").focus();
+    harness.run_steps(2);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    harness.get_by_label("HTTP RPC URL").type_text(&format!("http://127.0.0.1:{port}"));
+    harness.run_steps(2);
+    harness.get_by_label("Audit").click();
+    let deadline = Instant::now() + Duration::from_secs(25);
+    while harness.query_by_label("1 checked, 1 missing").is_none() {
+        assert!(Instant::now() < deadline, "no audit result");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let block = harness.query_by_label_contains("slotSubscribe on ws://127.0.0.1:8900");
+    let text = block.and_then(|node| node.value()).unwrap_or_default();
+    assert!(text.contains("  missing             1\n      slot 16\n"), "{text}");
+    assert!(!text.contains("slot 13"), "a skipped slot is not missing: {text}");
 }

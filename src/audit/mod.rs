@@ -58,7 +58,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde_json::Value;
 
 pub use collect::{AuditCapture, Delivered, DeliveredItem, Tick, read_capture};
-pub use report::{MISSING_SHOWN, render_text, to_json};
+pub use report::{MISSING_SHOWN, render_subscription, render_summary, render_text, to_json};
 pub use tally::{Item, Tally};
 
 use crate::capture::SubKey;

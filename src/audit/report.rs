@@ -37,14 +37,23 @@ pub fn render_text(report: &AuditReport) -> String {
         }
         render_one(&mut out, audit);
     }
-    let checked = report.checked();
-    let missing = report.missing();
-    let failed = report.failed();
-    let _ = write!(out, "\n{checked} checked, {missing} missing");
-    if failed > 0 {
-        let _ = write!(out, ", {failed} could not be checked");
+    let _ = writeln!(out, "\n{}", render_summary(report));
+    out
+}
+
+/// One subscription's block of the text report.
+pub fn render_subscription(audit: &SubscriptionAudit) -> String {
+    let mut out = String::new();
+    render_one(&mut out, audit);
+    out
+}
+
+/// The report's last line: how many subscriptions were checked, items missing, failures.
+pub fn render_summary(report: &AuditReport) -> String {
+    let mut out = format!("{} checked, {} missing", report.checked(), report.missing());
+    if report.failed() > 0 {
+        let _ = write!(out, ", {} could not be checked", report.failed());
     }
-    out.push('\n');
     out
 }
 
