@@ -58,6 +58,8 @@ pub struct Delivered {
     pub items: Vec<DeliveredItem>,
     /// Notifications whose item could not be read (a frame of another shape).
     pub unreadable: u64,
+    /// Whether the server refused it (an error answer and never a confirmation).
+    pub refused: bool,
 }
 
 impl Delivered {
@@ -129,6 +131,7 @@ impl Reading {
             (Direction::In, FrameKind::Response) => {
                 delivered.answered_at_ms.get_or_insert(event.received_at_ms);
             }
+            (Direction::In, FrameKind::Error) => delivered.refused = true,
             (Direction::Out, FrameKind::Request)
                 if event.method.as_deref().is_some_and(is_unsubscribe_method)
                     && delivered.ended_at_ms == 0 =>
@@ -217,6 +220,7 @@ fn blank(context: &CaptureContext, key: SubKey, connection: ConnId) -> Delivered
         ended_at_ms: 0,
         items: Vec::new(),
         unreadable: 0,
+        refused: false,
     }
 }
 
@@ -256,4 +260,117 @@ impl Extra {
 /// What a log or slot notification's key leaves out.
 fn extra_of(raw: &str) -> Option<Extra> {
     serde_json::from_str::<Frame>(raw).ok()?.params?.result
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::export::SubscriptionInfo;
+
+    fn event(
+        seq: u64,
+        sub: SubKey,
+        direction: Direction,
+        kind: FrameKind,
+        method: Option<&str>,
+        raw: &str,
+    ) -> CapturedEvent {
+        CapturedEvent {
+            seq,
+            received_at_ms: 1_000 + seq,
+            connection: 1,
+            subscription: Some(sub),
+            direction,
+            kind,
+            method: method.map(Arc::from),
+            raw: raw.to_owned().into(),
+            redacted: false,
+        }
+    }
+
+    fn context() -> CaptureContext {
+        let mut context = CaptureContext::default();
+        context.add_connection(1, "node", "ws://127.0.0.1:8900");
+        for (key, method, params) in [
+            (1, "slotSubscribe", None),
+            (2, "logsSubscribe", Some(json!([{"mentions": ["A"]}]))),
+            (3, "rootSubscribe", None),
+        ] {
+            let info = SubscriptionInfo { method: method.into(), params, server_id: None };
+            context.subscriptions.insert(key, info);
+        }
+        context
+    }
+
+    #[test]
+    fn windows_items_clocks_and_refusals_are_read_from_the_events() {
+        let context = context();
+        let slot = |seq, slot: u64| {
+            let raw = format!(
+                r#"{{"method":"slotNotification","params":{{"result":{{"slot":{slot},"parent":{},"root":{}}},"subscription":0}}}}"#,
+                slot - 1,
+                slot - 3
+            );
+            event(seq, 1, Direction::In, FrameKind::Notification, Some("slotNotification"), &raw)
+        };
+        let events = [
+            event(0, 1, Direction::In, FrameKind::Response, None, r#"{"result":0,"id":1}"#),
+            event(1, 2, Direction::In, FrameKind::Response, None, r#"{"result":1,"id":2}"#),
+            event(
+                2,
+                3,
+                Direction::In,
+                FrameKind::Error,
+                None,
+                r#"{"error":{"code":-32603,"message":"no"},"id":3}"#,
+            ),
+            slot(3, 40),
+            slot(4, 41),
+            event(
+                5,
+                2,
+                Direction::Out,
+                FrameKind::Request,
+                Some("logsUnsubscribe"),
+                r#"{"method":"logsUnsubscribe","params":[1],"id":4}"#,
+            ),
+            slot(6, 42),
+            event(
+                7,
+                1,
+                Direction::In,
+                FrameKind::Notification,
+                Some("slotNotification"),
+                r#"{"method":"slotNotification","params":{"result":"odd"}}"#,
+            ),
+        ];
+        let mut reading = Reading::default();
+        for event in &events {
+            reading.observe(&context, event);
+        }
+        let capture = reading.finish(&context);
+        let [slots, logs, roots] =
+            [&capture.subscriptions[0], &capture.subscriptions[1], &capture.subscriptions[2]];
+        assert_eq!(
+            (slots.payload, slots.answered_at_ms, slots.ended_at_ms),
+            (Payload::SolanaSlot, Some(1_000), 1_007)
+        );
+        assert_eq!(
+            slots.items.iter().map(|item| (item.key.height, item.root)).collect::<Vec<_>>(),
+            [(Some(40), Some(37)), (Some(41), Some(38)), (Some(42), Some(39))]
+        );
+        assert_eq!(slots.unreadable, 1);
+        assert_eq!((logs.answered_at_ms, logs.ended_at_ms), (Some(1_001), 1_005), "ended by its unsubscribe");
+        assert!(roots.refused && !slots.refused);
+        let clock = &capture.slots["ws://127.0.0.1:8900"];
+        assert_eq!(
+            clock.iter().map(|tick| (tick.at_ms, tick.height)).collect::<Vec<_>>(),
+            [(1_003, 40), (1_004, 41), (1_006, 42)]
+        );
+        assert!(capture.heads.is_empty());
+    }
 }

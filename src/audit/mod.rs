@@ -243,6 +243,9 @@ enum Target {
 
 /// What a subscription is checked as, or why it cannot be.
 fn target_of(delivered: &Delivered) -> Result<Target, String> {
+    if delivered.refused && delivered.answered_at_ms.is_none() && delivered.items.is_empty() {
+        return Err("the server refused it: it delivered nothing to check".into());
+    }
     let params = delivered.params.as_ref();
     match delivered.payload {
         Payload::EthNewHeads => Ok(Target::Heads),
@@ -323,5 +326,50 @@ async fn check(
             let slots = capture.slots.get(endpoint).map(Vec::as_slice).filter(|slots| !slots.is_empty());
             solana::mentions(delivered, &address, &commitment, slots, client, progress).await
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn delivered(method: &str, params: Option<Value>) -> Delivered {
+        Delivered {
+            key: 1,
+            connection: 1,
+            endpoint: String::new(),
+            payload: crate::catalog::payload_for(method, params.as_ref()),
+            method: method.to_owned(),
+            params,
+            answered_at_ms: Some(1),
+            ended_at_ms: 2,
+            items: Vec::new(),
+            unreadable: 0,
+            refused: false,
+        }
+    }
+
+    #[test]
+    fn what_the_chain_can_answer_for_is_checked_and_the_rest_says_why_not() {
+        let eth = crate::catalog::ETH_SUBSCRIBE;
+        assert_eq!(target_of(&delivered(eth, Some(json!(["newHeads"])))), Ok(Target::Heads));
+        let logs = target_of(&delivered(eth, Some(json!(["logs", {"address": "0xab"}]))));
+        assert_eq!(logs, Ok(Target::Logs { filter: json!({"address": "0xab"}) }));
+        assert_eq!(target_of(&delivered("slotSubscribe", None)), Ok(Target::Slots));
+        assert_eq!(target_of(&delivered("rootSubscribe", None)), Ok(Target::Roots));
+        for (method, params) in [
+            (eth, Some(json!(["newPendingTransactions"]))),
+            ("logsSubscribe", Some(json!(["all"]))),
+            ("accountSubscribe", Some(json!(["11111111111111111111111111111111"]))),
+            ("madeUpSubscribe", None),
+        ] {
+            let reason = target_of(&delivered(method, params.clone())).err().unwrap_or_default();
+            assert!(!reason.is_empty(), "{method} {params:?}");
+        }
+        let mut refused = delivered("slotSubscribe", None);
+        (refused.refused, refused.answered_at_ms) = (true, None);
+        assert!(target_of(&refused).is_err_and(|reason| reason.contains("refused")));
     }
 }
