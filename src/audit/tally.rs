@@ -131,6 +131,8 @@ pub fn tally(expected: &[Expected], got: &[Got], unmatched: impl Fn(&Got) -> Unm
     let mut delivered: HashSet<&str> = HashSet::new();
     let mut recovered: HashSet<&str> = HashSet::new();
     let mut furthest: Option<(u64, u64)> = None;
+    // A log sent, then sent again `removed`, is one reorged item.
+    let mut reorged: HashSet<&str> = HashSet::new();
     for item in got {
         if item.recovered {
             recovered.insert(&item.id);
@@ -142,12 +144,15 @@ pub fn tally(expected: &[Expected], got: &[Got], unmatched: impl Fn(&Got) -> Unm
             continue;
         }
         if item.removed {
-            tally.reorged.push(item.item.clone());
+            if reorged.insert(&item.id) {
+                tally.reorged.push(item.item.clone());
+            }
             continue;
         }
         let Some(order) = on_chain.get(item.id.as_str()) else {
             match unmatched(item) {
-                Unmatched::Reorged => tally.reorged.push(item.item.clone()),
+                Unmatched::Reorged if reorged.insert(&item.id) => tally.reorged.push(item.item.clone()),
+                Unmatched::Reorged => {}
                 Unmatched::Extra => tally.extra.push(item.item.clone()),
                 Unmatched::Unsettled => tally.unsettled += 1,
             }
@@ -220,6 +225,9 @@ mod tests {
         delivered[1].removed = true;
         let tally = tally(&expected(&[4]), &delivered, |_| Unmatched::Extra);
         assert_eq!((tally.duplicates, tally.reorged.len(), tally.missing.len()), (0, 1, 0));
+        // Its block gone from the chain too: still one reorged item.
+        let tally = super::tally(&expected(&[]), &delivered, |_| Unmatched::Reorged);
+        assert_eq!((tally.duplicates, tally.reorged.len(), tally.extra.len()), (0, 1, 0));
     }
 
     #[test]
