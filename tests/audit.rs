@@ -161,6 +161,19 @@ fn an_untouched_anvil_capture_misses_nothing_and_a_repeated_line_is_a_duplicate(
     let heads = &audited.json["subscriptions"][0];
     assert_eq!((heads["duplicates"].as_u64(), heads["missing"].as_array().map(Vec::len)), (Some(1), Some(0)));
     assert_eq!(heads["delivered"].as_u64(), Some(last - first + 2));
+
+    // Two heads' lines swapped: one out of order, nothing missing.
+    let heads_at: Vec<usize> = (0..lines.len())
+        .filter(|at| result(&lines[*at].1).is_some_and(|r| r["number"].is_string()))
+        .collect();
+    let mut swapped = raw.clone();
+    swapped.swap(heads_at[1], heads_at[2]);
+    let swapped_file = capture.dir.path().join("swapped.ndjson");
+    write_lines(&swapped_file, &swapped);
+    let audited = audit(&swapped_file, &[]);
+    assert_eq!(audited.code, Some(0), "{}", audited.stdout);
+    let heads = &audited.json["subscriptions"][0];
+    assert_eq!((heads["out_of_order"].as_u64(), heads["duplicates"].as_u64()), (Some(1), Some(0)), "{heads}");
 }
 
 #[test]
