@@ -99,6 +99,9 @@ fn anvil_capture(pings: u64) -> AnvilCapture {
     ];
     let record =
         start_record(&format!("ws://127.0.0.1:{port}"), &subscriptions, &["--duration", "10m"], &file);
+    // Block timestamps count whole seconds; the blocks to come are made in a later second than
+    // the subscribe answer, as on a chain that does not mine many blocks a second.
+    http_rpc(port, "evm_increaseTime", json!([2]));
     let mut ping_blocks = Vec::new();
     for n in 1..=pings {
         let word = format!("0x{n:064x}");
@@ -222,6 +225,35 @@ fn blocks_cut_from_an_anvil_capture_are_listed_missing_with_hash_and_log_index()
         assert!(text.stdout.contains(&line), "{line} in\n{}", text.stdout);
     }
     assert!(text.stdout.contains("  missing             2\n"), "{}", text.stdout);
+}
+
+#[test]
+fn without_heads_a_logs_span_comes_from_block_timestamps_and_finds_a_missing_last_log() {
+    let capture = anvil_capture(3);
+    let lines = lines(&capture.file);
+    let last_ping = capture.ping_blocks[2];
+    let mut kept: Vec<String> = lines
+        .iter()
+        .filter(|(_, event)| event["subscription"]["params"][0] != "newHeads")
+        .filter(|(_, event)| block_of(event) != Some(last_ping))
+        .map(|(line, _)| line.clone())
+        .collect();
+    // The recording went on for a minute after the last log: its end is the last event.
+    let (_, last) = lines.last().unwrap_or_else(|| panic!("an empty capture"));
+    let mut end = last.clone();
+    end["time_ms"] = json!(last["time_ms"].as_u64().unwrap_or_default() + 60_000);
+    kept.push(end.to_string());
+    let file = capture.dir.path().join("logs-only.ndjson");
+    write_lines(&file, &kept.iter().map(String::as_str).collect::<Vec<_>>());
+
+    let audited = audit(&file, &[]);
+    assert_eq!(audited.code, Some(1), "{}\n{}", audited.stdout, audited.stderr);
+    let logs = &audited.json["subscriptions"][0];
+    assert!(logs["span"]["basis"].as_str().is_some_and(|basis| basis.contains("timestamps")), "{logs}");
+    let missing: Vec<u64> =
+        logs["missing"].as_array().into_iter().flatten().filter_map(|item| item["block"].as_u64()).collect();
+    assert_eq!(missing, [last_ping], "the last log, past every delivered one, is found: {logs}");
+    assert_eq!((logs["expected"].as_u64(), logs["delivered"].as_u64()), (Some(3), Some(2)));
 }
 
 #[test]

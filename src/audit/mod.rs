@@ -16,7 +16,8 @@
 //!   ended (its unsubscribe, else the connection's last event). Without heads in the capture,
 //!   block timestamps are searched (binary search over `eth_getBlockByNumber`): from the first
 //!   block made at or after the answer to the last made [`TIMESTAMP_MARGIN_MS`] before the end
-//!   (a block is delivered some seconds after its timestamp). Either way the delivered logs'
+//!   (a block is delivered some seconds after its timestamp; timestamps are whole seconds, so
+//!   a block of the answer's own second is expected only when delivered). Either way the delivered logs'
 //!   blocks are in the span. A delivered log with `removed: true`, or in a block no longer
 //!   canonical, is *reorged*.
 //! - Solana slots: `getBlocks` (confirmed) from the first to the last delivered slot; slots
