@@ -485,37 +485,67 @@ fn validator_slots_and_a_mentioned_airdrop_are_audited_against_the_ledger() {
     assert_eq!(audited.json["subscriptions"][0]["missing"], json!([]));
 }
 
-/// What a scripted Solana ledger answers: `getSlot` with `tip`, `getBlocks` with the slots of
-/// `blocks` in the range asked, refusing a range wider than `widest` as a provider would.
-fn ledger_answer(request: &Value, tip: u64, blocks: &[u64], widest: u64) -> Value {
-    let id = request["id"].clone();
-    let params = &request["params"];
-    match request["method"].as_str() {
-        Some("getSlot") => json!({"jsonrpc": "2.0", "id": id, "result": tip}),
-        Some("getBlocks") => {
-            let (start, end) = (params[0].as_u64().unwrap_or(0), params[1].as_u64().unwrap_or(0));
-            if end + 1 - start > widest {
-                let message = format!("Slot range too large; max {widest}");
-                return json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32602, "message": message}});
+/// `audit FILE --json` against the scripted ledger on `port`, off the runtime's threads.
+async fn audit_scripted(file: PathBuf, port: u16) -> Audited {
+    let rpc = format!("http://127.0.0.1:{port}");
+    tokio::task::spawn_blocking(move || audit(&file, &["--rpc", &rpc]))
+        .await
+        .unwrap_or_else(|err| panic!("{err}"))
+}
+
+/// A scripted Solana ledger: its confirmed tip, the slots holding blocks, the widest
+/// `getBlocks` range it accepts, and one address's transactions, newest first.
+#[derive(Clone, Default)]
+struct Ledger {
+    tip: u64,
+    blocks: Vec<u64>,
+    widest: u64,
+    signatures: Vec<Value>,
+}
+
+impl Ledger {
+    /// The answer to `request`: `getSlot` with the tip, `getBlocks` with the block slots in
+    /// the range (a range wider than `widest` refused as a provider would),
+    /// `getSignaturesForAddress` a page after `before`.
+    fn answer(&self, request: &Value) -> Value {
+        let id = request["id"].clone();
+        let params = &request["params"];
+        let result = match request["method"].as_str() {
+            Some("getSlot") => json!(self.tip),
+            Some("getBlocks") => {
+                let (start, end) = (params[0].as_u64().unwrap_or(0), params[1].as_u64().unwrap_or(0));
+                if end + 1 - start > self.widest {
+                    let message = format!("Slot range too large; max {}", self.widest);
+                    return json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32602, "message": message}});
+                }
+                json!(self.blocks.iter().filter(|slot| (start..=end).contains(*slot)).collect::<Vec<_>>())
             }
-            let slots: Vec<u64> =
-                blocks.iter().copied().filter(|slot| (start..=end).contains(slot)).collect();
-            json!({"jsonrpc": "2.0", "id": id, "result": slots})
-        }
-        _ => json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "Method not found"}}),
+            Some("getSignaturesForAddress") => {
+                let config = &params[1];
+                let after = config["before"].as_str().map_or(0, |before| {
+                    self.signatures.iter().position(|info| info["signature"] == before).map_or(0, |at| at + 1)
+                });
+                let limit = config["limit"].as_u64().unwrap_or(1000) as usize;
+                json!(self.signatures.iter().skip(after).take(limit).collect::<Vec<_>>())
+            }
+            _ => {
+                return json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "Method not found"}});
+            }
+        };
+        json!({"jsonrpc": "2.0", "id": id, "result": result})
     }
 }
 
-/// A scripted ledger on 127.0.0.1 (see [`ledger_answer`]), serving each connection's requests
-/// in turn; returns its port and the requests it got.
-async fn scripted_ledger(tip: u64, blocks: Vec<u64>, widest: u64) -> (u16, Arc<Mutex<Vec<Value>>>) {
+/// A scripted ledger on 127.0.0.1 (see [`Ledger::answer`]), serving each connection's
+/// requests in turn; returns its port and the requests it got.
+async fn scripted_ledger(ledger: Ledger) -> (u16, Arc<Mutex<Vec<Value>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|err| panic!("bind: {err}"));
     let port = listener.local_addr().map_or_else(|err| panic!("addr: {err}"), |addr| addr.port());
     let asked = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&asked);
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            let (blocks, log) = (blocks.clone(), Arc::clone(&log));
+            let (ledger, log) = (ledger.clone(), Arc::clone(&log));
             tokio::spawn(async move {
                 let mut reader = BufReader::new(stream);
                 loop {
@@ -538,7 +568,7 @@ async fn scripted_ledger(tip: u64, blocks: Vec<u64>, widest: u64) -> (u16, Arc<M
                         return;
                     }
                     let request: Value = serde_json::from_slice(&body).unwrap_or_default();
-                    let answer = ledger_answer(&request, tip, &blocks, widest).to_string();
+                    let answer = ledger.answer(&request).to_string();
                     log.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(request);
                     let reply = format!(
                         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{answer}",
@@ -559,13 +589,10 @@ async fn skipped_slots_are_never_missing_and_a_refused_range_is_asked_in_chunks(
     // The chain has blocks in 10..=40 but 13 and 22 (skipped by their leaders); its confirmed
     // tip is 30. Delivered: 10..=30 but the skipped ones and 16, then 33.
     let blocks: Vec<u64> = (10..=40).filter(|slot| ![13, 22].contains(slot)).collect();
-    let (port, asked) = scripted_ledger(30, blocks, 8).await;
+    let (port, asked) = scripted_ledger(Ledger { tip: 30, blocks, widest: 8, ..Ledger::default() }).await;
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
     let file = slots_capture(dir.path(), (10..=30).filter(|slot| ![13, 16, 22].contains(slot)).chain([33]));
-    let rpc = format!("http://127.0.0.1:{port}");
-    let audited = tokio::task::spawn_blocking(move || audit(&file, &["--rpc", &rpc]))
-        .await
-        .unwrap_or_else(|err| panic!("{err}"));
+    let audited = audit_scripted(file, port).await;
     assert_eq!(audited.code, Some(1), "{}\n{}", audited.stdout, audited.stderr);
     let slots = &audited.json["subscriptions"][0];
     assert_eq!(slots["missing"], json!([{"slot": 16}]), "{slots}");
@@ -605,7 +632,8 @@ fn the_window_audits_an_opened_capture_against_the_url_typed() {
 
     let runtime = support::ui::runtime();
     let blocks: Vec<u64> = (10..=40).filter(|slot| *slot != 13).collect();
-    let (port, _) = runtime.block_on(scripted_ledger(40, blocks, 500));
+    let (port, _) =
+        runtime.block_on(scripted_ledger(Ledger { tip: 40, blocks, widest: 500, ..Ledger::default() }));
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
     let file = slots_capture(dir.path(), (10..=20).filter(|slot| ![13, 16].contains(slot)));
 
@@ -640,4 +668,56 @@ fn the_window_audits_an_opened_capture_against_the_url_typed() {
     let text = block.and_then(|node| node.value()).unwrap_or_default();
     assert!(text.contains("  missing             1\n      slot 16\n"), "{text}");
     assert!(!text.contains("slot 13"), "a skipped slot is not missing: {text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_slots_a_mentions_span_comes_from_block_times_over_several_pages() {
+    // 1,500 transactions of the address, newest first: slot 100 + i, a block time every
+    // tenth of them a second later. The subscription was answered at T and ended at T + 60 s.
+    const T: i64 = 1_796_000_000;
+    let base = T - 38;
+    let signatures: Vec<Value> = (0..1500i64)
+        .rev()
+        .map(|i| json!({"signature": format!("sig{i}"), "slot": 100 + i, "blockTime": base + i / 10, "err": null}))
+        .collect();
+    let (port, asked) = scripted_ledger(Ledger { tip: 5_000, signatures, ..Ledger::default() }).await;
+    // The window less 2 s at each edge is T+2..=T+58: i from 400 to 969. 450, 600 and 900 were
+    // not delivered (450 is on the second page).
+    let subscription = json!({"key": 1, "method": "logsSubscribe",
+        "params": [{"mentions": ["Addr1111111111111111111111111111111111111111"]}, {"commitment": "confirmed"}]});
+    let answer = json!({"v": 1, "seq": 0, "time_ms": T * 1000, "connection": "c", "endpoint": "ws://127.0.0.1:8900",
+        "subscription": subscription, "direction": "in", "kind": "response", "frame": {"jsonrpc": "2.0", "result": 3, "id": 1}});
+    let mut lines = vec![answer.to_string()];
+    for i in (400..970).filter(|i| ![450, 600, 900].contains(i)) {
+        let result = json!({"context": {"slot": 100 + i}, "value": {"signature": format!("sig{i}"), "err": null, "logs": []}});
+        // Received 3 s (and i ms) after the answer: `notification_line` times it by its seq.
+        let seq = 3_000 + u64::try_from(i).unwrap_or_default();
+        lines.push(notification_line(seq, "ws://127.0.0.1:8900", &subscription, "logsNotification", result));
+    }
+    let end = json!({"v": 1, "seq": 9_999, "time_ms": (T + 60) * 1000, "connection": "c", "endpoint": "ws://127.0.0.1:8900",
+        "direction": "meta", "kind": "meta", "frame": {"subscope": "disconnected"}});
+    lines.push(end.to_string());
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let file = dir.path().join("mentions.ndjson");
+    write_lines(&file, &lines.iter().map(String::as_str).collect::<Vec<_>>());
+
+    let audited = audit_scripted(file, port).await;
+    assert_eq!(audited.code, Some(1), "{}\n{}", audited.stdout, audited.stderr);
+    let logs = &audited.json["subscriptions"][0];
+    let missing: Vec<&str> = logs["missing"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item["signature"].as_str())
+        .collect();
+    assert_eq!(missing, ["sig450", "sig600", "sig900"], "{logs}");
+    assert_eq!((logs["expected"].as_u64(), logs["delivered"].as_u64()), (Some(570), Some(567)));
+    assert!(logs["span"]["basis"].as_str().is_some_and(|basis| basis.contains("block time")), "{logs}");
+    let pages = asked
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .iter()
+        .filter(|request| request["method"] == "getSignaturesForAddress")
+        .count();
+    assert_eq!(pages, 2, "the second page reaches past the window's start, and no further");
 }
