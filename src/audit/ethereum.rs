@@ -196,7 +196,7 @@ async fn partition_point(
     while low < high {
         let middle = low + (high - low) / 2;
         let header = client.block_header(middle).await?.ok_or_else(|| {
-            CheckError::TooLarge(format!(
+            CheckError::Unusable(format!(
                 "block {middle} is below the head {head} but the node has no block there"
             ))
         })?;

@@ -227,9 +227,10 @@ pub(crate) enum CheckError {
     /// A call failed.
     #[error(transparent)]
     Rpc(#[from] RpcCallError),
-    /// The span needed more requests than a check may make.
+    /// The chain's answers cannot serve the check (more pages than a check may read, a hole
+    /// below the head).
     #[error("{0}")]
-    TooLarge(String),
+    Unusable(String),
 }
 
 /// What a subscription is checked as.

@@ -233,7 +233,7 @@ async fn signatures_in(
     let (mut low, mut high) = (u64::MAX, 0);
     for page in 0.. {
         if page == MAX_SIGNATURE_PAGES {
-            return Err(CheckError::TooLarge(format!(
+            return Err(CheckError::Unusable(format!(
                 "{address} has more than {} transactions since the span's start",
                 MAX_SIGNATURE_PAGES * MAX_SIGNATURES_PAGE as usize
             )));
