@@ -37,6 +37,7 @@ fn events(count: u64) -> Vec<CapturedEvent> {
                 method: None,
                 raw: raw.into(),
                 redacted: false,
+                recovered: None,
             }
         })
         .collect()

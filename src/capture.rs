@@ -75,6 +75,133 @@ pub struct CapturedEvent {
     /// Whether subscope masked a secret in `raw` (a server echoed the connection's key): the
     /// only way a captured frame ever differs from what was sent, and always marked.
     pub redacted: bool,
+    /// Set when the event was not received live but recovered over the endpoint's HTTP
+    /// JSON-RPC after it was missed; `raw` is then a notification subscope wrote around the
+    /// `result` the server answered (those bytes exactly as sent). `None` for every frame
+    /// received or sent on the socket.
+    pub recovered: Option<Recovery>,
+}
+
+/// How an event that was not received live was recovered: why, and by which method. One
+/// byte, so that it fits the event header's padding (`Option<Recovery>` too).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Recovery(std::num::NonZeroU8);
+
+impl Recovery {
+    /// A recovery for this reason, by this method.
+    pub fn new(reason: RecoveryReason, via: RecoveryVia) -> Self {
+        let reason = RecoveryReason::ALL.iter().position(|r| *r == reason).unwrap_or(0) as u8;
+        let via = RecoveryVia::ALL.iter().position(|v| *v == via).unwrap_or(0) as u8;
+        // The reason is stored plus one, so the byte is never zero.
+        Self(std::num::NonZeroU8::MIN.saturating_add(reason | (via << 2)))
+    }
+
+    /// Why it was missing.
+    pub fn reason(self) -> RecoveryReason {
+        let bits = self.0.get() - 1;
+        RecoveryReason::ALL[usize::from(bits & 0b11).min(RecoveryReason::ALL.len() - 1)]
+    }
+
+    /// The HTTP JSON-RPC method that answered it.
+    pub fn via(self) -> RecoveryVia {
+        let bits = self.0.get() - 1;
+        RecoveryVia::ALL[usize::from(bits >> 2).min(RecoveryVia::ALL.len() - 1)]
+    }
+}
+
+impl std::fmt::Debug for Recovery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recovery").field("reason", &self.reason()).field("via", &self.via()).finish()
+    }
+}
+
+/// Why an event had to be recovered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RecoveryReason {
+    /// The connection was down (or being re-subscribed) when it happened.
+    Gap,
+    /// The stream went on past it: a block height was skipped without a reconnect.
+    HeightSkip,
+    /// Another endpoint of a comparison delivered it and this one did not.
+    CompareMiss,
+}
+
+/// The HTTP JSON-RPC method a recovered event came from; the names are the nodes' own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RecoveryVia {
+    /// A block header (`newHeads`).
+    EthGetBlockByNumber,
+    /// Logs (`logs`).
+    EthGetLogs,
+    /// Produced slots (`slotSubscribe`, `rootSubscribe`).
+    GetBlocks,
+    /// A transaction's logs (`logsSubscribe` with `mentions`).
+    GetTransaction,
+    /// An account's current state (`accountSubscribe`).
+    GetAccountInfo,
+    /// A program's accounts' current state (`programSubscribe`).
+    GetProgramAccounts,
+    /// A transaction's status (`signatureSubscribe`).
+    GetSignatureStatuses,
+}
+
+impl RecoveryReason {
+    /// Every reason, in the order they are listed.
+    pub const ALL: [Self; 3] = [Self::Gap, Self::HeightSkip, Self::CompareMiss];
+
+    /// The name used in exports (`"gap"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Gap => "gap",
+            Self::HeightSkip => "height_skip",
+            Self::CompareMiss => "compare_miss",
+        }
+    }
+
+    /// The words shown beside a recovered row.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Gap => "missed while disconnected",
+            Self::HeightSkip => "height skipped by the stream",
+            Self::CompareMiss => "missed here, seen on another endpoint",
+        }
+    }
+
+    /// The reason an export names.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|reason| reason.as_str() == name)
+    }
+}
+
+impl RecoveryVia {
+    /// Every method, in the order they are listed.
+    pub const ALL: [Self; 7] = [
+        Self::EthGetBlockByNumber,
+        Self::EthGetLogs,
+        Self::GetBlocks,
+        Self::GetTransaction,
+        Self::GetAccountInfo,
+        Self::GetProgramAccounts,
+        Self::GetSignatureStatuses,
+    ];
+
+    /// The JSON-RPC method's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EthGetBlockByNumber => "eth_getBlockByNumber",
+            Self::EthGetLogs => "eth_getLogs",
+            Self::GetBlocks => "getBlocks",
+            Self::GetTransaction => "getTransaction",
+            Self::GetAccountInfo => "getAccountInfo",
+            Self::GetProgramAccounts => "getProgramAccounts",
+            Self::GetSignatureStatuses => "getSignatureStatuses",
+        }
+    }
+
+    /// The method an export names.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|via| via.as_str() == name)
+    }
 }
 
 /// A frame's text: shared and cheap to clone (an export's snapshot counts it, not copies it).
@@ -377,6 +504,7 @@ mod tests {
             method: None,
             raw: raw.into(),
             redacted: false,
+            recovered: None,
         }
     }
 
@@ -408,6 +536,17 @@ mod tests {
         assert_eq!(capture.position_of(17), Some(1));
         assert_eq!(capture.by_seq(19).map(|e| e.seq), Some(19));
         assert!(capture.by_seq(12).is_none());
+    }
+
+    #[test]
+    fn a_recovery_keeps_its_reason_and_method() {
+        for reason in RecoveryReason::ALL {
+            for via in RecoveryVia::ALL {
+                let recovery = Recovery::new(reason, via);
+                assert_eq!((recovery.reason(), recovery.via()), (reason, via));
+            }
+        }
+        assert_eq!(size_of::<Option<Recovery>>(), 1);
     }
 
     #[test]

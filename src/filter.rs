@@ -247,6 +247,7 @@ mod tests {
             method: None,
             raw: raw.into(),
             redacted: false,
+            recovered: None,
         }
     }
 

@@ -16,13 +16,16 @@
 //! - The engines they drive: [`record`] runs connections headless into a file; [`compare`]
 //!   matches the items of one subscription sent on several endpoints; [`replay`] serves a
 //!   capture as a live endpoint; [`demo`] is the offline demo server (also the test bed for
-//!   faults); [`rpc`] calls an endpoint's HTTP JSON-RPC side (rate limits retried,
-//!   `eth_getLogs` ranges split), the ground for backfilling gaps; [`audit`] holds a capture
-//!   against the chain (what each subscription should have delivered over its span).
+//!   faults); [`audit`] holds a capture against the chain (what each subscription should
+//!   have delivered over the span it covered).
 //! - [`session`]: endpoints and subscriptions as the user set them up and as they live, the
 //!   live capture view, and the verbs both front ends use.
 //! - [`backend`] runs the connections: JSON-RPC ids, subscription routing, keepalive,
 //!   reconnect with re-subscribe; it never uses egui.
+//! - [`backfill`] recovers what a subscription missed during a gap over HTTP, per kind.
+//! - [`rpc`] calls an endpoint's HTTP JSON-RPC side (rate limits retried, `eth_getLogs`
+//!   ranges split), the ground for recovering what a connection missed; [`backoff`] spaces
+//!   the tries of both sides.
 //! - Below them all: [`protocol`] classifies frames with as little parsing as routing needs
 //!   and reads typed requests; [`capture`] holds captured events under the user's memory cap;
 //!   [`catalog`] describes every method (validated forms, the payload its notifications
@@ -35,6 +38,8 @@
 pub mod app;
 pub mod audit;
 pub mod backend;
+pub mod backfill;
+pub mod backoff;
 pub mod capture;
 pub mod catalog;
 pub mod commands;

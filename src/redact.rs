@@ -508,6 +508,7 @@ pub fn scrub(text: &str, key: Option<&Secret>) -> String {
 
 mod frame;
 mod secrets;
+pub(crate) mod user_info;
 
 pub use secrets::{Secrets, could_be_secret};
 

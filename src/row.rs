@@ -1,7 +1,7 @@
 //! What one row of the event table says, without a UI: the window's table and `show` both take
 //! their labels, kind and Details words from here, so a terminal shows what the window shows.
 
-use crate::capture::{CapturedEvent, ConnId, Direction, SubKey};
+use crate::capture::{CapturedEvent, ConnId, Direction, Recovery, SubKey};
 use crate::catalog::{Summary, rules_for};
 use crate::export::CaptureContext;
 use crate::human::{shorten, truncate};
@@ -71,7 +71,7 @@ pub enum Tone {
 }
 
 /// The Kind column's word and its tone; `reorg` when the row is flagged as a reorg, `gap` when
-/// it is a reconnect gap record.
+/// it is a reconnect gap record, `recovered` when subscope fetched it after it was missed.
 pub fn kind_label(event: &CapturedEvent, summary: &Summary, reorg: bool, gap: bool) -> (&'static str, Tone) {
     if summary.removed {
         ("removed (reorg)", Tone::Warn)
@@ -79,6 +79,8 @@ pub fn kind_label(event: &CapturedEvent, summary: &Summary, reorg: bool, gap: bo
         ("reorg", Tone::Warn)
     } else if gap {
         ("gap", Tone::Warn)
+    } else if event.recovered.is_some() {
+        (RECOVERED_WORD, Tone::Warn)
     } else if event.kind == FrameKind::Error {
         (event.kind.as_str(), Tone::Error)
     } else if event.direction == Direction::In {
@@ -91,8 +93,17 @@ pub fn kind_label(event: &CapturedEvent, summary: &Summary, reorg: bool, gap: bo
 /// What the Details column says first for a frame subscope altered ([`CapturedEvent::redacted`]).
 pub const REDACTED_MARK: &str = "key masked by subscope";
 
-/// The Details column's words after the decoded summary, joined with ` · `: that the frame was
-/// altered to mask a key, the method, what the catalogue read (kind, log lines, owner), and
+/// What the Details column says first for an event subscope recovered over HTTP after it was
+/// missed ([`CapturedEvent::recovered`]): `recovered (missed while disconnected, eth_getLogs)`.
+pub fn recovered_mark(recovery: Recovery) -> String {
+    format!("{RECOVERED_WORD} ({}, {})", recovery.reason().describe(), recovery.via().as_str())
+}
+
+/// The word that starts [`recovered_mark`], which a filter can search for.
+pub const RECOVERED_WORD: &str = "recovered";
+
+/// The Details column's words after the decoded summary, joined with ` · `: that the event was
+/// recovered or altered to mask a key, the method, what the catalogue read (kind, log lines, owner), and
 /// the raw text itself for a record subscope made or a frame nothing else describes.
 pub fn detail_words(event: &CapturedEvent, summary: &Summary) -> String {
     let mut parts: Vec<String> = Vec::new();
@@ -113,6 +124,9 @@ pub fn detail_words(event: &CapturedEvent, summary: &Summary) -> String {
     }
     if event.redacted {
         parts.insert(0, REDACTED_MARK.to_owned());
+    }
+    if let Some(recovery) = event.recovered {
+        parts.insert(0, recovered_mark(recovery));
     }
     parts.join(" · ")
 }
@@ -136,6 +150,7 @@ mod tests {
             method: method.map(Arc::from),
             raw: raw.into(),
             redacted: false,
+            recovered: None,
         }
     }
 
@@ -185,6 +200,14 @@ mod tests {
         let meta = event(Direction::Meta, FrameKind::Meta, None, "{}");
         assert_eq!(kind_label(&meta, &Summary::default(), false, true), ("gap", Tone::Warn));
         assert_eq!(kind_label(&meta, &Summary::default(), false, false), ("meta", Tone::Quiet));
+        let recovered = CapturedEvent {
+            recovered: Some(Recovery::new(
+                crate::capture::RecoveryReason::HeightSkip,
+                crate::capture::RecoveryVia::EthGetBlockByNumber,
+            )),
+            ..notification.clone()
+        };
+        assert_eq!(kind_label(&recovered, &Summary::default(), false, false), ("recovered", Tone::Warn));
         let error = event(Direction::In, FrameKind::Error, None, "{}");
         assert_eq!(kind_label(&error, &Summary::default(), false, false), ("error", Tone::Error));
     }
@@ -199,10 +222,17 @@ mod tests {
         let answer =
             event(Direction::In, FrameKind::Response, None, r#"{"jsonrpc":"2.0","result":7,"id":1}"#);
         assert_eq!(detail_words(&answer, &Summary::default()), r#"{"jsonrpc":"2.0","result":7,"id":1}"#);
-        let masked = CapturedEvent { redacted: true, ..logs };
+        let masked = CapturedEvent { redacted: true, ..logs.clone() };
         assert_eq!(
             detail_words(&masked, &summarize(raw)),
             format!("{REDACTED_MARK} · logsNotification · 2 log lines")
+        );
+        let recovery =
+            Recovery::new(crate::capture::RecoveryReason::Gap, crate::capture::RecoveryVia::GetTransaction);
+        let recovered = CapturedEvent { recovered: Some(recovery), ..logs };
+        assert_eq!(
+            detail_words(&recovered, &summarize(raw)),
+            "recovered (missed while disconnected, getTransaction) · logsNotification · 2 log lines"
         );
     }
 }

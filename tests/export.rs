@@ -61,6 +61,7 @@ fn synthetic(count: u64) -> (Vec<CapturedEvent>, CaptureContext) {
                 },
                 raw: raw.into(),
                 redacted: false,
+                recovered: None,
             }
         })
         .collect();

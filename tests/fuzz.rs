@@ -1065,6 +1065,7 @@ fn captured_event(connections: u32, subscriptions: u64) -> impl Strategy<Value =
                     method: method.as_deref().map(Into::into),
                     raw: raw.into(),
                     redacted: false,
+                    recovered: None,
                 };
                 (event, read_back)
             })
@@ -1318,6 +1319,7 @@ fn filler_event() -> CapturedEvent {
         method: None,
         raw: r#"{"subscope":"connected"}"#.into(),
         redacted: false,
+        recovered: None,
     }
 }
 
@@ -1473,6 +1475,7 @@ fn a_json_frame_with_surrounding_whitespace_reads_back_as_received() {
                 method: None,
                 raw: raw.clone().into(),
                 redacted: false,
+                recovered: None,
             }],
             read_back: vec![raw.clone()],
             context,
@@ -1499,6 +1502,7 @@ fn a_json_frame_of_null_reads_back() {
             method: None,
             raw: "null".into(),
             redacted: false,
+            recovered: None,
         };
         let at = at.index(capture.events.len() + 1);
         capture.insert(at, null);

@@ -143,6 +143,29 @@ async fn a_rate_limit_is_retried_until_it_passes_and_counted() {
 }
 
 #[tokio::test]
+async fn a_gateway_briefly_unavailable_is_retried_and_a_client_error_is_not() {
+    let script: Arc<Script> = Arc::new(|index, _| match index {
+        0 => Some(Answer { status: 502, headers: Vec::new(), body: "<html>Bad Gateway</html>".into() }),
+        1 => Some(Answer { status: 503, headers: vec![("Retry-After", "0".into())], body: String::new() }),
+        _ => Some(ok(&json!("0x10"))),
+    });
+    let (port, asked) = serve(script).await;
+    let client = RpcClient::new(fast_config(format!("http://127.0.0.1:{port}/"))).unwrap();
+    assert_eq!(client.call("eth_blockNumber", json!([])).await, Ok(json!("0x10")));
+    assert_eq!(asked.lock().unwrap().len(), 3);
+
+    let refused: Arc<Script> =
+        Arc::new(|_, _| Some(Answer { status: 401, headers: Vec::new(), body: "bad key".into() }));
+    let (port, asked) = serve(refused).await;
+    let client = RpcClient::new(fast_config(format!("http://127.0.0.1:{port}/"))).unwrap();
+    assert_eq!(
+        client.call("eth_blockNumber", json!([])).await,
+        Err(RpcCallError::Http { status: 401, body: "bad key".into() })
+    );
+    assert_eq!(asked.lock().unwrap().len(), 1, "a refused key is not asked again");
+}
+
+#[tokio::test]
 async fn rate_limits_give_up_after_the_tries_allowed() {
     let script: Arc<Script> =
         Arc::new(|_, _| Some(Answer { status: 429, headers: Vec::new(), body: "busy".into() }));

@@ -59,6 +59,7 @@ fn show_holds_one_event_at_a_time_whatever_the_file_holds() {
             method: Some("logsNotification".into()),
             raw: raw.into(),
             redacted: false,
+            recovered: None,
         };
         writer.write(&event, &context).unwrap();
     }

@@ -351,6 +351,7 @@ fn a_million_events_stay_virtualized_and_fast() {
         )
         .into(),
         redacted: false,
+        recovered: None,
     }));
     harness.state_mut().open_capture("million".to_owned(), capture, CaptureContext::default());
     settle(&mut harness);
@@ -403,6 +404,7 @@ fn eth_event(seq: u64, sub: u64, result: &str) -> CapturedEvent {
         )
         .into(),
         redacted: false,
+        recovered: None,
     }
 }
 

@@ -65,6 +65,7 @@ fn notification(seq: u64, sub: u64, method: &str, raw: &str) -> CapturedEvent {
         method: Some(Arc::from(method)),
         raw: raw.into(),
         redacted: false,
+        recovered: None,
     }
 }
 

@@ -50,6 +50,7 @@ fn slot_notification(slot: u64) -> CapturedEvent {
         )
         .into(),
         redacted: false,
+        recovered: None,
     }
 }
 

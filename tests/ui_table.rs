@@ -88,6 +88,7 @@ fn frame(
         method: None,
         raw: raw.into(),
         redacted: false,
+        recovered: None,
     }
 }
 

@@ -195,8 +195,10 @@ impl AuditCapture {
             _ => return,
         };
         let ticks = clock.entry(delivered.endpoint.clone()).or_default();
+        // A recovered row was received when the backfill ran, not when the chain made it.
+        let live = delivered.items.iter().filter(|item| !item.recovered);
         ticks.extend(
-            delivered.items.iter().filter_map(|item| {
+            live.filter_map(|item| {
                 Some(Tick { at_ms: item.at_ms, height: item.key.height?, root: item.root })
             }),
         );
@@ -224,11 +226,10 @@ fn blank(context: &CaptureContext, key: SubKey, connection: ConnId) -> Delivered
     }
 }
 
-/// Whether an event is a row a backfill recovered rather than one the subscription delivered.
-/// The one place that decides it: every notification counts as delivered until captures
-/// mark recovered rows.
-fn is_recovered(_event: &CapturedEvent) -> bool {
-    false
+/// Whether an event is a row a backfill recovered rather than one the subscription delivered
+/// (the capture marks it: `"source":{"recovered":…}`). The one place that decides it.
+fn is_recovered(event: &CapturedEvent) -> bool {
+    event.recovered.is_some()
 }
 
 /// What an item's key leaves out: a log's block number, a slot notification's root.
@@ -269,6 +270,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::capture::{Recovery, RecoveryReason, RecoveryVia};
     use crate::export::SubscriptionInfo;
 
     fn event(
@@ -289,7 +291,13 @@ mod tests {
             method: method.map(Arc::from),
             raw: raw.to_owned().into(),
             redacted: false,
+            recovered: None,
         }
+    }
+
+    fn recovered(mut event: CapturedEvent) -> CapturedEvent {
+        event.recovered = Some(Recovery::new(RecoveryReason::Gap, RecoveryVia::GetBlocks));
+        event
     }
 
     fn context() -> CaptureContext {
@@ -338,7 +346,7 @@ mod tests {
                 Some("logsUnsubscribe"),
                 r#"{"method":"logsUnsubscribe","params":[1],"id":4}"#,
             ),
-            slot(6, 42),
+            recovered(slot(6, 42)),
             event(
                 7,
                 1,
@@ -364,12 +372,14 @@ mod tests {
             [(Some(40), Some(37)), (Some(41), Some(38)), (Some(42), Some(39))]
         );
         assert_eq!(slots.unreadable, 1);
+        let recovered: Vec<bool> = slots.items.iter().map(|item| item.recovered).collect();
+        assert_eq!(recovered, [false, false, true], "the backfilled slot is marked");
         assert_eq!((logs.answered_at_ms, logs.ended_at_ms), (Some(1_001), 1_005), "ended by its unsubscribe");
         assert!(roots.refused && !slots.refused);
         let clock = &capture.slots["ws://127.0.0.1:8900"];
         assert_eq!(
             clock.iter().map(|tick| (tick.at_ms, tick.height)).collect::<Vec<_>>(),
-            [(1_003, 40), (1_004, 41), (1_006, 42)]
+            [(1_003, 40), (1_004, 41)]
         );
         assert!(capture.heads.is_empty());
     }

@@ -11,10 +11,11 @@ use super::{AuditProgress, Check, CheckError, HEADER_CONCURRENCY, Span, TIMESTAM
 use crate::human::time_of_day;
 use crate::rpc::{BlockHeader, RpcCallError, RpcClient};
 
-/// The `eth_getLogs` filter of a logs subscription: its `address` and `topics`, nothing else.
-pub(super) fn filter_of(params: Option<&Value>) -> Value {
+/// The `eth_getLogs` filter of a logs subscription's filter object: its `address` and
+/// `topics`, nothing else (a range or block hash would fight the one asked for).
+pub(super) fn filter_of(options: &Value) -> Value {
     let mut filter = Map::new();
-    if let Some(options) = params.and_then(|params| params.get(1)).and_then(Value::as_object) {
+    if let Some(options) = options.as_object() {
         for member in ["address", "topics"] {
             if let Some(value) = options.get(member).filter(|value| !value.is_null()) {
                 filter.insert(member.to_owned(), value.clone());
@@ -259,10 +260,10 @@ mod tests {
 
     #[test]
     fn the_filter_keeps_address_and_topics_only() {
-        let params = json!(["logs", {"address": "0xab", "topics": [null, "0x1"], "fromBlock": "0x1"}]);
-        assert_eq!(filter_of(Some(&params)), json!({"address": "0xab", "topics": [null, "0x1"]}));
-        assert_eq!(filter_of(Some(&json!(["logs"]))), json!({}));
-        assert_eq!(filter_of(None), json!({}));
+        let options = json!({"address": "0xab", "topics": [null, "0x1"], "fromBlock": "0x1"});
+        assert_eq!(filter_of(&options), json!({"address": "0xab", "topics": [null, "0x1"]}));
+        assert_eq!(filter_of(&json!({})), json!({}));
+        assert_eq!(filter_of(&Value::Null), json!({}));
     }
 
     #[test]

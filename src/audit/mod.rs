@@ -41,7 +41,8 @@
 //! *Missing*: expected and not delivered. *Extra*: delivered and never on the chain.
 //! *Duplicates*: an item delivered again. *Out of order*: an item delivered after one later
 //! on the chain. *Reorged* and *unsettled* as above. *Recovered*: items only a backfill put
-//! in the capture (none until captures mark them; `collect::is_recovered` decides).
+//! in the capture (rows marked recovered; `collect::is_recovered` decides): not missing, and
+//! not counted as delivered.
 //!
 //! Parts: `collect` reads the capture (streamed; only item identities are kept), `tally`
 //! counts, `ethereum` and `solana` ask the chain, `report` prints.
@@ -62,8 +63,8 @@ pub use collect::{AuditCapture, Delivered, DeliveredItem, Tick, read_capture};
 pub use report::{MISSING_SHOWN, render_subscription, render_summary, render_text, to_json};
 pub use tally::{Item, Tally};
 
+use crate::backfill::{Plan, plan_for};
 use crate::capture::SubKey;
-use crate::catalog::Payload;
 use crate::rpc::{RpcCallError, RpcClient};
 
 /// Blocks made within this long of a logs subscription's end are not expected of it when the
@@ -243,33 +244,28 @@ enum Target {
     Mentions { address: String, commitment: String },
 }
 
-/// What a subscription is checked as, or why it cannot be.
+/// What a subscription is checked as, or why it cannot be: the kinds backfill can ask the
+/// chain for ([`plan_for`]) whose items are events the chain keeps.
 fn target_of(delivered: &Delivered) -> Result<Target, String> {
     if delivered.refused && delivered.answered_at_ms.is_none() && delivered.items.is_empty() {
         return Err("the server refused it: it delivered nothing to check".into());
     }
     let params = delivered.params.as_ref();
-    match delivered.payload {
-        Payload::EthNewHeads => Ok(Target::Heads),
-        Payload::EthLogs => Ok(Target::Logs { filter: ethereum::filter_of(params) }),
-        Payload::SolanaSlot => Ok(Target::Slots),
-        Payload::SolanaRoot => Ok(Target::Roots),
-        Payload::SolanaLogs => solana::mentions_of(params),
-        Payload::EthPendingTransactions => {
-            Err("pending transactions are not on the chain until mined, and many never are".into())
+    match plan_for(&delivered.method, params).map_err(|unrecoverable| unrecoverable.to_string())? {
+        Plan::Heads => Ok(Target::Heads),
+        Plan::Logs { filter } => Ok(Target::Logs { filter: ethereum::filter_of(&filter) }),
+        Plan::Slots => Ok(Target::Slots),
+        Plan::Roots => Ok(Target::Roots),
+        Plan::Mentions { address, commitment } => {
+            // The window's end depends on the stream's own commitment, which the ledger is not
+            // asked at when it is `processed`.
+            let commitment = solana::stream_commitment(params).unwrap_or(commitment);
+            Ok(Target::Mentions { address, commitment })
         }
-        Payload::SolanaAccount | Payload::SolanaProgram => {
+        Plan::Account { .. } | Plan::Program { .. } => {
             Err("account updates are states, not events: the chain keeps only the newest".into())
         }
-        Payload::SolanaSignature => Err("a signature's status is one notification, not a stream".into()),
-        Payload::SolanaBlock | Payload::HeliusTransaction | Payload::AlchemyMinedTransactions => {
-            Err("this kind is not audited yet".into())
-        }
-        Payload::SolanaSlotsUpdates | Payload::SolanaVote => {
-            Err("slot stages and gossip votes are not kept by the chain".into())
-        }
-        Payload::EthSyncing => Err("sync progress is the node's state, not the chain's".into()),
-        Payload::EthAny | Payload::Unknown => Err("a method the catalogue does not know".into()),
+        Plan::Signature { .. } => Err("a signature's status is one notification, not a stream".into()),
     }
 }
 

@@ -8,8 +8,7 @@ use serde_json::Value;
 use super::collect::{Delivered, Tick};
 use super::tally::{Expected, Got, Item, Unmatched, heights_of, tally};
 use super::{
-    AuditProgress, BLOCK_TIME_MARGIN_MS, Check, CheckError, FINALIZED_LAG_MS, MAX_SIGNATURE_PAGES, Span,
-    Target, Unit,
+    AuditProgress, BLOCK_TIME_MARGIN_MS, Check, CheckError, FINALIZED_LAG_MS, MAX_SIGNATURE_PAGES, Span, Unit,
 };
 use crate::human::time_of_day;
 use crate::rpc::{MAX_SIGNATURES_PAGE, RpcClient, SignatureInfo};
@@ -23,26 +22,11 @@ pub(super) const CONFIRMED: &str = "confirmed";
 /// The commitment roots are checked at.
 pub(super) const FINALIZED: &str = "finalized";
 
-/// A logs subscription's target: `{"mentions": [ADDRESS]}` with its commitment (`finalized`
-/// when not given, as Agave defaults); any other filter cannot be checked.
-pub(super) fn mentions_of(params: Option<&Value>) -> Result<Target, String> {
-    let filter = params.and_then(|params| params.get(0));
-    let address = filter
-        .and_then(|filter| filter.get("mentions"))
-        .and_then(Value::as_array)
-        .filter(|mentions| mentions.len() == 1)
-        .and_then(|mentions| mentions[0].as_str());
-    let Some(address) = address else {
-        return Err("only a logs subscription that mentions one address can be checked (by \
-             getSignaturesForAddress); one for every transaction has nothing to ask for its span"
-            .into());
-    };
-    let commitment = params
-        .and_then(|params| params.get(1))
-        .and_then(|config| config.get("commitment"))
-        .and_then(Value::as_str)
-        .unwrap_or(FINALIZED);
-    Ok(Target::Mentions { address: address.to_owned(), commitment: commitment.to_owned() })
+/// `processed` when a subscription asked for it, which the ledger's own commitment (at least
+/// `confirmed`) does not say.
+pub(super) fn stream_commitment(params: Option<&Value>) -> Option<String> {
+    let asked = params?.get(1)?.get("commitment")?.as_str()?;
+    (asked == PROCESSED).then(|| asked.to_owned())
 }
 
 fn slot_item(slot: u64) -> Item {
@@ -272,14 +256,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_a_mentions_filter_is_checkable_and_finalized_is_the_default() {
-        let target = mentions_of(Some(&json!([{"mentions": ["Addr1"]}, {"commitment": "confirmed"}])));
-        assert_eq!(target, Ok(Target::Mentions { address: "Addr1".into(), commitment: "confirmed".into() }));
-        let target = mentions_of(Some(&json!([{"mentions": ["Addr1"]}])));
-        assert_eq!(target, Ok(Target::Mentions { address: "Addr1".into(), commitment: "finalized".into() }));
-        assert!(mentions_of(Some(&json!(["all"]))).is_err());
-        assert!(mentions_of(Some(&json!([{"mentions": ["a", "b"]}]))).is_err());
-        assert!(mentions_of(None).is_err());
+    fn only_a_processed_stream_says_its_own_commitment() {
+        let params = |commitment: &str| json!([{"mentions": ["A"]}, {"commitment": commitment}]);
+        assert_eq!(stream_commitment(Some(&params("processed"))).as_deref(), Some("processed"));
+        assert_eq!(stream_commitment(Some(&params("confirmed"))), None);
+        assert_eq!(stream_commitment(Some(&json!([{"mentions": ["A"]}]))), None);
     }
 
     #[test]

@@ -20,7 +20,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::ConnectionConfig;
 use super::error::ConnectError;
-use super::user_info::take_user_info;
+use crate::redact::user_info::take_user_info;
 use crate::redact::{API_KEY_PLACEHOLDER, Secrets, place_key};
 
 /// A connection's socket.

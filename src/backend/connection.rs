@@ -258,6 +258,7 @@ impl Actor {
             method,
             raw,
             redacted: false,
+            recovered: None,
         });
     }
 

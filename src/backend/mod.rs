@@ -12,14 +12,12 @@
 //! the capture limits evict them (oldest first, counted), so a UI stalled behind a modal
 //! dialog costs memory up to the cap, never data below it. This module never uses egui.
 
-mod backoff;
 mod connect;
 mod connection;
 mod error;
 mod keepalive;
 mod queue;
 mod subscriptions;
-pub(crate) mod user_info;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -29,7 +27,7 @@ use std::time::Duration;
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
-pub use backoff::Backoff;
+pub use crate::backoff::{Backoff, ReconnectPolicy};
 pub use error::{ConnError, ConnectError, LostReason, TlsProblem};
 pub use queue::{Drained, EventQueue};
 pub use subscriptions::{SubscriptionTable, is_transient};
@@ -44,23 +42,6 @@ pub type RequestKey = u64;
 
 /// Something to be called after events were queued; it must be cheap and must not block.
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
-
-/// How a connection reconnects after it was lost.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ReconnectPolicy {
-    /// Whether to reconnect at all.
-    pub enabled: bool,
-    /// The first delay.
-    pub initial: Duration,
-    /// The longest delay.
-    pub max: Duration,
-}
-
-impl Default for ReconnectPolicy {
-    fn default() -> Self {
-        Self { enabled: true, initial: Duration::from_millis(500), max: Duration::from_secs(30) }
-    }
-}
 
 /// Everything needed to open one connection. Its `Debug` shows the URL redacted and no key
 /// or header value.
@@ -113,26 +94,7 @@ impl ConnectionConfig {
     /// it), and the credentials in header values. Scrubbed from every message, meta record
     /// and frame the connection reports.
     pub fn secrets(&self) -> Secrets {
-        let mut secrets = Secrets::from_url(&self.url);
-        if let Some(key) = &self.api_key {
-            secrets.add_key(key);
-        }
-        let placed = crate::redact::place_key(&self.url, self.api_key.as_ref());
-        if let Some((_, Some(credentials))) = user_info::take_user_info(&placed) {
-            secrets.add(credentials.written_password());
-            secrets.add(&credentials.token());
-        }
-        for (_, value) in &self.headers {
-            // `Bearer TOKEN`, `Basic …`, or a bare key: every word but the scheme's name.
-            for word in value.split_whitespace() {
-                let scheme =
-                    ["bearer", "basic", "token", "apikey"].iter().any(|s| word.eq_ignore_ascii_case(s));
-                if !scheme {
-                    secrets.add(word);
-                }
-            }
-        }
-        secrets
+        Secrets::of_endpoint(&self.url, self.api_key.as_ref(), &self.headers)
     }
 }
 

@@ -215,6 +215,7 @@ mod tests {
             method: None,
             raw: raw.into(),
             redacted: false,
+            recovered: None,
         }
     }
 

@@ -20,8 +20,8 @@ use std::time::Duration;
 use foldhash::HashMap;
 use serde_json::value::RawValue;
 
-use super::backoff::Backoff;
 use super::{EndReason, Event, ReconnectPolicy, RequestKey, SubscribeOutcome};
+use crate::backoff::Backoff;
 use crate::capture::{ConnId, SubKey};
 use crate::catalog::{Completion, SubscriptionRules};
 use crate::protocol::{RpcError, SubId, request_frame};

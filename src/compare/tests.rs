@@ -35,6 +35,7 @@ fn notification(sub: SubKey, conn: ConnId, at: u64, raw: String) -> CapturedEven
         method: Some(Arc::from("slotNotification")),
         raw: raw.into(),
         redacted: false,
+        recovered: None,
     }
 }
 
@@ -244,6 +245,7 @@ fn the_silence_after_an_unsubscribe_is_not_a_stall() {
         method: Some(Arc::from("slotUnsubscribe")),
         raw: r#"{"jsonrpc":"2.0","id":9,"method":"slotUnsubscribe","params":[0]}"#.into(),
         redacted: false,
+        recovered: None,
         ..slot(10, A, 0, at + 400)
     };
     compare.observe(&unsubscribe, &context);
@@ -261,6 +263,7 @@ fn the_silence_after_a_disconnect_is_not_a_stall_but_after_a_loss_it_is() {
         method: None,
         raw: crate::protocol::meta::note_json(text).into(),
         redacted: false,
+        recovered: None,
         ..slot(10, A, 0, at)
     };
     for (text, stalls) in [("disconnected", 0), ("connection lost: reset by peer", 1)] {

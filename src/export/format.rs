@@ -17,7 +17,10 @@
 //! `time_ms`, `connection`, `endpoint`, `direction`, `kind`, `size`, and exactly one of
 //! `frame` and `frame_text`. `subscription` (and `server_id`, once the server named one) only
 //! when the event belongs to a subscription; `method` only when the frame names one;
-//! `redacted` (`true`) only when subscope masked a secret in the frame. In a
+//! `redacted` (`true`) only when subscope masked a secret in the frame; `source`
+//! (`{"recovered":"gap","via":"eth_getLogs"}`) only on an event subscope recovered over HTTP
+//! after it was missed, whose frame is a notification subscope wrote around the `result` the
+//! server answered. In a
 //! pretty JSON file each field is on its own line; the `subscription` object, the params and
 //! the frame stay on one.
 
@@ -85,6 +88,9 @@ pub mod fields {
     /// `true` when subscope masked a secret in the frame (a server echoed the connection's
     /// key); absent otherwise. The one case where `frame` is not exactly what was received.
     pub const REDACTED: Field = field!("redacted");
+    /// How an event subscope recovered after it was missed came to be, `{recovered, via}`
+    /// ([`source_fields`](super::source_fields)); absent for every frame of the socket.
+    pub const SOURCE: Field = field!("source");
     /// The frame's JSON as received (whitespace outside strings removed if it spanned lines).
     pub const FRAME: Field = field!("frame");
     /// The frame as a string, instead of `frame`, when it is not JSON (see
@@ -92,7 +98,7 @@ pub mod fields {
     pub const FRAME_TEXT: Field = field!("frame_text");
 
     /// Every field, in order.
-    pub const ALL: [Field; 15] = [
+    pub const ALL: [Field; 16] = [
         V,
         SEQ,
         TIME,
@@ -106,6 +112,7 @@ pub mod fields {
         METHOD,
         SIZE,
         REDACTED,
+        SOURCE,
         FRAME,
         FRAME_TEXT,
     ];
@@ -124,6 +131,19 @@ pub mod subscription_fields {
 
     /// Every field, in order.
     pub const ALL: [Field; 3] = [KEY, METHOD, PARAMS];
+}
+
+/// The fields of a recovered event's `source` object, in the order they are written.
+pub mod source_fields {
+    use super::Field;
+
+    /// Why it was missing: `gap`, `height_skip` or `compare_miss`.
+    pub const RECOVERED: Field = field!("recovered");
+    /// The HTTP JSON-RPC method that answered it (`eth_getLogs`, `getTransaction`, …).
+    pub const VIA: Field = field!("via");
+
+    /// Every field, in order.
+    pub const ALL: [Field; 2] = [RECOVERED, VIA];
 }
 
 /// Whether a frame of this kind is written as JSON in `frame`; the others are text in

@@ -223,6 +223,7 @@ impl Builder {
             method: None,
             raw: Text::from(""),
             redacted: false,
+            recovered: None,
         };
         event.direction = match message.kind.as_ref() {
             "send" => Direction::Out,

@@ -8,7 +8,7 @@
 //! The parts:
 //!
 //! - `format`: the definition of the event format: [`FORMAT_VERSION`], the
-//!   table of [`fields`] and [`subscription_fields`] (name, order, whether an import reads
+//!   table of [`fields`], [`subscription_fields`] and [`source_fields`] (name, order, whether an import reads
 //!   it), the rule for `frame` against `frame_text`, and the context that names
 //!   connections and subscriptions ([`CaptureContext`]);
 //! - `writer`: [`EventWriter`], which renders events by hand (itoa, a per-second clock,
@@ -41,7 +41,7 @@ mod writer;
 
 pub use format::{
     CaptureContext, ConnectionInfo, FORMAT_VERSION, Field, Format, SubscriptionInfo, fields, iso8601,
-    subscription_fields,
+    source_fields, subscription_fields,
 };
 pub use reader::{
     EachEvent, ImportError, ImportOptions, Imported, import_file, import_file_each, import_reader,

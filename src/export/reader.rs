@@ -16,7 +16,9 @@ use serde_json::value::RawValue;
 
 use super::format::{CaptureContext, ConnectionInfo, FORMAT_VERSION, SubscriptionInfo, fields, is_json_kind};
 use super::safe_write::Progress;
-use crate::capture::{CaptureLimits, CapturedEvent, ConnId, Direction, SubKey, Text};
+use crate::capture::{
+    CaptureLimits, CapturedEvent, ConnId, Direction, Recovery, RecoveryReason, RecoveryVia, SubKey, Text,
+};
 use crate::protocol::{FrameKind, SubId};
 use crate::redact::redact_url;
 
@@ -50,6 +52,8 @@ pub(super) struct FileEvent {
     frame_text: Option<String>,
     #[serde(default)]
     redacted: bool,
+    #[serde(default)]
+    source: Option<FileSource>,
 }
 
 /// An event's `subscription` object as it is read back; its field names are the format's
@@ -61,6 +65,21 @@ pub(super) struct FileSubscription {
     method: Option<String>,
     #[serde(default)]
     params: Option<serde_json::Value>,
+}
+
+/// An event's `source` object as it is read back ([`source_fields`](super::format::source_fields)):
+/// how a recovered event was recovered. A name this version does not know reads as no
+/// recovery, so a newer file still opens (its rows show unmarked).
+#[derive(Deserialize)]
+pub(super) struct FileSource {
+    recovered: String,
+    via: String,
+}
+
+impl FileSource {
+    fn recovery(self) -> Option<Recovery> {
+        Some(Recovery::new(RecoveryReason::from_name(&self.recovered)?, RecoveryVia::from_name(&self.via)?))
+    }
 }
 
 /// Deserializes a member that is present (even as `null`) into `Some`.
@@ -224,6 +243,7 @@ impl Assembler<'_> {
             method: event.method.map(Arc::from),
             raw,
             redacted: event.redacted,
+            recovered: event.source.and_then(FileSource::recovery),
         };
         if let Some(each) = self.each.as_mut() {
             return match each(&self.imported.context, event) {

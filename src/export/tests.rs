@@ -2,9 +2,9 @@
 
 use std::collections::BTreeSet;
 
-use super::format::{Field, fields, subscription_fields};
+use super::format::{Field, fields, source_fields, subscription_fields};
 use super::*;
-use crate::capture::{CapturedEvent, Direction};
+use crate::capture::{CapturedEvent, Direction, Recovery, RecoveryReason, RecoveryVia};
 use crate::protocol::{FrameKind, SubId};
 
 pub(super) fn event(seq: u64, kind: FrameKind, raw: &str) -> CapturedEvent {
@@ -18,6 +18,7 @@ pub(super) fn event(seq: u64, kind: FrameKind, raw: &str) -> CapturedEvent {
         method: Some("logsNotification".into()),
         raw: raw.into(),
         redacted: false,
+        recovered: None,
     }
 }
 
@@ -60,6 +61,7 @@ fn round_trip(format: Format) {
         assert_eq!(read.method, written.method);
         assert_eq!(read.subscription, written.subscription);
         assert_eq!(read.redacted, written.redacted);
+        assert_eq!(read.recovered, written.recovered);
     }
     let info = imported.context.connections.get(&imported.events[0].connection);
     assert_eq!(info.map(|i| i.label.as_str()), Some("Helius \"main\""));
@@ -93,6 +95,9 @@ fn every_shape() -> (Vec<CapturedEvent>, CaptureContext) {
             event.method = None;
         }
         event.redacted = at == 0;
+        if at == 1 {
+            event.recovered = Some(Recovery::new(RecoveryReason::Gap, RecoveryVia::EthGetLogs));
+        }
         events.push(event);
     }
     events.push(event(events.len() as u64, FrameKind::Notification, " {\"padded\":true} "));
@@ -157,7 +162,8 @@ fn the_writer_writes_the_formats_fields_in_order() {
             Format::Har => unreachable!("HAR is written whole"),
         };
         assert_eq!(objects.len(), events.len());
-        let (mut seen, mut seen_in_subscription) = (BTreeSet::new(), BTreeSet::new());
+        let (mut seen, mut seen_in_subscription, mut seen_in_source) =
+            (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
         for Members(members) in &objects {
             let names: Vec<&str> = members.iter().map(|(name, _)| name.as_str()).collect();
             assert_in_order(&names, &fields::ALL, &mut seen);
@@ -166,11 +172,17 @@ fn the_writer_writes_the_formats_fields_in_order() {
                 let names: Vec<&str> = inner.iter().map(|(name, _)| name.as_str()).collect();
                 assert_in_order(&names, &subscription_fields::ALL, &mut seen_in_subscription);
             }
+            if let Some((_, raw)) = members.iter().find(|(name, _)| name == fields::SOURCE.name) {
+                let Members(inner) = serde_json::from_str(raw.get()).unwrap_or_else(|err| panic!("{err}"));
+                let names: Vec<&str> = inner.iter().map(|(name, _)| name.as_str()).collect();
+                assert_in_order(&names, &source_fields::ALL, &mut seen_in_source);
+            }
         }
         // And the other way: every field of the table is written by some event.
         let all = |table: &[Field]| table.iter().map(|field| field.name).collect::<BTreeSet<_>>();
         assert_eq!(seen, all(&fields::ALL), "{format:?}");
         assert_eq!(seen_in_subscription, all(&subscription_fields::ALL), "{format:?}");
+        assert_eq!(seen_in_source, all(&source_fields::ALL), "{format:?}");
     }
 }
 
@@ -214,4 +226,6 @@ fn the_reader_reads_the_formats_fields() {
         expected,
         "the reader (left) against the table"
     );
+    let expected: BTreeSet<_> = read(&source_fields::ALL);
+    assert_eq!(serde_field_names::<reader::FileSource>(), expected, "the reader (left) against the table");
 }

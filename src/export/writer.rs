@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use super::format::{
     CaptureContext, ConnectionInfo, FORMAT_VERSION, Format, SubscriptionInfo, fields, is_json_kind, iso8601,
-    subscription_fields,
+    source_fields, subscription_fields,
 };
 use crate::capture::{CapturedEvent, ConnId, Direction, SubKey};
 use crate::protocol::FrameKind;
@@ -195,6 +195,17 @@ impl<W: Write> EventWriter<W> {
         if event.redacted {
             out.push_str(fields::REDACTED.prefix);
             out.push_str("true");
+            out.push_str(sep);
+        }
+        if let Some(recovery) = event.recovered {
+            out.push_str(fields::SOURCE.prefix);
+            out.push('{');
+            out.push_str(source_fields::RECOVERED.prefix);
+            push_json_str(out, recovery.reason().as_str());
+            out.push(',');
+            out.push_str(source_fields::VIA.prefix);
+            push_json_str(out, recovery.via().as_str());
+            out.push('}');
             out.push_str(sep);
         }
         // A JSON frame goes in as JSON, unless spaces around it would be lost that way.

@@ -365,6 +365,7 @@ mod tests {
             )
             .into(),
             redacted: false,
+            recovered: None,
         }
     }
 

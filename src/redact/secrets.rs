@@ -35,6 +35,32 @@ impl fmt::Debug for Secrets {
 }
 
 impl Secrets {
+    /// Every secret an endpoint knows in clear: the key, what the URL holds besides its
+    /// placeholder (a pasted key; its user info, and the password and Basic token made of
+    /// it), and the credentials in header values.
+    pub fn of_endpoint(url: &str, api_key: Option<&Secret>, headers: &[(String, String)]) -> Self {
+        let mut secrets = Self::from_url(url);
+        if let Some(key) = api_key {
+            secrets.add_key(key);
+        }
+        let placed = super::place_key(url, api_key);
+        if let Some((_, Some(credentials))) = super::user_info::take_user_info(&placed) {
+            secrets.add(credentials.written_password());
+            secrets.add(&credentials.token());
+        }
+        for (_, value) in headers {
+            // `Bearer TOKEN`, `Basic …`, or a bare key: every word but the scheme's name.
+            for word in value.split_whitespace() {
+                let scheme =
+                    ["bearer", "basic", "token", "apikey"].iter().any(|s| word.eq_ignore_ascii_case(s));
+                if !scheme {
+                    secrets.add(word);
+                }
+            }
+        }
+        secrets
+    }
+
     /// The secrets a URL holds in clear (none for a template with only a placeholder).
     pub fn from_url(url: &str) -> Self {
         let mut secrets = Self::default();

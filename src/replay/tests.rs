@@ -34,6 +34,7 @@ fn event(
         method: None,
         raw: raw.into(),
         redacted: false,
+        recovered: None,
     }
 }
 

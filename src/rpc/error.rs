@@ -78,6 +78,16 @@ impl RpcCallError {
         }
     }
 
+    /// Whether trying again later may succeed: a rate limit, a timeout, a connection that
+    /// failed, or a gateway or node that is briefly unavailable (HTTP 502, 503, 504).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Http { status, .. } => matches!(status, 429 | 502..=504),
+            Self::Transport(_) | Self::Timeout { .. } => true,
+            other => other.is_rate_limited(),
+        }
+    }
+
     /// Whether the server refused an `eth_getLogs` range as too large or as holding too many
     /// logs (the messages of Infura, Alchemy, QuickNode, BlockPI and other nodes).
     pub fn is_range_too_large(&self) -> bool {

@@ -10,6 +10,7 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::{RpcCallError, RpcClient};
@@ -85,6 +86,19 @@ impl RpcClient {
     /// split as its error suggests, else by halves; at most [`super::RpcConfig::max_log_requests`]
     /// requests are made.
     pub async fn get_logs(&self, filter: &Value, from: u64, to: u64) -> Result<Vec<Value>, RpcCallError> {
+        let raw = self.get_logs_raw(filter, from, to).await?;
+        raw.iter()
+            .map(|log| serde_json::from_str(log.get()).map_err(|err| RpcCallError::NotJson(err.to_string())))
+            .collect()
+    }
+
+    /// [`Self::get_logs`], each log exactly as the server wrote it.
+    pub async fn get_logs_raw(
+        &self,
+        filter: &Value,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<Box<RawValue>>, RpcCallError> {
         let limit = self.config().max_log_requests;
         let too_many = RpcCallError::TooManyRequests { from, to, limit };
         let mut logs = Vec::new();
@@ -102,12 +116,14 @@ impl RpcClient {
                 object.insert("fromBlock".into(), json!(format!("{start:#x}")));
                 object.insert("toBlock".into(), json!(format!("{end:#x}")));
             }
-            match self.call("eth_getLogs", json!([query])).await {
-                Ok(Value::Array(chunk)) => logs.extend(chunk),
-                Ok(other) => {
-                    let kind = if other.is_null() { "null" } else { "not a list" };
-                    return Err(RpcCallError::NotJson(format!("eth_getLogs answered {kind}")));
-                }
+            match self.call_raw("eth_getLogs", json!([query])).await {
+                Ok(chunk) => match serde_json::from_str::<Vec<Box<RawValue>>>(chunk.get()) {
+                    Ok(chunk) => logs.extend(chunk),
+                    Err(_) => {
+                        let kind = if chunk.get() == "null" { "null" } else { "not a list" };
+                        return Err(RpcCallError::NotJson(format!("eth_getLogs answered {kind}")));
+                    }
+                },
                 Err(err) if err.is_range_too_large() => {
                     span = Some(next_span(&err, start, end).ok_or(err)?);
                     continue;

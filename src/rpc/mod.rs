@@ -27,6 +27,7 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
@@ -35,7 +36,7 @@ pub use error::RpcCallError;
 pub use solana::{MAX_BLOCKS_RANGE, MAX_SIGNATURES_PAGE, SignatureInfo};
 pub use url::{rpc_url_for, rpc_url_with};
 
-use crate::backend::{Backoff, ConnectionConfig, ReconnectPolicy};
+use crate::backoff::{Backoff, ReconnectPolicy};
 use crate::redact::{API_KEY_PLACEHOLDER, Secret, Secrets, place_key, redact_url};
 
 /// How a client talks to one endpoint.
@@ -85,9 +86,7 @@ impl RpcConfig {
 
     /// Every secret the URL and key hold, as the WebSocket side counts them.
     fn secrets(&self) -> Secrets {
-        let mut config = ConnectionConfig::new("rpc", self.url.clone());
-        config.api_key.clone_from(&self.api_key);
-        config.secrets()
+        Secrets::of_endpoint(&self.url, self.api_key.as_ref(), &[])
     }
 }
 
@@ -147,7 +146,7 @@ impl RpcClient {
             return Err(RpcCallError::NeedsKey);
         }
         let placed = place_key(config.url.trim(), key);
-        let (url, credentials) = crate::backend::user_info::take_user_info(&placed).unwrap_or((placed, None));
+        let (url, credentials) = crate::redact::user_info::take_user_info(&placed).unwrap_or((placed, None));
         let scheme_ok = ["http://", "https://"]
             .iter()
             .any(|scheme| url.get(..scheme.len()).is_some_and(|start| start.eq_ignore_ascii_case(scheme)));
@@ -198,9 +197,17 @@ impl RpcClient {
         &self.inner.config
     }
 
-    /// Calls `method` with `params` and returns its `result`. A rate limit is retried up to
-    /// [`RpcConfig::max_tries`] tries; any other error is returned at once.
+    /// Calls `method` with `params` and returns its `result`. A rate limit, a timeout, a failed
+    /// connection or a briefly unavailable gateway ([`RpcCallError::is_transient`]) is retried
+    /// up to [`RpcConfig::max_tries`] tries; any other error is returned at once.
     pub async fn call(&self, method: &str, params: Value) -> Result<Value, RpcCallError> {
+        let raw = self.call_raw(method, params).await?;
+        serde_json::from_str(raw.get()).map_err(|err| RpcCallError::NotJson(err.to_string()))
+    }
+
+    /// [`Self::call`], with the `result` exactly as the server wrote it: what a recovered
+    /// event keeps, so that subscope never rewrites what a server sent.
+    pub async fn call_raw(&self, method: &str, params: Value) -> Result<Box<RawValue>, RpcCallError> {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let body =
             Bytes::from(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string());
@@ -212,7 +219,7 @@ impl RpcClient {
                 Ok(result) => return Ok(result),
                 Err(err) => err.scrubbed(&self.inner.secrets),
             };
-            if !err.is_rate_limited() || tries >= self.config().max_tries {
+            if !err.is_transient() || tries >= self.config().max_tries {
                 return Err(err);
             }
             let (_, delay) = backoff.next_delay();
@@ -225,7 +232,7 @@ impl RpcClient {
 
     /// One POST under the timeout, once a turn among the requests in flight is free; with the
     /// server's `Retry-After` when it gave one in seconds.
-    async fn send_once(&self, body: Bytes) -> (Result<Value, RpcCallError>, Option<Duration>) {
+    async fn send_once(&self, body: Bytes) -> (Result<Box<RawValue>, RpcCallError>, Option<Duration>) {
         // The semaphore is never closed; without a permit the request goes unbounded.
         let _permit = self.inner.in_flight.acquire().await.ok();
         self.inner.requests.fetch_add(1, Ordering::Relaxed);
@@ -236,7 +243,7 @@ impl RpcClient {
         }
     }
 
-    async fn post(&self, body: Bytes) -> (Result<Value, RpcCallError>, Option<Duration>) {
+    async fn post(&self, body: Bytes) -> (Result<Box<RawValue>, RpcCallError>, Option<Duration>) {
         let mut request = Request::post(self.inner.uri.clone()).header(CONTENT_TYPE, "application/json");
         if let Some(authorization) = &self.inner.authorization {
             request = request.header(AUTHORIZATION, authorization.clone());
@@ -267,12 +274,27 @@ impl RpcClient {
     }
 }
 
-/// The `result` of a JSON-RPC answer, or its error; a JSON-RPC error wins over the HTTP
-/// status it came with (providers send rate limits and refused ranges with 4xx statuses).
-fn answer_of(status: u16, body: &[u8]) -> Result<Value, RpcCallError> {
+/// A JSON-RPC answer's members that matter, the result unparsed.
+#[derive(serde::Deserialize)]
+struct Answer {
+    #[serde(default, deserialize_with = "present")]
+    result: Option<Box<RawValue>>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+/// Deserializes a member that is present (even as `null`) into `Some`.
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Box<RawValue>>, D::Error> {
+    serde::Deserialize::deserialize(deserializer).map(Some)
+}
+
+/// The `result` of a JSON-RPC answer as the server wrote it, or its error; a JSON-RPC error
+/// wins over the HTTP status it came with (providers send rate limits and refused ranges with
+/// 4xx statuses).
+fn answer_of(status: u16, body: &[u8]) -> Result<Box<RawValue>, RpcCallError> {
     let text = || error::short(&String::from_utf8_lossy(body));
-    let parsed: Option<Value> = serde_json::from_slice(body).ok();
-    if let Some(error) = parsed.as_ref().and_then(|answer| answer.get("error")).filter(|e| !e.is_null()) {
+    let parsed: Option<Answer> = serde_json::from_slice(body).ok();
+    if let Some(error) = parsed.as_ref().and_then(|answer| answer.error.as_ref()).filter(|e| !e.is_null()) {
         return Err(RpcCallError::Rpc {
             code: error.get("code").and_then(Value::as_i64).unwrap_or_default(),
             message: error.get("message").and_then(Value::as_str).unwrap_or_default().to_owned(),
@@ -282,11 +304,9 @@ fn answer_of(status: u16, body: &[u8]) -> Result<Value, RpcCallError> {
     if !(200..300).contains(&status) {
         return Err(RpcCallError::Http { status, body: text() });
     }
-    match parsed {
-        Some(Value::Object(mut answer)) if answer.contains_key("result") => {
-            Ok(answer.remove("result").unwrap_or_default())
-        }
-        _ => Err(RpcCallError::NotJson(text())),
+    match parsed.and_then(|answer| answer.result) {
+        Some(result) => Ok(result),
+        None => Err(RpcCallError::NotJson(text())),
     }
 }
 
@@ -308,19 +328,24 @@ mod tests {
 
     #[test]
     fn answers_are_read_as_result_rpc_error_http_error_or_not_json() {
-        assert_eq!(answer_of(200, br#"{"jsonrpc":"2.0","id":1,"result":"0x1"}"#), Ok(json!("0x1")));
-        assert_eq!(answer_of(200, br#"{"jsonrpc":"2.0","id":1,"result":null}"#), Ok(Value::Null));
+        let result = |body: &[u8]| answer_of(200, body).map(|raw| raw.get().to_owned());
+        assert_eq!(result(br#"{"jsonrpc":"2.0","id":1,"result":"0x1"}"#), Ok("\"0x1\"".into()));
+        assert_eq!(result(br#"{"jsonrpc":"2.0","id":1,"result":null}"#), Ok("null".into()));
+        // The result is kept as written: key order, spacing and number spelling.
+        let written = r#"{"b": 1.50, "a":[ 1e3 ]}"#;
+        let body = format!(r#"{{"jsonrpc":"2.0","id":1,"result":{written}}}"#);
+        assert_eq!(result(body.as_bytes()), Ok(written.into()));
         let error = answer_of(
             429,
             br#"{"jsonrpc":"2.0","id":1,"error":{"code":-32005,"message":"limit","data":{"a":1}}}"#,
         );
         assert_eq!(
-            error,
-            Err(RpcCallError::Rpc { code: -32005, message: "limit".into(), data: Some(json!({"a": 1})) })
+            error.err(),
+            Some(RpcCallError::Rpc { code: -32005, message: "limit".into(), data: Some(json!({"a": 1})) })
         );
         assert_eq!(
-            answer_of(502, b"<html>bad gateway</html>"),
-            Err(RpcCallError::Http { status: 502, body: "<html>bad gateway</html>".into() })
+            answer_of(502, b"<html>bad gateway</html>").err(),
+            Some(RpcCallError::Http { status: 502, body: "<html>bad gateway</html>".into() })
         );
         assert!(matches!(answer_of(200, b"<html>"), Err(RpcCallError::NotJson(body)) if body == "<html>"));
         assert!(matches!(answer_of(200, b"{\"id\":1}"), Err(RpcCallError::NotJson(_))));

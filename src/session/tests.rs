@@ -69,6 +69,7 @@ fn notification(conn: ConnId, sub: SubKey) -> CapturedEvent {
             r#"{"jsonrpc":"2.0","method":"slotNotification","params":{"result":{"slot":5},"subscription":1}}"#
                 .into(),
         redacted: false,
+        recovered: None,
     }
 }
 

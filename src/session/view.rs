@@ -193,6 +193,7 @@ mod tests {
             )
             .into(),
             redacted: false,
+            recovered: None,
         }
     }
 
@@ -208,6 +209,7 @@ mod tests {
             method: None,
             raw: gap_json(&record).into(),
             redacted: false,
+            recovered: None,
         }
     }
 

@@ -381,5 +381,6 @@ pub fn slot_notification(conn: ConnId, sub: SubKey, slot: u64) -> CapturedEvent 
         )
         .into(),
         redacted: false,
+        recovered: None,
     }
 }

@@ -1,8 +1,25 @@
-//! Capped exponential backoff with jitter, as a pure function of the attempt number.
+//! Capped exponential backoff with jitter, as a pure function of the attempt number: how a
+//! connection waits to reconnect, a refused re-subscribe to be sent again, and an HTTP call
+//! to be retried after a rate limit.
 
 use std::time::Duration;
 
-use super::ReconnectPolicy;
+/// How a connection reconnects after it was lost.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReconnectPolicy {
+    /// Whether to reconnect at all.
+    pub enabled: bool,
+    /// The first delay.
+    pub initial: Duration,
+    /// The longest delay.
+    pub max: Duration,
+}
+
+impl Default for ReconnectPolicy {
+    fn default() -> Self {
+        Self { enabled: true, initial: Duration::from_millis(500), max: Duration::from_secs(30) }
+    }
+}
 
 /// The delays before each reconnect attempt.
 #[derive(Clone, Debug)]
