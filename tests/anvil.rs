@@ -4,36 +4,11 @@ mod support;
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
-use subscope::backend::{ConnState, EndReason, Event, SubscribeOutcome};
+use serde_json::json;
+use subscope::backend::{EndReason, Event, SubscribeOutcome};
 use subscope::protocol::{FrameKind, SubId};
-use support::{Driver, free_port, http_rpc, poll, start_anvil};
-
-const DEV_ACCOUNT: &str = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266";
-const OTHER_ACCOUNT: &str = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8";
-/// keccak256("Ping(uint256)").
-const PING_TOPIC: &str = "0x48257dc961b6f792c2b78a080dacfed693b660960a702de21cee364e20270e2f";
-/// A hand-assembled contract whose runtime emits LOG1(PING_TOPIC, first calldata word).
-const PING_CONTRACT: &str = "0x602d600c600039602d6000f36000356000527f48257dc961b6f792c2b78a080dacfed693b660960a702de21cee364e20270e2f60206000a100";
-
-fn send_tx(port: u16, tx: Value) -> String {
-    let answer = http_rpc(port, "eth_sendTransaction", json!([tx]));
-    answer["result"].as_str().unwrap_or_else(|| panic!("eth_sendTransaction failed: {answer}")).to_owned()
-}
-
-fn receipt(port: u16, hash: &str) -> Value {
-    poll("a receipt", Duration::from_secs(20), || {
-        let answer = http_rpc(port, "eth_getTransactionReceipt", json!([hash]));
-        (!answer["result"].is_null()).then(|| answer["result"].clone())
-    })
-}
-
-fn hex_to_u64(value: &Value) -> u64 {
-    value
-        .as_str()
-        .and_then(|hex| u64::from_str_radix(hex.trim_start_matches("0x"), 16).ok())
-        .unwrap_or(u64::MAX)
-}
+use support::eth::{DEV_ACCOUNT, OTHER_ACCOUNT, PING_CONTRACT, PING_TOPIC, hex_to_u64, receipt, send_tx};
+use support::{Driver, free_port, start_anvil};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn new_heads_arrive_in_order_as_blocks_are_mined() {
@@ -170,14 +145,7 @@ async fn a_restarted_anvil_resumes_the_stream_without_a_manual_step() {
     driver.notified(sub, 2, Duration::from_secs(10)).await;
 
     anvil.kill();
-    driver
-        .until("the connection to be lost", Duration::from_secs(10), |d| {
-            d.events
-                .iter()
-                .any(|e| matches!(e, Event::State { state: ConnState::Reconnecting { .. }, .. }))
-                .then_some(())
-        })
-        .await;
+    driver.lost().await;
     let before_restart = driver.notifications(sub).len();
     let _anvil = start_anvil(port, &["--block-time", "0.2"]);
 

@@ -11,16 +11,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use support::eth::{PING_TOPIC, deploy_ping, ping, receipt};
 use support::record::{interrupt, start_record};
-use support::{free_port, free_port_and_next, http_rpc, poll, send_and_wait, start_anvil, start_validator};
+use support::{free_port, free_port_and_next, http_rpc, poll, start_anvil, start_validator};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::TcpListener;
 
-const DEV_ACCOUNT: &str = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266";
-/// keccak256("Ping(uint256)").
-const PING_TOPIC: &str = "0x48257dc961b6f792c2b78a080dacfed693b660960a702de21cee364e20270e2f";
-/// A hand-assembled contract whose runtime emits LOG1(PING_TOPIC, first calldata word).
-const PING_CONTRACT: &str = "0x602d600c600039602d6000f36000356000527f48257dc961b6f792c2b78a080dacfed693b660960a702de21cee364e20270e2f60206000a100";
 const SECRET: &str = "k3yAUDITs3cr3t0123456789";
 
 fn subscope() -> Process {
@@ -88,9 +84,7 @@ struct AnvilCapture {
 fn anvil_capture(pings: u64) -> AnvilCapture {
     let anvil = start_anvil(free_port(), &[]);
     let port = anvil.port;
-    let deployed =
-        send_and_wait(port, json!({"from": DEV_ACCOUNT, "data": PING_CONTRACT, "gas": "0x100000"}));
-    let contract = deployed["contractAddress"].as_str().unwrap_or_else(|| panic!("{deployed}")).to_owned();
+    let contract = deploy_ping(port);
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
     let file = dir.path().join("anvil.ndjson");
     let subscriptions = [
@@ -104,9 +98,7 @@ fn anvil_capture(pings: u64) -> AnvilCapture {
     http_rpc(port, "evm_increaseTime", json!([2]));
     let mut ping_blocks = Vec::new();
     for n in 1..=pings {
-        let word = format!("0x{n:064x}");
-        let receipt =
-            send_and_wait(port, json!({"from": DEV_ACCOUNT, "to": contract, "data": word, "gas": "0x30000"}));
+        let receipt = receipt(port, &ping(port, &contract, n));
         ping_blocks.push(hex(&receipt["blockNumber"]).unwrap_or_else(|| panic!("{receipt}")));
     }
     for _ in 0..3 {

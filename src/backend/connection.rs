@@ -18,8 +18,9 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use super::connect::{Socket, connect};
 use super::error::{ConnError, LostReason};
 use super::keepalive::{Keepalive, KeepaliveStep};
+use super::recover::{Backfills, Finished, Recovered, Results};
 use super::subscriptions::{Outbound, SubscriptionTable};
-use super::{Backoff, Command, ConnState, ConnectionConfig, Event, EventQueue};
+use super::{Backoff, Command, ConnState, ConnectionConfig, Event, EventQueue, SubscribeOutcome};
 use crate::capture::{CapturedEvent, ConnId, Direction, SubKey, Text, now_ms};
 use crate::catalog::Completion;
 use crate::protocol::{FrameKind, Incoming, Outcome, SubId, parse_incoming};
@@ -68,6 +69,7 @@ enum Turn {
     Command,
     Disconnect,
     Keepalive,
+    Backfilled,
 }
 
 /// Runs one connection until it is closed for good.
@@ -77,7 +79,8 @@ pub(super) async fn run(
     mut commands: mpsc::Receiver<Command>,
     queue: Arc<EventQueue>,
 ) {
-    let mut actor = Actor::new(conn, &config, queue);
+    let (backfills, mut results) = Backfills::new(&config);
+    let mut actor = Actor::new(conn, &config, queue, backfills);
     let mut backoff = Backoff::new(config.reconnect.clone());
     let mut attempt = 0;
     let mut lost: Option<(u64, LostReason)> = None;
@@ -88,7 +91,7 @@ pub(super) async fn run(
         let connected = loop {
             tokio::select! {
                 result = &mut connecting => break result,
-                offline = actor.serve_offline(&mut commands) => match offline {
+                offline = actor.serve_offline(&mut commands, &mut results) => match offline {
                     Offline::RetryNow => {} // it is trying already
                     Offline::Disconnected => return actor.close_for_good(None),
                 },
@@ -101,7 +104,10 @@ pub(super) async fn run(
                 return actor.close_for_good(Some(err.into()));
             }
             Err(err) => {
-                if !actor.wait_to_retry(&mut backoff, &mut attempt, err.into(), &mut commands).await {
+                if !actor
+                    .wait_to_retry(&mut backoff, &mut attempt, err.into(), &mut commands, &mut results)
+                    .await
+                {
                     return;
                 }
                 continue;
@@ -116,7 +122,7 @@ pub(super) async fn run(
         if let Some((lost_at_ms, reason)) = lost.take() {
             actor.gap(lost_at_ms, opened_at, &reason.to_string());
         }
-        let end = actor.serve_socket(socket, received, &mut commands, &config).await;
+        let end = actor.serve_socket(socket, received, (&mut commands, &mut results), &config).await;
         let reason = match end {
             ConnectionEnd::Closed => {
                 actor.meta(crate::protocol::meta::DISCONNECTED);
@@ -125,6 +131,7 @@ pub(super) async fn run(
             ConnectionEnd::Lost(reason) => reason,
         };
         actor.meta(&format!("connection lost: {reason}"));
+        actor.release_due_recoveries(true);
         let events = actor.table.on_close();
         actor.events(events);
         actor.flush();
@@ -135,7 +142,8 @@ pub(super) async fn run(
             backoff.reset(); // It stayed up: start over with short delays.
         }
         lost = Some((now_ms(), reason.clone()));
-        if !actor.wait_to_retry(&mut backoff, &mut attempt, reason.into(), &mut commands).await {
+        if !actor.wait_to_retry(&mut backoff, &mut attempt, reason.into(), &mut commands, &mut results).await
+        {
             return;
         }
     }
@@ -180,10 +188,14 @@ struct Actor {
     outbox: Vec<Outbound>,
     /// Refused re-subscribes to send again, and when.
     retry_at: Vec<(Instant, SubKey)>,
+    /// What each subscription missed during a gap, recovered over HTTP.
+    backfills: Backfills,
+    /// Records to make once the frame being handled is captured.
+    notes: Vec<String>,
 }
 
 impl Actor {
-    fn new(conn: ConnId, config: &ConnectionConfig, queue: Arc<EventQueue>) -> Self {
+    fn new(conn: ConnId, config: &ConnectionConfig, queue: Arc<EventQueue>, backfills: Backfills) -> Self {
         Self {
             conn,
             queue,
@@ -197,6 +209,8 @@ impl Actor {
             batch_time_ms: None,
             outbox: Vec::new(),
             retry_at: Vec::new(),
+            backfills,
+            notes: Vec::new(),
         }
     }
 
@@ -286,6 +300,7 @@ impl Actor {
         });
         self.capture(Direction::Meta, FrameKind::Meta, None, None, raw.into());
         self.events(vec![Event::Gap { conn: self.conn, lost_at_ms, restored_at_ms }]);
+        self.backfills.lost_at(lost_at_ms);
         self.flush();
     }
 
@@ -304,6 +319,7 @@ impl Actor {
         attempt: &mut u32,
         reason: ConnError,
         commands: &mut mpsc::Receiver<Command>,
+        results: &mut Results,
     ) -> bool {
         let (next, delay) = backoff.next_delay();
         *attempt = next;
@@ -315,7 +331,7 @@ impl Actor {
         });
         tokio::select! {
             () = sleep_until(retry_at) => true,
-            offline = self.serve_offline(commands) => match offline {
+            offline = self.serve_offline(commands, results) => match offline {
                 Offline::RetryNow => true,
                 Offline::Disconnected => {
                     self.close_for_good(None);
@@ -325,17 +341,32 @@ impl Actor {
         }
     }
 
-    /// Handles commands while there is no open socket; returns when the user asks to retry at
-    /// once, or disconnects (or the handle is gone).
-    async fn serve_offline(&mut self, commands: &mut mpsc::Receiver<Command>) -> Offline {
-        while let Some(command) = commands.recv().await {
+    /// Handles commands (and finished recoveries) while there is no open socket; returns when
+    /// the user asks to retry at once, or disconnects (or the handle is gone).
+    async fn serve_offline(
+        &mut self,
+        commands: &mut mpsc::Receiver<Command>,
+        results: &mut Results,
+    ) -> Offline {
+        loop {
+            let command = tokio::select! {
+                command = commands.recv() => command,
+                Some(finished) = results.recv() => {
+                    self.on_backfilled(finished, true);
+                    continue;
+                }
+            };
+            let Some(command) = command else { break };
             match command {
                 Command::Disconnect { .. } => return Offline::Disconnected,
                 Command::RetryNow { .. } => return Offline::RetryNow,
                 Command::Subscribe { sub, method, params, rules, .. } => {
+                    self.backfills.watch(sub, &method, params.as_ref());
                     self.table.subscribe(sub, &method, params, rules, false);
                 }
+                Command::Backfill { sub, on, .. } => self.backfills.set(sub, on),
                 Command::Unsubscribe { sub, .. } => {
+                    self.batch.extend(self.backfills.forget(sub));
                     let (_, events) = self.table.unsubscribe(sub, false);
                     self.events(events);
                     self.flush();
@@ -354,7 +385,7 @@ impl Actor {
         &mut self,
         socket: Socket,
         received: Arc<AtomicU64>,
-        commands: &mut mpsc::Receiver<Command>,
+        (commands, results): (&mut mpsc::Receiver<Command>, &mut Results),
         config: &ConnectionConfig,
     ) -> ConnectionEnd {
         // One owner reads and writes in turns: no lock between two halves on every poll.
@@ -385,6 +416,10 @@ impl Actor {
                     }
                 },
                 () = sleep_until(self.next_timer(&keepalive)) => Turn::Keepalive,
+                Some(finished) = results.recv() => {
+                    self.on_backfilled(finished, false);
+                    Turn::Backfilled
+                }
             };
             let disconnect =
                 turn == Turn::Disconnect || (turn == Turn::Socket && self.serve_due_commands(commands));
@@ -404,15 +439,17 @@ impl Actor {
                 }
             }
             self.send_due_retries();
+            self.release_due_recoveries(false);
             if let Err(reason) = self.send_outbox(&mut socket).await {
                 return ConnectionEnd::Lost(reason);
             }
         }
     }
 
-    /// When the next timer is due: a ping, a pong deadline, or a refused re-subscribe.
+    /// When the next timer is due: a ping, a pong deadline, a refused re-subscribe, or the
+    /// end of a recovery's wait for the live stream.
     fn next_timer(&self, keepalive: &Keepalive) -> Instant {
-        let retry = self.retry_at.iter().map(|(at, _)| *at).min();
+        let retry = self.retry_at.iter().map(|(at, _)| *at).chain(self.backfills.next_deadline()).min();
         retry.map_or(keepalive.next_due(), |retry| retry.min(keepalive.next_due()))
     }
 
@@ -525,6 +562,53 @@ impl Actor {
         if redacted && let Some(event) = self.batch.last_mut() {
             event.redacted = true;
         }
+        if let (FrameKind::Notification, Some(sub)) = (kind, sub)
+            && let Some(done) = self.backfills.delivered(sub, &mut self.batch)
+        {
+            self.capture_recovered(sub, done);
+        }
+        for note in std::mem::take(&mut self.notes) {
+            self.meta(&note);
+        }
+    }
+
+    /// A recovery finished: captured now if the live stream is past it (or `offline`: no live
+    /// notification will come), else when it is.
+    fn on_backfilled(&mut self, (sub, outcome): Finished, offline: bool) {
+        if let Some(done) = self.backfills.finish(sub, outcome) {
+            self.capture_recovered(sub, done);
+        }
+        self.release_due_recoveries(offline);
+    }
+
+    /// Captures every recovery whose wait for the live stream is over (all, when `all`).
+    fn release_due_recoveries(&mut self, all: bool) {
+        for (sub, done) in self.backfills.due(all) {
+            self.capture_recovered(sub, done);
+        }
+    }
+
+    /// Captures what a recovery found: its record, the recovered notifications (marked), then
+    /// the live ones held back meanwhile.
+    fn capture_recovered(&mut self, sub: SubKey, done: Recovered) {
+        self.meta(&done.note);
+        let method = self.intern(&done.method);
+        for frame in done.frames {
+            let scrubbed = self.secrets.scrub_frame(&frame);
+            let redacted = scrubbed.is_some();
+            let kind = FrameKind::Notification;
+            self.capture(Direction::In, kind, method.clone(), Some(sub), scrubbed.unwrap_or(frame).into());
+            if let Some(event) = self.batch.last_mut() {
+                event.recovered = Some(done.recovery);
+                event.redacted = redacted;
+            }
+        }
+        self.batch.extend(done.held);
+        if let Some(server_id) = done.completes {
+            let events = self.table.complete(&server_id);
+            self.events(events);
+        }
+        self.flush();
     }
 
     /// Routes one envelope: binds responses, finds the subscription of a notification.
@@ -546,6 +630,17 @@ impl Actor {
                     Outcome::Error(err) => Err(err),
                 };
                 let (events, frame) = self.table.on_response(id, outcome);
+                for event in &events {
+                    if let Event::Subscription {
+                        sub,
+                        outcome: SubscribeOutcome::Active(id),
+                        resubscribed: true,
+                        ..
+                    } = event
+                    {
+                        self.notes.extend(self.backfills.resubscribed(*sub, id));
+                    }
+                }
                 let now = Instant::now();
                 self.retry_at
                     .extend(self.table.take_retries().into_iter().map(|(sub, delay)| (now + delay, sub)));
@@ -578,10 +673,13 @@ impl Actor {
     fn on_command(&mut self, command: Command) {
         match command {
             Command::Subscribe { sub, method, params, rules, .. } => {
+                self.backfills.watch(sub, &method, params.as_ref());
                 let frame = self.table.subscribe(sub, &method, params, rules, true);
                 self.outbox.extend(frame);
             }
+            Command::Backfill { sub, on, .. } => self.backfills.set(sub, on),
             Command::Unsubscribe { sub, .. } => {
+                self.batch.extend(self.backfills.forget(sub));
                 let (frame, events) = self.table.unsubscribe(sub, true);
                 self.events(events);
                 self.outbox.extend(frame);

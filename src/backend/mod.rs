@@ -17,6 +17,7 @@ mod connection;
 mod error;
 mod keepalive;
 mod queue;
+mod recover;
 mod subscriptions;
 
 use std::collections::HashMap;
@@ -65,6 +66,12 @@ pub struct ConnectionConfig {
     pub reconnect: ReconnectPolicy,
     /// The largest message accepted from the server.
     pub max_message_bytes: usize,
+    /// Whether notifications missed during a gap are recovered over HTTP (each subscription
+    /// may turn it off: [`Command::Backfill`]).
+    pub backfill: bool,
+    /// The endpoint's HTTP JSON-RPC URL (with the same `{api_key}` placeholder and key);
+    /// `None` derives it from `url` ([`crate::rpc::rpc_url_for`]).
+    pub rpc_url: Option<String>,
 }
 
 impl ConnectionConfig {
@@ -81,6 +88,8 @@ impl ConnectionConfig {
             pong_timeout: Duration::from_secs(20),
             reconnect: ReconnectPolicy::default(),
             max_message_bytes: 256 << 20,
+            backfill: true,
+            rpc_url: None,
         }
     }
 
@@ -94,7 +103,11 @@ impl ConnectionConfig {
     /// it), and the credentials in header values. Scrubbed from every message, meta record
     /// and frame the connection reports.
     pub fn secrets(&self) -> Secrets {
-        Secrets::of_endpoint(&self.url, self.api_key.as_ref(), &self.headers)
+        let mut secrets = Secrets::of_endpoint(&self.url, self.api_key.as_ref(), &self.headers);
+        if let Some(rpc_url) = &self.rpc_url {
+            secrets.add_url(rpc_url);
+        }
+        secrets
     }
 }
 
@@ -111,6 +124,8 @@ impl std::fmt::Debug for ConnectionConfig {
             .field("pong_timeout", &self.pong_timeout)
             .field("reconnect", &self.reconnect)
             .field("max_message_bytes", &self.max_message_bytes)
+            .field("backfill", &self.backfill)
+            .field("rpc_url", &self.rpc_url.as_deref().map(crate::redact::redact_url))
             .finish()
     }
 }
@@ -162,6 +177,15 @@ pub enum Command {
         method: String,
         /// Its params.
         params: Option<serde_json::Value>,
+    },
+    /// Turns the recovery of a subscription's missed notifications on or off.
+    Backfill {
+        /// Which connection.
+        conn: ConnId,
+        /// Which subscription.
+        sub: SubKey,
+        /// Whether to recover them.
+        on: bool,
     },
     /// Ends a reconnecting connection's backoff wait and tries at once (the node is back).
     RetryNow {
@@ -453,6 +477,7 @@ async fn supervise(mut commands: mpsc::Receiver<Command>, queue: Arc<EventQueue>
             | Command::Subscribe { conn, .. }
             | Command::Unsubscribe { conn, .. }
             | Command::Request { conn, .. }
+            | Command::Backfill { conn, .. }
             | Command::RetryNow { conn } => *conn,
             Command::SetLimits(limits) => {
                 queue.set_limits(*limits);

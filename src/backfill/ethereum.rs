@@ -119,6 +119,7 @@ pub(super) async fn heads(job: &Job, client: &RpcClient) -> Outcome {
     .await;
     match result {
         Ok((found, orphaned, from, tip)) => {
+            outcome.until = Some(tip);
             outcome.recovered =
                 found.iter().map(|block| job.recovered(block.raw.get(), block.hash.clone())).collect();
             outcome.note = format!("over blocks {from}..={tip} by eth_getBlockByNumber");
@@ -176,6 +177,7 @@ pub(super) async fn logs(job: &Job, client: &RpcClient, filter: &Value) -> Outco
     .await;
     match result {
         Ok((mut logs, from, tip)) => {
+            outcome.until = Some(tip);
             logs.sort_by_key(|log| log.block);
             outcome.recovered =
                 logs.iter().map(|log| job.recovered(log.raw.get(), log.key.clone())).collect();

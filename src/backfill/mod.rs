@@ -220,6 +220,11 @@ impl Tracker {
         &self.plan
     }
 
+    /// The method its subscription's notifications carry.
+    pub fn notification(&self) -> &'static str {
+        self.notification
+    }
+
     /// Notes a notification the subscription delivered (live or recovered).
     pub fn seen(&mut self, frame: &Text) {
         if self.recent.len() == RECENT {
@@ -265,13 +270,16 @@ pub struct Job {
 pub struct Outcome {
     /// The missed notifications, in the chain's order.
     pub recovered: Vec<Recovered>,
-    /// What was done, for the capture's record (`recovered 12 missed notifications over
-    /// blocks 30..=59 by eth_getLogs`), or why it failed.
+    /// What was asked (`over blocks 30..=59 by eth_getLogs`), or why it failed
+    /// ([`Outcome::describe`] makes the record of it).
     pub note: String,
     /// Why the job stopped short, when it did.
     pub error: Option<RpcCallError>,
     /// Whether the subscription is complete now (a signature confirmed during the gap).
     pub completes: bool,
+    /// The last block or slot the job asked about: a live notification up to it may carry an
+    /// item recovered too, one past it cannot ([`position`]).
+    pub until: Option<u64>,
 }
 
 /// One recovered notification.
@@ -315,6 +323,22 @@ pub fn item_key(plan: &Plan, frame: &str) -> Option<String> {
     key_of(plan, &result_of(frame)?)
 }
 
+/// Where in the chain the item a notification of `plan` carries is: a block number or a
+/// slot; `None` for states, which have no place.
+pub fn position(plan: &Plan, frame: &str) -> Option<u64> {
+    let result = result_of(frame)?;
+    match plan {
+        Plan::Heads => quantity(result.get("number")),
+        Plan::Logs { .. } => quantity(result.get("blockNumber")),
+        Plan::Slots => result.get("slot").and_then(Value::as_u64),
+        Plan::Roots => result.as_u64(),
+        Plan::Mentions { .. } => {
+            result.get("context").and_then(|context| context.get("slot")).and_then(Value::as_u64)
+        }
+        Plan::Account { .. } | Plan::Program { .. } | Plan::Signature { .. } => None,
+    }
+}
+
 fn key_of(plan: &Plan, result: &Value) -> Option<String> {
     let text = |value: &Value, key: &str| value.get(key).and_then(Value::as_str).map(str::to_ascii_lowercase);
     match plan {
@@ -351,12 +375,18 @@ pub async fn run(job: Job, client: RpcClient) -> Outcome {
     outcome.recovered.retain(|item| {
         item.key.is_empty() || (!delivered.contains(&item.key) && kept.insert(item.key.clone()))
     });
-    if outcome.error.is_none() {
-        let count = outcome.recovered.len();
-        let what = if count == 1 { "notification" } else { "notifications" };
-        outcome.note = format!("recovered {count} missed {what} {}", outcome.note);
-    }
     outcome
+}
+
+impl Outcome {
+    /// The record of what was done, when `count` notifications of it are captured.
+    pub fn describe(&self, count: usize) -> String {
+        if self.error.is_some() {
+            return self.note.clone();
+        }
+        let what = if count == 1 { "notification" } else { "notifications" };
+        format!("recovered {count} missed {what} {}", self.note)
+    }
 }
 
 /// A hex quantity (`0x1b4`) as a number.

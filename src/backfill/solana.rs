@@ -62,6 +62,7 @@ pub(super) async fn slots(job: &Job, client: &RpcClient, roots: bool) -> Outcome
     .await;
     match result {
         Ok((produced, from, tip)) => {
+            outcome.until = Some(tip);
             let mut parent = last.unwrap_or_default();
             for slot in produced {
                 let result =
@@ -156,6 +157,8 @@ pub(super) async fn mentions(job: &Job, client: &RpcClient, address: &str, commi
     match result {
         Ok(transactions) => {
             let count = transactions.len();
+            outcome.until =
+                transactions.iter().filter_map(|(_, transaction)| transaction.get("slot")?.as_u64()).max();
             for (signature, transaction) in &transactions {
                 if let Some(result) = logs_result(signature, transaction) {
                     outcome.recovered.push(job.recovered(&result, signature.clone()));

@@ -5,6 +5,8 @@
 
 #![allow(dead_code, reason = "each test binary uses a different part of the support module")]
 
+pub mod eth;
+pub mod proxy;
 pub mod record;
 #[cfg(feature = "gui")]
 pub mod ui;
@@ -75,13 +77,7 @@ pub fn http_rpc(port: u16, method: &str, params: Value) -> Value {
 /// Sends a transaction to anvil at 127.0.0.1:port (from an unlocked account) and waits for
 /// its receipt.
 pub fn send_and_wait(port: u16, tx: Value) -> Value {
-    let answer = http_rpc(port, "eth_sendTransaction", json!([tx]));
-    let hash =
-        answer["result"].as_str().unwrap_or_else(|| panic!("eth_sendTransaction: {answer}")).to_owned();
-    poll("a receipt", Duration::from_secs(20), || {
-        let answer = http_rpc(port, "eth_getTransactionReceipt", json!([hash]));
-        (!answer["result"].is_null()).then(|| answer["result"].clone())
-    })
+    eth::receipt(port, &eth::send_tx(port, tx))
 }
 
 fn dechunk(body: &str) -> String {
@@ -290,6 +286,17 @@ impl Driver {
             d.events
                 .iter()
                 .any(|e| matches!(e, Event::State { conn: c, state: ConnState::Open } if *c == conn))
+                .then_some(())
+        })
+        .await;
+    }
+
+    /// Waits for a connection to be lost (reconnecting).
+    pub async fn lost(&mut self) {
+        self.until("the connection to be lost", Duration::from_secs(20), |d| {
+            d.events
+                .iter()
+                .any(|e| matches!(e, Event::State { state: ConnState::Reconnecting { .. }, .. }))
                 .then_some(())
         })
         .await;
