@@ -269,7 +269,10 @@ async fn unmatched_subscribes_list_the_capture_and_one_offs_are_answered() {
     }
     let chain = client.call("eth_chainId", json!([])).await;
     assert_eq!(chain["result"], json!("0xa"), "--chain-id answers what was not recorded");
-    let unknown = client.call("getBalance", json!(["11111111111111111111111111111111"])).await;
+    // A method nodes have, not recorded: said so (-32000), not "Method not found".
+    let unrecorded = client.call("getBalance", json!(["11111111111111111111111111111111"])).await;
+    assert_eq!(unrecorded["error"]["code"], json!(-32000), "{unrecorded}");
+    let unknown = client.call("getNothing", json!([])).await;
     assert_eq!(unknown["error"]["code"], json!(-32601), "{unknown}");
     let version = client.call("getVersion", json!([])).await;
     assert!(version["result"]["solana-core"].is_string(), "{version}");
@@ -366,26 +369,119 @@ async fn a_har_file_replays_like_a_capture() {
     assert!(got.iter().all(|(_, f)| f["params"]["subscription"] == id));
 }
 
+/// A demo capture with newHeads, every Ethereum log and slots, recorded once.
+fn chain_capture() -> &'static Path {
+    static CAPTURE: OnceLock<PathBuf> = OnceLock::new();
+    CAPTURE.get_or_init(|| {
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("replay-chain.ndjson");
+        let logs = r#"{"method":"eth_subscribe","params":["logs"]}"#;
+        record("demo", &[HEADS, logs, SLOTS], &["--duration", "4"], &out);
+        out
+    })
+}
+
+/// The HTTP port of a replay's WebSocket URL.
+fn http_port(url: &str) -> u16 {
+    url.rsplit(':').next().and_then(|port| port.trim_end_matches('/').parse().ok()).unwrap_or_default()
+}
+
+#[test]
+fn a_replay_answers_http_from_what_it_recorded() {
+    let events = lines(chain_capture());
+    let results = |params: Value| -> Vec<Value> {
+        notifications(&events)
+            .into_iter()
+            .filter(|(_, p, _)| *p == params)
+            .map(|(_, _, result)| result)
+            .collect()
+    };
+    let heads = results(json!(["newHeads"]));
+    let logs: Vec<Value> =
+        results(json!(["logs"])).into_iter().filter(|log| log["removed"] == json!(false)).collect();
+    let slots: Vec<u64> = results(json!([])).iter().filter_map(|slot| slot["slot"].as_u64()).collect();
+    assert!(heads.len() >= 2 && !logs.is_empty() && slots.len() >= 4, "{heads:?} {logs:?} {slots:?}");
+    let newest = heads.last().cloned().unwrap_or_default();
+    let replay = Replay::start(chain_capture(), &[]);
+    let port = http_port(&replay.url);
+    let ask = |method: &str, params: Value| support::http_rpc(port, method, params);
+
+    assert_eq!(ask("eth_blockNumber", json!([]))["result"], newest["number"], "the newest recorded head");
+    let block = ask("eth_getBlockByNumber", json!([newest["number"], false]))["result"].clone();
+    for (name, value) in newest.as_object().into_iter().flatten() {
+        assert_eq!(&block[name], value, "{name}");
+    }
+    // The transactions are those the capture saw logs of in that block.
+    let mut seen: Vec<&Value> = logs
+        .iter()
+        .filter(|log| log["blockHash"] == newest["hash"])
+        .map(|log| &log["transactionHash"])
+        .collect();
+    seen.dedup();
+    assert_eq!(block["transactions"].as_array().map(|t| t.iter().collect::<Vec<_>>()), Some(seen));
+    let by_hash = ask("eth_getBlockByHash", json!([newest["hash"], false]));
+    assert_eq!(by_hash["result"]["number"], newest["number"]);
+    let whole = ask("eth_getBlockByNumber", json!([newest["number"], true]));
+    assert_eq!(whole["error"]["code"], json!(-32000), "{whole}");
+    assert!(
+        whole["error"]["message"].as_str().is_some_and(|m| m.contains("transactions were not recorded")),
+        "{whole}"
+    );
+
+    // Logs by range are the recorded ones still in the chain; outside it, or for what no
+    // recorded subscription covers, the answer says what the replay holds.
+    let (first, last) = (&logs[0]["blockNumber"], &logs[logs.len() - 1]["blockNumber"]);
+    let ranged = ask("eth_getLogs", json!([{"fromBlock": first, "toBlock": last}]))["result"].clone();
+    for log in logs.iter().filter(|log| {
+        heads
+            .iter()
+            .rev()
+            .find(|head| head["number"] == log["blockNumber"])
+            .is_none_or(|head| head["hash"] == log["blockHash"])
+    }) {
+        assert!(ranged.as_array().is_some_and(|found| found.contains(log)), "{log} not in {ranged}");
+    }
+    let address = ask(
+        "eth_getLogs",
+        json!([{"fromBlock": first, "toBlock": last, "address": "0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0"}]),
+    );
+    assert!(
+        address["result"].as_array().is_some_and(|found| found
+            .iter()
+            .all(|log| log["address"] == "0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0")),
+        "{address}"
+    );
+    let beyond = ask("eth_getLogs", json!([{"fromBlock": "0x1", "toBlock": last}]));
+    assert_eq!(beyond["error"]["code"], json!(-32000), "{beyond}");
+
+    assert_eq!(ask("getSlot", json!([]))["result"], json!(slots.iter().max()));
+    let (low, high) = (slots[0], slots[slots.len() - 1]);
+    let mut sorted = slots.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(ask("getBlocks", json!([low, high]))["result"], json!(sorted));
+    let unrecorded = ask("eth_getTransactionByHash", json!([logs[0]["transactionHash"]]));
+    assert_eq!(unrecorded["error"]["code"], json!(-32000), "{unrecorded}");
+    let subscribe = ask("eth_subscribe", json!(["newHeads"]));
+    assert_eq!(subscribe["error"], json!({"code": -32601, "message": "notifications not supported"}));
+
+    // ethers v6 reads a recorded block and its logs through JsonRpcProvider.
+    let number =
+        u64::from_str_radix(newest["number"].as_str().unwrap_or_default().trim_start_matches("0x"), 16)
+            .unwrap_or_default();
+    let seen =
+        support::node_script("ethers_http.cjs", &[&format!("http://127.0.0.1:{port}/"), &number.to_string()]);
+    assert_eq!(seen["block"]["hash"], newest["hash"]);
+    assert_eq!(
+        seen["logs"].as_array().map(Vec::len),
+        Some(logs.iter().filter(|log| log["blockHash"] == newest["hash"]).count())
+    );
+}
+
 // ---- real client libraries -----------------------------------------------------------------
 
-/// Runs a script of tests/js with node and the libraries of .peers/js; returns its stdout.
+/// Runs a script of tests/js against `url`, waiting for `count` items.
 fn node(script: &str, url: &str, count: usize) -> Value {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let modules = root.join(".peers/js/node_modules");
-    assert!(
-        modules.join("ethers").exists(),
-        "{} is missing: run scripts/install-peers.sh",
-        modules.display()
-    );
-    let output = Process::new("node")
-        .arg(root.join("tests/js").join(script))
-        .args([url, &count.to_string()])
-        .env("NODE_PATH", &modules)
-        .output()
-        .unwrap_or_else(|err| panic!("node: {err}"));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{script} failed: {stdout}{}", String::from_utf8_lossy(&output.stderr));
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|err| panic!("{err}: {stdout}"))
+    support::node_script(script, &[url, &count.to_string()])
 }
 
 #[test]

@@ -38,7 +38,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::capture::{RecoveryVia, Text};
-use crate::catalog::{ETH_NOTIFICATION, Payload, find_by_rpc_method, payload_for};
+use crate::catalog::{ETH_NOTIFICATION, Payload, methods, payload_for};
 use crate::protocol::SubId;
 use crate::rpc::{RpcCallError, RpcClient};
 
@@ -201,15 +201,19 @@ pub struct Tracker {
 impl Tracker {
     /// A tracker for a subscription of `method` following `plan`.
     pub fn new(method: &str, plan: Plan) -> Self {
-        let first = if plan.is_ethereum() {
-            match plan {
-                Plan::Heads => Some("newHeads"),
-                _ => Some("logs"),
-            }
-        } else {
-            None
+        let payload = match plan {
+            Plan::Heads => Payload::EthNewHeads,
+            Plan::Logs { .. } => Payload::EthLogs,
+            Plan::Slots => Payload::SolanaSlot,
+            Plan::Roots => Payload::SolanaRoot,
+            Plan::Mentions { .. } => Payload::SolanaLogs,
+            Plan::Account { .. } => Payload::SolanaAccount,
+            Plan::Program { .. } => Payload::SolanaProgram,
+            Plan::Signature { .. } => Payload::SolanaSignature,
         };
-        let notification = find_by_rpc_method(method, first)
+        let notification = methods()
+            .iter()
+            .find(|spec| spec.rpc_method == method && spec.payload == payload)
             .and_then(|spec| spec.notification_method)
             .unwrap_or(if plan.is_ethereum() { ETH_NOTIFICATION } else { "" });
         Self { plan, notification, recent: VecDeque::with_capacity(16) }

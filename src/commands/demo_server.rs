@@ -5,8 +5,22 @@ use super::Context;
 use super::args::{name_the_port, parse_speed};
 use crate::redact::Secret;
 
+/// What `demo-server --help` says after the options: the HTTP side and the URL's faults.
+const AFTER_HELP: &str = "\
+The same port answers JSON-RPC over HTTP (POST, Content-Type: application/json): the chain
+queries (eth_getBlockByNumber, eth_getLogs, getBlock, getTransaction, getSignaturesForAddress, ...)
+from the same chains the WebSocket notifies of.
+
+Faults per connection or request, in the URL's query (ws://127.0.0.1:8910/?delay_ms=200):
+  delay_ms=N           delay everything sent (WebSocket) or each answer (HTTP) by N ms
+  drop_every=K         drop every K-th notification of each subscription
+  getlogs_max_range=N  refuse an eth_getLogs spanning more than N blocks (BlockPI's error)
+  http_429_every=K     answer every K-th HTTP request 429 with Retry-After: 1 (per query)
+On the WebSocket, {\"method\":\"demo_fault\",\"params\":[{\"kind\":\"drop\"}]} injects a fault.";
+
 /// `demo-server`'s arguments.
 #[derive(clap::Args)]
+#[command(after_help = AFTER_HELP)]
 pub struct DemoServerArgs {
     /// The port (0 picks a free one).
     #[arg(long, default_value_t = 8910)]

@@ -37,6 +37,53 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// `N` bytes that look random but carry where they belong: `position` (a block or slot) and
+/// `index` (a transaction in it) in the last 10 bytes, masked with a key drawn from the seed
+/// and the bytes before them (so no two values share a tail). The demo's block hashes,
+/// transaction hashes and signatures are made so, and [`located`] reads the place back from
+/// one a client sends, so the past needs no table to be looked up by hash.
+pub(crate) fn locating<const N: usize>(seed: u64, domain: u64, position: u64, index: u16) -> [u8; N] {
+    let mut out = bytes::<N>(&mut seeded(seed ^ domain, position, u64::from(index)));
+    let start = N.saturating_sub(10);
+    let mask = tail_mask(seed, domain, out.get(..start).unwrap_or_default());
+    let mut tail = [0_u8; 10];
+    tail[..8].copy_from_slice(&position.to_be_bytes());
+    tail[8..].copy_from_slice(&index.to_be_bytes());
+    for ((byte, plain), key) in out.iter_mut().skip(start).zip(tail).zip(mask) {
+        *byte = plain ^ key;
+    }
+    out
+}
+
+/// The key the tail of a [`locating`] value is masked with: drawn from its first bytes.
+fn tail_mask(seed: u64, domain: u64, head: &[u8]) -> [u8; 10] {
+    let first = head.get(..8).and_then(|bytes| <[u8; 8]>::try_from(bytes).ok()).unwrap_or_default();
+    bytes::<10>(&mut seeded(seed, domain, u64::from_le_bytes(first)))
+}
+
+/// The `(position, index)` that [`locating`] made `found` for, if it made it.
+pub(crate) fn located<const N: usize>(seed: u64, domain: u64, found: &[u8]) -> Option<(u64, u16)> {
+    let start = N.checked_sub(10).filter(|_| found.len() == N)?;
+    let mask = tail_mask(seed, domain, found.get(..start)?);
+    let mut tail = [0_u8; 10];
+    for ((plain, byte), key) in tail.iter_mut().zip(found.get(start..)?).zip(mask) {
+        *plain = byte ^ key;
+    }
+    let position = u64::from_be_bytes(tail.get(..8)?.try_into().ok()?);
+    let index = u16::from_be_bytes(tail.get(8..)?.try_into().ok()?);
+    (locating::<N>(seed, domain, position, index) == found).then_some((position, index))
+}
+
+/// The bytes of a `0x` hex string of exactly `len` bytes.
+pub(crate) fn decode_hex_exact(text: &str, len: usize) -> Option<Vec<u8>> {
+    if !is_hex_bytes(text, len) {
+        return None;
+    }
+    let digits = text.get(2..)?.as_bytes();
+    let nibble = |digit: u8| char::from(digit).to_digit(16).and_then(|value| u8::try_from(value).ok());
+    digits.chunks(2).map(|pair| Some(nibble(*pair.first()?)? << 4 | nibble(*pair.get(1)?)?)).collect()
+}
+
 /// `N` random bytes.
 pub(crate) fn bytes<const N: usize>(rng: &mut fastrand::Rng) -> [u8; N] {
     let mut out = [0_u8; N];
@@ -345,6 +392,23 @@ mod tests {
         assert!(is_pubkey(TOKEN_PROGRAM));
         assert!(!is_pubkey("notapubkey"));
         assert!(!is_pubkey("0OIl0OIl0OIl0OIl0OIl0OIl0OIl0OIl0OIl0OIl0OIl"));
+    }
+
+    #[test]
+    fn located_values_give_their_place_back() {
+        let made = locating::<32>(7, 0xB10C, 21_000_019 * 2 + 1, 3);
+        assert_eq!(located::<32>(7, 0xB10C, &made), Some((21_000_019 * 2 + 1, 3)));
+        assert_eq!(located::<32>(8, 0xB10C, &made), None, "another server's hash");
+        assert_eq!(located::<32>(7, 0x7C, &made), None, "another kind of value");
+        let mut forged = made;
+        forged[0] ^= 1;
+        assert_eq!(located::<32>(7, 0xB10C, &forged), None);
+        let signature = locating::<64>(7, 0x516, 380_000_000, 0);
+        assert_eq!(located::<64>(7, 0x516, &signature), Some((380_000_000, 0)));
+        assert_eq!(decode_hex_exact(&hex0x(&made), 32).as_deref(), Some(&made[..]));
+        let next = locating::<32>(7, 0xB10C, 21_000_020 * 2, 3);
+        assert_ne!(made[26..], next[26..], "tails look as random as the rest");
+        assert_eq!(decode_hex_exact("0x12", 2), None);
     }
 
     #[test]

@@ -6,7 +6,19 @@
 //! It lets a new user see live data without an API key (`--endpoint demo` starts it in-process,
 //! `subscope demo-server --port P` runs it alone), and tests use it for faults no real node
 //! produces on demand: send `{"jsonrpc":"2.0","id":1,"method":"demo_fault","params":[{"kind":"drop"}]}`
-//! over the same socket (see [`DemoFault`]).
+//! over the same socket (see [`DemoFault`]), or ask for them in the URL's query
+//! (`?delay_ms=`, `?drop_every=`, and the provider limits `?getlogs_max_range=` and
+//! `?http_429_every=`: `url_faults.rs`).
+//!
+//! **HTTP.** The same port answers JSON-RPC over HTTP POST (`http.rs`, on
+//! [`crate::loopback::http`]), as a node's HTTP port does, so a backfill or an audit can run
+//! offline. Its chains have a history: every block and slot is derived from the seed and its
+//! place (`ethereum/chain.rs`, `solana/ledger.rs`), with events for the filters and keys
+//! clients subscribed with (`interest.rs`), so what a subscription was sent over the
+//! WebSocket is what `eth_getBlockByNumber`, `eth_getLogs`, `getBlock` or `getTransaction`
+//! answer later, over HTTP or as one-off requests on a WebSocket (`calls.rs`), across
+//! connections, delays and reorgs. Solana leaders skip one slot in twenty: no slot
+//! notification, absent from `getBlocks`.
 //!
 //! Layout: [`DemoServer`] owns the listener task, which spawns one task per connection
 //! (`connection/`). Each connection owns its subscriptions and an ordered outbox; the chain
@@ -16,13 +28,17 @@
 //! error messages, and build payloads from the random but well-formed values of `fake.rs`.
 
 mod auth;
+mod calls;
 mod connection;
-mod ethereum;
+pub(crate) mod ethereum;
 mod fake;
 mod fault;
+mod http;
+mod interest;
 pub(crate) mod rpc;
 mod shared;
 mod solana;
+mod url_faults;
 
 #[cfg(test)]
 mod fuzz_tests;
@@ -208,6 +224,7 @@ async fn accept_loop(
     let mut number = 0_u64;
     let watched = control.clone();
     let admission = Admission { max_connections, ..Admission::new("subscope demo server") };
+    let http = Arc::new(http::DemoHttp::new(Arc::clone(&shared)));
     loopback::accept_loop(
         listener,
         watched,
@@ -217,7 +234,14 @@ async fn accept_loop(
             Counters::bump(&shared.stats.connections_accepted);
             number = number.wrapping_add(1);
             let generation = control.borrow().drop_generation;
-            connection::serve(accepted, Arc::clone(&shared), control.clone(), generation, number)
+            connection::serve(
+                accepted,
+                Arc::clone(&shared),
+                Arc::clone(&http),
+                control.clone(),
+                generation,
+                number,
+            )
         },
     )
     .await;

@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use super::fake::json_str;
-use crate::catalog::ETH_NOTIFICATION;
+use crate::catalog::{ETH_NOTIFICATION, GETH_MAX_BATCH_ITEMS};
 
 /// -32700: the frame is not JSON.
 pub(crate) const PARSE_ERROR: i64 = -32700;
@@ -119,6 +119,96 @@ pub(crate) fn unsupported_version(id: &Value) -> String {
 /// The `-32700 Parse error` answer (id null) for a frame that is not JSON.
 pub(crate) fn parse_error() -> String {
     failure(Dialect::Solana, &Value::Null, &RpcError::new(PARSE_ERROR, "Parse error"))
+}
+
+/// geth's answer to an empty batch (`[]`), over HTTP and WebSocket alike.
+pub(crate) fn empty_batch() -> String {
+    failure(Dialect::Ethereum, &Value::Null, &RpcError::new(INVALID_REQUEST, "empty batch"))
+}
+
+/// Answers one text: a request, a batch or something that is not JSON. `count` is told of
+/// each request received (each batch item, and a text that is not one); `call` answers one
+/// item of it (any JSON value), `None` for a notification. `None` when nothing is to be sent
+/// back (only notifications).
+pub(crate) fn answer_text(
+    text: &str,
+    mut count: impl FnMut(),
+    mut call: impl FnMut(&Value) -> Option<String>,
+) -> Option<String> {
+    let items = match serde_json::from_str::<Value>(text) {
+        Err(_) => {
+            count();
+            return Some(parse_error());
+        }
+        Ok(Value::Array(items)) => items,
+        Ok(request) => {
+            count();
+            return call(&request);
+        }
+    };
+    let invalid = |message: &str| {
+        Some(failure(Dialect::Solana, &Value::Null, &RpcError::new(INVALID_REQUEST, message)))
+    };
+    if items.is_empty() {
+        count();
+        return Some(empty_batch());
+    }
+    if items.len() > GETH_MAX_BATCH_ITEMS {
+        count();
+        return invalid("batch too large");
+    }
+    let mut responses = Vec::with_capacity(items.len());
+    for item in &items {
+        count();
+        responses.extend(call(item));
+    }
+    (!responses.is_empty()).then(|| format!("[{}]", responses.join(",")))
+}
+
+/// Answers one request object the way the real servers check it (an id that is a string,
+/// number or null, `"jsonrpc":"2.0"`, a method, positional params), in the dialect of its
+/// method, running `dispatch` on its method and params; `None` for a notification (no `id`).
+pub(crate) fn answer_request(
+    request: &Value,
+    dispatch: impl FnOnce(&str, &[Value]) -> Result<String, RpcError>,
+) -> Option<String> {
+    let invalid_request =
+        |dialect, id: &Value| failure(dialect, id, &RpcError::new(INVALID_REQUEST, "Invalid request"));
+    let Value::Object(map) = request else {
+        return Some(invalid_request(Dialect::Solana, &Value::Null));
+    };
+    let method = map.get("method").and_then(Value::as_str);
+    let dialect = method.map_or(Dialect::Solana, Dialect::of_method);
+    let id = match map.get("id") {
+        None => None,
+        Some(id @ (Value::Null | Value::Number(_) | Value::String(_))) => Some(id.clone()),
+        Some(_) => return Some(invalid_request(dialect, &Value::Null)),
+    };
+    let reply_id = id.clone().unwrap_or(Value::Null);
+    if map.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+        return Some(match dialect {
+            Dialect::Solana => unsupported_version(&reply_id),
+            Dialect::Ethereum => invalid_request(dialect, &reply_id),
+        });
+    }
+    let Some(method) = method else {
+        return Some(invalid_request(dialect, &reply_id));
+    };
+    let params: &[Value] = match map.get("params") {
+        None | Some(Value::Null) => &[],
+        Some(Value::Array(params)) => params,
+        Some(Value::Object(_)) => {
+            let error = RpcError::invalid_params("Invalid params: invalid type: map, expected a sequence.");
+            return id.map(|id| failure(dialect, &id, &error));
+        }
+        Some(_) => return Some(invalid_request(dialect, &reply_id)),
+    };
+    let result = dispatch(method, params);
+    let id = id?;
+    Some(match result {
+        Ok(result) => success(dialect, &id, &result),
+        Err(error) => failure(dialect, &id, &error),
+    })
 }
 
 /// A Solana notification: `{"jsonrpc","method","params":{"result","subscription"}}`.

@@ -9,6 +9,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::auth::BasicAuth;
+use super::ethereum::{BlockCtx, BlockRef};
+use super::interest::Interests;
+use super::solana::SlotCtx;
 use super::{DemoConfig, DemoStats};
 
 /// The first Solana slot the demo reports (mainnet-like magnitude).
@@ -47,6 +50,8 @@ pub(crate) struct Shared {
     pub(crate) seed: u64,
     /// The credential every handshake must carry, if any.
     pub(crate) basic_auth: Option<BasicAuth>,
+    /// The log filters and keys clients subscribed with, which the chains hold events for.
+    pub(crate) interests: Interests,
 }
 
 impl Shared {
@@ -62,6 +67,29 @@ impl Shared {
             max_outbox: config.max_queued_frames.max(1),
             seed,
             basic_auth: config.basic_auth.as_ref().map(BasicAuth::new),
+            interests: Interests::default(),
+        }
+    }
+
+    /// Ethereum block `block` with everything in it, as every connection and every HTTP
+    /// request sees it.
+    pub(crate) fn eth_block(&self, block: BlockRef) -> BlockCtx {
+        let tick = block.tick();
+        let clock = &self.clock;
+        let timestamp = clock.unix_ms_at(clock.block_interval, tick) / 1000;
+        BlockCtx::new(block, timestamp, clock.seed, &self.interests.filters_at(tick))
+    }
+
+    /// The context of Solana slot `slot` as the tip: what every notification of it, and
+    /// every HTTP answer at it, is made from.
+    pub(crate) fn slot_ctx(&self, slot: u64) -> SlotCtx {
+        let clock = &self.clock;
+        SlotCtx {
+            slot,
+            unix_ms: clock.unix_ms_at(clock.slot_interval, slot.saturating_sub(BASE_SLOT)),
+            seed: clock.seed,
+            slot_ms: u64::try_from(clock.slot_interval.as_millis()).unwrap_or(u64::MAX),
+            keys: self.interests.keys(),
         }
     }
 }

@@ -24,6 +24,41 @@ const BLOCKHASH_VALID_SLOTS: u64 = 150;
 /// The `solana-core` version a replay reports when `getVersion` was not recorded.
 const REPLAY_CORE_VERSION: &str = "subscope-replay";
 
+/// The code of an answer the capture does not hold to a method it knows.
+const NOT_RECORDED: i64 = -32000;
+
+/// The chain queries nodes answer that a capture may hold answers to: asked for something
+/// not recorded, they get [`NOT_RECORDED`], not "Method not found".
+const KNOWN_METHODS: [&str; 22] = [
+    "eth_getBlockByNumber",
+    "eth_getBlockByHash",
+    "eth_getLogs",
+    "eth_getTransactionByHash",
+    "eth_getTransactionReceipt",
+    "eth_getBalance",
+    "eth_getCode",
+    "eth_call",
+    "eth_gasPrice",
+    "eth_getTransactionCount",
+    "getBlocks",
+    "getBlock",
+    "getBlockHeight",
+    "getTransaction",
+    "getSignaturesForAddress",
+    "getSignatureStatuses",
+    "getAccountInfo",
+    "getProgramAccounts",
+    "getBalance",
+    "getEpochInfo",
+    "getMultipleAccounts",
+    "getTokenAccountsByOwner",
+];
+
+/// Whether nodes have `method` (and a capture may hold answers to it).
+fn is_known_method(method: &str) -> bool {
+    KNOWN_METHODS.contains(&method)
+}
+
 /// A subscription this client made, and where it is in the recorded notifications.
 #[derive(Debug)]
 struct Timeline {
@@ -52,6 +87,9 @@ pub(super) struct ClientReplay {
     /// The newest block head and slot this client was sent.
     head: Option<u64>,
     slot: Option<u64>,
+    /// An HTTP client: no subscriptions, and the replay is at its newest recorded head and
+    /// slot.
+    http: bool,
 }
 
 impl ClientReplay {
@@ -65,7 +103,16 @@ impl ClientReplay {
             timelines: Vec::new(),
             head: None,
             slot: None,
+            http: false,
         }
+    }
+
+    /// A client over HTTP: what it is answered is the same as over the WebSocket, but it
+    /// cannot subscribe, and the replay is at the newest head and slot it holds.
+    pub(super) fn over_http(replay: Arc<Replay>, options: ReplayOptions, ids: Arc<AtomicU64>) -> Self {
+        let head = replay.history.newest_head().or(replay.heads.map(|(_, last)| last));
+        let slot = replay.slots.map(|(_, last)| last);
+        Self { head, slot, http: true, ..Self::new(replay, options, ids) }
     }
 
     /// Answers one text frame: a request, a batch, or something that is not JSON. `None`
@@ -73,7 +120,7 @@ impl ClientReplay {
     pub(super) fn on_text(&mut self, text: &str, now: Instant) -> Option<String> {
         match serde_json::from_str::<Value>(text) {
             Err(_) => Some(rpc::parse_error()),
-            Ok(Value::Array(items)) if items.is_empty() => Some(invalid_request(&Value::Null)),
+            Ok(Value::Array(items)) if items.is_empty() => Some(rpc::empty_batch()),
             Ok(Value::Array(items)) => {
                 let replies: Vec<String> =
                     items.iter().filter_map(|item| self.on_request(item, now)).collect();
@@ -103,6 +150,12 @@ impl ClientReplay {
 
     /// Runs one method: `Ok` is a result made here, as JSON.
     fn dispatch(&mut self, method: &str, params: &Value, now: Instant) -> Result<String, Reply> {
+        if self.http && (is_subscribe_method(method) || is_unsubscribe_method(method)) {
+            return Err(Reply::Error(match Dialect::of_method(method) {
+                Dialect::Ethereum => crate::demo::ethereum::notifications_not_supported(),
+                Dialect::Solana => RpcError::new(rpc::METHOD_NOT_FOUND, "Method not found"),
+            }));
+        }
         if let Some(sub) = self.replay.find_subscription(method, params) {
             return Ok(self.subscribe(sub, now));
         }
@@ -117,10 +170,17 @@ impl ClientReplay {
         if let Some(answer) = self.replay.find_answer(method, params) {
             return Err(Reply::Recorded(answer.answer.0, answer.answer.1.clone()));
         }
+        if let Some(answer) = self.replay.history.query(method, params) {
+            return answer.map_err(Reply::Error);
+        }
         self.identity(method).ok_or_else(|| {
+            // A method a node has, asked for what the capture did not record, is not an
+            // unknown method.
+            let code = if is_known_method(method) { NOT_RECORDED } else { rpc::METHOD_NOT_FOUND };
+            let lead = if code == NOT_RECORDED { "subscope replay" } else { "Method not found" };
             Reply::Error(RpcError::new(
-                rpc::METHOD_NOT_FOUND,
-                format!("Method not found: the capture holds no answer to {method} with these params"),
+                code,
+                format!("{lead}: the capture holds no answer to {method} with these params"),
             ))
         })
     }

@@ -12,6 +12,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::ReplayOptions;
 use super::client::ClientReplay;
+use super::http::ReplayHttp;
 use super::script::Replay;
 use crate::loopback::{self, Accepted, Ws};
 
@@ -28,10 +29,12 @@ pub(super) async fn serve(
     replay: Arc<Replay>,
     options: ReplayOptions,
     ids: Arc<AtomicU64>,
+    http: Arc<ReplayHttp>,
     mut control: watch::Receiver<bool>,
 ) {
     let stopped = control.wait_for(|stop| *stop);
-    let Some(mut ws) = accepted.handshake(MAX_INBOUND_MESSAGE, loopback::NoCallback, stopped).await else {
+    let Some(mut ws) = accepted.handshake(MAX_INBOUND_MESSAGE, loopback::NoCallback, &http, stopped).await
+    else {
         return;
     };
     let mut client = ClientReplay::new(replay, options, ids);

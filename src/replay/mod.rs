@@ -18,6 +18,8 @@
 
 mod client;
 mod connection;
+mod history;
+mod http;
 mod script;
 #[cfg(test)]
 mod tests;
@@ -129,13 +131,15 @@ impl ReplayServer {
         };
         let (control, watched) = watch::channel(false);
         let ids = Arc::new(AtomicU64::new(1));
+        let http = Arc::new(http::ReplayHttp::new(Arc::clone(&replay), options));
         let task = runtime.spawn(loopback::accept_loop(
             listener,
             watched.clone(),
             |stop| *stop,
             loopback::Admission::new("subscope replay"),
             move |accepted| {
-                connection::serve(accepted, Arc::clone(&replay), options, Arc::clone(&ids), watched.clone())
+                let (replay, ids, http) = (Arc::clone(&replay), Arc::clone(&ids), Arc::clone(&http));
+                connection::serve(accepted, replay, options, ids, http, watched.clone())
             },
         ));
         Ok(Self { addr, control, task: Some(task) })

@@ -11,8 +11,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use super::history::{self, History, Recorded};
 use crate::capture::{CapturedEvent, ConnId, Direction, SubKey, Text};
-use crate::catalog::is_ethereum_subscribe;
+use crate::catalog::{ETH_SUBSCRIBE, is_ethereum_subscribe};
 use crate::export::CaptureContext;
 use crate::protocol::{FrameKind, ReceivedResponse, SentRequest, SubId};
 
@@ -33,6 +34,8 @@ pub struct Replay {
     pub(super) heads: Option<(u64, u64)>,
     /// The first and newest slots named by recorded Solana notifications.
     pub(super) slots: Option<(u64, u64)>,
+    /// The chain the notifications show, for chain queries.
+    pub(super) history: History,
 }
 
 /// One recorded subscription.
@@ -224,9 +227,36 @@ impl Replay {
                 notifications,
             });
         }
+        replay.history = replay.recorded_history();
         replay.heads = span(replay.marks(|mark| if let Mark::Head(n) = mark { Some(n) } else { None }));
         replay.slots = span(replay.marks(|mark| if let Mark::Slot(n) = mark { Some(n) } else { None }));
         replay
+    }
+
+    /// The chain the recorded `newHeads`, `logs` and `slotSubscribe` notifications show.
+    fn recorded_history(&self) -> History {
+        let mut history = History::default();
+        for sub in &self.subscriptions {
+            let kind: for<'a> fn(&'a Value) -> Recorded<'a> =
+                if sub.method == ETH_SUBSCRIBE && history::is_new_heads(&sub.params) {
+                    |value| Recorded::Head(value)
+                } else if let Some(option) =
+                    (sub.method == ETH_SUBSCRIBE).then(|| history::logs_option(&sub.params)).flatten()
+                {
+                    history.note_log_filter(option);
+                    |value| Recorded::Log(value)
+                } else if sub.method == crate::catalog::solana::SLOT.rpc_method {
+                    |value| Recorded::Slot(value)
+                } else {
+                    continue;
+                };
+            for notification in &sub.notifications {
+                if let Ok(frame) = serde_json::from_str::<Value>(notification.text.as_str()) {
+                    history.note(kind(&frame["params"]["result"]));
+                }
+            }
+        }
+        history
     }
 
     /// The marks of one kind, in recorded order per subscription.

@@ -237,8 +237,15 @@ fn one_offs_get_the_recorded_answer_or_method_not_found() {
         json!({"jsonrpc":"2.0","id":44,"method":"eth_getBalance","params":["0x02","latest"]}),
         now,
     );
-    assert_eq!(other["error"]["code"], json!(-32601));
+    // A method nodes have, asked for what was not recorded: said so, not "Method not found".
+    assert_eq!(other["error"]["code"], json!(-32000));
+    assert_eq!(
+        other["error"]["message"],
+        "subscope replay: the capture holds no answer to eth_getBalance with these params"
+    );
     assert_eq!(other["id"], json!(44));
+    let unknown = ask(&mut client, json!({"jsonrpc":"2.0","id":45,"method":"eth_nope","params":[]}), now);
+    assert_eq!(unknown["error"]["code"], json!(-32601));
     let batch = client.on_text(
         r#"[{"jsonrpc":"2.0","id":1,"method":"eth_chainId"},{"jsonrpc":"2.0","id":2,"method":"nope"}]"#,
         now,

@@ -92,6 +92,12 @@ pub struct Endpoint {
     pub headers: Vec<(String, String)>,
     /// Made by the window for this run only (a replay it serves): never saved.
     pub transient: bool,
+    /// Its HTTP JSON-RPC URL (same `{api_key}` placeholder and key), where missed
+    /// notifications are recovered from; empty to derive it from `url`.
+    pub rpc_url: String,
+    /// Whether missed notifications are left unrecovered on every subscription of it
+    /// (`record --no-backfill`).
+    pub backfill_off: bool,
 }
 
 impl std::fmt::Debug for Endpoint {

@@ -223,6 +223,9 @@ impl Session {
             config.ping_interval = interval;
         }
         config.headers = endpoint.headers_to_send();
+        let rpc_url = endpoint.rpc_url.trim();
+        config.rpc_url = (!rpc_url.is_empty()).then(|| rpc_url.to_owned());
+        config.backfill = !endpoint.backfill_off;
         if let Err(err) = self.backend.send(Command::Connect { conn, config: Box::new(config) }) {
             let error = SessionError::Connect(err);
             endpoint.error = Some(error.clone());

@@ -25,6 +25,28 @@ use subscope::backend::{
 use subscope::capture::{CaptureLimits, CapturedEvent, ConnId, Direction, SubKey};
 use subscope::protocol::{FrameKind, SubId};
 
+/// Runs a script of tests/js with node and the libraries of .peers/js (`NODE_PATH`), with
+/// `args`; returns what it printed, parsed as JSON. Fails (not skips) without node or the
+/// libraries.
+pub fn node_script(script: &str, args: &[&str]) -> Value {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let modules = root.join(".peers/js/node_modules");
+    assert!(
+        modules.join("ethers").exists(),
+        "{} is missing: run scripts/install-peers.sh",
+        modules.display()
+    );
+    let output = Process::new("node")
+        .arg(root.join("tests/js").join(script))
+        .args(args)
+        .env("NODE_PATH", &modules)
+        .output()
+        .unwrap_or_else(|err| panic!("node: {err}"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{script} failed: {stdout}{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|err| panic!("{err}: {stdout}"))
+}
+
 /// A free TCP port on 127.0.0.1 (bound and released; good enough for tests).
 pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|err| panic!("bind: {err}"));

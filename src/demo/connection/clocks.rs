@@ -7,9 +7,9 @@
 //! same slots, signatures, blocks and logs, in the same order, with the same timestamps.
 
 use super::{Connection, Flow};
-use crate::demo::ethereum::{self, BlockCtx, BlockRef, EthKind};
-use crate::demo::shared::{BASE_SLOT, stream_rng};
-use crate::demo::solana::{self, AfterSlot, SlotCtx};
+use crate::demo::ethereum::{self, BlockRef, EthKind};
+use crate::demo::shared::stream_rng;
+use crate::demo::solana::{self, AfterSlot};
 
 /// A connection that falls this many clock ticks behind jumps to the current height.
 const MAX_TICK_LAG: u64 = 5;
@@ -40,9 +40,7 @@ impl Connection {
         }
         let slot = next_tick(self.last_slot, self.shared.clock.slot());
         self.last_slot = Some(slot);
-        let clock = &self.shared.clock;
-        let unix_ms = clock.unix_ms_at(clock.slot_interval, slot.saturating_sub(BASE_SLOT));
-        let ctx = SlotCtx { slot, unix_ms, seed: clock.seed };
+        let ctx = self.shared.slot_ctx(slot);
         let mut frames = Vec::new();
         let mut streams = Vec::new();
         let mut finished = Vec::new();
@@ -73,12 +71,7 @@ impl Connection {
         }
         let tick = next_tick(self.last_block_tick, self.shared.clock.block_tick());
         self.last_block_tick = Some(tick);
-        let clock = &self.shared.clock;
-        let ctx = BlockCtx {
-            block: BlockRef::at_tick(tick),
-            timestamp: clock.unix_ms_at(clock.block_interval, tick) / 1000,
-            seed: clock.seed,
-        };
+        let ctx = self.shared.eth_block(BlockRef::at_tick(tick));
         let (mut frames, mut streams) = (Vec::new(), Vec::new());
         for sub in &mut self.ethereum {
             let mut rng = stream_rng(ctx.seed, &sub.kind, tick);

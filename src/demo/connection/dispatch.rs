@@ -1,17 +1,19 @@
 //! Answering what a client sends: text frames, batches and single requests, in either
 //! dialect, with the demo's methods dispatched by the names the catalogue gives them.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use super::outbox::{After, Outgoing};
 use super::{Connection, Flow};
-use crate::catalog::{ETH_SUBSCRIBE, ETH_UNSUBSCRIBE, GETH_MAX_BATCH_ITEMS, MethodSpec};
-use crate::demo::ethereum::{self, BlockRef, EthSub};
+use crate::catalog::{ETH_SUBSCRIBE, ETH_UNSUBSCRIBE, MethodSpec};
+use crate::demo::ethereum::{self, EthKind, EthSub};
 use crate::demo::rpc::{self, Dialect, RpcError};
 use crate::demo::shared::{Acquired, Counters};
-use crate::demo::solana::{self, SolKind};
-use crate::demo::{fake, fault};
+use crate::demo::solana::{self, LogsFilter, SolKind};
+use crate::demo::{calls, fake, fault};
 
 impl Connection {
     /// Handles one inbound WebSocket message.
@@ -35,87 +37,18 @@ impl Connection {
     /// Handles one text frame: a request, a batch, or garbage.
     fn on_text(&mut self, text: &str) {
         let mut after = Vec::new();
-        let response = match serde_json::from_str::<Value>(text) {
-            Err(_) => {
-                Counters::bump(&self.shared.stats.requests_received);
-                Some(rpc::parse_error())
-            }
-            Ok(Value::Array(items)) => self.on_batch(&items, &mut after),
-            Ok(request) => {
-                Counters::bump(&self.shared.stats.requests_received);
-                self.on_request(&request, &mut after)
-            }
-        };
+        let shared = Arc::clone(&self.shared);
+        let response = rpc::answer_text(
+            text,
+            || Counters::bump(&shared.stats.requests_received),
+            |request| {
+                rpc::answer_request(request, |method, params| self.dispatch(method, params, &mut after))
+            },
+        );
         if let Some(response) = response {
             self.enqueue(Outgoing::Frame(response));
         }
         self.apply_after(after);
-    }
-
-    /// Answers a batch with one array (or nothing if it held only notifications).
-    fn on_batch(&mut self, items: &[Value], after: &mut Vec<After>) -> Option<String> {
-        let invalid = |message: &str| {
-            Some(rpc::failure(Dialect::Solana, &Value::Null, &RpcError::new(rpc::INVALID_REQUEST, message)))
-        };
-        if items.is_empty() {
-            Counters::bump(&self.shared.stats.requests_received);
-            return invalid("Invalid request");
-        }
-        if items.len() > GETH_MAX_BATCH_ITEMS {
-            Counters::bump(&self.shared.stats.requests_received);
-            return invalid("batch too large");
-        }
-        let mut responses = Vec::with_capacity(items.len());
-        for item in items {
-            Counters::bump(&self.shared.stats.requests_received);
-            if let Some(response) = self.on_request(item, after) {
-                responses.push(response);
-            }
-        }
-        (!responses.is_empty()).then(|| format!("[{}]", responses.join(",")))
-    }
-
-    /// Answers one request object; `None` for a notification (no `id`).
-    fn on_request(&mut self, request: &Value, after: &mut Vec<After>) -> Option<String> {
-        let invalid_request = |dialect, id: &Value| {
-            rpc::failure(dialect, id, &RpcError::new(rpc::INVALID_REQUEST, "Invalid request"))
-        };
-        let Value::Object(map) = request else {
-            return Some(invalid_request(Dialect::Solana, &Value::Null));
-        };
-        let method = map.get("method").and_then(Value::as_str);
-        let dialect = method.map_or(Dialect::Solana, Dialect::of_method);
-        let id = match map.get("id") {
-            None => None,
-            Some(id @ (Value::Null | Value::Number(_) | Value::String(_))) => Some(id.clone()),
-            Some(_) => return Some(invalid_request(dialect, &Value::Null)),
-        };
-        let reply_id = id.clone().unwrap_or(Value::Null);
-        if map.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
-            return Some(match dialect {
-                Dialect::Solana => rpc::unsupported_version(&reply_id),
-                Dialect::Ethereum => invalid_request(dialect, &reply_id),
-            });
-        }
-        let Some(method) = method else {
-            return Some(invalid_request(dialect, &reply_id));
-        };
-        let params: &[Value] = match map.get("params") {
-            None | Some(Value::Null) => &[],
-            Some(Value::Array(params)) => params,
-            Some(Value::Object(_)) => {
-                let error =
-                    RpcError::invalid_params("Invalid params: invalid type: map, expected a sequence.");
-                return id.map(|id| rpc::failure(dialect, &id, &error));
-            }
-            Some(_) => return Some(invalid_request(dialect, &reply_id)),
-        };
-        let result = self.dispatch(method, params, after);
-        let id = id?;
-        Some(match result {
-            Ok(result) => rpc::success(dialect, &id, &result),
-            Err(error) => rpc::failure(dialect, &id, &error),
-        })
     }
 
     /// Runs one method; the result is JSON.
@@ -128,16 +61,10 @@ impl Connection {
         if method == fault::FAULT_METHOD {
             return self.fault_request(params, after);
         }
-        if Dialect::of_method(method) == Dialect::Ethereum {
-            return match method {
-                ETH_SUBSCRIBE => self.eth_subscribe(params, after),
-                ETH_UNSUBSCRIBE => self.eth_unsubscribe(params),
-                _ => {
-                    let head = BlockRef::at_tick(self.shared.clock.block_tick()).number;
-                    ethereum::one_off(method, head, &mut self.rng)
-                        .ok_or_else(|| ethereum::unknown_method(method))
-                }
-            };
+        match method {
+            ETH_SUBSCRIBE => return self.eth_subscribe(params, after),
+            ETH_UNSUBSCRIBE => return self.eth_unsubscribe(params),
+            _ => {}
         }
         if let Some(parse) = solana::subscribe_parser(method) {
             return self.solana_subscribe(parse(params)?);
@@ -145,8 +72,12 @@ impl Connection {
         if let Some(spec) = solana::unsubscribed_by(method) {
             return self.solana_unsubscribe(spec, params);
         }
-        solana::one_off(method, params, self.shared.clock.slot())
-            .ok_or_else(|| RpcError::new(rpc::METHOD_NOT_FOUND, "Method not found"))
+        let shared = Arc::clone(&self.shared);
+        match calls::one_off(&shared, self.limits, &mut self.rng, method, params) {
+            Some(answer) => answer,
+            None if Dialect::of_method(method) == Dialect::Ethereum => Err(ethereum::unknown_method(method)),
+            None => Err(RpcError::new(rpc::METHOD_NOT_FOUND, "Method not found")),
+        }
     }
 
     /// The `refuse` fault and the per-connection cap, checked by every subscribe.
@@ -162,9 +93,18 @@ impl Connection {
         Ok(())
     }
 
-    /// A Solana subscribe whose params parsed: admit, de-duplicate server-wide, remember.
+    /// A Solana subscribe whose params parsed: admit, de-duplicate server-wide, remember;
+    /// a key it mentions gets transactions of its own in the ledger from now on.
     fn solana_subscribe(&mut self, kind: SolKind) -> Result<String, RpcError> {
         self.admit_subscription()?;
+        let mentioned = match &kind {
+            SolKind::Logs { filter: LogsFilter::Mentions(key), .. }
+            | SolKind::Block { mentions: Some(key), .. } => Some(key),
+            _ => None,
+        };
+        if let Some(key) = mentioned {
+            self.shared.interests.note_key(key, self.shared.clock.slot());
+        }
         let key = kind.deduplicated().then(|| format!("{}:{kind:?}", kind.spec().rpc_method));
         let held = &self.solana;
         let id = match self.shared.registry.acquire(key, |id| held.contains_key(&id)) {
@@ -196,6 +136,9 @@ impl Connection {
     fn eth_subscribe(&mut self, params: &[Value], after: &mut Vec<After>) -> Result<String, RpcError> {
         let kind = ethereum::parse_subscribe(params)?;
         self.admit_subscription()?;
+        if let EthKind::Logs(filter) = &kind {
+            self.shared.interests.note_filter(filter, self.shared.clock.block_tick());
+        }
         let sub = EthSub::new(kind, &mut self.rng);
         let id = sub.id.clone();
         if let Some(frame) = ethereum::syncing_notification(&sub) {

@@ -11,7 +11,6 @@ mod clocks;
 mod dispatch;
 mod faults;
 mod outbox;
-mod query;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
@@ -24,10 +23,12 @@ use tokio::time::{Instant, Interval, MissedTickBehavior, interval_at, sleep_unti
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-use super::ethereum::EthSub;
+use super::ethereum::{EthSub, Limits};
 use super::fault::{CLOSE_FAULT_CODE, CLOSE_FAULT_REASON};
 use super::shared::{Clock, Counters, Shared};
 use super::solana::SolKind;
+use crate::demo::http::DemoHttp;
+use crate::demo::url_faults::{self, UrlFaults};
 use crate::loopback::{Accepted, Ws, close};
 #[cfg(test)]
 use outbox::Outgoing;
@@ -91,13 +92,14 @@ enum Flow {
 pub(crate) async fn serve(
     accepted: Accepted,
     shared: Arc<Shared>,
+    http: Arc<DemoHttp>,
     mut control: watch::Receiver<Control>,
     generation: u64,
     number: u64,
 ) {
     let stopped = control.wait_for(|state| state.shutdown || state.drop_generation != generation);
-    let mut faults = query::UrlFaults::default();
-    let read_faults = query::read_faults(&mut faults);
+    let mut faults = UrlFaults::default();
+    let read_faults = url_faults::read_faults(&mut faults);
     let auth = shared.basic_auth.as_ref();
     // Missing credentials are refused (401) before a query is looked at (400).
     #[expect(clippy::result_large_err, reason = "the signature tungstenite's handshake callback has")]
@@ -107,12 +109,13 @@ pub(crate) async fn serve(
         }
         read_faults(request, response)
     };
-    let Some(ws) = accepted.handshake(MAX_INBOUND_MESSAGE, callback, stopped).await else {
-        return; // refused (and answered), dropped, or the server stopped
+    let Some(ws) = accepted.handshake(MAX_INBOUND_MESSAGE, callback, &http, stopped).await else {
+        return; // refused (and answered), served over HTTP, dropped, or the server stopped
     };
     let mut connection = Connection::new(shared, number);
     connection.delay = faults.delay;
     connection.drop_every = faults.drop_every;
+    connection.limits = Limits { getlogs_max_range: faults.getlogs_max_range };
     connection.run(ws, control, generation).await;
 }
 
@@ -132,6 +135,8 @@ struct Connection {
     delay: Duration,
     /// Every this-many-th notification of each subscription is dropped (`?drop_every=`).
     drop_every: Option<u64>,
+    /// The provider limits the URL asked for (`?getlogs_max_range=`).
+    limits: Limits,
     /// Notifications produced by the clocks so far per subscription, sent or dropped.
     notifications: HashMap<u64, u64>,
     /// Whether the next subscribe is refused (the `refuse` fault).
@@ -182,6 +187,7 @@ impl Connection {
             outbox: VecDeque::new(),
             delay: Duration::ZERO,
             drop_every: None,
+            limits: Limits::default(),
             notifications: HashMap::new(),
             refuse_next: false,
             lagged: false,

@@ -6,6 +6,7 @@
 mod chain;
 mod errors;
 mod params;
+mod query;
 
 use serde_json::Value;
 
@@ -15,11 +16,12 @@ use crate::catalog::MethodSpec;
 use crate::catalog::ethereum as spec;
 
 pub(crate) use chain::{
-    BlockCtx, BlockRef, TRANSFER_TOPIC, notify_block, notify_mempool, syncing_notification,
+    BlockCtx, BlockRef, EthLog, TRANSFER_TOPIC, notify_block, notify_mempool, syncing_notification,
 };
 pub(crate) use errors::unknown_method;
 use errors::{invalid_argument, missing_argument, too_many_arguments, unknown_subscription};
-use params::{parse_alchemy_mined, parse_alchemy_pending, parse_logs, parse_pending};
+use params::{parse_alchemy_mined, parse_alchemy_pending, parse_log_filter, parse_logs, parse_pending};
+pub(crate) use query::{Limits, notifications_not_supported, query};
 
 /// The demo chain id (31337, the well-known local development chain, as anvil reports).
 pub(crate) const CHAIN_ID: u64 = 0x7a69;
@@ -31,6 +33,63 @@ pub(crate) struct LogFilter {
     addresses: Vec<String>,
     /// Per position: `None` for a wildcard, else the alternatives, lowercase.
     topics: Vec<Option<Vec<String>>>,
+}
+
+impl LogFilter {
+    /// Whether a log of `address` with `topics` matches: its address is listed (or none is),
+    /// and each topic position asked for holds one of the alternatives.
+    pub(crate) fn matches(&self, log: &EthLog) -> bool {
+        self.matches_parts(&log.address, &log.topics)
+    }
+
+    /// [`LogFilter::matches`] for a log's address and topics, lowercase.
+    pub(crate) fn matches_parts(&self, address: &str, topics: &[String]) -> bool {
+        let address = self.addresses.is_empty() || self.addresses.iter().any(|wanted| wanted == address);
+        address
+            && self.topics.iter().enumerate().all(|(position, wanted)| match wanted {
+                None => true,
+                Some(alternatives) => topics.get(position).is_some_and(|topic| alternatives.contains(topic)),
+            })
+    }
+
+    /// Whether every log `narrower` matches is one this filter matches too.
+    pub(crate) fn covers(&self, narrower: &Self) -> bool {
+        let addresses = self.addresses.is_empty()
+            || (!narrower.addresses.is_empty()
+                && narrower.addresses.iter().all(|a| self.addresses.contains(a)));
+        addresses
+            && self.topics.iter().enumerate().all(|(position, wanted)| match wanted {
+                None => true,
+                Some(alternatives) => narrower
+                    .topics
+                    .get(position)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|narrow| narrow.iter().all(|topic| alternatives.contains(topic))),
+            })
+    }
+
+    /// An `eth_getLogs` or `logs` filter object's address and topics, as geth reads them
+    /// (the block range is not looked at).
+    ///
+    /// # Errors
+    /// geth's message for a bad address or topic.
+    pub(crate) fn parse(criteria: &serde_json::Map<String, Value>) -> Result<Self, RpcError> {
+        parse_log_filter(criteria)
+    }
+
+    /// Whether every log matches (no address and no topic asked for).
+    pub(crate) fn matches_everything(&self) -> bool {
+        self.addresses.is_empty() && self.topics.iter().all(Option::is_none)
+    }
+
+    /// A number that tells this filter from others, the same in every run (it seeds the
+    /// filter's own events).
+    pub(crate) fn key(&self) -> u64 {
+        use std::hash::{DefaultHasher, Hash as _, Hasher as _};
+        let mut hasher = DefaultHasher::new(); // fixed keys: the same in every connection
+        self.hash(&mut hasher);
+        hasher.finish()
+    }
 }
 
 /// Alchemy address criteria: a transaction matches when its `from` or `to` is listed.

@@ -105,7 +105,7 @@ fn address_list(value: Option<&Value>) -> Result<Vec<String>, RpcError> {
 }
 
 /// geth's `FilterCriteria` (address, topics; block range fields are accepted and ignored).
-fn parse_log_filter(map: &Map<String, Value>) -> Result<LogFilter, RpcError> {
+pub(super) fn parse_log_filter(map: &Map<String, Value>) -> Result<LogFilter, RpcError> {
     let addresses = address_list(map.get("address"))?;
     let topic = |item: &Value| match item.as_str() {
         Some(text) if fake::is_hex_bytes(text, 32) => Ok(text.to_ascii_lowercase()),

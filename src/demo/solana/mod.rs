@@ -5,8 +5,10 @@
 
 mod accounts;
 mod errors;
+mod ledger;
 mod notify;
 mod params;
+mod query;
 mod transactions;
 
 use serde_json::Value;
@@ -15,9 +17,12 @@ use super::rpc::RpcError;
 use crate::catalog::MethodSpec;
 use crate::catalog::solana as spec;
 
+#[cfg(test)]
+pub(crate) use ledger::is_skipped;
 pub(crate) use notify::{AfterSlot, SlotCtx, notify_slot, one_off};
 pub(crate) use params::parse_unsubscribe;
 use params::{parse_account, parse_block, parse_logs, parse_program, parse_signature, parse_transaction};
+pub(crate) use query::query;
 
 /// A commitment level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -1,11 +1,9 @@
 //! The notifications each Solana subscription produces for one simulated slot, and the
 //! one-off requests the demo answers.
 
-use serde_json::Value;
-
 use super::accounts::{account_for_key, program_account};
-use super::params::commitment;
-use super::transactions::{SimTx, TxLogs, TxOptions, block};
+use super::ledger::{self, SolTx};
+use super::transactions::{SimTx, TxOptions, block};
 use super::{Commitment, LogsFilter, SolKind, TxDetails};
 use crate::demo::fake::{self, json_str_array, json_u64_array};
 use crate::demo::rpc;
@@ -14,18 +12,12 @@ use crate::demo::rpc;
 pub(super) const ROOT_DISTANCE: u64 = 32;
 
 /// The version `getVersion` reports.
-const SOLANA_CORE_VERSION: &str = "3.1.12";
+pub(super) const SOLANA_CORE_VERSION: &str = "3.1.12";
 
-/// Answers the one-off Solana requests the demo supports (`getSlot`, `getVersion`,
-/// `getHealth`); `None` for any other method.
-pub(crate) fn one_off(method: &str, params: &[Value], slot: u64) -> Option<String> {
+/// Answers the identity requests the demo supports (`getVersion`, `getHealth`); `None` for
+/// any other method.
+pub(crate) fn one_off(method: &str) -> Option<String> {
     match method {
-        "getSlot" | "getBlockHeight" => {
-            let config = params.first().and_then(Value::as_object);
-            let slot = context_slot(slot, commitment(config));
-            let value = if method == "getSlot" { slot } else { block_height(slot) };
-            Some(value.to_string())
-        }
         "getVersion" => {
             Some(format!(r#"{{"feature-set":3294202862,"solana-core":"{SOLANA_CORE_VERSION}"}}"#))
         }
@@ -43,11 +35,6 @@ pub(super) fn context_slot(slot: u64, commitment: Commitment) -> u64 {
     }
 }
 
-/// The demo's block height for a slot (a few skipped slots behind).
-pub(super) fn block_height(slot: u64) -> u64 {
-    slot.saturating_sub(slot / 50)
-}
-
 /// What every notification of one simulated slot needs to know.
 pub(crate) struct SlotCtx {
     /// The tip slot.
@@ -56,6 +43,11 @@ pub(crate) struct SlotCtx {
     pub(crate) unix_ms: u64,
     /// The server seed, so block hashes agree across connections.
     pub(crate) seed: u64,
+    /// The slot time in milliseconds.
+    pub(crate) slot_ms: u64,
+    /// The keys clients subscribed with and the slots from which blocks hold transactions
+    /// mentioning them ([`crate::demo::interest`]).
+    pub(crate) keys: Vec<(String, u64)>,
 }
 
 impl SlotCtx {
@@ -63,6 +55,24 @@ impl SlotCtx {
     pub(super) fn blockhash(&self, slot: u64) -> String {
         let mut rng = fake::seeded(self.seed, 0x501A, slot);
         fake::base58(&fake::bytes::<32>(&mut rng))
+    }
+
+    /// The Unix time of `slot` (at or before the tip), in seconds.
+    pub(super) fn block_time(&self, slot: u64) -> u64 {
+        let before = self.slot.saturating_sub(slot).saturating_mul(self.slot_ms);
+        self.unix_ms.saturating_sub(before) / 1000
+    }
+
+    /// The transactions of the block at `slot`.
+    pub(crate) fn transactions(&self, slot: u64) -> Vec<SolTx> {
+        let keys: Vec<String> =
+            self.keys.iter().filter(|(_, from)| *from <= slot).map(|(key, _)| key.clone()).collect();
+        ledger::transactions(self.seed, slot, &keys)
+    }
+
+    /// Whether `slot` has a block.
+    pub(crate) fn is_skipped(&self, slot: u64) -> bool {
+        ledger::is_skipped(self.seed, slot)
     }
 
     /// `{"slot":N}` for a context.
@@ -93,12 +103,15 @@ pub(crate) fn notify_slot(
     let mut push = |result: String| out.push(rpc::solana_notification(method, id, &result));
     let slot = ctx.slot;
     match kind {
+        // A skipped slot has no block: no slot notification, and the root stays.
+        SolKind::Slot if ctx.is_skipped(slot) => {}
         SolKind::Slot => push(format!(
             r#"{{"slot":{slot},"parent":{},"root":{}}}"#,
-            slot.saturating_sub(1),
-            slot.saturating_sub(ROOT_DISTANCE)
+            ledger::parent(ctx.seed, slot),
+            root(ctx)
         )),
-        SolKind::Root => push(slot.saturating_sub(ROOT_DISTANCE).to_string()),
+        SolKind::Root if ctx.is_skipped(slot.saturating_sub(ROOT_DISTANCE)) => {}
+        SolKind::Root => push(root(ctx).to_string()),
         SolKind::SlotsUpdates => {
             for update in slots_updates(ctx, rng) {
                 push(update);
@@ -128,19 +141,13 @@ pub(crate) fn notify_slot(
             }
         }
         SolKind::Logs { filter, commitment } => {
-            let (count, votes, mention) = match filter {
-                LogsFilter::All => (rng.usize(1..5), 0, None),
-                LogsFilter::AllWithVotes => (rng.usize(1..5), rng.usize(1..4), None),
-                LogsFilter::Mentions(key) => (usize::from(rng.u8(0..3) == 0), 0, Some(key.as_str())),
-            };
-            for index in 0..count + votes {
-                let tx = TxLogs::random(rng, index >= count, mention);
+            let block_slot = context_slot(slot, *commitment);
+            for tx in ctx.transactions(block_slot).iter().filter(|tx| logs_match(filter, tx)) {
                 push(format!(
-                    r#"{{"context":{},"value":{{"signature":"{}","err":{},"logs":{}}}}}"#,
-                    ctx.context(*commitment),
-                    fake::signature(rng),
-                    tx.err,
-                    json_str_array(&tx.logs)
+                    r#"{{"context":{{"slot":{block_slot}}},"value":{{"signature":"{}","err":{},"logs":{}}}}}"#,
+                    tx.signature(),
+                    tx.sim.logs.err,
+                    json_str_array(&tx.sim.logs.logs)
                 ));
             }
         }
@@ -156,8 +163,17 @@ pub(crate) fn notify_slot(
         }
         SolKind::Block { mentions, commitment, encoding, details, show_rewards, max_version } => {
             let block_slot = context_slot(slot, *commitment);
-            let options = TxOptions { encoding: *encoding, details: *details, max_version: *max_version };
-            push(block(ctx, block_slot, mentions.as_deref(), options, *show_rewards, rng));
+            let txs = ctx.transactions(block_slot);
+            let shown: Vec<&SolTx> =
+                txs.iter().filter(|tx| mentions.as_deref().is_none_or(|key| tx.mentions(key))).collect();
+            // Agave notifies of the blocks that hold a transaction the filter names.
+            if !ctx.is_skipped(block_slot) && (mentions.is_none() || !shown.is_empty()) {
+                let options = TxOptions { encoding: *encoding, details: *details, max_version: *max_version };
+                let block = block(ctx, block_slot, &shown, options, *show_rewards);
+                push(format!(
+                    r#"{{"context":{{"slot":{block_slot}}},"value":{{"slot":{block_slot},"block":{block},"err":null}}}}"#
+                ));
+            }
         }
         SolKind::Transaction { include, failed, encoding, details, commitment, max_version } => {
             let options = TxOptions { encoding: *encoding, details: *details, max_version: *max_version };
@@ -180,6 +196,20 @@ pub(crate) fn notify_slot(
         }
     }
     AfterSlot::Keep
+}
+
+/// Whether a logsSubscribe filter takes a transaction.
+fn logs_match(filter: &LogsFilter, tx: &SolTx) -> bool {
+    match filter {
+        LogsFilter::All => !tx.vote,
+        LogsFilter::AllWithVotes => true,
+        LogsFilter::Mentions(key) => tx.mentions(key),
+    }
+}
+
+/// The root when the tip is `ctx.slot`: the newest block [`ROOT_DISTANCE`] slots back.
+fn root(ctx: &SlotCtx) -> u64 {
+    ledger::produced_by(ctx.seed, ctx.slot.saturating_sub(ROOT_DISTANCE))
 }
 
 /// The slotsUpdates events of one slot, oldest first.
@@ -238,7 +268,7 @@ mod tests {
     use crate::demo::solana::{AccountEncoding, ProgramFilter, TxEncoding};
 
     fn ctx() -> SlotCtx {
-        SlotCtx { slot: 380_000_100, unix_ms: 1_795_333_889_000, seed: 42 }
+        SlotCtx { slot: 380_000_100, unix_ms: 1_795_333_889_000, seed: 42, slot_ms: 400, keys: Vec::new() }
     }
 
     /// Every kind of subscription, with every encoding, produces valid JSON.

@@ -18,7 +18,7 @@ pub(crate) fn parse_unsubscribe(params: &[Value]) -> Result<u64, RpcError> {
 }
 
 /// The optional config object at `index`.
-fn config(params: &[Value], index: usize) -> Result<Option<&Map<String, Value>>, RpcError> {
+pub(super) fn config(params: &[Value], index: usize) -> Result<Option<&Map<String, Value>>, RpcError> {
     match params.get(index) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(map)) => Ok(Some(map)),
@@ -27,7 +27,7 @@ fn config(params: &[Value], index: usize) -> Result<Option<&Map<String, Value>>,
 }
 
 /// The required string argument at `index`.
-fn required_str(params: &[Value], index: usize) -> Result<&str, RpcError> {
+pub(super) fn required_str(params: &[Value], index: usize) -> Result<&str, RpcError> {
     let value = params.get(index).ok_or_else(|| missing_params(index + 1))?;
     value.as_str().ok_or_else(|| invalid_type(value, "a string"))
 }
@@ -55,7 +55,7 @@ fn config_enum<'a>(
 }
 
 /// An optional boolean field of a config.
-fn config_bool(config: Option<&Map<String, Value>>, key: &str) -> Result<bool, RpcError> {
+pub(super) fn config_bool(config: Option<&Map<String, Value>>, key: &str) -> Result<bool, RpcError> {
     match config.and_then(|map| map.get(key)) {
         None | Some(Value::Null) => Ok(false),
         Some(Value::Bool(flag)) => Ok(*flag),
@@ -64,7 +64,7 @@ fn config_bool(config: Option<&Map<String, Value>>, key: &str) -> Result<bool, R
 }
 
 /// An optional unsigned field of a config.
-fn config_u64(config: Option<&Map<String, Value>>, key: &str) -> Result<Option<u64>, RpcError> {
+pub(super) fn config_u64(config: Option<&Map<String, Value>>, key: &str) -> Result<Option<u64>, RpcError> {
     match config.and_then(|map| map.get(key)) {
         None | Some(Value::Null) => Ok(None),
         Some(value) => value.as_u64().map(Some).ok_or_else(|| invalid_type(value, "u8")),
@@ -72,7 +72,7 @@ fn config_u64(config: Option<&Map<String, Value>>, key: &str) -> Result<Option<u
 }
 
 /// The account `encoding` of a config (default `binary`).
-fn account_encoding(config: Option<&Map<String, Value>>) -> Result<AccountEncoding, RpcError> {
+pub(super) fn account_encoding(config: Option<&Map<String, Value>>) -> Result<AccountEncoding, RpcError> {
     match config_enum(config, "encoding", "binary")? {
         "binary" => Ok(AccountEncoding::Binary),
         "base58" => Ok(AccountEncoding::Base58),
@@ -86,7 +86,10 @@ fn account_encoding(config: Option<&Map<String, Value>>) -> Result<AccountEncodi
 }
 
 /// The transaction `encoding` of a config.
-fn tx_encoding(config: Option<&Map<String, Value>>, default: &str) -> Result<TxEncoding, RpcError> {
+pub(super) fn tx_encoding(
+    config: Option<&Map<String, Value>>,
+    default: &str,
+) -> Result<TxEncoding, RpcError> {
     match config_enum(config, "encoding", default)? {
         "binary" => Ok(TxEncoding::Binary),
         "base58" => Ok(TxEncoding::Base58),
@@ -98,7 +101,7 @@ fn tx_encoding(config: Option<&Map<String, Value>>, default: &str) -> Result<TxE
 }
 
 /// The `transactionDetails` of a config (default `full`).
-fn tx_details(config: Option<&Map<String, Value>>) -> Result<TxDetails, RpcError> {
+pub(super) fn tx_details(config: Option<&Map<String, Value>>) -> Result<TxDetails, RpcError> {
     match config_enum(config, "transactionDetails", "full")? {
         "full" => Ok(TxDetails::Full),
         "accounts" => Ok(TxDetails::Accounts),

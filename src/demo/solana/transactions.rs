@@ -1,19 +1,23 @@
 //! Simulated Solana transactions: log lines for logsNotification, System transfers with their
 //! metadata in every encoding and level of detail, and whole blocks of them.
 
-use super::notify::{SlotCtx, block_height};
+use super::ledger::{self, SolTx};
+use super::notify::SlotCtx;
 use super::{TxDetails, TxEncoding};
 use crate::demo::fake::{
     self, COMPUTE_BUDGET_PROGRAM, MEMO_PROGRAM, SYSTEM_PROGRAM, TOKEN_PROGRAM, Transfer, VOTE_PROGRAM,
     json_str, json_str_array, json_u64_array,
 };
 
+/// The `err` of a failed demo transaction.
+const FAILED: &str = r#"{"InstructionError":[0,{"Custom":1}]}"#;
+
 /// The logs and error of one simulated transaction.
-pub(super) struct TxLogs {
+pub(crate) struct TxLogs {
     /// The `err` field as JSON.
-    pub(super) err: &'static str,
+    pub(crate) err: &'static str,
     /// The log lines.
-    pub(super) logs: Vec<String>,
+    pub(crate) logs: Vec<String>,
 }
 
 impl TxLogs {
@@ -65,7 +69,7 @@ impl TxLogs {
                 ],
             },
             _ => Self {
-                err: r#"{"InstructionError":[0,{"Custom":1}]}"#,
+                err: FAILED,
                 logs: vec![
                     invoke(TOKEN_PROGRAM),
                     "Program log: Instruction: Transfer".to_owned(),
@@ -90,44 +94,72 @@ pub(super) struct TxOptions {
 }
 
 /// A simulated System transfer with its metadata.
-pub(super) struct SimTx {
+pub(crate) struct SimTx {
     /// The transaction itself.
-    pub(super) transfer: Transfer,
+    pub(crate) transfer: Transfer,
     /// The sender's balance before.
     from_balance: u64,
     /// The recipient's balance before.
     to_balance: u64,
-    /// Whether it failed.
-    failed: bool,
+    /// Its error (`null`) and log lines.
+    pub(crate) logs: TxLogs,
 }
 
 impl SimTx {
     /// The fee every demo transaction pays.
     const FEE: u64 = 5_000;
 
-    /// A random transfer, mentioning `mention` if given.
+    /// A random transfer, mentioning `mention` if given, with the System program's log lines.
     pub(super) fn random(rng: &mut fastrand::Rng, mention: Option<&str>, failed: bool) -> Self {
+        let logs = if failed {
+            TxLogs {
+                err: FAILED,
+                logs: vec![
+                    format!("Program {SYSTEM_PROGRAM} invoke [1]"),
+                    "Transfer: insufficient lamports 0, need 1000".to_owned(),
+                    format!("Program {SYSTEM_PROGRAM} failed: custom program error: 0x1"),
+                ],
+            }
+        } else {
+            TxLogs {
+                err: "null",
+                logs: vec![
+                    format!("Program {SYSTEM_PROGRAM} invoke [1]"),
+                    format!("Program {SYSTEM_PROGRAM} success"),
+                ],
+            }
+        };
         let transfer = Transfer::random(rng, mention);
+        Self::with_logs(transfer, logs, rng)
+    }
+
+    /// `transfer` with the error and log lines of `logs`, and balances drawn from `rng`.
+    pub(super) fn with_logs(transfer: Transfer, logs: TxLogs, rng: &mut fastrand::Rng) -> Self {
         Self {
             from_balance: transfer.lamports.saturating_add(rng.u64(10_000_000..90_000_000_000)),
             to_balance: rng.u64(0..20_000_000_000),
             transfer,
-            failed,
+            logs,
         }
     }
 
+    /// Whether it failed.
+    fn failed(&self) -> bool {
+        self.logs.err != "null"
+    }
+
     /// `(err, status)` JSON.
-    fn err_status(&self) -> (&'static str, &'static str) {
-        if self.failed {
-            (r#"{"InstructionError":[0,{"Custom":1}]}"#, r#"{"Err":{"InstructionError":[0,{"Custom":1}]}}"#)
+    pub(super) fn err_status(&self) -> (&'static str, String) {
+        if self.failed() {
+            (self.logs.err, format!(r#"{{"Err":{}}}"#, self.logs.err))
         } else {
-            ("null", r#"{"Ok":null}"#)
+            ("null", r#"{"Ok":null}"#.to_owned())
         }
     }
 
     /// The balances before and after.
     fn balances(&self) -> (String, String) {
-        let moved = if self.failed { 0 } else { self.transfer.lamports };
+        let moved = if self.failed() { 0 } else { self.transfer.lamports };
         let pre = [self.from_balance, self.to_balance, 1];
         let post = [
             self.from_balance.saturating_sub(moved).saturating_sub(Self::FEE),
@@ -138,21 +170,10 @@ impl SimTx {
     }
 
     /// The full `meta` object.
-    fn meta(&self) -> String {
+    pub(super) fn meta(&self) -> String {
         let (err, status) = self.err_status();
         let (pre, post) = self.balances();
-        let logs = if self.failed {
-            json_str_array(&[
-                format!("Program {SYSTEM_PROGRAM} invoke [1]"),
-                "Transfer: insufficient lamports 0, need 1000".to_owned(),
-                format!("Program {SYSTEM_PROGRAM} failed: custom program error: 0x1"),
-            ])
-        } else {
-            json_str_array(&[
-                format!("Program {SYSTEM_PROGRAM} invoke [1]"),
-                format!("Program {SYSTEM_PROGRAM} success"),
-            ])
-        };
+        let logs = json_str_array(&self.logs.logs);
         format!(
             r#"{{"err":{err},"status":{status},"fee":{},"preBalances":{pre},"postBalances":{post},"innerInstructions":[],"logMessages":{logs},"preTokenBalances":[],"postTokenBalances":[],"rewards":[],"loadedAddresses":{{"writable":[],"readonly":[]}},"computeUnitsConsumed":150}}"#,
             Self::FEE
@@ -184,7 +205,7 @@ impl SimTx {
     }
 
     /// The `transaction` field in `encoding`.
-    fn encode(&self, encoding: TxEncoding) -> String {
+    pub(super) fn encode(&self, encoding: TxEncoding) -> String {
         let signature = self.transfer.signature_b58();
         let blockhash = fake::base58(&self.transfer.blockhash);
         match encoding {
@@ -208,49 +229,43 @@ impl SimTx {
     }
 }
 
-/// A blockNotification result for `block_slot`.
+/// The block object (`UiConfirmedBlock`) of `block_slot` holding `txs`, as blockNotification
+/// and `getBlock` carry it.
 pub(super) fn block(
     ctx: &SlotCtx,
     block_slot: u64,
-    mentions: Option<&str>,
+    txs: &[&SolTx],
     options: TxOptions,
     show_rewards: bool,
-    rng: &mut fastrand::Rng,
 ) -> String {
-    let txs: Vec<SimTx> = (0..rng.u8(2..5))
-        .map(|_| {
-            let failed = rng.u8(0..8) == 0;
-            SimTx::random(rng, mentions, failed)
-        })
-        .collect();
     let body = match options.details {
         TxDetails::None => String::new(),
         TxDetails::Signatures => {
-            let signatures: Vec<String> = txs.iter().map(|tx| tx.transfer.signature_b58()).collect();
+            let signatures: Vec<String> = txs.iter().map(|tx| tx.signature()).collect();
             format!(r#","signatures":{}"#, json_str_array(&signatures))
         }
         TxDetails::Full | TxDetails::Accounts => {
-            let entries: Vec<String> = txs.iter().map(|tx| tx.to_json(options)).collect();
+            let entries: Vec<String> = txs.iter().map(|tx| tx.sim.to_json(options)).collect();
             format!(r#","transactions":[{}]"#, entries.join(","))
         }
     };
     let rewards = if show_rewards {
         let mut key_rng = fake::seeded(ctx.seed, 0x701E, block_slot % 3);
+        let fees = u64::try_from(txs.len()).unwrap_or_default() * SimTx::FEE / 2;
         format!(
-            r#","rewards":[{{"pubkey":"{}","lamports":{},"postBalance":{},"rewardType":"Fee","commission":null}}]"#,
+            r#","rewards":[{{"pubkey":"{}","lamports":{fees},"postBalance":{},"rewardType":"Fee","commission":null}}]"#,
             fake::pubkey(&mut key_rng),
-            u64::try_from(txs.len()).unwrap_or_default() * SimTx::FEE / 2,
-            rng.u64(1_000_000_000..900_000_000_000)
+            fake::seeded(ctx.seed, 0x701E, block_slot).u64(1_000_000_000..900_000_000_000)
         )
     } else {
         String::new()
     };
+    let parent = ledger::parent(ctx.seed, block_slot);
     format!(
-        r#"{{"context":{{"slot":{block_slot}}},"value":{{"slot":{block_slot},"block":{{"previousBlockhash":"{}","blockhash":"{}","parentSlot":{}{body}{rewards},"blockTime":{},"blockHeight":{}}},"err":null}}}}"#,
-        ctx.blockhash(block_slot.saturating_sub(1)),
+        r#"{{"previousBlockhash":"{}","blockhash":"{}","parentSlot":{parent}{body}{rewards},"blockTime":{},"blockHeight":{}}}"#,
+        ctx.blockhash(parent),
         ctx.blockhash(block_slot),
-        block_slot.saturating_sub(1),
-        ctx.unix_ms / 1000,
-        block_height(block_slot)
+        ctx.block_time(block_slot),
+        ledger::block_height(ctx.seed, block_slot)
     )
 }

@@ -139,9 +139,12 @@ async fn requests_that_are_not_websocket_handshakes_get_http_answers() {
     assert_eq!(status(&old_version), "HTTP/1.1 426 Upgrade Required", "{old_version}");
     assert!(has_header(&old_version, "Sec-WebSocket-Version", "13"), "{old_version}");
 
+    // A POST is JSON-RPC over HTTP: without a JSON content type it is refused as geth does.
     let post = exchange(addr, b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello").await;
-    assert_eq!(status(&post), "HTTP/1.1 405 Method Not Allowed", "{post}");
-    assert!(has_header(&post, "Allow", "GET"), "{post}");
+    assert_eq!(status(&post), "HTTP/1.1 415 Unsupported Media Type", "{post}");
+    let put = exchange(addr, b"PUT / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello").await;
+    assert_eq!(status(&put), "HTTP/1.1 405 Method Not Allowed", "{put}");
+    assert!(has_header(&put, "Allow", "GET, POST"), "{put}");
 
     let no_key = upgrade_request("/", "").replace("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", "");
     let no_key = exchange(addr, no_key.as_bytes()).await;

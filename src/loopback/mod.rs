@@ -1,7 +1,7 @@
-//! Serving WebSockets on 127.0.0.1, the parts the demo server ([`crate::demo`]), the replay
-//! server ([`crate::replay`]) and any later listener share: the accept loop with its shutdown
-//! grace, who is let in and how the others are answered, the bounded handshake, the polite
-//! close. What a connection says is each server's own business; how connections come and go
+//! Serving WebSockets (and JSON-RPC over HTTP on the same port) on 127.0.0.1, the parts the
+//! demo server ([`crate::demo`]), the replay server ([`crate::replay`]) and any later listener
+//! share: the accept loop with its shutdown grace, who is let in and how the others are
+//! answered, the bounded handshake, the polite close. What a connection says is each server's own business; how connections come and go
 //! is the same for all.
 //!
 //! **Admission.** A port on 127.0.0.1 is open to every process on the machine, so one that
@@ -18,9 +18,12 @@
 //!   the newest instead would let whoever filled the slots first keep them.
 //! - Open connections are capped ([`Admission::max_connections`]); a client whose request
 //!   arrives beyond that gets `503 Service Unavailable` with `Retry-After`, not a closed socket.
-//! - A request that is not a WebSocket upgrade gets a real answer: `426 Upgrade Required` for
-//!   plain HTTP (a browser, curl), `405` for a method other than GET, `400` for anything that
-//!   is not an HTTP request. tungstenite's server handshake closes the socket without a word
+//! - A `POST` is JSON-RPC over HTTP, answered by the server's [`HttpRpc`] on the same port
+//!   ([`http`]); an HTTP connection never takes a WebSocket seat and stays sheddable like an
+//!   unfinished handshake, so a flood of HTTP clients cannot lock WebSocket clients out.
+//! - Any other request that is not a WebSocket upgrade gets a real answer: `426 Upgrade
+//!   Required` for a plain GET (a browser, curl), `405` for a method other than GET or POST,
+//!   `400` for anything that is not an HTTP request. tungstenite's server handshake closes the socket without a word
 //!   in all of these cases, so the answer is written here from its error. What a server's own
 //!   handshake callback refuses (the demo's 400 for a bad fault query, its 401) is written by
 //!   tungstenite, with `Content-Length` and `Connection: close` added here.
@@ -46,6 +49,10 @@ use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::{WebSocketStream, accept_hdr_async_with_config};
+
+pub(crate) use http::{HttpRpc, Reply};
+
+pub(crate) mod http;
 
 /// A served WebSocket.
 pub(crate) type Ws = WebSocketStream<TcpStream>;
@@ -349,6 +356,8 @@ enum Outcome {
     AnswerNow(Vec<u8>),
     /// Answer, and wait briefly for the client to read it and close.
     Answer(Vec<u8>),
+    /// A POST: serve JSON-RPC over HTTP, from the bytes read so far.
+    Http(Vec<u8>),
 }
 
 impl Accepted {
@@ -357,10 +366,14 @@ impl Accepted {
     /// newer handshake. `callback` sees the request and may refuse it ([`NoCallback`] takes
     /// all); then a seat is taken, or the client is answered 503. Inbound messages and frames
     /// are limited to `max_message` bytes.
-    pub(crate) async fn handshake(
+    ///
+    /// A `POST` is JSON-RPC over HTTP instead: `http` answers it, and every request after it
+    /// on the connection (see [`http`]); the connection then never becomes a WebSocket.
+    pub(crate) async fn handshake<H: HttpRpc>(
         self,
         max_message: usize,
         callback: impl Callback + Unpin,
+        http: &Arc<H>,
         cancelled: impl Future,
     ) -> Option<Ws> {
         let Self { mut tcp, ticket, gate } = self;
@@ -373,7 +386,16 @@ impl Accepted {
         #[expect(clippy::result_large_err, reason = "the signature tungstenite's handshake callback has")]
         let gated = |request: &Request, response: Response| gate.admit(&ticket, callback, request, response);
         // The handshake borrows the socket, so a request it rejects can still be answered.
-        let attempt = timeout(HANDSHAKE_TIMEOUT, accept_hdr_async_with_config(&mut tcp, gated, Some(config)));
+        let attempt = timeout(HANDSHAKE_TIMEOUT, async {
+            let head = read_method(&mut tcp).await?;
+            if head.starts_with(b"POST ") {
+                return Ok(Route::Http(head));
+            }
+            let upgraded =
+                accept_hdr_async_with_config(http::prefixed(head, &mut tcp), gated, Some(config)).await?;
+            // tungstenite refuses bytes after the request, so nothing put back is left over.
+            Ok(if http::is_drained(upgraded.get_ref()) { Route::Upgraded } else { Route::Junk })
+        });
         let outcome = tokio::select! {
             biased;
             _ = &mut cancelled => Outcome::Over,
@@ -381,7 +403,10 @@ impl Accepted {
             attempted = attempt => {
                 match attempted {
                     Err(_elapsed) => Outcome::AnswerNow(timed_out(name)),
-                    Ok(Ok(_upgraded)) => Outcome::Upgraded,
+                    Ok(Ok(Route::Upgraded)) => Outcome::Upgraded,
+                    Ok(Ok(Route::Http(head))) => Outcome::Http(head),
+                    Ok(Ok(Route::Junk)) => refusal(&WsError::Protocol(ProtocolError::JunkAfterRequest), name)
+                        .map_or(Outcome::Over, Outcome::Answer),
                     Ok(Err(err)) => refusal(&err, name).map_or(Outcome::Over, Outcome::Answer),
                 }
             }
@@ -395,6 +420,10 @@ impl Accepted {
                 } else {
                     None
                 }
+            }
+            Outcome::Http(head) => {
+                http::serve(head, &mut tcp, Arc::clone(http), &ticket, cancelled).await;
+                None
             }
             Outcome::Over => None,
             Outcome::AnswerNow(answer) => {
@@ -412,6 +441,32 @@ impl Accepted {
             }
         }
     }
+}
+
+/// Where the first bytes of a connection lead.
+enum Route {
+    /// A WebSocket handshake, answered 101.
+    Upgraded,
+    /// A handshake followed by bytes tungstenite did not read.
+    Junk,
+    /// A POST: JSON-RPC over HTTP, with the bytes read so far.
+    Http(Vec<u8>),
+}
+
+/// The first bytes of a connection, enough to hold its method (up to the first space, or 8
+/// bytes); fewer when the client closed.
+async fn read_method(tcp: &mut TcpStream) -> Result<Vec<u8>, WsError> {
+    let mut head = Vec::with_capacity(1024);
+    let mut chunk = [0_u8; 1024];
+    // Bounded: every round reads at least one byte, until 8 are read or the client closed.
+    while !head.contains(&b' ') && head.len() < 8 {
+        let read = tcp.read(&mut chunk).await?;
+        if read == 0 {
+            break;
+        }
+        head.extend_from_slice(chunk.get(..read).unwrap_or_default());
+    }
+    Ok(head)
 }
 
 /// The answer to a handshake tungstenite rejected, when it was an HTTP request worth one (or
@@ -433,8 +488,8 @@ fn refusal(err: &WsError, name: &str) -> Option<Vec<u8>> {
         ) => not_websocket(),
         WsError::Protocol(ProtocolError::WrongHttpMethod) => answer(
             StatusCode::METHOD_NOT_ALLOWED,
-            &[("Allow", "GET")],
-            &format!("{name}: a WebSocket handshake is a GET request\n"),
+            &[("Allow", "GET, POST")],
+            &format!("{name}: a WebSocket handshake is a GET request (JSON-RPC over HTTP is a POST)\n"),
         ),
         WsError::Protocol(ProtocolError::WrongHttpVersion) => bad("a WebSocket handshake needs HTTP/1.1"),
         WsError::Protocol(ProtocolError::MissingSecWebSocketKey | ProtocolError::InvalidSecWebSocketKey) => {

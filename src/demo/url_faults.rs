@@ -1,9 +1,20 @@
 //! Faults asked for in the endpoint URL's query, so two connections to one server can
-//! differ: `?delay_ms=N` delays everything the connection sends (its notifications among
-//! them) by N ms, `?drop_every=K` drops every K-th notification of each subscription. A value
-//! the demo cannot use refuses the handshake with HTTP 400 and a body that says why, so a
-//! typo never passes for a fault that is not there. Other names are left alone: the demo
-//! stands in for providers whose URLs carry keys and options in the query (`?api-key=…`).
+//! differ:
+//!
+//! - `?delay_ms=N` delays everything the connection sends (its notifications among them) by
+//!   N ms, and every HTTP answer as long;
+//! - `?drop_every=K` drops every K-th notification of each subscription;
+//! - `?getlogs_max_range=N` refuses an `eth_getLogs` spanning more than N blocks (over HTTP
+//!   and WebSocket) with BlockPI's error, `-32602 eth_getLogs is limited to N block range`,
+//!   as a provider's plan does;
+//! - `?http_429_every=K` answers every K-th HTTP request `429 Too Many Requests` with
+//!   `Retry-After: 1`, counted per server and per query string, so a client's retry is
+//!   exercised deterministically.
+//!
+//! A value the demo cannot use refuses the handshake (or the HTTP request) with HTTP 400 and
+//! a body that says why, so a typo never passes for a fault that is not there. Other names
+//! are left alone: the demo stands in for providers whose URLs carry keys and options in the
+//! query (`?api-key=…`).
 
 use std::time::Duration;
 
@@ -14,15 +25,19 @@ use crate::demo::fault::MAX_DELAY_MS;
 
 /// The faults a connection's URL asked for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(super) struct UrlFaults {
+pub(crate) struct UrlFaults {
     /// Added to everything the connection sends.
-    pub(super) delay: Duration,
+    pub(crate) delay: Duration,
     /// Every this-many-th notification of each subscription is not sent.
-    pub(super) drop_every: Option<u64>,
+    pub(crate) drop_every: Option<u64>,
+    /// The most blocks one `eth_getLogs` may span.
+    pub(crate) getlogs_max_range: Option<u64>,
+    /// Every this-many-th HTTP request is answered 429.
+    pub(crate) http_429_every: Option<u64>,
 }
 
 /// Reads the query of a request target (`/?delay_ms=200&drop_every=5`).
-pub(super) fn parse(query: Option<&str>) -> Result<UrlFaults, String> {
+pub(crate) fn parse(query: Option<&str>) -> Result<UrlFaults, String> {
     let mut faults = UrlFaults::default();
     for pair in query.unwrap_or_default().split('&').filter(|pair| !pair.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -32,6 +47,8 @@ pub(super) fn parse(query: Option<&str>) -> Result<UrlFaults, String> {
                 faults.delay = Duration::from_millis(ms);
             }
             "drop_every" => faults.drop_every = Some(number(name, value, 1, u64::MAX)?),
+            "getlogs_max_range" => faults.getlogs_max_range = Some(number(name, value, 1, u64::MAX)?),
+            "http_429_every" => faults.http_429_every = Some(number(name, value, 1, u64::MAX)?),
             _ => {} // a provider's parameter (a key, an option): not the demo's business
         }
     }
@@ -53,7 +70,7 @@ fn shorten(text: &str) -> &str {
 
 /// The handshake callback: reads the faults into `into`, or refuses with 400.
 #[expect(clippy::result_large_err, reason = "the signature tungstenite's handshake callback has")]
-pub(super) fn read_faults(
+pub(crate) fn read_faults(
     into: &mut UrlFaults,
 ) -> impl FnOnce(&Request, Response) -> Result<Response, ErrorResponse> + '_ {
     move |request, response| match parse(request.uri().query()) {
@@ -61,12 +78,15 @@ pub(super) fn read_faults(
             *into = faults;
             Ok(response)
         }
-        Err(message) => {
-            let mut refusal = ErrorResponse::new(Some(format!("demo server: {message}\n")));
-            *refusal.status_mut() = StatusCode::BAD_REQUEST;
-            Err(refusal)
-        }
+        Err(message) => Err(bad_query(&message)),
     }
+}
+
+/// The 400 refusing a query the demo cannot use.
+pub(crate) fn bad_query(message: &str) -> ErrorResponse {
+    let mut refusal = ErrorResponse::new(Some(format!("demo server: {message}\n")));
+    *refusal.status_mut() = StatusCode::BAD_REQUEST;
+    refusal
 }
 
 #[cfg(test)]
@@ -79,7 +99,11 @@ mod tests {
         assert_eq!(parse(Some("")), Ok(UrlFaults::default()));
         assert_eq!(
             parse(Some("delay_ms=200&drop_every=5")),
-            Ok(UrlFaults { delay: Duration::from_millis(200), drop_every: Some(5) })
+            Ok(UrlFaults { delay: Duration::from_millis(200), drop_every: Some(5), ..UrlFaults::default() })
+        );
+        assert_eq!(
+            parse(Some("getlogs_max_range=100&http_429_every=3")),
+            Ok(UrlFaults { getlogs_max_range: Some(100), http_429_every: Some(3), ..UrlFaults::default() })
         );
         assert_eq!(parse(Some("drop_every=1")).map(|faults| faults.drop_every), Ok(Some(1)));
         assert_eq!(
@@ -97,6 +121,8 @@ mod tests {
             ("delay_ms=-1", "got \"-1\""),
             ("drop_every=0", "drop_every must be a whole number from 1 to"),
             ("drop_every", "got \"\""),
+            ("getlogs_max_range=0", "getlogs_max_range must be a whole number from 1 to"),
+            ("http_429_every=x", "http_429_every must be a whole number from 1 to"),
         ] {
             match parse(Some(query)) {
                 Ok(faults) => panic!("{query} gave {faults:?}"),

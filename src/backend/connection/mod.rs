@@ -18,13 +18,15 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use super::connect::{Socket, connect};
 use super::error::{ConnError, LostReason};
 use super::keepalive::{Keepalive, KeepaliveStep};
-use super::recover::{Backfills, Finished, Recovered, Results};
+use super::recover::{Backfills, Recovered, Results};
 use super::subscriptions::{Outbound, SubscriptionTable};
 use super::{Backoff, Command, ConnState, ConnectionConfig, Event, EventQueue, SubscribeOutcome};
 use crate::capture::{CapturedEvent, ConnId, Direction, SubKey, Text, now_ms};
 use crate::catalog::Completion;
 use crate::protocol::{FrameKind, Incoming, Outcome, SubId, parse_incoming};
 use crate::redact::{Secrets, redact_url};
+
+mod backfilled;
 
 /// How many ready frames are read before they are handed to the queue in one push (and
 /// commands and keepalive get their turn).
@@ -570,45 +572,6 @@ impl Actor {
         for note in std::mem::take(&mut self.notes) {
             self.meta(&note);
         }
-    }
-
-    /// A recovery finished: captured now if the live stream is past it (or `offline`: no live
-    /// notification will come), else when it is.
-    fn on_backfilled(&mut self, (sub, outcome): Finished, offline: bool) {
-        if let Some(done) = self.backfills.finish(sub, outcome) {
-            self.capture_recovered(sub, done);
-        }
-        self.release_due_recoveries(offline);
-    }
-
-    /// Captures every recovery whose wait for the live stream is over (all, when `all`).
-    fn release_due_recoveries(&mut self, all: bool) {
-        for (sub, done) in self.backfills.due(all) {
-            self.capture_recovered(sub, done);
-        }
-    }
-
-    /// Captures what a recovery found: its record, the recovered notifications (marked), then
-    /// the live ones held back meanwhile.
-    fn capture_recovered(&mut self, sub: SubKey, done: Recovered) {
-        self.meta(&done.note);
-        let method = self.intern(&done.method);
-        for frame in done.frames {
-            let scrubbed = self.secrets.scrub_frame(&frame);
-            let redacted = scrubbed.is_some();
-            let kind = FrameKind::Notification;
-            self.capture(Direction::In, kind, method.clone(), Some(sub), scrubbed.unwrap_or(frame).into());
-            if let Some(event) = self.batch.last_mut() {
-                event.recovered = Some(done.recovery);
-                event.redacted = redacted;
-            }
-        }
-        self.batch.extend(done.held);
-        if let Some(server_id) = done.completes {
-            let events = self.table.complete(&server_id);
-            self.events(events);
-        }
-        self.flush();
     }
 
     /// Routes one envelope: binds responses, finds the subscription of a notification.
