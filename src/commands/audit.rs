@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::Context;
+use super::args::RPC_URL;
 use crate::audit::{AuditProgress, AuditReport, audit, read_capture, render_text, to_json};
 use crate::export::Progress;
 use crate::redact::{Secret, Secrets, lost_its_key, redact_url};
@@ -35,7 +36,7 @@ pub struct AuditArgs {
     /// The chain's HTTP JSON-RPC URL (`{api_key}` marks where the key goes). Without it, the
     /// URL is derived from each subscription's endpoint in the capture, when that holds no
     /// masked part.
-    #[arg(long)]
+    #[arg(long, value_parser = RPC_URL)]
     rpc: Option<String>,
     /// The API key placed at `{api_key}` (or set SUBSCOPE_API_KEY).
     #[arg(long, env = "SUBSCOPE_API_KEY", hide_env_values = true)]
