@@ -347,3 +347,88 @@ async fn provider_limits_on_the_http_side_are_split_and_retried_and_nothing_is_l
     );
     demo.shutdown().await;
 }
+
+/// `record` through the proxy (backfill on or off) while 30 pings happen during a cut, then
+/// `audit` of its file: the parsed `--json` report, its exit code, and the cut's transactions
+/// and blocks.
+async fn record_then_audit(backfill: bool) -> (Value, Option<i32>, HashSet<String>, HashSet<u64>) {
+    use support::record::{interrupt, start_record};
+    let anvil = start_anvil(free_port(), &[]);
+    let contract = deploy_ping(anvil.port);
+    let proxy = Proxy::start(anvil.port).await;
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let out = dir.path().join("run.ndjson");
+    let subscriptions = [
+        json!({"method": "eth_subscribe", "params": ["newHeads"]}),
+        json!({"method": "eth_subscribe", "params": ["logs", {"address": contract, "topics": [PING_TOPIC]}]}),
+    ];
+    let off: &[&str] = if backfill { &[] } else { &["--no-backfill"] };
+    let record = start_record(&format!("ws://127.0.0.1:{}", proxy.port), &subscriptions, off, &out);
+    let file_has = |what: &str, count: usize| {
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        (text.matches(what).count() >= count).then_some(())
+    };
+    let mut word = 0;
+    let mut pings = |count: u64| -> Vec<String> {
+        (0..count)
+            .map(|_| {
+                word += 1;
+                ping(anvil.port, &contract, word)
+            })
+            .collect()
+    };
+    let wait = Duration::from_secs(30);
+    let last = pings(5).pop().unwrap_or_default();
+    support::poll("the live logs", wait, || file_has(&last, 1));
+    proxy.cut();
+    support::poll("the cut to be seen", wait, || file_has("connection lost", 1));
+    let during = pings(30);
+    let cut_blocks: HashSet<u64> =
+        during.iter().map(|tx| hex_to_u64(&receipt(anvil.port, tx)["blockNumber"])).collect();
+    proxy.restore();
+    support::poll("the re-subscribes", wait, || file_has("\"kind\":\"response\"", 4));
+    let last = pings(5).pop().unwrap_or_default();
+    support::poll("the logs after the cut", wait, || file_has(&last, 1));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    interrupt(record);
+
+    let audit = std::process::Command::new(env!("CARGO_BIN_EXE_subscope"))
+        .arg("audit")
+        .arg(&out)
+        .args(["--rpc", &format!("http://127.0.0.1:{}/", anvil.port), "--json"])
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    let report: Value = serde_json::from_slice(&audit.stdout)
+        .unwrap_or_else(|err| panic!("{err}: {}", String::from_utf8_lossy(&audit.stderr)));
+    (report, audit.status.code(), during.into_iter().collect(), cut_blocks)
+}
+
+/// The audit's entry for the subscription whose params start with `kind`.
+fn audited<'a>(report: &'a Value, kind: &str) -> &'a Value {
+    let subscriptions = report["subscriptions"].as_array().map(Vec::as_slice).unwrap_or_default();
+    subscriptions
+        .iter()
+        .find(|entry| entry["params"][0] == kind)
+        .unwrap_or_else(|| panic!("no {kind}: {report}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_finds_nothing_missing_in_a_backfilled_capture_and_exactly_the_cut_without() {
+    let (report, code, _, _) = record_then_audit(true).await;
+    assert_eq!((code, report["missing"].as_u64()), (Some(0), Some(0)), "{report:#}");
+    for kind in ["newHeads", "logs"] {
+        let entry = audited(&report, kind);
+        assert_eq!(entry["status"], "checked", "{entry:#}");
+        assert!(entry["recovered"].as_u64() > Some(0), "{kind}: nothing recovered: {entry:#}");
+    }
+
+    let (report, code, during, cut_blocks) = record_then_audit(false).await;
+    assert_eq!(code, Some(1), "{report:#}");
+    let missing = |kind: &str| audited(&report, kind)["missing"].as_array().cloned().unwrap_or_default();
+    let missing_txs: HashSet<String> =
+        missing("logs").iter().filter_map(|item| item["transaction"].as_str().map(str::to_owned)).collect();
+    assert_eq!(missing_txs, during, "exactly the cut's logs are missing");
+    let missing_heads: HashSet<u64> =
+        missing("newHeads").iter().filter_map(|item| item["block"].as_u64()).collect();
+    assert_eq!(missing_heads, cut_blocks, "exactly the cut's heads are missing");
+}
