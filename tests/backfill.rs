@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use subscope::backend::{Command, ConnState, Event};
 use subscope::capture::{CapturedEvent, Direction, RecoveryReason, RecoveryVia, SubKey};
 use subscope::protocol::FrameKind;
-use support::eth::{PING_TOPIC, deploy_ping, hex_to_u64, ping, receipt};
+use support::eth::{PING_TOPIC, Pinger, deploy_ping, hex_to_u64, ping, receipt};
 use support::proxy::Proxy;
 use support::{Driver, free_port, http_rpc, start_anvil};
 
@@ -74,15 +74,8 @@ async fn run_with_a_cut(backfill: bool) -> Run {
     }
     driver.active(heads).await;
     driver.active(logs).await;
-    let mut word = 0;
-    let mut pings = |count: u64| -> Vec<String> {
-        (0..count)
-            .map(|_| {
-                word += 1;
-                ping(anvil.port, &contract, word)
-            })
-            .collect()
-    };
+    let mut pinger = Pinger::new(anvil.port, &contract);
+    let mut pings = |count: u64| pinger.send(count);
     let before = pings(5);
     driver
         .until("5 live logs", Duration::from_secs(20), |d| (results(d, logs).len() >= 5).then_some(()))
@@ -368,15 +361,8 @@ async fn record_then_audit(backfill: bool) -> (Value, Option<i32>, HashSet<Strin
         let text = std::fs::read_to_string(&out).unwrap_or_default();
         (text.matches(what).count() >= count).then_some(())
     };
-    let mut word = 0;
-    let mut pings = |count: u64| -> Vec<String> {
-        (0..count)
-            .map(|_| {
-                word += 1;
-                ping(anvil.port, &contract, word)
-            })
-            .collect()
-    };
+    let mut pinger = Pinger::new(anvil.port, &contract);
+    let mut pings = |count: u64| pinger.send(count);
     let wait = Duration::from_secs(30);
     let last = pings(5).pop().unwrap_or_default();
     support::poll("the live logs", wait, || file_has(&last, 1));

@@ -50,3 +50,27 @@ pub fn ping(port: u16, contract: &str, word: u64) -> String {
     let data = format!("0x{word:064x}");
     send_tx(port, json!({"from": DEV_ACCOUNT, "to": contract, "data": data, "gas": "0x30000"}))
 }
+
+/// Calls the ping contract with 1, 2, 3, … (one log each).
+pub struct Pinger {
+    port: u16,
+    contract: String,
+    word: u64,
+}
+
+impl Pinger {
+    /// A pinger of `contract` on anvil at `port`.
+    pub fn new(port: u16, contract: &str) -> Self {
+        Self { port, contract: contract.to_owned(), word: 0 }
+    }
+
+    /// Sends `count` pings; returns their transactions.
+    pub fn send(&mut self, count: u64) -> Vec<String> {
+        (0..count)
+            .map(|_| {
+                self.word += 1;
+                ping(self.port, &self.contract, self.word)
+            })
+            .collect()
+    }
+}
