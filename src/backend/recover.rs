@@ -129,12 +129,7 @@ impl Backfills {
     /// Starts tracking a subscription (on unless the connection's backfill is off).
     pub(super) fn watch(&mut self, sub: SubKey, method: &str, params: Option<&serde_json::Value>) {
         let tracker = backfill::plan_for(method, params).map(|plan| Tracker::new(method, plan));
-        // `eth_subscribe newHeads`: the kind names it, as the method alone does not.
-        let kind = params.and_then(|params| params.get(0)).and_then(serde_json::Value::as_str);
-        let name = match kind {
-            Some(kind) if crate::catalog::is_ethereum_subscribe(method) => format!("{method} {kind}"),
-            _ => method.to_owned(),
-        };
+        let name = backfill::subscription_name(method, params);
         self.subs.insert(sub, Watched { method: name.into(), tracker, on: self.enabled, pending: None });
     }
 

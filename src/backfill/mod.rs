@@ -251,6 +251,16 @@ impl Tracker {
     }
 }
 
+/// A subscription as its records name it: the method, and for `eth_subscribe` its kind
+/// (`eth_subscribe newHeads`), as the method alone does not say which.
+pub fn subscription_name(method: &str, params: Option<&Value>) -> String {
+    let kind = params.and_then(|params| params.get(0)).and_then(Value::as_str);
+    match kind {
+        Some(kind) if crate::catalog::is_ethereum_subscribe(method) => format!("{method} {kind}"),
+        _ => method.to_owned(),
+    }
+}
+
 /// A notification frame's `params.result`.
 pub(crate) fn result_of(frame: &str) -> Option<Value> {
     let mut value: Value = serde_json::from_str(frame).ok()?;

@@ -66,7 +66,7 @@ impl Run {
                 {
                     eprintln!(
                         "subscope: {} on {shown}: notifications missed while reconnecting cannot be recovered: {reason}",
-                        body.method
+                        crate::backfill::subscription_name(&body.method, body.params.as_ref())
                     );
                 }
             }
