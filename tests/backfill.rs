@@ -288,7 +288,7 @@ async fn a_reorg_during_the_gap_is_walked_back_and_the_replaced_heads_recovered(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn provider_limits_on_the_http_side_are_split_and_retried_and_nothing_is_lost() {
     let demo = subscope::demo::DemoServer::start(subscope::demo::DemoConfig {
-        speed: 20.0,
+        speed: 10.0,
         seed: Some(7),
         ..Default::default()
     })
@@ -300,16 +300,14 @@ async fn provider_limits_on_the_http_side_are_split_and_retried_and_nothing_is_l
     // eth_getLogs over more than 3 blocks is refused as too large.
     let conn =
         driver.connect(&format!("ws://127.0.0.1:{}/?getlogs_max_range=3&http_429_every=3", proxy.port));
-    let heads = driver.subscribe(conn, "eth_subscribe", Some(json!(["newHeads"])));
     let logs = driver.subscribe(conn, "eth_subscribe", Some(json!(["logs", {}])));
-    driver.active(heads).await;
     driver.active(logs).await;
     driver
         .until("some live logs", Duration::from_secs(20), |d| (results(d, logs).len() >= 3).then_some(()))
         .await;
     proxy.cut();
     driver.lost().await;
-    tokio::time::sleep(Duration::from_millis(1500)).await; // about 30 blocks at 20x
+    tokio::time::sleep(Duration::from_millis(1500)).await; // about 15 blocks at 10x
     proxy.restore();
     driver
         .until("recovered logs", Duration::from_secs(60), |d| {
@@ -417,4 +415,52 @@ async fn audit_finds_nothing_missing_in_a_backfilled_capture_and_exactly_the_cut
     let missing_heads: HashSet<u64> =
         missing("newHeads").iter().filter_map(|item| item["block"].as_u64()).collect();
     assert_eq!(missing_heads, cut_blocks, "exactly the cut's heads are missing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_height_the_stream_skips_without_a_reconnect_is_recovered_before_the_next_head() {
+    let demo =
+        subscope::demo::DemoServer::start(subscope::demo::DemoConfig { speed: 20.0, ..Default::default() })
+            .await
+            .unwrap_or_else(|err| panic!("demo: {err}"));
+    let mut driver = Driver::new();
+    // Every third head is not sent: a provider under load skipping heights.
+    let conn = driver.connect(&format!("{}/?drop_every=3", demo.url()));
+    let heads = driver.subscribe(conn, "eth_subscribe", Some(json!(["newHeads"])));
+    driver
+        .until("15 heads", Duration::from_secs(30), |d| (results(d, heads).len() >= 15).then_some(()))
+        .await;
+    let seen: Vec<(u64, Option<subscope::capture::Recovery>, Value)> = results(&driver, heads)
+        .iter()
+        .map(|(event, head)| (hex_to_u64(&head["number"]), event.recovered, head["hash"].clone()))
+        .collect();
+    let heights: Vec<u64> = seen.iter().map(|(number, ..)| *number).collect();
+    let mut unique = heights.clone();
+    unique.dedup(); // a reorg repeats a height, in a row
+    assert_eq!(
+        unique,
+        (unique[0]..=unique[unique.len() - 1]).collect::<Vec<_>>(),
+        "a height is missing: {heights:?}"
+    );
+    let recovered: Vec<_> = seen.iter().filter(|(_, recovery, _)| recovery.is_some()).collect();
+    assert!(recovered.len() >= 3, "{seen:?}");
+    let client = subscope::rpc::RpcClient::new(subscope::rpc::RpcConfig::new(
+        demo.url().replacen("ws://", "http://", 1),
+    ))
+    .unwrap_or_else(|err| panic!("{err}"));
+    for (number, recovery, hash) in recovered {
+        let recovery = recovery.unwrap_or_else(|| unreachable!());
+        assert_eq!(
+            (recovery.reason(), recovery.via()),
+            (RecoveryReason::HeightSkip, RecoveryVia::EthGetBlockByNumber)
+        );
+        let block = client
+            .call("eth_getBlockByHash", json!([hash, false]))
+            .await
+            .unwrap_or_else(|err| panic!("{err}"));
+        assert_eq!(hex_to_u64(&block["number"]), *number, "the recovered head {number} is the demo's own");
+    }
+    let notes = notes(&driver);
+    assert!(notes.iter().any(|note| note.contains("which the stream skipped")), "{notes:#?}");
+    demo.shutdown().await;
 }

@@ -34,6 +34,8 @@ pub(super) type Results = mpsc::Receiver<Finished>;
 
 /// A recovery in progress for one subscription.
 struct Pending {
+    /// Why the job runs.
+    reason: RecoveryReason,
     /// The server id the subscription was active under when the job started.
     server_id: SubId,
     /// Live notifications held back meanwhile.
@@ -73,6 +75,8 @@ struct Watched {
     tracker: Result<Tracker, Unrecoverable>,
     on: bool,
     pending: Option<Pending>,
+    /// The id the server gave it last.
+    server_id: Option<SubId>,
 }
 
 /// What the connection does with a finished job.
@@ -130,7 +134,9 @@ impl Backfills {
     pub(super) fn watch(&mut self, sub: SubKey, method: &str, params: Option<&serde_json::Value>) {
         let tracker = backfill::plan_for(method, params).map(|plan| Tracker::new(method, plan));
         let name = backfill::subscription_name(method, params);
-        self.subs.insert(sub, Watched { method: name.into(), tracker, on: self.enabled, pending: None });
+        let watched =
+            Watched { method: name.into(), tracker, on: self.enabled, pending: None, server_id: None };
+        self.subs.insert(sub, watched);
     }
 
     /// Turns recovery on or off for one subscription.
@@ -169,20 +175,69 @@ impl Backfills {
                 self.release(sub, false)
             }
             _ => {
-                if let (Ok(tracker), Some(event)) = (watched.tracker.as_mut(), batch.last()) {
-                    tracker.seen(&event.raw);
+                let skipped = self.skipped_heights(sub, batch.last()?);
+                let watched = self.subs.get_mut(&sub)?;
+                match (skipped, watched.server_id.clone()) {
+                    (Some((from, to)), Some(server_id)) => {
+                        let job = watched.tracker.as_ref().ok()?.skipped_heads(&server_id, from, to);
+                        // This head waits for the ones it skipped.
+                        let held = batch.pop().into_iter().collect();
+                        self.start(sub, job, RecoveryReason::HeightSkip, held);
+                    }
+                    _ => {
+                        if let (Ok(tracker), Some(event)) = (watched.tracker.as_mut(), batch.last()) {
+                            tracker.seen(&event.raw);
+                        }
+                    }
                 }
                 None
             }
         }
     }
 
-    /// `sub` is active again as `server_id` after a gap: starts recovering what it missed.
-    /// Returns a note for the capture when nothing can be recovered, and why.
-    pub(super) fn resubscribed(&mut self, sub: SubKey, server_id: &SubId) -> Option<String> {
+    /// The heights a `newHeads` notification skipped after the last one delivered, when
+    /// they can be recovered (recovery on, a client at hand).
+    fn skipped_heights(&mut self, sub: SubKey, event: &CapturedEvent) -> Option<(u64, u64)> {
+        let watched = self.subs.get(&sub)?;
+        let tracker = watched.tracker.as_ref().ok().filter(|_| watched.on)?;
+        let last = tracker.last_height()?;
+        let height = backfill::position(tracker.plan(), &event.raw)?;
+        let skipped = (height > last.saturating_add(1)).then(|| (last + 1, height - 1))?;
+        self.client().ok()?;
+        Some(skipped)
+    }
+
+    /// The HTTP client, made at first use.
+    fn client(&mut self) -> Result<RpcClient, RpcCallError> {
+        self.client
+            .get_or_insert_with(|| match &self.rpc {
+                Ok(rpc) => RpcClient::new(rpc.clone()),
+                Err(why) => Err(RpcCallError::Url(why.clone())),
+            })
+            .clone()
+    }
+
+    /// Runs `job` for `sub`, holding its live notifications back from now on (`held` first).
+    fn start(&mut self, sub: SubKey, job: backfill::Job, reason: RecoveryReason, held: Vec<CapturedEvent>) {
+        let Ok(client) = self.client() else { return };
+        let Some(watched) = self.subs.get_mut(&sub) else { return };
+        let server_id = watched.server_id.clone().unwrap_or(SubId::Num(0));
+        watched.pending = Some(Pending { reason, server_id, held, released: false, again: None, done: None });
+        let results = self.results.clone();
+        tokio::spawn(async move {
+            let outcome = backfill::run(job, client).await;
+            results.send((sub, outcome)).await.ok(); // the connection may have ended meanwhile
+        });
+    }
+
+    /// `sub` is active as `server_id`; again after a gap when `resubscribed`: then starts
+    /// recovering what it missed. Returns a note for the capture when nothing can be
+    /// recovered, and why.
+    pub(super) fn active(&mut self, sub: SubKey, server_id: &SubId, resubscribed: bool) -> Option<String> {
         let lost_at_ms = self.lost_at_ms;
         let watched = self.subs.get_mut(&sub)?;
-        if !watched.on {
+        watched.server_id = Some(server_id.clone());
+        if !watched.on || !resubscribed {
             return None;
         }
         let tracker = match &watched.tracker {
@@ -198,31 +253,12 @@ impl Backfills {
             pending.again = Some(server_id.clone());
             return None;
         }
-        let client = match self.client.get_or_insert_with(|| match &self.rpc {
-            Ok(rpc) => RpcClient::new(rpc.clone()),
-            Err(why) => Err(RpcCallError::Url(why.clone())),
-        }) {
-            Ok(client) => client.clone(),
-            Err(err) => {
-                return Some(format!(
-                    "{} missed notifications during the gap; not recovered: {err}",
-                    watched.method
-                ));
-            }
-        };
         let job = tracker.job(server_id, lost_at_ms);
-        watched.pending = Some(Pending {
-            server_id: server_id.clone(),
-            held: Vec::new(),
-            released: false,
-            again: None,
-            done: None,
-        });
-        let results = self.results.clone();
-        tokio::spawn(async move {
-            let outcome = backfill::run(job, client).await;
-            results.send((sub, outcome)).await.ok(); // the connection may have ended meanwhile
-        });
+        let method = Arc::clone(&watched.method);
+        if let Err(err) = self.client() {
+            return Some(format!("{method} missed notifications during the gap; not recovered: {err}"));
+        }
+        self.start(sub, job, RecoveryReason::Gap, Vec::new());
         None
     }
 
@@ -294,7 +330,7 @@ impl Backfills {
         }
         let recovered = Recovered {
             frames,
-            recovery: Recovery::new(RecoveryReason::Gap, plan.via()),
+            recovery: Recovery::new(pending.reason, plan.via()),
             method: tracker.notification().into(),
             note,
             held: pending.held,
@@ -303,7 +339,7 @@ impl Backfills {
         if let Some(server_id) = pending.again
             && recovered.completes.is_none()
         {
-            self.resubscribed(sub, &server_id);
+            self.active(sub, &server_id, true);
         }
         Some(recovered)
     }

@@ -87,6 +87,22 @@ pub(super) async fn heads(job: &Job, client: &RpcClient) -> Outcome {
         .iter()
         .filter_map(|head| Some((quantity(head.get("number"))?, hash_of(head.get("hash"))?)))
         .collect();
+    if let Some((from, to)) = job.heights {
+        match blocks(client, from, to.min(from.saturating_add(MAX_ITEMS - 1))).await {
+            Ok(found) => {
+                outcome.until = Some(to);
+                outcome.recovered =
+                    found.iter().map(|block| job.recovered(block.raw.get(), block.hash.clone())).collect();
+                outcome.note =
+                    format!("of blocks {from}..={to}, which the stream skipped, by eth_getBlockByNumber");
+            }
+            Err(err) => {
+                outcome.note = format!("could not fetch the skipped heads {from}..={to}: {err}");
+                outcome.error = Some(err);
+            }
+        }
+        return outcome;
+    }
     let result = async {
         let tip = head(client).await?;
         let Some((&last, _)) = seen.last_key_value() else {

@@ -247,7 +247,23 @@ impl Tracker {
             server_id: server_id.to_json().to_string(),
             lost_at_ms,
             seen,
+            heights: None,
         }
+    }
+
+    /// The height of the last head delivered, when this is a `newHeads` subscription and
+    /// the last notification says (read only for heads, which come a few per second at most).
+    pub fn last_height(&self) -> Option<u64> {
+        match self.plan {
+            Plan::Heads => position(&self.plan, self.recent.back()?),
+            _ => None,
+        }
+    }
+
+    /// The job that fetches the heads of `from..=to`, which a `newHeads` stream skipped
+    /// without a reconnect (a provider under load does).
+    pub fn skipped_heads(&self, server_id: &SubId, from: u64, to: u64) -> Job {
+        Job { heights: Some((from, to)), ..self.job(server_id, 0) }
     }
 }
 
@@ -277,6 +293,8 @@ pub struct Job {
     lost_at_ms: u64,
     /// The `result`s of the last notifications delivered, oldest first.
     seen: Vec<Value>,
+    /// For a `newHeads` stream that skipped heights: exactly these.
+    heights: Option<(u64, u64)>,
 }
 
 /// What a job recovered.

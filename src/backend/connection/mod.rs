@@ -597,11 +597,11 @@ impl Actor {
                     if let Event::Subscription {
                         sub,
                         outcome: SubscribeOutcome::Active(id),
-                        resubscribed: true,
+                        resubscribed,
                         ..
                     } = event
                     {
-                        self.notes.extend(self.backfills.resubscribed(*sub, id));
+                        self.notes.extend(self.backfills.active(*sub, id, *resubscribed));
                     }
                 }
                 let now = Instant::now();
