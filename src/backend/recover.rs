@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::ConnectionConfig;
-use crate::backfill::{self, Outcome, Plan, Tracker, Unrecoverable};
+use crate::backfill::{self, LiveStart, Outcome, Plan, Tracker, Unrecoverable};
 use crate::capture::{CapturedEvent, Recovery, RecoveryReason, SubKey};
 use crate::protocol::SubId;
 use crate::rpc::{RpcCallError, RpcClient, RpcConfig, rpc_url_for};
@@ -45,6 +45,8 @@ struct Pending {
     /// The job's result, once it finished, waiting for the live stream to pass where the job
     /// stopped asking (so every item it recovered that the stream delivers too is left out).
     done: Option<Done>,
+    /// Where the job learns the position of the first live notification held.
+    live_start: LiveStart,
 }
 
 struct Done {
@@ -160,6 +162,12 @@ impl Backfills {
         let watched = self.subs.get_mut(&sub)?;
         match watched.pending.as_mut() {
             Some(pending) if !pending.released => {
+                if let (None, Ok(tracker), Some(event)) =
+                    (pending.live_start.get(), watched.tracker.as_ref(), batch.last())
+                    && let Some(at) = backfill::position(tracker.plan(), &event.raw)
+                {
+                    pending.live_start.set(at);
+                }
                 pending.held.extend(batch.pop());
                 if pending.held.len() >= MAX_HELD {
                     pending.released = true;
@@ -216,6 +224,7 @@ impl Backfills {
             released: false,
             again: None,
             done: None,
+            live_start: job.live_start(),
         });
         let results = self.results.clone();
         tokio::spawn(async move {

@@ -33,6 +33,7 @@ mod solana;
 
 use std::collections::{HashSet, VecDeque};
 use std::fmt::Write as _;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -247,7 +248,27 @@ impl Tracker {
             server_id: server_id.to_json().to_string(),
             lost_at_ms,
             seen,
+            live_start: LiveStart::default(),
         }
+    }
+}
+
+/// Where the re-subscribed stream began (the block or slot of its first notification): set by
+/// the connection from the first live notification it holds back while the job runs, and
+/// awaited by a job that has to reach it (`slotSubscribe`, whose stream runs ahead of what
+/// `getBlocks` serves). Clones share the one value; the first one set stays.
+#[derive(Clone, Debug, Default)]
+pub struct LiveStart(Arc<OnceLock<u64>>);
+
+impl LiveStart {
+    /// Notes where the live stream began; a later call changes nothing.
+    pub fn set(&self, at: u64) {
+        self.0.set(at).ok(); // only the first notification is the start
+    }
+
+    /// Where the live stream began, once known.
+    pub fn get(&self) -> Option<u64> {
+        self.0.get().copied()
     }
 }
 
@@ -267,6 +288,7 @@ pub struct Job {
     lost_at_ms: u64,
     /// The `result`s of the last notifications delivered, oldest first.
     seen: Vec<Value>,
+    live_start: LiveStart,
 }
 
 /// What a job recovered.
@@ -296,6 +318,11 @@ pub struct Recovered {
 }
 
 impl Job {
+    /// Where the connection notes the start of the re-subscribed stream for this job.
+    pub fn live_start(&self) -> LiveStart {
+        self.live_start.clone()
+    }
+
     /// The notification frame for `result` (its JSON text, kept as it is).
     fn frame(&self, result: &str) -> String {
         let mut frame = String::with_capacity(result.len() + 96);

@@ -3,6 +3,7 @@
 //! `getProgramAccounts`, a signature's status by `getSignatureStatuses`.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use futures_util::{StreamExt as _, stream};
 use serde_json::value::RawValue;
@@ -20,6 +21,12 @@ const SIGNATURES_PAGE: u64 = 1000;
 /// `getBlocks` returns at most this many slots' worth per call (Agave's limit).
 const BLOCKS_SPAN: u64 = 500_000;
 
+/// How long a `slotSubscribe` job waits for the live stream's start and its confirmation.
+const CONFIRM_WAIT: Duration = Duration::from_secs(10);
+
+/// How often it looks meanwhile (a slot is 400 ms).
+const CONFIRM_POLL: Duration = Duration::from_millis(100);
+
 fn not_json(what: &str, value: &impl std::fmt::Display) -> RpcCallError {
     RpcCallError::NotJson(format!("{what} answered {value}"))
 }
@@ -29,10 +36,38 @@ async fn slot_at(client: &RpcClient, commitment: &str) -> Result<u64, RpcCallErr
     slot.as_u64().ok_or_else(|| not_json("getSlot", &slot))
 }
 
-/// The produced slots after the last one delivered, up to the node's slot at the
-/// subscription's commitment: `slotSubscribe` reports slots as they are processed, so its
-/// recovered slots come from `confirmed` (the first commitment `getBlocks` serves), roots from
-/// `finalized`. A slot `getBlocks` leaves out was skipped by its leader: not missed.
+/// The last slot a `slotSubscribe` job recovers: the one before the re-subscribed stream's
+/// first, once it is confirmed.
+///
+/// The stream reports each slot as its bank is made, ahead of the node's processed slot
+/// (`getSlot`, two slots behind on solana-test-validator) and further ahead of the confirmed
+/// slots `getBlocks` serves: a job that stopped at either lost the slots between it and the
+/// first live one. Without a start from the connection (or a confirmation) within
+/// [`CONFIRM_WAIT`], it stops at the processed slot (or the confirmed one reached by then).
+async fn before_live_start(job: &Job, client: &RpcClient) -> Result<u64, RpcCallError> {
+    let deadline = tokio::time::Instant::now() + CONFIRM_WAIT;
+    let last = loop {
+        if let Some(first) = job.live_start.get() {
+            break first.saturating_sub(1);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            break slot_at(client, "processed").await?;
+        }
+        tokio::time::sleep(CONFIRM_POLL).await;
+    };
+    loop {
+        let confirmed = slot_at(client, "confirmed").await?;
+        if confirmed >= last || tokio::time::Instant::now() >= deadline {
+            return Ok(confirmed.min(last));
+        }
+        tokio::time::sleep(CONFIRM_POLL).await;
+    }
+}
+
+/// The produced slots after the last one delivered: for `slotSubscribe` up to where the
+/// re-subscribed stream began ([`before_live_start`]), asked at `confirmed` (the first
+/// commitment `getBlocks` serves); for roots up to the node's `finalized` slot. A slot
+/// `getBlocks` leaves out was skipped by its leader: not missed.
 pub(super) async fn slots(job: &Job, client: &RpcClient, roots: bool) -> Outcome {
     let mut outcome = Outcome::default();
     let last = job
@@ -42,7 +77,10 @@ pub(super) async fn slots(job: &Job, client: &RpcClient, roots: bool) -> Outcome
         .max();
     let commitment = if roots { "finalized" } else { "confirmed" };
     let result = async {
-        let tip = slot_at(client, commitment).await?;
+        let tip = match (roots, last) {
+            (false, Some(_)) => before_live_start(job, client).await?,
+            _ => slot_at(client, commitment).await?,
+        };
         let Some(last) = last else {
             return Ok((Vec::new(), tip, tip));
         };
