@@ -59,6 +59,13 @@ impl Pending {
     /// Whether the live stream is past the job's end (or there is nothing to wait for).
     fn passed(&self, plan: &Plan) -> bool {
         let Some(done) = &self.done else { return false };
+        if matches!(plan, Plan::Signature { .. }) && !done.outcome.recovered.is_empty() {
+            // A server that still holds the transaction's status sends it to the new
+            // subscription too, within a slot: wait for it (up to the deadline), so that the
+            // subscription gets one final notification, not the recovered one and then the
+            // live one (or the live one with no subscription left to route it to).
+            return self.held.iter().any(|event| backfill::item_key(plan, &event.raw).is_some());
+        }
         let Some(until) = done.outcome.until.filter(|_| !done.outcome.recovered.is_empty()) else {
             return true;
         };

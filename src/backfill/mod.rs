@@ -348,8 +348,9 @@ impl Job {
 }
 
 /// What identifies the item a notification of `plan` carries, to leave out duplicates:
-/// a head's hash, a log's block hash and index, a slot, a transaction's signature; `None` for
-/// a state (accounts), which is recovered whenever it differs.
+/// a head's hash, a log's block hash and index, a slot, a transaction's signature, a
+/// signature's final status; `None` for a state (accounts), which is recovered whenever it
+/// differs.
 pub fn item_key(plan: &Plan, frame: &str) -> Option<String> {
     key_of(plan, &result_of(frame)?)
 }
@@ -382,9 +383,18 @@ fn key_of(plan: &Plan, result: &Value) -> Option<String> {
             .and_then(|value| value.get("signature"))
             .and_then(Value::as_str)
             .map(str::to_owned),
-        Plan::Account { .. } | Plan::Program { .. } | Plan::Signature { .. } => None,
+        // A signature has one final status (a `receivedSignature` notice is interim): a
+        // server re-sends it to a subscription made after the transaction confirmed, as
+        // Agave does while it still holds the status.
+        Plan::Signature { .. } => {
+            result.get("value").filter(|value| value.is_object()).map(|_| FINAL.to_owned())
+        }
+        Plan::Account { .. } | Plan::Program { .. } => None,
     }
 }
+
+/// The key of a signature's final status ([`item_key`]).
+pub(crate) const FINAL: &str = "final";
 
 /// Runs `job` against `client`: everything the subscription missed, in order, leaving out what
 /// it delivered already.

@@ -334,7 +334,7 @@ pub(super) async fn signature(job: &Job, client: &RpcClient, signature: &str, co
                     let slot = status.get("slot").and_then(Value::as_u64).unwrap_or_default();
                     let err = status.get("err").cloned().unwrap_or(Value::Null);
                     let result = json!({"context": {"slot": slot}, "value": {"err": err}}).to_string();
-                    outcome.recovered.push(job.recovered(&result, String::new()));
+                    outcome.recovered.push(job.recovered(&result, super::FINAL.to_owned()));
                     outcome.completes = true;
                     outcome.note =
                         format!("by getSignatureStatuses: the transaction reached {reached} during the gap");
