@@ -8,38 +8,11 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use subscope::backend::{Command, ConnState, Event};
-use subscope::capture::{CapturedEvent, Direction, RecoveryReason, RecoveryVia, SubKey};
-use subscope::protocol::FrameKind;
+use subscope::backend::{Command, Event};
+use subscope::capture::{RecoveryReason, RecoveryVia, SubKey};
 use support::eth::{PING_TOPIC, deploy_ping, hex_to_u64, ping, receipt};
 use support::proxy::Proxy;
 use support::{Driver, free_port, http_rpc, start_anvil};
-
-/// The notifications of `sub` that carry a result, in capture order.
-fn results(driver: &Driver, sub: SubKey) -> Vec<(&CapturedEvent, Value)> {
-    driver
-        .captured
-        .iter()
-        .filter(|event| event.subscription == Some(sub) && event.kind == FrameKind::Notification)
-        .filter_map(|event| {
-            let frame: Value = serde_json::from_str(&event.raw).ok()?;
-            Some((event, frame["params"]["result"].clone()))
-        })
-        .collect()
-}
-
-fn opens(driver: &Driver) -> usize {
-    driver.events.iter().filter(|event| matches!(event, Event::State { state: ConnState::Open, .. })).count()
-}
-
-fn notes(driver: &Driver) -> Vec<String> {
-    driver
-        .captured
-        .iter()
-        .filter(|event| event.direction == Direction::Meta)
-        .map(|event| event.raw.to_string())
-        .collect()
-}
 
 /// A run against anvil through a proxy: 5 pings live, 30 while the proxy is cut, 5 live
 /// again; each ping emits one log (anvil mines them into blocks as it likes).
@@ -85,7 +58,7 @@ async fn run_with_a_cut(backfill: bool) -> Run {
     };
     let before = pings(5);
     driver
-        .until("5 live logs", Duration::from_secs(20), |d| (results(d, logs).len() >= 5).then_some(()))
+        .until("5 live logs", Duration::from_secs(20), |d| (d.results(logs).len() >= 5).then_some(()))
         .await;
     proxy.cut();
     driver.lost().await;
@@ -94,7 +67,7 @@ async fn run_with_a_cut(backfill: bool) -> Run {
     let cut_end = receipt(anvil.port, during.last().map_or("", String::as_str));
     assert_eq!(driver.captured.iter().filter(|e| e.recovered.is_some()).count(), 0);
     proxy.restore();
-    driver.until("the reconnect", Duration::from_secs(20), |d| (opens(d) >= 2).then_some(())).await;
+    driver.until("the reconnect", Duration::from_secs(20), |d| (d.opens() >= 2).then_some(())).await;
     driver
         .until("the re-subscribes", Duration::from_secs(20), |d| {
             let again =
@@ -137,22 +110,22 @@ async fn a_cut_of_30_transactions_is_recovered_exactly_once_and_marked() {
     let started = std::time::Instant::now();
     loop {
         run.driver.pump().await;
-        let seen = results(&run.driver, heads).iter().map(|(_, head)| hex_to_u64(&head["number"])).max();
-        if seen >= Some(last_block) && results(&run.driver, logs).len() >= 40 {
+        let seen = run.driver.results(heads).iter().map(|(_, head)| hex_to_u64(&head["number"])).max();
+        if seen >= Some(last_block) && run.driver.results(logs).len() >= 40 {
             break;
         }
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "not every head and log after 60 s: highest head {seen:?} of {last_block}, {} logs; records: {:#?}",
-            results(&run.driver, logs).len(),
-            notes(&run.driver),
+            run.driver.results(logs).len(),
+            run.driver.notes(),
         );
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     run.driver.pump().await;
 
     let expected = chain_logs(&run);
-    let delivered = results(&run.driver, logs);
+    let delivered = run.driver.results(logs);
     let keys = |log: &Value| (log["blockHash"].clone(), log["logIndex"].clone());
     let got: Vec<_> = delivered.iter().map(|(_, log)| keys(log)).collect();
     let want: Vec<_> = expected.iter().map(keys).collect();
@@ -177,7 +150,7 @@ async fn a_cut_of_30_transactions_is_recovered_exactly_once_and_marked() {
     }
 
     let mut by_number: BTreeMap<u64, HashSet<String>> = BTreeMap::new();
-    for (event, head) in &results(&run.driver, heads) {
+    for (event, head) in &run.driver.results(heads) {
         let number = hex_to_u64(&head["number"]);
         let hash = head["hash"].as_str().unwrap_or_default().to_owned();
         assert!(by_number.entry(number).or_default().insert(hash), "head {number} delivered twice");
@@ -196,7 +169,7 @@ async fn a_cut_of_30_transactions_is_recovered_exactly_once_and_marked() {
     }
     let numbers: Vec<u64> = by_number.keys().copied().filter(|n| *n >= first_block).collect();
     assert_eq!(numbers, (first_block..=last_block).collect::<Vec<_>>(), "every height once");
-    let notes = notes(&run.driver);
+    let notes = run.driver.notes();
     assert!(
         notes
             .iter()
@@ -211,12 +184,14 @@ async fn with_backfill_off_the_gap_stays_a_gap() {
     let logs = run.logs;
     run.driver
         .until("the live logs after the cut", Duration::from_secs(30), |d| {
-            (results(d, logs).len() >= 10).then_some(())
+            (d.results(logs).len() >= 10).then_some(())
         })
         .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     run.driver.pump().await;
-    let delivered: HashSet<String> = results(&run.driver, logs)
+    let delivered: HashSet<String> = run
+        .driver
+        .results(logs)
         .iter()
         .map(|(_, log)| log["transactionHash"].as_str().unwrap_or_default().to_owned())
         .collect();
@@ -227,5 +202,5 @@ async fn with_backfill_off_the_gap_stays_a_gap() {
         .collect();
     let during: HashSet<String> = run.sent[1].iter().cloned().collect();
     assert_eq!(missing, during, "exactly the cut's logs are missing");
-    assert!(results(&run.driver, logs).iter().all(|(event, _)| event.recovered.is_none()));
+    assert!(run.driver.results(logs).iter().all(|(event, _)| event.recovered.is_none()));
 }
