@@ -8,38 +8,11 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use subscope::backend::{Command, ConnState, Event};
-use subscope::capture::{CapturedEvent, Direction, RecoveryReason, RecoveryVia, SubKey};
-use subscope::protocol::FrameKind;
-use support::eth::{PING_TOPIC, Pinger, deploy_ping, hex_to_u64, ping, receipt};
+use subscope::backend::{Command, Event};
+use subscope::capture::{RecoveryReason, RecoveryVia, SubKey};
+use support::eth::{PING_TOPIC, Pinger, deploy_ping, hex_to_u64, receipt};
 use support::proxy::Proxy;
 use support::{Driver, free_port, http_rpc, start_anvil};
-
-/// The notifications of `sub` that carry a result, in capture order.
-fn results(driver: &Driver, sub: SubKey) -> Vec<(&CapturedEvent, Value)> {
-    driver
-        .captured
-        .iter()
-        .filter(|event| event.subscription == Some(sub) && event.kind == FrameKind::Notification)
-        .filter_map(|event| {
-            let frame: Value = serde_json::from_str(&event.raw).ok()?;
-            Some((event, frame["params"]["result"].clone()))
-        })
-        .collect()
-}
-
-fn opens(driver: &Driver) -> usize {
-    driver.events.iter().filter(|event| matches!(event, Event::State { state: ConnState::Open, .. })).count()
-}
-
-fn notes(driver: &Driver) -> Vec<String> {
-    driver
-        .captured
-        .iter()
-        .filter(|event| event.direction == Direction::Meta)
-        .map(|event| event.raw.to_string())
-        .collect()
-}
 
 /// A run against anvil through a proxy: 5 pings live, 30 while the proxy is cut, 5 live
 /// again; each ping emits one log (anvil mines them into blocks as it likes).
@@ -78,7 +51,7 @@ async fn run_with_a_cut(backfill: bool) -> Run {
     let mut pings = |count: u64| pinger.send(count);
     let before = pings(5);
     driver
-        .until("5 live logs", Duration::from_secs(20), |d| (results(d, logs).len() >= 5).then_some(()))
+        .until("5 live logs", Duration::from_secs(20), |d| (d.results(logs).len() >= 5).then_some(()))
         .await;
     proxy.cut();
     driver.lost().await;
@@ -87,7 +60,7 @@ async fn run_with_a_cut(backfill: bool) -> Run {
     let cut_end = receipt(anvil.port, during.last().map_or("", String::as_str));
     assert_eq!(driver.captured.iter().filter(|e| e.recovered.is_some()).count(), 0);
     proxy.restore();
-    driver.until("the reconnect", Duration::from_secs(20), |d| (opens(d) >= 2).then_some(())).await;
+    driver.until("the reconnect", Duration::from_secs(20), |d| (d.opens() >= 2).then_some(())).await;
     driver
         .until("the re-subscribes", Duration::from_secs(20), |d| {
             let again =
@@ -130,22 +103,22 @@ async fn a_cut_of_30_transactions_is_recovered_exactly_once_and_marked() {
     let started = std::time::Instant::now();
     loop {
         run.driver.pump().await;
-        let seen = results(&run.driver, heads).iter().map(|(_, head)| hex_to_u64(&head["number"])).max();
-        if seen >= Some(last_block) && results(&run.driver, logs).len() >= 40 {
+        let seen = run.driver.results(heads).iter().map(|(_, head)| hex_to_u64(&head["number"])).max();
+        if seen >= Some(last_block) && run.driver.results(logs).len() >= 40 {
             break;
         }
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "not every head and log after 60 s: highest head {seen:?} of {last_block}, {} logs; records: {:#?}",
-            results(&run.driver, logs).len(),
-            notes(&run.driver),
+            run.driver.results(logs).len(),
+            run.driver.notes(),
         );
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     run.driver.pump().await;
 
     let expected = chain_logs(&run);
-    let delivered = results(&run.driver, logs);
+    let delivered = run.driver.results(logs);
     let keys = |log: &Value| (log["blockHash"].clone(), log["logIndex"].clone());
     let got: Vec<_> = delivered.iter().map(|(_, log)| keys(log)).collect();
     let want: Vec<_> = expected.iter().map(keys).collect();
@@ -170,7 +143,7 @@ async fn a_cut_of_30_transactions_is_recovered_exactly_once_and_marked() {
     }
 
     let mut by_number: BTreeMap<u64, HashSet<String>> = BTreeMap::new();
-    for (event, head) in &results(&run.driver, heads) {
+    for (event, head) in &run.driver.results(heads) {
         let number = hex_to_u64(&head["number"]);
         let hash = head["hash"].as_str().unwrap_or_default().to_owned();
         assert!(by_number.entry(number).or_default().insert(hash), "head {number} delivered twice");
@@ -189,7 +162,7 @@ async fn a_cut_of_30_transactions_is_recovered_exactly_once_and_marked() {
     }
     let numbers: Vec<u64> = by_number.keys().copied().filter(|n| *n >= first_block).collect();
     assert_eq!(numbers, (first_block..=last_block).collect::<Vec<_>>(), "every height once");
-    let notes = notes(&run.driver);
+    let notes = run.driver.notes();
     assert!(
         notes
             .iter()
@@ -204,12 +177,14 @@ async fn with_backfill_off_the_gap_stays_a_gap() {
     let logs = run.logs;
     run.driver
         .until("the live logs after the cut", Duration::from_secs(30), |d| {
-            (results(d, logs).len() >= 10).then_some(())
+            (d.results(logs).len() >= 10).then_some(())
         })
         .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     run.driver.pump().await;
-    let delivered: HashSet<String> = results(&run.driver, logs)
+    let delivered: HashSet<String> = run
+        .driver
+        .results(logs)
         .iter()
         .map(|(_, log)| log["transactionHash"].as_str().unwrap_or_default().to_owned())
         .collect();
@@ -220,7 +195,7 @@ async fn with_backfill_off_the_gap_stays_a_gap() {
         .collect();
     let during: HashSet<String> = run.sent[1].iter().cloned().collect();
     assert_eq!(missing, during, "exactly the cut's logs are missing");
-    assert!(results(&run.driver, logs).iter().all(|(event, _)| event.recovered.is_none()));
+    assert!(run.driver.results(logs).iter().all(|(event, _)| event.recovered.is_none()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -232,14 +207,16 @@ async fn a_reorg_during_the_gap_is_walked_back_and_the_replaced_heads_recovered(
     let conn = driver.connect(&format!("ws://127.0.0.1:{}", proxy.port));
     let heads = driver.subscribe(conn, "eth_subscribe", Some(json!(["newHeads"])));
     driver.active(heads).await;
-    for word in 1..=5 {
-        ping(anvil.port, &contract, word);
-    }
-    let tip = hex_to_u64(&http_rpc(anvil.port, "eth_blockNumber", json!([]))["result"]);
-    let live_tip = |d: &Driver| results(d, heads).iter().map(|(_, head)| hex_to_u64(&head["number"])).max();
-    driver
-        .until("the live heads", Duration::from_secs(20), |d| (live_tip(d) == Some(tip)).then_some(()))
-        .await;
+    // anvil answers a transaction before it is mined: its receipt says which block holds it.
+    let mut pinger = Pinger::new(anvil.port, &contract);
+    let mined = |tx: Option<String>| hex_to_u64(&receipt(anvil.port, &tx.unwrap_or_default())["blockNumber"]);
+    let tip = mined(pinger.send(5).pop());
+    let live_tip = |d: &Driver| d.results(heads).iter().map(|(_, head)| hex_to_u64(&head["number"])).max();
+    let heights =
+        |d: &Driver| d.results(heads).iter().map(|(_, head)| hex_to_u64(&head["number"])).collect::<Vec<_>>();
+    let what = format!("the live heads up to {tip}");
+    driver.until(&what, Duration::from_secs(20), |d| (live_tip(d) == Some(tip)).then_some(())).await;
+    assert!(heights(&driver).len() >= 2, "{:?}", heights(&driver));
     let hash_at = |number: u64| {
         http_rpc(anvil.port, "eth_getBlockByNumber", json!([format!("{number:#x}"), false]))["result"]["hash"]
             .clone()
@@ -251,20 +228,22 @@ async fn a_reorg_during_the_gap_is_walked_back_and_the_replaced_heads_recovered(
     let reorg = http_rpc(anvil.port, "anvil_reorg", json!([2, []]));
     assert!(reorg.get("error").is_none(), "anvil_reorg: {reorg}");
     assert_ne!(hash_at(tip), delivered_before[1], "the reorg replaced the last head");
-    for word in 6..=8 {
-        ping(anvil.port, &contract, word);
-    }
-    let new_tip = hex_to_u64(&http_rpc(anvil.port, "eth_blockNumber", json!([]))["result"]);
+    let new_tip = mined(pinger.send(3).pop());
     proxy.restore();
-    driver
-        .until("the heads after the gap", Duration::from_secs(30), |d| {
-            (live_tip(d) == Some(new_tip)).then_some(())
-        })
-        .await;
+    let started = std::time::Instant::now();
+    while live_tip(&driver) != Some(new_tip) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no head {new_tip} after the gap: {:?}; records {:#?}",
+            heights(&driver),
+            driver.notes()
+        );
+        driver.pump().await;
+    }
     tokio::time::sleep(Duration::from_millis(300)).await;
     driver.pump().await;
 
-    let seen = results(&driver, heads);
+    let seen = driver.results(heads);
     for (number, orphaned) in [(tip - 1, &delivered_before[0]), (tip, &delivered_before[1])] {
         let at: Vec<_> = seen.iter().filter(|(_, head)| hex_to_u64(&head["number"]) == number).collect();
         assert_eq!(at.len(), 2, "height {number}: the orphaned head and its replacement");
@@ -281,7 +260,7 @@ async fn a_reorg_during_the_gap_is_walked_back_and_the_replaced_heads_recovered(
         assert_eq!(at.len(), 1, "height {number} once");
         assert_eq!(at[0].1["hash"], hash_at(number));
     }
-    let notes = notes(&driver);
+    let notes = driver.notes();
     assert!(notes.iter().any(|note| note.contains("orphaned 2 delivered head(s)")), "{notes:#?}");
 }
 
@@ -303,7 +282,7 @@ async fn provider_limits_on_the_http_side_are_split_and_retried_and_nothing_is_l
     let logs = driver.subscribe(conn, "eth_subscribe", Some(json!(["logs", {}])));
     driver.active(logs).await;
     driver
-        .until("some live logs", Duration::from_secs(20), |d| (results(d, logs).len() >= 3).then_some(()))
+        .until("some live logs", Duration::from_secs(20), |d| (d.results(logs).len() >= 3).then_some(()))
         .await;
     proxy.cut();
     driver.lost().await;
@@ -311,7 +290,7 @@ async fn provider_limits_on_the_http_side_are_split_and_retried_and_nothing_is_l
     proxy.restore();
     driver
         .until("recovered logs", Duration::from_secs(60), |d| {
-            results(d, logs).iter().any(|(event, _)| event.recovered.is_some()).then_some(())
+            d.results(logs).iter().any(|(event, _)| event.recovered.is_some()).then_some(())
         })
         .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -321,7 +300,7 @@ async fn provider_limits_on_the_http_side_are_split_and_retried_and_nothing_is_l
         demo.addr().port()
     )))
     .unwrap_or_else(|err| panic!("{err}"));
-    let delivered = results(&driver, logs);
+    let delivered = driver.results(logs);
     let first = hex_to_u64(&delivered[0].1["blockNumber"]);
     let last = delivered.iter().map(|(_, log)| hex_to_u64(&log["blockNumber"])).max().unwrap_or(first);
     let range = json!([{"fromBlock": format!("{first:#x}"), "toBlock": format!("{last:#x}")}]);
@@ -331,7 +310,7 @@ async fn provider_limits_on_the_http_side_are_split_and_retried_and_nothing_is_l
     let missing: Vec<_> =
         chain.as_array().into_iter().flatten().filter(|log| !got.contains(&key(log))).collect();
     assert!(missing.is_empty(), "{} canonical logs missing, e.g. {:?}", missing.len(), missing.first());
-    let notes = notes(&driver);
+    let notes = driver.notes();
     assert!(
         notes.iter().any(|note| note.contains("by eth_getLogs") && note.contains("recovered")),
         "{notes:#?}"
@@ -427,10 +406,9 @@ async fn a_height_the_stream_skips_without_a_reconnect_is_recovered_before_the_n
     // Every third head is not sent: a provider under load skipping heights.
     let conn = driver.connect(&format!("{}/?drop_every=3", demo.url()));
     let heads = driver.subscribe(conn, "eth_subscribe", Some(json!(["newHeads"])));
-    driver
-        .until("15 heads", Duration::from_secs(30), |d| (results(d, heads).len() >= 15).then_some(()))
-        .await;
-    let seen: Vec<(u64, Option<subscope::capture::Recovery>, Value)> = results(&driver, heads)
+    driver.until("15 heads", Duration::from_secs(30), |d| (d.results(heads).len() >= 15).then_some(())).await;
+    let seen: Vec<(u64, Option<subscope::capture::Recovery>, Value)> = driver
+        .results(heads)
         .iter()
         .map(|(event, head)| (hex_to_u64(&head["number"]), event.recovered, head["hash"].clone()))
         .collect();
@@ -460,7 +438,7 @@ async fn a_height_the_stream_skips_without_a_reconnect_is_recovered_before_the_n
             .unwrap_or_else(|err| panic!("{err}"));
         assert_eq!(hex_to_u64(&block["number"]), *number, "the recovered head {number} is the demo's own");
     }
-    let notes = notes(&driver);
+    let notes = driver.notes();
     assert!(notes.iter().any(|note| note.contains("which the stream skipped")), "{notes:#?}");
     demo.shutdown().await;
 }

@@ -14,7 +14,7 @@ use ed25519_dalek::SigningKey;
 use serde_json::{Value, json};
 use solana_tx::transfer;
 use subscope::backend::{EndReason, SubscribeOutcome};
-use support::{Driver, free_port, http_rpc, start_validator};
+use support::{Driver, free_port, free_validator_port, http_rpc, start_validator};
 
 const SYSTEM_PROGRAM: &str = "11111111111111111111111111111111";
 const LONG: Duration = Duration::from_secs(60);
@@ -36,12 +36,7 @@ async fn refused(driver: &mut Driver, sub: u64) -> (i64, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn solana_test_validator_pubsub_end_to_end() {
-    let rpc_port = loop {
-        let port = free_port();
-        if port < 65000 && std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
-            break port;
-        }
-    };
+    let rpc_port = free_validator_port();
     let faucet_port = free_port();
     let mut validator = start_validator(rpc_port, faucet_port);
     let ws_url = format!("ws://127.0.0.1:{}", rpc_port + 1);

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::ConnectionConfig;
-use crate::backfill::{self, Outcome, Plan, Tracker, Unrecoverable};
+use crate::backfill::{self, LiveStart, Outcome, Plan, Tracker, Unrecoverable};
 use crate::capture::{CapturedEvent, Recovery, RecoveryReason, SubKey};
 use crate::protocol::SubId;
 use crate::rpc::{RpcCallError, RpcClient, RpcConfig, rpc_url_for};
@@ -47,6 +47,8 @@ struct Pending {
     /// The job's result, once it finished, waiting for the live stream to pass where the job
     /// stopped asking (so every item it recovered that the stream delivers too is left out).
     done: Option<Done>,
+    /// Where the job learns the position of the first live notification held.
+    live_start: LiveStart,
 }
 
 struct Done {
@@ -59,6 +61,13 @@ impl Pending {
     /// Whether the live stream is past the job's end (or there is nothing to wait for).
     fn passed(&self, plan: &Plan) -> bool {
         let Some(done) = &self.done else { return false };
+        if matches!(plan, Plan::Signature { .. }) && !done.outcome.recovered.is_empty() {
+            // A server that still holds the transaction's status sends it to the new
+            // subscription too, within a slot: wait for it (up to the deadline), so that the
+            // subscription gets one final notification, not the recovered one and then the
+            // live one (or the live one with no subscription left to route it to).
+            return self.held.iter().any(|event| backfill::item_key(plan, &event.raw).is_some());
+        }
         let Some(until) = done.outcome.until.filter(|_| !done.outcome.recovered.is_empty()) else {
             return true;
         };
@@ -167,6 +176,12 @@ impl Backfills {
         let watched = self.subs.get_mut(&sub)?;
         match watched.pending.as_mut() {
             Some(pending) if !pending.released => {
+                if let (None, Ok(tracker), Some(event)) =
+                    (pending.live_start.get(), watched.tracker.as_ref(), batch.last())
+                    && let Some(at) = backfill::position(tracker.plan(), &event.raw)
+                {
+                    pending.live_start.set(at);
+                }
                 pending.held.extend(batch.pop());
                 if pending.held.len() >= MAX_HELD {
                     pending.released = true;
@@ -222,7 +237,9 @@ impl Backfills {
         let Ok(client) = self.client() else { return };
         let Some(watched) = self.subs.get_mut(&sub) else { return };
         let server_id = watched.server_id.clone().unwrap_or(SubId::Num(0));
-        watched.pending = Some(Pending { reason, server_id, held, released: false, again: None, done: None });
+        let live_start = job.live_start();
+        watched.pending =
+            Some(Pending { reason, server_id, held, released: false, again: None, done: None, live_start });
         let results = self.results.clone();
         tokio::spawn(async move {
             let outcome = backfill::run(job, client).await;
@@ -323,7 +340,11 @@ impl Backfills {
         let live_too = frames.len() < frames.capacity();
         let mut note = format!("{}: {}", watched.method, outcome.describe(frames.len()));
         if live_too && outcome.error.is_none() {
-            note.push_str(" (less those the live stream delivered too)");
+            note.push_str(if frames.is_empty() {
+                " (the live stream delivered it too)"
+            } else {
+                " (less those the live stream delivered too)"
+            });
         }
         if pending.released {
             note.push_str("; live notifications went first, as too many arrived meanwhile");

@@ -33,6 +33,7 @@ mod solana;
 
 use std::collections::{HashSet, VecDeque};
 use std::fmt::Write as _;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -248,6 +249,7 @@ impl Tracker {
             lost_at_ms,
             seen,
             heights: None,
+            live_start: LiveStart::default(),
         }
     }
 
@@ -277,6 +279,25 @@ pub fn subscription_name(method: &str, params: Option<&Value>) -> String {
     }
 }
 
+/// Where the re-subscribed stream began (the block or slot of its first notification): set by
+/// the connection from the first live notification it holds back while the job runs, and
+/// awaited by a job that has to reach it (`slotSubscribe`, whose stream runs ahead of what
+/// `getBlocks` serves). Clones share the one value; the first one set stays.
+#[derive(Clone, Debug, Default)]
+pub struct LiveStart(Arc<OnceLock<u64>>);
+
+impl LiveStart {
+    /// Notes where the live stream began; a later call changes nothing.
+    pub fn set(&self, at: u64) {
+        self.0.set(at).ok(); // only the first notification is the start
+    }
+
+    /// Where the live stream began, once known.
+    pub fn get(&self) -> Option<u64> {
+        self.0.get().copied()
+    }
+}
+
 /// A notification frame's `params.result`.
 pub(crate) fn result_of(frame: &str) -> Option<Value> {
     let mut value: Value = serde_json::from_str(frame).ok()?;
@@ -295,6 +316,7 @@ pub struct Job {
     seen: Vec<Value>,
     /// For a `newHeads` stream that skipped heights: exactly these.
     heights: Option<(u64, u64)>,
+    live_start: LiveStart,
 }
 
 /// What a job recovered.
@@ -324,6 +346,11 @@ pub struct Recovered {
 }
 
 impl Job {
+    /// Where the connection notes the start of the re-subscribed stream for this job.
+    pub fn live_start(&self) -> LiveStart {
+        self.live_start.clone()
+    }
+
     /// The notification frame for `result` (its JSON text, kept as it is).
     fn frame(&self, result: &str) -> String {
         let mut frame = String::with_capacity(result.len() + 96);
@@ -349,8 +376,9 @@ impl Job {
 }
 
 /// What identifies the item a notification of `plan` carries, to leave out duplicates:
-/// a head's hash, a log's block hash and index, a slot, a transaction's signature; `None` for
-/// a state (accounts), which is recovered whenever it differs.
+/// a head's hash, a log's block hash and index, a slot, a transaction's signature, a
+/// signature's final status; `None` for a state (accounts), which is recovered whenever it
+/// differs.
 pub fn item_key(plan: &Plan, frame: &str) -> Option<String> {
     key_of(plan, &result_of(frame)?)
 }
@@ -383,9 +411,18 @@ fn key_of(plan: &Plan, result: &Value) -> Option<String> {
             .and_then(|value| value.get("signature"))
             .and_then(Value::as_str)
             .map(str::to_owned),
-        Plan::Account { .. } | Plan::Program { .. } | Plan::Signature { .. } => None,
+        // A signature has one final status (a `receivedSignature` notice is interim): a
+        // server re-sends it to a subscription made after the transaction confirmed, as
+        // Agave does while it still holds the status.
+        Plan::Signature { .. } => {
+            result.get("value").filter(|value| value.is_object()).map(|_| FINAL.to_owned())
+        }
+        Plan::Account { .. } | Plan::Program { .. } => None,
     }
 }
+
+/// The key of a signature's final status ([`item_key`]).
+pub(crate) const FINAL: &str = "final";
 
 /// Runs `job` against `client`: everything the subscription missed, in order, leaving out what
 /// it delivered already.

@@ -21,6 +21,12 @@ const SIGNATURES_PAGE: u64 = 1000;
 /// `getBlocks` returns at most this many slots' worth per call (Agave's limit).
 const BLOCKS_SPAN: u64 = 500_000;
 
+/// How long a `slotSubscribe` job waits for the live stream's start and its confirmation.
+const CONFIRM_WAIT: Duration = Duration::from_secs(10);
+
+/// How often it looks meanwhile (a slot is 400 ms).
+const CONFIRM_POLL: Duration = Duration::from_millis(100);
+
 fn not_json(what: &str, value: &impl std::fmt::Display) -> RpcCallError {
     RpcCallError::NotJson(format!("{what} answered {value}"))
 }
@@ -30,32 +36,38 @@ async fn slot_at(client: &RpcClient, commitment: &str) -> Result<u64, RpcCallErr
     slot.as_u64().ok_or_else(|| not_json("getSlot", &slot))
 }
 
-/// How long a slots job waits for the node to confirm the slots it had processed when the
-/// job began.
-const CONFIRM_WAIT: Duration = Duration::from_secs(30);
-
-/// The node's processed slot when asked, once it has confirmed up to it: `slotSubscribe`
-/// reports slots as they are processed, but `getBlocks` serves `confirmed` at the least, so a
-/// slot processed before the re-subscribe and not yet confirmed would fall between the two.
-async fn processed_and_confirmed(client: &RpcClient) -> Result<u64, RpcCallError> {
-    let processed = slot_at(client, "processed").await?;
-    let started = tokio::time::Instant::now();
+/// The last slot a `slotSubscribe` job recovers: the one before the re-subscribed stream's
+/// first, once it is confirmed.
+///
+/// The stream reports each slot as its bank is made, ahead of the node's processed slot
+/// (`getSlot`, two slots behind on solana-test-validator) and further ahead of the confirmed
+/// slots `getBlocks` serves: a job that stopped at either lost the slots between it and the
+/// first live one. Without a start from the connection (or a confirmation) within
+/// [`CONFIRM_WAIT`], it stops at the processed slot (or the confirmed one reached by then).
+async fn before_live_start(job: &Job, client: &RpcClient) -> Result<u64, RpcCallError> {
+    let deadline = tokio::time::Instant::now() + CONFIRM_WAIT;
+    let last = loop {
+        if let Some(first) = job.live_start.get() {
+            break first.saturating_sub(1);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            break slot_at(client, "processed").await?;
+        }
+        tokio::time::sleep(CONFIRM_POLL).await;
+    };
     loop {
         let confirmed = slot_at(client, "confirmed").await?;
-        if confirmed >= processed {
-            return Ok(processed);
+        if confirmed >= last || tokio::time::Instant::now() >= deadline {
+            return Ok(confirmed.min(last));
         }
-        if started.elapsed() > CONFIRM_WAIT {
-            return Ok(confirmed); // as far as the node got: the rest is said missing
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(CONFIRM_POLL).await;
     }
 }
 
-/// The produced slots after the last one delivered, up to the node's slot when the job
-/// began: `slotSubscribe`'s from `confirmed` once the node has confirmed that far (the first
-/// commitment `getBlocks` serves), roots from `finalized`. A slot `getBlocks` leaves out was
-/// skipped by its leader, or forked off: not missed.
+/// The produced slots after the last one delivered: for `slotSubscribe` up to where the
+/// re-subscribed stream began ([`before_live_start`]), asked at `confirmed` (the first
+/// commitment `getBlocks` serves); for roots up to the node's `finalized` slot. A slot
+/// `getBlocks` leaves out was skipped by its leader: not missed.
 pub(super) async fn slots(job: &Job, client: &RpcClient, roots: bool) -> Outcome {
     let mut outcome = Outcome::default();
     let last = job
@@ -65,8 +77,10 @@ pub(super) async fn slots(job: &Job, client: &RpcClient, roots: bool) -> Outcome
         .max();
     let commitment = if roots { "finalized" } else { "confirmed" };
     let result = async {
-        let tip =
-            if roots { slot_at(client, commitment).await? } else { processed_and_confirmed(client).await? };
+        let tip = match (roots, last) {
+            (false, Some(_)) => before_live_start(job, client).await?,
+            _ => slot_at(client, commitment).await?,
+        };
         let Some(last) = last else {
             return Ok((Vec::new(), tip, tip));
         };
@@ -96,8 +110,6 @@ pub(super) async fn slots(job: &Job, client: &RpcClient, roots: bool) -> Outcome
             }
             outcome.note = if last.is_none() {
                 "by getBlocks: none, as no slot was delivered before the gap to start from".to_owned()
-            } else if from > tip {
-                format!("(slot {tip} was delivered already)")
             } else {
                 format!(
                     "over slots {from}..={tip} by getBlocks at {commitment} (skipped slots are not missed)"
@@ -322,7 +334,7 @@ pub(super) async fn signature(job: &Job, client: &RpcClient, signature: &str, co
                     let slot = status.get("slot").and_then(Value::as_u64).unwrap_or_default();
                     let err = status.get("err").cloned().unwrap_or(Value::Null);
                     let result = json!({"context": {"slot": slot}, "value": {"err": err}}).to_string();
-                    outcome.recovered.push(job.recovered(&result, String::new()));
+                    outcome.recovered.push(job.recovered(&result, super::FINAL.to_owned()));
                     outcome.completes = true;
                     outcome.note =
                         format!("by getSignatureStatuses: the transaction reached {reached} during the gap");

@@ -97,3 +97,21 @@ fn logs_are_told_apart_by_block_hash_and_index_in_any_case() {
     assert_ne!(item_key(&plan, &frame("0xaa", "0x1")), item_key(&plan, &frame("0xaa", "0x2")));
     assert_eq!(item_key(&plan, "not json"), None);
 }
+
+#[test]
+fn a_signatures_final_status_has_one_key_and_its_interim_notice_none() {
+    let plan = Plan::Signature { signature: "5sig".into(), commitment: "confirmed".into() };
+    let frame = |result: &str| {
+        format!(
+            r#"{{"jsonrpc":"2.0","method":"signatureNotification","params":{{"result":{result},"subscription":7}}}}"#
+        )
+    };
+    let live = item_key(&plan, &frame(r#"{"context":{"slot":19},"value":{"err":null}}"#));
+    let failed = item_key(
+        &plan,
+        &frame(r#"{"context":{"slot":8},"value":{"err":{"InstructionError":[0,"Custom"]}}}"#),
+    );
+    assert_eq!(live, Some(FINAL.to_owned()));
+    assert_eq!(failed, live, "a failed transaction's status is final too");
+    assert_eq!(item_key(&plan, &frame(r#"{"context":{"slot":8},"value":"receivedSignature"}"#)), None);
+}

@@ -199,6 +199,24 @@ pub fn start_validator(port: u16, faucet_port: u16) -> Node {
     node
 }
 
+/// A connection config for tests: fast reconnects (100 ms doubling to 1 s).
+pub fn test_config(url: &str) -> ConnectionConfig {
+    let mut config = ConnectionConfig::new("test", url);
+    config.reconnect =
+        ReconnectPolicy { enabled: true, initial: Duration::from_millis(100), max: Duration::from_secs(1) };
+    config
+}
+
+/// A free port for a validator's RPC whose next port (its PubSub) is free too.
+pub fn free_validator_port() -> u16 {
+    loop {
+        let port = free_port();
+        if port < 65000 && TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+            return port;
+        }
+    }
+}
+
 /// Drives a backend and keeps everything it reported.
 pub struct Driver {
     /// The backend under test.
@@ -221,13 +239,7 @@ impl Driver {
 
     /// Connects with fast reconnects (100 ms doubling to 1 s) for tests.
     pub fn connect(&mut self, url: &str) -> ConnId {
-        let mut config = ConnectionConfig::new("test", url);
-        config.reconnect = ReconnectPolicy {
-            enabled: true,
-            initial: Duration::from_millis(100),
-            max: Duration::from_secs(1),
-        };
-        self.connect_with(config)
+        self.connect_with(test_config(url))
     }
 
     /// Connects with a given config.
@@ -358,6 +370,36 @@ impl Driver {
                     && e.direction == Direction::In
             })
             .collect()
+    }
+
+    /// The notifications of `sub` (live or recovered) with their `params.result`, in capture
+    /// order.
+    pub fn results(&self, sub: SubKey) -> Vec<(&CapturedEvent, Value)> {
+        self.captured
+            .iter()
+            .filter(|event| event.subscription == Some(sub) && event.kind == FrameKind::Notification)
+            .filter_map(|event| {
+                let frame: Value = serde_json::from_str(&event.raw).ok()?;
+                Some((event, frame["params"]["result"].clone()))
+            })
+            .collect()
+    }
+
+    /// The records subscope made itself (gaps, recoveries), in order.
+    pub fn notes(&self) -> Vec<String> {
+        self.captured
+            .iter()
+            .filter(|event| event.direction == Direction::Meta)
+            .map(|event| event.raw.to_string())
+            .collect()
+    }
+
+    /// How many times a connection opened (reconnects included).
+    pub fn opens(&self) -> usize {
+        self.events
+            .iter()
+            .filter(|event| matches!(event, Event::State { state: ConnState::Open, .. }))
+            .count()
     }
 
     /// Waits until `sub` has at least `count` notifications; returns their parsed JSON.

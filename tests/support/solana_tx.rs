@@ -1,5 +1,7 @@
 //! A signed legacy System transfer, built by hand, for the tests that send one to the real
-//! test validator.
+//! test validator, and the HTTP calls around it (airdrops, sending, confirmations).
+
+#![allow(dead_code, reason = "each test binary uses a different part of it")]
 
 use base64::Engine as _;
 use ed25519_dalek::{Signer as _, SigningKey};
@@ -43,4 +45,57 @@ pub fn transfer(payer: &SigningKey, to: &[u8; 32], lamports: u64, blockhash: &st
     transaction.extend_from_slice(&signature);
     transaction.extend_from_slice(&message);
     (base64::engine::general_purpose::STANDARD.encode(transaction), bs58::encode(signature).into_string())
+}
+
+/// 32 random bytes: a fresh key's seed, or an address nobody used.
+pub fn random_bytes() -> [u8; 32] {
+    std::array::from_fn(|_| fastrand::u8(..))
+}
+
+/// A base58 public key.
+pub fn address(key: &[u8; 32]) -> String {
+    bs58::encode(key).into_string()
+}
+
+/// The validator's latest blockhash at `confirmed`.
+pub fn latest_blockhash(port: u16) -> String {
+    let answer = crate::support::http_rpc(
+        port,
+        "getLatestBlockhash",
+        serde_json::json!([{"commitment": "confirmed"}]),
+    );
+    answer["result"]["value"]["blockhash"]
+        .as_str()
+        .unwrap_or_else(|| panic!("getLatestBlockhash: {answer}"))
+        .to_owned()
+}
+
+/// A transfer signed against the latest blockhash and not sent yet: (transaction, signature).
+pub fn signed_transfer(port: u16, payer: &SigningKey, to: &[u8; 32], lamports: u64) -> (String, String) {
+    transfer(payer, to, lamports, &latest_blockhash(port))
+}
+
+/// Sends a signed transaction over HTTP; returns its signature as the validator answered it.
+pub fn send(port: u16, transaction: &str) -> String {
+    let params = serde_json::json!([transaction, {"encoding": "base64", "preflightCommitment": "confirmed"}]);
+    let sent = crate::support::http_rpc(port, "sendTransaction", params);
+    sent["result"].as_str().unwrap_or_else(|| panic!("sendTransaction: {sent}")).to_owned()
+}
+
+/// Asks the faucet for `lamports` to `address`; returns the airdrop's signature.
+pub fn airdrop(port: u16, address: &str, lamports: u64) -> String {
+    let answer = crate::support::http_rpc(port, "requestAirdrop", serde_json::json!([address, lamports]));
+    answer["result"].as_str().unwrap_or_else(|| panic!("requestAirdrop: {answer}")).to_owned()
+}
+
+/// Waits until the transaction is confirmed (or finalized); returns its slot.
+pub fn confirmed_slot(port: u16, signature: &str) -> u64 {
+    crate::support::poll("a confirmation", std::time::Duration::from_secs(60), || {
+        let params = serde_json::json!([[signature], {"searchTransactionHistory": true}]);
+        let answer = crate::support::http_rpc(port, "getSignatureStatuses", params);
+        let status = &answer["result"]["value"][0];
+        let level = status["confirmationStatus"].as_str()?;
+        assert!(status["err"].is_null(), "{signature} failed: {status}");
+        matches!(level, "confirmed" | "finalized").then(|| status["slot"].as_u64()).flatten()
+    })
 }
