@@ -16,7 +16,8 @@
 //! - The engines they drive: [`record`] runs connections headless into a file; [`compare`]
 //!   matches the items of one subscription sent on several endpoints; [`replay`] serves a
 //!   capture as a live endpoint; [`demo`] is the offline demo server (also the test bed for
-//!   faults).
+//!   faults); [`audit`] holds a capture against the chain (what each subscription should
+//!   have delivered over the span it covered).
 //! - [`session`]: endpoints and subscriptions as the user set them up and as they live, the
 //!   live capture view, and the verbs both front ends use.
 //! - [`backend`] runs the connections: JSON-RPC ids, subscription routing, keepalive,
@@ -35,6 +36,7 @@
 
 #[cfg(feature = "gui")]
 pub mod app;
+pub mod audit;
 pub mod backend;
 pub mod backfill;
 pub mod backoff;

@@ -32,7 +32,7 @@ pub const MASK: &str = "***";
 
 /// Query parameter names whose values are not secrets (compared without case), unless the
 /// value itself looks like a token.
-const PUBLIC_QUERY_NAMES: [&str; 22] = [
+const PUBLIC_QUERY_NAMES: [&str; 25] = [
     "network",
     "chain",
     "chainid",
@@ -56,6 +56,9 @@ const PUBLIC_QUERY_NAMES: [&str; 22] = [
     // The demo server's faults (`demo?delay_ms=200&drop_every=5`).
     "delay_ms",
     "drop_every",
+    "disconnect_after_ms",
+    "getlogs_max_range",
+    "http_429_every",
 ];
 
 /// Path segments after which the next segment is a key whatever its shape (`/v2/KEY` for

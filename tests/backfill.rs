@@ -229,3 +229,121 @@ async fn with_backfill_off_the_gap_stays_a_gap() {
     assert_eq!(missing, during, "exactly the cut's logs are missing");
     assert!(results(&run.driver, logs).iter().all(|(event, _)| event.recovered.is_none()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reorg_during_the_gap_is_walked_back_and_the_replaced_heads_recovered() {
+    let anvil = start_anvil(free_port(), &[]);
+    let contract = deploy_ping(anvil.port);
+    let proxy = Proxy::start(anvil.port).await;
+    let mut driver = Driver::new();
+    let conn = driver.connect(&format!("ws://127.0.0.1:{}", proxy.port));
+    let heads = driver.subscribe(conn, "eth_subscribe", Some(json!(["newHeads"])));
+    driver.active(heads).await;
+    for word in 1..=5 {
+        ping(anvil.port, &contract, word);
+    }
+    let tip = hex_to_u64(&http_rpc(anvil.port, "eth_blockNumber", json!([]))["result"]);
+    let live_tip = |d: &Driver| results(d, heads).iter().map(|(_, head)| hex_to_u64(&head["number"])).max();
+    driver
+        .until("the live heads", Duration::from_secs(20), |d| (live_tip(d) == Some(tip)).then_some(()))
+        .await;
+    let hash_at = |number: u64| {
+        http_rpc(anvil.port, "eth_getBlockByNumber", json!([format!("{number:#x}"), false]))["result"]["hash"]
+            .clone()
+    };
+    let delivered_before = [hash_at(tip - 1), hash_at(tip)];
+
+    proxy.cut();
+    driver.lost().await;
+    let reorg = http_rpc(anvil.port, "anvil_reorg", json!([2, []]));
+    assert!(reorg.get("error").is_none(), "anvil_reorg: {reorg}");
+    assert_ne!(hash_at(tip), delivered_before[1], "the reorg replaced the last head");
+    for word in 6..=8 {
+        ping(anvil.port, &contract, word);
+    }
+    let new_tip = hex_to_u64(&http_rpc(anvil.port, "eth_blockNumber", json!([]))["result"]);
+    proxy.restore();
+    driver
+        .until("the heads after the gap", Duration::from_secs(30), |d| {
+            (live_tip(d) == Some(new_tip)).then_some(())
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    driver.pump().await;
+
+    let seen = results(&driver, heads);
+    for (number, orphaned) in [(tip - 1, &delivered_before[0]), (tip, &delivered_before[1])] {
+        let at: Vec<_> = seen.iter().filter(|(_, head)| hex_to_u64(&head["number"]) == number).collect();
+        assert_eq!(at.len(), 2, "height {number}: the orphaned head and its replacement");
+        assert_eq!(
+            (&at[0].1["hash"], at[0].0.recovered),
+            (orphaned, None),
+            "height {number} first as delivered live"
+        );
+        assert_eq!(at[1].1["hash"], hash_at(number), "then the chain's own");
+        assert!(at[1].0.recovered.is_some(), "the replacement is marked recovered");
+    }
+    for number in tip + 1..=new_tip {
+        let at: Vec<_> = seen.iter().filter(|(_, head)| hex_to_u64(&head["number"]) == number).collect();
+        assert_eq!(at.len(), 1, "height {number} once");
+        assert_eq!(at[0].1["hash"], hash_at(number));
+    }
+    let notes = notes(&driver);
+    assert!(notes.iter().any(|note| note.contains("orphaned 2 delivered head(s)")), "{notes:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_limits_on_the_http_side_are_split_and_retried_and_nothing_is_lost() {
+    let demo = subscope::demo::DemoServer::start(subscope::demo::DemoConfig {
+        speed: 20.0,
+        seed: Some(7),
+        ..Default::default()
+    })
+    .await
+    .unwrap_or_else(|err| panic!("demo: {err}"));
+    let proxy = Proxy::start(demo.addr().port()).await;
+    let mut driver = Driver::new();
+    // The query reaches the HTTP side too: every third request is refused 429, and any
+    // eth_getLogs over more than 3 blocks is refused as too large.
+    let conn =
+        driver.connect(&format!("ws://127.0.0.1:{}/?getlogs_max_range=3&http_429_every=3", proxy.port));
+    let heads = driver.subscribe(conn, "eth_subscribe", Some(json!(["newHeads"])));
+    let logs = driver.subscribe(conn, "eth_subscribe", Some(json!(["logs", {}])));
+    driver.active(heads).await;
+    driver.active(logs).await;
+    driver
+        .until("some live logs", Duration::from_secs(20), |d| (results(d, logs).len() >= 3).then_some(()))
+        .await;
+    proxy.cut();
+    driver.lost().await;
+    tokio::time::sleep(Duration::from_millis(1500)).await; // about 30 blocks at 20x
+    proxy.restore();
+    driver
+        .until("recovered logs", Duration::from_secs(60), |d| {
+            results(d, logs).iter().any(|(event, _)| event.recovered.is_some()).then_some(())
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    driver.pump().await;
+    let client = subscope::rpc::RpcClient::new(subscope::rpc::RpcConfig::new(format!(
+        "http://127.0.0.1:{}/",
+        demo.addr().port()
+    )))
+    .unwrap_or_else(|err| panic!("{err}"));
+    let delivered = results(&driver, logs);
+    let first = hex_to_u64(&delivered[0].1["blockNumber"]);
+    let last = delivered.iter().map(|(_, log)| hex_to_u64(&log["blockNumber"])).max().unwrap_or(first);
+    let range = json!([{"fromBlock": format!("{first:#x}"), "toBlock": format!("{last:#x}")}]);
+    let chain = client.call("eth_getLogs", range).await.unwrap_or_else(|err| panic!("{err}"));
+    let key = |log: &Value| (log["blockHash"].clone(), log["logIndex"].clone());
+    let got: HashSet<_> = delivered.iter().map(|(_, log)| key(log)).collect();
+    let missing: Vec<_> =
+        chain.as_array().into_iter().flatten().filter(|log| !got.contains(&key(log))).collect();
+    assert!(missing.is_empty(), "{} canonical logs missing, e.g. {:?}", missing.len(), missing.first());
+    let notes = notes(&driver);
+    assert!(
+        notes.iter().any(|note| note.contains("by eth_getLogs") && note.contains("recovered")),
+        "{notes:#?}"
+    );
+    demo.shutdown().await;
+}

@@ -9,13 +9,14 @@ mod support;
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command as Process, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command as Process, Output, Stdio};
+use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
 use serde_json::{Value, json};
 use subscope::decode::{Decoded, Decoder, Detail, Invocation, InvokeResult, LogItem, log_tree};
-use support::{free_port, http_rpc, poll, start_anvil, start_validator};
+use support::record::{start_record, wait_for};
+use support::{free_port, http_rpc, poll, send_and_wait as send_tx, start_anvil, start_validator};
 
 const DEV_ACCOUNT: &str = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266";
 const OTHER_ACCOUNT: &str = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8";
@@ -81,16 +82,6 @@ fn padded(address: &str) -> String {
     format!("{:0>64}", address.trim_start_matches("0x"))
 }
 
-fn send_tx(port: u16, tx: Value) -> Value {
-    let answer = http_rpc(port, "eth_sendTransaction", json!([tx]));
-    let hash =
-        answer["result"].as_str().unwrap_or_else(|| panic!("eth_sendTransaction: {answer}")).to_owned();
-    poll("a receipt", Duration::from_secs(20), || {
-        let answer = http_rpc(port, "eth_getTransactionReceipt", json!([hash]));
-        (!answer["result"].is_null()).then(|| answer["result"].clone())
-    })
-}
-
 /// Emits `LOGn(topics, data)` from the emitter.
 fn emit(port: u16, contract: &str, topics: &[&str], data: &str) {
     let mut calldata = format!("0x{}", word(topics.len() as u128));
@@ -104,37 +95,6 @@ fn emit(port: u16, contract: &str, topics: &[&str], data: &str) {
         send_tx(port, json!({"from": DEV_ACCOUNT, "to": contract, "data": calldata, "gas": "0x100000"}));
     assert_eq!(receipt["status"], "0x1", "{receipt}");
     assert_eq!(receipt["logs"][0]["topics"].as_array().map(Vec::len), Some(topics.len()), "{receipt}");
-}
-
-/// Starts `subscope record` and waits until its subscription is answered in the file.
-fn start_record(endpoint: &str, subscriptions: &[Value], count: u32, out: &Path) -> Child {
-    let mut command = subscope();
-    command.args(["record", "--endpoint", endpoint, "--count", &count.to_string(), "--out"]).arg(out);
-    for body in subscriptions {
-        command.args(["--subscribe", &body.to_string()]);
-    }
-    let child =
-        command.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap_or_else(|err| panic!("{err}"));
-    poll("record's subscriptions to be answered", Duration::from_secs(30), || {
-        let text = std::fs::read_to_string(out).ok()?;
-        (text.matches("\"kind\":\"response\"").count() >= subscriptions.len()).then_some(())
-    });
-    child
-}
-
-fn wait_for(mut child: Child, timeout: Duration) {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap_or_else(|err| panic!("{err}")) {
-            assert!(status.success(), "record failed: {status}");
-            return;
-        }
-        if start.elapsed() > timeout {
-            child.kill().ok();
-            panic!("record did not stop at its --count within {timeout:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// The frames of the notifications in an NDJSON capture.
@@ -163,7 +123,7 @@ fn anvil_capture(dir: &Path) -> (support::Node, String, PathBuf) {
     let contract = receipt["contractAddress"].as_str().unwrap_or_else(|| panic!("{receipt}")).to_owned();
     let out = dir.join("anvil.ndjson");
     let body = json!({"method": "eth_subscribe", "params": ["logs", {"address": contract}]});
-    let record = start_record(&format!("ws://127.0.0.1:{}", anvil.port), &[body], 4, &out);
+    let record = start_record(&format!("ws://127.0.0.1:{}", anvil.port), &[body], &["--count", "4"], &out);
 
     let (from, to) = (padded(DEV_ACCOUNT), padded(OTHER_ACCOUNT));
     emit(anvil.port, &contract, &[TRANSFER_TOPIC, &from, &to], &word(1_000_500_000));
@@ -466,7 +426,7 @@ fn the_real_validators_transfers_and_parsed_clock_decode_and_show() {
     // jsonParsed: the clock sysvar, which the node parses.
     let clock_out = dir.path().join("clock.ndjson");
     let clock = json!({"method": "accountSubscribe", "params": ["SysvarC1ock11111111111111111111111111111111", {"encoding": "jsonParsed"}]});
-    let clock_record = start_record(&ws, &[clock], 1, &clock_out);
+    let clock_record = start_record(&ws, &[clock], &["--count", "1"], &clock_out);
     wait_for(clock_record, Duration::from_secs(60));
     let clock_frames = notifications(&clock_out);
     let decoded = Decoder::new().decode(&clock_frames[0]).unwrap_or_else(|| panic!("{clock_frames:?}"));
@@ -489,7 +449,7 @@ fn the_real_validators_transfers_and_parsed_clock_decode_and_show() {
     let dest: [u8; 32] = std::array::from_fn(|_| fastrand::u8(..));
     let out = dir.path().join("logs.ndjson");
     let logs = json!({"method": "logsSubscribe", "params": [{"mentions": [payer_key]}, {"commitment": "confirmed"}]});
-    let record = start_record(&ws, &[logs], 3, &out);
+    let record = start_record(&ws, &[logs], &["--count", "3"], &out);
     let airdrop = http_rpc(rpc_port, "requestAirdrop", json!([payer_key, 2_000_000_000u64]));
     assert!(airdrop["result"].is_string(), "{airdrop}");
     let balance = || {

@@ -428,3 +428,49 @@ async fn a_resubscribe_refused_for_a_passing_reason_is_retried_until_accepted() 
     let last = after.last().cloned().unwrap_or_default();
     assert_eq!(last["params"]["subscription"], serde_json::to_value(&active).unwrap_or_default());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disconnect_after_drops_every_connection_and_the_slots_of_the_gap_are_recovered() {
+    let demo =
+        subscope::demo::DemoServer::start(subscope::demo::DemoConfig { speed: 10.0, ..Default::default() })
+            .await
+            .unwrap_or_else(|err| panic!("demo: {err}"));
+    let mut driver = support::Driver::new();
+    let conn = driver.connect(&format!("{}/?disconnect_after_ms=700", demo.url()));
+    let slots = driver.subscribe(conn, "slotSubscribe", None);
+    driver
+        .until("two reconnects", std::time::Duration::from_secs(20), |d| {
+            let resubscribed = d
+                .events
+                .iter()
+                .filter(|e| matches!(e, subscope::backend::Event::Subscription { resubscribed: true, .. }));
+            (resubscribed.count() >= 2).then_some(())
+        })
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    driver.pump().await;
+    let seen: Vec<(u64, bool)> = driver
+        .notifications(slots)
+        .iter()
+        .filter_map(|event| {
+            let frame: serde_json::Value = serde_json::from_str(&event.raw).ok()?;
+            Some((frame["params"]["result"]["slot"].as_u64()?, event.recovered.is_some()))
+        })
+        .collect();
+    assert!(seen.iter().any(|(_, recovered)| *recovered), "no slot was recovered: {seen:?}");
+    // Every produced slot of the run once, in order: the demo's own getBlocks says which.
+    let (first, last) = (seen[0].0, seen[seen.len() - 1].0);
+    let client = subscope::rpc::RpcClient::new(subscope::rpc::RpcConfig::new(
+        demo.url().replacen("ws://", "http://", 1),
+    ))
+    .unwrap_or_else(|err| panic!("{err}"));
+    let produced = client
+        .call("getBlocks", serde_json::json!([first, last, {"commitment": "confirmed"}]))
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    let produced: Vec<u64> = serde_json::from_value(produced).unwrap_or_default();
+    let delivered: Vec<u64> =
+        seen.iter().map(|(slot, _)| *slot).filter(|slot| produced.last() >= Some(slot)).collect();
+    assert_eq!(delivered, produced, "every produced slot (up to the confirmed one) once, in order");
+    demo.shutdown().await;
+}

@@ -721,3 +721,84 @@ fn one_notification_is_counted_in_the_singular() {
         assert!(!last.contains(" 1 endpoints"), "{verb}: {last}");
     }
 }
+
+#[test]
+fn a_gap_is_recovered_marked_in_the_file_and_counted_in_the_summary() {
+    let demo = DemoProcess::start_at_speed(20.0);
+    let runtime = tokio::runtime::Runtime::new().unwrap_or_else(|err| panic!("{err}"));
+    let proxy = runtime.block_on(support::proxy::Proxy::start(demo.port));
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let out = dir.path().join("gap.ndjson");
+    let heads = r#"{"method":"eth_subscribe","params":["newHeads"]}"#;
+    let child = subscope()
+        .args(["record", "--endpoint", &format!("ws://127.0.0.1:{}", proxy.port), "--subscribe", heads])
+        .args(["--duration", "5", "--out"])
+        .arg(&out)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|err| panic!("{err}"));
+    support::poll("live heads", std::time::Duration::from_secs(20), || {
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        (text.matches("\"kind\":\"notification\"").count() >= 3).then_some(())
+    });
+    proxy.cut();
+    std::thread::sleep(std::time::Duration::from_millis(1200)); // about 24 blocks at 20x
+    proxy.restore();
+    let output = child.wait_with_output().unwrap_or_else(|err| panic!("{err}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("recovered after reconnects"), "{stderr}");
+
+    let events = lines(&out);
+    let recovered: Vec<&Value> = events.iter().filter(|event| event.get("source").is_some()).collect();
+    assert!(!recovered.is_empty(), "no recovered event in the file");
+    for event in &recovered {
+        assert_eq!(event["source"], serde_json::json!({"recovered": "gap", "via": "eth_getBlockByNumber"}));
+        assert_eq!(event["kind"], "notification");
+        assert!(event["frame"]["params"]["result"]["hash"].is_string(), "{event}");
+    }
+    // The last head seen at each height covers every height of the run.
+    let mut heights: Vec<u64> = events
+        .iter()
+        .filter(|event| event["kind"] == "notification")
+        .filter_map(|event| event["frame"]["params"]["result"]["number"].as_str())
+        .filter_map(|hex| u64::from_str_radix(hex.trim_start_matches("0x"), 16).ok())
+        .collect();
+    heights.sort_unstable();
+    heights.dedup();
+    let (first, last) = (heights[0], heights[heights.len() - 1]);
+    assert_eq!(heights, (first..=last).collect::<Vec<_>>(), "a height is missing");
+
+    let shown = subscope().arg("show").arg(&out).output().unwrap_or_else(|err| panic!("{err}"));
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    let rows: Vec<&str> = shown.lines().filter(|row| row.contains(" recovered ")).collect();
+    assert_eq!(rows.len(), recovered.len(), "{shown}");
+    assert!(rows.iter().all(|row| row.contains("recovered (missed while")), "{shown}");
+}
+
+#[test]
+fn rpc_urls_are_checked_before_anything_connects() {
+    let subscribe = ["--subscribe", r#"{"method":"slotSubscribe"}"#];
+    let key = "wsKeyInRpcUrl0123456789";
+    let output = subscope()
+        .args(["record", "--endpoint", "demo"])
+        .args(subscribe)
+        .args(["--rpc", &format!("wss://node.example/{key}")])
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--rpc") && stderr.contains("http://") && !stderr.contains(key), "{stderr}");
+    let output = subscope()
+        .args(["record", "--endpoint", "demo", "--endpoint", "demo"])
+        .args(subscribe)
+        .args(["--rpc", "http://127.0.0.1:1/", "--duration", "1"])
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_ne!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("one --rpc per --endpoint"), "{stderr}");
+    let help = subscope().args(["record", "--help"]).output().unwrap_or_else(|err| panic!("{err}"));
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("--no-backfill") && help.contains("By default, after every reconnect"), "{help}");
+}

@@ -237,7 +237,7 @@ impl App {
     }
 
     fn central_ui(&mut self, ui: &mut Ui) {
-        let mut serve = false;
+        let (mut serve, mut audit) = (false, false);
         let (view, opened) = match &self.files.opened {
             Some(opened) if opened.shown => (&opened.capture.view, Some(&opened.capture)),
             _ => (self.session.live(), None),
@@ -270,6 +270,10 @@ impl App {
                 {
                     serve = true;
                 }
+                audit = ui
+                    .button("Audit against the chain…")
+                    .on_hover_text("Ask the chain what each subscription should have delivered, and list what is missing")
+                    .clicked();
             });
         }
         let capture = &view.capture;
@@ -310,6 +314,9 @@ impl App {
         if serve {
             self.serve_opened();
         }
+        if audit {
+            self.audit_opened();
+        }
         match action {
             Some(TableAction::TogglePause) if live => self.toggle_pause(),
             Some(TableAction::TogglePause) => {}
@@ -338,6 +345,7 @@ impl App {
             self.transfer_action(action);
         }
         self.open_dialog_ui(ctx);
+        self.audit_window_ui(ctx);
     }
 }
 

@@ -23,6 +23,7 @@
 //! so a 500 msg/s stream costs tens of frames per second, not hundreds.
 
 mod actions;
+mod audit;
 mod decoding;
 mod files;
 mod inspector;
@@ -139,6 +140,8 @@ pub struct App {
     panels: Panels,
     /// The last app-wide message, for the status bar.
     message: Option<Message>,
+    /// "Audit against the chain…" on the opened capture.
+    audit: audit::AuditWindow,
 }
 
 impl App {
@@ -162,6 +165,7 @@ impl App {
             settings_file,
             files: Files::default(),
             message: notice.map(Message::Failure),
+            audit: audit::AuditWindow::default(),
         };
         if app.session.endpoints().is_empty()
             && let Some(demo) = presets().iter().find(|preset| preset.is_demo())

@@ -129,7 +129,13 @@ impl Backfills {
     /// Starts tracking a subscription (on unless the connection's backfill is off).
     pub(super) fn watch(&mut self, sub: SubKey, method: &str, params: Option<&serde_json::Value>) {
         let tracker = backfill::plan_for(method, params).map(|plan| Tracker::new(method, plan));
-        self.subs.insert(sub, Watched { method: method.into(), tracker, on: self.enabled, pending: None });
+        // `eth_subscribe newHeads`: the kind names it, as the method alone does not.
+        let kind = params.and_then(|params| params.get(0)).and_then(serde_json::Value::as_str);
+        let name = match kind {
+            Some(kind) if crate::catalog::is_ethereum_subscribe(method) => format!("{method} {kind}"),
+            _ => method.to_owned(),
+        };
+        self.subs.insert(sub, Watched { method: name.into(), tracker, on: self.enabled, pending: None });
     }
 
     /// Turns recovery on or off for one subscription.

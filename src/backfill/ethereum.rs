@@ -122,7 +122,11 @@ pub(super) async fn heads(job: &Job, client: &RpcClient) -> Outcome {
             outcome.until = Some(tip);
             outcome.recovered =
                 found.iter().map(|block| job.recovered(block.raw.get(), block.hash.clone())).collect();
-            outcome.note = format!("over blocks {from}..={tip} by eth_getBlockByNumber");
+            outcome.note = if from > tip {
+                format!("(block {tip}, the head, was delivered already)")
+            } else {
+                format!("over blocks {from}..={tip} by eth_getBlockByNumber")
+            };
             if !orphaned.is_empty() {
                 let list: Vec<String> =
                     orphaned.iter().rev().map(|(number, hash)| format!("{number} {hash}")).collect();

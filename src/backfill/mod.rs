@@ -388,6 +388,9 @@ impl Outcome {
         if self.error.is_some() {
             return self.note.clone();
         }
+        if count == 0 {
+            return format!("nothing missed to recover {}", self.note);
+        }
         let what = if count == 1 { "notification" } else { "notifications" };
         format!("recovered {count} missed {what} {}", self.note)
     }

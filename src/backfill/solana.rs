@@ -3,6 +3,7 @@
 //! `getProgramAccounts`, a signature's status by `getSignatureStatuses`.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use futures_util::{StreamExt as _, stream};
 use serde_json::value::RawValue;
@@ -29,10 +30,32 @@ async fn slot_at(client: &RpcClient, commitment: &str) -> Result<u64, RpcCallErr
     slot.as_u64().ok_or_else(|| not_json("getSlot", &slot))
 }
 
-/// The produced slots after the last one delivered, up to the node's slot at the
-/// subscription's commitment: `slotSubscribe` reports slots as they are processed, so its
-/// recovered slots come from `confirmed` (the first commitment `getBlocks` serves), roots from
-/// `finalized`. A slot `getBlocks` leaves out was skipped by its leader: not missed.
+/// How long a slots job waits for the node to confirm the slots it had processed when the
+/// job began.
+const CONFIRM_WAIT: Duration = Duration::from_secs(30);
+
+/// The node's processed slot when asked, once it has confirmed up to it: `slotSubscribe`
+/// reports slots as they are processed, but `getBlocks` serves `confirmed` at the least, so a
+/// slot processed before the re-subscribe and not yet confirmed would fall between the two.
+async fn processed_and_confirmed(client: &RpcClient) -> Result<u64, RpcCallError> {
+    let processed = slot_at(client, "processed").await?;
+    let started = tokio::time::Instant::now();
+    loop {
+        let confirmed = slot_at(client, "confirmed").await?;
+        if confirmed >= processed {
+            return Ok(processed);
+        }
+        if started.elapsed() > CONFIRM_WAIT {
+            return Ok(confirmed); // as far as the node got: the rest is said missing
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The produced slots after the last one delivered, up to the node's slot when the job
+/// began: `slotSubscribe`'s from `confirmed` once the node has confirmed that far (the first
+/// commitment `getBlocks` serves), roots from `finalized`. A slot `getBlocks` leaves out was
+/// skipped by its leader, or forked off: not missed.
 pub(super) async fn slots(job: &Job, client: &RpcClient, roots: bool) -> Outcome {
     let mut outcome = Outcome::default();
     let last = job
@@ -42,7 +65,8 @@ pub(super) async fn slots(job: &Job, client: &RpcClient, roots: bool) -> Outcome
         .max();
     let commitment = if roots { "finalized" } else { "confirmed" };
     let result = async {
-        let tip = slot_at(client, commitment).await?;
+        let tip =
+            if roots { slot_at(client, commitment).await? } else { processed_and_confirmed(client).await? };
         let Some(last) = last else {
             return Ok((Vec::new(), tip, tip));
         };
@@ -72,6 +96,8 @@ pub(super) async fn slots(job: &Job, client: &RpcClient, roots: bool) -> Outcome
             }
             outcome.note = if last.is_none() {
                 "by getBlocks: none, as no slot was delivered before the gap to start from".to_owned()
+            } else if from > tip {
+                format!("(slot {tip} was delivered already)")
             } else {
                 format!(
                     "over slots {from}..={tip} by getBlocks at {commitment} (skipped slots are not missed)"

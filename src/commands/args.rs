@@ -18,7 +18,7 @@ pub(super) struct RunArgs {
     pub(super) endpoints: Vec<String>,
     /// A JSON-RPC request body sent on every endpoint, e.g.
     /// '{"method":"logsSubscribe","params":["all"]}'. Repeatable.
-    #[arg(long = "subscribe", value_parser = SubscribeBodyParser)]
+    #[arg(long = "subscribe", value_parser = SUBSCRIBE_BODY)]
     pub(super) subscribe: Vec<String>,
     /// Stop after this long: seconds, or a number with s, m or h (`90`, `1.5m`, `2h`).
     #[arg(long, value_parser = parse_duration)]
@@ -32,6 +32,19 @@ pub(super) struct RunArgs {
     /// Time between keepalive pings: seconds, or a number with s, m or h (0.1 s to 1 h).
     #[arg(long, default_value = "30", value_parser = parse_ping_interval)]
     pub(super) ping_interval: Duration,
+    /// The endpoint's HTTP JSON-RPC URL (http:// or https://, same `{api_key}` placeholder
+    /// and key), where notifications missed while reconnecting are recovered from. Default:
+    /// the endpoint's URL with ws→http, wss→https (right for anvil, geth and hosted
+    /// providers; for solana-test-validator give its RPC port, one below PubSub's). Repeat
+    /// once per --endpoint, in the same order.
+    #[arg(long = "rpc", value_parser = RPC_URL)]
+    pub(super) rpc_urls: Vec<String>,
+    /// Do not recover missed notifications. By default, after every reconnect each
+    /// subscription that can be recovered (newHeads, logs, slots, roots, logs mentioning one
+    /// address, accounts, programs, signatures) gets what it missed over HTTP, marked
+    /// recovered in the capture; the others are named at the start.
+    #[arg(long)]
+    pub(super) no_backfill: bool,
 }
 
 impl RunArgs {
@@ -46,18 +59,49 @@ impl RunArgs {
             count: self.count,
             api_key: self.api_key.map(Secret::new),
             ping_interval: Some(self.ping_interval),
+            rpc_urls: self.rpc_urls,
+            backfill: !self.no_backfill,
             ..RecordOptions::default()
         }
     }
 }
 
-/// `--subscribe`: a body `record` can send, checked as the command line is read so that a bad
-/// one is a usage error (exit 2) before anything connects. clap's own message would quote the
-/// whole value, and a body can be a 120 KB paste: this one quotes its first characters.
-#[derive(Clone)]
-pub(super) struct SubscribeBodyParser;
+/// A value checked as the command line is read, so that a bad one is a usage error (exit 2)
+/// before anything connects. clap's own message would quote the whole value; this one quotes
+/// it as `shown` makes it: the start of a 120 KB `--subscribe` paste, a `--rpc` URL redacted.
+#[derive(Clone, Copy)]
+pub(super) struct Checked {
+    /// The value kept, or what is wrong with it.
+    check: fn(&str) -> Result<String, String>,
+    /// The value as the message may quote it.
+    shown: fn(&str) -> String,
+}
 
-impl clap::builder::TypedValueParser for SubscribeBodyParser {
+/// `--subscribe`: a body `record` can send.
+pub(super) const SUBSCRIBE_BODY: Checked = Checked {
+    check: |text| match crate::record::parse_subscribe_body(text) {
+        Ok(_) => Ok(text.to_owned()),
+        Err(err) => Err(err.to_string()),
+    },
+    shown: crate::record::excerpt_body,
+};
+
+/// `--rpc`: an http:// or https:// URL.
+pub(super) const RPC_URL: Checked = Checked {
+    check: |text| {
+        let text = text.trim();
+        let scheme =
+            |prefix: &str| text.get(..prefix.len()).is_some_and(|start| start.eq_ignore_ascii_case(prefix));
+        if scheme("http://") || scheme("https://") {
+            Ok(text.to_owned())
+        } else {
+            Err("not an http:// or https:// URL".to_owned())
+        }
+    },
+    shown: |text| crate::redact::redact_url(text),
+};
+
+impl clap::builder::TypedValueParser for Checked {
     type Value = String;
 
     fn parse_ref(
@@ -67,15 +111,11 @@ impl clap::builder::TypedValueParser for SubscribeBodyParser {
         value: &std::ffi::OsStr,
     ) -> Result<String, clap::Error> {
         let text = clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)?;
-        match crate::record::parse_subscribe_body(&text) {
-            Ok(_) => Ok(text),
-            Err(err) => {
-                let arg = arg.map_or_else(|| "--subscribe".to_owned(), ToString::to_string);
-                let excerpt = crate::record::excerpt_body(&text);
-                let message = format!("invalid value '{excerpt}' for '{arg}': {err}");
-                Err(cmd.clone().error(clap::error::ErrorKind::ValueValidation, message))
-            }
-        }
+        (self.check)(&text).map_err(|err| {
+            let arg = arg.map_or_else(|| "the value".to_owned(), ToString::to_string);
+            let message = format!("invalid value '{}' for '{arg}': {err}", (self.shown)(&text));
+            cmd.clone().error(clap::error::ErrorKind::ValueValidation, message)
+        })
     }
 }
 

@@ -12,10 +12,11 @@ queries (eth_getBlockByNumber, eth_getLogs, getBlock, getTransaction, getSignatu
 from the same chains the WebSocket notifies of.
 
 Faults per connection or request, in the URL's query (ws://127.0.0.1:8910/?delay_ms=200):
-  delay_ms=N           delay everything sent (WebSocket) or each answer (HTTP) by N ms
-  drop_every=K         drop every K-th notification of each subscription
-  getlogs_max_range=N  refuse an eth_getLogs spanning more than N blocks (BlockPI's error)
-  http_429_every=K     answer every K-th HTTP request 429 with Retry-After: 1 (per query)
+  delay_ms=N             delay everything sent (WebSocket) or each answer (HTTP) by N ms
+  drop_every=K           drop every K-th notification of each subscription
+  disconnect_after_ms=N  drop the connection (no close frame) N ms after it opens, every time
+  getlogs_max_range=N    refuse an eth_getLogs spanning more than N blocks (BlockPI's error)
+  http_429_every=K       answer every K-th HTTP request 429 with Retry-After: 1 (per query)
 On the WebSocket, {\"method\":\"demo_fault\",\"params\":[{\"kind\":\"drop\"}]} injects a fault.";
 
 /// `demo-server`'s arguments.

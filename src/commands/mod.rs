@@ -8,6 +8,7 @@
 //! bodies, what `record` and `compare` connect to) are parsed in `args`.
 
 mod args;
+pub mod audit;
 pub mod compare;
 pub mod demo_server;
 pub mod record;
@@ -51,6 +52,9 @@ pub enum Verb {
     Show(show::ShowArgs),
     /// Serve a capture (NDJSON, JSON or HAR) as a JSON-RPC WebSocket endpoint on 127.0.0.1.
     Replay(replay::ReplayArgs),
+    /// Hold a capture against the chain: per subscription, what the chain holds over the span
+    /// it covered and what it delivered (missing, extra, duplicates, out of order, reorged).
+    Audit(audit::AuditArgs),
 }
 
 /// What a verb runs with: the runtime `main` built, and the secrets its command line holds,
@@ -76,6 +80,7 @@ pub fn run(verb: Verb, runtime: &tokio::runtime::Runtime) -> ExitCode {
         }
         Verb::Show(args) => args.run(),
         Verb::Replay(args) => args.run(&mut context),
+        Verb::Audit(args) => return args.run(&mut context),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

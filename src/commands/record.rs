@@ -31,7 +31,14 @@ impl RecordArgs {
         let summary = context.runtime.block_on(crate::record::record(options))?;
         let events = plural(summary.events, "event", "events");
         let notifications = plural(summary.notifications, "notification", "notifications");
-        eprintln!("subscope: recorded {events} ({notifications})");
+        if summary.recovered > 0 {
+            eprintln!(
+                "subscope: recorded {events} ({notifications}, {} recovered after reconnects)",
+                summary.recovered
+            );
+        } else {
+            eprintln!("subscope: recorded {events} ({notifications})");
+        }
         Ok(())
     }
 }

@@ -18,6 +18,9 @@
 //!   window after it was subscribed, if nothing comes), so a subscription that became active
 //!   a moment after another does not miss what came before;
 //! - *late*: items it delivered after the grace window (already counted missed);
+//! - *recovered*: items it did not deliver live but subscope recovered over HTTP after a
+//!   reconnect ([`CapturedEvent::recovered`]); one already counted missed moves from *missed*
+//!   to *recovered*. A recovered item is never *first* and has no lag;
 //! - *duplicates*: items it delivered again;
 //! - *lag*: how long after the first member it delivered each item (0 when it was first);
 //! - per subscription, one endpoint or many: block-number *gaps* on newHeads and *stalls*
@@ -123,6 +126,8 @@ pub struct MemberStats {
     pub missed: u64,
     /// Items it delivered after the grace window.
     pub late: u64,
+    /// Items it missed live that were recovered over HTTP (not counted missed).
+    pub recovered: u64,
     /// Items it delivered more than once.
     pub duplicates: u64,
     /// Notifications with no item identity (not compared).
@@ -176,6 +181,8 @@ struct Item {
     first_at_ms: u64,
     /// Members that delivered it.
     seen: u128,
+    /// Members among them that only recovered it (not live).
+    recovered: u128,
     settled: bool,
 }
 
@@ -230,7 +237,7 @@ impl Compare {
         if event.direction == Direction::In && event.kind == FrameKind::Notification {
             let key = item_key(&event.raw);
             let config = self.config;
-            self.groups[group].deliver(member, key, at, config);
+            self.groups[group].deliver(member, key, at, event.recovered.is_some(), config);
         } else if event.direction == Direction::Out && event.kind == FrameKind::Request {
             let group = &mut self.groups[group];
             let rules = crate::catalog::rules_for(&group.method, group.params.as_ref());
@@ -368,8 +375,15 @@ impl Group {
         }
     }
 
-    /// One notification of member `index` at `at`.
-    fn deliver(&mut self, index: usize, key: Option<ItemKey>, at: u64, config: CompareConfig) {
+    /// One notification of member `index` at `at`, received live or `recovered` over HTTP.
+    fn deliver(
+        &mut self,
+        index: usize,
+        key: Option<ItemKey>,
+        at: u64,
+        recovered: bool,
+        config: CompareConfig,
+    ) {
         let member = &mut self.members[index];
         member.arrived(at, config);
         let Some(key) = key else {
@@ -386,15 +400,30 @@ impl Group {
         let bit = 1u128 << index;
         let item = self.items.entry(id).or_insert_with(|| {
             self.open.push_back((at, id));
-            Item { first_at_ms: at, seen: 0, settled: false }
+            Item { first_at_ms: at, seen: 0, recovered: 0, settled: false }
         });
         let member = &mut self.members[index];
         if item.seen & bit != 0 {
             member.stats.duplicates += 1;
             return;
         }
-        let fresh = item.seen == 0;
+        // The first live delivery is the reference: a recovered one is neither first nor timed.
+        let fresh = item.seen & !item.recovered == 0;
+        if fresh && item.recovered != 0 && !recovered {
+            item.first_at_ms = at;
+        }
         item.seen |= bit;
+        if recovered {
+            item.recovered |= bit;
+            // Counted missed when it settled without this member: that miss was recovered.
+            let was_missed =
+                item.settled && !fresh && member.counts_from(config.grace_ms) <= item.first_at_ms;
+            if was_missed {
+                member.stats.missed = member.stats.missed.saturating_sub(1);
+            }
+            member.stats.recovered += 1;
+            return;
+        }
         if item.settled {
             member.stats.late += 1;
             return;

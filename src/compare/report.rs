@@ -90,7 +90,7 @@ impl Report {
 
     /// The JSON `subscope compare --json` prints, in the issue's shape:
     /// `{"subscriptions":[{"request":{…},"endpoints":[{"endpoint":…,"received":N,"first":N,
-    /// "missed":N,"duplicates":N,"lag_ms":{"p50":…,"p90":…,"p99":…,"max":…}}]}]}` (lags
+    /// "missed":N,"recovered":N,"duplicates":N,"lag_ms":{"p50":…,"p90":…,"p99":…,"max":…}}]}]}` (lags
     /// are `null` for an endpoint that delivered no item).
     pub fn to_json(&self) -> String {
         #[derive(Serialize)]
@@ -114,6 +114,7 @@ impl Report {
             received: u64,
             first: u64,
             missed: u64,
+            recovered: u64,
             duplicates: u64,
             lag_ms: Lag,
         }
@@ -138,6 +139,7 @@ impl Report {
                             received: endpoint.stats.received,
                             first: endpoint.stats.first,
                             missed: endpoint.stats.missed,
+                            recovered: endpoint.stats.recovered,
                             duplicates: endpoint.stats.duplicates,
                             lag_ms: Lag {
                                 p50: endpoint.lag.map(|lag| lag.p50),
@@ -158,12 +160,24 @@ impl Report {
 ///
 /// ```text
 /// slotSubscribe
-///   endpoint                      received  first  missed  late  dup   p50   p90   p99   max  gaps  stalls
-///   ws://127.0.0.1:8910/               120    118       0     0    0     0     0     1     3     0       0
+///   endpoint   received  first  missed  recovered  late  dup   p50   p90   p99   max  gaps  stalls
+///   ws://127.0.0.1:8910/    120    118       0          0     0    0     0     0     1     3     0       0
 /// ```
 pub fn render_table(report: &Report) -> String {
-    const HEADS: [&str; 11] =
-        ["received", "first", "missed", "late", "dup", "p50", "p90", "p99", "max", "gaps", "stalls"];
+    const HEADS: [&str; 12] = [
+        "received",
+        "first",
+        "missed",
+        "recovered",
+        "late",
+        "dup",
+        "p50",
+        "p90",
+        "p99",
+        "max",
+        "gaps",
+        "stalls",
+    ];
     let mut out = String::new();
     for group in &report.groups {
         let params = group.params.as_ref().map(|params| format!(" {params}")).unwrap_or_default();
@@ -189,6 +203,7 @@ pub fn render_table(report: &Report) -> String {
                 stats.received.to_string(),
                 stats.first.to_string(),
                 stats.missed.to_string(),
+                stats.recovered.to_string(),
                 stats.late.to_string(),
                 stats.duplicates.to_string(),
                 lag(|lag| lag.p50),

@@ -370,3 +370,41 @@ fn deliveries_of_one_item_say_when_each_endpoint_had_it() {
     let found = deliveries(&capture, seven.unwrap_or_default(), &members, 10_000).unwrap_or_else(|| panic!());
     assert_eq!(found.members, vec![(10, A, Some(2_800)), (20, B, None)]);
 }
+
+#[test]
+fn a_recovered_item_moves_from_missed_to_recovered_and_is_never_first_or_late() {
+    use crate::capture::{Recovery, RecoveryReason, RecoveryVia};
+    let context = slots();
+    let recovered = |mut event: CapturedEvent| {
+        event.recovered = Some(Recovery::new(RecoveryReason::Gap, RecoveryVia::GetBlocks));
+        event
+    };
+    let mut compare = Compare::new(CompareConfig::default());
+    for n in 1..=5 {
+        compare.observe(&slot(10, A, n, n * 400), &context);
+        compare.observe(&slot(20, B, n, n * 400 + 10), &context);
+    }
+    // B misses slots 6..=8 live; the window settles them as missed…
+    for n in 6..=40 {
+        compare.observe(&slot(10, A, n, n * 400), &context);
+        if n > 8 {
+            compare.observe(&slot(20, B, n, n * 400 + 10), &context);
+        }
+    }
+    assert_eq!(compare.stats_of(20).map(|s| s.missed), Some(3));
+    // …until they are recovered: missed → recovered, not late.
+    for n in 6..=8 {
+        compare.observe(&recovered(slot(20, B, n, 16_100 + n)), &context);
+    }
+    // A slot B recovers before the window settles it is never missed, and never first.
+    compare.observe(&recovered(slot(20, B, 41, 16_200)), &context);
+    compare.observe(&slot(10, A, 41, 16_300), &context);
+    compare.finish(30_000);
+    let stats = compare.stats_of(20).unwrap_or_default();
+    assert_eq!((stats.missed, stats.recovered, stats.late, stats.first), (0, 4, 0, 0), "{stats:?}");
+    assert_eq!(compare.stats_of(10).map(|s| s.first), Some(41), "A delivered every slot first live");
+    assert_eq!(compare.lag_of(10).and_then(LagHistogram::max), Some(0), "A is the reference, never late");
+    let table = render_table(&compare.report());
+    assert!(table.contains("recovered"), "{table}");
+    assert!(compare.report().to_json().contains(r#""recovered":4"#));
+}

@@ -4,6 +4,8 @@
 //! - `?delay_ms=N` delays everything the connection sends (its notifications among them) by
 //!   N ms, and every HTTP answer as long;
 //! - `?drop_every=K` drops every K-th notification of each subscription;
+//! - `?disconnect_after_ms=N` drops the connection (TCP, no close frame) N ms after it
+//!   opens, every time, so a client's reconnect and what it does about the gap are exercised;
 //! - `?getlogs_max_range=N` refuses an `eth_getLogs` spanning more than N blocks (over HTTP
 //!   and WebSocket) with BlockPI's error, `-32602 eth_getLogs is limited to N block range`,
 //!   as a provider's plan does;
@@ -34,7 +36,12 @@ pub(crate) struct UrlFaults {
     pub(crate) getlogs_max_range: Option<u64>,
     /// Every this-many-th HTTP request is answered 429.
     pub(crate) http_429_every: Option<u64>,
+    /// The connection is dropped this long after it opens.
+    pub(crate) disconnect_after: Option<Duration>,
 }
+
+/// The longest `disconnect_after_ms`: a day.
+const MAX_DISCONNECT_MS: u64 = 86_400_000;
 
 /// Reads the query of a request target (`/?delay_ms=200&drop_every=5`).
 pub(crate) fn parse(query: Option<&str>) -> Result<UrlFaults, String> {
@@ -49,6 +56,10 @@ pub(crate) fn parse(query: Option<&str>) -> Result<UrlFaults, String> {
             "drop_every" => faults.drop_every = Some(number(name, value, 1, u64::MAX)?),
             "getlogs_max_range" => faults.getlogs_max_range = Some(number(name, value, 1, u64::MAX)?),
             "http_429_every" => faults.http_429_every = Some(number(name, value, 1, u64::MAX)?),
+            "disconnect_after_ms" => {
+                faults.disconnect_after =
+                    Some(Duration::from_millis(number(name, value, 1, MAX_DISCONNECT_MS)?));
+            }
             _ => {} // a provider's parameter (a key, an option): not the demo's business
         }
     }

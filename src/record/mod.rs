@@ -67,6 +67,10 @@ pub struct RecordOptions {
     pub limits: CaptureLimits,
     /// How long a stopping run waits for the output to take what is queued.
     pub flush_timeout: Duration,
+    /// Each endpoint's HTTP JSON-RPC URL, in `endpoints`' order (none: derived from each).
+    pub rpc_urls: Vec<String>,
+    /// Whether notifications missed during a reconnect are recovered over HTTP.
+    pub backfill: bool,
 }
 
 impl Default for RecordOptions {
@@ -82,6 +86,8 @@ impl Default for RecordOptions {
             ping_interval: None,
             limits: CaptureLimits::default(),
             flush_timeout: Duration::from_secs(5),
+            rpc_urls: Vec::new(),
+            backfill: true,
         }
     }
 }
@@ -100,6 +106,8 @@ impl std::fmt::Debug for RecordOptions {
             .field("ping_interval", &self.ping_interval)
             .field("limits", &self.limits)
             .field("flush_timeout", &self.flush_timeout)
+            .field("rpc_urls", &self.rpc_urls.iter().map(|url| redact_url(url)).collect::<Vec<_>>())
+            .field("backfill", &self.backfill)
             .finish()
     }
 }
@@ -109,7 +117,7 @@ impl RecordOptions {
     /// scrub from any message printed about the run.
     pub fn secrets(&self) -> Secrets {
         let mut secrets = Secrets::default();
-        for endpoint in &self.endpoints {
+        for endpoint in self.endpoints.iter().chain(&self.rpc_urls) {
             secrets.add_url(endpoint);
         }
         if let Some(key) = &self.api_key {
@@ -128,6 +136,8 @@ pub struct RecordSummary {
     pub notifications: u64,
     /// Events lost to the capture limits (the output could not keep up).
     pub evicted: u64,
+    /// Notifications among them recovered over HTTP after a reconnect.
+    pub recovered: u64,
 }
 
 /// Why a recording ended without a summary.
@@ -220,6 +230,13 @@ pub async fn record(options: RecordOptions) -> anyhow::Result<RecordSummary> {
 pub fn check(options: &RecordOptions) -> anyhow::Result<Vec<RequestBody>> {
     if options.endpoints.is_empty() {
         bail!("give at least one --endpoint");
+    }
+    if !options.rpc_urls.is_empty() && options.rpc_urls.len() != options.endpoints.len() {
+        bail!(
+            "give one --rpc per --endpoint, in the same order ({} for {})",
+            options.rpc_urls.len(),
+            options.endpoints.len()
+        );
     }
     let parse = |text: &String| {
         parse_subscribe_body(text).with_context(|| format!("--subscribe '{}'", excerpt_body(text)))

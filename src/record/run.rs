@@ -44,6 +44,8 @@ impl Run {
                 url: url.clone(),
                 api_key: options.api_key.as_ref().map(|key| key.expose().to_owned()).unwrap_or_default(),
                 ping_interval: options.ping_interval,
+                rpc_url: options.rpc_urls.get(index).cloned().unwrap_or_default(),
+                backfill_off: !options.backfill,
                 ..Endpoint::default()
             };
             if endpoint.needs_key() && endpoint.api_key.is_empty() {
@@ -58,6 +60,14 @@ impl Run {
                 session.backend().room_for_command().await;
                 if let Err(err) = session.subscribe(conn, body.method.clone(), body.params.clone(), None) {
                     bail!("{} on {shown} was not sent: {err}", body.method);
+                }
+                if let (true, Err(reason)) =
+                    (options.backfill, crate::backfill::plan_for(&body.method, body.params.as_ref()))
+                {
+                    eprintln!(
+                        "subscope: {} on {shown}: notifications missed while reconnecting cannot be recovered: {reason}",
+                        body.method
+                    );
                 }
             }
             if key_travels_in_clear(url) {
@@ -147,6 +157,7 @@ impl Run {
         self.summary.events += events.len() as u64;
         self.summary.notifications +=
             events.iter().filter(|event| event.kind == FrameKind::Notification).count() as u64;
+        self.summary.recovered += events.iter().filter(|event| event.recovered.is_some()).count() as u64;
     }
 
     /// Stops the connections, writes what is left, and waits for the output.

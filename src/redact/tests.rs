@@ -125,6 +125,8 @@ fn harmless_query_values_and_path_words_are_kept() {
         "wss://example.com/solana/mainnet-beta/ws?network=ethereum&commitment=confirmed"
     );
     assert_eq!(redact_url("demo?delay_ms=200&drop_every=5"), "demo?delay_ms=200&drop_every=5");
+    let faults = "demo?disconnect_after_ms=3000&getlogs_max_range=100&http_429_every=3";
+    assert_eq!(redact_url(faults), faults);
     // A harmless name does not protect a value that looks like a token.
     assert_eq!(
         redact_url("wss://example.com/?network=0123456789abcdef0123"),

@@ -9,8 +9,10 @@
 //! ([`RpcCallError`]) with the endpoint's secrets removed; the URL is only ever shown
 //! redacted. [`RpcClient::get_logs`] splits an `eth_getLogs` range the provider refuses.
 
+mod blocks;
 mod error;
 mod logs;
+mod solana;
 mod url;
 
 use std::sync::Arc;
@@ -29,7 +31,9 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
+pub use blocks::{BlockHeader, quantity};
 pub use error::RpcCallError;
+pub use solana::{MAX_BLOCKS_RANGE, MAX_SIGNATURES_PAGE, SignatureInfo};
 pub use url::{rpc_url_for, rpc_url_with};
 
 use crate::backoff::{Backoff, ReconnectPolicy};

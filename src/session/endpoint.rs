@@ -95,6 +95,9 @@ pub struct Endpoint {
     pub headers: Vec<(String, String)>,
     /// Made by the window for this run only (a replay it serves): never saved.
     pub transient: bool,
+    /// Whether missed notifications are left unrecovered on every subscription of it
+    /// (`record --no-backfill`).
+    pub backfill_off: bool,
 }
 
 impl std::fmt::Debug for Endpoint {

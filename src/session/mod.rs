@@ -245,6 +245,7 @@ impl Session {
         }
         config.headers = endpoint.headers_to_send();
         config.rpc_url = endpoint.rpc_url_to_send();
+        config.backfill = !endpoint.backfill_off;
         if let Err(err) = self.backend.send(Command::Connect { conn, config: Box::new(config) }) {
             let error = SessionError::Connect(err);
             endpoint.error = Some(error.clone());
@@ -328,8 +329,14 @@ impl Session {
         draft: Option<Draft>,
     ) -> Result<SubKey, SessionError> {
         let rules = catalog::rules_for(&method, params.as_ref());
-        let backfill =
-            Backfill::of(&method, params.as_ref(), draft.as_ref().is_none_or(|draft| draft.recover));
+        // `record --no-backfill` turns recovery off for the whole connection; else the form says.
+        let connection_recovers = self
+            .endpoints
+            .iter()
+            .find(|endpoint| endpoint.conn == Some(conn))
+            .is_none_or(|endpoint| !endpoint.backfill_off);
+        let recover = connection_recovers && draft.as_ref().is_none_or(|draft| draft.recover);
+        let backfill = Backfill::of(&method, params.as_ref(), recover);
         let sub = self.backend.new_subscription_key();
         let command = Command::Subscribe {
             conn,
@@ -349,8 +356,8 @@ impl Session {
         let (endpoint_id, conn_label) =
             endpoint.map_or((0, format!("#{conn}")), |endpoint| (endpoint.id, endpoint.label.clone()));
         let restore = draft.is_some();
-        if backfill == Backfill::Off {
-            // The backend starts each subscription with recovery on: the form says otherwise.
+        if backfill == Backfill::Off && connection_recovers {
+            // The backend starts this subscription with recovery on: the form says otherwise.
             if let Err(err) = self.backend.send(Command::Backfill { conn, sub, on: false }) {
                 self.notices.push(Notice::Error(SessionError::Backfill(err)));
             }

@@ -242,6 +242,20 @@ fn recovery_turned_off_is_sent_kept_in_the_form_and_sent_again_on_restore() {
 }
 
 #[test]
+fn a_connection_without_recovery_lists_its_subscriptions_off_and_sends_no_toggle() {
+    let (mut session, mut script) = session();
+    session.endpoint_mut(7).unwrap().backfill_off = true; // `record --no-backfill`
+    let conn = session.connect(0).unwrap();
+    session.subscribe_draft(conn, slot_draft()).unwrap();
+    let commands = script.commands();
+    let [Command::Connect { config, .. }, Command::Subscribe { .. }] = commands.as_slice() else {
+        panic!("{commands:?}")
+    };
+    assert!(!config.backfill, "the whole connection starts with recovery off");
+    assert_eq!(session.subscriptions()[0].backfill, Backfill::Off);
+}
+
+#[test]
 fn headers_that_cannot_be_sent_say_why() {
     let problems = [
         ("", "v", "A header needs a name."),

@@ -7,6 +7,7 @@
 
 pub mod eth;
 pub mod proxy;
+pub mod record;
 #[cfg(feature = "gui")]
 pub mod ui;
 
@@ -52,6 +53,16 @@ pub fn free_port() -> u16 {
     listener.local_addr().map(|addr| addr.port()).unwrap_or_else(|err| panic!("addr: {err}"))
 }
 
+/// A free port whose next port is free too, for a validator's RPC (its PubSub is port + 1).
+pub fn free_port_and_next() -> u16 {
+    loop {
+        let port = free_port();
+        if port < 65000 && TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+            return port;
+        }
+    }
+}
+
 /// Where a peer binary is: `$VAR`, else `.peers/bin/NAME` (scripts/install-peers.sh).
 pub fn peer_binary(var: &str, name: &str) -> PathBuf {
     if let Ok(path) = std::env::var(var) {
@@ -83,6 +94,12 @@ pub fn http_rpc(port: u16, method: &str, params: Value) -> Value {
         body.to_owned()
     };
     serde_json::from_str(&body).unwrap_or_else(|err| panic!("bad JSON from {method}: {err}: {body}"))
+}
+
+/// Sends a transaction to anvil at 127.0.0.1:port (from an unlocked account) and waits for
+/// its receipt.
+pub fn send_and_wait(port: u16, tx: Value) -> Value {
+    eth::receipt(port, &eth::send_tx(port, tx))
 }
 
 fn dechunk(body: &str) -> String {

@@ -116,7 +116,12 @@ pub(crate) async fn serve(
     connection.delay = faults.delay;
     connection.drop_every = faults.drop_every;
     connection.limits = Limits { getlogs_max_range: faults.getlogs_max_range };
-    connection.run(ws, control, generation).await;
+    let run = connection.run(ws, control, generation);
+    match faults.disconnect_after {
+        // Dropping the connection's future drops its socket: gone without a close frame.
+        Some(after) => drop(tokio::time::timeout(after, run).await),
+        None => run.await,
+    }
 }
 
 /// The state of one connection.
