@@ -329,6 +329,9 @@ pub struct StreamStats {
     pub count: u64,
     /// Bytes received.
     pub bytes: u64,
+    /// Of them, events recovered over HTTP JSON-RPC after they were missed (counted as they
+    /// come in, so a card reads it without scanning the capture).
+    pub recovered: u64,
     /// When the newest event arrived.
     pub last_at_ms: u64,
     /// Recent per-second counts.
@@ -360,6 +363,7 @@ impl Capture {
         let stats = self.streams.entry((event.connection, event.subscription)).or_default();
         stats.count += 1;
         stats.bytes += event.size() as u64;
+        stats.recovered += u64::from(event.recovered.is_some());
         stats.last_at_ms = stats.last_at_ms.max(event.received_at_ms);
         stats.rate.record(event.received_at_ms);
         self.bytes += event.memory_cost();
@@ -517,6 +521,18 @@ mod tests {
         assert_eq!(capture.evicted(), 2);
         assert_eq!(capture.total_received(), 5);
         assert_eq!(capture.stream_stats(1, Some(7)).map(|stats| stats.count), Some(5));
+    }
+
+    #[test]
+    fn recovered_events_are_counted_per_stream_and_survive_eviction() {
+        let mut capture = Capture::new(CaptureLimits { max_events: 2, max_bytes: usize::MAX });
+        let recovered = |seq| CapturedEvent {
+            recovered: Some(Recovery::new(RecoveryReason::Gap, RecoveryVia::GetBlocks)),
+            ..event(seq, "{}")
+        };
+        capture.extend([event(0, "{}"), recovered(1), recovered(2), event(3, "{}")]);
+        let stats = capture.stream_stats(1, Some(7));
+        assert_eq!(stats.map(|stats| (stats.count, stats.recovered)), Some((4, 2)));
     }
 
     #[test]

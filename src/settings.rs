@@ -39,6 +39,10 @@ pub struct SavedEndpoint {
     pub preset: String,
     /// The URL template, with `{api_key}` where the key goes and every secret redacted.
     pub url: String,
+    /// The HTTP JSON-RPC URL template missed notifications are recovered over, redacted
+    /// like `url`; empty: derived from `url`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub rpc_url: String,
     /// Whether the user left it connected, so it connects again on start (even when the last
     /// start failed: a node that was down, a keychain that was locked).
     pub connect_on_start: bool,
@@ -58,6 +62,7 @@ impl fmt::Debug for SavedEndpoint {
             .field("label", &self.label)
             .field("preset", &self.preset)
             .field("url", &redact_url(&self.url))
+            .field("rpc_url", &redact_url(&self.rpc_url))
             .field("connect_on_start", &self.connect_on_start)
             .field("subscriptions", &self.subscriptions)
             .field("chain", &self.chain)
@@ -141,6 +146,7 @@ impl Settings {
         let mut copy = self.clone();
         for endpoint in &mut copy.endpoints {
             endpoint.url = redact_url(&endpoint.url);
+            endpoint.rpc_url = redact_url(&endpoint.rpc_url);
             for (name, value) in &mut endpoint.headers {
                 *value = redact_header(name, value);
             }
@@ -331,8 +337,14 @@ mod tests {
             "wss://name.solana-mainnet.quiknode.pro/sekrit0123456789abcdef/",
             "ws://127.0.0.1:1/#sekrit",
         ] {
-            let settings = Settings { endpoints: vec![endpoint(url)], ..Settings::default() };
+            // The same key pasted into the RPC URL is masked there too.
+            let rpc_url = url.replacen("wss://", "https://", 1).replacen("ws://", "http://", 1);
+            let settings = Settings {
+                endpoints: vec![SavedEndpoint { rpc_url, ..endpoint(url) }],
+                ..Settings::default()
+            };
             let text = settings.to_json();
+            assert!(text.contains(r#""rpc_url": "http"#), "{text}");
             assert!(!text.contains("sekrit"), "{text}");
             assert!(text.contains("***"), "{text}");
             assert!(!format!("{settings:?}").contains("sekrit"), "Debug shows no key");
@@ -342,8 +354,13 @@ mod tests {
     #[test]
     fn placeholders_survive_saving() {
         let template = "wss://eth-mainnet.g.alchemy.com/v2/{api_key}";
-        let settings = Settings { endpoints: vec![endpoint(template)], ..Settings::default() };
+        let rpc_url = "https://eth-mainnet.g.alchemy.com/v2/{api_key}".to_owned();
+        let settings = Settings {
+            endpoints: vec![SavedEndpoint { rpc_url: rpc_url.clone(), ..endpoint(template) }],
+            ..Settings::default()
+        };
         assert_eq!(settings.sanitized().endpoints[0].url, template);
+        assert_eq!(settings.sanitized().endpoints[0].rpc_url, rpc_url);
     }
 
     #[test]

@@ -34,8 +34,8 @@ impl App {
             }
             EndpointAction::RememberKey(index) => self.keys.store(&mut self.session, index, true),
             EndpointAction::ForgetKey(index) => self.keys.store(&mut self.session, index, false),
-            EndpointAction::MoveKeyToKeyField(index) => {
-                if self.session.move_key_to_key_field(index).is_some() && self.keys.has_store() {
+            EndpointAction::MoveKeyToKeyField(index, field) => {
+                if self.session.move_key_to_key_field(index, field).is_some() && self.keys.has_store() {
                     self.keys.store(&mut self.session, index, true);
                 }
             }
@@ -106,6 +106,11 @@ impl App {
                         self.set_source(Source::Live);
                     }
                     self.panels.table.show_subscription(conn, sub);
+                }
+            }
+            SubscriptionAction::Backfill(sub, on) => {
+                if let Err(err) = self.session.set_backfill(sub, on) {
+                    self.message = Some(Message::Failure(err.to_string()));
                 }
             }
             SubscriptionAction::Edit(sub) => {

@@ -236,7 +236,7 @@ pub struct DataSliceValue {
 ///
 /// A field is sent when it is required, when its value differs from the default, or when the
 /// user marked it explicit (to send a default value anyway, as some provider examples do).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Draft {
     /// The [`MethodSpec::id`] this draft is for.
@@ -245,6 +245,23 @@ pub struct Draft {
     pub values: BTreeMap<String, FieldValue>,
     /// Keys of fields sent even when they hold their default value.
     pub explicit: BTreeSet<String>,
+    /// Whether a subscription made from it has the notifications it missed while its
+    /// connection was down recovered afterwards, where its kind allows (on unless the user
+    /// turned it off on the subscription). Written only when off.
+    #[serde(skip_serializing_if = "is_on")]
+    pub recover: bool,
+}
+
+impl Default for Draft {
+    fn default() -> Self {
+        Self { method: String::new(), values: BTreeMap::new(), explicit: BTreeSet::new(), recover: true }
+    }
+}
+
+/// Whether a flag is on (for `skip_serializing_if`: a default left out of the file).
+#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde passes fields by reference")]
+fn is_on(flag: &bool) -> bool {
+    *flag
 }
 
 impl Draft {
@@ -258,6 +275,7 @@ impl Draft {
                 .map(|field| (field.key.to_owned(), FieldValue::default_for(field)))
                 .collect(),
             explicit: BTreeSet::new(),
+            recover: true,
         }
     }
 
@@ -443,6 +461,7 @@ mod tests {
                 ("gone".to_owned(), FieldValue::Text("x".to_owned())),
             ]),
             explicit: BTreeSet::from(["gone".to_owned()]),
+            recover: true,
         };
         draft.repair();
         assert_eq!(draft, Draft::for_method("accountSubscribe").unwrap_or_default());
@@ -455,6 +474,18 @@ mod tests {
         let text = serde_json::to_string(&draft).unwrap_or_default();
         let back: Draft = serde_json::from_str(&text).unwrap_or_default();
         assert_eq!(back, draft);
+    }
+
+    #[test]
+    fn recovery_is_on_unless_turned_off_and_only_off_is_written() {
+        let old: Draft = serde_json::from_str(r#"{"method":"slotSubscribe"}"#).unwrap_or_default();
+        assert!(old.recover, "a draft saved before the setting existed recovers");
+        let on = serde_json::to_string(&draft("slotSubscribe")).unwrap_or_default();
+        assert!(!on.contains("recover"), "{on}");
+        let off = Draft { recover: false, ..draft("slotSubscribe") };
+        let text = serde_json::to_string(&off).unwrap_or_default();
+        assert!(text.contains(r#""recover":false"#), "{text}");
+        assert_eq!(serde_json::from_str::<Draft>(&text).ok(), Some(off));
     }
 
     #[test]

@@ -59,6 +59,9 @@ pub struct Endpoint {
     pub preset: String,
     /// The URL template; `{api_key}` marks where the key goes.
     pub url: String,
+    /// The HTTP JSON-RPC URL template missed notifications are recovered over (the same
+    /// `{api_key}` and key); empty: derived from `url` ([`Self::derived_rpc_url`]).
+    pub rpc_url: String,
     /// The API key, held in memory only.
     pub api_key: String,
     /// Where the key came from.
@@ -92,9 +95,6 @@ pub struct Endpoint {
     pub headers: Vec<(String, String)>,
     /// Made by the window for this run only (a replay it serves): never saved.
     pub transient: bool,
-    /// Its HTTP JSON-RPC URL (same `{api_key}` placeholder and key), where missed
-    /// notifications are recovered from; empty to derive it from `url`.
-    pub rpc_url: String,
     /// Whether missed notifications are left unrecovered on every subscription of it
     /// (`record --no-backfill`).
     pub backfill_off: bool,
@@ -106,6 +106,7 @@ impl std::fmt::Debug for Endpoint {
             .field("id", &self.id)
             .field("label", &self.label)
             .field("url", &self.display_url())
+            .field("rpc_url", &redact_url(&self.rpc_url))
             .field("api_key", &if self.api_key.is_empty() { "" } else { crate::redact::MASK })
             .field("key_source", &self.key_source)
             .field("keychain", &self.keychain)
@@ -133,9 +134,10 @@ impl Endpoint {
         }
     }
 
-    /// Whether the URL or a header value has a place for an API key.
+    /// Whether the URL, the RPC URL or a header value has a place for an API key.
     pub fn needs_key(&self) -> bool {
         self.url.contains(API_KEY_PLACEHOLDER)
+            || self.rpc_url.contains(API_KEY_PLACEHOLDER)
             || self.headers.iter().any(|(_, value)| value.contains(API_KEY_PLACEHOLDER))
     }
 
@@ -163,6 +165,29 @@ impl Endpoint {
         redact_url(&self.url)
     }
 
+    /// One of its URLs, to edit.
+    pub fn url_mut(&mut self, field: UrlField) -> &mut String {
+        match field {
+            UrlField::WebSocket => &mut self.url,
+            UrlField::Rpc => &mut self.rpc_url,
+        }
+    }
+
+    /// The HTTP JSON-RPC URL to connect with: the one set, or `None` to derive it.
+    pub fn rpc_url_to_send(&self) -> Option<String> {
+        let url = self.rpc_url.trim();
+        (!url.is_empty()).then(|| url.to_owned())
+    }
+
+    /// Where missed notifications are recovered from when no RPC URL is set, as it may be
+    /// shown (redacted); `None` when none can be derived from the URL.
+    pub fn derived_rpc_url(&self) -> Option<String> {
+        if crate::catalog::demo_query(&self.url).is_some() {
+            return Some("the demo server's own port".to_owned());
+        }
+        crate::rpc::rpc_url_for(&self.url).map(|url| redact_url(&url))
+    }
+
     /// Why it cannot connect yet; `None` when it can.
     pub fn connect_blocker(&self) -> Option<ConnectBlocker> {
         if self.url.trim().is_empty() {
@@ -170,6 +195,9 @@ impl Endpoint {
         }
         if lost_its_key(&self.url) {
             return Some(ConnectBlocker::KeyRemoved);
+        }
+        if let Some(problem) = rpc_url_problem(&self.rpc_url) {
+            return Some(ConnectBlocker::RpcUrl(problem));
         }
         for (name, value) in &self.headers {
             if let Some(problem) = header_problem(name, value) {
@@ -202,12 +230,69 @@ pub enum ConnectBlocker {
     /// Its URL lost its key when it was saved.
     #[error("{}", KEY_REMOVED)]
     KeyRemoved,
+    /// The HTTP RPC URL cannot be used.
+    #[error(transparent)]
+    RpcUrl(RpcUrlProblem),
     /// A handshake header cannot be sent.
     #[error(transparent)]
     Header(HeaderProblem),
     /// Its URL or a header has a place for a key, and there is none.
     #[error("This URL needs an API key: paste it in the API key field (or set {}).", API_KEY_ENV)]
     NeedsKey,
+}
+
+/// Which of an endpoint's URLs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UrlField {
+    /// The WebSocket URL subscriptions go to.
+    WebSocket,
+    /// The HTTP JSON-RPC URL missed notifications are recovered from.
+    Rpc,
+}
+
+impl UrlField {
+    /// The endpoint's other URL.
+    pub fn other(self) -> Self {
+        match self {
+            Self::WebSocket => Self::Rpc,
+            Self::Rpc => Self::WebSocket,
+        }
+    }
+}
+
+/// Why an HTTP RPC URL cannot be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RpcUrlProblem {
+    /// Not `http://` or `https://`.
+    #[error(
+        "The HTTP RPC URL must start with http:// or https:// (leave it empty to use the one \
+         derived from the URL)."
+    )]
+    NotHttp,
+    /// It lost its key when it was saved.
+    #[error(
+        "The key was removed from the HTTP RPC URL when it was saved: enter it again, or put \
+         {API_KEY_PLACEHOLDER} where the key goes and the key in the API key field."
+    )]
+    KeyRemoved,
+}
+
+/// Why an HTTP RPC URL cannot be used; `None` when it can (or it is empty: derived).
+pub fn rpc_url_problem(url: &str) -> Option<RpcUrlProblem> {
+    let url = url.trim();
+    let host = ["http://", "https://"].into_iter().find_map(|scheme| {
+        let head = url.get(..scheme.len())?;
+        head.eq_ignore_ascii_case(scheme).then(|| url.get(scheme.len()..)).flatten()
+    });
+    if url.is_empty() {
+        None
+    } else if host.is_none_or(str::is_empty) {
+        Some(RpcUrlProblem::NotHttp)
+    } else if lost_its_key(url) {
+        Some(RpcUrlProblem::KeyRemoved)
+    } else {
+        None
+    }
 }
 
 /// Why a handshake header cannot be sent.

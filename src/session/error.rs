@@ -13,6 +13,12 @@ pub enum SessionError {
     /// The endpoint cannot connect as it is set up.
     #[error(transparent)]
     Blocked(#[from] ConnectBlocker),
+    /// A key pasted into a URL is not the one in the endpoint's key field.
+    #[error(
+        "This URL holds another key than the API key field, and an endpoint has one key: put \
+         {{api_key}} where the key goes, or clear the API key field first."
+    )]
+    TwoKeys,
     /// The connect command was not sent.
     #[error("Could not connect: {0}")]
     Connect(BackendError),
@@ -25,6 +31,9 @@ pub enum SessionError {
     /// The subscribe command was not sent.
     #[error("Could not subscribe: {0}")]
     Subscribe(BackendError),
+    /// A subscription's recovery setting was not sent.
+    #[error("Could not change the recovery of missed events: {0}")]
+    Backfill(BackendError),
     /// A one-off request was not sent.
     #[error("Could not send: {0}")]
     Request(BackendError),

@@ -32,11 +32,12 @@ use crate::export::SubscriptionInfo;
 use crate::redact::{Secret, extract_key};
 use crate::settings::SavedEndpoint;
 pub use endpoint::{
-    ConnectBlocker, Endpoint, GapSpan, HeaderProblem, KEY_REMOVED, KeySource, KeychainLookup, header_problem,
+    ConnectBlocker, Endpoint, GapSpan, HeaderProblem, KEY_REMOVED, KeySource, KeychainLookup, RpcUrlProblem,
+    UrlField, header_problem, rpc_url_problem,
 };
 pub use error::SessionError;
 pub use notice::{Message, Notice};
-pub use subscription::{Ending, SubFailure, SubState, Subscription};
+pub use subscription::{Backfill, Ending, SubFailure, SubState, Subscription};
 pub use view::{CaptureView, ReorgMarks};
 
 /// What [`Session::take`] took from the backend.
@@ -77,6 +78,7 @@ impl Session {
                 label: entry.label.clone(),
                 preset: entry.preset.clone(),
                 url: entry.url.clone(),
+                rpc_url: entry.rpc_url.clone(),
                 keep_connected: entry.connect_on_start,
                 restore: entry.subscriptions.clone(),
                 chain: entry.chain,
@@ -141,6 +143,7 @@ impl Session {
                 label: endpoint.label.clone(),
                 preset: endpoint.preset.clone(),
                 url: endpoint.url.clone(),
+                rpc_url: endpoint.rpc_url.clone(),
                 connect_on_start: endpoint.keep_connected,
                 chain: endpoint.chain,
                 headers: endpoint.headers.clone(),
@@ -187,16 +190,34 @@ impl Session {
         Some(removed)
     }
 
-    /// Turns the key pasted into an endpoint's URL into `{api_key}` and moves the key to the
-    /// endpoint's key field. Returns the key, for the caller to keep (a keychain).
-    pub fn move_key_to_key_field(&mut self, index: usize) -> Option<Secret> {
+    /// Turns the key pasted into one of an endpoint's URLs into `{api_key}` (in the other URL
+    /// too, when the same key is pasted there) and moves the key to the endpoint's key field:
+    /// an endpoint has one key. Returns the key, for the caller to keep (a keychain); `None`
+    /// when there is nothing to move, or when the key field holds another key (the endpoint
+    /// then says so).
+    pub fn move_key_to_key_field(&mut self, index: usize, field: UrlField) -> Option<Secret> {
         let endpoint = self.endpoints.get_mut(index)?;
-        let (template, key) = extract_key(&endpoint.url)?;
-        endpoint.url = template;
+        let (template, key) = extract_key(endpoint.url_mut(field))?;
+        let current = endpoint.api_key.trim();
+        if !current.is_empty() && current != key.expose() {
+            endpoint.error = Some(SessionError::TwoKeys);
+            return None;
+        }
+        *endpoint.url_mut(field) = template;
+        let mut url_changed = field == UrlField::WebSocket;
+        let other = endpoint.url_mut(field.other());
+        if let Some((other_template, other_key)) = extract_key(other)
+            && other_key.expose() == key.expose()
+        {
+            *other = other_template;
+            url_changed = true;
+        }
+        if url_changed {
+            endpoint.preset.clear();
+        }
         endpoint.api_key = key.expose().to_owned();
         endpoint.key_source = KeySource::Typed;
         endpoint.keychain = KeychainLookup::Answered;
-        endpoint.preset.clear();
         endpoint.error = None;
         endpoint.key_note = None;
         Some(key)
@@ -223,8 +244,7 @@ impl Session {
             config.ping_interval = interval;
         }
         config.headers = endpoint.headers_to_send();
-        let rpc_url = endpoint.rpc_url.trim();
-        config.rpc_url = (!rpc_url.is_empty()).then(|| rpc_url.to_owned());
+        config.rpc_url = endpoint.rpc_url_to_send();
         config.backfill = !endpoint.backfill_off;
         if let Err(err) = self.backend.send(Command::Connect { conn, config: Box::new(config) }) {
             let error = SessionError::Connect(err);
@@ -309,6 +329,14 @@ impl Session {
         draft: Option<Draft>,
     ) -> Result<SubKey, SessionError> {
         let rules = catalog::rules_for(&method, params.as_ref());
+        // `record --no-backfill` turns recovery off for the whole connection; else the form says.
+        let connection_recovers = self
+            .endpoints
+            .iter()
+            .find(|endpoint| endpoint.conn == Some(conn))
+            .is_none_or(|endpoint| !endpoint.backfill_off);
+        let recover = connection_recovers && draft.as_ref().is_none_or(|draft| draft.recover);
+        let backfill = Backfill::of(&method, params.as_ref(), recover);
         let sub = self.backend.new_subscription_key();
         let command = Command::Subscribe {
             conn,
@@ -328,6 +356,12 @@ impl Session {
         let (endpoint_id, conn_label) =
             endpoint.map_or((0, format!("#{conn}")), |endpoint| (endpoint.id, endpoint.label.clone()));
         let restore = draft.is_some();
+        if backfill == Backfill::Off && connection_recovers {
+            // The backend starts this subscription with recovery on: the form says otherwise.
+            if let Err(err) = self.backend.send(Command::Backfill { conn, sub, on: false }) {
+                self.notices.push(Notice::Error(SessionError::Backfill(err)));
+            }
+        }
         self.subscriptions.push(Subscription {
             conn,
             sub,
@@ -339,8 +373,29 @@ impl Session {
             draft,
             endpoint: endpoint_id,
             restore,
+            backfill,
         });
         Ok(sub)
+    }
+
+    /// Turns the recovery of what a subscription misses during a reconnect on or off. The
+    /// choice is kept in its form, so it is saved and holds when the subscription is sent
+    /// again. Nothing is sent for a kind that cannot be recovered, or once it has ended.
+    pub fn set_backfill(&mut self, sub: SubKey, on: bool) -> Result<(), SessionError> {
+        let Some(row) = self.subscriptions.iter_mut().find(|row| row.sub == sub) else { return Ok(()) };
+        if matches!(row.backfill, Backfill::Impossible(_)) {
+            return Ok(());
+        }
+        if row.state.is_live() {
+            self.backend
+                .send(Command::Backfill { conn: row.conn, sub, on })
+                .map_err(SessionError::Backfill)?;
+        }
+        row.backfill = if on { Backfill::On } else { Backfill::Off };
+        if let Some(draft) = &mut row.draft {
+            draft.recover = on;
+        }
+        Ok(())
     }
 
     /// Cancels a subscription; it is no longer restored.

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use crate::backend::BackendError;
+use crate::backfill::Unrecoverable;
 use crate::capture::{ConnId, SubKey};
 use crate::catalog::Draft;
 use crate::protocol::{RpcError, SubId};
@@ -34,6 +35,29 @@ impl SubState {
     /// Whether notifications may still arrive.
     pub fn is_live(&self) -> bool {
         matches!(self, Self::Pending | Self::Active(_) | Self::Unsubscribing | Self::Retrying { .. })
+    }
+}
+
+/// Whether the notifications a subscription misses while its connection is down are
+/// recovered afterwards over the endpoint's HTTP JSON-RPC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backfill {
+    /// They are recovered.
+    On,
+    /// The user turned it off.
+    Off,
+    /// Its kind cannot be recovered, for this reason.
+    Impossible(Unrecoverable),
+}
+
+impl Backfill {
+    /// What `plan_for` says of a subscription, with the user's choice where it can be made.
+    pub fn of(method: &str, params: Option<&serde_json::Value>, on: bool) -> Self {
+        match crate::backfill::plan_for(method, params) {
+            Ok(_) if on => Self::On,
+            Ok(_) => Self::Off,
+            Err(reason) => Self::Impossible(reason),
+        }
     }
 }
 
@@ -102,4 +126,6 @@ pub struct Subscription {
     /// connects. Cleared when the user unsubscribes or disconnects, when the server refuses
     /// it, or when it completes (a signature subscription).
     pub restore: bool,
+    /// Whether what it misses during a reconnect is recovered (its form keeps the choice).
+    pub backfill: Backfill,
 }

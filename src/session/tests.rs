@@ -80,6 +80,7 @@ fn saved_endpoints_come_back_unconnected_and_are_saved_as_they_were() {
         label: "node".into(),
         preset: String::new(),
         url: URL.into(),
+        rpc_url: "http://127.0.0.1:8899".into(),
         connect_on_start: true,
         subscriptions: vec![slot_draft()],
         chain: Some(Chain::Solana),
@@ -96,6 +97,7 @@ fn saved_endpoints_come_back_unconnected_and_are_saved_as_they_were() {
     assert_eq!((again[0].id, again[0].url.as_str(), again[0].chain), (3, URL, Some(Chain::Solana)));
     assert_eq!(again[0].subscriptions, vec![slot_draft()]);
     assert_eq!(again[0].headers, saved.headers);
+    assert_eq!(again[0].rpc_url, "http://127.0.0.1:8899");
 }
 
 #[test]
@@ -103,6 +105,7 @@ fn connect_sends_the_endpoint_as_set_up_and_its_subscriptions_to_restore() {
     let (mut session, mut script) = session();
     let endpoint = session.endpoint_mut(7).unwrap();
     endpoint.url = "wss://node.example/{api_key}".into();
+    endpoint.rpc_url = " https://rpc.node.example/{api_key} ".into();
     endpoint.api_key = " key-1234 ".into();
     endpoint.headers = vec![("X-Team".into(), "blue".into()), (" ".into(), String::new())];
     endpoint.ping_interval = Some(Duration::from_secs(3));
@@ -119,6 +122,8 @@ fn connect_sends_the_endpoint_as_set_up_and_its_subscriptions_to_restore() {
     assert_eq!(config.api_key.as_ref().map(Secret::expose), Some("key-1234"));
     assert_eq!(config.headers, vec![("X-Team".to_owned(), "blue".to_owned())]);
     assert_eq!(config.ping_interval, Duration::from_secs(3));
+    assert_eq!(config.rpc_url.as_deref(), Some("https://rpc.node.example/{api_key}"));
+    assert!(config.backfill, "recovery is on unless a subscription turns it off");
     let Command::Subscribe { conn: c, method, .. } = &commands[1] else { panic!("{commands:?}") };
     assert_eq!((*c, method.as_str()), (conn, "slotSubscribe"));
 
@@ -161,6 +166,93 @@ fn connect_refuses_an_endpoint_that_cannot_connect_and_says_why_on_it() {
         assert!(session.endpoints()[0].conn.is_none());
     }
     assert!(script.commands().is_empty(), "nothing was sent");
+}
+
+#[test]
+fn an_rpc_url_that_is_not_http_blocks_the_connect_and_says_why() {
+    let (mut session, mut script) = session();
+    for (rpc_url, problem) in [
+        ("ws://127.0.0.1:8899", Some(RpcUrlProblem::NotHttp)),
+        ("127.0.0.1:8899", Some(RpcUrlProblem::NotHttp)),
+        ("https://", Some(RpcUrlProblem::NotHttp)),
+        ("https://rpc.example/v2/***", Some(RpcUrlProblem::KeyRemoved)),
+        ("HTTPS://rpc.example/v2/{api_key}", None),
+        (" ", None),
+    ] {
+        assert_eq!(rpc_url_problem(rpc_url), problem, "{rpc_url}");
+        let Some(problem) = problem else { continue };
+        session.endpoint_mut(7).unwrap().rpc_url = rpc_url.into();
+        let error = SessionError::Blocked(ConnectBlocker::RpcUrl(problem));
+        assert_eq!(session.connect(0).as_ref(), Err(&error), "{rpc_url}");
+        assert!(error.to_string().starts_with("The "), "{error}");
+    }
+    assert!(RpcUrlProblem::NotHttp.to_string().contains("http:// or https://"));
+    assert!(script.commands().is_empty(), "nothing was sent");
+    // An RPC URL with a place for the key needs the key, like the URL.
+    let endpoint = session.endpoint_mut(7).unwrap();
+    endpoint.rpc_url = "https://rpc.example/v2/{api_key}".into();
+    assert_eq!(endpoint.connect_blocker(), Some(ConnectBlocker::NeedsKey));
+}
+
+#[test]
+fn recovery_turned_off_is_sent_kept_in_the_form_and_sent_again_on_restore() {
+    let (mut session, mut script, conn) = connected();
+    let slots = session.subscribe_draft(conn, slot_draft()).unwrap();
+    let pending = session
+        .subscribe(conn, "eth_subscribe".into(), Some(serde_json::json!(["newPendingTransactions"])), None)
+        .unwrap();
+    script.commands();
+    let backfill_of =
+        |session: &Session, sub| session.subscriptions().iter().find(|row| row.sub == sub).unwrap().backfill;
+    assert_eq!(backfill_of(&session, slots), Backfill::On, "on by default where it can be");
+    let Backfill::Impossible(reason) = backfill_of(&session, pending) else {
+        panic!("pending txs are recovered")
+    };
+    assert!(reason.0.starts_with("pending transactions are not kept"), "{reason}");
+
+    session.set_backfill(slots, false).unwrap();
+    session.set_backfill(pending, false).unwrap();
+    let commands = script.commands();
+    assert!(
+        matches!(commands.as_slice(), [Command::Backfill { conn: c, sub, on: false }] if *c == conn && *sub == slots),
+        "only the recoverable one is sent: {commands:?}"
+    );
+    assert_eq!(backfill_of(&session, slots), Backfill::Off);
+    let saved = session.saved_endpoints();
+    assert!(!saved[0].subscriptions[0].recover, "saved with its form");
+
+    // Disconnected and connected again: the form comes back with recovery off.
+    session.disconnect(0);
+    let endpoint = session.endpoint_mut(7).unwrap();
+    endpoint.state = Some(ConnState::Closed { reason: None });
+    endpoint.restore = saved[0].subscriptions.clone();
+    script.commands();
+    let again = session.connect(0).unwrap();
+    let commands = script.commands();
+    let [
+        Command::Connect { .. },
+        Command::Subscribe { sub, .. },
+        Command::Backfill { conn: c, sub: off, on: false },
+    ] = commands.as_slice()
+    else {
+        panic!("{commands:?}")
+    };
+    assert_eq!((*c, off), (again, sub));
+    assert_eq!(session.subscriptions().last().map(|row| row.backfill), Some(Backfill::Off));
+}
+
+#[test]
+fn a_connection_without_recovery_lists_its_subscriptions_off_and_sends_no_toggle() {
+    let (mut session, mut script) = session();
+    session.endpoint_mut(7).unwrap().backfill_off = true; // `record --no-backfill`
+    let conn = session.connect(0).unwrap();
+    session.subscribe_draft(conn, slot_draft()).unwrap();
+    let commands = script.commands();
+    let [Command::Connect { config, .. }, Command::Subscribe { .. }] = commands.as_slice() else {
+        panic!("{commands:?}")
+    };
+    assert!(!config.backfill, "the whole connection starts with recovery off");
+    assert_eq!(session.subscriptions()[0].backfill, Backfill::Off);
 }
 
 #[test]
@@ -363,13 +455,33 @@ fn endpoints_are_added_removed_and_their_pasted_keys_moved() {
         error: Some(SessionError::NoSuchEndpoint),
         ..Endpoint::default()
     });
-    let key = session.move_key_to_key_field(1).unwrap();
+    session.endpoints_mut()[1].rpc_url = "https://lb.drpc.org/ogrpc?network=ethereum&dkey=Ab12Cd34Ef".into();
+    let key = session.move_key_to_key_field(1, UrlField::WebSocket).unwrap();
     assert_eq!(key.expose(), "Ab12Cd34Ef");
     let endpoint = &session.endpoints()[1];
     assert_eq!(endpoint.url, "wss://lb.drpc.org/ogws?network=ethereum&dkey={api_key}");
+    assert_eq!(
+        endpoint.rpc_url, "https://lb.drpc.org/ogrpc?network=ethereum&dkey={api_key}",
+        "the same key pasted into the RPC URL moves with it"
+    );
     assert_eq!((endpoint.api_key.as_str(), endpoint.key_source), ("Ab12Cd34Ef", KeySource::Typed));
     assert!(endpoint.preset.is_empty() && endpoint.error.is_none());
-    assert!(session.move_key_to_key_field(1).is_none(), "no key left in the URL");
+    assert!(session.move_key_to_key_field(1, UrlField::WebSocket).is_none(), "no key left in the URL");
+
+    // A key pasted into the RPC URL moves too, unless the endpoint has another key already.
+    session.endpoints_mut()[1].rpc_url = "https://lb.drpc.org/ogrpc?network=ethereum&dkey=Zz98Yy76Xx".into();
+    assert!(session.move_key_to_key_field(1, UrlField::Rpc).is_none(), "one endpoint, one key");
+    let endpoint = &session.endpoints()[1];
+    assert_eq!(
+        (endpoint.api_key.as_str(), endpoint.error.clone()),
+        ("Ab12Cd34Ef", Some(SessionError::TwoKeys))
+    );
+    session.endpoints_mut()[1].api_key.clear();
+    let key = session.move_key_to_key_field(1, UrlField::Rpc).unwrap();
+    let endpoint = &session.endpoints()[1];
+    assert_eq!((key.expose(), endpoint.api_key.as_str()), ("Zz98Yy76Xx", "Zz98Yy76Xx"));
+    assert_eq!(endpoint.rpc_url, "https://lb.drpc.org/ogrpc?network=ethereum&dkey={api_key}");
+    assert!(endpoint.error.is_none());
 
     session.endpoint_mut(7).unwrap().state = Some(ConnState::Closed { reason: None });
     assert_eq!(session.remove_endpoint(0).map(|endpoint| endpoint.id), Some(7));

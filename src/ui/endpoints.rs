@@ -1,6 +1,6 @@
-//! The endpoints panel: presets, URL, API key (masked), connect/disconnect and a state badge
-//! per connection. Every URL drawn here is redacted; the URL field shows its clear text only
-//! while it is being edited.
+//! The endpoints panel: presets, URL, HTTP RPC URL, API key (masked), connect/disconnect and
+//! a state badge per connection. Every URL drawn here is redacted; a URL field shows its clear
+//! text only while it is being edited.
 
 use egui::{RichText, TextEdit, Ui};
 
@@ -8,7 +8,10 @@ use super::{error_text, ok_color, warn_text};
 use crate::backend::ConnState;
 use crate::catalog::{Chain, presets};
 use crate::redact::{extract_key, has_secret, key_travels_in_clear, lost_its_key, redact_header};
-use crate::session::{Endpoint, KEY_REMOVED, KeySource, KeychainLookup, Message, header_problem};
+use crate::session::{
+    ConnectBlocker, Endpoint, KEY_REMOVED, KeySource, KeychainLookup, Message, SessionError, UrlField,
+    header_problem, rpc_url_problem,
+};
 
 /// What the user asked the endpoints panel for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,8 +28,9 @@ pub enum EndpointAction {
     RememberKey(usize),
     /// Delete its key from the OS keychain.
     ForgetKey(usize),
-    /// Turn the key pasted into its URL into `{api_key}` and move the key to the key field.
-    MoveKeyToKeyField(usize),
+    /// Turn the key pasted into one of its URLs into `{api_key}` and move the key to the key
+    /// field.
+    MoveKeyToKeyField(usize, UrlField),
     /// Ask the keychain again (after a dismissed unlock prompt).
     RetryKeychain(usize),
     /// Stop waiting out a reconnect's backoff and try at once.
@@ -73,6 +77,9 @@ fn endpoint_ui(ui: &mut Ui, index: usize, endpoint: &mut Endpoint, now_ms: u64) 
         if let Some(url_action) = url_ui(ui, index, endpoint) {
             action = Some(url_action);
         }
+        if let Some(rpc_action) = rpc_url_ui(ui, index, endpoint) {
+            action = Some(rpc_action);
+        }
         headers_ui(ui, endpoint);
         if endpoint.needs_key()
             && let Some(key_action) = api_key_ui(ui, index, endpoint)
@@ -88,6 +95,9 @@ fn endpoint_ui(ui: &mut Ui, index: usize, endpoint: &mut Endpoint, now_ms: u64) 
         if !endpoint.headers.is_empty() {
             summary.push_str(&format!(" · {} headers", endpoint.headers.len()));
         }
+        if !endpoint.rpc_url.trim().is_empty() {
+            summary.push_str(&format!(" · RPC {}", crate::redact::redact_url(endpoint.rpc_url.trim())));
+        }
         ui.add(egui::Label::new(RichText::new(summary).monospace().weak()).truncate());
     }
     if key_travels_in_clear(&endpoint.url) {
@@ -96,7 +106,10 @@ fn endpoint_ui(ui: &mut Ui, index: usize, endpoint: &mut Endpoint, now_ms: u64) 
             "ws:// sends the key unencrypted to a host that is not this machine: use wss://.",
         ));
     }
-    if let Some(error) = &endpoint.error {
+    // A bad RPC URL is said under its field (while the form is shown).
+    let said_at_field =
+        editable && matches!(endpoint.error, Some(SessionError::Blocked(ConnectBlocker::RpcUrl(_))));
+    if let Some(error) = endpoint.error.as_ref().filter(|_| !said_at_field) {
         // Wrapped: one long error (a DNS failure, an HTTP body) must not widen the panel.
         ui.add(egui::Label::new(error_text(ui.visuals(), error.to_string())).wrap());
     }
@@ -122,8 +135,12 @@ fn endpoint_ui(ui: &mut Ui, index: usize, endpoint: &mut Endpoint, now_ms: u64) 
                 action = Some(EndpointAction::Disconnect(index));
             }
         } else {
-            let ready = !endpoint.url.trim().is_empty();
-            if ui.add_enabled(ready, egui::Button::new("Connect")).clicked() {
+            let ready = !endpoint.url.trim().is_empty() && rpc_url_problem(&endpoint.rpc_url).is_none();
+            if ui
+                .add_enabled(ready, egui::Button::new("Connect"))
+                .on_disabled_hover_text("Enter a URL, and an HTTP RPC URL that can be used (or none)")
+                .clicked()
+            {
                 action = Some(EndpointAction::Connect(index));
             }
             if ui.button("Remove").on_hover_text("Remove this endpoint from the list").clicked() {
@@ -276,46 +293,97 @@ fn preset_ui(ui: &mut Ui, endpoint: &mut Endpoint) {
 }
 
 fn url_ui(ui: &mut Ui, index: usize, endpoint: &mut Endpoint) -> Option<EndpointAction> {
-    let label = ui.label("URL");
-    let id = ui.make_persistent_id("url");
-    let editing = ui.memory(|memory| memory.has_focus(id));
-    let width = ui.available_width();
-    let response = if editing {
-        ui.add(TextEdit::singleline(&mut endpoint.url).id(id).desired_width(width))
-    } else {
-        // Not focused: show the redacted URL; a click focuses the field and shows the clear text.
-        let mut shown = endpoint.display_url();
-        ui.add(
-            TextEdit::singleline(&mut shown)
-                .id(id)
-                .desired_width(width)
-                .hint_text("wss://…  (`{api_key}` marks where the key goes, or `demo`)"),
-        )
-    }
-    .labelled_by(label.id);
-    if response.changed() {
+    let field = MaskedUrl {
+        label: "URL",
+        id_salt: "url",
+        hint: "wss://…  (`{api_key}` marks where the key goes, or `demo`)",
+    };
+    let edit = masked_url_ui(ui, &field, &mut endpoint.url);
+    if edit.changed {
         endpoint.preset.clear();
         endpoint.error = None;
     }
-    let mut action = None;
     if lost_its_key(&endpoint.url) {
         ui.label(warn_text(ui.visuals(), KEY_REMOVED));
-    } else if has_secret(&endpoint.url) {
+    }
+    edit.move_key.then_some(EndpointAction::MoveKeyToKeyField(index, UrlField::WebSocket))
+}
+
+/// The HTTP JSON-RPC URL missed notifications are recovered over: empty, the one derived from
+/// the URL is used (its hint shows it, redacted).
+fn rpc_url_ui(ui: &mut Ui, index: usize, endpoint: &mut Endpoint) -> Option<EndpointAction> {
+    let derived = endpoint.derived_rpc_url();
+    let hint = match &derived {
+        Some(url) => format!("derived: {url}"),
+        None => "https://…  (none derived from the URL: set one to recover missed events)".to_owned(),
+    };
+    let field = MaskedUrl { label: "HTTP RPC URL", id_salt: "rpc_url", hint: &hint };
+    let edit = masked_url_ui(ui, &field, &mut endpoint.rpc_url);
+    if edit.changed {
+        endpoint.error = None;
+    }
+    if let Some(problem) = rpc_url_problem(&endpoint.rpc_url) {
+        ui.add(egui::Label::new(error_text(ui.visuals(), problem.to_string())).wrap());
+    }
+    edit.move_key.then_some(EndpointAction::MoveKeyToKeyField(index, UrlField::Rpc))
+}
+
+/// A URL field that may hold a key.
+struct MaskedUrl<'a> {
+    /// The label beside it (and its accessible name).
+    label: &'a str,
+    /// Its id within the endpoint.
+    id_salt: &'a str,
+    /// What an empty field shows.
+    hint: &'a str,
+}
+
+/// What the user did with a [`MaskedUrl`].
+struct MaskedUrlEdit {
+    /// The URL was edited.
+    changed: bool,
+    /// The key pasted into it is to be moved to the API key field.
+    move_key: bool,
+}
+
+/// Draws a URL field that shows its clear text only while it is being edited (redacted
+/// otherwise), warns when a key was pasted into it and offers to move that key to the API key
+/// field.
+fn masked_url_ui(ui: &mut Ui, field: &MaskedUrl<'_>, url: &mut String) -> MaskedUrlEdit {
+    let id = ui.make_persistent_id(field.id_salt);
+    let editing = ui.memory(|memory| memory.has_focus(id));
+    let response = ui
+        .horizontal(|ui| {
+            let label = ui.label(field.label);
+            let width = ui.available_width();
+            if editing {
+                ui.add(TextEdit::singleline(url).id(id).desired_width(width))
+            } else {
+                // Not focused: the redacted URL; a click focuses the field and shows the clear
+                // text.
+                let mut shown = crate::redact::redact_url(url);
+                let response = ui
+                    .add(TextEdit::singleline(&mut shown).id(id).desired_width(width).hint_text(field.hint));
+                // A long hint is cut at the field's end: the whole of it on hover.
+                if url.is_empty() { response.on_hover_text(field.hint) } else { response }
+            }
+            .labelled_by(label.id)
+        })
+        .inner;
+    let mut move_key = false;
+    if has_secret(url) && !lost_its_key(url) {
         ui.label(warn_text(
             ui.visuals(),
             "This URL holds a key in clear. It is masked wherever it is shown and removed when \
              saved; move it to the API key field to keep it (in the OS keychain).",
         ));
-        if extract_key(&endpoint.url).is_some()
+        move_key = extract_key(url).is_some()
             && ui
                 .button("Move the key to the API key field")
                 .on_hover_text("Put {api_key} where the key is, and the key in the API key field")
-                .clicked()
-        {
-            action = Some(EndpointAction::MoveKeyToKeyField(index));
-        }
+                .clicked();
     }
-    action
+    MaskedUrlEdit { changed: response.changed(), move_key }
 }
 
 fn api_key_ui(ui: &mut Ui, index: usize, endpoint: &mut Endpoint) -> Option<EndpointAction> {

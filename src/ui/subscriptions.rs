@@ -1,11 +1,11 @@
-//! The list of subscriptions: state, count, rate, and Unsubscribe.
+//! The list of subscriptions: state, count, rate, recovery of missed events, and Unsubscribe.
 
 use egui::{RichText, Ui};
 
 use super::{error_text, format_count, ok_color, warn_text};
 use crate::capture::{Capture, SubKey};
 use crate::compare::Compare;
-use crate::session::{SubState, Subscription};
+use crate::session::{Backfill, SubState, Subscription};
 
 /// What the user asked the subscription list for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,6 +18,8 @@ pub enum SubscriptionAction {
     Show(SubKey),
     /// Load its form into the composer.
     Edit(SubKey),
+    /// Turn the recovery of what it misses during a reconnect on or off.
+    Backfill(SubKey, bool),
 }
 
 /// Draws the list; counts and rates come from the capture's cumulative stream stats, and
@@ -105,6 +107,9 @@ fn row_ui(
             }
         }
     });
+    if let Some(backfill_action) = backfill_ui(ui, row, capture) {
+        action = Some(backfill_action);
+    }
     ui.horizontal(|ui| {
         if row.state.is_live() {
             let enabled = row.state != SubState::Unsubscribing;
@@ -126,6 +131,36 @@ fn row_ui(
         {
             action = Some(SubscriptionAction::Edit(row.sub));
         }
+    });
+    action
+}
+
+/// The "Recover missed events" checkbox with how many were recovered so far, or, for a kind
+/// that cannot be recovered, why.
+fn backfill_ui(ui: &mut Ui, row: &Subscription, capture: &Capture) -> Option<SubscriptionAction> {
+    let mut on = match row.backfill {
+        Backfill::On => true,
+        Backfill::Off => false,
+        Backfill::Impossible(reason) => {
+            let text = RichText::new(format!("Missed events cannot be recovered: {reason}.")).weak();
+            ui.add(egui::Label::new(text).wrap());
+            return None;
+        }
+    };
+    let mut action = None;
+    ui.horizontal_wrapped(|ui| {
+        if ui
+            .checkbox(&mut on, "Recover missed events")
+            .on_hover_text(
+                "After a reconnect, ask the endpoint's HTTP JSON-RPC for what this subscription \
+                 missed while the connection was down",
+            )
+            .changed()
+        {
+            action = Some(SubscriptionAction::Backfill(row.sub, on));
+        }
+        let recovered = capture.stream_stats(row.conn, Some(row.sub)).map_or(0, |stats| stats.recovered);
+        ui.weak(format!("{} recovered", format_count(recovered)));
     });
     action
 }
