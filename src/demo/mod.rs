@@ -11,7 +11,7 @@
 //! `?http_429_every=`: `url_faults.rs`).
 //!
 //! **HTTP.** The same port answers JSON-RPC over HTTP POST (`http.rs`, on
-//! [`crate::loopback::http`]), as a node's HTTP port does, so a backfill or an audit can run
+//! `loopback::http`), as a node's HTTP port does, so a backfill or an audit can run
 //! offline. Its chains have a history: every block and slot is derived from the seed and its
 //! place (`ethereum/chain.rs`, `solana/ledger.rs`), with events for the filters and keys
 //! clients subscribed with (`interest.rs`), so what a subscription was sent over the
