@@ -442,3 +442,38 @@ async fn a_height_the_stream_skips_without_a_reconnect_is_recovered_before_the_n
     assert!(notes.iter().any(|note| note.contains("which the stream skipped")), "{notes:#?}");
     demo.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_heads_gap_is_asked_in_batches_and_a_server_without_them_one_by_one() {
+    use subscope::backfill::{self, Tracker};
+    use subscope::protocol::SubId;
+    let anvil = start_anvil(free_port(), &[]);
+    // The last head the subscription saw, then 250 more mined while it was away.
+    let seen = http_rpc(anvil.port, "eth_getBlockByNumber", json!(["latest", false]))["result"].clone();
+    let frame = json!({"jsonrpc": "2.0", "method": "eth_subscription", "params": {"subscription": "0x1", "result": seen}});
+    let mined = http_rpc(anvil.port, "anvil_mine", json!(["0xfa"]));
+    assert!(mined.get("error").is_none(), "{mined}");
+    let plan =
+        backfill::plan_for("eth_subscribe", Some(&json!(["newHeads"]))).unwrap_or_else(|err| panic!("{err}"));
+    let mut tracker = Tracker::new("eth_subscribe", plan);
+    tracker.seen(&frame.to_string().into());
+    let client = subscope::rpc::RpcClient::new(subscope::rpc::RpcConfig::new(format!(
+        "http://127.0.0.1:{}/",
+        anvil.port
+    )))
+    .unwrap_or_else(|err| panic!("{err}"));
+    let outcome = backfill::run(tracker.job(&SubId::Str("0x1".into()), 0), client.clone()).await;
+    assert_eq!((outcome.recovered.len(), outcome.error), (250, None));
+    // eth_blockNumber, then 100 + 100 + 50 heights in three batches.
+    assert_eq!(client.stats().requests, 4, "{:?}", client.stats());
+
+    // A server that refuses batches (a proxy in front of anvil answering any batch with an error)
+    // gets the same heads one request at a time.
+    let refusing = support::proxy::rpc_refusing_batches(anvil.port).await;
+    let client =
+        subscope::rpc::RpcClient::new(subscope::rpc::RpcConfig::new(format!("http://127.0.0.1:{refusing}/")))
+            .unwrap_or_else(|err| panic!("{err}"));
+    let again = backfill::run(tracker.job(&SubId::Str("0x1".into()), 0), client.clone()).await;
+    assert_eq!(again.recovered, outcome.recovered, "the same heads, in the same order");
+    assert!(client.stats().requests > 250, "{:?}", client.stats());
+}

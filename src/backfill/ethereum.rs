@@ -10,8 +10,12 @@ use serde_json::{Value, json};
 use super::{Job, MAX_ITEMS, Outcome, quantity, raw_members};
 use crate::rpc::{RpcCallError, RpcClient};
 
-/// How many block requests are in flight at once (the client bounds them again).
+/// How many block requests are in flight at once when asked one by one (the client bounds
+/// them again).
 const BLOCKS_IN_FLIGHT: usize = 8;
+
+/// How many blocks one JSON-RPC batch asks for (providers accept 100 and more; Alchemy 1,000).
+const BLOCKS_PER_BATCH: usize = 100;
 
 /// A block as answered: its hash and parent, and its text.
 struct Block {
@@ -24,8 +28,17 @@ fn hash_of(value: Option<&Value>) -> Option<String> {
     value.and_then(Value::as_str).map(str::to_ascii_lowercase)
 }
 
+fn block_params(number: u64) -> Value {
+    json!([format!("{number:#x}"), false])
+}
+
 async fn block(client: &RpcClient, number: u64) -> Result<Option<Block>, RpcCallError> {
-    let raw = client.call_raw("eth_getBlockByNumber", json!([format!("{number:#x}"), false])).await?;
+    let raw = client.call_raw("eth_getBlockByNumber", block_params(number)).await?;
+    read_block(number, raw)
+}
+
+/// A block answer; `None` for a height the node does not have (yet).
+fn read_block(number: u64, raw: Box<RawValue>) -> Result<Option<Block>, RpcCallError> {
     if raw.get() == "null" {
         return Ok(None);
     }
@@ -49,17 +62,58 @@ async fn head(client: &RpcClient) -> Result<u64, RpcCallError> {
     quantity(Some(&number)).ok_or_else(|| RpcCallError::NotJson(format!("eth_blockNumber answered {number}")))
 }
 
-/// Blocks `from..=to`, in order; a height the node does not have yet ends the list.
+/// Blocks `from..=to`, in order; a height the node does not have yet ends the list. Asked in
+/// JSON-RPC batches of [`BLOCKS_PER_BATCH`] (a thousand heights in ten requests); a server
+/// that refuses batches is asked one block at a time, [`BLOCKS_IN_FLIGHT`] at once.
 async fn blocks(client: &RpcClient, from: u64, to: u64) -> Result<Vec<Block>, RpcCallError> {
-    let mut fetched = stream::iter(from..=to).map(|number| block(client, number)).buffered(BLOCKS_IN_FLIGHT);
-    let mut blocks = Vec::new();
-    while let Some(block) = fetched.next().await {
-        match block? {
-            Some(block) => blocks.push(block),
-            None => break,
+    let numbers: Vec<u64> = (from..=to).collect();
+    let mut blocks = Vec::with_capacity(numbers.len());
+    let mut batches = true;
+    for chunk in numbers.chunks(BLOCKS_PER_BATCH) {
+        let fetched = match batches.then_some(()) {
+            Some(()) => match batch(client, chunk).await {
+                Ok(fetched) => fetched,
+                Err(_) => {
+                    batches = false;
+                    one_by_one(client, chunk).await?
+                }
+            },
+            None => one_by_one(client, chunk).await?,
+        };
+        for block in fetched {
+            match block {
+                Some(block) => blocks.push(block),
+                None => return Ok(blocks),
+            }
         }
     }
     Ok(blocks)
+}
+
+/// `numbers` in one batch; an answer that failed for a passing reason (a per-request rate
+/// limit inside the batch) is asked again on its own.
+async fn batch(client: &RpcClient, numbers: &[u64]) -> Result<Vec<Option<Block>>, RpcCallError> {
+    let params: Vec<Value> = numbers.iter().map(|number| block_params(*number)).collect();
+    let answers = client.batch_raw("eth_getBlockByNumber", &params).await?;
+    let mut blocks = Vec::with_capacity(answers.len());
+    for (number, answer) in numbers.iter().zip(answers) {
+        blocks.push(match answer {
+            Ok(raw) => read_block(*number, raw)?,
+            Err(err) if err.is_transient() => block(client, *number).await?,
+            Err(err) => return Err(err),
+        });
+    }
+    Ok(blocks)
+}
+
+async fn one_by_one(client: &RpcClient, numbers: &[u64]) -> Result<Vec<Option<Block>>, RpcCallError> {
+    stream::iter(numbers.iter().copied())
+        .map(|number| block(client, number))
+        .buffered(BLOCKS_IN_FLIGHT)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect()
 }
 
 /// The first block at or after `time_s` among `low..=high` (by binary search on timestamps).

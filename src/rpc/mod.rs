@@ -211,11 +211,44 @@ impl RpcClient {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let body =
             Bytes::from(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string());
+        self.with_retries(body, answer_of).await
+    }
+
+    /// `method` once per entry of `params`, in one JSON-RPC batch (one HTTP request): each
+    /// `result` as the server wrote it, or its own error, in the order of `params`. The whole
+    /// batch is retried as [`Self::call`] is; a server that refuses batches (an error for
+    /// the whole, or an answer that is not a list) fails it, and the caller asks one by one.
+    pub async fn batch_raw(
+        &self,
+        method: &str,
+        params: &[Value],
+    ) -> Result<Vec<Result<Box<RawValue>, RpcCallError>>, RpcCallError> {
+        let first = self.inner.next_id.fetch_add(params.len() as u64, Ordering::Relaxed);
+        let requests: Vec<Value> = params
+            .iter()
+            .zip(first..)
+            .map(|(params, id)| json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
+            .collect();
+        let body = Bytes::from(Value::Array(requests).to_string());
+        let count = params.len() as u64;
+        let answers =
+            self.with_retries(body, |status, body| batch_answer_of(status, body, first, count)).await?;
+        let secrets = &self.inner.secrets;
+        Ok(answers.into_iter().map(|answer| answer.map_err(|err| err.scrubbed(secrets))).collect())
+    }
+
+    /// Sends `body` until `parse` accepts the answer, a non-transient error comes, or the
+    /// tries run out (see [`Self::call`]).
+    async fn with_retries<T>(
+        &self,
+        body: Bytes,
+        parse: impl Fn(u16, &[u8]) -> Result<T, RpcCallError>,
+    ) -> Result<T, RpcCallError> {
         let mut backoff = Backoff::new(self.config().backoff.clone());
         let mut tries = 1;
         loop {
             let (answer, retry_after) = self.send_once(body.clone()).await;
-            let err = match answer {
+            let err = match answer.and_then(|(status, bytes)| parse(status, &bytes)) {
                 Ok(result) => return Ok(result),
                 Err(err) => err.scrubbed(&self.inner.secrets),
             };
@@ -232,7 +265,7 @@ impl RpcClient {
 
     /// One POST under the timeout, once a turn among the requests in flight is free; with the
     /// server's `Retry-After` when it gave one in seconds.
-    async fn send_once(&self, body: Bytes) -> (Result<Box<RawValue>, RpcCallError>, Option<Duration>) {
+    async fn send_once(&self, body: Bytes) -> (Result<(u16, Bytes), RpcCallError>, Option<Duration>) {
         // The semaphore is never closed; without a permit the request goes unbounded.
         let _permit = self.inner.in_flight.acquire().await.ok();
         self.inner.requests.fetch_add(1, Ordering::Relaxed);
@@ -243,7 +276,7 @@ impl RpcClient {
         }
     }
 
-    async fn post(&self, body: Bytes) -> (Result<Box<RawValue>, RpcCallError>, Option<Duration>) {
+    async fn post(&self, body: Bytes) -> (Result<(u16, Bytes), RpcCallError>, Option<Duration>) {
         let mut request = Request::post(self.inner.uri.clone()).header(CONTENT_TYPE, "application/json");
         if let Some(authorization) = &self.inner.authorization {
             request = request.header(AUTHORIZATION, authorization.clone());
@@ -270,8 +303,42 @@ impl RpcClient {
                 return (Err(RpcCallError::Transport(format!("reading the answer: {err}"))), retry_after);
             }
         };
-        (answer_of(status.as_u16(), &bytes), retry_after)
+        (Ok((status.as_u16(), bytes)), retry_after)
     }
+}
+
+/// The answers of a batch of `count` requests with ids `first..`, in that order; an answer
+/// missing from the batch is an error of its own.
+fn batch_answer_of(
+    status: u16,
+    body: &[u8],
+    first: u64,
+    count: u64,
+) -> Result<Vec<Result<Box<RawValue>, RpcCallError>>, RpcCallError> {
+    let Ok(answers) = serde_json::from_slice::<Vec<Box<RawValue>>>(body) else {
+        // Not a list: an error for the whole batch (a rate limit, a refusal), or garbage.
+        return answer_of(status, body)
+            .and_then(|_| Err(RpcCallError::NotJson("a batch answered with one object".into())));
+    };
+    if !(200..300).contains(&status) {
+        return Err(RpcCallError::Http { status, body: error::short(&String::from_utf8_lossy(body)) });
+    }
+    let mut ordered: Vec<Option<Result<Box<RawValue>, RpcCallError>>> = (0..count).map(|_| None).collect();
+    for answer in answers {
+        #[derive(serde::Deserialize)]
+        struct Id {
+            id: Option<u64>,
+        }
+        let id = serde_json::from_str::<Id>(answer.get()).ok().and_then(|id| id.id);
+        let slot = id.and_then(|id| id.checked_sub(first)).filter(|at| *at < count);
+        if let Some(at) = slot {
+            ordered[at as usize] = Some(answer_of(200, answer.get().as_bytes()));
+        }
+    }
+    Ok(ordered
+        .into_iter()
+        .map(|answer| answer.unwrap_or_else(|| Err(RpcCallError::NotJson("no answer in the batch".into()))))
+        .collect())
 }
 
 /// A JSON-RPC answer's members that matter, the result unparsed.
@@ -349,6 +416,29 @@ mod tests {
         );
         assert!(matches!(answer_of(200, b"<html>"), Err(RpcCallError::NotJson(body)) if body == "<html>"));
         assert!(matches!(answer_of(200, b"{\"id\":1}"), Err(RpcCallError::NotJson(_))));
+    }
+
+    #[test]
+    fn a_batch_answer_is_put_back_in_the_order_asked_whatever_order_it_came_in() {
+        let body = br#"[{"jsonrpc":"2.0","id":12,"result":"0xc"},{"jsonrpc":"2.0","id":10,"result": {"a":1}},
+            {"jsonrpc":"2.0","id":11,"error":{"code":-32005,"message":"limit exceeded"}}]"#;
+        let answers = batch_answer_of(200, body, 10, 4).unwrap_or_default();
+        let shown: Vec<Result<String, bool>> = answers
+            .iter()
+            .map(|answer| answer.as_ref().map(|raw| raw.get().to_owned()).map_err(RpcCallError::is_transient))
+            .collect();
+        assert_eq!(shown, [Ok(r#"{"a":1}"#.into()), Err(true), Ok(r#""0xc""#.into()), Err(false)]);
+        // A batch refused whole, or answered by a gateway, fails as a whole.
+        let refused = br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"batch requests are not supported"}}"#;
+        assert!(matches!(batch_answer_of(200, refused, 1, 2), Err(RpcCallError::Rpc { code: -32600, .. })));
+        assert!(matches!(
+            batch_answer_of(429, b"slow down", 1, 2),
+            Err(RpcCallError::Http { status: 429, .. })
+        ));
+        assert!(matches!(
+            batch_answer_of(200, br#"{"jsonrpc":"2.0","id":1,"result":1}"#, 1, 1),
+            Err(RpcCallError::NotJson(_))
+        ));
     }
 
     #[test]
