@@ -47,6 +47,15 @@ use crate::rpc::{RpcCallError, RpcClient};
 /// was already delivered near there.
 pub const RECENT: usize = 256;
 
+/// The most bytes of notifications a tracker keeps. They are shared with the capture, but
+/// outlive it once the capture evicts them, so they must stay small: 1,000 subscriptions
+/// keep at most 64 MiB (about 37 heads, 64 logs or 256 slots each).
+pub const RECENT_BYTES: usize = 64 << 10;
+
+/// A notification bigger than this is kept as the few members that say where it is and what
+/// it carried (a 10 MiB account is not kept at all: its state is always recovered).
+pub const MAX_KEPT_FRAME: usize = 8 << 10;
+
 /// The most items one job recovers (blocks, slots, transactions, accounts); a longer gap is
 /// recovered up to its most recent end, and the rest is reported.
 pub const MAX_ITEMS: u64 = 10_000;
@@ -197,6 +206,8 @@ pub struct Tracker {
     /// The name its notifications carry (`eth_subscription`, `slotNotification`, …).
     notification: &'static str,
     recent: VecDeque<Text>,
+    /// The bytes `recent` holds.
+    bytes: usize,
 }
 
 impl Tracker {
@@ -217,7 +228,7 @@ impl Tracker {
             .find(|spec| spec.rpc_method == method && spec.payload == payload)
             .and_then(|spec| spec.notification_method)
             .unwrap_or(if plan.is_ethereum() { ETH_NOTIFICATION } else { "" });
-        Self { plan, notification, recent: VecDeque::with_capacity(16) }
+        Self { plan, notification, recent: VecDeque::with_capacity(16), bytes: 0 }
     }
 
     /// The plan it follows.
@@ -232,10 +243,43 @@ impl Tracker {
 
     /// Notes a notification the subscription delivered (live or recovered).
     pub fn seen(&mut self, frame: &Text) {
-        if self.recent.len() == RECENT {
-            self.recent.pop_front();
+        let kept = if frame.len() <= MAX_KEPT_FRAME {
+            frame.clone()
+        } else {
+            match self.summary(frame) {
+                Some(summary) => summary,
+                None => return,
+            }
+        };
+        self.bytes += kept.len();
+        self.recent.push_back(kept);
+        while self.recent.len() > RECENT || (self.bytes > RECENT_BYTES && self.recent.len() > 1) {
+            if let Some(oldest) = self.recent.pop_front() {
+                self.bytes -= oldest.len();
+            }
         }
-        self.recent.push_back(frame.clone());
+    }
+
+    /// A big notification as the members a job reads of it (a head's number and hash, a
+    /// log's block and index, a transaction's slot and signature), in a notification of its
+    /// own; `None` for a state (accounts), which a job fetches whole anyway.
+    fn summary(&self, frame: &str) -> Option<Text> {
+        let result = result_of(frame)?;
+        let pick = |names: &[&str]| -> Value {
+            names.iter().filter_map(|name| Some(((*name).to_owned(), result.get(*name)?.clone()))).collect()
+        };
+        let kept = match self.plan {
+            Plan::Heads => pick(&["number", "hash", "parentHash"]),
+            Plan::Logs { .. } => pick(&["blockNumber", "blockHash", "logIndex"]),
+            Plan::Slots => pick(&["slot", "parent"]),
+            Plan::Roots => result,
+            Plan::Mentions { .. } => serde_json::json!({
+                "context": result.get("context"),
+                "value": {"signature": result.get("value").and_then(|value| value.get("signature"))},
+            }),
+            Plan::Account { .. } | Plan::Program { .. } | Plan::Signature { .. } => return None,
+        };
+        Some(serde_json::json!({"params": {"result": kept}}).to_string().into())
     }
 
     /// The job that recovers what was missed since the last notification seen, for the

@@ -115,3 +115,27 @@ fn a_signatures_final_status_has_one_key_and_its_interim_notice_none() {
     assert_eq!(failed, live, "a failed transaction's status is final too");
     assert_eq!(item_key(&plan, &frame(r#"{"context":{"slot":8},"value":"receivedSignature"}"#)), None);
 }
+
+#[test]
+fn a_tracker_keeps_few_bytes_and_big_notifications_as_what_a_job_reads() {
+    let mut tracker = Tracker::new("eth_subscribe", Plan::Heads);
+    let padding = "x".repeat(1 << 20);
+    for number in 0..300_u64 {
+        let frame = format!(
+            r#"{{"jsonrpc":"2.0","method":"eth_subscription","params":{{"subscription":"0x1","result":{{"number":"{number:#x}","hash":"0x{number:064x}","parentHash":"0x0","extraData":"{padding}"}}}}}}"#
+        );
+        tracker.seen(&Text::from(frame));
+    }
+    assert!(tracker.bytes <= RECENT_BYTES, "{} bytes kept", tracker.bytes);
+    assert_eq!(tracker.last_height(), Some(299), "the newest is kept, as its number and hash");
+    let job = tracker.job(&SubId::Num(1), 0);
+    assert_eq!(
+        job.seen.last().and_then(|head| head["hash"].as_str()),
+        Some(format!("0x{:064x}", 299).as_str())
+    );
+    // A state too big to keep is not kept at all.
+    let mut account =
+        Tracker::new("accountSubscribe", Plan::Account { pubkey: "A".into(), config: Value::Null });
+    account.seen(&Text::from(format!(r#"{{"params":{{"result":{{"value":{{"data":"{padding}"}}}}}}}}"#)));
+    assert_eq!((account.recent.len(), account.bytes), (0, 0));
+}
