@@ -637,17 +637,17 @@ fn the_window_audits_an_opened_capture_against_the_url_typed() {
     harness.run_steps(3);
     harness.get_by_label("Audit against the chain…").click();
     harness.run_steps(3);
-    let field = support::ui::control(&harness, "HTTP RPC URL");
+    let field = support::ui::control(&harness, "Audit against (HTTP RPC URL)");
     assert_eq!(
         field.value().as_deref(),
         Some("http://127.0.0.1:8899"),
         "derived from the validator's PubSub URL"
     );
 
-    harness.get_by_label("HTTP RPC URL").focus();
+    harness.get_by_label("Audit against (HTTP RPC URL)").focus();
     harness.run_steps(2);
     harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
-    harness.get_by_label("HTTP RPC URL").type_text(&format!("http://127.0.0.1:{port}"));
+    harness.get_by_label("Audit against (HTTP RPC URL)").type_text(&format!("http://127.0.0.1:{port}"));
     harness.run_steps(2);
     harness.get_by_label("Audit").click();
     let deadline = Instant::now() + Duration::from_secs(25);

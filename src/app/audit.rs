@@ -88,7 +88,7 @@ impl App {
         let state = &mut self.audit;
         Window::new("Audit against the chain").open(&mut open).default_width(680.0).show(ctx, |ui| {
             ui.horizontal(|ui| {
-                let label = ui.label("HTTP RPC URL");
+                let label = ui.label("Audit against (HTTP RPC URL)");
                 let field = TextEdit::singleline(&mut state.rpc_url).hint_text("http://127.0.0.1:8545");
                 ui.add(field.desired_width(380.0)).labelled_by(label.id);
                 start = ui.add_enabled(state.running.is_none(), Button::new("Audit")).clicked();
