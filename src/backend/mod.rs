@@ -187,6 +187,17 @@ pub enum Command {
         /// Whether to recover them.
         on: bool,
     },
+    /// Fetches over HTTP the item at `height` (a block or slot) that another endpoint of a
+    /// comparison delivered and this subscription did not; it is captured marked recovered
+    /// (`compare_miss`) unless the subscription delivered it after all.
+    Recover {
+        /// Which connection.
+        conn: ConnId,
+        /// Which subscription.
+        sub: SubKey,
+        /// The block number or slot.
+        height: u64,
+    },
     /// Ends a reconnecting connection's backoff wait and tries at once (the node is back).
     RetryNow {
         /// Which connection.
@@ -478,6 +489,7 @@ async fn supervise(mut commands: mpsc::Receiver<Command>, queue: Arc<EventQueue>
             | Command::Unsubscribe { conn, .. }
             | Command::Request { conn, .. }
             | Command::Backfill { conn, .. }
+            | Command::Recover { conn, .. }
             | Command::RetryNow { conn } => *conn,
             Command::SetLimits(limits) => {
                 queue.set_limits(*limits);

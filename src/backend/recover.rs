@@ -49,6 +49,9 @@ struct Pending {
     done: Option<Done>,
     /// Where the job learns the position of the first live notification held.
     live_start: LiveStart,
+    /// Whether live notifications wait for it: not for an item another endpoint delivered
+    /// long ago (holding the stream would distort the very lag a comparison measures).
+    hold: bool,
 }
 
 struct Done {
@@ -175,7 +178,7 @@ impl Backfills {
     pub(super) fn delivered(&mut self, sub: SubKey, batch: &mut Vec<CapturedEvent>) -> Option<Recovered> {
         let watched = self.subs.get_mut(&sub)?;
         match watched.pending.as_mut() {
-            Some(pending) if !pending.released => {
+            Some(pending) if !pending.released && pending.hold => {
                 if let (None, Ok(tracker), Some(event)) =
                     (pending.live_start.get(), watched.tracker.as_ref(), batch.last())
                     && let Some(at) = backfill::position(tracker.plan(), &event.raw)
@@ -189,12 +192,18 @@ impl Backfills {
                 }
                 self.release(sub, false)
             }
-            _ => {
+            Some(_) => {
+                if let (Ok(tracker), Some(event)) = (watched.tracker.as_mut(), batch.last()) {
+                    tracker.seen(&event.raw);
+                }
+                None
+            }
+            None => {
                 let skipped = self.skipped_heights(sub, batch.last()?);
                 let watched = self.subs.get_mut(&sub)?;
                 match (skipped, watched.server_id.clone()) {
                     (Some((from, to)), Some(server_id)) => {
-                        let job = watched.tracker.as_ref().ok()?.skipped_heads(&server_id, from, to);
+                        let job = watched.tracker.as_ref().ok()?.range_job(&server_id, from, to)?;
                         // This head waits for the ones it skipped.
                         let held = batch.pop().into_iter().collect();
                         self.start(sub, job, RecoveryReason::HeightSkip, held);
@@ -238,13 +247,39 @@ impl Backfills {
         let Some(watched) = self.subs.get_mut(&sub) else { return };
         let server_id = watched.server_id.clone().unwrap_or(SubId::Num(0));
         let live_start = job.live_start();
-        watched.pending =
-            Some(Pending { reason, server_id, held, released: false, again: None, done: None, live_start });
+        let hold = reason != RecoveryReason::CompareMiss;
+        watched.pending = Some(Pending {
+            reason,
+            server_id,
+            held,
+            released: false,
+            again: None,
+            done: None,
+            live_start,
+            hold,
+        });
         let results = self.results.clone();
         tokio::spawn(async move {
             let outcome = backfill::run(job, client).await;
             results.send((sub, outcome)).await.ok(); // the connection may have ended meanwhile
         });
+    }
+
+    /// Another endpoint delivered the item at `height` (a block or slot) and `sub` did not:
+    /// fetches it over HTTP, to be captured marked as recovered for that reason, without
+    /// holding the live stream back. Nothing happens while another recovery of it runs (it
+    /// covers the item if it was missed in a gap), nor for kinds not placed by a height.
+    pub(super) fn recover_missed(&mut self, sub: SubKey, height: u64) {
+        let Some(watched) = self.subs.get(&sub) else { return };
+        if !watched.on || watched.pending.is_some() {
+            return;
+        }
+        let (Ok(tracker), Some(server_id)) = (watched.tracker.as_ref(), watched.server_id.as_ref()) else {
+            return;
+        };
+        if let Some(job) = tracker.range_job(server_id, height, height) {
+            self.start(sub, job, RecoveryReason::CompareMiss, Vec::new());
+        }
     }
 
     /// `sub` is active as `server_id`; again after a gap when `resubscribed`: then starts
@@ -284,7 +319,8 @@ impl Backfills {
     pub(super) fn finish(&mut self, sub: SubKey, outcome: Outcome) -> Option<Recovered> {
         let pending = self.subs.get_mut(&sub)?.pending.as_mut()?;
         pending.done = Some(Done { outcome, deadline: Instant::now() + GRACE });
-        self.release(sub, false)
+        let hold = pending.hold;
+        self.release(sub, !hold)
     }
 
     /// When the next held stream is let go even if its live notifications did not pass its

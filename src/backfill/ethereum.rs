@@ -141,17 +141,16 @@ pub(super) async fn heads(job: &Job, client: &RpcClient) -> Outcome {
         .iter()
         .filter_map(|head| Some((quantity(head.get("number"))?, hash_of(head.get("hash"))?)))
         .collect();
-    if let Some((from, to)) = job.heights {
+    if let Some((from, to)) = job.range {
         match blocks(client, from, to.min(from.saturating_add(MAX_ITEMS - 1))).await {
             Ok(found) => {
                 outcome.until = Some(to);
                 outcome.recovered =
                     found.iter().map(|block| job.recovered(block.raw.get(), block.hash.clone())).collect();
-                outcome.note =
-                    format!("of blocks {from}..={to}, which the stream skipped, by eth_getBlockByNumber");
+                outcome.note = format!("of blocks {from}..={to} by eth_getBlockByNumber");
             }
             Err(err) => {
-                outcome.note = format!("could not fetch the skipped heads {from}..={to}: {err}");
+                outcome.note = format!("could not fetch the heads {from}..={to}: {err}");
                 outcome.error = Some(err);
             }
         }
@@ -222,31 +221,37 @@ struct Log {
     raw: Box<RawValue>,
 }
 
+/// Logs as answered, with where they are.
+fn read_logs(raw: Vec<Box<RawValue>>) -> Vec<Log> {
+    raw.into_iter()
+        .filter_map(|raw| {
+            let members = raw_members(&raw)?;
+            let text = |name: &str| -> Option<Value> { serde_json::from_str(members.get(name)?.get()).ok() };
+            let block = quantity(text("blockNumber").as_ref())?;
+            let hash = hash_of(text("blockHash").as_ref())?;
+            let index = hash_of(text("logIndex").as_ref())?;
+            Some(Log { block, key: format!("{hash}:{index}"), raw })
+        })
+        .collect()
+}
+
 /// Every log the filter matches from the block of the last log seen (inclusive, as more logs
 /// of it may have followed) to the node's head.
 pub(super) async fn logs(job: &Job, client: &RpcClient, filter: &Value) -> Outcome {
     let mut outcome = Outcome::default();
     let last_block = job.seen.iter().filter_map(|log| quantity(log.get("blockNumber"))).max();
     let result = async {
+        if let Some((from, to)) = job.range {
+            let raw = client.get_logs_raw(filter, from, to).await?;
+            return Ok((read_logs(raw), from, to));
+        }
         let tip = head(client).await?;
         let from = match last_block {
             Some(block) => block.max(tip.saturating_sub(MAX_ITEMS - 1)),
             None => block_at(client, job.lost_at_ms / 1000, tip.saturating_sub(MAX_ITEMS - 1), tip).await?,
         };
         let raw = client.get_logs_raw(filter, from, tip).await?;
-        let logs = raw
-            .into_iter()
-            .filter_map(|raw| {
-                let members = raw_members(&raw)?;
-                let text =
-                    |name: &str| -> Option<Value> { serde_json::from_str(members.get(name)?.get()).ok() };
-                let block = quantity(text("blockNumber").as_ref())?;
-                let hash = hash_of(text("blockHash").as_ref())?;
-                let index = hash_of(text("logIndex").as_ref())?;
-                Some(Log { block, key: format!("{hash}:{index}"), raw })
-            })
-            .collect::<Vec<_>>();
-        Ok::<_, RpcCallError>((logs, from, tip))
+        Ok::<_, RpcCallError>((read_logs(raw), from, tip))
     }
     .await;
     match result {

@@ -292,7 +292,7 @@ impl Tracker {
             server_id: server_id.to_json().to_string(),
             lost_at_ms,
             seen,
-            heights: None,
+            range: None,
             live_start: LiveStart::default(),
         }
     }
@@ -306,10 +306,12 @@ impl Tracker {
         }
     }
 
-    /// The job that fetches the heads of `from..=to`, which a `newHeads` stream skipped
-    /// without a reconnect (a provider under load does).
-    pub fn skipped_heads(&self, server_id: &SubId, from: u64, to: u64) -> Job {
-        Job { heights: Some((from, to)), ..self.job(server_id, 0) }
+    /// The job that fetches exactly the blocks or slots `from..=to`: heads a `newHeads` stream
+    /// skipped without a reconnect (a provider under load does), or an item another endpoint
+    /// delivered and this one did not. `None` for kinds that are not placed by a height.
+    pub fn range_job(&self, server_id: &SubId, from: u64, to: u64) -> Option<Job> {
+        matches!(self.plan, Plan::Heads | Plan::Logs { .. } | Plan::Slots | Plan::Roots)
+            .then(|| Job { range: Some((from, to)), ..self.job(server_id, 0) })
     }
 }
 
@@ -358,8 +360,8 @@ pub struct Job {
     lost_at_ms: u64,
     /// The `result`s of the last notifications delivered, oldest first.
     seen: Vec<Value>,
-    /// For a `newHeads` stream that skipped heights: exactly these.
-    heights: Option<(u64, u64)>,
+    /// Exactly these blocks or slots, rather than everything since the last one delivered.
+    range: Option<(u64, u64)>,
     live_start: LiveStart,
 }
 

@@ -18,6 +18,9 @@ const TRANSACTIONS_IN_FLIGHT: usize = 4;
 /// The most signatures `getSignaturesForAddress` returns at once.
 const SIGNATURES_PAGE: u64 = 1000;
 
+/// How far before an explicit range a slots job looks for the parent of its first slot.
+const PARENT_LOOKBACK: u64 = 32;
+
 /// `getBlocks` returns at most this many slots' worth per call (Agave's limit).
 const BLOCKS_SPAN: u64 = 500_000;
 
@@ -77,14 +80,20 @@ pub(super) async fn slots(job: &Job, client: &RpcClient, roots: bool) -> Outcome
         .max();
     let commitment = if roots { "finalized" } else { "confirmed" };
     let result = async {
-        let tip = match (roots, last) {
-            (false, Some(_)) => before_live_start(job, client).await?,
-            _ => slot_at(client, commitment).await?,
+        let (from, tip) = match job.range {
+            // An explicit range: from a little before it, to learn the parent of its first slot.
+            Some((from, to)) => (from.saturating_sub(PARENT_LOOKBACK), to),
+            None => {
+                let tip = match (roots, last) {
+                    (false, Some(_)) => before_live_start(job, client).await?,
+                    _ => slot_at(client, commitment).await?,
+                };
+                let Some(last) = last else {
+                    return Ok((Vec::new(), tip, tip));
+                };
+                ((last + 1).max(tip.saturating_sub(MAX_ITEMS - 1)), tip)
+            }
         };
-        let Some(last) = last else {
-            return Ok((Vec::new(), tip, tip));
-        };
-        let from = (last + 1).max(tip.saturating_sub(MAX_ITEMS - 1));
         let mut produced = Vec::new();
         let mut start = from;
         while start <= tip {
@@ -99,9 +108,17 @@ pub(super) async fn slots(job: &Job, client: &RpcClient, roots: bool) -> Outcome
     }
     .await;
     match result {
-        Ok((produced, from, tip)) => {
+        Ok((mut produced, from, tip)) => {
             outcome.until = Some(tip);
             let mut parent = last.unwrap_or_default();
+            let from = match job.range {
+                Some((first, _)) => {
+                    parent = produced.iter().copied().filter(|slot| *slot < first).max().unwrap_or(parent);
+                    produced.retain(|slot| *slot >= first);
+                    first
+                }
+                None => from,
+            };
             for slot in produced {
                 let result =
                     if roots { slot.to_string() } else { format!(r#"{{"parent":{parent},"slot":{slot}}}"#) };

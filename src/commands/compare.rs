@@ -11,8 +11,9 @@ use anyhow::bail;
 
 use super::Context;
 use super::args::{RunArgs, parse_grace};
+use crate::backend::Command;
 use crate::capture::{CapturedEvent, now_ms};
-use crate::compare::{Compare, CompareConfig, Report, render_table};
+use crate::compare::{Compare, CompareConfig, Missed, Report, render_table};
 use crate::export::CaptureContext;
 use crate::human::plural;
 use crate::record::{self, Observer, Output, RecordOptions, RecordSummary};
@@ -66,6 +67,15 @@ impl Observer for Compare {
         for event in events {
             Compare::observe(self, event, context);
         }
+    }
+
+    /// Each item an endpoint missed (another delivered it), asked of that endpoint over HTTP.
+    fn commands(&mut self) -> Vec<Command> {
+        let missed = self.take_missed();
+        missed
+            .into_iter()
+            .map(|Missed { sub, conn, height }| Command::Recover { conn, sub, height })
+            .collect()
     }
 }
 

@@ -184,7 +184,24 @@ struct Item {
     /// Members among them that only recovered it (not live).
     recovered: u128,
     settled: bool,
+    /// Its block or slot, when that places it (for asking an endpoint that missed it).
+    height: Option<u64>,
 }
+
+/// An item a member missed, that its endpoint could be asked for over HTTP
+/// ([`Compare::take_missed`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Missed {
+    /// The member's subscription.
+    pub sub: SubKey,
+    /// Its connection.
+    pub conn: ConnId,
+    /// The item's block number or slot.
+    pub height: u64,
+}
+
+/// The most missed items waiting to be taken; past it the oldest are not asked for.
+const MAX_MISSED_QUEUED: usize = 4_096;
 
 /// One request sent on several endpoints.
 #[derive(Debug)]
@@ -197,6 +214,12 @@ struct Group {
     open: VecDeque<(u64, ItemId)>,
     /// Settled items kept to recognise late deliveries, oldest first.
     closed: VecDeque<(u64, ItemId)>,
+    /// Items members missed, not yet taken.
+    missed: Vec<Missed>,
+    /// Items members were counted missing, by member bit, remembered longer than the items
+    /// themselves (a recovery can come back after an item left the window), oldest first.
+    missed_recently: HashMap<ItemId, u128, BuildHasherDefault<Passthrough>>,
+    missed_order: VecDeque<ItemId>,
 }
 
 /// See the module docs.
@@ -254,6 +277,12 @@ impl Compare {
                 member.ended_at_ms.get_or_insert(at);
             }
         }
+    }
+
+    /// The items members missed since the last call (placed by a block or slot), for a front
+    /// end that asks each one's endpoint for them ([`crate::backend::Command::Recover`]).
+    pub fn take_missed(&mut self) -> Vec<Missed> {
+        self.groups.iter_mut().flat_map(|group| group.missed.drain(..)).collect()
     }
 
     /// Settles every item whose grace window ended by `now_ms` (a live front end calls this
@@ -372,6 +401,9 @@ impl Group {
             items: HashMap::default(),
             open: VecDeque::new(),
             closed: VecDeque::new(),
+            missed: Vec::new(),
+            missed_recently: HashMap::default(),
+            missed_order: VecDeque::new(),
         }
     }
 
@@ -398,9 +430,16 @@ impl Group {
             self.make_room(config.grace_ms);
         }
         let bit = 1u128 << index;
+        let missed_before = self.missed_recently.get(&id).is_some_and(|members| members & bit != 0);
+        if recovered && missed_before && !self.items.contains_key(&id) {
+            // Recovered after the item left the window: counted, never made an item again
+            // (the others would then be counted missing what they delivered long ago).
+            self.recovered_miss(index, id);
+            return;
+        }
         let item = self.items.entry(id).or_insert_with(|| {
             self.open.push_back((at, id));
-            Item { first_at_ms: at, seen: 0, recovered: 0, settled: false }
+            Item { first_at_ms: at, seen: 0, recovered: 0, settled: false, height: key.height }
         });
         let member = &mut self.members[index];
         if item.seen & bit != 0 {
@@ -415,13 +454,7 @@ impl Group {
         item.seen |= bit;
         if recovered {
             item.recovered |= bit;
-            // Counted missed when it settled without this member: that miss was recovered.
-            let was_missed =
-                item.settled && !fresh && member.counts_from(config.grace_ms) <= item.first_at_ms;
-            if was_missed {
-                member.stats.missed = member.stats.missed.saturating_sub(1);
-            }
-            member.stats.recovered += 1;
+            self.recovered_miss(index, id);
             return;
         }
         if item.settled {
@@ -443,19 +476,56 @@ impl Group {
         member.newest_item_ms = member.newest_item_ms.max(first_at);
     }
 
+    /// Member `index` recovered item `id`: counted recovered, and no longer missed if it was.
+    fn recovered_miss(&mut self, index: usize, id: ItemId) {
+        let bit = 1u128 << index;
+        let member = &mut self.members[index];
+        member.stats.recovered += 1;
+        if let Some(members) = self.missed_recently.get_mut(&id)
+            && *members & bit != 0
+        {
+            *members &= !bit;
+            member.stats.missed = member.stats.missed.saturating_sub(1);
+        }
+    }
+
+    /// Notes that member `index` was counted missing item `id`.
+    fn remember_miss(&mut self, index: usize, id: ItemId) {
+        let members = self.missed_recently.entry(id).or_insert_with(|| {
+            self.missed_order.push_back(id);
+            0
+        });
+        *members |= 1u128 << index;
+        while self.missed_order.len() > MAX_ITEMS {
+            if let Some(oldest) = self.missed_order.pop_front() {
+                self.missed_recently.remove(&oldest);
+            }
+        }
+    }
+
     /// Settles the items whose window ended by `now`, and drops those settled a window ago.
     fn settle(&mut self, now: u64, grace: u64) {
         while let Some((first_at, _)) = self.open.front()
             && first_at.saturating_add(grace) <= now
         {
             let Some((first_at, key)) = self.open.pop_front() else { break };
+            let mut missing = Vec::new();
             if let Some(item) = self.items.get_mut(&key) {
                 item.settled = true;
                 for (index, member) in self.members.iter_mut().enumerate() {
                     if item.seen & (1u128 << index) == 0 && member.counts_from(grace) <= first_at {
                         member.stats.missed += 1;
+                        missing.push(index);
+                        if let Some(height) = item.height
+                            && self.missed.len() < MAX_MISSED_QUEUED
+                        {
+                            self.missed.push(Missed { sub: member.sub, conn: member.conn, height });
+                        }
                     }
                 }
+            }
+            for index in missing {
+                self.remember_miss(index, key);
             }
             self.closed.push_back((first_at, key));
         }
@@ -483,15 +553,20 @@ impl Group {
     /// At the end of a run: an unsettled item counts as missed for a member that has since
     /// delivered a newer item (it went past it); for the others it stays undecided.
     fn settle_overtaken(&mut self) {
-        for (first_at, key) in self.open.drain(..) {
+        for (first_at, key) in std::mem::take(&mut self.open) {
             let Some(item) = self.items.get_mut(&key) else { continue };
             item.settled = true;
+            let mut missing = Vec::new();
             for (index, member) in self.members.iter_mut().enumerate() {
                 let absent = item.seen & (1u128 << index) == 0;
                 let opened = member.opened_at_ms.is_some_and(|opened| opened <= first_at);
                 if absent && opened && member.newest_item_ms > first_at {
                     member.stats.missed += 1;
+                    missing.push(index);
                 }
+            }
+            for index in missing {
+                self.remember_miss(index, key);
             }
             self.closed.push_back((first_at, key));
         }

@@ -408,3 +408,29 @@ fn a_recovered_item_moves_from_missed_to_recovered_and_is_never_first_or_late() 
     assert!(table.contains("recovered"), "{table}");
     assert!(compare.report().to_json().contains(r#""recovered":4"#));
 }
+
+#[test]
+fn a_recovery_that_comes_back_after_the_window_still_moves_the_miss() {
+    use crate::capture::{Recovery, RecoveryReason, RecoveryVia};
+    let context = slots();
+    let mut compare = Compare::new(CompareConfig { grace_ms: 300, ..CompareConfig::default() });
+    for n in 1..=20 {
+        compare.observe(&slot(10, A, n, n * 400), &context);
+        if n != 5 {
+            compare.observe(&slot(20, B, n, n * 400 + 10), &context);
+        }
+    }
+    assert_eq!(compare.stats_of(20).map(|s| s.missed), Some(1));
+    assert_eq!(compare.take_missed(), [Missed { sub: 20, conn: B, height: 5 }], "asked for once");
+    assert!(compare.take_missed().is_empty());
+    // Slot 5 comes back 6 s later, long after its window (600 ms) closed.
+    let mut late = slot(20, B, 5, 8_400);
+    late.recovered = Some(Recovery::new(RecoveryReason::CompareMiss, RecoveryVia::GetBlocks));
+    compare.observe(&late, &context);
+    compare.observe(&slot(10, A, 21, 8_410), &context);
+    compare.observe(&slot(20, B, 21, 8_420), &context);
+    compare.finish(20_000);
+    let (a, b) = (compare.stats_of(10).unwrap_or_default(), compare.stats_of(20).unwrap_or_default());
+    assert_eq!((b.missed, b.recovered), (0, 1), "{b:?}");
+    assert_eq!(a.missed, 0, "A is not counted missing what it delivered long ago: {a:?}");
+}

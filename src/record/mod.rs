@@ -248,6 +248,12 @@ pub fn check(options: &RecordOptions) -> anyhow::Result<Vec<RequestBody>> {
 pub(crate) trait Observer {
     /// A batch of events, and the context that names their connections and subscriptions.
     fn observe(&mut self, events: &[CapturedEvent], context: &CaptureContext);
+
+    /// What it asks the connections to do after a batch (a comparison: fetch the items an
+    /// endpoint missed).
+    fn commands(&mut self) -> Vec<crate::backend::Command> {
+        Vec::new()
+    }
 }
 
 impl Observer for () {

@@ -133,6 +133,9 @@ impl Run {
         if taking {
             self.count(&events);
             observer.observe(&events, &self.session.live().context);
+            for command in observer.commands() {
+                self.session.backend().send(command).ok(); // a busy queue skips a recovery, no more
+            }
         }
         match &self.writer {
             Some(writer) => {

@@ -488,6 +488,11 @@ impl Session {
         if self.pending.is_empty() {
             self.live.compare.settle(crate::capture::now_ms());
         }
+        // What one endpoint of a comparison missed and another delivered is asked of it.
+        for missed in self.live.compare.take_missed() {
+            let command = Command::Recover { conn: missed.conn, sub: missed.sub, height: missed.height };
+            self.backend.send(command).ok(); // a busy queue skips a recovery, no more
+        }
         // What the window holds counts against the same cap as the backend's queue.
         let capture = &self.live.capture;
         self.backend

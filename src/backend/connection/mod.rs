@@ -367,6 +367,7 @@ impl Actor {
                     self.table.subscribe(sub, &method, params, rules, false);
                 }
                 Command::Backfill { sub, on, .. } => self.backfills.set(sub, on),
+                Command::Recover { sub, height, .. } => self.backfills.recover_missed(sub, height),
                 Command::Unsubscribe { sub, .. } => {
                     self.batch.extend(self.backfills.forget(sub));
                     let (_, events) = self.table.unsubscribe(sub, false);
@@ -641,6 +642,7 @@ impl Actor {
                 self.outbox.extend(frame);
             }
             Command::Backfill { sub, on, .. } => self.backfills.set(sub, on),
+            Command::Recover { sub, height, .. } => self.backfills.recover_missed(sub, height),
             Command::Unsubscribe { sub, .. } => {
                 self.batch.extend(self.backfills.forget(sub));
                 let (frame, events) = self.table.unsubscribe(sub, true);
