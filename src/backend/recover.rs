@@ -382,6 +382,11 @@ impl Backfills {
                 " (less those the live stream delivered too)"
             });
         }
+        match pending.reason {
+            RecoveryReason::Gap => {}
+            RecoveryReason::HeightSkip => note.push_str(", which the stream skipped"),
+            RecoveryReason::CompareMiss => note.push_str(", which another endpoint delivered"),
+        }
         if pending.released {
             note.push_str("; live notifications went first, as too many arrived meanwhile");
         }

@@ -34,6 +34,7 @@
 //! the item is left undecided rather than counted missed.
 
 mod histogram;
+mod missed;
 mod report;
 
 use std::collections::{HashMap, VecDeque};
@@ -45,6 +46,8 @@ use crate::export::CaptureContext;
 use crate::protocol::FrameKind;
 use crate::protocol::meta::{self, MetaRecord};
 pub use histogram::LagHistogram;
+use missed::MAX_MISSED_QUEUED;
+pub use missed::Missed;
 pub use report::{EndpointReport, GroupReport, LagSummary, Report, render_table};
 
 /// The most members one group compares (one bit each in an item's mask); further
@@ -187,21 +190,6 @@ struct Item {
     /// Its block or slot, when that places it (for asking an endpoint that missed it).
     height: Option<u64>,
 }
-
-/// An item a member missed, that its endpoint could be asked for over HTTP
-/// ([`Compare::take_missed`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Missed {
-    /// The member's subscription.
-    pub sub: SubKey,
-    /// Its connection.
-    pub conn: ConnId,
-    /// The item's block number or slot.
-    pub height: u64,
-}
-
-/// The most missed items waiting to be taken; past it the oldest are not asked for.
-const MAX_MISSED_QUEUED: usize = 4_096;
 
 /// One request sent on several endpoints.
 #[derive(Debug)]
@@ -474,33 +462,6 @@ impl Group {
         let opened = member.joined_at_ms.saturating_add(config.grace_ms);
         member.opened_at_ms.get_or_insert(first_at.min(opened));
         member.newest_item_ms = member.newest_item_ms.max(first_at);
-    }
-
-    /// Member `index` recovered item `id`: counted recovered, and no longer missed if it was.
-    fn recovered_miss(&mut self, index: usize, id: ItemId) {
-        let bit = 1u128 << index;
-        let member = &mut self.members[index];
-        member.stats.recovered += 1;
-        if let Some(members) = self.missed_recently.get_mut(&id)
-            && *members & bit != 0
-        {
-            *members &= !bit;
-            member.stats.missed = member.stats.missed.saturating_sub(1);
-        }
-    }
-
-    /// Notes that member `index` was counted missing item `id`.
-    fn remember_miss(&mut self, index: usize, id: ItemId) {
-        let members = self.missed_recently.entry(id).or_insert_with(|| {
-            self.missed_order.push_back(id);
-            0
-        });
-        *members |= 1u128 << index;
-        while self.missed_order.len() > MAX_ITEMS {
-            if let Some(oldest) = self.missed_order.pop_front() {
-                self.missed_recently.remove(&oldest);
-            }
-        }
     }
 
     /// Settles the items whose window ended by `now`, and drops those settled a window ago.
