@@ -5,7 +5,7 @@ use super::{Group, ItemId, MAX_ITEMS};
 use crate::capture::{ConnId, SubKey};
 
 /// An item a member missed, that its endpoint could be asked for over HTTP
-/// ([`Compare::take_missed`]).
+/// ([`super::Compare::take_missed`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Missed {
     /// The member's subscription.
