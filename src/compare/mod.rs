@@ -14,24 +14,29 @@
 //! - *received*: notifications;
 //! - *first*: items it delivered before every other member (by capture order);
 //! - *missed*: items another member delivered that it did not within the grace window
-//!   (10 s by default). A member's count starts at the first item it delivers (or one grace
-//!   window after it was subscribed, if nothing comes), so a subscription that became active
-//!   a moment after another does not miss what came before;
-//! - *late*: items it delivered after the grace window (already counted missed);
+//!   (10 s by default) and has not delivered since. A member's count starts at the first item
+//!   it delivers (or one grace window after it was subscribed, if nothing comes), so a
+//!   subscription that became active a moment after another does not miss what came before;
+//! - *late*: items it delivered after the grace window: counted missed when the window
+//!   ended, they move from *missed* to *late* when they come, with their lag;
 //! - *recovered*: items it did not deliver live but subscope recovered over HTTP after a
 //!   reconnect ([`CapturedEvent::recovered`]); one already counted missed moves from *missed*
 //!   to *recovered*. A recovered item is never *first* and has no lag;
 //! - *duplicates*: items it delivered again;
-//! - *lag*: how long after the first member it delivered each item (0 when it was first);
+//! - *lag*: how long after the first member it delivered each item (0 when it was first),
+//!   late ones included;
 //! - per subscription, one endpoint or many: block-number *gaps* on newHeads and *stalls*
 //!   (no notification for [`CompareConfig::stall_factor`] times the usual interval).
 //!
 //! Memory is bounded: an item is settled one grace window after its first delivery (absent
-//! members count it missed), kept one more window to recognise late and repeated
-//! deliveries, then dropped; lags go into a fixed-size histogram ([`LagHistogram`]). When a
-//! run ends ([`Compare::finish`]) the items still in their window are settled only for the
-//! members that have already delivered something newer (they went past it); for the others
-//! the item is left undecided rather than counted missed.
+//! members count it missed), kept one more window to recognise repeated deliveries, and, while
+//! a member has not delivered it, up to [`LATE_HORIZON_MS`] (or two grace windows, if longer) to
+//! recognise its late delivery; then it is dropped (at most [`MAX_ITEMS`] per group, oldest
+//! first). A delivery after that horizon counts as a new item. Lags go into a fixed-size
+//! histogram ([`LagHistogram`]). When a run ends ([`Compare::finish`]) an item a member has
+//! not delivered counts missed for it only when it went past the item (delivered something
+//! newer) or the item is older than the member's largest lag plus the grace window; otherwise
+//! it could still have come, and it is left undecided.
 
 mod histogram;
 mod report;
@@ -45,7 +50,7 @@ use crate::export::CaptureContext;
 use crate::protocol::FrameKind;
 use crate::protocol::meta::{self, MetaRecord};
 pub use histogram::LagHistogram;
-pub use report::{EndpointReport, GroupReport, LagSummary, Report, render_table};
+pub use report::{EndpointReport, GroupReport, JSON_FORMAT, LagSummary, Report, render_table};
 
 /// The most members one group compares (one bit each in an item's mask); further
 /// subscriptions of the same request are left out of the comparison.
@@ -58,6 +63,10 @@ const INTERVALS_KEPT: usize = 32;
 /// dropped (settled ones first, then the oldest open ones are settled early), so memory stays
 /// bounded whatever the rate.
 pub const MAX_ITEMS: usize = 65_536;
+
+/// How long an item some member has not delivered is kept to recognise its late delivery,
+/// in ms (two grace windows when they are longer).
+pub const LATE_HORIZON_MS: u64 = 60_000;
 
 /// An item as a group holds it: a 64-bit fingerprint of its [`ItemKey`]. The key (a
 /// signature or hash of up to 88 characters) is hashed once, and nothing is allocated per
@@ -122,9 +131,9 @@ pub struct MemberStats {
     pub received: u64,
     /// Items it delivered before every other member.
     pub first: u64,
-    /// Items others delivered that it did not within the grace window.
+    /// Items others delivered that it did not within the grace window, nor since.
     pub missed: u64,
-    /// Items it delivered after the grace window.
+    /// Items it delivered after the grace window (not counted missed).
     pub late: u64,
     /// Items it missed live that were recovered over HTTP (not counted missed).
     pub recovered: u64,
@@ -183,6 +192,10 @@ struct Item {
     seen: u128,
     /// Members among them that only recovered it (not live).
     recovered: u128,
+    /// Members without it when it settled that have not delivered it since.
+    awaited: u128,
+    /// Those among them counted missed for it.
+    owed_by: u128,
     settled: bool,
 }
 
@@ -195,8 +208,11 @@ struct Group {
     items: HashMap<ItemId, Item, BuildHasherDefault<Passthrough>>,
     /// Unsettled items by first delivery, oldest first.
     open: VecDeque<(u64, ItemId)>,
-    /// Settled items kept to recognise late deliveries, oldest first.
+    /// Settled items kept to recognise repeated deliveries, oldest first.
     closed: VecDeque<(u64, ItemId)>,
+    /// Settled items past that which some member has not delivered yet, kept to recognise
+    /// their late delivery, oldest first.
+    owed: VecDeque<(u64, ItemId)>,
 }
 
 /// See the module docs.
@@ -269,8 +285,9 @@ impl Compare {
     /// going on as a stall.
     pub fn finish(&mut self, now_ms: u64) {
         self.settle(now_ms);
+        let grace = self.config.grace_ms;
         for group in &mut self.groups {
-            group.settle_overtaken();
+            group.settle_at_the_end(now_ms, grace);
             for member in &mut group.members {
                 // Silent until the end, or until it was unsubscribed or disconnected.
                 let end = member.ended_at_ms.unwrap_or(now_ms);
@@ -372,6 +389,7 @@ impl Group {
             items: HashMap::default(),
             open: VecDeque::new(),
             closed: VecDeque::new(),
+            owed: VecDeque::new(),
         }
     }
 
@@ -400,7 +418,7 @@ impl Group {
         let bit = 1u128 << index;
         let item = self.items.entry(id).or_insert_with(|| {
             self.open.push_back((at, id));
-            Item { first_at_ms: at, seen: 0, recovered: 0, settled: false }
+            Item { first_at_ms: at, seen: 0, recovered: 0, awaited: 0, owed_by: 0, settled: false }
         });
         let member = &mut self.members[index];
         if item.seen & bit != 0 {
@@ -413,22 +431,20 @@ impl Group {
             item.first_at_ms = at;
         }
         item.seen |= bit;
+        item.awaited &= !bit;
+        // Counted missed when it settled without this member: it came after all.
+        if item.owed_by & bit != 0 {
+            item.owed_by &= !bit;
+            member.stats.missed = member.stats.missed.saturating_sub(1);
+        }
         if recovered {
             item.recovered |= bit;
-            // Counted missed when it settled without this member: that miss was recovered.
-            let was_missed =
-                item.settled && !fresh && member.counts_from(config.grace_ms) <= item.first_at_ms;
-            if was_missed {
-                member.stats.missed = member.stats.missed.saturating_sub(1);
-            }
             member.stats.recovered += 1;
             return;
         }
         if item.settled {
             member.stats.late += 1;
-            return;
-        }
-        if fresh {
+        } else if fresh {
             member.stats.first += 1;
         }
         let lag = at.saturating_sub(item.first_at_ms);
@@ -443,7 +459,8 @@ impl Group {
         member.newest_item_ms = member.newest_item_ms.max(first_at);
     }
 
-    /// Settles the items whose window ended by `now`, and drops those settled a window ago.
+    /// Settles the items whose window ended by `now`; forgets those settled a window ago
+    /// that nobody owes, and those owed past the late horizon.
     fn settle(&mut self, now: u64, grace: u64) {
         while let Some((first_at, _)) = self.open.front()
             && first_at.saturating_add(grace) <= now
@@ -452,25 +469,45 @@ impl Group {
             if let Some(item) = self.items.get_mut(&key) {
                 item.settled = true;
                 for (index, member) in self.members.iter_mut().enumerate() {
-                    if item.seen & (1u128 << index) == 0 && member.counts_from(grace) <= first_at {
-                        member.stats.missed += 1;
+                    let bit = 1u128 << index;
+                    if item.seen & bit == 0 {
+                        // Awaited even when not counted missed (a member that joined a
+                        // moment ago), so that its delivery is not taken for a new item.
+                        item.awaited |= bit;
+                        if member.counts_from(grace) <= first_at {
+                            member.stats.missed += 1;
+                            item.owed_by |= bit;
+                        }
                     }
                 }
             }
             self.closed.push_back((first_at, key));
         }
-        while let Some((first_at, _)) = self.closed.front()
+        while let Some(&(first_at, key)) = self.closed.front()
             && first_at.saturating_add(grace.saturating_mul(2)) <= now
         {
-            if let Some((_, key)) = self.closed.pop_front() {
+            self.closed.pop_front();
+            if self.items.get(&key).is_some_and(|item| item.awaited != 0) {
+                self.owed.push_back((first_at, key));
+            } else {
                 self.items.remove(&key);
             }
         }
+        let horizon = grace.saturating_mul(2).max(LATE_HORIZON_MS);
+        while let Some(&(first_at, key)) = self.owed.front() {
+            let paid = self.items.get(&key).is_none_or(|item| item.awaited == 0);
+            if !paid && first_at.saturating_add(horizon) > now {
+                break;
+            }
+            self.owed.pop_front();
+            self.items.remove(&key);
+        }
     }
 
-    /// Drops the oldest settled item, or settles the oldest open ones early when none is.
+    /// Forgets the oldest owed or settled item, or settles the oldest open ones early when
+    /// there is none.
     fn make_room(&mut self, grace: u64) {
-        if let Some((_, key)) = self.closed.pop_front() {
+        if let Some((_, key)) = self.owed.pop_front().or_else(|| self.closed.pop_front()) {
             self.items.remove(&key);
         } else if let Some(&(first_at, _)) = self.open.front() {
             self.settle(first_at.saturating_add(grace), grace);
@@ -480,20 +517,32 @@ impl Group {
         }
     }
 
-    /// At the end of a run: an unsettled item counts as missed for a member that has since
-    /// delivered a newer item (it went past it); for the others it stays undecided.
-    fn settle_overtaken(&mut self) {
+    /// At the end of a run at `now`, an item a member has not delivered counts missed for it
+    /// only when it can no longer come ([`Member::could_still_deliver`]): open items are
+    /// settled so, and settled ones it could still deliver go back to undecided.
+    fn settle_at_the_end(&mut self, now: u64, grace: u64) {
         for (first_at, key) in self.open.drain(..) {
             let Some(item) = self.items.get_mut(&key) else { continue };
             item.settled = true;
             for (index, member) in self.members.iter_mut().enumerate() {
                 let absent = item.seen & (1u128 << index) == 0;
                 let opened = member.opened_at_ms.is_some_and(|opened| opened <= first_at);
-                if absent && opened && member.newest_item_ms > first_at {
+                if absent && opened && !member.could_still_deliver(first_at, now, grace) {
                     member.stats.missed += 1;
+                    item.owed_by |= 1u128 << index;
                 }
             }
             self.closed.push_back((first_at, key));
+        }
+        for &(first_at, key) in self.closed.iter().chain(&self.owed) {
+            let Some(item) = self.items.get_mut(&key) else { continue };
+            for (index, member) in self.members.iter_mut().enumerate() {
+                let bit = 1u128 << index;
+                if item.owed_by & bit != 0 && member.could_still_deliver(first_at, now, grace) {
+                    item.owed_by &= !bit;
+                    member.stats.missed = member.stats.missed.saturating_sub(1);
+                }
+            }
         }
     }
 }
@@ -522,6 +571,14 @@ impl Member {
     /// From which first-delivery time items count as missed for it.
     fn counts_from(&self, grace: u64) -> u64 {
         self.opened_at_ms.unwrap_or_else(|| self.joined_at_ms.saturating_add(grace))
+    }
+
+    /// Whether an item first delivered at `first_at` could still have come from it when the
+    /// run ended at `now`: it has delivered nothing newer, and the item is younger than its
+    /// largest lag plus the grace window.
+    fn could_still_deliver(&self, first_at: u64, now: u64, grace: u64) -> bool {
+        let wait = self.lag.max().unwrap_or(0).saturating_add(grace);
+        self.newest_item_ms <= first_at && first_at.saturating_add(wait) > now
     }
 
     /// A notification arrived at `at`: counts it and judges the silence before it.
