@@ -7,7 +7,8 @@
 //!                                                         └─ members (one per subscription)
 //! ```
 //!
-//! A **group** is one subscription request (method and params) sent on several endpoints;
+//! A **group** is one subscription request (method and params) sent on several endpoints
+//! (in the window, only those sent together on one chain: [`CaptureContext::compare_groups`]);
 //! each subscription sent with it is a **member** (normally one per endpoint). Every
 //! notification's item is named by [`crate::catalog::item_key`]. Per member:
 //!
@@ -204,6 +205,8 @@ struct Item {
 struct Group {
     method: String,
     params: Option<serde_json::Value>,
+    /// Which subscriptions of the request it holds ([`CaptureContext::compare_groups`]).
+    tag: Option<u64>,
     members: Vec<Member>,
     items: HashMap<ItemId, Item, BuildHasherDefault<Passthrough>>,
     /// Unsettled items by first delivery, oldest first.
@@ -353,17 +356,17 @@ impl Compare {
             return *found;
         }
         let info = context.subscriptions.get(&sub)?;
-        let group = match self
-            .groups
-            .iter()
-            .position(|group| group.method == info.method && group.params == info.params)
-        {
-            Some(group) => group,
-            None => {
-                self.groups.push(Group::new(info.method.clone(), info.params.clone()));
-                self.groups.len() - 1
-            }
-        };
+        let tag = context.compare_groups.get(&sub).copied();
+        let group =
+            match self.groups.iter().position(|group| {
+                group.method == info.method && group.params == info.params && group.tag == tag
+            }) {
+                Some(group) => group,
+                None => {
+                    self.groups.push(Group::new(info.method.clone(), info.params.clone(), tag));
+                    self.groups.len() - 1
+                }
+            };
         let members = &mut self.groups[group].members;
         let place = (members.len() < MAX_MEMBERS).then(|| {
             let endpoint = context.connections.get(&event.connection);
@@ -381,10 +384,11 @@ impl Compare {
 }
 
 impl Group {
-    fn new(method: String, params: Option<serde_json::Value>) -> Self {
+    fn new(method: String, params: Option<serde_json::Value>, tag: Option<u64>) -> Self {
         Self {
             method,
             params,
+            tag,
             members: Vec::new(),
             items: HashMap::default(),
             open: VecDeque::new(),
