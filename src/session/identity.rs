@@ -53,7 +53,12 @@ impl Session {
         if !self.identities.on {
             return;
         }
-        let chain = self.endpoints.iter().find(|endpoint| endpoint.conn == Some(conn)).and_then(|e| e.chain);
+        let endpoint = self.endpoints.iter_mut().find(|endpoint| endpoint.conn == Some(conn));
+        // The node behind the URL may have changed since it last opened (a restarted dev node).
+        let chain = endpoint.and_then(|endpoint| {
+            endpoint.identity = None;
+            endpoint.chain
+        });
         for &method in identity_methods(chain) {
             // A connection that cannot take the request stays of an unknown chain.
             if let Ok(request) = self.request(conn, method.to_owned(), Some(serde_json::json!([]))) {
