@@ -124,3 +124,47 @@ impl Session {
         self.live.context.compare_groups.insert(sub, hasher.finish());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{connected, report};
+    use super::RequestKey;
+    use crate::backend::{Command, ConnState, Event};
+    use crate::session::Notice;
+
+    /// The identity requests sent since the last look: (request, method).
+    fn asked(script: &mut crate::backend::Script) -> Vec<(RequestKey, String)> {
+        let mut asked = Vec::new();
+        for command in script.commands() {
+            if let Command::Request { request, method, .. } = command {
+                asked.push((request, method));
+            }
+        }
+        asked
+    }
+
+    #[test]
+    fn the_window_asks_a_connection_its_chain_when_it_opens_and_keeps_the_answer_to_itself() {
+        let (mut session, mut script, conn) = connected();
+        session.compare_by_chain();
+        report(&mut session, &script, Event::State { conn, state: ConnState::Open });
+        let asked = asked(&mut script);
+        let methods: Vec<&str> = asked.iter().map(|(_, method)| method.as_str()).collect();
+        assert_eq!(methods, ["getGenesisHash", "eth_chainId"], "both while the chain kind is unknown");
+        let not_found =
+            crate::protocol::RpcError { code: -32601, message: "Method not found".into(), data: None };
+        let answers = [Ok(r#""5eykt4Uso""#.to_owned()), Err(not_found)];
+        for ((request, _), result) in asked.into_iter().zip(answers) {
+            let notices = report(&mut session, &script, Event::Response { conn, request, result });
+            assert!(!notices.iter().any(|notice| matches!(notice, Notice::Response { .. })), "{notices:?}");
+        }
+        assert_eq!(session.endpoints()[0].identity.as_deref(), Some("getGenesisHash 5eykt4Uso"));
+    }
+
+    #[test]
+    fn record_and_compare_ask_nothing_at_open() {
+        let (mut session, mut script, conn) = connected();
+        report(&mut session, &script, Event::State { conn, state: ConnState::Open });
+        assert!(asked(&mut script).is_empty());
+    }
+}
