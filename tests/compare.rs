@@ -70,10 +70,21 @@ fn run_compare(endpoints: &[&str], bodies: &[&str], extra: &[&str], json: bool) 
     command.args(extra).output().unwrap_or_else(|err| panic!("{err}"))
 }
 
+/// `compare --json` of slots on two connections to one demo server running `speed` times
+/// faster than real: a plain one and one with the faults in `query`.
+fn slots_on_two_connections(speed: f64, query: &str, extra: &[&str]) -> Value {
+    let demo = DemoProcess::start(speed);
+    let faulty = format!("{}?{query}", demo.url);
+    let report = compare_json(&[&demo.url, &faulty], &[r#"{"method":"slotSubscribe"}"#], extra);
+    assert_eq!(report["subscriptions"][0]["endpoints"][1]["endpoint"], faulty.as_str(), "{report}");
+    report
+}
+
 /// The counts of endpoint `index` of subscription `sub`, checking the shape on the way.
 fn endpoint(report: &Value, sub: usize, index: usize) -> &Value {
     let found = &report["subscriptions"][sub]["endpoints"][index];
-    for field in ["received", "first", "missed", "duplicates"] {
+    let every = ["received", "first", "missed", "recovered", "late", "duplicates", "gaps", "gap_blocks"];
+    for field in every.into_iter().chain(["stalls", "longest_stall_ms"]) {
         assert!(found[field].is_u64(), "{field} in {found}");
     }
     for field in ["p50", "p90", "p99", "max"] {
@@ -115,13 +126,32 @@ fn a_delayed_connection_lags_by_its_delay_and_is_almost_never_first() {
 }
 
 #[test]
+fn an_endpoint_behind_by_four_grace_windows_is_late_by_its_delay_and_every_item_is_first_once() {
+    // The demo at real speed: a slot every 400 ms, so about 12 in 5 s.
+    let report = slots_on_two_connections(1.0, "delay_ms=800", &["--duration", "5", "--grace", "0.2"]);
+    assert_eq!(report["format"], 1, "{report}");
+    let (plain, slow) = (endpoint(&report, 0, 0), endpoint(&report, 0, 1));
+    let items = count(plain, "received");
+    assert!((10..=14).contains(&items), "{report}");
+    assert_eq!(count(plain, "first") + count(slow, "first"), items, "each item first once: {report}");
+    assert_eq!(
+        (count(plain, "first"), count(plain, "missed"), count(plain, "late")),
+        (items, 0, 0),
+        "{report}"
+    );
+    assert_eq!((count(slow, "first"), count(slow, "missed")), (0, 0), "{report}");
+    assert_eq!(count(slow, "late"), count(slow, "received"), "{report}");
+    assert!(count(slow, "received") + 3 >= items, "the last ~2 are due after the stop: {report}");
+    for field in ["p50", "max"] {
+        assert!(lag(slow, field).abs_diff(800) <= 50, "{field}: {report}");
+    }
+}
+
+#[test]
 fn a_connection_that_drops_every_fifth_misses_about_a_fifth() {
-    let demo = DemoProcess::start(5.0);
-    let lossy = format!("{}?drop_every=5", demo.url);
-    let bodies = [r#"{"method":"slotSubscribe"}"#];
     // What it misses live: nothing is recovered.
     let report =
-        compare_json(&[&demo.url, &lossy], &bodies, &["--duration", "7", "--grace", "2", "--no-backfill"]);
+        slots_on_two_connections(5.0, "drop_every=5", &["--duration", "7", "--grace", "2", "--no-backfill"]);
     let (plain, dropping) = (endpoint(&report, 0, 0), endpoint(&report, 0, 1));
     let delivered = count(plain, "received");
     assert!(delivered >= 50, "{report}");

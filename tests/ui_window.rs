@@ -33,8 +33,16 @@ fn settings(endpoints: Vec<SavedEndpoint>) -> Settings {
     Settings { welcomed: true, endpoints, ..Settings::default() }
 }
 
-/// Opens every connection the app asked for and returns their ids, in order.
+/// Opens every connection the app asked for, all of one chain, and returns their ids, in
+/// order.
 fn open_all(script: &mut Script, harness: &mut Harness<'_, App>) -> Vec<u32> {
+    open_on_chains(script, harness, &["OneGenesis"; 8])
+}
+
+/// Opens every connection the app asked for, the n-th answering the `getGenesisHash` the
+/// window asks at connect with `genesis[n]` (and not knowing `eth_chainId`), and returns
+/// their ids, in order.
+fn open_on_chains(script: &mut Script, harness: &mut Harness<'_, App>, genesis: &[&str]) -> Vec<u32> {
     let conns: Vec<u32> = script
         .commands()
         .iter()
@@ -45,6 +53,17 @@ fn open_all(script: &mut Script, harness: &mut Harness<'_, App>) -> Vec<u32> {
         .collect();
     for conn in &conns {
         script.event(Event::State { conn: *conn, state: ConnState::Open });
+    }
+    harness.run_steps(3);
+    for command in script.commands() {
+        if let Command::Request { conn, request, method, .. } = command {
+            let index = conns.iter().position(|open| *open == conn).unwrap_or_else(|| panic!("{conn}"));
+            let result = match method.as_str() {
+                "getGenesisHash" => Ok(format!("\"{}\"", genesis[index])),
+                _ => Err(RpcError { code: -32601, message: "Method not found".into(), data: None }),
+            };
+            script.event(Event::Response { conn, request, result });
+        }
     }
     harness.run_steps(3);
     conns
@@ -390,17 +409,27 @@ fn a_one_off_answer_shows_beside_its_own_connection_only() {
     assert!(harness.query_by_label_contains("Method not found").is_none(), "not the other endpoint's error");
 }
 
-/// Subscribes to slots on the two endpoints of `scripted`'s harness (the composer's "Also
-/// on"); returns (connection, subscription) of each.
-fn slots_on_both(harness: &mut Harness<'_, App>, script: &mut Script) -> Vec<(u32, u64)> {
+/// Picks slotSubscribe in the composer.
+fn pick_slot_subscribe(harness: &mut Harness<'_, App>) {
     harness.get_by_role_and_label(Role::ComboBox, "Subscribe to").click();
     harness.run_steps(2);
     harness.get_by_label_contains("slotSubscribe").click();
     harness.run_steps(2);
+}
+
+/// Subscribes to slots on the two endpoints of `scripted`'s harness (the composer's "Also
+/// on"); returns (connection, subscription) of each.
+fn slots_on_both(harness: &mut Harness<'_, App>, script: &mut Script) -> Vec<(u32, u64)> {
+    pick_slot_subscribe(harness);
     harness.get_by_role_and_label(Role::CheckBox, "slow").click(); // "Also on"
     harness.run_steps(2);
     harness.get_by_label("Subscribe").click();
     harness.run_steps(2);
+    slot_subscriptions_sent(script)
+}
+
+/// The (connection, subscription) of every slotSubscribe sent since the last look.
+fn slot_subscriptions_sent(script: &mut Script) -> Vec<(u32, u64)> {
     script
         .commands()
         .iter()
@@ -488,6 +517,40 @@ fn one_subscription_on_two_endpoints_is_compared_in_the_compare_tab() {
 }
 
 #[test]
+fn slots_on_two_chains_are_never_compared_together() {
+    let runtime = runtime();
+    let (mut harness, mut script) =
+        two_solana_endpoints(&runtime, ["fast", "slow"], egui::vec2(1400.0, 1000.0));
+    // Two demo servers: the same kind of chain, two genesis hashes.
+    open_on_chains(&mut script, &mut harness, &["GenesisOne", "GenesisTwo"]);
+    pick_slot_subscribe(&mut harness);
+    assert!(harness.query_by_label("Also on").is_none(), "nothing of the same chain to send it on too");
+    harness.get_by_label("Subscribe").click();
+    harness.run_steps(2);
+    // The same subscription on the other server, on its own.
+    harness.get_by_role_and_label(Role::ComboBox, "Send on").click();
+    harness.run_steps(2);
+    harness.get_by_label("slow (open)").click();
+    harness.run_steps(2);
+    harness.get_by_label("Subscribe").click();
+    harness.run_steps(2);
+    let subs = slot_subscriptions_sent(&mut script);
+    assert_eq!(subs.len(), 2, "{subs:?}");
+    // Each server delivers its own chain's slots, which are nothing alike.
+    let base = subscope::capture::now_ms() - 30_000;
+    script.frames(fast_and_slow(&subs, base, 30, 200));
+    harness.run_steps(3);
+
+    let report = harness.state().compare_report();
+    let slots: Vec<_> = report.groups.iter().filter(|group| group.method == "slotSubscribe").collect();
+    assert_eq!(slots.len(), 2, "one group per chain: {report:?}");
+    for group in slots {
+        assert_eq!(group.endpoints.len(), 1, "{group:?}");
+        assert_eq!(group.endpoints[0].stats.missed, 0, "nothing to miss alone: {group:?}");
+    }
+}
+
+#[test]
 fn an_opened_capture_is_served_and_subscribed_on_again() {
     use subscope::export::{ImportOptions, Progress, import_file};
     let runtime = runtime();
@@ -520,10 +583,7 @@ fn an_opened_capture_is_served_and_subscribed_on_again() {
     // The live view: subscribe on the replay with the recorded request; its slots come back.
     harness.get_by_label("Live").click();
     harness.run_steps(2);
-    harness.get_by_role_and_label(Role::ComboBox, "Subscribe to").click();
-    harness.run_steps(2);
-    harness.get_by_label_contains("slotSubscribe").click();
-    harness.run_steps(2);
+    pick_slot_subscribe(&mut harness);
     harness.get_by_label("Subscribe").click();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while !harness.state().capture().iter().any(|event| event.raw.contains("slotNotification")) {

@@ -47,16 +47,14 @@ impl App {
     pub(super) fn composer_action(&mut self, action: ComposerAction) {
         match action {
             ComposerAction::Subscribe { conns, draft, built } => {
-                for conn in conns {
-                    let sent = self.session.subscribe(
-                        conn,
-                        built.method.clone(),
-                        built.params.clone(),
-                        Some(draft.clone()),
-                    );
-                    if let Err(err) = sent {
-                        self.message = Some(Message::Failure(err.to_string()));
-                    }
+                let sent = self.session.subscribe_together(
+                    &conns,
+                    &built.method,
+                    built.params.as_ref(),
+                    Some(&draft),
+                );
+                for err in sent.into_iter().filter_map(Result::err) {
+                    self.message = Some(Message::Failure(err.to_string()));
                 }
             }
             ComposerAction::Request { conn, built }

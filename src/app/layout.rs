@@ -188,6 +188,7 @@ impl App {
                     label: endpoint.label.clone(),
                     state: endpoint.state_word(),
                     chain: endpoint.chain,
+                    identity: endpoint.identity.clone(),
                 })
             })
             .collect();

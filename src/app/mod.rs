@@ -153,7 +153,8 @@ impl App {
         let waker_ctx = ctx.clone();
         let waker: Waker = Arc::new(move || waker_ctx.request_repaint_after(REPAINT_COALESCE));
         let backend = backend.unwrap_or_else(|| Backend::start(&runtime, settings.limits, waker));
-        let session = Session::new(backend, settings.limits, &settings.endpoints);
+        let mut session = Session::new(backend, settings.limits, &settings.endpoints);
+        session.compare_by_chain();
         let keys = Keys::new(keychain, env_key, runtime.clone(), ctx.clone());
         let mut app = Self {
             runtime,

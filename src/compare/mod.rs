@@ -7,32 +7,39 @@
 //!                                                         └─ members (one per subscription)
 //! ```
 //!
-//! A **group** is one subscription request (method and params) sent on several endpoints;
+//! A **group** is one subscription request (method and params) sent on several endpoints
+//! (in the window, only those sent together on one chain: [`CaptureContext::compare_groups`]);
 //! each subscription sent with it is a **member** (normally one per endpoint). Every
 //! notification's item is named by [`crate::catalog::item_key`]. Per member:
 //!
 //! - *received*: notifications;
 //! - *first*: items it delivered before every other member (by capture order);
 //! - *missed*: items another member delivered that it did not within the grace window
-//!   (10 s by default). A member's count starts at the first item it delivers (or one grace
-//!   window after it was subscribed, if nothing comes), so a subscription that became active
-//!   a moment after another does not miss what came before;
-//! - *late*: items it delivered after the grace window (already counted missed);
+//!   (10 s by default) and has not delivered since. A member's count starts at the first item
+//!   it delivers (or one grace window after it was subscribed, if nothing comes), so a
+//!   subscription that became active a moment after another does not miss what came before;
+//! - *late*: items it delivered after the grace window: counted missed when the window
+//!   ended, they move from *missed* to *late* when they come, with their lag;
 //! - *recovered*: items it did not deliver live but subscope recovered over HTTP after a
 //!   reconnect ([`CapturedEvent::recovered`]); one already counted missed moves from *missed*
 //!   to *recovered*. A recovered item is never *first* and has no lag;
 //! - *duplicates*: items it delivered again;
-//! - *lag*: how long after the first member it delivered each item (0 when it was first);
+//! - *lag*: how long after the first member it delivered each item (0 when it was first),
+//!   late ones included;
 //! - per subscription, one endpoint or many: block-number *gaps* on newHeads and *stalls*
 //!   (no notification for [`CompareConfig::stall_factor`] times the usual interval).
 //!
 //! Memory is bounded: an item is settled one grace window after its first delivery (absent
-//! members count it missed), kept one more window to recognise late and repeated
-//! deliveries, then dropped; lags go into a fixed-size histogram ([`LagHistogram`]). When a
-//! run ends ([`Compare::finish`]) the items still in their window are settled only for the
-//! members that have already delivered something newer (they went past it); for the others
-//! the item is left undecided rather than counted missed.
+//! members count it missed), kept one more window to recognise repeated deliveries, and, while
+//! a member has not delivered it, up to [`LATE_HORIZON_MS`] (or two grace windows, if longer) to
+//! recognise its late delivery; then it is dropped (at most [`MAX_ITEMS`] per group, oldest
+//! first). A delivery after that horizon counts as a new item. Lags go into a fixed-size
+//! histogram ([`LagHistogram`]). When a run ends ([`Compare::finish`]) an item a member has
+//! not delivered counts missed for it only when it went past the item (delivered something
+//! newer) or the item is older than the member's largest lag plus the grace window; otherwise
+//! it could still have come, and it is left undecided.
 
+mod deliveries;
 mod histogram;
 mod missed;
 mod report;
@@ -40,15 +47,16 @@ mod report;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, DefaultHasher, Hash as _, Hasher};
 
-use crate::capture::{Capture, CapturedEvent, ConnId, Direction, SubKey};
+use crate::capture::{CapturedEvent, ConnId, Direction, SubKey};
 use crate::catalog::{ItemKey, item_key};
 use crate::export::CaptureContext;
 use crate::protocol::FrameKind;
 use crate::protocol::meta::{self, MetaRecord};
+pub use deliveries::{DELIVERY_SCAN, Deliveries, deliveries};
 pub use histogram::LagHistogram;
 use missed::MAX_MISSED_QUEUED;
 pub use missed::Missed;
-pub use report::{EndpointReport, GroupReport, LagSummary, Report, render_table};
+pub use report::{EndpointReport, GroupReport, JSON_FORMAT, LagSummary, Report, render_table};
 
 /// The most members one group compares (one bit each in an item's mask); further
 /// subscriptions of the same request are left out of the comparison.
@@ -61,6 +69,10 @@ const INTERVALS_KEPT: usize = 32;
 /// dropped (settled ones first, then the oldest open ones are settled early), so memory stays
 /// bounded whatever the rate.
 pub const MAX_ITEMS: usize = 65_536;
+
+/// How long an item some member has not delivered is kept to recognise its late delivery,
+/// in ms (two grace windows when they are longer).
+pub const LATE_HORIZON_MS: u64 = 60_000;
 
 /// An item as a group holds it: a 64-bit fingerprint of its [`ItemKey`]. The key (a
 /// signature or hash of up to 88 characters) is hashed once, and nothing is allocated per
@@ -125,9 +137,9 @@ pub struct MemberStats {
     pub received: u64,
     /// Items it delivered before every other member.
     pub first: u64,
-    /// Items others delivered that it did not within the grace window.
+    /// Items others delivered that it did not within the grace window, nor since.
     pub missed: u64,
-    /// Items it delivered after the grace window.
+    /// Items it delivered after the grace window (not counted missed).
     pub late: u64,
     /// Items it missed live that were recovered over HTTP (not counted missed).
     pub recovered: u64,
@@ -186,6 +198,10 @@ struct Item {
     seen: u128,
     /// Members among them that only recovered it (not live).
     recovered: u128,
+    /// Members without it when it settled that have not delivered it since.
+    awaited: u128,
+    /// Those among them counted missed for it.
+    owed_by: u128,
     settled: bool,
     /// Its block or slot, when that places it (for asking an endpoint that missed it).
     height: Option<u64>,
@@ -196,18 +212,19 @@ struct Item {
 struct Group {
     method: String,
     params: Option<serde_json::Value>,
+    /// Which subscriptions of the request it holds ([`CaptureContext::compare_groups`]).
+    tag: Option<u64>,
     members: Vec<Member>,
     items: HashMap<ItemId, Item, BuildHasherDefault<Passthrough>>,
     /// Unsettled items by first delivery, oldest first.
     open: VecDeque<(u64, ItemId)>,
-    /// Settled items kept to recognise late deliveries, oldest first.
+    /// Settled items kept to recognise repeated deliveries, oldest first.
     closed: VecDeque<(u64, ItemId)>,
-    /// Items members missed, not yet taken.
-    missed: Vec<Missed>,
-    /// Items members were counted missing, by member bit, remembered longer than the items
-    /// themselves (a recovery can come back after an item left the window), oldest first.
-    missed_recently: HashMap<ItemId, u128, BuildHasherDefault<Passthrough>>,
-    missed_order: VecDeque<ItemId>,
+    /// Settled items past that which some member has not delivered yet, kept to recognise
+    /// their late delivery, oldest first.
+    owed: VecDeque<(u64, ItemId)>,
+    /// Items members missed, not yet taken: first delivery, item, member.
+    missed: Vec<(u64, ItemId, usize, Missed)>,
 }
 
 /// See the module docs.
@@ -269,8 +286,25 @@ impl Compare {
 
     /// The items members missed since the last call (placed by a block or slot), for a front
     /// end that asks each one's endpoint for them ([`crate::backend::Command::Recover`]).
+    ///
+    /// An item is given once its member's stream went past it (delivered something newer):
+    /// an endpoint that is merely slow delivers it late, and that lateness is what a comparison
+    /// measures. Until then it waits; one delivered meanwhile is dropped.
     pub fn take_missed(&mut self) -> Vec<Missed> {
-        self.groups.iter_mut().flat_map(|group| group.missed.drain(..)).collect()
+        let mut ready = Vec::new();
+        for group in &mut self.groups {
+            let (members, items) = (&group.members, &group.items);
+            group.missed.retain(|(first_at, id, index, missed)| {
+                let bit = 1u128 << index;
+                let still_owed = items.get(id).is_some_and(|item| item.owed_by & bit != 0);
+                let past = members.get(*index).is_some_and(|member| member.newest_item_ms > *first_at);
+                if still_owed && past {
+                    ready.push(*missed);
+                }
+                still_owed && !past
+            });
+        }
+        ready
     }
 
     /// Settles every item whose grace window ended by `now_ms` (a live front end calls this
@@ -286,8 +320,9 @@ impl Compare {
     /// going on as a stall.
     pub fn finish(&mut self, now_ms: u64) {
         self.settle(now_ms);
+        let grace = self.config.grace_ms;
         for group in &mut self.groups {
-            group.settle_overtaken();
+            group.settle_at_the_end(now_ms, grace);
             for member in &mut group.members {
                 // Silent until the end, or until it was unsubscribed or disconnected.
                 let end = member.ended_at_ms.unwrap_or(now_ms);
@@ -353,17 +388,17 @@ impl Compare {
             return *found;
         }
         let info = context.subscriptions.get(&sub)?;
-        let group = match self
-            .groups
-            .iter()
-            .position(|group| group.method == info.method && group.params == info.params)
-        {
-            Some(group) => group,
-            None => {
-                self.groups.push(Group::new(info.method.clone(), info.params.clone()));
-                self.groups.len() - 1
-            }
-        };
+        let tag = context.compare_groups.get(&sub).copied();
+        let group =
+            match self.groups.iter().position(|group| {
+                group.method == info.method && group.params == info.params && group.tag == tag
+            }) {
+                Some(group) => group,
+                None => {
+                    self.groups.push(Group::new(info.method.clone(), info.params.clone(), tag));
+                    self.groups.len() - 1
+                }
+            };
         let members = &mut self.groups[group].members;
         let place = (members.len() < MAX_MEMBERS).then(|| {
             let endpoint = context.connections.get(&event.connection);
@@ -381,17 +416,17 @@ impl Compare {
 }
 
 impl Group {
-    fn new(method: String, params: Option<serde_json::Value>) -> Self {
+    fn new(method: String, params: Option<serde_json::Value>, tag: Option<u64>) -> Self {
         Self {
             method,
             params,
+            tag,
             members: Vec::new(),
             items: HashMap::default(),
             open: VecDeque::new(),
             closed: VecDeque::new(),
+            owed: VecDeque::new(),
             missed: Vec::new(),
-            missed_recently: HashMap::default(),
-            missed_order: VecDeque::new(),
         }
     }
 
@@ -418,16 +453,17 @@ impl Group {
             self.make_room(config.grace_ms);
         }
         let bit = 1u128 << index;
-        let missed_before = self.missed_recently.get(&id).is_some_and(|members| members & bit != 0);
-        if recovered && missed_before && !self.items.contains_key(&id) {
-            // Recovered after the item left the window: counted, never made an item again
-            // (the others would then be counted missing what they delivered long ago).
-            self.recovered_miss(index, id);
-            return;
-        }
         let item = self.items.entry(id).or_insert_with(|| {
             self.open.push_back((at, id));
-            Item { first_at_ms: at, seen: 0, recovered: 0, settled: false, height: key.height }
+            Item {
+                first_at_ms: at,
+                seen: 0,
+                recovered: 0,
+                awaited: 0,
+                owed_by: 0,
+                settled: false,
+                height: key.height,
+            }
         });
         let member = &mut self.members[index];
         if item.seen & bit != 0 {
@@ -440,16 +476,20 @@ impl Group {
             item.first_at_ms = at;
         }
         item.seen |= bit;
+        item.awaited &= !bit;
+        // Counted missed when it settled without this member: it came after all.
+        if item.owed_by & bit != 0 {
+            item.owed_by &= !bit;
+            member.stats.missed = member.stats.missed.saturating_sub(1);
+        }
         if recovered {
             item.recovered |= bit;
-            self.recovered_miss(index, id);
+            member.stats.recovered += 1;
             return;
         }
         if item.settled {
             member.stats.late += 1;
-            return;
-        }
-        if fresh {
+        } else if fresh {
             member.stats.first += 1;
         }
         let lag = at.saturating_sub(item.first_at_ms);
@@ -464,44 +504,61 @@ impl Group {
         member.newest_item_ms = member.newest_item_ms.max(first_at);
     }
 
-    /// Settles the items whose window ended by `now`, and drops those settled a window ago.
+    /// Settles the items whose window ended by `now`; forgets those settled a window ago
+    /// that nobody owes, and those owed past the late horizon.
     fn settle(&mut self, now: u64, grace: u64) {
         while let Some((first_at, _)) = self.open.front()
             && first_at.saturating_add(grace) <= now
         {
             let Some((first_at, key)) = self.open.pop_front() else { break };
-            let mut missing = Vec::new();
             if let Some(item) = self.items.get_mut(&key) {
                 item.settled = true;
                 for (index, member) in self.members.iter_mut().enumerate() {
-                    if item.seen & (1u128 << index) == 0 && member.counts_from(grace) <= first_at {
-                        member.stats.missed += 1;
-                        missing.push(index);
-                        if let Some(height) = item.height
-                            && self.missed.len() < MAX_MISSED_QUEUED
-                        {
-                            self.missed.push(Missed { sub: member.sub, conn: member.conn, height });
+                    let bit = 1u128 << index;
+                    if item.seen & bit == 0 {
+                        // Awaited even when not counted missed (a member that joined a
+                        // moment ago), so that its delivery is not taken for a new item.
+                        item.awaited |= bit;
+                        if member.counts_from(grace) <= first_at {
+                            member.stats.missed += 1;
+                            item.owed_by |= bit;
+                            if let Some(height) = item.height
+                                && self.missed.len() < MAX_MISSED_QUEUED
+                            {
+                                let missed = Missed { sub: member.sub, conn: member.conn, height };
+                                self.missed.push((first_at, key, index, missed));
+                            }
                         }
                     }
                 }
             }
-            for index in missing {
-                self.remember_miss(index, key);
-            }
             self.closed.push_back((first_at, key));
         }
-        while let Some((first_at, _)) = self.closed.front()
+        while let Some(&(first_at, key)) = self.closed.front()
             && first_at.saturating_add(grace.saturating_mul(2)) <= now
         {
-            if let Some((_, key)) = self.closed.pop_front() {
+            self.closed.pop_front();
+            if self.items.get(&key).is_some_and(|item| item.awaited != 0) {
+                self.owed.push_back((first_at, key));
+            } else {
                 self.items.remove(&key);
             }
         }
+        let horizon = grace.saturating_mul(2).max(LATE_HORIZON_MS);
+        while let Some(&(first_at, key)) = self.owed.front() {
+            let paid = self.items.get(&key).is_none_or(|item| item.awaited == 0);
+            if !paid && first_at.saturating_add(horizon) > now {
+                break;
+            }
+            self.owed.pop_front();
+            self.items.remove(&key);
+        }
     }
 
-    /// Drops the oldest settled item, or settles the oldest open ones early when none is.
+    /// Forgets the oldest owed or settled item, or settles the oldest open ones early when
+    /// there is none.
     fn make_room(&mut self, grace: u64) {
-        if let Some((_, key)) = self.closed.pop_front() {
+        if let Some((_, key)) = self.owed.pop_front().or_else(|| self.closed.pop_front()) {
             self.items.remove(&key);
         } else if let Some(&(first_at, _)) = self.open.front() {
             self.settle(first_at.saturating_add(grace), grace);
@@ -511,25 +568,32 @@ impl Group {
         }
     }
 
-    /// At the end of a run: an unsettled item counts as missed for a member that has since
-    /// delivered a newer item (it went past it); for the others it stays undecided.
-    fn settle_overtaken(&mut self) {
-        for (first_at, key) in std::mem::take(&mut self.open) {
+    /// At the end of a run at `now`, an item a member has not delivered counts missed for it
+    /// only when it can no longer come ([`Member::could_still_deliver`]): open items are
+    /// settled so, and settled ones it could still deliver go back to undecided.
+    fn settle_at_the_end(&mut self, now: u64, grace: u64) {
+        for (first_at, key) in self.open.drain(..) {
             let Some(item) = self.items.get_mut(&key) else { continue };
             item.settled = true;
-            let mut missing = Vec::new();
             for (index, member) in self.members.iter_mut().enumerate() {
                 let absent = item.seen & (1u128 << index) == 0;
                 let opened = member.opened_at_ms.is_some_and(|opened| opened <= first_at);
-                if absent && opened && member.newest_item_ms > first_at {
+                if absent && opened && !member.could_still_deliver(first_at, now, grace) {
                     member.stats.missed += 1;
-                    missing.push(index);
+                    item.owed_by |= 1u128 << index;
                 }
             }
-            for index in missing {
-                self.remember_miss(index, key);
-            }
             self.closed.push_back((first_at, key));
+        }
+        for &(first_at, key) in self.closed.iter().chain(&self.owed) {
+            let Some(item) = self.items.get_mut(&key) else { continue };
+            for (index, member) in self.members.iter_mut().enumerate() {
+                let bit = 1u128 << index;
+                if item.owed_by & bit != 0 && member.could_still_deliver(first_at, now, grace) {
+                    item.owed_by &= !bit;
+                    member.stats.missed = member.stats.missed.saturating_sub(1);
+                }
+            }
         }
     }
 }
@@ -558,6 +622,14 @@ impl Member {
     /// From which first-delivery time items count as missed for it.
     fn counts_from(&self, grace: u64) -> u64 {
         self.opened_at_ms.unwrap_or_else(|| self.joined_at_ms.saturating_add(grace))
+    }
+
+    /// Whether an item first delivered at `first_at` could still have come from it when the
+    /// run ended at `now`: it has delivered nothing newer, and the item is younger than its
+    /// largest lag plus the grace window.
+    fn could_still_deliver(&self, first_at: u64, now: u64, grace: u64) -> bool {
+        let wait = self.lag.max().unwrap_or(0).saturating_add(grace);
+        self.newest_item_ms <= first_at && first_at.saturating_add(wait) > now
     }
 
     /// A notification arrived at `at`: counts it and judges the silence before it.
@@ -616,59 +688,6 @@ impl Member {
     fn report(&self) -> EndpointReport {
         EndpointReport::new(self.sub, self.conn, self.endpoint.clone(), self.stats, &self.lag)
     }
-}
-
-/// When each member of a group delivered one item.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Deliveries {
-    /// The item.
-    pub key: ItemKey,
-    /// Per member (subscription, connection), when it delivered the item (ms), or `None`
-    /// when it did not within the grace window around the given event; in group order.
-    pub members: Vec<(SubKey, ConnId, Option<u64>)>,
-}
-
-/// How many events either side of an item [`deliveries`] looks at: a flood's grace window
-/// may hold millions, and the answer is for a person looking at one row.
-pub const DELIVERY_SCAN: usize = 50_000;
-
-/// When each of `members` delivered the item of the event `seq` (a notification), looking
-/// `grace_ms` around it in `capture` (at most [`DELIVERY_SCAN`] events either side).
-/// `None` when the event is gone or names no item.
-pub fn deliveries(
-    capture: &Capture,
-    seq: u64,
-    members: &[(SubKey, ConnId)],
-    grace_ms: u64,
-) -> Option<Deliveries> {
-    let index = capture.position_of(seq)?;
-    let event = capture.get(index)?;
-    let key = item_key(&event.raw)?;
-    let at = event.received_at_ms;
-    let mut found: Vec<(SubKey, ConnId, Option<u64>)> =
-        members.iter().map(|&(sub, conn)| (sub, conn, None)).collect();
-    let mut note = |candidate: &CapturedEvent| {
-        let Some(slot) = found.iter_mut().find(|(sub, _, _)| Some(*sub) == candidate.subscription) else {
-            return;
-        };
-        if candidate.kind == FrameKind::Notification && item_key(&candidate.raw).as_ref() == Some(&key) {
-            slot.2 = Some(slot.2.map_or(candidate.received_at_ms, |seen| seen.min(candidate.received_at_ms)));
-        }
-    };
-    let low = index.saturating_sub(DELIVERY_SCAN);
-    for candidate in (low..=index).rev().filter_map(|i| capture.get(i)) {
-        if candidate.received_at_ms.saturating_add(grace_ms) < at {
-            break;
-        }
-        note(candidate);
-    }
-    for candidate in capture.iter_from(index + 1).take(DELIVERY_SCAN) {
-        if candidate.received_at_ms > at.saturating_add(grace_ms) {
-            break;
-        }
-        note(candidate);
-    }
-    Some(Deliveries { key, members: found })
 }
 
 #[cfg(test)]

@@ -8,6 +8,10 @@ use serde::Serialize;
 use super::{LagHistogram, MemberStats};
 use crate::capture::{ConnId, SubKey};
 
+/// The version of the JSON [`Report::to_json`] writes: raised when a field changes meaning
+/// or goes away (new fields may be added within a version).
+pub const JSON_FORMAT: u32 = 1;
+
 /// Every group's counts.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Report {
@@ -88,13 +92,15 @@ impl Report {
         Self { groups }
     }
 
-    /// The JSON `subscope compare --json` prints, in the shape:
-    /// `{"subscriptions":[{"request":{…},"endpoints":[{"endpoint":…,"received":N,"first":N,
-    /// "missed":N,"recovered":N,"duplicates":N,"lag_ms":{"p50":…,"p90":…,"p99":…,"max":…}}]}]}` (lags
-    /// are `null` for an endpoint that delivered no item).
+    /// The JSON `subscope compare --json` prints (format [`JSON_FORMAT`], every column of
+    /// the table): `{"format":1,"subscriptions":[{"request":{…},"endpoints":[{"endpoint":…,
+    /// "received":N,"first":N,"missed":N,"recovered":N,"late":N,"duplicates":N,
+    /// "lag_ms":{"p50":…,"p90":…,"p99":…,"max":…},"gaps":N,"gap_blocks":N,"stalls":N,
+    /// "longest_stall_ms":N}]}]}` (lags are `null` for an endpoint that delivered no item).
     pub fn to_json(&self) -> String {
         #[derive(Serialize)]
         struct Out<'a> {
+            format: u32,
             subscriptions: Vec<Subscription<'a>>,
         }
         #[derive(Serialize)]
@@ -115,8 +121,13 @@ impl Report {
             first: u64,
             missed: u64,
             recovered: u64,
+            late: u64,
             duplicates: u64,
             lag_ms: Lag,
+            gaps: u64,
+            gap_blocks: u64,
+            stalls: u64,
+            longest_stall_ms: u64,
         }
         #[derive(Serialize)]
         struct Lag {
@@ -126,6 +137,7 @@ impl Report {
             max: Option<u64>,
         }
         let out = Out {
+            format: JSON_FORMAT,
             subscriptions: self
                 .groups
                 .iter()
@@ -140,6 +152,7 @@ impl Report {
                             first: endpoint.stats.first,
                             missed: endpoint.stats.missed,
                             recovered: endpoint.stats.recovered,
+                            late: endpoint.stats.late,
                             duplicates: endpoint.stats.duplicates,
                             lag_ms: Lag {
                                 p50: endpoint.lag.map(|lag| lag.p50),
@@ -147,6 +160,10 @@ impl Report {
                                 p99: endpoint.lag.map(|lag| lag.p99),
                                 max: endpoint.lag.map(|lag| lag.max),
                             },
+                            gaps: endpoint.stats.gaps,
+                            gap_blocks: endpoint.stats.gap_blocks,
+                            stalls: endpoint.stats.stalls,
+                            longest_stall_ms: endpoint.stats.longest_stall_ms,
                         })
                         .collect(),
                 })

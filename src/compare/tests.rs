@@ -50,6 +50,14 @@ fn slot(sub: SubKey, conn: ConnId, slot: u64, at: u64) -> CapturedEvent {
     )
 }
 
+/// The subscribe request of `sub` at `at`: from then on it is a member.
+fn subscribed(sub: SubKey, conn: ConnId, at: u64) -> CapturedEvent {
+    let mut request = slot(sub, conn, 0, at);
+    request.direction = Direction::Out;
+    request.kind = FrameKind::Request;
+    request
+}
+
 fn head(sub: SubKey, number: u64, hash: &str, at: u64) -> CapturedEvent {
     notification(
         sub,
@@ -120,8 +128,86 @@ fn a_delivery_within_the_grace_window_is_not_missed_and_one_after_it_is_late() {
     compare.observe(&slot(10, A, 3, 12_000), &context);
     compare.observe(&slot(20, B, 3, 22_001), &context); // 10.001 s: settled at 22 000 as missed
     let b = &endpoints(&compare)[1];
-    assert_eq!((b.stats.missed, b.stats.late, b.stats.received), (1, 1, 3));
-    assert_eq!(b.lag.map(|lag| lag.max), Some(9_900), "a late delivery is not a lag");
+    assert_eq!((b.stats.missed, b.stats.late, b.stats.received), (0, 1, 3), "late, not missed");
+    assert_eq!(b.lag.map(|lag| lag.max), Some(10_001), "a late delivery has its lag");
+}
+
+/// The run: slots every 400 ms for 5 s from 100 ms on (the first before B's count
+/// opens), a grace of 200 ms, B 800 ms (± 20) behind.
+fn eight_hundred_ms_behind() -> Compare {
+    let mut events = vec![subscribed(10, A, 0), subscribed(20, B, 0)];
+    for n in 1..=12u64 {
+        let at = 100 + (n - 1) * 400;
+        events.push(slot(10, A, n, at));
+        let delay = 780 + (n * 7) % 41; // 780..=820 ms
+        if at + delay <= 5_000 {
+            events.push(slot(20, B, n, at + delay));
+        }
+    }
+    in_time_order(200, events)
+}
+
+/// Slot `events` observed in time order with a grace of `grace_ms`.
+fn in_time_order(grace_ms: u64, mut events: Vec<CapturedEvent>) -> Compare {
+    let context = slots();
+    let mut compare = Compare::new(CompareConfig { grace_ms, ..CompareConfig::default() });
+    events.sort_by_key(|event| event.received_at_ms);
+    for event in &events {
+        compare.observe(event, &context);
+    }
+    compare
+}
+
+#[test]
+fn an_endpoint_behind_by_several_grace_windows_is_late_by_its_delay_and_misses_nothing() {
+    let mut compare = eight_hundred_ms_behind();
+    compare.finish(5_000);
+    let [a, b] = <[EndpointReport; 2]>::try_from(endpoints(&compare)).unwrap_or_else(|_| panic!());
+    assert_eq!((a.stats.received, a.stats.first, a.stats.missed, a.stats.late), (12, 12, 0, 0));
+    // Slot 12 was due after the stop: undecided, not missed.
+    assert_eq!((b.stats.received, b.stats.first, b.stats.missed, b.stats.late), (11, 0, 0, 11));
+    let lag = b.lag.unwrap_or_else(|| panic!("no lag"));
+    assert!(lag.p50.abs_diff(800) <= 50 && lag.max.abs_diff(800) <= 50, "{lag:?}");
+    assert_eq!(a.lag.map(|lag| lag.max), Some(0));
+}
+
+#[test]
+fn while_the_run_goes_on_a_late_item_counts_missed_until_it_comes() {
+    let compare = eight_hundred_ms_behind();
+    // At B's slot 11 (about 4 900 ms) slot 12 (4 500) has settled, and B owes it.
+    let b = compare.stats_of(20).unwrap_or_default();
+    assert_eq!((b.missed, b.late), (1, 11), "{b:?}");
+}
+
+#[test]
+fn an_endpoint_that_goes_silent_misses_what_it_could_no_longer_deliver() {
+    let mut events: Vec<CapturedEvent> = (1..=30u64).map(|n| slot(10, A, n, n * 400)).collect();
+    events.push(subscribed(20, B, 0));
+    events.extend((1..=5u64).map(|n| slot(20, B, n, n * 400 + 800)));
+    let mut compare = in_time_order(200, events);
+    compare.finish(12_000);
+    let b = compare.stats_of(20).unwrap_or_default();
+    // Slots 6..=30 are owed; 28..=30 (11 200 on) are within 800 + 200 ms of the stop.
+    assert_eq!((b.late, b.missed), (5, 22), "{b:?}");
+}
+
+#[test]
+fn items_an_endpoint_never_delivers_are_forgotten_after_the_late_horizon() {
+    let context = slots();
+    let mut compare = Compare::new(CompareConfig { grace_ms: 1_000, ..CompareConfig::default() });
+    for n in 1..=10_000u64 {
+        compare.observe(&slot(10, A, n, n * 100), &context); // 10 a second for 1 000 s
+        if n < 3 {
+            compare.observe(&slot(20, B, n, n * 100 + 5), &context);
+        }
+    }
+    let horizon_items = (LATE_HORIZON_MS / 100) as usize;
+    assert!(compare.items_held() <= horizon_items + 1, "{}", compare.items_held());
+    assert!(compare.items_held() >= horizon_items - 20, "owed items are kept for the horizon");
+    // One owed item coming back inside the horizon is late, not a new item.
+    compare.observe(&slot(20, B, 9_990, 1_000_050), &context);
+    let b = compare.stats_of(20).unwrap_or_default();
+    assert_eq!((b.late, b.first), (1, 0), "{b:?}");
 }
 
 #[test]
@@ -172,9 +258,7 @@ fn a_subscription_that_starts_later_misses_nothing_before_its_first_item() {
 fn a_subscription_that_never_delivers_misses_what_comes_a_grace_window_after_it_joined() {
     let context = slots();
     let mut compare = Compare::new(CompareConfig::default());
-    let mut subscribe = slot(20, B, 0, 0);
-    subscribe.direction = Direction::Out;
-    subscribe.kind = FrameKind::Request;
+    let subscribe = subscribed(20, B, 0);
     compare.observe(&subscribe, &context);
     for n in 1..=40 {
         compare.observe(&slot(10, A, n, n * 1_000), &context); // 1 s .. 40 s
@@ -433,4 +517,43 @@ fn a_recovery_that_comes_back_after_the_window_still_moves_the_miss() {
     let (a, b) = (compare.stats_of(10).unwrap_or_default(), compare.stats_of(20).unwrap_or_default());
     assert_eq!((b.missed, b.recovered), (0, 1), "{b:?}");
     assert_eq!(a.missed, 0, "A is not counted missing what it delivered long ago: {a:?}");
+}
+
+#[test]
+fn the_json_has_every_column_of_the_table_and_its_format() {
+    let context = context("eth_subscribe", Some(serde_json::json!(["newHeads"])), &[(10, A)]);
+    let mut compare = Compare::new(CompareConfig::default());
+    for (number, at) in (1..=20u64).filter(|n| *n != 12).map(|n| (n, n * 100)) {
+        compare.observe(&head(10, number, &format!("0x{number:x}"), at), &context);
+    }
+    compare.finish(20 * 100 + 5_000); // silent for 5 s after a head every 100 ms
+    let json: serde_json::Value = serde_json::from_str(&compare.report().to_json()).unwrap_or_default();
+    assert_eq!(json["format"], JSON_FORMAT);
+    let endpoint = &json["subscriptions"][0]["endpoints"][0];
+    let stats = compare.stats_of(10).unwrap_or_default();
+    let want = [
+        ("received", 19),
+        ("first", 19),
+        ("missed", 0),
+        ("recovered", 0),
+        ("late", 0),
+        ("duplicates", 0),
+        ("gaps", 1),
+        ("gap_blocks", 1),
+        ("stalls", 1),
+        ("longest_stall_ms", 5_000),
+    ];
+    for (field, value) in want {
+        assert_eq!(endpoint[field], value, "{field} in {endpoint}");
+    }
+    assert_eq!((stats.gaps, stats.stalls, stats.longest_stall_ms), (1, 1, 5_000));
+    assert_eq!(endpoint["lag_ms"], serde_json::json!({"p50": 0, "p90": 0, "p99": 0, "max": 0}));
+    let table = render_table(&compare.report());
+    let heads = table.lines().nth(1).unwrap_or_default().replace("dup", "duplicates");
+    let columns = heads.split(" (lag in ms)").next().unwrap_or_default();
+    assert!(columns.contains("stalls"), "{table}");
+    for column in columns.split_whitespace() {
+        let covered = ["endpoint", "p50", "p90", "p99", "max"].contains(&column);
+        assert!(covered || endpoint.get(column).is_some(), "the table's {column} is in the JSON");
+    }
 }

@@ -204,6 +204,10 @@ pub struct CaptureContext {
     pub connections: HashMap<ConnId, ConnectionInfo>,
     /// Subscriptions by local key.
     pub subscriptions: HashMap<SubKey, SubscriptionInfo>,
+    /// Which subscriptions the window compares: those of one request with the same group (sent
+    /// together, on one chain). A subscription not named here is compared with every other
+    /// of its request that is not named either (the `compare` command and files).
+    pub compare_groups: HashMap<SubKey, u64>,
 }
 
 impl CaptureContext {

@@ -10,7 +10,13 @@ impl Session {
     /// Applies one event from the backend to the model.
     pub(super) fn apply(&mut self, event: Event) {
         match event {
-            Event::State { conn, state } => self.apply_state(conn, state),
+            Event::State { conn, state } => {
+                let opened = state == ConnState::Open;
+                self.apply_state(conn, state);
+                if opened {
+                    self.ask_identity(conn);
+                }
+            }
             Event::Subscription { conn: _, sub, outcome, resubscribed } => {
                 let Some(row) = self.subscriptions.iter_mut().find(|row| row.sub == sub) else { return };
                 if resubscribed {
@@ -68,7 +74,9 @@ impl Session {
                 };
             }
             Event::Response { conn: _, request, result } => {
-                self.notices.push(Notice::Response { request, result })
+                if !self.learn_identity(request, &result) {
+                    self.notices.push(Notice::Response { request, result });
+                }
             }
             Event::Gap { conn, lost_at_ms, restored_at_ms } => {
                 // The node may be a new chain now (a restarted dev node): heights start over.

@@ -91,6 +91,9 @@ pub struct Endpoint {
     /// The chain it serves: from its preset, the user, or the first notification; `None`
     /// while unknown (the composer then offers every method).
     pub chain: Option<Chain>,
+    /// Which chain of that kind, learnt when its connection opened (the window asks
+    /// `getGenesisHash` or `eth_chainId`): `None` until answered, or when it cannot say.
+    pub identity: Option<String>,
     /// Extra handshake headers (name, value); `{api_key}` in a value is replaced by the key.
     pub headers: Vec<(String, String)>,
     /// Made by the window for this run only (a replay it serves): never saved.
@@ -116,6 +119,7 @@ impl std::fmt::Debug for Endpoint {
             .field("state", &self.state)
             .field("error", &self.error)
             .field("chain", &self.chain)
+            .field("identity", &self.identity)
             .field("headers", &self.headers.iter().map(|(name, _)| name).collect::<Vec<_>>())
             .finish_non_exhaustive()
     }

@@ -18,6 +18,7 @@
 mod apply;
 pub mod endpoint;
 mod error;
+mod identity;
 mod notice;
 pub mod subscription;
 pub mod view;
@@ -65,6 +66,8 @@ pub struct Session {
     /// What a capture opened from a file holds (events, bytes), counted against the cap.
     opened: (usize, usize),
     notices: Vec<Notice>,
+    /// The window's chain identities and comparison groups.
+    identities: identity::Identities,
 }
 
 impl Session {
@@ -96,6 +99,7 @@ impl Session {
             limits,
             opened: (0, 0),
             notices: Vec::new(),
+            identities: identity::Identities::default(),
         }
     }
 
@@ -375,6 +379,9 @@ impl Session {
             restore,
             backfill,
         });
+        // In the window, compared with nothing else unless sent together with it.
+        let batch = self.next_batch();
+        self.tag_for_compare(sub, conn, batch);
         Ok(sub)
     }
 

@@ -28,7 +28,7 @@ fn session() -> (Session, Script) {
 }
 
 /// A session whose endpoint is connected, with the connect command already read.
-fn connected() -> (Session, Script, ConnId) {
+pub(super) fn connected() -> (Session, Script, ConnId) {
     let (mut session, mut script) = session();
     let conn = session.connect(0).unwrap();
     script.commands();
@@ -43,7 +43,7 @@ fn refusal() -> RpcError {
     RpcError { code: -32602, message: "Invalid params".into(), data: None }
 }
 
-fn report(session: &mut Session, script: &Script, event: Event) -> Vec<Notice> {
+pub(super) fn report(session: &mut Session, script: &Script, event: Event) -> Vec<Notice> {
     script.event(event);
     session.step(STEP).0
 }

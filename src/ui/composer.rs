@@ -28,6 +28,9 @@ pub struct ConnChoice {
     pub state: &'static str,
     /// The chain its endpoint serves, when known: only that chain's methods are offered.
     pub chain: Option<Chain>,
+    /// Which chain of that kind (genesis hash, chain id), when known: "Also on" offers only
+    /// connections of the same one.
+    pub identity: Option<String>,
 }
 
 /// The answer to the last one-off request.
@@ -221,12 +224,15 @@ fn target_ui(ui: &mut Ui, state: &mut ComposerState, connections: &[ConnChoice])
             .labelled_by(label.id);
     });
     // Also on other connections of the same chain: one group, compared in the Compare tab.
-    let chain =
-        connections.iter().find(|choice| Some(choice.conn) == state.target).and_then(|choice| choice.chain);
+    let target = connections.iter().find(|choice| Some(choice.conn) == state.target);
+    let (chain, identity) = target.map_or((None, None), |choice| (choice.chain, choice.identity.as_ref()));
     let others: Vec<&ConnChoice> = connections
         .iter()
         .filter(|choice| Some(choice.conn) != state.target)
         .filter(|choice| chain.is_none() || choice.chain.is_none() || choice.chain == chain)
+        .filter(|choice| {
+            identity.is_none() || choice.identity.is_none() || choice.identity.as_ref() == identity
+        })
         .collect();
     state.also.retain(|conn| others.iter().any(|choice| choice.conn == *conn));
     if !others.is_empty() {

@@ -14,12 +14,15 @@ use crate::demo::solana::{self, AfterSlot};
 /// A connection that falls this many clock ticks behind jumps to the current height.
 const MAX_TICK_LAG: u64 = 5;
 
-/// The next clock position of a connection: one step after the last, unless the shared clock
-/// is far ahead (a stalled connection catches up) or this is the first step.
-fn next_tick(last: Option<u64>, clock: u64) -> u64 {
+/// The clock positions a connection announces on one tick of its timer: every one after the
+/// last up to the shared clock, so a timer tick that was skipped (a busy runtime: the timers
+/// skip missed ticks) is made up at once, and a long-lived connection never trails a fresh
+/// one; only the clock when this is the first step or the connection is far behind (it
+/// jumps); none when the clock has not moved on.
+fn next_ticks(last: Option<u64>, clock: u64) -> std::ops::RangeInclusive<u64> {
     match last {
-        Some(last) if clock <= last.saturating_add(MAX_TICK_LAG) => last.saturating_add(1),
-        _ => clock,
+        Some(last) if clock <= last.saturating_add(MAX_TICK_LAG) => last.saturating_add(1)..=clock,
+        _ => clock..=clock,
     }
 }
 
@@ -32,13 +35,22 @@ fn eth_stream(id: &str) -> u64 {
 }
 
 impl Connection {
-    /// One Solana slot: every Solana subscription may notify.
+    /// The slot timer ticked: the slots since the last one announced.
     pub(super) fn on_slot(&mut self) -> Flow {
         if self.solana.is_empty() {
             self.last_slot = None;
             return Flow::Continue;
         }
-        let slot = next_tick(self.last_slot, self.shared.clock.slot());
+        for slot in next_ticks(self.last_slot, self.shared.clock.slot()) {
+            if self.announce_slot(slot) == Flow::End {
+                return Flow::End;
+            }
+        }
+        Flow::Continue
+    }
+
+    /// One Solana slot: every Solana subscription may notify.
+    fn announce_slot(&mut self, slot: u64) -> Flow {
         self.last_slot = Some(slot);
         let ctx = self.shared.slot_ctx(slot);
         let mut frames = Vec::new();
@@ -60,7 +72,7 @@ impl Connection {
         if self.lagged { Flow::End } else { Flow::Continue }
     }
 
-    /// One Ethereum block (or reorg): heads, logs and mined transactions.
+    /// The block timer ticked: the blocks since the last one announced.
     pub(super) fn on_block(&mut self) -> Flow {
         let watches_blocks = self.ethereum.iter().any(|sub| {
             matches!(sub.kind, EthKind::NewHeads | EthKind::Logs(_) | EthKind::AlchemyMined { .. })
@@ -69,7 +81,16 @@ impl Connection {
             self.last_block_tick = None;
             return Flow::Continue;
         }
-        let tick = next_tick(self.last_block_tick, self.shared.clock.block_tick());
+        for tick in next_ticks(self.last_block_tick, self.shared.clock.block_tick()) {
+            if self.announce_block(tick) == Flow::End {
+                return Flow::End;
+            }
+        }
+        Flow::Continue
+    }
+
+    /// One Ethereum block (or reorg): heads, logs and mined transactions.
+    fn announce_block(&mut self, tick: u64) -> Flow {
         self.last_block_tick = Some(tick);
         let ctx = self.shared.eth_block(BlockRef::at_tick(tick));
         let (mut frames, mut streams) = (Vec::new(), Vec::new());
@@ -95,5 +116,19 @@ impl Connection {
         }
         self.enqueue_notifications(frames, &streams);
         if self.lagged { Flow::End } else { Flow::Continue }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tick_announces_every_position_up_to_the_clock_and_never_runs_ahead() {
+        assert_eq!(next_ticks(None, 40), 40..=40, "a first step starts at the clock");
+        assert_eq!(next_ticks(Some(39), 40), 40..=40, "one timer tick, one step");
+        assert_eq!(next_ticks(Some(37), 40), 38..=40, "skipped timer ticks are made up");
+        assert!(next_ticks(Some(40), 40).is_empty(), "not ahead of the clock");
+        assert_eq!(next_ticks(Some(10), 40), 40..=40, "far behind: it jumps");
     }
 }

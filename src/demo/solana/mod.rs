@@ -19,7 +19,7 @@ use crate::catalog::solana as spec;
 
 #[cfg(test)]
 pub(crate) use ledger::is_skipped;
-pub(crate) use notify::{AfterSlot, SlotCtx, notify_slot, one_off};
+pub(crate) use notify::{AfterSlot, SlotCtx, genesis_hash, notify_slot, one_off};
 pub(crate) use params::parse_unsubscribe;
 use params::{parse_account, parse_block, parse_logs, parse_program, parse_signature, parse_transaction};
 pub(crate) use query::query;

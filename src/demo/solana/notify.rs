@@ -26,6 +26,13 @@ pub(crate) fn one_off(method: &str) -> Option<String> {
     }
 }
 
+/// What `getGenesisHash` answers (a JSON string): derived from the server seed, so two demo
+/// servers are two chains and every connection to one agrees.
+pub(crate) fn genesis_hash(seed: u64) -> String {
+    let mut rng = fake::seeded(seed, 0x6E5E, 0);
+    format!("\"{}\"", fake::base58(&fake::bytes::<32>(&mut rng)))
+}
+
 /// The slot a notification at `commitment` refers to when the tip is `slot`.
 pub(super) fn context_slot(slot: u64, commitment: Commitment) -> u64 {
     match commitment {

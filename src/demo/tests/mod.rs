@@ -4,6 +4,7 @@
 //! listener under misuse.
 
 mod chain;
+mod clock;
 mod ethereum;
 mod faults;
 mod listener;

@@ -262,6 +262,24 @@ async fn one_off_requests_are_answered() {
 }
 
 #[tokio::test]
+async fn the_genesis_hash_names_the_server_so_two_servers_are_two_chains() {
+    let one = fast_server().await;
+    let other = server_with(DemoConfig { speed: 100.0, seed: Some(8), ..DemoConfig::default() }).await;
+    let (mut first, mut second, mut elsewhere) =
+        (connect(&one).await, connect(&one).await, connect(&other).await);
+    let hash = call(&mut first, 1, "getGenesisHash", json!([])).await;
+    assert!(hash.as_str().is_some_and(|hash| (32..=44).contains(&hash.len())), "base58 of 32 bytes: {hash}");
+    assert_eq!(call(&mut second, 1, "getGenesisHash", json!([])).await, hash, "every connection agrees");
+    assert_ne!(
+        call(&mut elsewhere, 1, "getGenesisHash", json!([])).await,
+        hash,
+        "another server, another chain"
+    );
+    one.shutdown().await;
+    other.shutdown().await;
+}
+
+#[tokio::test]
 async fn signature_subscription_is_one_shot() {
     let server = fast_server().await;
     let mut ws = connect(&server).await;
