@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::script::{AnswerKind, Mark, RecordedSubscription, Replay, normalize_params};
+use super::script::{AnswerKind, Mark, RecordedSubscription, Replay};
 use super::{ReplayOptions, Speed};
 use crate::catalog::{ETH_UNSUBSCRIBE, is_subscribe_method, is_unsubscribe_method};
 use crate::demo::rpc::{self, Dialect, RpcError};
@@ -137,7 +137,7 @@ impl ClientReplay {
         let Some(method) = map.get("method").and_then(Value::as_str) else {
             return Some(invalid_request(id.as_ref().unwrap_or(&Value::Null)));
         };
-        let params = normalize_params(map.get("params").cloned());
+        let params = crate::catalog::canonical_params(method, map.get("params").cloned());
         let dialect = Dialect::of_method(method);
         let outcome = self.dispatch(method, &params, now);
         let id = id?;
