@@ -222,7 +222,11 @@ impl Replay {
             replay.subscriptions.push(RecordedSubscription {
                 method: info.method.clone(),
                 params,
-                recorded_params: info.params.clone().filter(|params| !params.is_null()).unwrap_or_default(),
+                recorded_params: info
+                    .params
+                    .clone()
+                    .filter(|params| !params.is_null())
+                    .unwrap_or(Value::Array(Vec::new())),
                 string_ids,
                 notifications,
             });
@@ -316,7 +320,8 @@ impl Replay {
         self.answers.iter().find(|answer| answer.method == method && &answer.params == params)
     }
 
-    /// The message of the error a subscribe that matches nothing gets: what the capture holds.
+    /// The message of the error a subscribe that matches nothing gets (`params` as the client
+    /// sent them): what the capture holds.
     pub(super) fn unmatched_message(&self, method: &str, params: &Value) -> String {
         let mut message =
             format!("subscope replay: no recorded subscription matches {}; ", call_text(method, params));
