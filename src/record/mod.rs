@@ -188,7 +188,7 @@ pub enum BodyError {
         error: crate::catalog::FieldError,
     },
     /// A one-off request given as a subscription.
-    #[error("{method} is a one-off request, not a subscription: give it with --request")]
+    #[error("{method} is a one-off request, not a subscription: record takes it with --request")]
     OneOff {
         /// The method.
         method: String,
@@ -374,7 +374,7 @@ mod tests {
         let refused = parse_subscribe_body(block).err().map(|err| err.to_string()).unwrap_or_default();
         assert_eq!(
             refused,
-            "eth_getBlockByNumber is a one-off request, not a subscription: give it with --request"
+            "eth_getBlockByNumber is a one-off request, not a subscription: record takes it with --request"
         );
         assert!(parse_request_body(block).is_ok());
         assert!(parse_request_body(r#"{"method":"getSlot"}"#).is_ok());
