@@ -206,3 +206,70 @@ fn a_har_exported_and_read_again_holds_the_same_frames() {
     assert_eq!(again.ignored_entries, 0);
     assert_eq!(frames_of(&again), frames, "the same frames, times, kinds, endpoints and subscriptions");
 }
+
+#[test]
+fn a_binary_frame_imports_as_binary_and_round_trips_through_har_and_ndjson() {
+    use base64::Engine as _;
+    let base64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let json_in_binary = r#"{"jsonrpc":"2.0","result":7,"id":1}"#;
+    let frame = |time: f64, bytes: &[u8]| json!({"type": "receive", "time": time, "opcode": 2, "data": base64(bytes)});
+    let messages = json!([
+        frame(1_764_576_000.1, &[0x01, 0x02, 0x03]), // UTF-8, but binary
+        frame(1_764_576_000.2, b"hello"),            // text bytes that are not JSON: still binary
+        frame(1_764_576_000.3, &[0x00, 0xff, 0x10, 0x80]), // not UTF-8
+        frame(1_764_576_000.4, json_in_binary.as_bytes()), // JSON in a binary frame: read as JSON
+    ]);
+    let imported = import_reader(har_with(&messages).as_bytes(), &Progress::default());
+    assert_eq!(imported.error, None);
+    let kinds: Vec<(FrameKind, String)> =
+        imported.events.iter().map(|event| (event.kind, event.raw.to_string())).collect();
+    assert_eq!(
+        kinds,
+        [
+            (FrameKind::Binary, "010203".to_owned()),
+            (FrameKind::Binary, "68656c6c6f".to_owned()),
+            (FrameKind::Binary, "00ff1080".to_owned()),
+            (FrameKind::Response, json_in_binary.to_owned()),
+        ]
+    );
+
+    let folder = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let write = |name: &str, format| {
+        let path = folder.path().join(name);
+        subscope::export::export_to_file(
+            &path,
+            format,
+            &imported.events,
+            &imported.context,
+            &Progress::default(),
+        )
+        .unwrap_or_else(|err| panic!("{err}"));
+        path
+    };
+    // HAR: the same bytes, base64 under opcode 2 again.
+    let har_path = write("binary.har", subscope::export::Format::Har);
+    let har: Value = serde_json::from_str(&std::fs::read_to_string(&har_path).unwrap_or_default())
+        .unwrap_or_else(|err| panic!("{err}"));
+    let written = &har["log"]["entries"][0]["_webSocketMessages"];
+    for (index, bytes) in
+        [&[0x01_u8, 0x02, 0x03][..], b"hello", &[0x00, 0xff, 0x10, 0x80]].into_iter().enumerate()
+    {
+        assert_eq!(written[index]["opcode"], json!(2), "{written}");
+        assert_eq!(written[index]["data"], json!(base64(bytes)), "{written}");
+    }
+    // The capture format: binary frames hex-written as frame_text, read back as binary.
+    let ndjson_path = write("binary.ndjson", subscope::export::Format::Ndjson);
+    let text = std::fs::read_to_string(&ndjson_path).unwrap_or_default();
+    assert!(text.contains(r#""kind":"binary""#) && text.contains(r#""frame_text":"68656c6c6f""#), "{text}");
+    for path in [har_path, ndjson_path] {
+        let again = import_file(&path, &Progress::default(), ImportOptions::default());
+        assert_eq!(again.error, None);
+        let kinds_again: Vec<(FrameKind, String)> = again
+            .events
+            .iter()
+            .filter(|event| event.direction != Direction::Meta)
+            .map(|event| (event.kind, event.raw.to_string()))
+            .collect();
+        assert_eq!(kinds_again, kinds, "{}", path.display());
+    }
+}

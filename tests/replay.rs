@@ -5,14 +5,14 @@
 
 mod support;
 
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command as Process, Stdio};
+use std::process::Command as Process;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt as _, StreamExt as _};
 use serde_json::{Value, json};
+use support::replay::Replay;
 use support::{free_port, start_anvil};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -67,45 +67,6 @@ fn notifications(events: &[Value]) -> Vec<(Value, Value, Value)> {
             (sub["method"].clone(), params, e["frame"]["params"]["result"].clone())
         })
         .collect()
-}
-
-/// A running `subscope replay`, killed when dropped.
-struct Replay {
-    child: Child,
-    url: String,
-}
-
-impl Replay {
-    fn start(file: &Path, extra: &[&str]) -> Self {
-        let mut child = subscope()
-            .arg("replay")
-            .arg(file)
-            .args(["--port", "0"])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|err| panic!("{err}"));
-        let mut url = String::new();
-        if let Some(stdout) = child.stdout.take() {
-            BufReader::new(stdout).read_line(&mut url).ok();
-        }
-        let url = url.trim().to_owned();
-        if !url.starts_with("ws://127.0.0.1:") {
-            child.kill().ok();
-            let output = child.wait_with_output().ok();
-            let stderr = output.map(|o| String::from_utf8_lossy(&o.stderr).into_owned()).unwrap_or_default();
-            panic!("replay did not start: {stderr}");
-        }
-        Self { child, url }
-    }
-}
-
-impl Drop for Replay {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
 }
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;

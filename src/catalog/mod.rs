@@ -12,6 +12,7 @@
 //! `rpc_pubsub.rs`, geth `eth/filters`, the Helius and Alchemy docs).
 
 mod build;
+mod canonical;
 mod cheat_sheet;
 mod draft;
 mod encoding;
@@ -28,6 +29,7 @@ mod validate;
 use serde::{Deserialize, Serialize};
 
 pub use build::{BuiltRequest, build};
+pub use canonical::{canonical_params, chain_of_method};
 pub use cheat_sheet::cheat_sheet;
 pub use draft::{
     BlockFilterMode, BlockFilterValue, DataSliceValue, Draft, FieldValue, FromToRow, LogsFilterMode,
@@ -40,8 +42,8 @@ pub use payload::{Payload, payload_for};
 pub use presets::{DEMO_URL, Preset, RpcRule, demo_query, presets};
 pub use reorg::{BlockObservation, ReorgTracker};
 pub use rules::{
-    Completion, RECEIVED_SIGNATURE, ReorgRule, SubscriptionRules, is_subscribe_method, rules_for,
-    subscribed_account,
+    Completion, RECEIVED_SIGNATURE, ReorgRule, SubscriptionRules, is_one_off_method, is_subscribe_method,
+    rules_for, subscribed_account,
 };
 pub use summary::{Summary, summarize};
 pub use validate::{FieldError, agave_request_bytes, check_request};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{Payload, find_by_rpc_method, payload_for};
+use super::{Chain, Payload, chain_of_method, find_by_rpc_method, is_unsubscribe_method, payload_for};
 
 /// What a `signatureSubscribe` notification holds when it is the early report that the node
 /// received the transaction (`enableReceivedNotification`), not the final one.
@@ -84,6 +84,27 @@ pub fn is_subscribe_method(method: &str) -> bool {
     match find_by_rpc_method(method, None) {
         Some(spec) => !spec.is_one_off(),
         None => method.ends_with("Subscribe") || method.ends_with("_subscribe"),
+    }
+}
+
+/// Solana one-off methods not named `get…`.
+const SOLANA_ONE_OFFS: [&str; 5] =
+    ["requestAirdrop", "sendTransaction", "simulateTransaction", "isBlockhashValid", "minimumLedgerSlot"];
+
+/// Whether the catalogue knows `method` as a one-off request, answered once, rather than a
+/// subscription: an Ethereum method other than `eth_subscribe`/`eth_unsubscribe`
+/// (`eth_getBlockByNumber`, `net_version`), a Solana `get…` method (`getSlot`), or another
+/// Solana query (`sendTransaction`, `requestAirdrop`, …). An unknown name is not one.
+pub fn is_one_off_method(method: &str) -> bool {
+    if is_subscribe_method(method) || is_unsubscribe_method(method) {
+        return false;
+    }
+    match chain_of_method(method) {
+        Chain::Ethereum => true,
+        Chain::Solana => {
+            let get = method.strip_prefix("get").is_some_and(|rest| rest.starts_with(char::is_uppercase));
+            get || SOLANA_ONE_OFFS.contains(&method)
+        }
     }
 }
 

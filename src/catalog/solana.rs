@@ -5,7 +5,10 @@ use super::{
     MAX_PROGRAM_FILTERS, MethodSpec, ParamPlace, Payload, Stability,
 };
 
-const COMMITMENTS: &[&str] = &["processed", "confirmed", "finalized"];
+const COMMITMENTS: &[&str] = &["processed", "confirmed", DEFAULT_COMMITMENT];
+
+/// The commitment Solana nodes apply when a request names none.
+pub(crate) const DEFAULT_COMMITMENT: &str = "finalized";
 
 const ACCOUNT_ENCODINGS: &[&str] = &["base58", "base64", "base64+zstd", "jsonParsed", "binary"];
 
@@ -22,7 +25,7 @@ const fn commitment(index: usize) -> FieldSpec {
         help: "How settled a change must be before it is notified. Subscriptions default to \
                finalized (about 15 s behind processed).",
         kind: FieldKind::Choice(COMMITMENTS),
-        default: "finalized",
+        default: DEFAULT_COMMITMENT,
         required: false,
         required_when: None,
         place: ParamPlace::InObject(index),

@@ -86,6 +86,15 @@ pub(super) const SUBSCRIBE_BODY: Checked = Checked {
     shown: crate::record::excerpt_body,
 };
 
+/// `--request`: a one-off request body `record` can send.
+pub(super) const REQUEST_BODY: Checked = Checked {
+    check: |text| match crate::record::parse_request_body(text) {
+        Ok(_) => Ok(text.to_owned()),
+        Err(err) => Err(err.to_string()),
+    },
+    shown: crate::record::excerpt_body,
+};
+
 /// `--rpc`: an http:// or https:// URL.
 pub(super) const RPC_URL: Checked = Checked {
     check: |text| {

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::Context;
-use super::args::RunArgs;
+use super::args::{REQUEST_BODY, RunArgs};
 use crate::human::plural;
 
 /// `record`'s arguments.
@@ -11,6 +11,11 @@ use crate::human::plural;
 pub struct RecordArgs {
     #[command(flatten)]
     run: RunArgs,
+    /// A one-off JSON-RPC request sent once on every endpoint as it connects, its answer
+    /// recorded (and replayed), e.g. '{"method":"eth_getBlockByNumber","params":["0x13",false]}'.
+    /// Repeatable. With no --subscribe, the run ends once every request is answered.
+    #[arg(long = "request", value_parser = REQUEST_BODY)]
+    requests: Vec<String>,
     /// Where to write NDJSON (default: stdout). An existing file is replaced only once the
     /// first connection is up, so a run that cannot connect leaves it as it was.
     #[arg(long)]
@@ -26,7 +31,10 @@ impl RecordArgs {
     /// # Errors
     /// What [`crate::record::record`] fails with.
     pub fn run(self, context: &mut Context<'_>) -> anyhow::Result<()> {
-        let options = self.run.options(self.out, self.append);
+        let options = crate::record::RecordOptions {
+            requests: self.requests,
+            ..self.run.options(self.out, self.append)
+        };
         context.secrets = options.secrets();
         let summary = context.runtime.block_on(crate::record::record(options))?;
         let events = plural(summary.events, "event", "events");

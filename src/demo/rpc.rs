@@ -43,11 +43,9 @@ pub(crate) enum Dialect {
 impl Dialect {
     /// The dialect of a method name: `eth_*`, `net_*`, `web3_*` and `alchemy_*` are Ethereum.
     pub(crate) fn of_method(method: &str) -> Self {
-        const ETH_PREFIXES: [&str; 4] = ["eth_", "net_", "web3_", "alchemy_"];
-        if ETH_PREFIXES.iter().any(|prefix| method.starts_with(prefix)) {
-            Self::Ethereum
-        } else {
-            Self::Solana
+        match crate::catalog::chain_of_method(method) {
+            crate::catalog::Chain::Ethereum => Self::Ethereum,
+            crate::catalog::Chain::Solana => Self::Solana,
         }
     }
 }

@@ -35,7 +35,9 @@ use serde_json::value::RawValue;
 use super::format::{CaptureContext, ConnectionInfo, SubscriptionInfo};
 use super::reader::{ImportError, ImportOptions, Imported};
 use crate::capture::{CapturedEvent, ConnId, Direction, SubKey, Text};
-use crate::protocol::{FrameKind, Incoming, ReceivedResponse, SentRequest, SubId, parse_incoming};
+use crate::protocol::{
+    FrameKind, Incoming, ReceivedResponse, SentRequest, SubId, binary_frame, parse_incoming,
+};
 use crate::redact::redact_url;
 
 /// A `time` above this is milliseconds, not seconds (1e11 s is the year 5138).
@@ -240,16 +242,12 @@ impl Builder {
                 let bytes = base64::engine::general_purpose::STANDARD
                     .decode(message.data.as_bytes())
                     .map_err(|err| format!("binary data is not base64: {err}"))?;
-                match String::from_utf8(bytes) {
-                    Ok(text) => text,
-                    Err(err) => {
+                // Binary, hex-written, unless it is JSON: UTF-8 alone is not text (01 02 03 is).
+                match binary_frame(&bytes) {
+                    Ok(text) => text.to_owned(),
+                    Err(hex) => {
                         event.kind = FrameKind::Binary;
-                        event.raw = err
-                            .as_bytes()
-                            .iter()
-                            .map(|byte| format!("{byte:02x}"))
-                            .collect::<String>()
-                            .into();
+                        event.raw = hex.into();
                         return Ok(event);
                     }
                 }

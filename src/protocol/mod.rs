@@ -205,6 +205,16 @@ pub fn parse_incoming(text: &str) -> Incoming<'_> {
     parse_with_serde(text)
 }
 
+/// A binary frame as a capture holds it: its text when the bytes are UTF-8 JSON (a node that
+/// sends JSON-RPC in binary frames is read like one that sends text), else `Err` with the
+/// bytes as lowercase hex (the capture format's `binary`).
+pub fn binary_frame(bytes: &[u8]) -> Result<&str, String> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) if !matches!(parse_incoming(text), Incoming::NotJson) => Ok(text),
+        _ => Err(bytes.iter().map(|byte| format!("{byte:02x}")).collect()),
+    }
+}
+
 /// The general reader: serde with the envelope's shape, for every frame.
 fn parse_with_serde(text: &str) -> Incoming<'_> {
     let trimmed = text.trim_start();

@@ -1,7 +1,10 @@
 //! `subscope record`: headless capture to NDJSON for scripts.
 //!
-//! Every `--subscribe` body is checked before anything connects; a failed first connect or a
-//! refused subscription ends the run with a non-zero exit and a message naming it.
+//! Every `--subscribe` and `--request` body is checked before anything connects; a failed
+//! first connect, a refused subscription or a request left unanswered by a lost connection
+//! ends the run with a non-zero exit and a message naming it. A `--request` is sent once per
+//! endpoint and recorded with its answer; a run with requests and no subscription ends once
+//! every request is answered.
 //!
 //! ```text
 //! connections ─▶ queue ─▶ run loop ─(bounded channel of batches)─▶ writer thread ─▶ file/stdout
@@ -49,8 +52,10 @@ const CHANNEL_BATCHES: usize = 8;
 pub struct RecordOptions {
     /// Endpoint URLs (or `demo`), one connection each.
     pub endpoints: Vec<String>,
-    /// JSON-RPC request bodies, sent on every endpoint.
+    /// JSON-RPC subscribe bodies, sent on every endpoint (and again after a reconnect).
     pub subscribe: Vec<String>,
+    /// JSON-RPC one-off request bodies, sent once on every endpoint and answered once.
+    pub requests: Vec<String>,
     /// Where to write NDJSON; stdout when `None` or `-`.
     pub out: Option<PathBuf>,
     /// Add to an existing `out` file instead of replacing it.
@@ -78,6 +83,7 @@ impl Default for RecordOptions {
         Self {
             endpoints: Vec::new(),
             subscribe: Vec::new(),
+            requests: Vec::new(),
             out: None,
             append: false,
             duration: None,
@@ -98,6 +104,7 @@ impl std::fmt::Debug for RecordOptions {
         f.debug_struct("RecordOptions")
             .field("endpoints", &endpoints)
             .field("subscribe", &self.subscribe)
+            .field("requests", &self.requests)
             .field("out", &self.out)
             .field("append", &self.append)
             .field("duration", &self.duration)
@@ -180,6 +187,18 @@ pub enum BodyError {
         /// The first field found wrong.
         error: crate::catalog::FieldError,
     },
+    /// A one-off request given as a subscription.
+    #[error("{method} is a one-off request, not a subscription: record takes it with --request")]
+    OneOff {
+        /// The method.
+        method: String,
+    },
+    /// A subscription (or its cancelling) given as a one-off request.
+    #[error("{method} is not a one-off request: give a subscription with --subscribe")]
+    NotOneOff {
+        /// The method.
+        method: String,
+    },
 }
 
 /// The start of a `--subscribe` body, to quote beside a [`BodyError`].
@@ -188,16 +207,36 @@ pub fn excerpt_body(text: &str) -> String {
 }
 
 /// Parses and validates a `--subscribe` body: a JSON object with a non-empty `method` string
-/// and optional `params`; known methods are checked field by field.
+/// and optional `params`; known methods are checked field by field, and a method the
+/// catalogue knows as a one-off request is refused (it belongs in `--request`).
 ///
 /// # Errors
 ///
 /// What is wrong with it, first found first.
 pub fn parse_subscribe_body(text: &str) -> Result<RequestBody, BodyError> {
     let RequestBody { method, params } = parse_request(text)?;
+    if crate::catalog::is_one_off_method(&method) {
+        return Err(BodyError::OneOff { method });
+    }
     crate::catalog::check_request(&method, params.as_ref())
         .map_err(|error| BodyError::Params { method: method.clone(), error })?;
     Ok(RequestBody { method, params })
+}
+
+/// Parses a `--request` body: a JSON object with a non-empty `method` string and optional
+/// `params`, for a method that does not open or cancel a subscription.
+///
+/// # Errors
+///
+/// What is wrong with it.
+pub fn parse_request_body(text: &str) -> Result<RequestBody, BodyError> {
+    let body = parse_request(text)?;
+    if crate::catalog::is_subscribe_method(&body.method)
+        || crate::catalog::is_unsubscribe_method(&body.method)
+    {
+        return Err(BodyError::NotOneOff { method: body.method });
+    }
+    Ok(body)
 }
 
 /// Why the run loop stopped.
@@ -208,6 +247,8 @@ enum Stopped {
     Duration,
     /// `--count` notifications were written.
     Count,
+    /// Every `--request` was answered, and there is no `--subscribe` to wait on.
+    Answered,
     /// A connection or subscription failed, or the output did.
     Failure(anyhow::Error),
 }
@@ -237,6 +278,9 @@ pub fn check(options: &RecordOptions) -> anyhow::Result<Vec<RequestBody>> {
             options.rpc_urls.len(),
             options.endpoints.len()
         );
+    }
+    for text in &options.requests {
+        parse_request_body(text).with_context(|| format!("--request '{}'", excerpt_body(text)))?;
     }
     let parse = |text: &String| {
         parse_subscribe_body(text).with_context(|| format!("--subscribe '{}'", excerpt_body(text)))
@@ -328,5 +372,41 @@ mod tests {
         let message = check(&options).err().map(|err| format!("{err:#}")).unwrap_or_default();
         assert!(message.starts_with("--subscribe '[1,1,"), "{message}");
         assert!(message.ends_with("…': must be a JSON object, not an array"), "{message}");
+    }
+
+    #[test]
+    fn a_one_off_belongs_in_request_and_a_subscription_in_subscribe() {
+        let block = r#"{"method":"eth_getBlockByNumber","params":["0x13",false]}"#;
+        let refused = parse_subscribe_body(block).err().map(|err| err.to_string()).unwrap_or_default();
+        assert_eq!(
+            refused,
+            "eth_getBlockByNumber is a one-off request, not a subscription: record takes it with --request"
+        );
+        assert!(parse_request_body(block).is_ok());
+        assert!(parse_request_body(r#"{"method":"getSlot"}"#).is_ok());
+        for subscription in
+            [r#"{"method":"slotSubscribe"}"#, r#"{"method":"eth_unsubscribe","params":["0x1"]}"#]
+        {
+            let refused =
+                parse_request_body(subscription).err().map(|err| err.to_string()).unwrap_or_default();
+            assert!(
+                refused.ends_with("is not a one-off request: give a subscription with --subscribe"),
+                "{refused}"
+            );
+            assert!(parse_request_body(subscription).is_err());
+        }
+        // A method the catalogue does not know stays the user's call.
+        assert!(parse_subscribe_body(r#"{"method":"madeUpSubscribe"}"#).is_ok());
+
+        let options = RecordOptions {
+            endpoints: vec!["demo".to_owned()],
+            requests: vec![r#"{"method":"rootSubscribe"}"#.to_owned()],
+            ..RecordOptions::default()
+        };
+        let message = check(&options).err().map(|err| format!("{err:#}")).unwrap_or_default();
+        assert!(
+            message.starts_with(r#"--request '{"method":"rootSubscribe"}': rootSubscribe is not"#),
+            "{message}"
+        );
     }
 }

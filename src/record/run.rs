@@ -1,13 +1,13 @@
 //! One run: the session it drives, what it reports on stderr, and how it ends.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use anyhow::bail;
 
 use super::output::{Output, OutputStopped, OutputWriter};
 use super::{MAX_BATCH, Observer, RecordOptions, RecordSummary, Stopped};
-use crate::backend::{ConnState, Event, SubscribeOutcome};
+use crate::backend::{ConnState, Event, RequestKey, SubscribeOutcome};
 use crate::capture::{CapturedEvent, ConnId, SubKey};
 use crate::protocol::FrameKind;
 use crate::protocol::request::RequestBody;
@@ -26,16 +26,27 @@ pub(super) struct Run {
     /// Captured before any connection was up (nothing, in practice): written when one is.
     held: Vec<CapturedEvent>,
     summary: RecordSummary,
+    /// One-off requests sent and not answered yet: `method on URL` for each.
+    unanswered: HashMap<RequestKey, String>,
+    /// Whether the run ends once every one-off request is answered (it has no subscription).
+    ends_when_answered: bool,
 }
 
 impl Run {
-    /// Connects every endpoint and subscribes every body on it (waiting for room in the
-    /// command queue: 100 endpoints with 20 subscriptions each are 2,100 commands).
+    /// Connects every endpoint, subscribes every body on it and sends every `--request` once
+    /// (waiting for room in the command queue: 100 endpoints with 20 subscriptions each are
+    /// 2,100 commands).
     pub(super) async fn new(
         mut session: Session,
         options: &RecordOptions,
         bodies: &[RequestBody],
     ) -> anyhow::Result<Self> {
+        let requests = options
+            .requests
+            .iter()
+            .map(|text| super::parse_request_body(text))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut unanswered = HashMap::new();
         for (index, url) in options.endpoints.iter().enumerate() {
             let shown = redact_url(url);
             let endpoint = Endpoint {
@@ -70,6 +81,14 @@ impl Run {
                     );
                 }
             }
+            for body in &requests {
+                session.backend().room_for_command().await;
+                // Queued until the connection opens, then sent once (never again on a reconnect).
+                match session.request(conn, body.method.clone(), body.params.clone()) {
+                    Ok(request) => unanswered.insert(request, format!("{} on {shown}", body.method)),
+                    Err(err) => bail!("{} on {shown} was not sent: {err}", body.method),
+                };
+            }
             if key_travels_in_clear(url) {
                 eprintln!(
                     "subscope: warning: {shown} sends the key unencrypted (ws:// to another host); use wss://"
@@ -83,6 +102,8 @@ impl Run {
             writer: None,
             held: Vec::new(),
             summary: RecordSummary::default(),
+            ends_when_answered: bodies.is_empty() && !unanswered.is_empty(),
+            unanswered,
         })
     }
 
@@ -114,6 +135,9 @@ impl Run {
             self.held.drain(..).chain(taken.frames).collect()
         };
         let mut stopped = failure.map(Stopped::Failure);
+        if self.ends_when_answered && self.unanswered.is_empty() {
+            stopped = stopped.or(Some(Stopped::Answered));
+        }
         if let Some(count) = count {
             // Exactly `count`: the batch ends with the notification that reaches it.
             let mut notifications = self.summary.notifications;
@@ -202,7 +226,7 @@ impl Run {
         }
         let failure = match stopped {
             Stopped::Failure(err) => Some(err),
-            Stopped::Signal | Stopped::Duration | Stopped::Count => None,
+            Stopped::Signal | Stopped::Duration | Stopped::Count | Stopped::Answered => None,
         };
         if self.taking(output) {
             self.count(&rest);
@@ -285,7 +309,18 @@ impl Run {
                     );
                 }
                 Event::CommandFailed { error, .. } => return Some(anyhow::anyhow!("{error}")),
-                Event::SubscriptionEnded { .. } | Event::Response { .. } => {}
+                Event::Response { request, result, .. } => {
+                    let Some(name) = self.unanswered.remove(request) else { continue };
+                    match result {
+                        Ok(_) => eprintln!("subscope: {name} answered"),
+                        // Code 0 is subscope's own: the connection ended before the answer.
+                        Err(err) if err.code == 0 => {
+                            return Some(anyhow::anyhow!("{name} was not answered: {err}"));
+                        }
+                        Err(err) => eprintln!("subscope: {name} answered with an error: {err}"),
+                    }
+                }
+                Event::SubscriptionEnded { .. } => {}
             }
         }
         None

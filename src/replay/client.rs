@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::script::{AnswerKind, Mark, RecordedSubscription, Replay, normalize_params};
+use super::script::{AnswerKind, Mark, RecordedSubscription, Replay};
 use super::{ReplayOptions, Speed};
 use crate::catalog::{ETH_UNSUBSCRIBE, is_subscribe_method, is_unsubscribe_method};
 use crate::demo::rpc::{self, Dialect, RpcError};
@@ -137,9 +137,12 @@ impl ClientReplay {
         let Some(method) = map.get("method").and_then(Value::as_str) else {
             return Some(invalid_request(id.as_ref().unwrap_or(&Value::Null)));
         };
-        let params = normalize_params(map.get("params").cloned());
+        // Matched as a node reads them; named in messages as sent.
+        let sent =
+            map.get("params").filter(|params| !params.is_null()).cloned().unwrap_or(Value::Array(Vec::new()));
+        let params = crate::catalog::canonical_params(method, Some(sent.clone()));
         let dialect = Dialect::of_method(method);
-        let outcome = self.dispatch(method, &params, now);
+        let outcome = self.dispatch(method, (&params, &sent), now);
         let id = id?;
         Some(match outcome {
             Ok(result) => rpc::success(dialect, &id, &result),
@@ -149,7 +152,12 @@ impl ClientReplay {
     }
 
     /// Runs one method: `Ok` is a result made here, as JSON.
-    fn dispatch(&mut self, method: &str, params: &Value, now: Instant) -> Result<String, Reply> {
+    fn dispatch(
+        &mut self,
+        method: &str,
+        (params, sent): (&Value, &Value),
+        now: Instant,
+    ) -> Result<String, Reply> {
         if self.http && (is_subscribe_method(method) || is_unsubscribe_method(method)) {
             return Err(Reply::Error(match Dialect::of_method(method) {
                 Dialect::Ethereum => crate::demo::ethereum::notifications_not_supported(),
@@ -161,7 +169,7 @@ impl ClientReplay {
         }
         let known = self.replay.subscriptions.iter().any(|sub| sub.method == method);
         if known || is_subscribe_method(method) {
-            let message = self.replay.unmatched_message(method, params);
+            let message = self.replay.unmatched_message(method, sent);
             return Err(Reply::Error(RpcError::invalid_params(message)));
         }
         if is_unsubscribe_method(method) {

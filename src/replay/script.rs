@@ -13,7 +13,7 @@ use serde_json::value::RawValue;
 
 use super::history::{self, History, Recorded};
 use crate::capture::{CapturedEvent, ConnId, Direction, SubKey, Text};
-use crate::catalog::{ETH_SUBSCRIBE, is_ethereum_subscribe};
+use crate::catalog::{ETH_SUBSCRIBE, canonical_params, is_ethereum_subscribe, is_one_off_method};
 use crate::export::CaptureContext;
 use crate::protocol::{FrameKind, ReceivedResponse, SentRequest, SubId};
 
@@ -43,8 +43,10 @@ pub struct Replay {
 pub(super) struct RecordedSubscription {
     /// The subscribe method.
     pub(super) method: String,
-    /// Its params, normalized ([`normalize_params`]).
+    /// Its params as a node reads them ([`canonical_params`]), to match requests against.
     pub(super) params: Value,
+    /// Its params as recorded, to name it by.
+    pub(super) recorded_params: Value,
     /// Whether the server named it with a string (Ethereum) rather than a number (Solana).
     pub(super) string_ids: bool,
     /// Its notifications in recorded order.
@@ -80,7 +82,7 @@ pub(super) enum Mark {
 pub(super) struct RecordedAnswer {
     /// The method.
     pub(super) method: String,
-    /// Its params, normalized.
+    /// Its params as a node reads them ([`canonical_params`]).
     pub(super) params: Value,
     /// `result` or `error`, and that member's JSON as received.
     pub(super) answer: (AnswerKind, String),
@@ -102,14 +104,6 @@ impl AnswerKind {
             Self::Result => "result",
             Self::Error => "error",
         }
-    }
-}
-
-/// Params compared as JSON values: missing, `null` and `[]` are the same request.
-pub(super) fn normalize_params(params: Option<Value>) -> Value {
-    match params {
-        None | Some(Value::Null) => Value::Array(Vec::new()),
-        Some(params) => params,
     }
 }
 
@@ -167,7 +161,12 @@ impl Replay {
         let mut pending: HashMap<(ConnId, String), (String, Value)> = HashMap::new();
         let mut answers: Vec<RecordedAnswer> = Vec::new();
         for event in events {
-            let Some(key) = event.subscription.filter(|key| context.subscriptions.contains_key(key)) else {
+            // A one-off request sent as if it were a subscription (older `record --subscribe`
+            // runs did) is answered as the one-off it is, never with a subscription id.
+            let subscription = event.subscription.filter(|key| {
+                context.subscriptions.get(key).is_some_and(|info| !is_one_off_method(&info.method))
+            });
+            let Some(key) = subscription else {
                 note_one_off(event, &mut pending, &mut answers);
                 continue;
             };
@@ -199,7 +198,7 @@ impl Replay {
             let (Some(info), Some(sub)) = (context.subscriptions.get(&key), building.remove(&key)) else {
                 continue;
             };
-            let params = normalize_params(info.params.clone());
+            let params = canonical_params(&info.method, info.params.clone());
             if replay.subscriptions.iter().any(|known| known.method == info.method && known.params == params)
             {
                 continue; // the same subscription on another connection, or again
@@ -223,6 +222,11 @@ impl Replay {
             replay.subscriptions.push(RecordedSubscription {
                 method: info.method.clone(),
                 params,
+                recorded_params: info
+                    .params
+                    .clone()
+                    .filter(|params| !params.is_null())
+                    .unwrap_or(Value::Array(Vec::new())),
                 string_ids,
                 notifications,
             });
@@ -298,7 +302,7 @@ impl Replay {
                 let count = sub.notifications.len();
                 format!(
                     "{} ({count} notification{} over {:.1} s)",
-                    call_text(&sub.method, &sub.params),
+                    call_text(&sub.method, &sub.recorded_params),
                     if count == 1 { "" } else { "s" },
                     span_ms as f64 / 1000.0
                 )
@@ -316,7 +320,8 @@ impl Replay {
         self.answers.iter().find(|answer| answer.method == method && &answer.params == params)
     }
 
-    /// The message of the error a subscribe that matches nothing gets: what the capture holds.
+    /// The message of the error a subscribe that matches nothing gets (`params` as the client
+    /// sent them): what the capture holds.
     pub(super) fn unmatched_message(&self, method: &str, params: &Value) -> String {
         let mut message =
             format!("subscope replay: no recorded subscription matches {}; ", call_text(method, params));
@@ -360,7 +365,8 @@ fn note_one_off(
         (Direction::Out, FrameKind::Request) => {
             let Ok(frame) = serde_json::from_str::<SentRequest<'_>>(&event.raw) else { return };
             let (Some(id), Some(method)) = (frame.id, frame.method) else { return };
-            pending.insert((event.connection, id.get().to_owned()), (method, normalize_params(frame.params)));
+            let params = canonical_params(&method, frame.params);
+            pending.insert((event.connection, id.get().to_owned()), (method, params));
         }
         (Direction::In, FrameKind::Response | FrameKind::Error) => {
             let Ok(frame) = serde_json::from_str::<ReceivedResponse<'_>>(&event.raw) else { return };

@@ -332,3 +332,127 @@ fn a_speed_out_of_range_says_which_way() {
         assert!(Speed::parse(bad).is_err_and(|err| err.contains("is not a speed")), "{bad}");
     }
 }
+
+/// A client of a capture of `subscriptions` (key, method, params, one notification each) and
+/// of `one_offs` (request and response frames), over the WebSocket or over HTTP.
+fn client_of(
+    subscriptions: &[(u64, &str, Value)],
+    one_offs: &[(Option<u64>, &str, &str)],
+    http: bool,
+) -> ClientReplay {
+    let mut context = CaptureContext::default();
+    context.add_connection(1, "node", "ws://127.0.0.1:8545");
+    let mut events = Vec::new();
+    for (key, method, params) in subscriptions {
+        context.subscriptions.insert(
+            *key,
+            SubscriptionInfo { method: (*method).into(), params: Some(params.clone()), server_id: None },
+        );
+        let frame = format!(
+            r#"{{"jsonrpc":"2.0","method":"x","params":{{"subscription":7,"result":{{"key":{key}}}}}}}"#
+        );
+        events.push(event(
+            events.len() as u64,
+            10,
+            Some(*key),
+            Direction::In,
+            FrameKind::Notification,
+            &frame,
+        ));
+    }
+    for (key, request, response) in one_offs {
+        if let Some(key) = key {
+            let sent: Value = serde_json::from_str(request).unwrap_or_default();
+            let (method, params) = (sent["method"].as_str().unwrap_or_default(), sent["params"].clone());
+            context.subscriptions.insert(
+                *key,
+                SubscriptionInfo { method: method.into(), params: Some(params), server_id: None },
+            );
+        }
+        events.push(event(events.len() as u64, 20, *key, Direction::Out, FrameKind::Request, request));
+        events.push(event(events.len() as u64, 21, *key, Direction::In, FrameKind::Response, response));
+    }
+    let replay = Arc::new(Replay::from_capture(&events, &context));
+    let ids = Arc::new(AtomicU64::new(1));
+    if http {
+        ClientReplay::over_http(replay, ReplayOptions::default(), ids)
+    } else {
+        ClientReplay::new(replay, ReplayOptions::default(), ids)
+    }
+}
+
+#[test]
+fn a_subscribe_matches_a_recording_as_a_node_reads_it() {
+    let checksummed = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+    let topic = "0x48257dc961b6f792c2b78a080dacfed693b660960a702de21cee364e20270e2f";
+    let recorded = [
+        (1, "logsSubscribe", json!(["all"])),
+        (2, "eth_subscribe", json!(["logs", {"address": checksummed, "topics": [topic]}])),
+        (
+            3,
+            "accountSubscribe",
+            json!(["FX8tDFrJY5Sf5jxgP1c4TsrBrMFkrHxEBnX9MWZNgwc8", {"encoding": "base64"}]),
+        ),
+    ];
+    let asked = [
+        (1, "logsSubscribe", json!(["all", {}])),
+        (1, "logsSubscribe", json!(["all", {"commitment": "finalized"}])),
+        (
+            2,
+            "eth_subscribe",
+            json!(["logs", {"address": checksummed.to_lowercase(), "topics": [topic, null]}]),
+        ),
+        (
+            2,
+            "eth_subscribe",
+            json!(["logs", {"address": [checksummed.to_uppercase().replace("0X", "0x")], "topics": [[topic]]}]),
+        ),
+        (
+            3,
+            "accountSubscribe",
+            json!(["FX8tDFrJY5Sf5jxgP1c4TsrBrMFkrHxEBnX9MWZNgwc8", {"encoding": "base64", "commitment": "finalized"}]),
+        ),
+    ];
+    let start = Instant::now();
+    for (key, method, params) in asked {
+        let mut client = client_of(&recorded, &[], false);
+        let reply = ask(&mut client, json!({"jsonrpc":"2.0","id":1,"method":method,"params":params}), start);
+        assert!(reply["result"].is_number() || reply["result"].is_string(), "{method} {params}: {reply}");
+        let frames = parsed(&client.take_due(start + Duration::from_secs(1), 10));
+        assert_eq!(frames.len(), 1, "{method} {params}");
+        assert_eq!(frames[0]["params"]["result"]["key"], json!(key), "{method} {params}");
+    }
+    // What a node reads differently still matches nothing.
+    let mut client = client_of(&recorded, &[], false);
+    let reply = ask(
+        &mut client,
+        json!({"jsonrpc":"2.0","id":1,"method":"logsSubscribe","params":["all", {"commitment": "processed"}]}),
+        start,
+    );
+    assert_eq!(reply["error"]["code"], json!(-32602), "{reply}");
+    assert!(
+        reply["error"]["message"].as_str().is_some_and(|m| m.contains(checksummed)),
+        "named as recorded: {reply}"
+    );
+}
+
+#[test]
+fn a_one_off_is_answered_with_its_recorded_bytes_on_the_socket_and_over_http() {
+    let request = r#"{"jsonrpc":"2.0","id":3,"method":"eth_getBlockByNumber","params":["0x13",false]}"#;
+    let result = r#"{"number":"0x13","hash":"0xAB","transactions":[],"extra":1.50}"#;
+    let response = format!(r#"{{"jsonrpc":"2.0","id":3,"result":{result}}}"#);
+    // As `record --request` writes it, and as older `record --subscribe` runs tagged it: a
+    // subscription whose "answer" was the block.
+    for key in [None, Some(4)] {
+        for http in [false, true] {
+            let mut client = client_of(&[], &[(key, request, &response)], http);
+            let asked = r#"{"jsonrpc":"2.0","id":9,"method":"eth_getBlockByNumber","params":["0x13",false]}"#;
+            let reply = client.on_text(asked, Instant::now()).unwrap_or_default();
+            assert_eq!(
+                reply,
+                format!(r#"{{"jsonrpc":"2.0","id":9,"result":{result}}}"#),
+                "{key:?} http {http}"
+            );
+        }
+    }
+}

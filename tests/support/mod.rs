@@ -8,6 +8,7 @@
 pub mod eth;
 pub mod proxy;
 pub mod record;
+pub mod replay;
 #[cfg(feature = "gui")]
 pub mod ui;
 
@@ -75,6 +76,12 @@ pub fn peer_binary(var: &str, name: &str) -> PathBuf {
 
 /// One HTTP JSON-RPC call to 127.0.0.1:port (HTTP/1.1, Connection: close).
 pub fn http_rpc(port: u16, method: &str, params: Value) -> Value {
+    let body = http_rpc_text(port, method, params);
+    serde_json::from_str(&body).unwrap_or_else(|err| panic!("bad JSON from {method}: {err}: {body}"))
+}
+
+/// One HTTP JSON-RPC call to 127.0.0.1:port; the response body as sent.
+pub fn http_rpc_text(port: u16, method: &str, params: Value) -> String {
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
     let mut stream =
         TcpStream::connect(("127.0.0.1", port)).unwrap_or_else(|err| panic!("connect {port}: {err}"));
@@ -88,12 +95,11 @@ pub fn http_rpc(port: u16, method: &str, params: Value) -> Value {
     stream.read_to_end(&mut response).unwrap_or_else(|err| panic!("read: {err}"));
     let text = String::from_utf8_lossy(&response);
     let Some((head, body)) = text.split_once("\r\n\r\n") else { panic!("bad HTTP response: {text}") };
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
         dechunk(body)
     } else {
         body.to_owned()
-    };
-    serde_json::from_str(&body).unwrap_or_else(|err| panic!("bad JSON from {method}: {err}: {body}"))
+    }
 }
 
 /// Sends a transaction to anvil at 127.0.0.1:port (from an unlocked account) and waits for
