@@ -773,6 +773,14 @@ fn a_gap_is_recovered_marked_in_the_file_and_counted_in_the_summary() {
     let shown = String::from_utf8_lossy(&shown.stdout);
     let rows: Vec<&str> = shown.lines().filter(|row| row.contains(" recovered ")).collect();
     assert_eq!(rows.len(), recovered.len(), "{shown}");
+    // And `show --json` marks them as the capture does.
+    let json = subscope().arg("show").arg(&out).arg("--json").output().unwrap_or_else(|err| panic!("{err}"));
+    let marked = String::from_utf8_lossy(&json.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|row| row["source"] == serde_json::json!({"recovered": "gap", "via": "eth_getBlockByNumber"}))
+        .count();
+    assert_eq!(marked, recovered.len(), "show --json marks every recovered row");
     assert!(rows.iter().all(|row| row.contains("recovered (missed while")), "{shown}");
 }
 

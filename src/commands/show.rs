@@ -294,6 +294,11 @@ impl<'a> Row<'a> {
             removed: self.summary.removed,
             reorg: self.reorg,
             size: event.size(),
+            redacted: event.redacted,
+            source: event.recovered.map(|recovery| JsonSource {
+                recovered: recovery.reason().as_str(),
+                via: recovery.via().as_str(),
+            }),
             decoded: self.decoded.as_ref(),
             frame,
             frame_text: if frame.is_none() { Some(&event.raw) } else { None },
@@ -327,11 +332,24 @@ struct JsonRow<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     reorg: Option<&'a str>,
     size: usize,
+    /// `true` when subscope masked a key in the frame, as in the capture format.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    redacted: bool,
+    /// How a recovered event was recovered, as in the capture format; absent for the socket's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<JsonSource>,
     decoded: Option<&'a Decoded>,
     #[serde(skip_serializing_if = "Option::is_none")]
     frame: Option<&'a RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     frame_text: Option<&'a str>,
+}
+
+/// A recovered event's `source` in `--json`: why it was missing, and the method that answered.
+#[derive(Serialize)]
+struct JsonSource {
+    recovered: &'static str,
+    via: &'static str,
 }
 
 /// A cell padded (and, for text columns, cut) to its column's width.
