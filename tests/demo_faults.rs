@@ -50,11 +50,13 @@ async fn malformed_frames_are_captured_as_such_and_the_connection_stays_open() {
     driver.notified(slot, 1, WAIT).await;
     fault(&mut driver, conn, json!({"kind": "malformed"})).await;
     let kinds = [FrameKind::NotJson, FrameKind::Unknown, FrameKind::Binary];
+    let binaries = |d: &Driver| d.captured.iter().filter(|e| e.kind == FrameKind::Binary).count();
     driver
-        .until("the three malformed frames", WAIT, |d| {
-            kinds
+        .until("the four malformed frames", WAIT, |d| {
+            (kinds
                 .iter()
                 .all(|kind| d.captured.iter().any(|e| e.kind == *kind && e.direction == Direction::In))
+                && binaries(d) == 2)
                 .then_some(())
         })
         .await;
@@ -62,7 +64,10 @@ async fn malformed_frames_are_captured_as_such_and_the_connection_stays_open() {
         |kind| driver.captured.iter().find(|e| e.kind == kind).map(|e| e.raw.to_string()).unwrap_or_default();
     assert_eq!(raw_of(FrameKind::NotJson), "{not json");
     assert_eq!(raw_of(FrameKind::Unknown), r#"{"hello":"world"}"#);
-    assert_eq!(raw_of(FrameKind::Binary), "fffe0080c328", "binary frames are kept as hex");
+    let binary: Vec<String> =
+        driver.captured.iter().filter(|e| e.kind == FrameKind::Binary).map(|e| e.raw.to_string()).collect();
+    let words: String = b"plain words in a binary frame".iter().map(|byte| format!("{byte:02x}")).collect();
+    assert_eq!(binary, ["fffe0080c328".to_owned(), words], "binary frames are kept as hex, UTF-8 or not");
     let before = driver.notifications(slot).len();
     driver.notified(slot, before + 2, WAIT).await;
     assert!(reconnect_reasons(&driver).is_empty(), "malformed frames must not cost the connection");

@@ -34,8 +34,12 @@ pub const MALFORMED_TEXT: &str = "{not json";
 /// The text frame the `malformed` fault sends second: JSON of no JSON-RPC shape.
 pub const MALFORMED_JSON: &str = r#"{"hello":"world"}"#;
 
-/// The binary frame the `malformed` fault sends last: not UTF-8.
+/// The binary frame the `malformed` fault sends third: not UTF-8.
 pub const MALFORMED_BINARY: &[u8] = &[0xff, 0xfe, 0x00, 0x80, 0xc3, 0x28];
+
+/// The binary frame the `malformed` fault sends last: UTF-8 text that is not JSON, which a
+/// capture must keep as `binary` all the same (only JSON in a binary frame is read as text).
+pub const MALFORMED_BINARY_TEXT: &[u8] = b"plain words in a binary frame";
 
 /// A fault to inject into one connection, as sent in `demo_fault` params
 /// (`[{"kind":"flood","count":1000}]`) or listed in
@@ -50,7 +54,7 @@ pub enum DemoFault {
     Drop,
     /// Send a close frame with code 1011 and a reason, then end the connection.
     Close,
-    /// Send `{not json`, then `{"hello":"world"}`, then a non-UTF-8 binary frame.
+    /// Send `{not json`, then `{"hello":"world"}`, then a non-UTF-8 binary frame and a binary frame of UTF-8 words.
     Malformed,
     /// Send one logsNotification frame of at least 10 MiB.
     Huge,

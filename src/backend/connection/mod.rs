@@ -526,13 +526,7 @@ impl Actor {
     fn on_message(&mut self, message: Message, keepalive: &mut Keepalive) -> Option<ConnectionEnd> {
         match message {
             Message::Text(text) => self.on_text(text),
-            Message::Binary(bytes) => match Text::try_from(bytes.clone()) {
-                Ok(text) => self.on_text(text),
-                Err(_) => {
-                    let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
-                    self.capture(Direction::In, FrameKind::Binary, None, None, hex.into());
-                }
-            },
+            Message::Binary(bytes) => self.on_binary(bytes),
             Message::Pong(_) => keepalive.answered(),
             Message::Ping(_) | Message::Frame(_) => {} // tungstenite answers pings itself
             Message::Close(frame) => {
@@ -540,6 +534,26 @@ impl Actor {
             }
         }
         None
+    }
+
+    /// Captures one binary frame. JSON in it is read as text (as `protocol::binary_frame` reads
+    /// a HAR's); anything else, UTF-8 or not, is kept as the bytes the server sent, hex-written,
+    /// except that words holding the key lose it first (and the frame is marked redacted).
+    fn on_binary(&mut self, bytes: tungstenite::Bytes) {
+        let words = match Text::try_from(bytes.clone()) {
+            Ok(text) if !matches!(parse_incoming(&text), Incoming::NotJson) => return self.on_text(text),
+            Ok(text) => Some(text),
+            Err(_) => None,
+        };
+        let scrubbed = words.and_then(|text| self.secrets.scrub_frame(&text));
+        let bytes = scrubbed.as_ref().map_or(&bytes[..], |text| text.as_bytes());
+        let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+        self.capture(Direction::In, FrameKind::Binary, None, None, hex.into());
+        if scrubbed.is_some()
+            && let Some(event) = self.batch.last_mut()
+        {
+            event.redacted = true;
+        }
     }
 
     /// Classifies, routes and captures one text frame.

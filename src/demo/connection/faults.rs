@@ -26,7 +26,7 @@ pub(super) enum Action {
     Drop,
     /// Send close 1011.
     Close,
-    /// Send the three malformed frames.
+    /// Send the four malformed frames.
     Malformed,
     /// Send one 10 MiB frame.
     Huge,
@@ -95,13 +95,14 @@ impl Connection {
         if sent.is_err() { Flow::End } else { Flow::Continue }
     }
 
-    /// The malformed fault: a non-JSON text frame, a JSON frame of unknown shape and a
-    /// non-UTF-8 binary frame.
+    /// The malformed fault: a non-JSON text frame, a JSON frame of unknown shape, a non-UTF-8
+    /// binary frame and a binary frame of UTF-8 words.
     async fn send_malformed(&mut self, ws: &mut Ws) -> Result<(), WsError> {
         let frames = [
             Message::text(fault::MALFORMED_TEXT),
             Message::text(fault::MALFORMED_JSON),
             Message::binary(fault::MALFORMED_BINARY),
+            Message::binary(fault::MALFORMED_BINARY_TEXT),
         ];
         for frame in frames {
             let len = frame.len();

@@ -4,7 +4,10 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::*;
-use crate::demo::{CLOSE_FAULT_REASON, HUGE_FRAME_BYTES, MALFORMED_BINARY, MALFORMED_JSON, MALFORMED_TEXT};
+use crate::demo::{
+    CLOSE_FAULT_REASON, HUGE_FRAME_BYTES, MALFORMED_BINARY, MALFORMED_BINARY_TEXT, MALFORMED_JSON,
+    MALFORMED_TEXT,
+};
 
 #[tokio::test]
 async fn drop_fault_closes_tcp_without_a_close_frame() {
@@ -37,7 +40,7 @@ async fn close_fault_sends_1011_with_a_reason() {
 }
 
 #[tokio::test]
-async fn malformed_fault_sends_three_bad_frames_and_keeps_serving() {
+async fn malformed_fault_sends_four_bad_frames_and_keeps_serving() {
     let server = fast_server().await;
     let mut ws = connect(&server).await;
     inject(&mut ws, &DemoFault::Malformed).await;
@@ -46,6 +49,7 @@ async fn malformed_fault_sends_three_bad_frames_and_keeps_serving() {
     let binary = next_message(&mut ws).await;
     assert_eq!(binary, Message::binary(MALFORMED_BINARY));
     assert!(std::str::from_utf8(&binary.into_data()).is_err());
+    assert_eq!(next_message(&mut ws).await, Message::binary(MALFORMED_BINARY_TEXT));
     assert_eq!(call(&mut ws, 2, "getHealth", json!([])).await, "ok");
     server.shutdown().await;
 }
