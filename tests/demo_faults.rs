@@ -479,3 +479,16 @@ async fn disconnect_after_drops_every_connection_and_the_slots_of_the_gap_are_re
     assert_eq!(delivered, produced, "every produced slot (up to the confirmed one) once, in order");
     demo.shutdown().await;
 }
+
+/// A URL with a query and no path (`wss://host?api-key=…`, as providers show keys) is asked
+/// for with the path `/`: before, the request line read `GET ?drop_every=…` and the server
+/// refused it with 400.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_url_with_a_query_and_no_path_connects() {
+    let server = demo().await;
+    let mut driver = Driver::new();
+    let conn = driver.connect(&format!("{}?drop_every=1000", server.url()));
+    let slot = driver.subscribe(conn, "slotSubscribe", None);
+    driver.notified(slot, 2, WAIT).await;
+    assert!(reconnect_reasons(&driver).is_empty());
+}

@@ -97,7 +97,8 @@ async fn connect_to(
     let url = place_key(&config.url, key);
     // User info is sent as Basic auth, from a URL without it (tungstenite would drop it).
     let (url, credentials) = take_user_info(&url).unwrap_or((url, None));
-    let mut request = url.as_str().into_client_request().map_err(|err| ConnectError::Url(url_error(&err)))?;
+    let url = with_root_path(&url);
+    let mut request = url.as_ref().into_client_request().map_err(|err| ConnectError::Url(url_error(&err)))?;
     if let Some(credentials) = credentials {
         request.headers_mut().insert(AUTHORIZATION, credentials.header());
     }
@@ -154,5 +155,35 @@ fn url_error(err: &tungstenite::Error) -> String {
     match err {
         tungstenite::Error::Url(err) => err.to_string(),
         other => other.to_string(),
+    }
+}
+
+/// `url` with the path `/` when it has a query but no path (`wss://host?api-key=…`, as
+/// providers' dashboards show keys): its request line would otherwise read `GET ?api-key=…`,
+/// which no server takes. Browsers and curl read such a URL the same way.
+fn with_root_path(url: &str) -> std::borrow::Cow<'_, str> {
+    let start = url.find("://").map_or(0, |at| at + 3);
+    match url[start..].find(['/', '?', '#']).map(|at| start + at) {
+        Some(at) if url.as_bytes()[at] == b'?' => format!("{}/{}", &url[..at], &url[at..]).into(),
+        _ => url.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_root_path;
+
+    #[test]
+    fn a_query_without_a_path_gets_the_root_path() {
+        let cases = [
+            ("wss://mainnet.helius-rpc.com?api-key=K", "wss://mainnet.helius-rpc.com/?api-key=K"),
+            ("ws://127.0.0.1:8900?a=1/2", "ws://127.0.0.1:8900/?a=1/2"),
+            ("wss://host/v2/K?x=1", "wss://host/v2/K?x=1"),
+            ("wss://host", "wss://host"),
+            ("wss://host#frag?x", "wss://host#frag?x"),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(with_root_path(url), expected, "{url}");
+        }
     }
 }
