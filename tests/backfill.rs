@@ -477,3 +477,60 @@ async fn a_long_heads_gap_is_asked_in_batches_and_a_server_without_them_one_by_o
     assert_eq!(again.recovered, outcome.recovered, "the same heads, in the same order");
     assert!(client.stats().requests > 250, "{:?}", client.stats());
 }
+
+// ---- items other endpoints delivered (what `compare` asks for) -------------------------------
+
+/// Misses reported in a burst (as a comparison settles several at once) are all recovered, each
+/// once, though every one but the first arrives while a recovery of the subscription runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn misses_reported_in_a_burst_are_all_recovered_once() {
+    use subscope::demo::{DemoConfig, DemoServer};
+    let server = DemoServer::start(DemoConfig { speed: 10.0, seed: Some(24), ..DemoConfig::default() })
+        .await
+        .unwrap_or_else(|err| panic!("demo: {err}"));
+    let mut driver = Driver::new();
+    let conn = driver.connect(&format!("{}?drop_every=2", server.url()));
+    let slots = driver.subscribe(conn, "slotSubscribe", None);
+    driver.notified(slots, 16, Duration::from_secs(20)).await;
+    let slot_of = |result: &Value| result["slot"].as_u64();
+    let delivered: HashSet<u64> = driver.results(slots).iter().filter_map(|(_, r)| slot_of(r)).collect();
+    let (low, high) =
+        (delivered.iter().min().copied().unwrap_or(0), delivered.iter().max().copied().unwrap_or(0));
+    let port = server.addr().port();
+    let produced = tokio::task::spawn_blocking(move || {
+        http_rpc(port, "getBlocks", json!([low, high, {"commitment": "confirmed"}]))["result"].clone()
+    })
+    .await
+    .unwrap_or_else(|err| panic!("{err}"));
+    let missing: Vec<u64> = produced
+        .as_array()
+        .map(|list| list.iter().filter_map(Value::as_u64).filter(|slot| !delivered.contains(slot)).collect())
+        .unwrap_or_default();
+    assert!(missing.len() >= 5, "drop_every=2 dropped too few confirmed slots: {missing:?} ({produced})");
+    for &height in &missing {
+        driver
+            .backend
+            .send(Command::Recover { conn, sub: slots, height })
+            .unwrap_or_else(|err| panic!("{err}"));
+    }
+    let recovered = |d: &Driver| -> Vec<u64> {
+        d.results(slots)
+            .iter()
+            .filter(|(e, _)| e.recovered.is_some())
+            .filter_map(|(_, r)| slot_of(r))
+            .collect()
+    };
+    let mut got = driver
+        .until("every missed slot recovered", Duration::from_secs(20), |d| {
+            let got = recovered(d);
+            (got.len() >= missing.len()).then_some(got)
+        })
+        .await;
+    got.sort_unstable();
+    assert_eq!(got, missing, "each missed slot once, nothing delivered live");
+    assert!(driver.results(slots).iter().filter(|(e, _)| e.recovered.is_some()).all(|(e, _)| {
+        e.recovered
+            .is_some_and(|r| r.reason() == RecoveryReason::CompareMiss && r.via() == RecoveryVia::GetBlocks)
+    }));
+    server.shutdown().await;
+}

@@ -4,7 +4,7 @@
 //! so that what is recovered comes first and the capture stays in the chain's order; what the
 //! live stream delivers as well is left out of the recovered ones.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,6 +25,10 @@ const MAX_HELD: usize = 50_000;
 /// stream to pass the block or slot where the job stopped. A notification of a block the
 /// job saw is sent when that block is made, so it is on its way by then.
 const GRACE: Duration = Duration::from_secs(2);
+
+/// How many heights other endpoints delivered may wait for one subscription's running job; more
+/// are left missed (a comparison with an endpoint that delivers nothing reports them so).
+const MAX_QUEUED: usize = 4096;
 
 /// A finished job: its subscription and what it recovered.
 pub(super) type Finished = (SubKey, Outcome);
@@ -52,6 +56,9 @@ struct Pending {
     /// Whether live notifications wait for it: not for an item another endpoint delivered
     /// long ago (holding the stream would distort the very lag a comparison measures).
     hold: bool,
+    /// For items other endpoints delivered: the heights wanted; what else the job's range
+    /// holds was delivered here and is left out.
+    only: Option<BTreeSet<u64>>,
 }
 
 struct Done {
@@ -89,6 +96,9 @@ struct Watched {
     pending: Option<Pending>,
     /// The id the server gave it last.
     server_id: Option<SubId>,
+    /// Heights other endpoints delivered and this one did not, reported while a job ran:
+    /// recovered together by the next job (at most [`MAX_QUEUED`]).
+    queued: BTreeSet<u64>,
 }
 
 /// What the connection does with a finished job.
@@ -146,8 +156,14 @@ impl Backfills {
     pub(super) fn watch(&mut self, sub: SubKey, method: &str, params: Option<&serde_json::Value>) {
         let tracker = backfill::plan_for(method, params).map(|plan| Tracker::new(method, plan));
         let name = backfill::subscription_name(method, params);
-        let watched =
-            Watched { method: name.into(), tracker, on: self.enabled, pending: None, server_id: None };
+        let watched = Watched {
+            method: name.into(),
+            tracker,
+            on: self.enabled,
+            pending: None,
+            server_id: None,
+            queued: BTreeSet::new(),
+        };
         self.subs.insert(sub, watched);
     }
 
@@ -243,6 +259,17 @@ impl Backfills {
 
     /// Runs `job` for `sub`, holding its live notifications back from now on (`held` first).
     fn start(&mut self, sub: SubKey, job: backfill::Job, reason: RecoveryReason, held: Vec<CapturedEvent>) {
+        self.start_only(sub, job, reason, held, None);
+    }
+
+    fn start_only(
+        &mut self,
+        sub: SubKey,
+        job: backfill::Job,
+        reason: RecoveryReason,
+        held: Vec<CapturedEvent>,
+        only: Option<BTreeSet<u64>>,
+    ) {
         let Ok(client) = self.client() else { return };
         let Some(watched) = self.subs.get_mut(&sub) else { return };
         let server_id = watched.server_id.clone().unwrap_or(SubId::Num(0));
@@ -257,6 +284,7 @@ impl Backfills {
             done: None,
             live_start,
             hold,
+            only,
         });
         let results = self.results.clone();
         tokio::spawn(async move {
@@ -267,18 +295,34 @@ impl Backfills {
 
     /// Another endpoint delivered the item at `height` (a block or slot) and `sub` did not:
     /// fetches it over HTTP, to be captured marked as recovered for that reason, without
-    /// holding the live stream back. Nothing happens while another recovery of it runs (it
-    /// covers the item if it was missed in a gap), nor for kinds not placed by a height.
+    /// holding the live stream back. While another job of `sub` runs the height waits, and the
+    /// next job fetches every height that waited (a gap's job may cover it already: then the
+    /// live-or-recovered check leaves it out). Nothing happens for kinds not placed by a height.
     pub(super) fn recover_missed(&mut self, sub: SubKey, height: u64) {
-        let Some(watched) = self.subs.get(&sub) else { return };
-        if !watched.on || watched.pending.is_some() {
+        let Some(watched) = self.subs.get_mut(&sub) else { return };
+        if !watched.on {
             return;
         }
+        if watched.pending.is_some() {
+            if watched.queued.len() < MAX_QUEUED {
+                watched.queued.insert(height);
+            }
+            return;
+        }
+        watched.queued.insert(height);
+        self.start_queued(sub);
+    }
+
+    /// Starts the job that fetches the heights `sub` has waiting, if any.
+    fn start_queued(&mut self, sub: SubKey) {
+        let Some(watched) = self.subs.get_mut(&sub) else { return };
+        let heights = std::mem::take(&mut watched.queued);
+        let (Some(&from), Some(&to)) = (heights.first(), heights.last()) else { return };
         let (Ok(tracker), Some(server_id)) = (watched.tracker.as_ref(), watched.server_id.as_ref()) else {
             return;
         };
-        if let Some(job) = tracker.range_job(server_id, height, height) {
-            self.start(sub, job, RecoveryReason::CompareMiss, Vec::new());
+        if let Some(job) = tracker.range_job(server_id, from, to) {
+            self.start_only(sub, job, RecoveryReason::CompareMiss, Vec::new(), Some(heights));
         }
     }
 
@@ -364,7 +408,15 @@ impl Backfills {
         let live: HashSet<String> =
             pending.held.iter().filter_map(|event| backfill::item_key(&plan, &event.raw)).collect();
         let mut frames = Vec::with_capacity(outcome.recovered.len());
+        let wanted = |frame: &str| {
+            pending.only.as_ref().is_none_or(|only| {
+                backfill::position(&plan, frame).is_some_and(|height| only.contains(&height))
+            })
+        };
         for item in std::mem::take(&mut outcome.recovered) {
+            if !wanted(item.frame.as_str()) {
+                continue; // delivered here: another endpoint's miss was only some of the range
+            }
             if item.key.is_empty() || !live.contains(&item.key) {
                 tracker.seen(&item.frame.as_str().into());
                 frames.push(item.frame);
@@ -402,6 +454,9 @@ impl Backfills {
             && recovered.completes.is_none()
         {
             self.active(sub, &server_id, true);
+        }
+        if recovered.completes.is_none() && self.subs.get(&sub).is_some_and(|w| w.pending.is_none()) {
+            self.start_queued(sub);
         }
         Some(recovered)
     }
