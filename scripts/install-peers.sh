@@ -5,8 +5,11 @@
 #                                      in ../shared/bin, else one on PATH, else built from crates.io
 #                                      (about an hour on 2 cores).
 #   gnome-keyring + D-Bus                a real Secret Service for tests/keychain.rs (Debian packages)
-#   .peers/js/node_modules             ethers 6.17.0 and @solana/web3.js 1.99.0 from npm: the client
-#                                      libraries tests/js/*.mjs run against `subscope replay`
+#   .peers/py                          a Python venv with web3.py 8.0.0 and solana-py 0.41.0 from PyPI:
+#                                      the client libraries tests/py/*.py run against
+#   .peers/js/node_modules             ethers 6.17.0, viem 2.58.8 and @solana/web3.js 1.99.0 from npm:
+#                                      the client libraries tests/js/*.cjs run against the demo and
+#                                      `subscope replay`
 # Tools it needs and does not find are installed with apt-get when run as root; otherwise it
 # stops with one line naming what is missing and the command that installs it.
 # Idempotent: a second run does nothing but check.
@@ -30,6 +33,7 @@ need() {
 }
 
 need npm nodejs npm
+need python3 python3
 need xz xz-utils
 need dbus-run-session dbus
 need dbus-send dbus
@@ -79,18 +83,45 @@ else
 fi
 "$stv" --version | head -1
 
-# ---- JavaScript client libraries: ethers v6, @solana/web3.js v1 ----------------------------
+# ---- JavaScript client libraries: ethers v6, viem v2, @solana/web3.js v1 -------------------
 js="$peers/js"
 ethers_version=6.17.0
+viem_version=2.58.8
 web3_version=1.99.0
 installed() { # installed PACKAGE: its version in .peers/js, or nothing
   sed -n 's/^  "version": "\(.*\)",*$/\1/p' "$js/node_modules/$1/package.json" 2>/dev/null | head -1
 }
-if [ "$(installed ethers)" != "$ethers_version" ] || [ "$(installed @solana/web3.js)" != "$web3_version" ]; then
-  echo "install-peers: installing ethers $ethers_version and @solana/web3.js $web3_version from npm"
+if [ "$(installed ethers)" != "$ethers_version" ] || [ "$(installed viem)" != "$viem_version" ] \
+  || [ "$(installed @solana/web3.js)" != "$web3_version" ]; then
+  echo "install-peers: installing ethers $ethers_version, viem $viem_version and @solana/web3.js $web3_version from npm"
   mkdir -p "$js"
   [ -f "$js/package.json" ] || echo '{"name":"subscope-js-peers","private":true}' > "$js/package.json"
   npm install --prefix "$js" --no-audit --no-fund --loglevel=error \
-    "ethers@$ethers_version" "@solana/web3.js@$web3_version" >/dev/null
+    "ethers@$ethers_version" "viem@$viem_version" "@solana/web3.js@$web3_version" >/dev/null
 fi
-echo "ethers $(installed ethers), @solana/web3.js $(installed @solana/web3.js)"
+echo "ethers $(installed ethers), viem $(installed viem), @solana/web3.js $(installed @solana/web3.js)"
+
+# ---- Python client libraries: web3.py v8, solana-py ---------------------------------------
+py="$peers/py"
+web3_py_version=8.0.0
+solana_py_version=0.41.0
+py_installed() { # py_installed PACKAGE: its version in .peers/py, or nothing
+  "$py/bin/python" -c "import importlib.metadata as m; print(m.version('$1'))" 2>/dev/null || true
+}
+if [ "$(py_installed web3)" != "$web3_py_version" ] || [ "$(py_installed solana)" != "$solana_py_version" ]; then
+  echo "install-peers: installing web3.py $web3_py_version and solana-py $solana_py_version from PyPI"
+  if ! python3 -m venv "$py" 2>/dev/null; then # Debian keeps ensurepip in python3-venv
+    rm -rf "$py"
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+    fi
+    python3 -m venv "$py" || {
+      echo "install-peers: python3 cannot make a venv; install it with: sudo apt-get install python3-venv" >&2
+      exit 1
+    }
+  fi
+  "$py/bin/pip" install --quiet --disable-pip-version-check \
+    "web3==$web3_py_version" "solana==$solana_py_version" >/dev/null
+fi
+echo "web3.py $(py_installed web3), solana-py $(py_installed solana)"

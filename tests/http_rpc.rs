@@ -480,6 +480,20 @@ async fn ethers_v6_reads_blocks_and_logs_from_the_demo_over_http() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn viem_watch_blocks_gets_every_demo_head_as_its_block() {
+    let server = demo(20.0, 8).await;
+    let url = format!("ws://{}/", server.addr());
+    let numbers = tokio::task::spawn_blocking(move || support::viem_watches_blocks(&url, 4, None))
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    let numbers: Vec<u64> =
+        numbers.iter().filter_map(|n| u64::from_str_radix(n.trim_start_matches("0x"), 16).ok()).collect();
+    assert_eq!(numbers.len(), 4);
+    assert!(numbers.windows(2).all(|pair| pair[1] == pair[0] + 1), "consecutive blocks: {numbers:?}");
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn solana_web3_reads_slots_blocks_and_transactions_from_the_demo_over_http() {
     let (server, seen) = node_against_demo("solana_http.cjs", 7).await;
     let addr = server.addr();

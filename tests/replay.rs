@@ -464,6 +464,15 @@ fn ethers_v6_follows_the_blocks_of_a_replayed_anvil_capture() {
     assert_eq!(seen["chainId"], json!("31337"), "anvil's chain id, implied");
     assert_eq!(seen["blocks"], json!(heads[..3]), "the recorded heads, in order");
 
+    // viem's watchBlocks fetches each head's block: the replay answers from the recorded heads.
+    let recorded_heads: Vec<Value> = recorded(&lines(&capture), "eth_subscribe")
+        .iter()
+        .map(|(_, head)| support::head_header(head))
+        .collect();
+    let watched = support::viem_watches_blocks(&replay.url, 3, Some(&recorded_heads));
+    let numbers: Vec<String> = heads[..3].iter().map(|number| format!("{number:#x}")).collect();
+    assert_eq!(watched, numbers, "the recorded heads, in order");
+
     // The same loop as from the demo: a recording of the replay holds the same heads.
     let again = Path::new(env!("CARGO_TARGET_TMPDIR")).join("replay-anvil-again.ndjson");
     record(&replay.url, &[HEADS], &["--count", "4"], &again);
@@ -480,6 +489,21 @@ fn solana_web3_follows_the_slots_of_a_replayed_record_capture() {
     let replay = Replay::start(demo_capture(), &["--speed", "2"]);
     let seen = node("solana_slots.cjs", &replay.url, 4);
     assert_eq!(seen["slots"], json!(wanted[..4]));
+}
+
+#[test]
+fn solana_web3_follows_the_slots_of_a_replayed_validator_capture() {
+    let port = support::free_port_and_next();
+    let validator = support::start_validator(port, free_port());
+    let capture = Path::new(env!("CARGO_TARGET_TMPDIR")).join("replay-validator.ndjson");
+    record(&format!("ws://127.0.0.1:{}", port + 1), &[SLOTS], &["--count", "5"], &capture);
+    drop(validator);
+    let wanted: Vec<Value> =
+        recorded(&lines(&capture), "slotSubscribe").iter().map(|(_, r)| r["slot"].clone()).collect();
+    assert_eq!(wanted.len(), 5);
+    let replay = Replay::start(&capture, &["--speed", "4"]);
+    let seen = node("solana_slots.cjs", &replay.url, 4);
+    assert_eq!(seen["slots"], json!(wanted[..4]), "the validator's slots, in order");
 }
 
 #[test]

@@ -48,6 +48,50 @@ pub fn node_script(script: &str, args: &[&str]) -> Value {
     serde_json::from_str(stdout.trim()).unwrap_or_else(|err| panic!("{err}: {stdout}"))
 }
 
+/// Runs a script of tests/py with the Python venv of .peers/py (web3.py, solana-py), with
+/// `args`; returns what it printed, parsed as JSON. Fails (not skips) without the venv.
+pub fn py_script(script: &str, args: &[&str]) -> Value {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python = root.join(".peers/py/bin/python");
+    assert!(python.exists(), "{} is missing: run scripts/install-peers.sh", python.display());
+    let output = Process::new(&python)
+        .arg(root.join("tests/py").join(script))
+        .args(args)
+        .output()
+        .unwrap_or_else(|err| panic!("python: {err}"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{script} failed: {stdout}{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|err| panic!("{err}: {stdout}"))
+}
+
+/// Runs viem's `watchBlocks` (tests/js/viem_watch_blocks.cjs) on `ws_url` until `count` blocks
+/// came, and checks what a block watcher needs: no block came back `undefined`, and every block
+/// equals, header field by header field, the head of its number in `heads` (the heads the
+/// server sent, as `{number, hash, parentHash, timestamp, stateRoot, miner}` with lowercase
+/// hex). Returns the blocks' numbers in order.
+pub fn viem_watches_blocks(ws_url: &str, count: usize, heads: Option<&[Value]>) -> Vec<String> {
+    let seen = node_script("viem_watch_blocks.cjs", &[ws_url, &count.to_string()]);
+    assert_eq!(seen["missing"], json!(0), "viem got `undefined` for a block: {seen}");
+    let sent = seen["heads"].as_array().cloned().unwrap_or_default();
+    let heads = heads.unwrap_or(&sent);
+    let blocks = seen["blocks"].as_array().cloned().unwrap_or_default();
+    assert_eq!(blocks.len(), count, "{seen}");
+    for block in &blocks {
+        let head = heads.iter().find(|head| head["number"] == block["number"]);
+        assert_eq!(Some(block), head, "the block viem fetched against the head sent: {seen}");
+    }
+    blocks.iter().map(|block| block["number"].as_str().unwrap_or_default().to_owned()).collect()
+}
+
+/// The header fields `viem_watch_blocks.cjs` prints of a head as a node sent it.
+pub fn head_header(head: &Value) -> Value {
+    let field = |name: &str| head[name].as_str().unwrap_or_default().to_lowercase();
+    json!({
+        "number": field("number"), "hash": field("hash"), "parentHash": field("parentHash"),
+        "timestamp": field("timestamp"), "stateRoot": field("stateRoot"), "miner": field("miner"),
+    })
+}
+
 /// A free TCP port on 127.0.0.1 (bound and released; good enough for tests).
 pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|err| panic!("bind: {err}"));

@@ -10,8 +10,14 @@ use super::poll;
 
 /// Starts `subscope record` of `subscriptions` on `endpoint` into `out`, with `args` (how it
 /// stops: `--count 3`, `--duration 10m`), and waits until every subscription is answered in
-/// the file. No API key comes from the environment.
+/// the file. No API key comes from the environment. A file already at `out` (from an earlier
+/// run) is removed first, so its answers are never mistaken for this run's.
 pub fn start_record(endpoint: &str, subscriptions: &[Value], args: &[&str], out: &Path) -> Child {
+    if let Err(err) = std::fs::remove_file(out)
+        && err.kind() != std::io::ErrorKind::NotFound
+    {
+        panic!("{}: {err}", out.display());
+    }
     let mut command = Process::new(env!("CARGO_BIN_EXE_subscope"));
     command
         .env_remove("SUBSCOPE_API_KEY")
