@@ -15,10 +15,14 @@
 //! `cargo bench --no-default-features --bench ingest -- record` (or `MODE=record`) measures
 //! `subscope record --out FILE` end to end instead, against a server in its own process: see
 //! `ingest/record.rs`. `-- classify` (or `MODE=classify`) measures classifying one frame
-//! alone, beside serde checking the same text: see `ingest/classify.rs`.
+//! alone, beside serde checking the same text: see `ingest/classify.rs`. `-- compare` (or
+//! `MODE=compare`) measures `subscope compare`'s CPU and peak memory beside `record`'s on the
+//! same two floods: see `ingest/compare.rs`.
 
 #[path = "ingest/classify.rs"]
 mod classify;
+#[path = "ingest/compare.rs"]
+mod compare;
 #[path = "ingest/record.rs"]
 mod record;
 
@@ -289,6 +293,11 @@ fn main() {
         || std::env::args().skip(1).any(|arg| arg == "record");
     if record_mode {
         return record::run();
+    }
+    if std::env::var("MODE").is_ok_and(|mode| mode == "compare")
+        || std::env::args().skip(1).any(|arg| arg == "compare")
+    {
+        return compare::run_mode();
     }
     if std::env::var("MODE").is_ok_and(|mode| mode == "classify")
         || std::env::args().skip(1).any(|arg| arg == "classify")

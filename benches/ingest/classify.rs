@@ -11,6 +11,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use serde::de::IgnoredAny;
+use subscope::catalog::item_fingerprint;
 use subscope::protocol::{Incoming, parse_incoming};
 
 use super::{env_usize, frames};
@@ -66,7 +67,10 @@ pub fn run() {
     let calls = env_usize("FRAMES", 100_000);
     let rounds = env_usize("ROUNDS", 30);
     println!("ingest benchmark, classify mode: {calls} calls per turn, best of {rounds} turns");
-    println!("{:<30} {:>6} {:>14} {:>14} {:>7}", "frame", "bytes", "classify", "serde check", "ratio");
+    println!(
+        "{:<30} {:>6} {:>14} {:>14} {:>7} {:>14} {:>7}",
+        "frame", "bytes", "classify", "serde check", "ratio", "item id", "ratio"
+    );
     for (name, frame) in shapes() {
         let (ours, serde) = best_in_turns(
             calls,
@@ -79,6 +83,21 @@ pub fn run() {
             },
             || serde_json::from_str::<IgnoredAny>(black_box(&frame)).is_ok(),
         );
-        println!("{name:<30} {:>6} {:>11.0} ns {:>11.0} ns {:>6.2}x", frame.len(), ours, serde, ours / serde);
+        // What `compare` adds per frame: the item's identity, beside the same serde check.
+        let (key, serde_again) = best_in_turns(
+            calls,
+            rounds,
+            || item_fingerprint(black_box(&frame)).is_some(),
+            || serde_json::from_str::<IgnoredAny>(black_box(&frame)).is_ok(),
+        );
+        println!(
+            "{name:<30} {:>6} {:>11.0} ns {:>11.0} ns {:>6.2}x {:>11.0} ns {:>6.2}x",
+            frame.len(),
+            ours,
+            serde,
+            ours / serde,
+            key,
+            key / serde_again
+        );
     }
 }

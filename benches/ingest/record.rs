@@ -58,17 +58,18 @@ pub fn serve(bytes: usize) {
 }
 
 /// A flood server process; killed when dropped.
-struct ServerProcess {
+pub struct ServerProcess {
     child: Child,
     /// Held open: the server exits when it closes.
     stdin: Option<ChildStdin>,
-    url: String,
+    /// Its `ws://127.0.0.1:PORT`.
+    pub url: String,
 }
 
 impl ServerProcess {
     /// Starts this binary as a flood server of `count` frames of `bytes` bytes and waits for
     /// its URL (it has built every frame by then).
-    fn start(count: usize, bytes: usize) -> Self {
+    pub fn start(count: usize, bytes: usize) -> Self {
         let exe = std::env::current_exe().unwrap_or_else(|err| panic!("current_exe: {err}"));
         let mut child = Process::new(exe)
             .env(FLOOD_SERVER_ENV, bytes.to_string())

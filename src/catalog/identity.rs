@@ -104,6 +104,24 @@ pub struct ItemKey {
 }
 
 impl ItemKey {
+    /// The block number of a `newHeads` item, for gap detection.
+    pub fn head_number(&self) -> Option<u64> {
+        if self.kind == ItemKind::NewHead { self.height } else { None }
+    }
+}
+
+/// An [`ItemKey`] as read, its names borrowed from the frame: what [`item_fingerprint`] hashes
+/// without allocating.
+struct Parts<'a> {
+    kind: ItemKind,
+    height: Option<u64>,
+    id: Option<Cow<'a, str>>,
+    second: Option<Cow<'a, str>>,
+    index: Option<u64>,
+    removed: bool,
+}
+
+impl<'a> Parts<'a> {
     fn new(kind: ItemKind) -> Self {
         Self { kind, height: None, id: None, second: None, index: None, removed: false }
     }
@@ -113,14 +131,47 @@ impl ItemKey {
         self
     }
 
-    fn named(mut self, id: Option<Cow<'_, str>>) -> Self {
-        self.id = id.map(|id| id.into());
+    fn named(mut self, id: Option<Cow<'a, str>>) -> Self {
+        self.id = id;
         self
     }
 
-    /// The block number of a `newHeads` item, for gap detection.
-    pub fn head_number(&self) -> Option<u64> {
-        if self.kind == ItemKind::NewHead { self.height } else { None }
+    fn owned(self) -> ItemKey {
+        ItemKey {
+            kind: self.kind,
+            height: self.height,
+            id: self.id.map(Into::into),
+            second: self.second.map(Into::into),
+            index: self.index,
+            removed: self.removed,
+        }
+    }
+}
+
+/// What a comparison keeps of an item: a 64-bit hash of its whole key, and where it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ItemFingerprint {
+    /// The hash of every part of the [`ItemKey`] (equal keys, equal hashes, within a run).
+    pub id: u64,
+    /// The key's slot or block number.
+    pub height: Option<u64>,
+    /// [`ItemKey::head_number`].
+    pub head: Option<u64>,
+}
+
+impl Parts<'_> {
+    fn fingerprint(&self) -> ItemFingerprint {
+        use std::hash::{BuildHasher as _, Hash as _, Hasher as _};
+        // One fixed seed: a run's fingerprints are compared with each other only.
+        let mut hasher = foldhash::quality::FixedState::with_seed(0x5ab5_c09e).build_hasher();
+        self.kind.hash(&mut hasher);
+        self.height.hash(&mut hasher);
+        self.id.as_deref().hash(&mut hasher);
+        self.second.as_deref().hash(&mut hasher);
+        self.index.hash(&mut hasher);
+        self.removed.hash(&mut hasher);
+        let head = (self.kind == ItemKind::NewHead).then_some(self.height).flatten();
+        ItemFingerprint { id: hasher.finish(), height: self.height, head }
     }
 }
 
@@ -156,22 +207,54 @@ fn short(text: &str) -> Cow<'_, str> {
 
 /// The identity of a notification's item; `None` for a frame that is not a notification of a
 /// known kind, or lacks what its key needs. Never panics.
+///
+/// Nearly every frame is read in one pass by the scanner that classifies frames, picking the
+/// members a key is made of (`identity::fast`); what it does not answer for (an escape where a key is
+/// read, a member twice, a number serde reads otherwise) goes to one serde pass, which
+/// decides. Both give the same key (a property test holds them to it).
 pub fn item_key(raw: &str) -> Option<ItemKey> {
+    parts(raw).map(Parts::owned)
+}
+
+/// [`item_key`]'s fingerprint, read without allocating: what `compare` keeps per delivery.
+pub fn item_fingerprint(raw: &str) -> Option<ItemFingerprint> {
+    parts(raw).map(|parts| parts.fingerprint())
+}
+
+fn parts(raw: &str) -> Option<Parts<'_>> {
     if !raw.trim_start().starts_with('{') {
         return None;
     }
+    match fast::read(raw) {
+        Some(Some((method, result))) => key_of(method, result),
+        Some(None) => None,
+        None => parts_by_serde(raw),
+    }
+}
+
+/// [`item_key`] by serde alone.
+#[cfg(test)]
+fn item_key_by_serde(raw: &str) -> Option<ItemKey> {
+    parts_by_serde(raw).map(Parts::owned)
+}
+
+fn parts_by_serde(raw: &str) -> Option<Parts<'_>> {
     let frame: Frame<'_> = serde_json::from_str(raw).ok()?;
-    let result = frame.params?.result?;
-    let payload = Payload::of_notification(&frame.method?);
+    key_of(&frame.method?, frame.params?.result?)
+}
+
+/// The key of a notification of `method` whose result is `result`.
+fn key_of<'a>(method: &str, result: ResultField<'a>) -> Option<Parts<'a>> {
+    let payload = Payload::of_notification(method);
     let ethereum = payload.chain() == Some(Chain::Ethereum);
     let fields = match result {
         ResultField::Height(height) => {
-            return (payload == Payload::SolanaRoot).then(|| ItemKey::new(ItemKind::Root).at(Some(height)));
+            return (payload == Payload::SolanaRoot).then(|| Parts::new(ItemKind::Root).at(Some(height)));
         }
         ResultField::Text(hash) => {
-            return ethereum.then(|| ItemKey::new(ItemKind::PendingTransaction).named(Some(lower(hash))));
+            return ethereum.then(|| Parts::new(ItemKind::PendingTransaction).named(Some(lower(hash))));
         }
-        ResultField::False => return ethereum.then(|| ItemKey::new(ItemKind::Synced)),
+        ResultField::False => return ethereum.then(|| Parts::new(ItemKind::Synced)),
         ResultField::Fields(fields) => fields,
     };
     let context_slot = fields.context.as_ref().and_then(|context| context.slot);
@@ -180,29 +263,29 @@ pub fn item_key(raw: &str) -> Option<ItemKey> {
         _ => None,
     };
     let key = match payload {
-        Payload::SolanaSlot => ItemKey::new(ItemKind::Slot).at(Some(fields.slot?)),
+        Payload::SolanaSlot => Parts::new(ItemKind::Slot).at(Some(fields.slot?)),
         Payload::SolanaSlotsUpdates => {
-            ItemKey::new(ItemKind::SlotUpdate).at(Some(fields.slot?)).named(fields.kind)
+            Parts::new(ItemKind::SlotUpdate).at(Some(fields.slot?)).named(fields.kind)
         }
-        Payload::SolanaAccount => ItemKey::new(ItemKind::Account).at(Some(context_slot?)),
+        Payload::SolanaAccount => Parts::new(ItemKind::Account).at(Some(context_slot?)),
         Payload::SolanaProgram => {
-            ItemKey::new(ItemKind::ProgramAccount).at(Some(context_slot?)).named(Some(value?.pubkey.clone()?))
+            Parts::new(ItemKind::ProgramAccount).at(Some(context_slot?)).named(Some(value?.pubkey.clone()?))
         }
         Payload::SolanaLogs => {
-            ItemKey::new(ItemKind::Logs).at(context_slot).named(Some(value?.signature.clone()?))
+            Parts::new(ItemKind::Logs).at(context_slot).named(Some(value?.signature.clone()?))
         }
         Payload::SolanaSignature => {
             let received =
                 matches!(&fields.value, Some(ValueField::Text(text)) if text == "receivedSignature");
-            let key = ItemKey::new(ItemKind::Signature).at(Some(context_slot?));
+            let key = Parts::new(ItemKind::Signature).at(Some(context_slot?));
             if received { key.named(Some(Cow::Borrowed("receivedSignature"))) } else { key }
         }
         Payload::SolanaBlock => {
-            ItemKey::new(ItemKind::Block).at(Some(value.and_then(|v| v.slot).or(context_slot)?))
+            Parts::new(ItemKind::Block).at(Some(value.and_then(|v| v.slot).or(context_slot)?))
         }
-        Payload::SolanaVote => ItemKey::new(ItemKind::Vote).named(Some(fields.signature?)),
+        Payload::SolanaVote => Parts::new(ItemKind::Vote).named(Some(fields.signature?)),
         Payload::HeliusTransaction => {
-            ItemKey::new(ItemKind::Transaction).at(fields.slot).named(Some(fields.signature?))
+            Parts::new(ItemKind::Transaction).at(fields.slot).named(Some(fields.signature?))
         }
         Payload::EthNewHeads
         | Payload::EthLogs
@@ -217,15 +300,15 @@ pub fn item_key(raw: &str) -> Option<ItemKey> {
 }
 
 /// An `eth_subscription` object result, recognised by shape as the summaries do.
-fn ethereum_key(fields: Fields<'_>) -> Option<ItemKey> {
+fn ethereum_key(fields: Fields<'_>) -> Option<Parts<'_>> {
     if let (Some(removed), Some(transaction)) = (fields.removed, &fields.transaction) {
-        let mut key = ItemKey::new(ItemKind::MinedTransaction).named(Some(lower(transaction.hash.clone()?)));
+        let mut key = Parts::new(ItemKind::MinedTransaction).named(Some(lower(transaction.hash.clone()?)));
         key.removed = removed;
         return Some(key);
     }
     if fields.topics.is_some() || fields.log_index.is_some() {
-        let mut key = ItemKey::new(ItemKind::Log).named(fields.block_hash.map(lower));
-        key.second = fields.transaction_hash.map(|hash| lower(hash).into());
+        let mut key = Parts::new(ItemKind::Log).named(fields.block_hash.map(lower));
+        key.second = fields.transaction_hash.map(lower);
         key.index = fields.log_index.as_deref().and_then(hex_u64);
         key.removed = fields.removed.unwrap_or(false);
         return (key.id.is_some() || key.second.is_some()).then_some(key);
@@ -234,10 +317,10 @@ fn ethereum_key(fields: Fields<'_>) -> Option<ItemKey> {
         && let Some(number) = fields.number.as_deref().and_then(hex_u64)
     {
         // The number stays in the key for gap detection; two heads with one hash have one number.
-        let key = ItemKey::new(ItemKind::NewHead).at(Some(number));
+        let key = Parts::new(ItemKind::NewHead).at(Some(number));
         return Some(key.named(fields.hash.map(lower)));
     }
-    fields.hash.map(|hash| ItemKey::new(ItemKind::PendingTransaction).named(Some(lower(hash))))
+    fields.hash.map(|hash| Parts::new(ItemKind::PendingTransaction).named(Some(lower(hash))))
 }
 
 /// Ethereum hex in lower case, so providers that differ in case agree.
@@ -272,12 +355,12 @@ struct Params<'a> {
     result: Option<ResultField<'a>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct Context {
     slot: Option<u64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct Transaction<'a> {
     #[serde(borrow, default)]
     hash: Option<Cow<'a, str>>,
@@ -285,7 +368,7 @@ struct Transaction<'a> {
 
 /// Every member any notification's key is made of, at one level of a result object; the
 /// rest is skipped.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 struct Fields<'a> {
     context: Option<Context>,
@@ -443,6 +526,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for ValueField<'a> {
         deserializer.deserialize_any(ValueVisitor)
     }
 }
+
+mod fast;
 
 #[cfg(test)]
 #[path = "identity_tests.rs"]

@@ -179,3 +179,174 @@ fn arbitrary_prefixes_of_real_frames_never_panic() {
         }
     }
 }
+
+// ---- the scanner's reading against serde's ---------------------------------------------------
+
+const ALL: [&str; 15] = [
+    SLOT,
+    ROOT,
+    SLOTS_UPDATE,
+    ACCOUNT,
+    PROGRAM,
+    LOGS,
+    SIGNATURE,
+    BLOCK,
+    VOTE,
+    HELIUS,
+    NEW_HEAD,
+    LOG,
+    PENDING_HASH,
+    PENDING_FULL,
+    MINED,
+];
+
+#[test]
+fn real_frames_are_keyed_by_the_scanner_as_serde_keys_them() {
+    for frame in ALL {
+        let Some(Some((method, result))) = fast::read(frame) else {
+            panic!("the scanner did not read {frame}")
+        };
+        assert_eq!(key_of(method, result).map(Parts::owned), item_key_by_serde(frame), "{frame}");
+    }
+}
+
+#[test]
+fn what_the_scanner_does_not_read_as_serde_would_goes_to_serde() {
+    for frame in [
+        // A member twice, an escaped name, a number serde reads otherwise, a wrong type.
+        r#"{"method":"slotNotification","params":{"result":{"slot":1,"slot":2},"subscription":0}}"#,
+        r#"{"method":"slotNotification","params":{"result":{"sl\u006ft":7},"subscription":0}}"#,
+        r#"{"method":"slotNotification","params":{"result":{"slot":7.0},"subscription":0}}"#,
+        r#"{"method":"slotNotification","params":{"result":{"slot":"7"},"subscription":0}}"#,
+        r#"{"method":"logsNotification","params":{"result":{"context":{"slot":3,"slot":4},"value":{"signature":"s"}},"subscription":0}}"#,
+        r#"{"method":"logsNotification","params":{"result":{"context":{"slot":3},"value":{"signature":"a\"b"}},"subscription":0}}"#,
+        r#"{"method":"logsNotification","params":{"result":{"context":7,"value":{"signature":"s"}},"subscription":0}}"#,
+        r#"{"method":"eth_subscription","params":{"result":{"removed":1,"transaction":{"hash":"0x1"}},"subscription":"0x1"}}"#,
+        r#"{"method":"eth_subscription","params":{"result":{"removed":true,"transaction":{"hash":"0x1","hash":"0x2"}},"subscription":"0x1"}}"#,
+        r#"{"method":"rootNotification","params":{"result":-0,"subscription":1}}"#,
+        r#"{"method":"rootNotification","params":{"result":5,"result":6,"subscription":1}}"#,
+        r#"{"method":"eth_subscription","params":{"result":true,"subscription":"0x1"}}"#,
+    ] {
+        assert_eq!(item_key(frame), item_key_by_serde(frame), "{frame}");
+    }
+}
+
+#[test]
+fn values_nested_past_any_limit_are_read_as_serde_reads_them() {
+    for depth in [1, 60, 63, 64, 65, 100, 127, 128, 129, 5000] {
+        let (open, close) = (r#"{"value":"#.repeat(depth), "}".repeat(depth));
+        let frame = format!(
+            r#"{{"method":"blockNotification","params":{{"result":{{"context":{{"slot":9}},"value":{open}{{"slot":4}}{close}}},"subscription":1}}}}"#
+        );
+        assert_eq!(item_key(&frame), item_key_by_serde(&frame), "depth {depth}");
+    }
+}
+
+mod generated {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A member value: the kinds a key is read from, and the odd forms serde reads otherwise.
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("null".to_owned()),
+            Just("true".to_owned()),
+            Just("false".to_owned()),
+            "(0|[1-9][0-9]{0,20})(\\.[0-9])?",
+            "-[0-9]{1,3}",
+            "\"(0x[0-9a-fA-F]{1,8}|[A-Za-z0-9]{1,12}|receivedSignature|createdBank|a\\\\\"b|\\\\u0041)\"",
+            Just("[1,{\"slot\":2}]".to_owned()),
+            Just("{\"slot\":3}".to_owned()),
+            Just("{\"hash\":\"0xAb\"}".to_owned()),
+            Just("{\"slot\":4,\"slot\":5}".to_owned()),
+        ]
+    }
+
+    /// A result object of the members keys are made of (some twice, some escaped).
+    fn object(depth: u32) -> BoxedStrategy<String> {
+        let names = prop_oneof![
+            Just("context"),
+            Just("value"),
+            Just("slot"),
+            Just("type"),
+            Just("signature"),
+            Just("pubkey"),
+            Just("hash"),
+            Just("number"),
+            Just("parentHash"),
+            Just("topics"),
+            Just("blockHash"),
+            Just("transactionHash"),
+            Just("logIndex"),
+            Just("removed"),
+            Just("transaction"),
+            Just("sl\\u006ft"),
+            Just("other"),
+        ];
+        let member_value =
+            if depth == 0 { value().boxed() } else { prop_oneof![value(), object(depth - 1)].boxed() };
+        prop::collection::vec((names, member_value), 0..6)
+            .prop_map(|members| {
+                let members: Vec<String> =
+                    members.iter().map(|(name, value)| format!("\"{name}\":{value}")).collect();
+                format!("{{{}}}", members.join(","))
+            })
+            .boxed()
+    }
+
+    fn method() -> impl Strategy<Value = &'static str> {
+        prop_oneof![
+            Just("slotNotification"),
+            Just("rootNotification"),
+            Just("slotsUpdatesNotification"),
+            Just("accountNotification"),
+            Just("programNotification"),
+            Just("logsNotification"),
+            Just("signatureNotification"),
+            Just("blockNotification"),
+            Just("voteNotification"),
+            Just("transactionNotification"),
+            Just("eth_subscription"),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn generated_results_are_keyed_by_the_scanner_as_serde_keys_them(
+            method in method(),
+            result in prop_oneof![value(), object(2)],
+        ) {
+            let frame = format!(r#"{{"jsonrpc":"2.0","method":"{method}","params":{{"result":{result},"subscription":1}}}}"#);
+            prop_assert_eq!(item_key(&frame), item_key_by_serde(&frame), "{}", frame);
+        }
+
+        #[test]
+        fn real_frames_cut_or_edited_are_keyed_alike(frame in prop::sample::select(&ALL[..]), at in 0usize..700, byte in "[ ,:{}\\[\\]\"0-9a-z\\\\]") {
+            let at = (0..=at.min(frame.len())).rev().find(|at| frame.is_char_boundary(*at)).unwrap_or(0);
+            let edited = format!("{}{byte}{}", &frame[..at], &frame[at..]);
+            prop_assert_eq!(item_key(&edited), item_key_by_serde(&edited), "{}", edited);
+            let cut = &frame[..at];
+            prop_assert_eq!(item_key(cut), item_key_by_serde(cut), "{}", cut);
+        }
+    }
+}
+
+#[test]
+fn equal_keys_have_equal_fingerprints_and_different_keys_different_ones() {
+    // The same item from two endpoints (one writes its hashes in capitals, one with spaces).
+    let upper = LOG.replace(
+        "0x0fa74523d5f041f45fcd17c195d1cbd44d20151b9785fbd0ac34ec38b53fcd53",
+        "0x0FA74523D5F041F45FCD17C195D1CBD44D20151B9785FBD0AC34EC38B53FCD53",
+    );
+    let print = |raw: &str| item_fingerprint(raw).unwrap_or_else(|| panic!("no fingerprint for {raw}"));
+    assert_eq!(print(LOG), print(&upper));
+    let all: Vec<u64> = ALL.iter().map(|raw| print(raw).id).collect();
+    let mut distinct = all.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), all.len(), "every frame is another item");
+    assert_eq!(print(NEW_HEAD).head, Some(6));
+    assert_eq!(print(SLOT).head, None);
+    assert_eq!(print(SLOT).height, Some(25));
+}

@@ -45,10 +45,10 @@ mod missed;
 mod report;
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, DefaultHasher, Hash as _, Hasher};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::capture::{CapturedEvent, ConnId, Direction, SubKey};
-use crate::catalog::{ItemKey, item_key};
+use crate::catalog::{ItemFingerprint, item_fingerprint};
 use crate::export::CaptureContext;
 use crate::protocol::FrameKind;
 use crate::protocol::meta::{self, MetaRecord};
@@ -74,17 +74,11 @@ pub const MAX_ITEMS: usize = 65_536;
 /// in ms (two grace windows when they are longer).
 pub const LATE_HORIZON_MS: u64 = 60_000;
 
-/// An item as a group holds it: a 64-bit fingerprint of its [`ItemKey`]. The key (a
-/// signature or hash of up to 88 characters) is hashed once, and nothing is allocated per
-/// item. Two different items held at once (at most [`MAX_ITEMS`]) share a fingerprint with a
+/// An item as a group holds it: a 64-bit fingerprint of its [`crate::catalog::ItemKey`]
+/// ([`item_fingerprint`]). The key (a signature or hash of up to 88 characters) is hashed
+/// once, as read from the frame, and nothing is allocated per item or delivery. Two different items held at once (at most [`MAX_ITEMS`]) share a fingerprint with a
 /// probability under 2^-32.
 type ItemId = u64;
-
-fn fingerprint(key: &ItemKey) -> ItemId {
-    let mut hasher = DefaultHasher::new();
-    key.hash(&mut hasher);
-    hasher.finish()
-}
 
 /// Fingerprints are hashes already: the item map uses them as they are.
 #[derive(Default)]
@@ -263,7 +257,7 @@ impl Compare {
             self.settle(at);
         }
         if event.direction == Direction::In && event.kind == FrameKind::Notification {
-            let key = item_key(&event.raw);
+            let key = item_fingerprint(&event.raw);
             let config = self.config;
             self.groups[group].deliver(member, key, at, event.recovered.is_some(), config);
         } else if event.direction == Direction::Out && event.kind == FrameKind::Request {
@@ -434,7 +428,7 @@ impl Group {
     fn deliver(
         &mut self,
         index: usize,
-        key: Option<ItemKey>,
+        key: Option<ItemFingerprint>,
         at: u64,
         recovered: bool,
         config: CompareConfig,
@@ -445,10 +439,10 @@ impl Group {
             member.stats.unidentified += 1;
             return;
         };
-        if let Some(number) = key.head_number() {
+        if let Some(number) = key.head {
             member.note_head(number);
         }
-        let id = fingerprint(&key);
+        let id = key.id;
         if self.items.len() >= MAX_ITEMS && !self.items.contains_key(&id) {
             self.make_room(config.grace_ms);
         }

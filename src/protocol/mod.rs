@@ -7,7 +7,7 @@
 
 pub mod meta;
 pub mod request;
-mod scan;
+pub(crate) mod scan;
 
 use std::borrow::Cow;
 use std::fmt;

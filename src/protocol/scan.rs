@@ -160,6 +160,91 @@ fn params(text: &str, at: usize) -> Option<(Option<SubId>, usize)> {
     }
 }
 
+/// The scanner's steps for a reader that picks members out of a frame in one pass (the item
+/// identity): every value is checked as serde would check it, whether it is read or skipped
+/// ([`skip_value`]), and each byte is read once. Every step takes a position and returns the
+/// position after what it read, or `None` where serde might read the text otherwise (an
+/// escape in a string read, a number that is not plain digits), or refuse it.
+#[derive(Clone, Copy)]
+pub(crate) struct Walk<'a> {
+    text: &'a str,
+}
+
+impl<'a> Walk<'a> {
+    /// A walk over `text`.
+    pub(crate) fn new(text: &'a str) -> Self {
+        Self { text }
+    }
+
+    /// The first position from `at` that is not whitespace.
+    pub(crate) fn ws(self, at: usize) -> usize {
+        ws(self.text.as_bytes(), at)
+    }
+
+    /// The byte at `at`.
+    pub(crate) fn byte(self, at: usize) -> Option<u8> {
+        self.text.as_bytes().get(at).copied()
+    }
+
+    /// Whether nothing but whitespace follows `at`.
+    pub(crate) fn ends_at(self, at: usize) -> bool {
+        self.ws(at) == self.text.len()
+    }
+
+    /// Skips the value at `at` whose container is nested `depth` deep.
+    pub(crate) fn skip(self, at: usize, depth: usize) -> Option<usize> {
+        skip_value(self.text.as_bytes(), at, depth)
+    }
+
+    /// `word` (`null`, `true`, `false`) at `at`.
+    pub(crate) fn literal(self, at: usize, word: &str) -> Option<usize> {
+        literal(self.text.as_bytes(), at, word.as_bytes())
+    }
+
+    /// A string without escapes at `at`: its text.
+    pub(crate) fn string(self, at: usize) -> Option<(&'a str, usize)> {
+        plain_string(self.text, at)
+    }
+
+    /// A number of plain digits at `at` that fits `u64` (no sign, fraction or exponent).
+    pub(crate) fn number(self, at: usize) -> Option<(u64, usize)> {
+        let bytes = self.text.as_bytes();
+        let end = digits(bytes, at);
+        let number = self.text.get(at..end)?;
+        if end == at
+            || matches!(bytes.get(end), Some(b'.' | b'e' | b'E'))
+            || (number.len() > 1 && number.starts_with('0'))
+        {
+            return None;
+        }
+        Some((number.parse().ok()?, end))
+    }
+
+    /// The members of the object at `at`: `each(name, value_at)` reads (or skips) each value
+    /// and returns the position after it. Returns the position after the object; `None` when a
+    /// name has an escape, or `each` says so.
+    pub(crate) fn members(
+        self,
+        at: usize,
+        mut each: impl FnMut(&'a str, usize) -> Option<usize>,
+    ) -> Option<usize> {
+        let bytes = self.text.as_bytes();
+        let mut at = ws(bytes, expect(bytes, at, b'{')?);
+        if *bytes.get(at)? == b'}' {
+            return Some(at + 1);
+        }
+        loop {
+            let (name, after) = plain_string(self.text, ws(bytes, at))?;
+            at = ws(bytes, each(name, ws(bytes, expect(bytes, ws(bytes, after), b':')?))?);
+            match *bytes.get(at)? {
+                b',' => at += 1,
+                b'}' => return Some(at + 1),
+                _ => return None,
+            }
+        }
+    }
+}
+
 /// An integer that fits `u64`, or a plain string.
 fn subscription_id(text: &str, at: usize) -> Option<(SubId, usize)> {
     let bytes = text.as_bytes();
