@@ -140,7 +140,7 @@ impl App {
         let last = self.settings.recent_files.first().and_then(|path| path.parent());
         let dialog = rfd::AsyncFileDialog::new()
             .set_title("Open a capture")
-            .add_filter("capture", &["ndjson", "json", "jsonl"]);
+            .add_filter("capture", &["ndjson", "json", "jsonl", "har"]);
         let dialog = match files::default_start_dir(last) {
             Some(dir) => dialog.set_directory(dir),
             None => dialog,
@@ -176,7 +176,8 @@ impl App {
     /// No native dialog could be shown: say so where the user was, pointing to the typed path.
     pub(super) fn no_dialog(&mut self, export: bool) {
         if export {
-            self.files.export_result = Some(Message::Failure(format!("{NO_DIALOG}: type a path below.")));
+            self.files.export_result =
+                Some(Message::Failure(format!("{NO_DIALOG}: type the path in the field above.")));
         } else {
             self.files.open_dialog.show_error(None, format!("{NO_DIALOG}: type the file's path above."));
         }

@@ -78,7 +78,10 @@ pub fn open_dialog_ui(
     let modal = egui::Modal::new(Id::unique("subscope.open")).show(ctx, |ui| {
         ui.set_width(520.0);
         ui.heading("Open a capture");
-        ui.label("An .ndjson or .json file exported by subscope or written by subscope record.");
+        ui.label(
+            "An .ndjson or .json file exported by subscope or written by subscope record, or a \
+             .har file saved from a browser's DevTools or HTTP Toolkit.",
+        );
         ui.weak("It opens read-only beside the live capture. You can also drop a file onto the window.");
         ui.add_space(6.0);
         if let Some(job) = job {
