@@ -1,10 +1,12 @@
-//! The native window: its options (title, app id, sizes, icon) and eframe's start.
+//! The native window: its options (title, app id, sizes, icon), eframe's start, and closing
+//! on SIGTERM, SIGINT or SIGHUP as the close button does (the settings saved, exit status 0).
 
 use std::path::PathBuf;
 
 use tokio::runtime::Handle;
 
 use super::{APP_ID, App, WINDOW_TITLE, persist};
+use crate::signal::CloseRequest;
 
 /// Runs the desktop app until its window closes; `file` (a capture) opens read-only.
 ///
@@ -25,16 +27,47 @@ pub fn run(runtime: Handle, file: Option<PathBuf>) -> anyhow::Result<()> {
         renderer: eframe::Renderer::Glow,
         ..eframe::NativeOptions::default()
     };
+    // Listening starts before the window opens: a signal while it opens closes it once open.
+    let close = CloseRequest::listen(&runtime);
     eframe::run_native(
         WINDOW_TITLE,
         options,
         Box::new(move |cc| {
-            cc.egui_ctx.options_mut(|options| options.theme_preference = egui::ThemePreference::System);
+            let ctx = cc.egui_ctx.clone();
+            close.wake_with(move || ctx.request_repaint());
             let options = persist::startup_options(cc.storage, file);
-            Ok(Box::new(App::new(&cc.egui_ctx, runtime, options)))
+            Ok(Box::new(Window { app: App::new(&cc.egui_ctx, runtime, options), close, closing: false }))
         }),
     )
     .map_err(|err| anyhow::anyhow!("the window could not open: {err}"))
+}
+
+/// The app in its native window, closing when a signal asks.
+struct Window {
+    app: App,
+    close: CloseRequest,
+    closing: bool,
+}
+
+impl eframe::App for Window {
+    fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
+        if self.close.requested() && !self.closing {
+            // The normal close: eframe then calls `save` (the settings, written last) and
+            // `run_native` returns.
+            self.closing = true;
+            self.app.save_settings();
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+        self.app.logic(ctx, frame);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        self.app.ui(ui, frame);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.app.save(storage);
+    }
 }
 
 /// The window icon: `assets/subscope.png` (the desktop entry's icon too), decoded by the PNG
