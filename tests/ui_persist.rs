@@ -18,11 +18,9 @@ use std::time::{Duration, Instant};
 use egui::{Key, Modifiers, ThemePreference};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use subscope::app::settings::{SETTINGS_FILE_NAME, SavedEndpoint, Settings, SettingsFile, Theme};
+use subscope::app::settings::{SETTINGS_FILE_NAME, Settings, SettingsFile, Theme};
 use subscope::app::{App, AppOptions};
-use subscope::backend::{Backend, Command, ConnState, EndReason, Event, SubscribeOutcome};
-use subscope::catalog::Draft;
-use subscope::protocol::SubId;
+use subscope::backend::{Backend, EndReason, Event};
 use support::ui::{app_harness, control, runtime};
 
 /// A change must be on disk this soon (the check runs every 250 ms; the rest is slack for a
@@ -71,26 +69,8 @@ fn an_unsubscribe_is_on_disk_within_a_second_without_closing() {
     let runtime = runtime();
     let folder = tempfile::tempdir().unwrap();
     let path = folder.path().join(SETTINGS_FILE_NAME);
-    let endpoints = vec![SavedEndpoint {
-        id: 1,
-        label: "local".into(),
-        url: "ws://127.0.0.1:9".into(),
-        connect_on_start: true,
-        subscriptions: vec![Draft::for_method("slotSubscribe").unwrap()],
-        ..SavedEndpoint::default()
-    }];
-    let (mut harness, mut script) =
-        with_file(&runtime, Settings { welcomed: true, endpoints, ..Settings::default() }, &path);
-    let commands = script.commands();
-    let Some(Command::Subscribe { conn, sub, .. }) = commands.get(1) else { panic!("{commands:?}") };
-    let (conn, sub) = (*conn, *sub);
-    script.event(Event::State { conn, state: ConnState::Open });
-    script.event(Event::Subscription {
-        conn,
-        sub,
-        outcome: SubscribeOutcome::Active(SubId::Num(3)),
-        resubscribed: false,
-    });
+    let (mut harness, mut script) = with_file(&runtime, support::ui::one_subscription(), &path);
+    let (conn, sub) = support::ui::open_and_activate(&mut script);
     harness.run_steps(3);
     until_on_disk(&mut harness, &path, "the subscription", |settings| {
         settings.endpoints.first().is_some_and(|endpoint| endpoint.subscriptions.len() == 1)
@@ -301,6 +281,7 @@ fn sighup_and_sigint_close_the_real_window_cleanly_too() {
         let home = tempfile::tempdir().unwrap();
         let window =
             Window::start(&display, home.path(), &Settings { welcomed: true, ..Settings::default() });
+        window.until_on_disk("the demo endpoint", |saved| !saved.endpoints.is_empty());
         window.key("ctrl+minus");
         std::thread::sleep(Duration::from_millis(100));
         let path = window.settings.clone();

@@ -51,6 +51,7 @@ struct Window {
 
 impl eframe::App for Window {
     fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
+        self.app.logic(ctx, frame);
         if self.close.requested() && !self.closing {
             // The normal close: eframe then calls `save` (the settings, written last) and
             // `run_native` returns.
@@ -58,7 +59,6 @@ impl eframe::App for Window {
             self.app.save_settings();
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
-        self.app.logic(ctx, frame);
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
