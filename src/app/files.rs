@@ -201,6 +201,7 @@ impl App {
     pub(super) fn exported(&mut self, path: &std::path::Path, text: String) {
         if let Some(dir) = files::absolute(path).parent() {
             self.settings.last_export_dir = Some(dir.to_path_buf());
+            self.files.export_dialog.folder = Some(dir.to_path_buf());
         }
         self.files.export_result = Some(Message::News(text.clone()));
         self.message = Some(Message::News(text));

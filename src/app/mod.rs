@@ -175,6 +175,7 @@ impl App {
             let id = keys::new_endpoint_id(app.session.endpoints());
             app.session.add_endpoint(Endpoint::from_preset(id, demo));
         }
+        app.files.export_dialog.folder.clone_from(&app.settings.last_export_dir);
         app.rebuild_decoder();
         app.keys.find(&mut app.session);
         match file {
