@@ -39,8 +39,8 @@ pub struct ExportDialog {
     pub folder: Option<PathBuf>,
     /// The name the dialog proposed, while the field still holds it (it follows the format).
     proposed: Option<String>,
-    /// A typed path that exists: the dialog asks before replacing it.
-    confirm_replace: Option<PathBuf>,
+    /// A typed path that exists, and its size as found: the dialog asks before replacing it.
+    confirm_replace: Option<(PathBuf, u64)>,
     /// Whether the dialog was drawn in the last frame (so its opening is seen).
     drawn: bool,
     /// Whether the path field takes the keyboard focus on the next frame.
@@ -240,14 +240,15 @@ fn destination_ui(ui: &mut Ui, dialog: &mut ExportDialog) -> Option<TransferActi
         if field.changed() {
             dialog.confirm_replace = None;
         }
-        match chosen {
-            Some(path) if path.exists() => dialog.confirm_replace = Some(path),
-            Some(path) => action = Some(TransferAction::ExportTo(path)),
-            None => {}
+        if let Some(path) = chosen {
+            match std::fs::metadata(&path) {
+                Ok(meta) => dialog.confirm_replace = Some((path, meta.len())),
+                Err(_) => action = Some(TransferAction::ExportTo(path)),
+            }
         }
     });
-    if let Some(path) = dialog.confirm_replace.clone() {
-        let size = std::fs::metadata(&path).map(|meta| format_bytes(meta.len())).unwrap_or_default();
+    if let Some((path, size)) = dialog.confirm_replace.clone() {
+        let size = format_bytes(size);
         ui.label(warn_text(ui.visuals(), format!("{} already exists ({size}). Replace it?", path.display())));
         ui.horizontal(|ui| {
             if ui.button("Replace").on_hover_text("Write over the file").clicked() {
@@ -301,5 +302,20 @@ mod tests {
         std::fs::write(&first, "x").unwrap_or_else(|err| panic!("{err}"));
         let second = fresh_path(dir.path(), now, Format::Ndjson);
         assert_eq!(second, dir.path().join("subscope-20261122-081900-2.ndjson"));
+    }
+
+    #[test]
+    fn a_typed_new_path_is_kept_and_an_existing_one_gives_way_to_a_fresh_name() {
+        let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+        let mut dialog = ExportDialog { folder: Some(dir.path().to_path_buf()), ..ExportDialog::default() };
+        assert!(dialog.propose(0), "an empty field gets a name");
+        assert!(dialog.path.starts_with(dir.path().to_string_lossy().as_ref()), "{}", dialog.path);
+        let typed = dir.path().join("mine.json").to_string_lossy().into_owned();
+        dialog.path.clone_from(&typed);
+        assert!(!dialog.propose(0), "a typed path no file has is the user's");
+        assert_eq!(dialog.path, typed);
+        std::fs::write(&typed, "x").unwrap_or_else(|err| panic!("{err}"));
+        assert!(dialog.propose(0), "one that exists (the last export) is not offered again");
+        assert_ne!(dialog.path, typed);
     }
 }
