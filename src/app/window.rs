@@ -1,12 +1,15 @@
 //! The native window: its options (title, app id, sizes, icon), eframe's start, and closing
-//! on SIGTERM, SIGINT or SIGHUP as the close button does (the settings saved, exit status 0).
+//! on SIGTERM, SIGINT or SIGHUP as the close button does (the settings saved, exit status 0;
+//! the listener is [`Signals`], the headless verbs' own).
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use tokio::runtime::Handle;
 
 use super::{APP_ID, App, WINDOW_TITLE, persist};
-use crate::signal::CloseRequest;
+use crate::signal::Signals;
 
 /// Runs the desktop app until its window closes; `file` (a capture) opens read-only.
 ///
@@ -33,13 +36,57 @@ pub fn run(runtime: Handle, file: Option<PathBuf>) -> anyhow::Result<()> {
         WINDOW_TITLE,
         options,
         Box::new(move |cc| {
-            let ctx = cc.egui_ctx.clone();
-            close.wake_with(move || ctx.request_repaint());
+            close.wake(&cc.egui_ctx);
             let options = persist::startup_options(cc.storage, file);
             Ok(Box::new(Window { app: App::new(&cc.egui_ctx, runtime, options), close, closing: false }))
         }),
     )
     .map_err(|err| anyhow::anyhow!("the window could not open: {err}"))
+}
+
+/// SIGINT, SIGTERM or SIGHUP asking the window to close. The listener only counts and wakes
+/// the UI thread; the window closes itself the normal way (its settings saved as on any
+/// close). A second signal ends the process at once, for a window that does not answer.
+struct CloseRequest {
+    received: Arc<AtomicU32>,
+    /// The window's context, to repaint when a signal arrives (set once it is open).
+    ctx: Arc<OnceLock<egui::Context>>,
+}
+
+impl CloseRequest {
+    /// Starts listening on `runtime`; the handlers are installed before this returns, so a
+    /// signal sent while the window is still opening closes it once it is open.
+    fn listen(runtime: &Handle) -> Self {
+        let received = Arc::new(AtomicU32::new(0));
+        let ctx: Arc<OnceLock<egui::Context>> = Arc::new(OnceLock::new());
+        let mut signals = {
+            let _guard = runtime.enter();
+            Signals::install()
+        };
+        let (count, window) = (Arc::clone(&received), Arc::clone(&ctx));
+        runtime.spawn(async move {
+            while signals.next().await {
+                if count.fetch_add(1, Ordering::SeqCst) >= 1 {
+                    eprintln!("subscope: a second signal: quitting at once");
+                    std::process::exit(1);
+                }
+                if let Some(ctx) = window.get() {
+                    ctx.request_repaint();
+                }
+            }
+        });
+        Self { received, ctx }
+    }
+
+    /// Repaints `ctx` when a signal arrives, so the window sees it at once.
+    fn wake(&self, ctx: &egui::Context) {
+        self.ctx.set(ctx.clone()).ok(); // set once, by the window that opens
+    }
+
+    /// Whether a signal asked the window to close.
+    fn requested(&self) -> bool {
+        self.received.load(Ordering::SeqCst) > 0
+    }
 }
 
 /// The app in its native window, closing when a signal asks.
