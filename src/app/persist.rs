@@ -115,8 +115,7 @@ impl App {
         if !self.persist.appearance_applied {
             // A new zoom takes effect at the next pass: until then the context has the old one.
             self.persist.appearance_applied = true;
-            ctx.set_theme(theme_preference(self.settings.theme));
-            ctx.set_zoom_factor(self.settings.zoom);
+            apply_appearance(ctx, &self.settings);
             ctx.request_repaint();
             return;
         }
@@ -174,6 +173,12 @@ fn save_in_background(
             ctx.request_repaint();
         }
     });
+}
+
+/// Gives the saved theme and zoom to `ctx` (the zoom takes effect at its next pass).
+pub(super) fn apply_appearance(ctx: &egui::Context, settings: &Settings) {
+    ctx.set_theme(theme_preference(settings.theme));
+    ctx.set_zoom_factor(settings.zoom);
 }
 
 fn theme_preference(theme: Theme) -> egui::ThemePreference {

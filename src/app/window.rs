@@ -38,6 +38,8 @@ pub fn run(runtime: Handle, file: Option<PathBuf>) -> anyhow::Result<()> {
         Box::new(move |cc| {
             close.wake(&cc.egui_ctx);
             let options = persist::startup_options(cc.storage, file);
+            // Before the first frame, so it is not drawn in eframe's remembered look.
+            persist::apply_appearance(&cc.egui_ctx, &options.settings);
             Ok(Box::new(Window { app: App::new(&cc.egui_ctx, runtime, options), close, closing: false }))
         }),
     )
