@@ -5,6 +5,7 @@
 #                                      in ../shared/bin, else one on PATH, else built from crates.io
 #                                      (about an hour on 2 cores).
 #   gnome-keyring + D-Bus                a real Secret Service for tests/keychain.rs (Debian packages)
+#   Xvfb + xdotool                       a virtual X server for the real window in tests/ui_persist.rs
 #   .peers/py                          a Python venv with web3.py 8.0.0 and solana-py 0.41.0 from PyPI:
 #                                      the client libraries tests/py/*.py run against
 #   .peers/js/node_modules             ethers 6.17.0, viem 2.58.8 and @solana/web3.js 1.99.0 from npm:
@@ -38,6 +39,9 @@ need xz xz-utils
 need dbus-run-session dbus
 need dbus-send dbus
 need gnome-keyring-daemon gnome-keyring
+# The real window under a virtual X server (tests/ui_persist.rs).
+need Xvfb xvfb xauth libx11-6 libx11-xcb1 libxcursor1 libxrandr2 libxi6 libgl1 libglx-mesa0
+need xdotool xdotool
 
 # ---- Ethereum: anvil ----------------------------------------------------------------------
 anvil_version=1.7.1

@@ -51,6 +51,19 @@ impl Filter {
     pub fn toggle_direction(&mut self, direction: Direction) {
         toggle(&mut self.directions, direction);
     }
+
+    /// Drops the connection and the subscription a capture does not hold, as a view opens:
+    /// a filter naming something the view has not got would show no rows and a picker
+    /// reading "connection 8". Returns whether anything was dropped.
+    pub fn drop_unheld(
+        &mut self,
+        holds_connection: impl Fn(ConnId) -> bool,
+        holds_subscription: impl Fn(SubKey) -> bool,
+    ) -> bool {
+        let connection = self.connection.take_if(|conn| !holds_connection(*conn)).is_some();
+        let subscription = self.subscription.take_if(|sub| !holds_subscription(*sub)).is_some();
+        connection || subscription
+    }
 }
 
 fn toggle<T: PartialEq>(set: &mut Vec<T>, item: T) {
@@ -386,5 +399,18 @@ mod tests {
         let view = FilteredView::new(Filter::default()).unwrap_or_else(|e| panic!("{e}"));
         assert!(view.is_passthrough());
         assert_eq!(rows(&view, &cap), [2, 3, 4]);
+    }
+
+    #[test]
+    fn a_view_drops_the_connection_and_subscription_it_does_not_hold() {
+        let named =
+            Filter { connection: Some(8), subscription: Some(3), text: "slot".into(), ..Filter::default() };
+        let mut held = named.clone();
+        assert!(!held.drop_unheld(|conn| conn == 8, |sub| sub == 3), "both held: kept");
+        assert_eq!(held, named);
+        let mut other = named.clone();
+        assert!(other.drop_unheld(|conn| conn == 1, |_| false));
+        assert_eq!((other.connection, other.subscription), (None, None));
+        assert_eq!(other.text, "slot", "what names nothing of the capture stays");
     }
 }

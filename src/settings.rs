@@ -113,7 +113,27 @@ pub struct Settings {
     /// The ABI files and tokens added for decoding (kept even when a file goes missing:
     /// the Decoding panel says so).
     pub decoding: crate::decode::DecodeSources,
+    /// Light or dark: the desktop's preference, or the one the user chose.
+    pub theme: Theme,
+    /// How large everything is drawn (Ctrl+Plus, Ctrl+Minus, Ctrl+0); 1.0 is 100 %.
+    pub zoom: f32,
 }
+
+/// The window's colours.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Theme {
+    /// Follow the desktop's light or dark preference, also when it changes.
+    #[default]
+    System,
+    /// Always light.
+    Light,
+    /// Always dark.
+    Dark,
+}
+
+/// The zoom range the window allows (egui's own).
+pub const ZOOM_RANGE: std::ops::RangeInclusive<f32> = 0.2..=5.0;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -131,6 +151,8 @@ impl Default for Settings {
             last_export_dir: None,
             utc_times: false,
             decoding: crate::decode::DecodeSources::default(),
+            theme: Theme::System,
+            zoom: 1.0,
         }
     }
 }
@@ -194,6 +216,8 @@ impl Settings {
         self.limits.max_events = self.limits.max_events.max(1_000);
         self.limits.max_bytes = self.limits.max_bytes.max(16 << 20);
         self.recent_files.truncate(crate::files::MAX_RECENT);
+        self.zoom =
+            if self.zoom.is_finite() { self.zoom.clamp(*ZOOM_RANGE.start(), *ZOOM_RANGE.end()) } else { 1.0 };
     }
 }
 
@@ -370,6 +394,17 @@ mod tests {
         assert_eq!(settings.composer_method, "logsSubscribe");
         assert_eq!(settings.limits, CaptureLimits::default());
         assert!(settings.recent_files.is_empty() && settings.last_export_dir.is_none());
+        assert_eq!((settings.theme, settings.zoom), (Theme::System, 1.0));
+    }
+
+    #[test]
+    fn theme_and_zoom_round_trip_and_a_wild_zoom_is_brought_in_range() {
+        let settings = Settings { theme: Theme::Dark, zoom: 1.5, ..Settings::default() };
+        let text = settings.to_json();
+        assert!(text.contains(r#""theme": "dark""#) && text.contains(r#""zoom": 1.5"#), "{text}");
+        assert_eq!(Settings::from_json(&text).unwrap_or_default(), settings);
+        let wild = Settings::from_json(r#"{"zoom": 40.0, "theme": "light"}"#).unwrap_or_default();
+        assert_eq!((wild.theme, wild.zoom), (Theme::Light, 5.0));
     }
 
     #[test]

@@ -1,12 +1,14 @@
-//! SIGINT and SIGTERM, the one listener every headless verb stops on: `record` and `compare`
-//! (a first signal ends the run cleanly, a second at once), the demo server and replay.
+//! SIGINT, SIGTERM and SIGHUP: the one listener every headless verb stops on (`record` and
+//! `compare`: a first signal ends the run cleanly, a second at once; the demo server and
+//! replay). The window listens to the same [`Signals`] (`app::window`: a first signal closes
+//! it the normal way, saving its settings; a second ends the process at once).
 
 use tokio::sync::watch;
 
-/// SIGINT and SIGTERM, listened for once for the whole run, from the moment it is made: a
-/// server makes one before it prints its URL, so a signal sent as soon as the URL is seen
-/// stops it cleanly instead of killing it. A signal that cannot be listened for is one that
-/// never comes.
+/// SIGINT, SIGTERM and SIGHUP, listened for once for the whole run, from the moment it is
+/// made: a server makes one before it prints its URL, so a signal sent as soon as the URL is
+/// seen stops it cleanly instead of killing it. A signal that cannot be listened for is one
+/// that never comes.
 pub(crate) struct StopSignal {
     count: watch::Receiver<u32>,
 }
@@ -38,49 +40,55 @@ impl StopSignal {
 }
 
 /// The signals that stop a run, registered once for the whole run.
-struct Signals {
+pub(crate) struct Signals {
     #[cfg(unix)]
     interrupt: Option<tokio::signal::unix::Signal>,
     #[cfg(unix)]
     terminate: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    hangup: Option<tokio::signal::unix::Signal>,
 }
 
 impl Signals {
+    /// Registers the handlers (within a tokio runtime); from now on these signals no longer
+    /// end the process the default way.
     #[cfg(unix)]
-    fn install() -> Self {
+    pub(crate) fn install() -> Self {
         use tokio::signal::unix::{SignalKind, signal};
         Self {
             interrupt: signal(SignalKind::interrupt()).ok(),
             terminate: signal(SignalKind::terminate()).ok(),
+            hangup: signal(SignalKind::hangup()).ok(),
         }
     }
 
     #[cfg(not(unix))]
-    fn install() -> Self {
+    pub(crate) fn install() -> Self {
         Self {}
     }
 
-    /// Waits for the next SIGINT or SIGTERM; false when neither can be listened for.
+    /// Waits for the next SIGINT, SIGTERM or SIGHUP; false when none can be listened for.
     #[cfg(unix)]
-    async fn next(&mut self) -> bool {
+    pub(crate) async fn next(&mut self) -> bool {
         async fn recv(signal: Option<&mut tokio::signal::unix::Signal>) -> Option<()> {
             match signal {
                 Some(signal) => signal.recv().await,
                 None => std::future::pending().await,
             }
         }
-        if self.interrupt.is_none() && self.terminate.is_none() {
+        if self.interrupt.is_none() && self.terminate.is_none() && self.hangup.is_none() {
             return false;
         }
         tokio::select! {
             received = recv(self.interrupt.as_mut()) => received.is_some(),
             received = recv(self.terminate.as_mut()) => received.is_some(),
+            received = recv(self.hangup.as_mut()) => received.is_some(),
         }
     }
 
     /// Waits for the next Ctrl-C; false when it cannot be listened for.
     #[cfg(not(unix))]
-    async fn next(&mut self) -> bool {
+    pub(crate) async fn next(&mut self) -> bool {
         tokio::signal::ctrl_c().await.is_ok()
     }
 }

@@ -184,10 +184,12 @@ impl App {
     /// Drops the shown capture's events: the live one is cleared, an opened one is closed.
     pub(super) fn clear(&mut self) {
         match self.source() {
-            Source::Live => self.session.clear(),
-            Source::Opened => self.files.close_opened(&mut self.session),
+            Source::Live => {
+                self.session.clear();
+                self.panels.table.reset();
+            }
+            Source::Opened => self.close_opened(),
         }
-        self.panels.table.reset();
     }
 
     /// Starts exporting to `path` as if typed in the export dialog (for tests and scripts).

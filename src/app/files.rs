@@ -15,6 +15,7 @@ use super::jobs::{self, ExportPlan, Job, OpenedCapture};
 use super::{App, Source};
 use crate::export::ImportOptions;
 use crate::files::{self, DialogOutcome};
+use crate::filter::Filter;
 use crate::replay::ReplayServer;
 use crate::session::{CaptureView, Message, Session};
 use crate::ui::transfer::JobView;
@@ -37,6 +38,9 @@ pub(super) struct Files {
     pub job: Option<Job>,
     /// Replays of opened captures this window serves, by the endpoint that connects to each.
     pub replays: Vec<(u64, ReplayServer)>,
+    /// The filter of the view the table does not show: each view keeps its own (the table
+    /// holds the shown one's).
+    pub other_filter: Filter,
 }
 
 /// A capture opened from a file, and whether the table shows it (else the live one): there is
@@ -89,17 +93,46 @@ pub(super) const BUSY: &str = "Another export or import is running; wait or canc
 pub(super) const NO_DIALOG: &str = "No file dialog on this system (no desktop portal or zenity)";
 
 impl App {
-    /// Shows a capture opened from a file, in place of any opened before.
+    /// Shows a capture opened from a file, in place of any opened before. It starts
+    /// unfiltered; the live view's filter waits for the live view.
     pub(super) fn show_opened(&mut self, capture: OpenedCapture) {
+        let previous = std::mem::take(&mut self.panels.table.filter);
+        if self.source() == Source::Live {
+            self.files.other_filter = previous;
+        }
         self.files.show_opened(capture, &mut self.session);
         self.panels.table.reset();
     }
 
-    /// Switches the table between the live capture and the opened one.
+    /// Switches the table between the live capture and the opened one, each with its own
+    /// filter.
     pub(super) fn set_source(&mut self, source: Source) {
-        if let Some(opened) = &mut self.files.opened {
+        let Some(opened) = &mut self.files.opened else { return };
+        if opened.shown != (source == Source::Opened) {
             opened.shown = source == Source::Opened;
+            std::mem::swap(&mut self.panels.table.filter, &mut self.files.other_filter);
         }
+        self.view_opens();
+    }
+
+    /// Closes the opened capture: the live view comes back with its own filter.
+    pub(super) fn close_opened(&mut self) {
+        if self.source() == Source::Opened {
+            self.panels.table.filter = std::mem::take(&mut self.files.other_filter);
+        }
+        self.files.other_filter = Filter::default();
+        self.files.close_opened(&mut self.session);
+        self.view_opens();
+    }
+
+    /// The table starts over on the view it now shows, dropping from that view's filter a
+    /// connection or subscription the view does not hold.
+    fn view_opens(&mut self) {
+        let context = &self.files.shown(&self.session).context;
+        self.panels.table.filter.drop_unheld(
+            |conn| context.connections.contains_key(&conn),
+            |sub| context.subscriptions.contains_key(&sub),
+        );
         self.panels.table.reset();
     }
 
@@ -140,7 +173,7 @@ impl App {
         let last = self.settings.recent_files.first().and_then(|path| path.parent());
         let dialog = rfd::AsyncFileDialog::new()
             .set_title("Open a capture")
-            .add_filter("capture", &["ndjson", "json", "jsonl"]);
+            .add_filter("capture", &["ndjson", "json", "jsonl", "har"]);
         let dialog = match files::default_start_dir(last) {
             Some(dir) => dialog.set_directory(dir),
             None => dialog,
@@ -168,6 +201,7 @@ impl App {
     pub(super) fn exported(&mut self, path: &std::path::Path, text: String) {
         if let Some(dir) = files::absolute(path).parent() {
             self.settings.last_export_dir = Some(dir.to_path_buf());
+            self.files.export_dialog.folder = Some(dir.to_path_buf());
         }
         self.files.export_result = Some(Message::News(text.clone()));
         self.message = Some(Message::News(text));
@@ -176,7 +210,8 @@ impl App {
     /// No native dialog could be shown: say so where the user was, pointing to the typed path.
     pub(super) fn no_dialog(&mut self, export: bool) {
         if export {
-            self.files.export_result = Some(Message::Failure(format!("{NO_DIALOG}: type a path below.")));
+            self.files.export_result =
+                Some(Message::Failure(format!("{NO_DIALOG}: type the path in the field above.")));
         } else {
             self.files.open_dialog.show_error(None, format!("{NO_DIALOG}: type the file's path above."));
         }

@@ -22,8 +22,13 @@ pub enum KeychainError {
     /// work when asked again.
     #[error("the OS keychain is locked or refused access ({0})")]
     Locked(String),
-    /// There is no usable keychain on this system.
-    #[error("no OS keychain is available ({0})")]
+    /// There is no usable keychain on this system. It reads as one plain sentence, the same
+    /// whether a store or a lookup found it out (the library's own words, such as "No default
+    /// store has been set", are kept for the log, not shown).
+    #[error(
+        "No OS keychain on this system: a pasted key is kept until subscope closes (or set {}).",
+        crate::settings::API_KEY_ENV
+    )]
     Unavailable(String),
 }
 
@@ -195,6 +200,15 @@ mod tests {
         store.store(&account_for(1), &Secret::new("its-own")).ok();
         let key = load_endpoint_key(&store, 1, template).ok().flatten();
         assert_eq!(key.as_ref().map(Secret::expose), Some("its-own"));
+    }
+
+    #[test]
+    fn no_keychain_reads_as_one_plain_sentence_whatever_the_library_said() {
+        let err = classify(keyring::Error::NoDefaultStore);
+        assert!(matches!(err, KeychainError::Unavailable(_)));
+        let text = err.to_string();
+        assert!(text.starts_with("No OS keychain on this system"), "{text}");
+        assert!(!text.contains("default store"), "no library words: {text}");
     }
 
     #[test]

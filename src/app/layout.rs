@@ -136,6 +136,10 @@ impl App {
             {
                 self.transfer_action(TransferAction::Cancel);
             }
+            ui.with_layout(
+                egui::Layout::right_to_left(egui::Align::Center),
+                crate::ui::appearance::appearance_ui,
+            );
         });
     }
 

@@ -28,6 +28,7 @@ impl App {
             // Keep the rate, the plot and reconnect countdowns moving while connected.
             ctx.request_repaint_after(Duration::from_millis(500));
         }
+        self.persist_step(ctx);
     }
 
     /// Shows what the session reported besides its model.

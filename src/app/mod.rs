@@ -131,7 +131,8 @@ pub struct App {
     session: Session,
     /// What is saved besides the session's endpoints (drafts, widths, the cap).
     settings: Settings,
-    settings_file: Option<SettingsFile>,
+    /// The settings file, written within a second of every change.
+    persist: persist::Persist,
     /// The endpoints' keys: the keychain, the environment's key, connecting once they answer.
     keys: Keys,
     /// The capture opened from a file, the Open and Export dialogs, the running job, replays.
@@ -163,7 +164,7 @@ impl App {
             session,
             panels: Panels::new(&settings),
             settings,
-            settings_file,
+            persist: persist::Persist::new(settings_file),
             files: Files::default(),
             message: notice.map(Message::Failure),
             audit: audit::AuditWindow::default(),
@@ -174,6 +175,7 @@ impl App {
             let id = keys::new_endpoint_id(app.session.endpoints());
             app.session.add_endpoint(Endpoint::from_preset(id, demo));
         }
+        app.files.export_dialog.folder.clone_from(&app.settings.last_export_dir);
         app.rebuild_decoder();
         app.keys.find(&mut app.session);
         match file {

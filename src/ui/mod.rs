@@ -12,6 +12,7 @@
 //! The export dialog is `transfer`, the Open dialog `open_dialog`; colors come from
 //! `ui.visuals()`.
 
+pub mod appearance;
 pub mod compare;
 pub mod composer;
 pub mod decoding;

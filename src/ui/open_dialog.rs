@@ -78,7 +78,10 @@ pub fn open_dialog_ui(
     let modal = egui::Modal::new(Id::unique("subscope.open")).show(ctx, |ui| {
         ui.set_width(520.0);
         ui.heading("Open a capture");
-        ui.label("An .ndjson or .json file exported by subscope or written by subscope record.");
+        ui.label(
+            "An .ndjson or .json file exported by subscope or written by subscope record, or a \
+             .har file saved from a browser's DevTools or HTTP Toolkit.",
+        );
         ui.weak("It opens read-only beside the live capture. You can also drop a file onto the window.");
         ui.add_space(6.0);
         if let Some(job) = job {
@@ -111,24 +114,17 @@ pub fn open_dialog_ui(
 fn path_ui(ui: &mut Ui, dialog: &mut OpenDialog) -> Option<OpenAction> {
     let mut action = None;
     ui.horizontal(|ui| {
-        let label = ui.label("File path");
         let width = (ui.available_width() - 70.0).max(160.0);
-        let mut output = egui::TextEdit::singleline(&mut dialog.path)
-            .hint_text("/path/to/capture.ndjson")
-            .desired_width(width)
-            .show(ui);
-        let field = output.response.response.clone().labelled_by(label.id);
-        if std::mem::take(&mut dialog.focus_path) {
-            // Focused with the last path selected: typing replaces it, Enter opens it again.
-            field.request_focus();
-            output.state.cursor.set_char_range(Some(egui::text::CCursorRange::select_all_str(&dialog.path)));
-            output.state.store(ui.ctx(), field.id);
-        }
-        let path = dialog.path.trim();
-        let entered = field.lost_focus() && ui.input(|input| input.key_pressed(Key::Enter));
-        let clicked = ui.add_enabled(!path.is_empty(), egui::Button::new("Open")).clicked();
-        if (entered || clicked) && !path.is_empty() {
-            action = Some(OpenAction::Open(PathBuf::from(path)));
+        // Focused with the last path selected: typing replaces it, Enter opens it again.
+        let (_, chosen) = path_field(
+            ui,
+            ("File path", "/path/to/capture.ndjson", "Open"),
+            width,
+            &mut dialog.path,
+            &mut dialog.focus_path,
+        );
+        if let Some(path) = chosen {
+            action = Some(OpenAction::Open(path));
         }
     });
     if ui
@@ -175,4 +171,30 @@ fn recent_ui(ui: &mut Ui, recent: &[RecentFile], enabled: bool) -> Option<OpenAc
 /// The last component of `path`, or the whole path when it has none.
 pub fn file_name(path: &Path) -> String {
     path.file_name().map_or_else(|| path.display().to_string(), |name| name.to_string_lossy().into_owned())
+}
+
+/// A labelled path field and its button, in a horizontal `ui`: `(label, hint, button)`. When
+/// `focus` is set the field takes the keyboard with its text selected (typing replaces it).
+/// Returns the field's response and the trimmed path when the button is clicked or Enter
+/// pressed in the field.
+pub(super) fn path_field(
+    ui: &mut Ui,
+    (label, hint, button): (&str, &str, &str),
+    width: f32,
+    path: &mut String,
+    focus: &mut bool,
+) -> (egui::Response, Option<PathBuf>) {
+    let label = ui.label(label);
+    let mut output = egui::TextEdit::singleline(path).hint_text(hint).desired_width(width).show(ui);
+    let field = output.response.response.clone().labelled_by(label.id);
+    if std::mem::take(focus) {
+        field.request_focus();
+        output.state.cursor.set_char_range(Some(egui::text::CCursorRange::select_all_str(path)));
+        output.state.store(ui.ctx(), field.id);
+    }
+    let typed = path.trim();
+    let entered = field.lost_focus() && ui.input(|input| input.key_pressed(Key::Enter));
+    let clicked = ui.add_enabled(!typed.is_empty(), egui::Button::new(button)).clicked();
+    let chosen = ((entered || clicked) && !typed.is_empty()).then(|| PathBuf::from(typed));
+    (field, chosen)
 }

@@ -8,9 +8,12 @@ use std::time::{Duration, Instant};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
-use subscope::app::settings::Settings;
+use subscope::app::settings::{SavedEndpoint, Settings};
 use subscope::app::{App, AppOptions};
-use subscope::backend::{Backend, Script};
+use subscope::backend::{Backend, Command, ConnState, Event, Script, SubscribeOutcome};
+use subscope::capture::{ConnId, SubKey};
+use subscope::catalog::Draft;
+use subscope::protocol::SubId;
 
 /// The runtime the app's backend runs on in a test.
 pub fn runtime() -> tokio::runtime::Runtime {
@@ -51,6 +54,36 @@ pub fn scripted(
     let (backend, script) = Backend::scripted(settings.limits, Arc::new(|| {}));
     let options = AppOptions { backend: Some(backend), ..AppOptions::headless(settings) };
     (app_harness(runtime, options, size), script)
+}
+
+/// Settings with one endpoint ("local", a closed loopback port) that connects on start and
+/// restores a slot subscription.
+pub fn one_subscription() -> Settings {
+    let endpoint = SavedEndpoint {
+        id: 1,
+        label: "local".into(),
+        url: "ws://127.0.0.1:9".into(),
+        connect_on_start: true,
+        subscriptions: vec![Draft::for_method("slotSubscribe").unwrap_or_default()],
+        ..SavedEndpoint::default()
+    };
+    Settings { welcomed: true, endpoints: vec![endpoint], ..Settings::default() }
+}
+
+/// Plays the backend's side of [`one_subscription`]'s start: the connection opens and the
+/// subscription is active (server id 3). Returns the connection and the subscription.
+pub fn open_and_activate(script: &mut Script) -> (ConnId, SubKey) {
+    let commands = script.commands();
+    let Some(Command::Subscribe { conn, sub, .. }) = commands.get(1) else { panic!("{commands:?}") };
+    let (conn, sub) = (*conn, *sub);
+    script.event(Event::State { conn, state: ConnState::Open });
+    script.event(Event::Subscription {
+        conn,
+        sub,
+        outcome: SubscribeOutcome::Active(SubId::Num(3)),
+        resubscribed: false,
+    });
+    (conn, sub)
 }
 
 /// Focuses the field labelled `label` and types `text` into it.
