@@ -32,9 +32,10 @@ pub(super) fn read(raw: &str) -> Option<Option<(&str, ResultField<'_>)>> {
         }
         "params" => {
             once(&mut seen, 1)?;
-            let (read, end) = nullable(walk, at, |at| params(walk, at))?;
-            result = read.flatten();
-            Some(end)
+            match walk.literal(at, "null") {
+                Some(end) => Some(end),
+                None => params(walk, at, &mut result),
+            }
         }
         _ => walk.skip(at, 1),
     })?;
@@ -44,24 +45,34 @@ pub(super) fn read(raw: &str) -> Option<Option<(&str, ResultField<'_>)>> {
     Some(method.zip(result))
 }
 
-/// `params`: its `result`, when there is one.
-fn params<'a>(walk: Walk<'a>, at: usize) -> Read<Option<ResultField<'a>>> {
-    let (mut result, mut seen) = (None, 0);
-    let end = walk.members(at, |name, at| {
+/// `params`: its `result`, when there is one, read into `result` (an object in place: it is
+/// the biggest thing read, and moving it costs more than reading it).
+fn params<'a>(walk: Walk<'a>, at: usize, result: &mut Option<ResultField<'a>>) -> Option<usize> {
+    let mut seen = 0;
+    walk.members(at, |name, at| {
         if name != "result" {
             return walk.skip(at, 2);
         }
         once(&mut seen, 0)?;
-        let (read, end) = nullable(walk, at, |at| match walk.byte(at)? {
-            b'{' => fields(walk, at, 3).map(|(fields, end)| (ResultField::Fields(fields), end)),
-            b'"' => walk.string(at).map(|(text, end)| (ResultField::Text(Cow::Borrowed(text)), end)),
-            b'f' => walk.literal(at, "false").map(|end| (ResultField::False, end)),
-            _ => walk.number(at).map(|(height, end)| (ResultField::Height(height), end)),
-        })?;
-        result = read;
-        Some(end)
-    })?;
-    Some((result, end))
+        match walk.byte(at)? {
+            b'{' => {
+                let fields = match result.insert(ResultField::Fields(Fields::default())) {
+                    ResultField::Fields(fields) => fields,
+                    _ => return None,
+                };
+                fields_into(walk, at, 3, fields)
+            }
+            _ => {
+                let (read, end) = nullable(walk, at, |at| match walk.byte(at)? {
+                    b'"' => walk.string(at).map(|(text, end)| (ResultField::Text(Cow::Borrowed(text)), end)),
+                    b'f' => walk.literal(at, "false").map(|end| (ResultField::False, end)),
+                    _ => walk.number(at).map(|(height, end)| (ResultField::Height(height), end)),
+                })?;
+                *result = read;
+                Some(end)
+            }
+        }
+    })
 }
 
 /// `Some((None, after))` for `null`, what `read` reads otherwise.
@@ -100,17 +111,17 @@ fn one<'a, T>(
     Some((found, end))
 }
 
-/// A result object (or a Solana `value` in one) nested `depth` deep (the frame is 1).
-fn fields(walk: Walk<'_>, at: usize, depth: usize) -> Read<Fields<'_>> {
+/// A result object (or a Solana `value` in one) nested `depth` deep (the frame is 1), read
+/// into `read`.
+fn fields_into<'a>(walk: Walk<'a>, at: usize, depth: usize, read: &mut Fields<'a>) -> Option<usize> {
     if depth >= MAX_DEPTH {
         return None; // serde refuses deep nesting; the scanner leaves it to serde
     }
-    let mut read = Fields::default();
     let mut seen = 0;
     let text = |at| nullable(walk, at, |at| walk.string(at).map(|(text, end)| (Cow::Borrowed(text), end)));
     let number = |at| nullable(walk, at, |at| walk.number(at));
     let present = |at| nullable(walk, at, |at| walk.skip(at, depth).map(|end| (IgnoredAny, end)));
-    let end = walk.members(at, |name, at| {
+    walk.members(at, |name, at| {
         let (bit, end) = match name {
             "context" => {
                 let context = nullable(walk, at, |at| {
@@ -122,8 +133,11 @@ fn fields(walk: Walk<'_>, at: usize, depth: usize) -> Read<Fields<'_>> {
             "value" => {
                 let (value, end) = nullable(walk, at, |at| match walk.byte(at)? {
                     b'"' => walk.string(at).map(|(text, end)| (ValueField::Text(Cow::Borrowed(text)), end)),
-                    b'{' => fields(walk, at, depth + 1)
-                        .map(|(inner, end)| (ValueField::Fields(Box::new(inner)), end)),
+                    b'{' => {
+                        let mut inner = Box::default();
+                        let end = fields_into(walk, at, depth + 1, &mut inner)?;
+                        Some((ValueField::Fields(inner), end))
+                    }
                     _ => walk.skip(at, depth).map(|end| (ValueField::Other, end)),
                 })?;
                 read.value = value;
@@ -158,8 +172,7 @@ fn fields(walk: Walk<'_>, at: usize, depth: usize) -> Read<Fields<'_>> {
         };
         once(&mut seen, bit)?;
         Some(end)
-    })?;
-    Some((read, end))
+    })
 }
 
 /// Stores a member read and gives the position after it.
