@@ -169,6 +169,13 @@ impl Matcher {
     }
 }
 
+/// Events one thread scans at least in [`FilteredView::update_with_budget`]: below this one
+/// thread is done before more would have started.
+const PER_THREAD: usize = 32_768;
+
+/// The most threads one scan is split between.
+const MAX_THREADS: usize = 4;
+
 /// The sequence numbers of the events that pass a filter, kept up to date incrementally.
 pub struct FilteredView {
     matcher: Matcher,
@@ -213,15 +220,44 @@ impl FilteredView {
             Some(seq) => capture.first_index_after(seq),
             None => 0,
         };
-        let mut scanned = 0;
-        for event in capture.iter_from(start).take(budget) {
-            scanned += 1;
-            self.scanned_through = Some(event.seq);
-            if self.matcher.matches(event) {
-                self.seqs.push_back(event.seq);
+        let count = capture.len().saturating_sub(start).min(budget);
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(MAX_THREADS)
+            .min(count / PER_THREAD)
+            .max(1);
+        if threads == 1 {
+            for event in capture.iter_from(start).take(count) {
+                if self.matcher.matches(event) {
+                    self.seqs.push_back(event.seq);
+                }
             }
+        } else {
+            // A long scan (a new filter over a big capture) is split between the cores, each
+            // part's matches kept in order.
+            let per = count.div_ceil(threads);
+            let matcher = &self.matcher;
+            let parts: Vec<Vec<u64>> = std::thread::scope(|scope| {
+                let scans: Vec<_> = (0..threads)
+                    .map(|part| {
+                        scope.spawn(move || {
+                            let from = start + part * per;
+                            let events = capture.iter_from(from).take(per.min(count - part * per));
+                            events.filter(|event| matcher.matches(event)).map(|event| event.seq).collect()
+                        })
+                    })
+                    .collect();
+                scans
+                    .into_iter()
+                    .map(|scan| scan.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                    .collect()
+            });
+            self.seqs.extend(parts.into_iter().flatten());
         }
-        scanned
+        if let Some(last) = count.checked_sub(1).and_then(|last| capture.get(start + last)) {
+            self.scanned_through = Some(last.seq);
+        }
+        count
     }
 
     /// How many rows the view has (for a passthrough view, pass the capture's length).
@@ -412,5 +448,35 @@ mod tests {
         assert!(other.drop_unheld(|conn| conn == 1, |_| false));
         assert_eq!((other.connection, other.subscription), (None, None));
         assert_eq!(other.text, "slot", "what names nothing of the capture stays");
+    }
+
+    #[test]
+    fn a_long_scan_split_between_threads_keeps_every_match_in_order() {
+        // Matches spread unevenly (dense at the start, sparse after), over more events than
+        // one thread takes, scanned at once and in budgets that cut the parts anywhere.
+        let count = 5 * PER_THREAD as u64 + 123;
+        let events = (0..count).map(|seq| {
+            let hit = if seq < 1_000 { seq % 2 == 0 } else { seq % 997 == 0 };
+            let text = if hit { r#"{"x":"needle"}"# } else { r#"{"x":"hay"}"# };
+            event(seq, 1, FrameKind::Notification, text)
+        });
+        let cap = capture(events, usize::MAX);
+        let expected: Vec<u64> = cap.iter().filter(|e| e.raw.contains("needle")).map(|e| e.seq).collect();
+        let filter = Filter { text: "needle".into(), ..Filter::default() };
+        let mut whole = FilteredView::new(filter.clone()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(whole.update(&cap), count as usize);
+        assert_eq!(rows(&whole, &cap), expected);
+        let mut budgeted = FilteredView::new(filter).unwrap_or_else(|e| panic!("{e}"));
+        let mut scanned = 0;
+        loop {
+            let step = budgeted.update_with_budget(&cap, 3 * PER_THREAD + 7);
+            scanned += step;
+            if step < 3 * PER_THREAD + 7 {
+                break;
+            }
+        }
+        assert_eq!(scanned, count as usize);
+        assert_eq!(rows(&budgeted, &cap), expected);
+        assert_eq!(budgeted.update(&cap), 0, "nothing left to scan");
     }
 }
