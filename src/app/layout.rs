@@ -205,10 +205,16 @@ impl App {
                 if let Some(action) = action {
                     self.composer_action(action);
                 }
-            },
-        );
-        let live = self.session.subscriptions().iter().filter(|row| row.state.is_live()).count();
-        egui::CollapsingHeader::new(RichText::new(format!("Subscriptions ({live})")).heading())
+            });
+        // The count is of the cards listed; how many of them are live, when not all are.
+        let rows = self.session.subscriptions();
+        let live = rows.iter().filter(|row| row.state.is_live()).count();
+        let title = if live == rows.len() {
+            format!("Subscriptions ({live})")
+        } else {
+            format!("Subscriptions ({}, {live} live)", rows.len())
+        };
+        egui::CollapsingHeader::new(RichText::new(title).heading())
             .id_salt("subscriptions")
             .default_open(true)
             .show(ui, |ui| {

@@ -1,5 +1,7 @@
 //! The live table: a virtualized [`TableBuilder`] over the capture (or an opened one),
-//! filtered by a [`FilteredView`], following the newest row until the user scrolls away.
+//! filtered by a [`FilteredView`], following the newest row until the user scrolls away or
+//! selects a row (a click holds the view, as in a browser's DevTools; "Follow newest" or
+//! scrolling back to the end follows again).
 //!
 //! Only the rows on screen are drawn, and only they are summarized (the catalogue's
 //! [`summarize`] reads the raw frame, the [`Decoder`] decodes it for the Details column);
@@ -73,7 +75,12 @@ pub struct TableState {
     scroll_to_newest: bool,
     /// Set when the keyboard moved the selection: the table scrolls to show it.
     scroll_to_selected: bool,
+    /// Whether the view sticks to the newest row as rows arrive.
+    following: bool,
     at_bottom: bool,
+    /// The body's scroll offset and height as last drawn: a resize brings the selected row
+    /// back into view, a scroll back to the end follows again.
+    last_scroll: (f32, f32),
     /// How many rows fit on screen, as last drawn (the PageUp/PageDown step).
     page_rows: usize,
     /// Whether a text field had the keyboard when the last frame started.
@@ -142,7 +149,9 @@ impl TableState {
             decoder: Arc::new(Decoder::new()),
             scroll_to_newest: false,
             scroll_to_selected: false,
+            following: true,
             at_bottom: true,
+            last_scroll: (0.0, 0.0),
             page_rows: 10,
             typing: false,
             generation: 0,
@@ -232,6 +241,18 @@ impl TableState {
         if self.paused_through.is_none() {
             self.scroll_to_newest = true;
         }
+    }
+
+    /// Whether the view sticks to the newest row as rows arrive (until a row is selected or
+    /// the user scrolls away).
+    pub fn is_following(&self) -> bool {
+        self.following && self.at_bottom
+    }
+
+    /// Selects the event with this sequence number and holds the view where it is.
+    fn select(&mut self, seq: u64) {
+        self.selected = Some(seq);
+        self.following = false;
     }
 
     /// Whether the view is paused.
@@ -384,11 +405,12 @@ pub fn events_table_ui(
     let widths = state.column_widths.clone();
     let width = |index: usize| widths.get(index).copied().unwrap_or(DEFAULT_WIDTHS[index]);
     let spacing = ui.spacing().item_spacing.x;
+    let height = ui.available_height();
     let mut builder = TableBuilder::new(ui)
         .id_salt("events")
         .striped(true)
         .resizable(true)
-        .stick_to_bottom(true)
+        .stick_to_bottom(state.following)
         .sense(egui::Sense::click())
         .cell_layout(egui::Layout::left_to_right(Align::Center))
         .min_scrolled_height(0.0);
@@ -401,9 +423,13 @@ pub fn events_table_ui(
         builder = builder.column(column);
     }
     if std::mem::take(&mut state.scroll_to_newest) {
+        state.following = true;
         builder = builder.scroll_to_row(rows.saturating_sub(1), Some(Align::BOTTOM));
     }
-    if std::mem::take(&mut state.scroll_to_selected)
+    // A resize keeps the selected row in view (unless the view follows the newest).
+    let resized = (height - state.last_scroll.1).abs() > 0.5;
+    let keyed = std::mem::take(&mut state.scroll_to_selected);
+    if (keyed || (resized && !state.following))
         && let Some(Ok(row)) = state.selected.map(|seq| state.row_of(capture, seq))
     {
         builder = builder.scroll_to_row(row, None);
@@ -445,7 +471,7 @@ pub fn events_table_ui(
                 cells::row_cells(&mut row, event, &summary, &cell);
                 let response = row.response();
                 if response.clicked() || response.secondary_clicked() {
-                    state.selected = Some(event.seq);
+                    state.select(event.seq);
                 }
                 response.context_menu(|ui| {
                     if let Some(choice) = menu::row_menu_ui(ui, event, &summary) {
@@ -457,8 +483,14 @@ pub fn events_table_ui(
     if drawn_widths.len() == COLUMN_COUNT {
         state.column_widths = drawn_widths;
     }
-    let visible_bottom = output.state.clamped_offset().y + output.inner_rect.height();
+    let offset = output.state.clamped_offset().y;
+    let visible_bottom = offset + output.inner_rect.height();
     state.at_bottom = visible_bottom + row_height >= output.content_size.y;
+    // Scrolled back down to the newest row (not by the keyboard, not by a resize): follow.
+    if !state.following && !keyed && !resized && state.at_bottom && offset > state.last_scroll.0 + 0.5 {
+        state.following = true;
+    }
+    state.last_scroll = (offset, height);
     state.page_rows = ((output.inner_rect.height() / row_height).floor() as usize).saturating_sub(1).max(1);
     chosen.and_then(|choice| state.apply_menu_choice(choice))
 }

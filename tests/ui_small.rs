@@ -1,0 +1,179 @@
+//! Small things in the window that mislead or lose work, driven through egui_kittest on a
+//! scripted backend: the topic field under the caret, a clicked row that must stay put while
+//! rows arrive, the subscriptions heading's count, Edit on a card far down the panel, and the
+//! request preview's long strings.
+
+#![cfg(feature = "gui")]
+
+mod support;
+
+use egui::Key;
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use subscope::app::App;
+use subscope::app::settings::{SavedEndpoint, Settings};
+use subscope::backend::{Command, ConnState, Event, Script, SubscribeOutcome};
+use subscope::catalog::{Chain, Draft};
+use subscope::protocol::{RpcError, SubId};
+use support::ui::{rows_in_view, runtime, scripted};
+
+const WINDOW: egui::Vec2 = egui::vec2(1400.0, 900.0);
+
+fn settings(subscriptions: Vec<Draft>) -> Settings {
+    let endpoint = SavedEndpoint {
+        id: 1,
+        label: "local".into(),
+        url: "ws://127.0.0.1:9".into(),
+        connect_on_start: true,
+        chain: Some(Chain::Solana),
+        subscriptions,
+        ..SavedEndpoint::default()
+    };
+    Settings { welcomed: true, endpoints: vec![endpoint], ..Settings::default() }
+}
+
+/// Opens the one connection the app asked for and confirms every subscription it sent;
+/// returns the connection and the subscriptions, in order.
+fn open(script: &mut Script, harness: &mut Harness<'_, App>) -> (u32, Vec<u64>) {
+    // The subscriptions to restore are sent with the connect.
+    let mut conn = None;
+    let mut subs = Vec::new();
+    for command in script.commands() {
+        match command {
+            Command::Connect { conn: id, .. } => conn = Some(id),
+            Command::Subscribe { sub, .. } => subs.push(sub),
+            _ => {}
+        }
+    }
+    let conn = conn.unwrap_or_else(|| panic!("no connection was opened"));
+    script.event(Event::State { conn, state: ConnState::Open });
+    harness.run_steps(3);
+    // The window asks the connection's chain.
+    for command in script.commands() {
+        if let Command::Request { conn, request, method, .. } = command {
+            let result = if method == "getGenesisHash" {
+                Ok("\"OneGenesis\"".to_owned())
+            } else {
+                Err(RpcError { code: -32601, message: "Method not found".into(), data: None })
+            };
+            script.event(Event::Response { conn, request, result });
+        }
+    }
+    for (index, sub) in subs.iter().enumerate() {
+        let id = SubId::Num(100 + index as u64);
+        script.event(Event::Subscription {
+            conn,
+            sub: *sub,
+            outcome: SubscribeOutcome::Active(id),
+            resubscribed: false,
+        });
+    }
+    harness.run_steps(3);
+    (conn, subs)
+}
+
+fn slot_draft() -> Draft {
+    Draft::for_method("slotSubscribe").unwrap_or_else(|| panic!("slotSubscribe is in the catalogue"))
+}
+
+/// The text of the field named `label`.
+fn field_text(harness: &Harness<'_, App>, label: &str) -> String {
+    harness.get_by_role_and_label(Role::TextInput, label).value().unwrap_or_default()
+}
+
+#[test]
+fn a_comma_typed_in_a_topic_never_moves_the_caret_and_is_spaced_when_the_field_is_left() {
+    let runtime = runtime();
+    let anywhere = Settings { welcomed: true, ..Settings::default() };
+    let (mut harness, _script) = scripted(&runtime, anywhere, WINDOW);
+    harness.run_steps(2);
+    harness.get_by_role_and_label(Role::ComboBox, "Subscribe to").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("eth_subscribe logs").click();
+    harness.run_steps(2);
+    harness.get_by_label("+ topic position").click();
+    harness.run_steps(2);
+
+    // Typed a key at a time, as a user does: each key lands where the caret is.
+    let (first, second) = (format!("0x{}", "aa".repeat(32)), format!("0x{}", "bb".repeat(32)));
+    harness.get_by_role_and_label(Role::TextInput, "Topic 0").focus();
+    harness.run_steps(2);
+    for key in format!("{first},{second}").chars() {
+        harness.get_by_role_and_label(Role::TextInput, "Topic 0").type_text(&key.to_string());
+        harness.run_steps(1);
+    }
+    assert_eq!(
+        field_text(&harness, "Topic 0"),
+        format!("{first},{second}"),
+        "the field shows what was typed"
+    );
+    assert!(
+        harness.query_by_label_contains(&format!("\"{first}\",")).is_some()
+            && harness.query_by_label_contains(&format!("\"{second}\"")).is_some(),
+        "the preview has both alternatives"
+    );
+
+    // Leaving the field writes the alternatives the usual way.
+    harness.key_press(Key::Tab);
+    harness.run_steps(2);
+    assert_eq!(field_text(&harness, "Topic 0"), format!("{first}, {second}"));
+}
+
+#[test]
+fn a_clicked_row_stays_in_view_while_rows_arrive_until_follow_newest() {
+    let runtime = runtime();
+    let (mut harness, mut script) = scripted(&runtime, settings(vec![slot_draft()]), WINDOW);
+    let (conn, subs) = open(&mut script, &mut harness);
+    script.frames((1000..1060).map(|slot| support::slot_notification(conn, subs[0], slot)));
+    harness.run_steps(4);
+    let shown = rows_in_view(&harness, 1000..1060);
+    assert!(shown.contains(&1059), "the view follows the newest row: {shown:?}");
+
+    // A click in the middle of the view selects the row and holds the view.
+    let clicked = shown[shown.len() / 2];
+    harness.get_by_label(&clicked.to_string()).click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .state()
+            .selected_event()
+            .is_some_and(|event| event.raw.contains(&format!("\"slot\":{clicked}")))
+    );
+    for batch in 0..10 {
+        let from = 1060 + batch * 20;
+        script.frames((from..from + 20).map(|slot| support::slot_notification(conn, subs[0], slot)));
+        harness.run_steps(2);
+    }
+    let held = rows_in_view(&harness, 1000..1260);
+    assert!(held.contains(&clicked), "the clicked row {clicked} left the view: {held:?}");
+    assert_eq!(held, shown, "the view did not move");
+
+    // "Follow newest" goes back to the newest row, and follows it again.
+    harness.get_by_label("Follow newest").click();
+    harness.run_steps(3);
+    script.frames((1260..1280).map(|slot| support::slot_notification(conn, subs[0], slot)));
+    harness.run_steps(3);
+    assert!(rows_in_view(&harness, 1200..1280).contains(&1279), "following the newest row again");
+}
+
+#[test]
+fn the_subscriptions_heading_counts_the_cards_it_lists() {
+    let runtime = runtime();
+    let (mut harness, mut script) = scripted(&runtime, settings(vec![slot_draft(); 3]), WINDOW);
+    let (conn, subs) = open(&mut script, &mut harness);
+    assert!(harness.query_by_label("Subscriptions (3)").is_some(), "three cards, all live");
+
+    // One of them ends: it stays listed (to read its counts), and the heading says so.
+    let error = RpcError { code: -32602, message: "Invalid params".into(), data: None };
+    script.event(Event::Subscription {
+        conn,
+        sub: subs[2],
+        outcome: SubscribeOutcome::Failed(error),
+        resubscribed: false,
+    });
+    harness.run_steps(3);
+    let cards = harness.query_all_by_label_contains("on local").count();
+    assert_eq!(cards, 3);
+    assert!(harness.query_by_label("Subscriptions (3, 2 live)").is_some(), "the count is of the cards shown");
+}
