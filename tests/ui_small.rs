@@ -177,3 +177,57 @@ fn the_subscriptions_heading_counts_the_cards_it_lists() {
     assert_eq!(cards, 3);
     assert!(harness.query_by_label("Subscriptions (3, 2 live)").is_some(), "the count is of the cards shown");
 }
+
+#[test]
+fn edit_on_a_card_far_down_the_panel_brings_its_form_into_view_with_the_keyboard() {
+    let runtime = runtime();
+    let size = egui::vec2(1400.0, 700.0);
+    let (mut harness, mut script) = scripted(&runtime, settings(vec![slot_draft(); 8]), size);
+    open(&mut script, &mut harness);
+    last_edit(&harness).scroll_to_me();
+    harness.run_steps(4);
+    let picker =
+        |harness: &Harness<'_, App>| harness.get_by_role_and_label(Role::ComboBox, "Subscribe to").rect();
+    assert!(picker(&harness).bottom() < 40.0, "the form is scrolled away: {:?}", picker(&harness));
+
+    last_edit(&harness).click();
+    harness.run_steps(6);
+    let rect = picker(&harness);
+    assert!(rect.top() >= 30.0 && rect.bottom() <= size.y, "the form is not in view: {rect:?}");
+    assert!(
+        harness.get_by_role_and_label(Role::ComboBox, "Subscribe to").is_focused(),
+        "nor has the keyboard"
+    );
+}
+
+/// The last card's Edit (the cards are listed in order).
+fn last_edit<'a>(harness: &'a Harness<'_, App>) -> egui_kittest::Node<'a> {
+    harness.get_all_by_label("Edit").last().unwrap_or_else(|| panic!("no card has Edit"))
+}
+
+/// The height of one line of the request preview, and its lines.
+fn preview_line_height(harness: &Harness<'_, App>) -> (f32, usize) {
+    let preview = harness.get_by_label_contains("\"jsonrpc\": \"2.0\"");
+    let lines = preview.value().unwrap_or_default().lines().count();
+    (preview.rect().height() / lines as f32, lines)
+}
+
+#[test]
+fn the_request_preview_keeps_a_long_string_on_its_line() {
+    let runtime = runtime();
+    let anywhere = Settings { welcomed: true, ..Settings::default() };
+    let (mut harness, _script) = scripted(&runtime, anywhere, WINDOW);
+    harness.run_steps(2);
+    let (line, lines) = preview_line_height(&harness);
+    harness.get_by_role_and_label(Role::ComboBox, "Transactions *").click();
+    harness.run_steps(2);
+    harness.get_by_label("mentions a pubkey").click();
+    harness.run_steps(2);
+    support::ui::type_into(&mut harness, "Mentioned pubkey", "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
+    let (long_line, long_lines) = preview_line_height(&harness);
+    assert!(long_lines > lines, "the preview shows the pubkey");
+    assert!(
+        (long_line - line).abs() < 0.5,
+        "a line of the preview was split: {long_line} per line, not {line}"
+    );
+}

@@ -219,9 +219,12 @@ impl App {
                 })
             })
             .collect();
-        egui::CollapsingHeader::new(RichText::new("New subscription").heading()).default_open(true).show(
-            ui,
-            |ui| {
+        // Edit on a subscription below opens the form, however it was left.
+        let reveal = self.panels.composer.reveal_form.then_some(true);
+        egui::CollapsingHeader::new(RichText::new("New subscription").heading())
+            .default_open(true)
+            .open(reveal)
+            .show(ui, |ui| {
                 let action = composer_ui(
                     ui,
                     &mut self.panels.composer,
