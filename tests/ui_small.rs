@@ -14,8 +14,9 @@ use egui_kittest::kittest::Queryable as _;
 use subscope::app::App;
 use subscope::app::settings::{SavedEndpoint, Settings};
 use subscope::backend::{Command, ConnState, Event, Script, SubscribeOutcome};
+use subscope::capture::{CapturedEvent, Direction};
 use subscope::catalog::{Chain, Draft};
-use subscope::protocol::{RpcError, SubId};
+use subscope::protocol::{FrameKind, RpcError, SubId};
 use support::ui::{rows_in_view, runtime, scripted};
 
 const WINDOW: egui::Vec2 = egui::vec2(1400.0, 900.0);
@@ -230,4 +231,61 @@ fn the_request_preview_keeps_a_long_string_on_its_line() {
         (long_line - line).abs() < 0.5,
         "a line of the preview was split: {long_line} per line, not {line}"
     );
+}
+
+/// The visible vertical lines drawn in the last frame that cross `rect` (inside its x range,
+/// over its y range).
+fn lines_across(harness: &Harness<'_, App>, rect: egui::Rect) -> Vec<egui::Pos2> {
+    fn walk(shape: &egui::Shape, clip: egui::Rect, rect: egui::Rect, found: &mut Vec<egui::Pos2>) {
+        match shape {
+            egui::Shape::Vec(shapes) => shapes.iter().for_each(|shape| walk(shape, clip, rect, found)),
+            egui::Shape::LineSegment { points: [a, b], stroke }
+                if a.x == b.x && stroke.width > 0.0 && stroke.color.a() > 0 =>
+            {
+                let seen = egui::Rect::from_two_pos(*a, *b).intersect(clip);
+                let inside = rect.left() + 1.0 < a.x && a.x < rect.right() - 1.0;
+                if inside && seen.top() < rect.center().y && seen.bottom() > rect.center().y {
+                    found.push(*a);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    for clipped in &harness.output().shapes {
+        walk(&clipped.shape, clipped.clip_rect, rect, &mut found);
+    }
+    found
+}
+
+#[test]
+fn a_notes_line_across_the_empty_columns_is_not_crossed_by_column_lines() {
+    let runtime = runtime();
+    let (mut harness, mut script) = scripted(&runtime, settings(vec![slot_draft()]), WINDOW);
+    let (conn, subs) = open(&mut script, &mut harness);
+    let note = CapturedEvent {
+        direction: Direction::Meta,
+        kind: FrameKind::Meta,
+        subscription: None,
+        method: None,
+        raw: r#"{"subscope":"reconnected to ws://127.0.0.1:9 after 3 attempts, the subscriptions were sent again"}"#
+            .into(),
+        ..support::slot_notification(conn, subs[0], 1)
+    };
+    script.frames([
+        support::slot_notification(conn, subs[0], 1000),
+        note,
+        support::slot_notification(conn, subs[0], 1001),
+    ]);
+    harness.run_steps(3);
+    let line = harness.get_by_label_contains("reconnected to ws://127.0.0.1:9").rect();
+    assert!(
+        lines_across(&harness, line).is_empty(),
+        "column lines cross the note: {:?}",
+        lines_across(&harness, line)
+    );
+    // The rows around it keep their column lines.
+    let slot = harness.get_by_label("1000").rect();
+    let row = egui::Rect::from_x_y_ranges(line.x_range(), slot.y_range());
+    assert!(lines_across(&harness, row).len() >= 3, "the slot row lost its column lines");
 }

@@ -406,6 +406,11 @@ pub fn events_table_ui(
     let width = |index: usize| widths.get(index).copied().unwrap_or(DEFAULT_WIDTHS[index]);
     let spacing = ui.spacing().item_spacing.x;
     let height = ui.available_height();
+    // The columns' lines are drawn by the cells, so that a gap's or a note's line, which spans
+    // the empty columns of its row, is not crossed by them (the table's own lines run the
+    // whole height; they still show while a column edge is hovered or dragged).
+    let grid = ui.visuals().widgets.noninteractive.bg_stroke;
+    ui.visuals_mut().widgets.noninteractive.bg_stroke.color = egui::Color32::TRANSPARENT;
     let mut builder = TableBuilder::new(ui)
         .id_salt("events")
         .striped(true)
@@ -443,8 +448,11 @@ pub fn events_table_ui(
     let mut chosen = None;
     let output = builder
         .header(row_height + 2.0, |mut header| {
-            for name in header_names {
+            for (index, name) in header_names.into_iter().enumerate() {
                 header.col(|ui| {
+                    if index > 0 {
+                        cells::column_line(ui, grid);
+                    }
                     ui.strong(name);
                 });
             }
@@ -467,6 +475,7 @@ pub fn events_table_ui(
                     clock: state.clock,
                     meta_span,
                     decoded: decoded.as_deref(),
+                    grid,
                 };
                 cells::row_cells(&mut row, event, &summary, &cell);
                 let response = row.response();
