@@ -351,7 +351,7 @@ fn saved_drafts_ui(ui: &mut Ui, state: &mut ComposerState, saved: &[SavedDraft])
                         state.touched.clear();
                         ui.close();
                     }
-                    if ui.small_button("×").on_hover_text("Delete this saved draft").clicked() {
+                    if super::remove_button(ui, &entry.name, "from the saved drafts").clicked() {
                         action = Some(ComposerAction::DeleteSaved(index));
                     }
                 });

@@ -247,7 +247,8 @@ fn program_filters_ui(ui: &mut Ui, field: &FieldSpec, draft: &mut Draft, max: us
                         ui.label("tokenAccountState");
                     }
                 }
-                if ui.small_button("×").on_hover_text("Remove this filter").clicked() {
+                let name = format!("filter {}", index + 1);
+                if super::remove_button(ui, &name, "from the program's filters").clicked() {
                     remove = Some(index);
                 }
             });
@@ -384,7 +385,7 @@ fn topics_ui(ui: &mut Ui, field: &FieldSpec, draft: &mut Draft, max_positions: u
                 } else {
                     ui.data_mut(|data| data.remove::<String>(typed_id));
                 }
-                if ui.small_button("×").on_hover_text("Remove this topic position").clicked() {
+                if super::remove_button(ui, &format!("topic {index}"), "from the filter").clicked() {
                     remove = Some(index);
                 }
             });
@@ -419,7 +420,8 @@ fn from_to_ui(ui: &mut Ui, field: &FieldSpec, draft: &mut Draft) -> bool {
                 let width = ((ui.available_width() - 56.0) / 2.0).max(60.0);
                 changed |= small_text_edit(ui, &mut row.from, "from 0x…", width).changed();
                 changed |= small_text_edit(ui, &mut row.to, "to 0x…", width).changed();
-                if ui.small_button("×").on_hover_text("Remove this row").clicked() {
+                let name = format!("from/to row {}", index + 1);
+                if super::remove_button(ui, &name, "from the filter").clicked() {
                     remove = Some(index);
                 }
             });
