@@ -121,14 +121,21 @@ fn a_comma_typed_in_a_topic_never_moves_the_caret_and_is_spaced_when_the_field_i
     assert_eq!(field_text(&harness, "Topic 0"), format!("{first}, {second}"));
 }
 
-#[test]
-fn a_clicked_row_stays_in_view_while_rows_arrive_until_follow_newest() {
-    let runtime = runtime();
-    let (mut harness, mut script) = scripted(&runtime, settings(vec![slot_draft()]), WINDOW);
+/// The window with slots 1000 to 1059 received on one subscription; returns the harness, the
+/// script, the (connection, subscription) and the slots in view.
+fn sixty_slots(runtime: &tokio::runtime::Runtime) -> (Harness<'static, App>, Script, (u32, u64), Vec<u64>) {
+    let (mut harness, mut script) = scripted(runtime, settings(vec![slot_draft()]), WINDOW);
     let (conn, subs) = open(&mut script, &mut harness);
     script.frames((1000..1060).map(|slot| support::slot_notification(conn, subs[0], slot)));
     harness.run_steps(4);
     let shown = rows_in_view(&harness, 1000..1060);
+    (harness, script, (conn, subs[0]), shown)
+}
+
+#[test]
+fn a_clicked_row_stays_in_view_while_rows_arrive_until_follow_newest() {
+    let runtime = runtime();
+    let (mut harness, mut script, (conn, sub), shown) = sixty_slots(&runtime);
     assert!(shown.contains(&1059), "the view follows the newest row: {shown:?}");
 
     // A click in the middle of the view selects the row and holds the view.
@@ -143,7 +150,7 @@ fn a_clicked_row_stays_in_view_while_rows_arrive_until_follow_newest() {
     );
     for batch in 0..10 {
         let from = 1060 + batch * 20;
-        script.frames((from..from + 20).map(|slot| support::slot_notification(conn, subs[0], slot)));
+        script.frames((from..from + 20).map(|slot| support::slot_notification(conn, sub, slot)));
         harness.run_steps(2);
     }
     let held = rows_in_view(&harness, 1000..1260);
@@ -153,7 +160,7 @@ fn a_clicked_row_stays_in_view_while_rows_arrive_until_follow_newest() {
     // "Follow newest" goes back to the newest row, and follows it again.
     harness.get_by_label("Follow newest").click();
     harness.run_steps(3);
-    script.frames((1260..1280).map(|slot| support::slot_notification(conn, subs[0], slot)));
+    script.frames((1260..1280).map(|slot| support::slot_notification(conn, sub, slot)));
     harness.run_steps(3);
     assert!(rows_in_view(&harness, 1200..1280).contains(&1279), "following the newest row again");
 }
@@ -288,4 +295,39 @@ fn a_notes_line_across_the_empty_columns_is_not_crossed_by_column_lines() {
     let slot = harness.get_by_label("1000").rect();
     let row = egui::Rect::from_x_y_ranges(line.x_range(), slot.y_range());
     assert!(lines_across(&harness, row).len() >= 3, "the slot row lost its column lines");
+}
+
+#[test]
+fn rows_arriving_while_a_row_is_pressed_never_slide_it_from_the_pointer_and_clear_lets_go() {
+    let runtime = runtime();
+    let (mut harness, mut script, (conn, sub), shown) = sixty_slots(&runtime);
+    let target = shown[shown.len() / 2];
+    let at = harness.get_by_label(&target.to_string()).rect().center();
+
+    // Three rows come while the button is down (as a slot's transactions do).
+    let button = |pressed| egui::Event::PointerButton {
+        pos: at,
+        button: egui::PointerButton::Primary,
+        pressed,
+        modifiers: egui::Modifiers::NONE,
+    };
+    harness.event(egui::Event::PointerMoved(at));
+    harness.run_steps(1);
+    harness.event(button(true));
+    harness.run_steps(1);
+    script.frames((1060..1063).map(|slot| support::slot_notification(conn, sub, slot)));
+    harness.run_steps(2);
+    harness.event(button(false));
+    harness.run_steps(2);
+    let selected = harness.state().selected_event().map(|event| event.raw.to_string()).unwrap_or_default();
+    assert!(selected.contains(&format!("\"slot\":{target}")), "the row under the pointer is selected");
+    let rect = harness.get_by_label(&target.to_string()).rect();
+    assert!(rect.y_range().contains(at.y), "the selected row slid away from the pointer at {at:?}: {rect:?}");
+
+    // Clear lets go of the row: what comes next is followed.
+    harness.get_by_label("Clear").click();
+    harness.run_steps(3);
+    script.frames((2000..2100).map(|slot| support::slot_notification(conn, sub, slot)));
+    harness.run_steps(4);
+    assert!(rows_in_view(&harness, 2000..2100).contains(&2099), "the newest row after Clear is not in view");
 }

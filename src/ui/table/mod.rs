@@ -72,11 +72,16 @@ pub struct TableState {
     summaries: HashMap<u64, RowText>,
     /// Decodes rows for the Details column (the app's, with the user's ABIs).
     decoder: Arc<Decoder>,
+    /// Set to jump to the newest row and follow it ("Follow newest", Resume).
     scroll_to_newest: bool,
     /// Set when the keyboard moved the selection: the table scrolls to show it.
     scroll_to_selected: bool,
     /// Whether the view sticks to the newest row as rows arrive.
     following: bool,
+    /// Counts jumps to the newest row: the body's scroll starts over with each, at the end
+    /// and stuck to it. (An animated scroll to the last row ends short of the end when rows
+    /// keep arriving meanwhile, and the view would not follow.)
+    scroll_epoch: u64,
     at_bottom: bool,
     /// The body's scroll offset and height as last drawn: a resize brings the selected row
     /// back into view, a scroll back to the end follows again.
@@ -150,6 +155,7 @@ impl TableState {
             scroll_to_newest: false,
             scroll_to_selected: false,
             following: true,
+            scroll_epoch: 0,
             at_bottom: true,
             last_scroll: (0.0, 0.0),
             page_rows: 10,
@@ -204,6 +210,9 @@ impl TableState {
         self.summaries.clear();
         self.selected = None;
         self.paused_through = None;
+        // Nothing is held any more: the rows that come next are followed (the old scroll's
+        // offset would hold them at the old rows' place).
+        self.scroll_to_newest = true;
     }
 
     /// Scans new events into the view for at most `budget` of time; returns whether the scan
@@ -406,13 +415,27 @@ pub fn events_table_ui(
     let width = |index: usize| widths.get(index).copied().unwrap_or(DEFAULT_WIDTHS[index]);
     let spacing = ui.spacing().item_spacing.x;
     let height = ui.available_height();
+    if std::mem::take(&mut state.scroll_to_newest) {
+        state.following = true;
+        state.scroll_epoch += 1;
+    }
+    // A press on the rows holds the view at once: rows arriving before the button is released
+    // must not slide another row under the pointer (the click selects the row it was on).
+    let mut body = ui.available_rect_before_wrap();
+    body.min.y += row_height + 2.0; // the header
+    let pressed = ui.input(|input| {
+        input.pointer.primary_pressed() && input.pointer.press_origin().is_some_and(|at| body.contains(at))
+    });
+    if pressed && ui.rect_contains_pointer(body) {
+        state.following = false;
+    }
     // The columns' lines are drawn by the cells, so that a gap's or a note's line, which spans
     // the empty columns of its row, is not crossed by them (the table's own lines run the
     // whole height; they still show while a column edge is hovered or dragged).
     let grid = ui.visuals().widgets.noninteractive.bg_stroke;
     ui.visuals_mut().widgets.noninteractive.bg_stroke.color = egui::Color32::TRANSPARENT;
     let mut builder = TableBuilder::new(ui)
-        .id_salt("events")
+        .id_salt(("events", state.scroll_epoch))
         .striped(true)
         .resizable(true)
         .stick_to_bottom(state.following)
@@ -426,10 +449,6 @@ pub fn events_table_ui(
             _ => Column::initial(width(index)).at_least(30.0).clip(true),
         };
         builder = builder.column(column);
-    }
-    if std::mem::take(&mut state.scroll_to_newest) {
-        state.following = true;
-        builder = builder.scroll_to_row(rows.saturating_sub(1), Some(Align::BOTTOM));
     }
     // A resize keeps the selected row in view (unless the view follows the newest).
     let resized = (height - state.last_scroll.1).abs() > 0.5;
