@@ -331,3 +331,49 @@ fn rows_arriving_while_a_row_is_pressed_never_slide_it_from_the_pointer_and_clea
     harness.run_steps(4);
     assert!(rows_in_view(&harness, 2000..2100).contains(&2099), "the newest row after Clear is not in view");
 }
+
+#[test]
+fn a_decoded_transaction_shows_more_than_its_first_line_at_800_by_500() {
+    let runtime = runtime();
+    let small = egui::vec2(800.0, 500.0);
+    let options = subscope::app::AppOptions::headless(Settings { welcomed: true, ..Settings::default() });
+    let mut harness = support::ui::app_harness(&runtime, options, small);
+    let token = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA";
+    let logs = serde_json::json!([
+        format!("Program {token} invoke [1]"),
+        "Program log: Instruction: TransferChecked",
+        format!("Program {token} consumed 6200 of 200000 compute units"),
+        format!("Program {token} success"),
+    ]);
+    let raw = serde_json::json!({"jsonrpc": "2.0", "method": "logsNotification", "params": {"subscription": 2,
+        "result": {"context": {"slot": 7}, "value": {"signature": "3xYz", "err": null, "logs": logs}}}});
+    let mut capture = subscope::capture::Capture::new(subscope::capture::CaptureLimits::default());
+    capture.extend((1..=40).map(|seq| CapturedEvent {
+        seq,
+        method: Some("logsNotification".into()),
+        raw: raw.to_string().into(),
+        ..support::slot_notification(1, 1, seq)
+    }));
+    harness.state_mut().open_capture("logs.ndjson".into(), capture, Default::default());
+    harness.run_steps(3);
+    harness.key_press(Key::End);
+    harness.run_steps(2);
+    harness.get_by_label("Decoded").click();
+    harness.run_steps(3);
+    // In the inspector (the table's Details column reads the same), above the status bar.
+    let inspector_top = harness.get_by_label("Detail").rect().bottom();
+    let status_top = harness.get_by_label_contains("connection").rect().top();
+    // Its summary, the transaction's outcome and its one instruction (the instruction's log line
+    // is the fourth line: it may be cut).
+    for line in ["Token: TransferChecked", "succeeded", "success, 6,200 of 200,000 CU"] {
+        let rects: Vec<egui::Rect> = harness
+            .query_all_by_label(line)
+            .map(|node| node.rect())
+            .filter(|rect| rect.top() > inspector_top)
+            .collect();
+        assert!(
+            rects.iter().any(|rect| rect.bottom() <= status_top),
+            "{line:?} is not shown above the status bar at {status_top}: {rects:?}"
+        );
+    }
+}

@@ -3,7 +3,7 @@
 //! each endpoint delivered the selected row's item.
 
 use egui::{RichText, Ui};
-use egui_plot::{Legend, Line, Plot, PlotPoints};
+use egui_plot::{Corner, Legend, Line, Plot, PlotPoints};
 
 use super::{Clock, format_count, warn_text};
 use crate::compare::{Deliveries, Report};
@@ -144,7 +144,8 @@ fn selected_item_ui(ui: &mut Ui, view: &CompareView<'_>, selected: &Deliveries) 
 fn lag_plot_ui(ui: &mut Ui, view: &CompareView<'_>) {
     ui.strong("Lag behind the fastest endpoint (ms)");
     Plot::new("lag_plot")
-        .legend(Legend::default())
+        // Over the oldest seconds: the newest lags, on the right, stay in view.
+        .legend(Legend::default().position(Corner::LeftTop))
         .height(160.0)
         .allow_zoom(false)
         .allow_drag(false)
