@@ -18,7 +18,7 @@ use subscope::backend::{Backend, Command, ConnState, ConnectError, Event, Script
 use subscope::capture::CapturedEvent;
 use subscope::catalog::{Chain, Draft};
 use subscope::protocol::{RpcError, SubId};
-use support::ui::{app_harness, rows_in_view, runtime, scripted, type_into};
+use support::ui::{app_harness, control, rows_in_view, runtime, scripted, type_into};
 
 fn endpoint(id: u64, label: &str, url: &str, chain: Option<Chain>) -> SavedEndpoint {
     SavedEndpoint {
@@ -166,6 +166,21 @@ fn an_800_by_500_window_shows_eight_rows_and_keeps_every_control_inside() {
     harness.get_by_label("Show the side panel").click();
     harness.run_steps(20); // the slide animation
     assert!(table_left(&harness) > 200.0, "the side panel is shown");
+    // The table's bar wraps in what is left (paused: it says so), never between "Times" and its
+    // toggle.
+    harness.key_press(Key::Space);
+    for width in [800.0, 848.0] {
+        harness.set_size(egui::vec2(width, small.y));
+        harness.run_steps(3);
+        let (times, local) = (harness.get_by_label("Times").rect(), control(&harness, "local").rect());
+        assert!(
+            local.y_range().contains(times.center().y),
+            "\"Times\" {times:?} wrapped away from {local:?}"
+        );
+    }
+    harness.key_press(Key::Space);
+    harness.set_size(small);
+    harness.run_steps(3);
     harness.key_press_modifiers(Modifiers::COMMAND, Key::B);
     harness.run_steps(20);
     assert!(table_left(&harness) < 40.0, "and hidden again");
