@@ -8,7 +8,7 @@ mod support;
 
 use std::sync::Arc;
 
-use egui::accesskit::Role;
+use egui::accesskit::{Role, Toggled};
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{By, NodeT as _, Queryable as _};
@@ -135,6 +135,14 @@ fn an_800_by_500_window_shows_eight_rows_and_keeps_every_control_inside() {
         }
     }
     assert!(harness.query_by_label(notice).is_some(), "the message is all there");
+    // A click on a name in the legend hides its line.
+    let shown = |harness: &Harness<'_, App>| {
+        harness.get_by_role_and_label(Role::CheckBox, "slot #1").accesskit_node().toggled()
+    };
+    assert_eq!(shown(&harness), Some(Toggled::True));
+    harness.get_by_role_and_label(Role::CheckBox, "slot #1").click();
+    harness.run_steps(2);
+    assert_eq!(shown(&harness), Some(Toggled::False), "the line is hidden");
 
     // A clicked row stays in view when the window is made larger and smaller again: the row at
     // the view's bottom, then the one at its top.
