@@ -252,12 +252,6 @@ impl TableState {
         }
     }
 
-    /// Whether the view sticks to the newest row as rows arrive (until a row is selected or
-    /// the user scrolls away).
-    pub fn is_following(&self) -> bool {
-        self.following && self.at_bottom
-    }
-
     /// Selects the event with this sequence number and holds the view where it is.
     fn select(&mut self, seq: u64) {
         self.selected = Some(seq);
