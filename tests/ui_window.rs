@@ -6,17 +6,19 @@
 
 mod support;
 
-use egui::accesskit::Role;
+use std::sync::Arc;
+
+use egui::accesskit::{Role, Toggled};
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{By, NodeT as _, Queryable as _};
 use subscope::app::settings::{SavedEndpoint, Settings};
 use subscope::app::{App, AppOptions};
-use subscope::backend::{Command, ConnState, ConnectError, Event, Script, SubscribeOutcome};
+use subscope::backend::{Backend, Command, ConnState, ConnectError, Event, Script, SubscribeOutcome};
 use subscope::capture::CapturedEvent;
 use subscope::catalog::{Chain, Draft};
 use subscope::protocol::{RpcError, SubId};
-use support::ui::{app_harness, runtime, scripted, type_into};
+use support::ui::{app_harness, control, rows_in_view, runtime, scripted, type_into};
 
 fn endpoint(id: u64, label: &str, url: &str, chain: Option<Chain>) -> SavedEndpoint {
     SavedEndpoint {
@@ -77,18 +79,34 @@ fn table_left(harness: &Harness<'_, App>) -> f32 {
 #[test]
 fn an_800_by_500_window_shows_eight_rows_and_keeps_every_control_inside() {
     let runtime = runtime();
+    let small = egui::vec2(800.0, 500.0);
+    let window = egui::Rect::from_min_size(egui::Pos2::ZERO, small);
     let mut saved = endpoint(1, "local", "ws://127.0.0.1:9", Some(Chain::Solana));
-    saved.subscriptions = Draft::for_method("slotSubscribe").into_iter().collect();
-    let (mut harness, mut script) = scripted(&runtime, settings(vec![saved]), egui::vec2(800.0, 500.0));
+    // Ten subscriptions: ten lines in the rate plot and its legend.
+    saved.subscriptions = Draft::for_method("slotSubscribe").into_iter().cycle().take(10).collect();
+    let settings = settings(vec![saved]);
+    let (backend, mut script) = Backend::scripted(settings.limits, Arc::new(|| {}));
+    // A long message in the status bar, as an export leaves one.
+    let notice =
+        "Exported 12,345 events (4.20 MiB) to /home/someone/captures/mainnet-slots-2026-12-07.ndjson";
+    let options = AppOptions {
+        backend: Some(backend),
+        notice: Some(notice.to_owned()),
+        ..AppOptions::headless(settings)
+    };
+    let mut harness = app_harness(&runtime, options, small);
     let conn = open_all(&mut script, &mut harness)[0];
-    script.frames((100..160).map(|slot| support::slot_notification(conn, 1, slot)));
+    let subs: Vec<u64> = harness.state().subscriptions().iter().map(|row| row.sub).collect();
+    assert_eq!(subs.len(), 10);
+    script.frames((1000..1060).map(|slot| support::slot_notification(conn, subs[slot as usize % 10], slot)));
     harness.run_steps(4);
     assert_eq!(harness.state().visible_rows(), 60);
 
+    // The side panel steps aside by itself: the table and the inspector get the width.
+    assert!(table_left(&harness) < 40.0, "the table takes the window's width");
     let rows =
         harness.query_all_by_label("slotNotification").filter(|row| row.rect().bottom() <= 500.0).count();
     assert!(rows >= 8, "only {rows} table rows fit in an 800×500 window");
-    let window = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(800.0, 500.0));
     let controls = [Role::Button, Role::ComboBox, Role::TextInput, Role::CheckBox, Role::MultilineTextInput];
     for node in harness.query_all(By::new().predicate(|node| controls.contains(&node.role()))) {
         let rect = node.rect();
@@ -102,24 +120,89 @@ fn an_800_by_500_window_shows_eight_rows_and_keeps_every_control_inside() {
         }
     }
 
-    // A selected row's detail: its view tabs and copy buttons wrap inside the inspector.
-    harness.key_press(Key::End);
-    harness.run_steps(3);
-    assert!(harness.state().selected_event().is_some(), "a row is selected");
-    harness.get_by_label("Decoded").click();
-    harness.run_steps(3);
+    // The rate plot's legend is inside the plot and covers a third of it at most.
+    let plot = harness.get_by_label("Events per second plot").rect();
+    let legend = harness.get_by_label("Legend").rect();
+    assert!(plot.contains_rect(legend), "the legend {legend:?} runs out of the plot {plot:?}");
+    assert!(legend.area() <= plot.area() / 3.0, "the legend {legend:?} covers most of the plot {plot:?}");
+    // The status bar: no text cut at the window's edge, the whole message.
+    let status_top = harness.get_by_label("1 connection (1 open)").rect().top();
+    assert!(plot.bottom() <= status_top, "the plot {plot:?} runs into the status bar at {status_top}");
+    for node in harness.query_all(By::new().predicate(|node| node.role() == Role::Label)) {
+        if node.rect().top() >= status_top - 0.5 {
+            let (rect, text) = (node.rect(), node.accesskit_node().label());
+            assert!(window.contains_rect(rect), "{text:?} is cut by the window's edge: {rect:?}");
+        }
+    }
+    assert!(harness.query_by_label(notice).is_some(), "the message is all there");
+    // A click on a name in the legend hides its line.
+    let shown = |harness: &Harness<'_, App>| {
+        harness.get_by_role_and_label(Role::CheckBox, "slot #1").accesskit_node().toggled()
+    };
+    assert_eq!(shown(&harness), Some(Toggled::True));
+    harness.get_by_role_and_label(Role::CheckBox, "slot #1").click();
+    harness.run_steps(2);
+    assert_eq!(shown(&harness), Some(Toggled::False), "the line is hidden");
+
+    // A clicked row stays in view when the window is made larger and smaller again: the row at
+    // the view's bottom, then the one at its top.
+    let larger = egui::vec2(1000.0, 760.0);
+    for pick in [|shown: &[u64]| shown.last().copied(), |shown: &[u64]| shown.first().copied()] {
+        harness.set_size(larger);
+        harness.run_steps(4);
+        let clicked = pick(&rows_in_view(&harness, 1000..1060)).unwrap_or_else(|| panic!("no row in view"));
+        harness.get_by_label(&clicked.to_string()).click();
+        harness.run_steps(2);
+        harness.set_size(small);
+        harness.run_steps(4);
+        let shown = rows_in_view(&harness, 1000..1060);
+        assert!(shown.contains(&clicked), "the selected row {clicked} left the view: {shown:?}");
+    }
+
+    // The selected row's detail: its view tabs and copy buttons wrap inside the inspector,
+    // and the frame gets the lines below them.
     for label in ["Tree", "Decoded", "Copy raw", "Copy pretty"] {
         let rect = harness.get_by_label(label).rect();
         assert!(window.contains_rect(rect), "{label} is outside the 800×500 window: {rect:?}");
     }
+    for line in ["frame {3}", "jsonrpc: \"2.0\"", "method: \"slotNotification\""] {
+        let rect = harness.get_by_label(line).rect();
+        assert!(rect.bottom() <= status_top, "{line} is not shown: {rect:?}");
+    }
 
-    // Ctrl+B hides the side panel and gives the table the width; again shows it.
-    let with_panel = table_left(&harness);
-    harness.key_press_modifiers(Modifiers::COMMAND, Key::B);
+    // "» Panel" (or Ctrl+B) shows the side panel over the narrow window, for now only.
+    harness.get_by_label("Show the side panel").click();
     harness.run_steps(20); // the slide animation
-    assert!(table_left(&harness) < 40.0, "the table takes the window's width");
+    assert!(table_left(&harness) > 200.0, "the side panel is shown");
+    // The table's bar wraps in what is left (paused: it says so), never between "Times" and its
+    // toggle.
+    harness.key_press(Key::Space);
+    for width in [800.0, 848.0] {
+        harness.set_size(egui::vec2(width, small.y));
+        harness.run_steps(3);
+        let (times, local) = (harness.get_by_label("Times").rect(), control(&harness, "local").rect());
+        assert!(
+            local.y_range().contains(times.center().y),
+            "\"Times\" {times:?} wrapped away from {local:?}"
+        );
+    }
+    harness.key_press(Key::Space);
+    harness.set_size(small);
+    harness.run_steps(3);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::B);
+    harness.run_steps(20);
+    assert!(table_left(&harness) < 40.0, "and hidden again");
+    assert!(harness.state().settings().side_panel_open, "a wide window still shows it");
+    // In a wide window Ctrl+B hides it, and that is remembered.
+    harness.set_size(egui::vec2(1400.0, 900.0));
+    harness.run_steps(20);
+    let with_panel = table_left(&harness);
+    assert!(with_panel > 200.0);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::B);
+    harness.run_steps(20);
+    assert!(table_left(&harness) < 40.0);
     assert!(!harness.state().settings().side_panel_open, "and that is remembered");
-    harness.get_by_label("»").click();
+    harness.get_by_label("Show the side panel").click();
     harness.run_steps(20);
     assert!((table_left(&harness) - with_panel).abs() < 1.0);
 }
@@ -141,7 +224,9 @@ fn shrinking_the_window_with_a_file_open_keeps_the_rows_above_the_inspector() {
     let large = egui::vec2(1400.0, 900.0);
     let mut harness = app_harness(&runtime, options, large);
     let mut capture = subscope::capture::Capture::new(subscope::capture::CaptureLimits::default());
-    capture.extend((1..=200).map(|slot| support::slot_notification(1, 1, slot)));
+    // As a file is read: each event with its own sequence number.
+    capture
+        .extend((1..=200).map(|slot| CapturedEvent { seq: slot, ..support::slot_notification(1, 1, slot) }));
     harness.state_mut().open_capture("slots.ndjson".into(), capture, Default::default());
     harness.run_steps(3);
     harness.key_press(Key::End);
@@ -508,12 +593,21 @@ fn one_subscription_on_two_endpoints_is_compared_in_the_compare_tab() {
     harness.run_steps(3);
     assert!(harness.query_by_label("plot lags").is_some(), "the group is listed");
     assert!(harness.query_by_label("missed").is_some(), "with its counts");
-    assert!(harness.query_all_by_label("200 ms").count() >= 4, "the slow endpoint's p50…max");
+    assert!(harness.query_by_label("200 / 200 / 200 / 200 ms").is_some(), "the slow endpoint's p50…max");
     // Selecting a row of the slow endpoint says when each delivered that item.
     harness.key_press(Key::End);
     harness.run_steps(3);
     assert!(harness.query_by_label_contains("Selected item: slot 30").is_some());
     assert!(harness.query_by_label("slow: +200 ms").is_some());
+
+    // In an 800×500 window the table of counts keeps its problem columns on screen.
+    let small = egui::vec2(800.0, 500.0);
+    harness.set_size(small);
+    harness.run_steps(4);
+    for heading in ["missed", "gaps", "stalls"] {
+        let rect = harness.get_by_label(heading).rect();
+        assert!(rect.right() <= small.x && rect.bottom() <= small.y, "{heading} is off-screen: {rect:?}");
+    }
 }
 
 #[test]

@@ -121,6 +121,7 @@ impl App {
                 if let Some(draft) = draft {
                     self.panels.composer.draft = draft;
                     self.panels.composer.touched.clear();
+                    self.panels.composer.reveal_form = true;
                 }
             }
         }

@@ -9,6 +9,7 @@ use crate::capture::{SubKey, now_ms};
 use crate::compare::{Deliveries, deliveries};
 use crate::session::CaptureView;
 use crate::ui::compare::{CompareState, CompareView, compare_ui};
+use crate::ui::detail::detail_bar_ui;
 use crate::ui::table::{TableState, connection_label};
 use crate::ui::{DetailState, detail_ui, rate_plot_ui};
 
@@ -50,6 +51,9 @@ struct DeliveriesCache {
 /// it, the tabs take the whole width: an 800-pixel window with the side panel open).
 const PLOT_MIN_WIDTH: f32 = 560.0;
 
+/// The same for the Compare tab, whose table is wider (and which has a plot of its own).
+const PLOT_MIN_WIDTH_COMPARE: f32 = 1100.0;
+
 /// How far back the lag plot looks, in seconds.
 const LAG_PLOT_SECONDS: f64 = 300.0;
 
@@ -65,7 +69,11 @@ impl Inspector {
         live: bool,
         width: f32,
     ) {
-        if width < PLOT_MIN_WIDTH {
+        let narrowest = match self.tab {
+            InspectorTab::Detail => PLOT_MIN_WIDTH,
+            InspectorTab::Compare => PLOT_MIN_WIDTH_COMPARE,
+        };
+        if width < narrowest {
             // Too narrow for both: the selected row's detail comes first.
             self.tabs_ui(ui, view, table, live);
             return;
@@ -87,15 +95,20 @@ impl Inspector {
     }
 
     fn tabs_ui(&mut self, ui: &mut Ui, view: &CaptureView, table: &TableState, live: bool) {
-        ui.horizontal(|ui| {
+        let selected = table.selected.and_then(|seq| view.capture.by_seq(seq));
+        // One bar: the tabs, and the Detail tab's views and copy buttons (a short inspector
+        // keeps its lines for the frame).
+        ui.horizontal_wrapped(|ui| {
             ui.selectable_value(&mut self.tab, InspectorTab::Detail, "Detail");
             ui.selectable_value(&mut self.tab, InspectorTab::Compare, "Compare")
                 .on_hover_text("The same subscription on several endpoints: first, missed, lag");
+            if self.tab == InspectorTab::Detail {
+                detail_bar_ui(ui, &mut self.detail, selected);
+            }
         });
         ui.separator();
         match self.tab {
             InspectorTab::Detail => {
-                let selected = table.selected.and_then(|seq| view.capture.by_seq(seq));
                 detail_ui(ui, &mut self.detail, selected, &view.context);
             }
             InspectorTab::Compare => {

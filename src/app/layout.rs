@@ -19,17 +19,27 @@ use crate::ui::{
     table_toolbar_ui, warn_text,
 };
 
+/// Below this window width the side panel hides by itself (the table and the inspector need
+/// the width); "» Panel" in the toolbar, or Ctrl+B, shows it again.
+const SIDE_PANEL_AUTO_HIDE: f32 = 960.0;
+
 impl App {
     /// Draws the whole window (the same code the kittest harness runs). Panel sizes follow the
     /// window, so it stays usable down to 800×500: the side panel collapses (Ctrl+B, or drag
-    /// its edge shut), and the inspector never takes more than half of the table's height.
+    /// its edge shut; by itself in a window narrower than `SIDE_PANEL_AUTO_HIDE`), and the
+    /// inspector never takes more than half of the table's height.
     pub fn show(&mut self, ui: &mut Ui) {
+        let narrow = ui.available_width() < SIDE_PANEL_AUTO_HIDE;
+        if !narrow {
+            // Widened again: the next time it is narrow, the panel starts hidden.
+            self.panels.narrow_side_open = false;
+        }
         self.shortcuts(ui.ctx());
-        self.layout_shortcuts(ui.ctx());
-        Panel::top("toolbar").show(ui, |ui| self.toolbar_ui(ui));
+        self.layout_shortcuts(ui.ctx(), narrow);
+        Panel::top("toolbar").show(ui, |ui| self.toolbar_ui(ui, narrow));
         Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
         let width = ui.available_width();
-        let mut open = self.settings.side_panel_open;
+        let mut open = self.side_panel_open(narrow);
         Panel::left("side")
             .resizable(true)
             .default_size((width * 0.3).clamp(260.0, 380.0))
@@ -42,17 +52,31 @@ impl App {
                     },
                 );
             });
-        self.settings.side_panel_open = open;
+        self.set_side_panel_open(narrow, open);
         CentralPanel::default().show(ui, |ui| self.central_ui(ui));
         self.dialogs_ui(ui.ctx());
         self.drop_ui(ui.ctx());
     }
 
+    /// Whether the side panel is shown: the user's choice (saved) in a wide window; in a
+    /// narrow one, hidden until the user opens it (not saved).
+    fn side_panel_open(&self, narrow: bool) -> bool {
+        if narrow { self.panels.narrow_side_open } else { self.settings.side_panel_open }
+    }
+
+    fn set_side_panel_open(&mut self, narrow: bool, open: bool) {
+        if narrow {
+            self.panels.narrow_side_open = open;
+        } else {
+            self.settings.side_panel_open = open;
+        }
+    }
+
     /// Ctrl+B shows or hides the side panel.
-    fn layout_shortcuts(&mut self, ctx: &egui::Context) {
+    fn layout_shortcuts(&mut self, ctx: &egui::Context, narrow: bool) {
         let toggle = KeyboardShortcut::new(Modifiers::COMMAND, Key::B);
         if ctx.input_mut(|input| input.consume_shortcut(&toggle)) {
-            self.settings.side_panel_open = !self.settings.side_panel_open;
+            self.set_side_panel_open(narrow, !self.side_panel_open(narrow));
         }
     }
 
@@ -94,11 +118,14 @@ impl App {
         self.panels.table.toggle_pause(capture);
     }
 
-    fn toolbar_ui(&mut self, ui: &mut Ui) {
+    fn toolbar_ui(&mut self, ui: &mut Ui, narrow: bool) {
         ui.horizontal(|ui| {
-            let side = if self.settings.side_panel_open { "«" } else { "»" };
-            if ui.small_button(side).on_hover_text("Show or hide the side panel (Ctrl+B)").clicked() {
-                self.settings.side_panel_open = !self.settings.side_panel_open;
+            let open = self.side_panel_open(narrow);
+            let (side, name) =
+                if open { ("«", "Hide the side panel") } else { ("» Panel", "Show the side panel") };
+            if ui.small_button(side).on_hover_text(format!("{name} (Ctrl+B)")).accessible_name(name).clicked()
+            {
+                self.set_side_panel_open(narrow, !open);
             }
             ui.heading("subscope");
             ui.separator();
@@ -196,9 +223,12 @@ impl App {
                 })
             })
             .collect();
-        egui::CollapsingHeader::new(RichText::new("New subscription").heading()).default_open(true).show(
-            ui,
-            |ui| {
+        // Edit on a subscription below opens the form, however it was left.
+        let reveal = self.panels.composer.reveal_form.then_some(true);
+        egui::CollapsingHeader::new(RichText::new("New subscription").heading())
+            .default_open(true)
+            .open(reveal)
+            .show(ui, |ui| {
                 let action = composer_ui(
                     ui,
                     &mut self.panels.composer,
@@ -209,10 +239,16 @@ impl App {
                 if let Some(action) = action {
                     self.composer_action(action);
                 }
-            },
-        );
-        let live = self.session.subscriptions().iter().filter(|row| row.state.is_live()).count();
-        egui::CollapsingHeader::new(RichText::new(format!("Subscriptions ({live})")).heading())
+            });
+        // The count is of the cards listed; how many of them are live, when not all are.
+        let rows = self.session.subscriptions();
+        let live = rows.iter().filter(|row| row.state.is_live()).count();
+        let title = if live == rows.len() {
+            format!("Subscriptions ({live})")
+        } else {
+            format!("Subscriptions ({}, {live} live)", rows.len())
+        };
+        egui::CollapsingHeader::new(RichText::new(title).heading())
             .id_salt("subscriptions")
             .default_open(true)
             .show(ui, |ui| {
@@ -293,7 +329,7 @@ impl App {
         let (height, width) = (ui.available_height(), ui.available_width());
         let inspector = Panel::bottom("inspector")
             .resizable(true)
-            .default_size((height * 0.35).clamp(90.0, 300.0))
+            .default_size((height * 0.4).clamp(90.0, 300.0))
             .size_range(80.0..=(height * 0.5).max(80.0));
         inspector.show(ui, |ui| {
             // The inspector keeps to its panel: what does not fit is clipped, never reported as

@@ -22,6 +22,9 @@ pub(super) struct Panels {
     pub inspector: Inspector,
     /// The Decoding panel (the decoder itself is held by the table and the detail view).
     pub decoding: Decoding,
+    /// Whether the user opened the side panel while the window is too narrow for it to
+    /// show by itself (not saved).
+    pub narrow_side_open: bool,
 }
 
 impl Panels {
@@ -37,6 +40,7 @@ impl Panels {
             table: TableState::with_clock(settings.column_widths.clone(), settings.utc_times),
             inspector: Inspector::default(),
             decoding: Decoding::default(),
+            narrow_side_open: false,
         }
     }
 

@@ -3,7 +3,7 @@
 //! each endpoint delivered the selected row's item.
 
 use egui::{RichText, Ui};
-use egui_plot::{Legend, Line, Plot, PlotPoints};
+use egui_plot::{Corner, Legend, Line, Plot, PlotPoints};
 
 use super::{Clock, format_count, warn_text};
 use crate::compare::{Deliveries, Report};
@@ -71,38 +71,49 @@ fn group_ui(ui: &mut Ui, state: &mut CompareState, view: &CompareView<'_>, index
             state.plotted = index;
         }
     });
-    egui::Grid::new(("compare_grid", index)).striped(true).num_columns(11).show(ui, |ui| {
-        for heading in
-            ["Endpoint", "received", "first", "missed", "late", "dup", "p50", "p90", "p99", "max", ""]
-        {
+    // Counts first, then gaps and stalls, then the lags in one column: the problems stay on
+    // screen in a narrow window (the grid scrolls sideways past that).
+    egui::Grid::new(("compare_grid", index)).striped(true).num_columns(9).show(ui, |ui| {
+        for heading in ["Endpoint", "received", "first", "missed", "late", "dup", "gaps", "stalls"] {
             ui.strong(heading);
         }
+        ui.strong("lag p50 / p90 / p99 / max").on_hover_text("Behind the fastest endpoint, in ms");
         ui.end_row();
         for endpoint in &group.endpoints {
-            ui.label((view.label_of)(endpoint.conn)).on_hover_text(&endpoint.endpoint);
+            let name = (view.label_of)(endpoint.conn);
+            ui.add(egui::Label::new(super::truncate(&name, 24))).on_hover_text(&endpoint.endpoint);
             let stats = endpoint.stats;
             ui.monospace(format_count(stats.received));
             ui.monospace(format_count(stats.first));
-            if stats.missed > 0 {
-                ui.label(warn_text(ui.visuals(), format_count(stats.missed)));
-            } else {
-                ui.monospace("0");
+            // The problems in the warning colour, with what they were on hover.
+            for (count, problem, what) in [
+                (stats.missed, true, String::new()),
+                (stats.late, false, String::new()),
+                (stats.duplicates, false, String::new()),
+                (
+                    stats.gaps,
+                    true,
+                    format!("{} skipped", crate::human::plural(stats.gap_blocks, "block", "blocks")),
+                ),
+                (stats.stalls, true, format!("longest {:.1} s", stats.longest_stall_ms as f64 / 1000.0)),
+            ] {
+                if count > 0 && problem {
+                    let response = ui.label(warn_text(ui.visuals(), format_count(count)));
+                    if !what.is_empty() {
+                        response.on_hover_text(what);
+                    }
+                } else {
+                    ui.monospace(format_count(count));
+                }
             }
-            ui.monospace(format_count(stats.late));
-            ui.monospace(format_count(stats.duplicates));
             match endpoint.lag {
                 Some(lag) => {
-                    for ms in [lag.p50, lag.p90, lag.p99, lag.max] {
-                        ui.monospace(format!("{ms} ms"));
-                    }
+                    ui.monospace(format!("{} / {} / {} / {} ms", lag.p50, lag.p90, lag.p99, lag.max));
                 }
                 None => {
-                    for _ in 0..4 {
-                        ui.weak("–");
-                    }
+                    ui.weak("–");
                 }
             }
-            ui.label("");
             ui.end_row();
         }
     });
@@ -133,7 +144,8 @@ fn selected_item_ui(ui: &mut Ui, view: &CompareView<'_>, selected: &Deliveries) 
 fn lag_plot_ui(ui: &mut Ui, view: &CompareView<'_>) {
     ui.strong("Lag behind the fastest endpoint (ms)");
     Plot::new("lag_plot")
-        .legend(Legend::default())
+        // Over the oldest seconds: the newest lags, on the right, stay in view.
+        .legend(Legend::default().position(Corner::LeftTop))
         .height(160.0)
         .allow_zoom(false)
         .allow_drag(false)

@@ -99,6 +99,9 @@ pub struct ComposerState {
     pub raw_frame: String,
     /// Set when an answer arrives, so the box scrolls it into view once.
     pub reveal_response: bool,
+    /// Set when a subscription's form is loaded (Edit), so the form opens, scrolls into view
+    /// and takes the keyboard once.
+    pub reveal_form: bool,
     built: BuildCache,
     request_built: BuildCache,
 }
@@ -178,7 +181,11 @@ pub fn composer_ui(
     target_ui(ui, state, connections);
     let chain =
         connections.iter().find(|choice| Some(choice.conn) == state.target).and_then(|choice| choice.chain);
-    method_picker_ui(ui, state, memory, chain);
+    let picker = method_picker_ui(ui, state, memory, chain);
+    if std::mem::take(&mut state.reveal_form) {
+        picker.request_focus();
+        picker.scroll_to_me(Some(egui::Align::TOP));
+    }
     if let Some(saved_action) = saved_drafts_ui(ui, state, saved) {
         action = Some(saved_action);
     }
@@ -273,7 +280,7 @@ fn method_picker_ui(
     state: &mut ComposerState,
     memory: &mut BTreeMap<String, Draft>,
     chain: Option<Chain>,
-) {
+) -> egui::Response {
     let offered = |spec: &MethodSpec| chain.is_none() || spec.chain.is_none() || spec.chain == chain;
     let mut picked: Option<&'static MethodSpec> = None;
     // The endpoint serves another chain than the form's method: switch to that chain's form.
@@ -290,7 +297,7 @@ fn method_picker_ui(
     let chains: Vec<Chain> =
         Chain::ALL.into_iter().filter(|listed| chain.is_none_or(|only| only == *listed)).collect();
     let label = ui.label("Subscribe to");
-    egui::ComboBox::from_id_salt("method")
+    let response = egui::ComboBox::from_id_salt("method")
         .selected_text(current)
         .width(ui.available_width() - 8.0)
         .height(480.0)
@@ -317,6 +324,7 @@ fn method_picker_ui(
         state.draft.repair();
         state.touched.clear();
     }
+    response
 }
 
 fn stability_text(ui: &Ui, spec: &MethodSpec) -> RichText {
@@ -343,7 +351,7 @@ fn saved_drafts_ui(ui: &mut Ui, state: &mut ComposerState, saved: &[SavedDraft])
                         state.touched.clear();
                         ui.close();
                     }
-                    if ui.small_button("×").on_hover_text("Delete this saved draft").clicked() {
+                    if super::remove_button(ui, &entry.name, "from the saved drafts").clicked() {
                         action = Some(ComposerAction::DeleteSaved(index));
                     }
                 });
@@ -406,8 +414,9 @@ fn preview_ui(ui: &mut Ui, body: &str) {
         .unwrap_or_else(|| body.to_owned());
     egui::Frame::new().fill(ui.visuals().code_bg_color).inner_margin(4.0).corner_radius(2.0).show(ui, |ui| {
         ui.set_width(ui.available_width());
-        egui::ScrollArea::vertical().id_salt("preview").max_height(160.0).show(ui, |ui| {
-            ui.add(egui::Label::new(RichText::new(truncate(&pretty, 8_000)).monospace()).wrap());
+        // Lines are kept whole (a long string scrolls sideways, it is never split).
+        egui::ScrollArea::both().id_salt("preview").max_height(160.0).show(ui, |ui| {
+            ui.add(egui::Label::new(RichText::new(truncate(&pretty, 8_000)).monospace()).extend());
         });
     });
 }

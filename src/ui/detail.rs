@@ -100,8 +100,7 @@ pub fn detail_ui(
         return;
     };
     state.load(event);
-    header_ui(ui, state, event, context);
-    ui.separator();
+    header_ui(ui, event, context);
     egui::ScrollArea::both().id_salt("detail").auto_shrink([false, false]).show(ui, |ui| match state.mode {
         DetailMode::Tree => match &state.parsed {
             Some(Ok(value)) => json_tree_ui(ui, "frame", value),
@@ -180,48 +179,60 @@ fn outline_line_ui(ui: &mut Ui, line: &OutlineLine) {
     });
 }
 
-fn header_ui(ui: &mut Ui, state: &mut DetailState, event: &CapturedEvent, context: &CaptureContext) {
-    ui.horizontal_wrapped(|ui| {
-        ui.label(RichText::new(format!("#{}", event.seq)).strong());
-        ui.label(iso8601(event.received_at_ms));
-        ui.label(connection_label(context, event.connection));
-        if let Some(sub) = event.subscription {
-            ui.label(subscription_label(context, sub));
-        }
-        let kind = format!("{} {}", event.direction.as_str(), event.kind.as_str());
-        if event.kind == crate::protocol::FrameKind::Error {
-            ui.label(error_text(ui.visuals(), kind));
-        } else {
-            ui.label(kind);
-        }
-        if let Some(method) = &event.method {
-            ui.monospace(method.as_ref());
-        }
-        ui.weak(format_bytes(event.size() as u64));
-    });
-    ui.horizontal_wrapped(|ui| {
-        ui.selectable_value(&mut state.mode, DetailMode::Tree, "Tree");
-        ui.selectable_value(&mut state.mode, DetailMode::Pretty, "Pretty");
-        ui.selectable_value(&mut state.mode, DetailMode::Raw, "Raw");
-        ui.selectable_value(&mut state.mode, DetailMode::Decoded, "Decoded")
-            .on_hover_text("Event arguments by their ABI, Solana logs as a tree, parsed accounts");
-        ui.separator();
-        if ui.button("Copy raw").on_hover_text("Copy the frame exactly as received").clicked() {
-            ui.ctx().copy_text(event.raw.to_string());
-        }
-        if let Some(pretty) = state.pretty()
-            && ui.button("Copy pretty").on_hover_text("Copy the frame pretty-printed").clicked()
-        {
-            ui.ctx().copy_text(pretty.to_owned());
-        }
-        if state.mode == DetailMode::Decoded
-            && let Some((decoded, _)) = state.decoded(event)
-            && ui.button("Copy decoded").on_hover_text("Copy the decoded fields as JSON").clicked()
-            && let Ok(json) = serde_json::to_string_pretty(decoded)
-        {
-            ui.ctx().copy_text(json);
-        }
-    });
+/// The event's header on one line (elided at the inspector's width, whole on hover), so a
+/// short inspector keeps its height for the frame.
+fn header_ui(ui: &mut Ui, event: &CapturedEvent, context: &CaptureContext) {
+    let mut parts = vec![
+        format!("#{}", event.seq),
+        iso8601(event.received_at_ms),
+        connection_label(context, event.connection),
+    ];
+    if let Some(sub) = event.subscription {
+        parts.push(subscription_label(context, sub));
+    }
+    parts.push(format!("{} {}", event.direction.as_str(), event.kind.as_str()));
+    if let Some(method) = &event.method {
+        parts.push(method.to_string());
+    }
+    parts.push(format_bytes(event.size() as u64));
+    let line = parts.join("  ·  ");
+    let text = if event.kind == crate::protocol::FrameKind::Error {
+        error_text(ui.visuals(), &line)
+    } else {
+        RichText::new(&line)
+    };
+    ui.add(egui::Label::new(text).truncate()).on_hover_text(&line);
+}
+
+/// The view tabs and copy buttons of the selected event, drawn in the inspector's tab bar
+/// (nothing when no row is selected).
+pub fn detail_bar_ui(ui: &mut Ui, state: &mut DetailState, event: Option<&CapturedEvent>) {
+    let Some(event) = event else {
+        return;
+    };
+    state.load(event);
+    ui.separator();
+    ui.selectable_value(&mut state.mode, DetailMode::Tree, "Tree");
+    ui.selectable_value(&mut state.mode, DetailMode::Pretty, "Pretty");
+    ui.selectable_value(&mut state.mode, DetailMode::Raw, "Raw");
+    ui.selectable_value(&mut state.mode, DetailMode::Decoded, "Decoded")
+        .on_hover_text("Event arguments by their ABI, Solana logs as a tree, parsed accounts");
+    ui.separator();
+    if ui.button("Copy raw").on_hover_text("Copy the frame exactly as received").clicked() {
+        ui.ctx().copy_text(event.raw.to_string());
+    }
+    if let Some(pretty) = state.pretty()
+        && ui.button("Copy pretty").on_hover_text("Copy the frame pretty-printed").clicked()
+    {
+        ui.ctx().copy_text(pretty.to_owned());
+    }
+    if state.mode == DetailMode::Decoded
+        && let Some((decoded, _)) = state.decoded(event)
+        && ui.button("Copy decoded").on_hover_text("Copy the decoded fields as JSON").clicked()
+        && let Ok(json) = serde_json::to_string_pretty(decoded)
+    {
+        ui.ctx().copy_text(json);
+    }
 }
 
 fn raw_text_ui(ui: &mut Ui, text: &str) {

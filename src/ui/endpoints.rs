@@ -239,7 +239,12 @@ fn headers_ui(ui: &mut Ui, endpoint: &mut Endpoint) {
                         ui.add(TextEdit::singleline(&mut shown).id(id).desired_width(width))
                             .labelled_by(label.id);
                     }
-                    if ui.small_button("×").on_hover_text("Remove this header").clicked() {
+                    let header = if name.trim().is_empty() {
+                        format!("header {}", row + 1)
+                    } else {
+                        format!("header {name}")
+                    };
+                    if super::remove_button(ui, &header, "from the handshake").clicked() {
                         remove = Some(row);
                     }
                 });

@@ -247,7 +247,8 @@ fn program_filters_ui(ui: &mut Ui, field: &FieldSpec, draft: &mut Draft, max: us
                         ui.label("tokenAccountState");
                     }
                 }
-                if ui.small_button("×").on_hover_text("Remove this filter").clicked() {
+                let name = format!("filter {}", index + 1);
+                if super::remove_button(ui, &name, "from the program's filters").clicked() {
                     remove = Some(index);
                 }
             });
@@ -360,7 +361,12 @@ fn topics_ui(ui: &mut Ui, field: &FieldSpec, draft: &mut Draft, max_positions: u
         ui.push_id(index, |ui| {
             ui.horizontal(|ui| {
                 let label = ui.label(format!("Topic {index}"));
-                let mut text = row.any_of.join(", ");
+                // While the field has the keyboard it shows exactly what was typed (the caret
+                // stays where it was); the alternatives are written `a, b` once it loses it.
+                let typed_id = ui.scope_id().with("typed");
+                let mut text = ui
+                    .data_mut(|data| data.get_temp::<String>(typed_id))
+                    .unwrap_or_else(|| row.any_of.join(", "));
                 let width = (ui.available_width() - 40.0).max(60.0);
                 let response = ui
                     .add(
@@ -371,13 +377,15 @@ fn topics_ui(ui: &mut Ui, field: &FieldSpec, draft: &mut Draft, max_positions: u
                     )
                     .labelled_by(label.id);
                 if response.changed() {
-                    row.any_of = text.split(',').map(|entry| entry.trim_start().to_owned()).collect();
-                    if row.any_of.iter().all(|entry| entry.trim().is_empty()) {
-                        row.any_of.clear();
-                    }
+                    row.any_of = topic_alternatives(&text);
                     changed = true;
                 }
-                if ui.small_button("×").on_hover_text("Remove this topic position").clicked() {
+                if response.has_focus() {
+                    ui.data_mut(|data| data.insert_temp(typed_id, text));
+                } else {
+                    ui.data_mut(|data| data.remove::<String>(typed_id));
+                }
+                if super::remove_button(ui, &format!("topic {index}"), "from the filter").clicked() {
                     remove = Some(index);
                 }
             });
@@ -394,6 +402,12 @@ fn topics_ui(ui: &mut Ui, field: &FieldSpec, draft: &mut Draft, max_positions: u
     changed
 }
 
+/// The alternatives of one topic position as typed: comma-separated, trimmed, blanks dropped
+/// (no alternative at all: any topic).
+fn topic_alternatives(text: &str) -> Vec<String> {
+    text.split(',').map(str::trim).filter(|entry| !entry.is_empty()).map(str::to_owned).collect()
+}
+
 fn from_to_ui(ui: &mut Ui, field: &FieldSpec, draft: &mut Draft) -> bool {
     let Some(FieldValue::FromTo(rows)) = draft.value_mut(field.key) else {
         return false;
@@ -406,7 +420,8 @@ fn from_to_ui(ui: &mut Ui, field: &FieldSpec, draft: &mut Draft) -> bool {
                 let width = ((ui.available_width() - 56.0) / 2.0).max(60.0);
                 changed |= small_text_edit(ui, &mut row.from, "from 0x…", width).changed();
                 changed |= small_text_edit(ui, &mut row.to, "to 0x…", width).changed();
-                if ui.small_button("×").on_hover_text("Remove this row").clicked() {
+                let name = format!("from/to row {}", index + 1);
+                if super::remove_button(ui, &name, "from the filter").clicked() {
                     remove = Some(index);
                 }
             });

@@ -5,11 +5,17 @@
 //! counts, which cost nothing per frame. A filter by kind, direction or text is plotted from
 //! the filtered rows themselves, counted again at most once a second. Each subscription keeps
 //! its colour (derived from its key) and its place in the legend while idle.
+//!
+//! The legend is the plot's own, not egui_plot's: ten subscriptions' names would cover a
+//! small plot and run past it. It sits in the plot's top-left corner (the oldest seconds; the
+//! newest are on the right), takes at most a third of the plot and scrolls past that, and a
+//! click on a name hides or shows its line.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use egui::{Color32, Ui};
-use egui_plot::{Legend, Line, Plot, PlotPoints};
+use egui::accesskit::Role;
+use egui::{Color32, Rect, Ui, WidgetInfo};
+use egui_plot::{Line, Plot, PlotPoints};
 
 use super::table::{TableState, connection_label, subscription_label};
 use crate::capture::{Capture, ConnId, RateWindow, SubKey};
@@ -90,8 +96,9 @@ pub fn rate_plot_ui(
             }
         }
     };
-    Plot::new("rate_plot")
-        .legend(Legend::default())
+    let hidden_id = ui.scope_id().with("rate_plot_hidden");
+    let mut hidden: BTreeSet<String> = ui.data_mut(|data| data.get_temp(hidden_id)).unwrap_or_default();
+    let plot = Plot::new("rate_plot")
         .allow_zoom(false)
         .allow_drag(false)
         .allow_scroll(false)
@@ -100,12 +107,72 @@ pub fn rate_plot_ui(
         .include_y(1.0)
         .include_x(-(seconds as f64))
         .include_x(0.0)
-        .x_axis_label("seconds ago")
+        // A short plot keeps its height for the lines (the ticks say the seconds).
+        .x_axis_label(if ui.available_height() < 160.0 { "" } else { "seconds ago" })
         .show(ui, |plot_ui| {
-            for line in lines {
-                plot_ui.line(Line::new(line.name, PlotPoints::from(line.points)).color(line.color));
+            for line in lines.iter().filter(|line| !hidden.contains(&line.name)) {
+                let points = PlotPoints::from(line.points.clone());
+                plot_ui.line(Line::new(line.name.as_str(), points).color(line.color));
             }
         });
+    plot.response.widget_info(|| WidgetInfo::labeled(Role::Figure, true, "Events per second plot"));
+    if lines.len() > 1 {
+        legend_ui(ui, plot.response.rect, &lines, &mut hidden);
+    }
+    ui.data_mut(|data| data.insert_temp(hidden_id, hidden));
+}
+
+/// The legend in the plot's top-left corner: at most half its width and two thirds of its
+/// height (a third of its area), scrolled past that; a click on a name hides its line.
+fn legend_ui(ui: &mut Ui, plot: Rect, lines: &[Series], hidden: &mut BTreeSet<String>) {
+    let margin = 4.0;
+    let most = egui::vec2(plot.width() * 0.5, plot.height() * (2.0 / 3.0)) - egui::vec2(margin, margin);
+    if most.x < 40.0 || most.y < 12.0 {
+        return; // No room for even one name: the lines keep the plot.
+    }
+    let room = Rect::from_min_size(plot.min + egui::vec2(margin, margin), most);
+    let mut child =
+        ui.new_child(egui::UiBuilder::new().max_rect(room).layout(egui::Layout::top_down(egui::Align::LEFT)));
+    child.set_clip_rect(room.intersect(ui.clip_rect()));
+    let visuals = child.visuals().clone();
+    let frame = egui::Frame::new()
+        .fill(visuals.extreme_bg_color.gamma_multiply(0.85))
+        .stroke(visuals.window_stroke())
+        .corner_radius(3.0)
+        .inner_margin(egui::Margin::symmetric(4, 2));
+    let shown = frame.show(&mut child, |ui| {
+        ui.spacing_mut().item_spacing.y = 0.0;
+        ui.spacing_mut().button_padding.y = 0.0;
+        egui::ScrollArea::vertical()
+            .id_salt("rate_legend")
+            .max_height(most.y - 6.0)
+            .min_scrolled_height(0.0)
+            .max_width(most.x - 10.0)
+            .auto_shrink([true, true])
+            .show(ui, |ui| {
+                for line in lines {
+                    let on = !hidden.contains(&line.name);
+                    ui.horizontal(|ui| {
+                        ui.spacing_mut().item_spacing.x = 4.0;
+                        let (dot, _) = ui.allocate_exact_size(egui::vec2(8.0, 8.0), egui::Sense::hover());
+                        let dot_color = if on { line.color } else { visuals.weak_text_color() };
+                        ui.painter().circle_filled(dot.center(), 3.5, dot_color);
+                        let text = egui::RichText::new(&line.name).small();
+                        let text = if on { text } else { text.weak().strikethrough() };
+                        let verb = if on { "hide" } else { "show" };
+                        let response = ui
+                            .add(egui::Button::new(text).frame(false).truncate())
+                            .on_hover_text(format!("{}: click to {verb} its line", line.name));
+                        // A toggle, named for its line (as egui_plot's legend is).
+                        response.widget_info(|| WidgetInfo::selected(Role::CheckBox, true, on, &line.name));
+                        if response.clicked() && !hidden.remove(&line.name) {
+                            hidden.insert(line.name.clone());
+                        }
+                    });
+                }
+            });
+    });
+    shown.response.widget_info(|| WidgetInfo::labeled(Role::Legend, true, "Legend"));
 }
 
 /// Whether the filter looks inside events (kind, direction, text), so the per-stream counts

@@ -53,11 +53,12 @@ pub enum StatusAction {
     DismissMessage,
 }
 
-/// Draws the status bar.
+/// Draws the status bar. In a narrow window it wraps onto a second line (and a long message
+/// wraps on its own) rather than cutting text at the window's edge.
 pub fn status_bar_ui(ui: &mut Ui, info: &StatusInfo) -> Option<StatusAction> {
     let mut action = None;
     let visuals = ui.visuals().clone();
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let connections =
             format!("{} connection{} ({} open)", info.connections, plural(info.connections), info.open);
         if info.open > 0 {
@@ -109,7 +110,8 @@ pub fn status_bar_ui(ui: &mut Ui, info: &StatusInfo) -> Option<StatusAction> {
                 Message::News(text) => ui.label(text),
                 Message::Failure(text) => ui.label(error_text(&visuals, text)),
             };
-            if ui.small_button("×").on_hover_text("Dismiss").clicked() {
+            if ui.small_button("×").on_hover_text("Dismiss").accessible_name("Dismiss the message").clicked()
+            {
                 action = Some(StatusAction::DismissMessage);
             }
         }

@@ -86,19 +86,19 @@ fn row_ui(
         if let Some(stats) = compare.stats_of(row.sub) {
             let mut problems = Vec::new();
             if stats.duplicates > 0 {
-                problems.push(format!("{} duplicates", format_count(stats.duplicates)));
+                problems.push(counted(stats.duplicates, "duplicate", "duplicates"));
             }
             if stats.gaps > 0 {
                 problems.push(format!(
-                    "{} gaps ({} blocks skipped)",
-                    stats.gaps,
-                    format_count(stats.gap_blocks)
+                    "{} ({} skipped)",
+                    counted(stats.gaps, "gap", "gaps"),
+                    counted(stats.gap_blocks, "block", "blocks")
                 ));
             }
             if stats.stalls > 0 {
                 problems.push(format!(
-                    "{} stalls (longest {:.1} s)",
-                    stats.stalls,
+                    "{} (longest {:.1} s)",
+                    counted(stats.stalls, "stall", "stalls"),
                     stats.longest_stall_ms as f64 / 1000.0
                 ));
             }
@@ -135,6 +135,11 @@ fn row_ui(
     action
 }
 
+/// A count and its noun as read: `1 stall`, `2 stalls`, `1,024 blocks`.
+fn counted(count: u64, one: &str, many: &str) -> String {
+    format!("{} {}", format_count(count), if count == 1 { one } else { many })
+}
+
 /// The "Recover missed events" checkbox with how many were recovered so far, or, for a kind
 /// that cannot be recovered, why.
 fn backfill_ui(ui: &mut Ui, row: &Subscription, capture: &Capture) -> Option<SubscriptionAction> {
@@ -163,4 +168,16 @@ fn backfill_ui(ui: &mut Ui, row: &Subscription, capture: &Capture) -> Option<Sub
         ui.weak(format!("{} recovered", format_count(recovered)));
     });
     action
+}
+
+#[cfg(test)]
+mod tests {
+    use super::counted;
+
+    #[test]
+    fn one_of_a_problem_is_singular() {
+        assert_eq!(counted(1, "stall", "stalls"), "1 stall");
+        assert_eq!(counted(2, "stall", "stalls"), "2 stalls");
+        assert_eq!(counted(1_024, "block", "blocks"), "1,024 blocks");
+    }
 }

@@ -113,3 +113,16 @@ pub fn wait_until(harness: &mut Harness<'_, App>, what: &str, mut done: impl FnM
     }
     harness.run_steps(3);
 }
+
+/// The rows (by their slot) drawn whole between the table's header and the inspector.
+pub fn rows_in_view(harness: &Harness<'_, App>, slots: std::ops::Range<u64>) -> Vec<u64> {
+    let top = harness.get_by_label("Slot / block").rect().bottom();
+    let bottom = harness.get_by_label("Detail").rect().top();
+    slots
+        .filter(|slot| {
+            harness
+                .query_all_by_label(&slot.to_string())
+                .any(|node| node.rect().top() >= top - 0.5 && node.rect().bottom() <= bottom + 0.5)
+        })
+        .collect()
+}

@@ -1,7 +1,7 @@
 //! The cells of one row, and the readable line a record subscope made itself (a reconnect gap,
 //! a connection note) shows instead of its raw JSON.
 
-use egui::{RichText, Ui};
+use egui::{RichText, Stroke, Ui};
 
 use super::{connection_label, subscription_label};
 use crate::capture::{CapturedEvent, Direction};
@@ -24,6 +24,17 @@ pub(super) struct CellContext<'a> {
     pub meta_span: f32,
     /// The decoded one-liner, when the frame decodes: Details shows it first.
     pub decoded: Option<&'a str>,
+    /// The line between columns.
+    pub grid: Stroke,
+}
+
+/// The line between this cell and the one before it, at the cell's left edge (where the table
+/// draws a column's resize handle).
+pub(super) fn column_line(ui: &Ui, stroke: Stroke) {
+    let cell = ui.max_rect();
+    // The cell clips at its own edge: a line on it would be cut in half.
+    let clip = ui.clip_rect().expand2(egui::vec2(stroke.width.max(1.0), 0.0));
+    egui::Painter::new(ui.ctx().clone(), ui.layer_id(), clip).vline(cell.left(), cell.y_range(), stroke);
 }
 
 /// One readable line for a gap: `lost 13:55:04 → restored 13:55:48, 43.9 s, 2 re-subscribed`.
@@ -48,19 +59,31 @@ pub(super) fn row_cells(
 ) {
     let context = cell.context;
     let record = if event.direction == Direction::Meta { meta::parse(&event.raw) } else { None };
+    // A record's line spans Slot / block through Details: no column lines inside it.
+    let line = |ui: &Ui, index: usize| {
+        if index > 0 && !(record.is_some() && (5..=8).contains(&index)) {
+            column_line(ui, cell.grid);
+        }
+    };
     row.col(|ui| {
         ui.monospace(cell.clock.time_of_day(event.received_at_ms));
     });
     row.col(|ui| {
+        line(ui, 1);
         ui.label(truncate(&connection_label(context, event.connection), 24));
     });
     row.col(|ui| {
+        line(ui, 2);
         if let Some(sub) = event.subscription {
             ui.label(subscription_label(context, sub));
         }
     });
-    row.col(|ui| kind_cell_ui(ui, event, summary, cell.reorg, record.as_ref()));
     row.col(|ui| {
+        line(ui, 3);
+        kind_cell_ui(ui, event, summary, cell.reorg, record.as_ref());
+    });
+    row.col(|ui| {
+        line(ui, 4);
         if let Some(record) = &record {
             spanning_ui(ui, cell.meta_span, |ui| meta_line_ui(ui, record, cell.clock));
         } else if let Some(slot) = summary.slot_or_block {
@@ -68,26 +91,31 @@ pub(super) fn row_cells(
         }
     });
     row.col(|ui| {
+        line(ui, 5);
         if let Some(signature) = &summary.signature_or_hash {
             ui.monospace(shorten(signature, 6)).on_hover_text(signature);
         }
     });
     row.col(|ui| {
+        line(ui, 6);
         if let Some(account) = row::account(context, event, summary) {
             ui.monospace(shorten(&account, 5)).on_hover_text(account);
         }
     });
     row.col(|ui| {
+        line(ui, 7);
         if let Some(value) = &summary.value {
             ui.monospace(value);
         }
     });
     row.col(|ui| {
+        line(ui, 8);
         if record.is_none() {
             details_cell_ui(ui, event, summary, cell);
         }
     });
     row.col(|ui| {
+        line(ui, 9);
         ui.label(format_bytes(event.size() as u64));
     });
 }

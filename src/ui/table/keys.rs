@@ -80,7 +80,7 @@ impl TableState {
             (Move::PageUp, Some(Ok(row) | Err(row))) => row.saturating_sub(page),
         };
         if let Some(event) = self.event_at(capture, target.min(last)) {
-            self.selected = Some(event.seq);
+            self.select(event.seq);
             self.scroll_to_selected = true;
         }
     }

@@ -1,5 +1,7 @@
 //! The live table: a virtualized [`TableBuilder`] over the capture (or an opened one),
-//! filtered by a [`FilteredView`], following the newest row until the user scrolls away.
+//! filtered by a [`FilteredView`], following the newest row until the user scrolls away or
+//! selects a row (a click holds the view, as in a browser's DevTools; "Follow newest" or
+//! scrolling back to the end follows again).
 //!
 //! Only the rows on screen are drawn, and only they are summarized (the catalogue's
 //! [`summarize`] reads the raw frame, the [`Decoder`] decodes it for the Details column);
@@ -70,10 +72,20 @@ pub struct TableState {
     summaries: HashMap<u64, RowText>,
     /// Decodes rows for the Details column (the app's, with the user's ABIs).
     decoder: Arc<Decoder>,
+    /// Set to jump to the newest row and follow it ("Follow newest", Resume).
     scroll_to_newest: bool,
     /// Set when the keyboard moved the selection: the table scrolls to show it.
     scroll_to_selected: bool,
+    /// Whether the view sticks to the newest row as rows arrive.
+    following: bool,
+    /// Counts jumps to the newest row: the body's scroll starts over with each, at the end
+    /// and stuck to it. (An animated scroll to the last row ends short of the end when rows
+    /// keep arriving meanwhile, and the view would not follow.)
+    scroll_epoch: u64,
     at_bottom: bool,
+    /// The body's scroll offset and height as last drawn: a resize brings the selected row
+    /// back into view, a scroll back to the end follows again.
+    last_scroll: (f32, f32),
     /// How many rows fit on screen, as last drawn (the PageUp/PageDown step).
     page_rows: usize,
     /// Whether a text field had the keyboard when the last frame started.
@@ -142,7 +154,10 @@ impl TableState {
             decoder: Arc::new(Decoder::new()),
             scroll_to_newest: false,
             scroll_to_selected: false,
+            following: true,
+            scroll_epoch: 0,
             at_bottom: true,
+            last_scroll: (0.0, 0.0),
             page_rows: 10,
             typing: false,
             generation: 0,
@@ -195,6 +210,9 @@ impl TableState {
         self.summaries.clear();
         self.selected = None;
         self.paused_through = None;
+        // Nothing is held any more: the rows that come next are followed (the old scroll's
+        // offset would hold them at the old rows' place).
+        self.scroll_to_newest = true;
     }
 
     /// Scans new events into the view for at most `budget` of time; returns whether the scan
@@ -232,6 +250,12 @@ impl TableState {
         if self.paused_through.is_none() {
             self.scroll_to_newest = true;
         }
+    }
+
+    /// Selects the event with this sequence number and holds the view where it is.
+    fn select(&mut self, seq: u64) {
+        self.selected = Some(seq);
+        self.following = false;
     }
 
     /// Whether the view is paused.
@@ -384,11 +408,31 @@ pub fn events_table_ui(
     let widths = state.column_widths.clone();
     let width = |index: usize| widths.get(index).copied().unwrap_or(DEFAULT_WIDTHS[index]);
     let spacing = ui.spacing().item_spacing.x;
+    let height = ui.available_height();
+    if std::mem::take(&mut state.scroll_to_newest) {
+        state.following = true;
+        state.scroll_epoch += 1;
+    }
+    // A press on the rows holds the view at once: rows arriving before the button is released
+    // must not slide another row under the pointer (the click selects the row it was on).
+    let mut body = ui.available_rect_before_wrap();
+    body.min.y += row_height + 2.0; // the header
+    let pressed = ui.input(|input| {
+        input.pointer.primary_pressed() && input.pointer.press_origin().is_some_and(|at| body.contains(at))
+    });
+    if pressed && ui.rect_contains_pointer(body) {
+        state.following = false;
+    }
+    // The columns' lines are drawn by the cells, so that a gap's or a note's line, which spans
+    // the empty columns of its row, is not crossed by them (the table's own lines run the
+    // whole height; they still show while a column edge is hovered or dragged).
+    let grid = ui.visuals().widgets.noninteractive.bg_stroke;
+    ui.visuals_mut().widgets.noninteractive.bg_stroke.color = egui::Color32::TRANSPARENT;
     let mut builder = TableBuilder::new(ui)
-        .id_salt("events")
+        .id_salt(("events", state.scroll_epoch))
         .striped(true)
         .resizable(true)
-        .stick_to_bottom(true)
+        .stick_to_bottom(state.following)
         .sense(egui::Sense::click())
         .cell_layout(egui::Layout::left_to_right(Align::Center))
         .min_scrolled_height(0.0);
@@ -400,10 +444,10 @@ pub fn events_table_ui(
         };
         builder = builder.column(column);
     }
-    if std::mem::take(&mut state.scroll_to_newest) {
-        builder = builder.scroll_to_row(rows.saturating_sub(1), Some(Align::BOTTOM));
-    }
-    if std::mem::take(&mut state.scroll_to_selected)
+    // A resize keeps the selected row in view (unless the view follows the newest).
+    let resized = (height - state.last_scroll.1).abs() > 0.5;
+    let keyed = std::mem::take(&mut state.scroll_to_selected);
+    if (keyed || (resized && !state.following))
         && let Some(Ok(row)) = state.selected.map(|seq| state.row_of(capture, seq))
     {
         builder = builder.scroll_to_row(row, None);
@@ -417,8 +461,11 @@ pub fn events_table_ui(
     let mut chosen = None;
     let output = builder
         .header(row_height + 2.0, |mut header| {
-            for name in header_names {
+            for (index, name) in header_names.into_iter().enumerate() {
                 header.col(|ui| {
+                    if index > 0 {
+                        cells::column_line(ui, grid);
+                    }
                     ui.strong(name);
                 });
             }
@@ -441,11 +488,12 @@ pub fn events_table_ui(
                     clock: state.clock,
                     meta_span,
                     decoded: decoded.as_deref(),
+                    grid,
                 };
                 cells::row_cells(&mut row, event, &summary, &cell);
                 let response = row.response();
                 if response.clicked() || response.secondary_clicked() {
-                    state.selected = Some(event.seq);
+                    state.select(event.seq);
                 }
                 response.context_menu(|ui| {
                     if let Some(choice) = menu::row_menu_ui(ui, event, &summary) {
@@ -457,8 +505,14 @@ pub fn events_table_ui(
     if drawn_widths.len() == COLUMN_COUNT {
         state.column_widths = drawn_widths;
     }
-    let visible_bottom = output.state.clamped_offset().y + output.inner_rect.height();
+    let offset = output.state.clamped_offset().y;
+    let visible_bottom = offset + output.inner_rect.height();
     state.at_bottom = visible_bottom + row_height >= output.content_size.y;
+    // Scrolled back down to the newest row (not by the keyboard, not by a resize): follow.
+    if !state.following && !keyed && !resized && state.at_bottom && offset > state.last_scroll.0 + 0.5 {
+        state.following = true;
+    }
+    state.last_scroll = (offset, height);
     state.page_rows = ((output.inner_rect.height() / row_height).floor() as usize).saturating_sub(1).max(1);
     chosen.and_then(|choice| state.apply_menu_choice(choice))
 }

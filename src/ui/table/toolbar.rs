@@ -48,10 +48,13 @@ pub fn table_toolbar_ui(
             state.scroll_to_newest = true;
         }
         ui.separator();
-        ui.label("Times");
-        ui.selectable_value(&mut state.clock, Clock::Local, "local")
-            .on_hover_text("Show times in this computer's time zone");
-        ui.selectable_value(&mut state.clock, Clock::Utc, "UTC").on_hover_text("Show times in UTC");
+        // One piece: the bar wraps before "Times", never between it and its toggle.
+        ui.horizontal(|ui| {
+            ui.label("Times");
+            ui.selectable_value(&mut state.clock, Clock::Local, "local")
+                .on_hover_text("Show times in this computer's time zone");
+            ui.selectable_value(&mut state.clock, Clock::Utc, "UTC").on_hover_text("Show times in UTC");
+        });
     });
     ui.horizontal_wrapped(|ui| {
         let label = ui.label("Filter");
