@@ -12,7 +12,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Process, Stdio};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use egui::{Key, Modifiers, ThemePreference};
@@ -249,8 +249,13 @@ impl Drop for Window {
     }
 }
 
+/// One real window at a time: two rendering at once on a 2-core machine (in software) can
+/// take longer to handle a key than the tests wait before they signal.
+static ONE_WINDOW: Mutex<()> = Mutex::new(());
+
 #[test]
 fn the_real_window_saves_within_a_second_and_on_sigterm_closes_cleanly() {
+    let _one = ONE_WINDOW.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let display = Display::start();
     let home = tempfile::tempdir().unwrap();
     let window = Window::start(&display, home.path(), &Settings { welcomed: true, ..Settings::default() });
@@ -276,6 +281,7 @@ fn the_real_window_saves_within_a_second_and_on_sigterm_closes_cleanly() {
 
 #[test]
 fn sighup_and_sigint_close_the_real_window_cleanly_too() {
+    let _one = ONE_WINDOW.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let display = Display::start();
     for signal in ["HUP", "INT"] {
         let home = tempfile::tempdir().unwrap();
