@@ -6,6 +6,7 @@
 //! [`Filter`], and the file is read by the same import as the window's Open
 //! ([`crate::export::import_file_each`]), so whatever it reads `show` reads.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
@@ -18,7 +19,7 @@ use crate::catalog::{Summary, summarize};
 use crate::decode::{AbiSource, Decoded, Decoder, TokenSource};
 use crate::export::{CaptureContext, ImportError, ImportOptions, Progress, import_file_each, iso8601};
 use crate::filter::{Filter, Matcher};
-use crate::human::{format_bytes, shorten, time_of_day, truncate};
+use crate::human::{format_bytes, shorten, time_of_day};
 use crate::protocol::FrameKind;
 use crate::protocol::meta::{self, MetaRecord};
 use crate::row::{HEADERS, Tone};
@@ -151,6 +152,7 @@ pub fn show(options: &ShowOptions, decoder: &Decoder, out: &mut dyn Write) -> io
     let mut view = CaptureView::new(CaptureLimits { max_events: 1, max_bytes: usize::MAX });
     let (mut events, mut shown, mut headed) = (0, 0, false);
     let mut written = Ok(());
+    let mut line = String::new();
     let mut each = |context: &CaptureContext, event: CapturedEvent| {
         events += 1;
         view.update_context(context);
@@ -159,7 +161,8 @@ pub fn show(options: &ShowOptions, decoder: &Decoder, out: &mut dyn Write) -> io
             return ControlFlow::Continue(());
         };
         let row = Row::new(event, &view.context, view.reorgs.get(&event.seq).map(String::as_str), decoder);
-        written = write_header(out, options, &mut headed).and_then(|()| row.write(out, event, options));
+        written =
+            write_header(out, options, &mut headed).and_then(|()| row.write(out, event, options, &mut line));
         if written.is_err() {
             return ControlFlow::Break(());
         }
@@ -231,37 +234,47 @@ impl<'a> Row<'a> {
         crate::row::detail_words(event, &self.summary)
     }
 
-    fn cells(&self, event: &CapturedEvent) -> Vec<String> {
-        vec![
-            time_of_day(event.received_at_ms),
-            self.connection.clone(),
-            self.subscription.clone().unwrap_or_default(),
-            self.kind.clone(),
-            self.summary.slot_or_block.map(|slot| slot.to_string()).unwrap_or_default(),
-            self.summary.signature_or_hash.as_deref().map(|hash| shorten(hash, 6)).unwrap_or_default(),
-            self.account.as_deref().map(|account| shorten(account, 5)).unwrap_or_default(),
-            self.summary.value.clone().unwrap_or_default(),
-            self.details(event),
-            format_bytes(event.size() as u64),
-            self.decoded.as_ref().map(|decoded| decoded.summary.clone()).unwrap_or_default(),
+    fn cells(&self, event: &CapturedEvent) -> [Cow<'_, str>; 11] {
+        [
+            time_of_day(event.received_at_ms).into(),
+            self.connection.as_str().into(),
+            self.subscription.as_deref().unwrap_or_default().into(),
+            self.kind.as_str().into(),
+            self.summary.slot_or_block.map(|slot| slot.to_string()).unwrap_or_default().into(),
+            self.summary.signature_or_hash.as_deref().map(|hash| shorten(hash, 6)).unwrap_or_default().into(),
+            self.account.as_deref().map(|account| shorten(account, 5)).unwrap_or_default().into(),
+            self.summary.value.as_deref().unwrap_or_default().into(),
+            self.details(event).into(),
+            format_bytes(event.size() as u64).into(),
+            self.decoded.as_ref().map(|decoded| decoded.summary.as_str()).unwrap_or_default().into(),
         ]
     }
 
-    /// Writes the row: a line of the table, or one JSON object with `--json`.
-    fn write(&self, out: &mut dyn Write, event: &CapturedEvent, options: &ShowOptions) -> io::Result<()> {
+    /// Writes the row: a line of the table, or one JSON object with `--json`. `line` is a
+    /// buffer the caller keeps from row to row.
+    fn write(
+        &self,
+        out: &mut dyn Write,
+        event: &CapturedEvent,
+        options: &ShowOptions,
+        line: &mut String,
+    ) -> io::Result<()> {
         if options.json {
             serde_json::to_writer(&mut *out, &self.json(event)).map_err(io::Error::other)?;
-            writeln!(out)
-        } else {
-            writeln!(out, "{}", self.line(event, options.color))
+            return writeln!(out);
         }
+        line.clear();
+        if options.color {
+            line.push_str(&self.colored_line(event));
+        } else {
+            layout_into(line, &self.cells(event));
+        }
+        line.push('\n');
+        out.write_all(line.as_bytes())
     }
 
-    fn line(&self, event: &CapturedEvent, color: bool) -> String {
+    fn colored_line(&self, event: &CapturedEvent) -> String {
         let cells = self.cells(event);
-        if !color {
-            return layout(&cells);
-        }
         // Colour the padded cells, so escape codes do not count against the widths.
         let mut padded: Vec<String> =
             cells.iter().enumerate().map(|(index, cell)| pad(index, cell)).collect();
@@ -354,17 +367,45 @@ struct JsonSource {
 
 /// A cell padded (and, for text columns, cut) to its column's width.
 fn pad(index: usize, cell: &str) -> String {
+    let mut padded = String::with_capacity(cell.len().max(WIDTHS[index]));
+    push_cell(&mut padded, index, cell);
+    padded
+}
+
+/// Appends a cell padded (and, for text columns, cut) to its column's width; `-` for an
+/// empty one.
+fn push_cell(line: &mut String, index: usize, cell: &str) {
     let width = WIDTHS[index];
-    let cell =
-        if CUT[index] && width > 0 { truncate(cell, width.saturating_sub(1)) } else { cell.to_owned() };
-    let cell = if cell.is_empty() && width > 0 { "-".to_owned() } else { cell };
-    format!("{cell:<width$}")
+    let start = line.len();
+    match cell.char_indices().nth(width.saturating_sub(1)) {
+        _ if cell.is_empty() && width > 0 => line.push('-'),
+        Some((at, _)) if CUT[index] && width > 0 => {
+            line.push_str(&cell[..at]);
+            line.push('…');
+        }
+        _ => line.push_str(cell),
+    }
+    let used = line[start..].chars().count();
+    line.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
 }
 
 /// Cells laid out in their columns, two spaces apart, no trailing blanks.
 fn layout(cells: &[String]) -> String {
-    let padded: Vec<String> = cells.iter().enumerate().map(|(index, cell)| pad(index, cell)).collect();
-    padded.join("  ").trim_end().to_owned()
+    let mut line = String::new();
+    let cells: Vec<Cow<'_, str>> = cells.iter().map(|cell| cell.as_str().into()).collect();
+    layout_into(&mut line, &cells);
+    line
+}
+
+/// [`layout`] into a buffer kept from line to line.
+fn layout_into(line: &mut String, cells: &[Cow<'_, str>]) {
+    for (index, cell) in cells.iter().enumerate() {
+        if index > 0 {
+            line.push_str("  ");
+        }
+        push_cell(line, index, cell);
+    }
+    line.truncate(line.trim_end().len());
 }
 
 const BOLD: &str = "1";
