@@ -3,7 +3,8 @@
 //! or array element longer than a limit is read). A bad event stops the import at its line;
 //! the events before it are kept.
 
-use std::collections::{HashMap, VecDeque};
+use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::ops::ControlFlow;
@@ -26,25 +27,25 @@ use crate::redact::redact_url;
 /// [`fields`] that are read back (`Field::read`), no more and no fewer: `export::tests`
 /// checks the names serde matches against that table.
 #[derive(Deserialize)]
-pub(super) struct FileEvent {
+pub(super) struct FileEvent<'a> {
     #[serde(default)]
     v: Option<u32>,
     #[serde(default)]
     seq: Option<u64>,
     #[serde(default)]
     time_ms: Option<u64>,
-    #[serde(default)]
-    connection: String,
-    #[serde(default)]
-    endpoint: String,
-    #[serde(default)]
-    subscription: Option<FileSubscription>,
+    #[serde(borrow, default)]
+    connection: Cow<'a, str>,
+    #[serde(borrow, default)]
+    endpoint: Cow<'a, str>,
+    #[serde(borrow, default)]
+    subscription: Option<FileSubscription<'a>>,
     #[serde(default)]
     server_id: Option<SubId>,
     direction: Direction,
     kind: FrameKind,
-    #[serde(default)]
-    method: Option<String>,
+    #[serde(borrow, default)]
+    method: Option<Cow<'a, str>>,
     /// Present even as `null` (a frame of `null` is a frame).
     #[serde(default, deserialize_with = "present_frame")]
     frame: Option<Box<RawValue>>,
@@ -59,12 +60,13 @@ pub(super) struct FileEvent {
 /// An event's `subscription` object as it is read back; its field names are the format's
 /// [`subscription_fields`](super::format::subscription_fields), checked like [`FileEvent`]'s.
 #[derive(Deserialize)]
-pub(super) struct FileSubscription {
+pub(super) struct FileSubscription<'a> {
     key: SubKey,
+    #[serde(borrow, default)]
+    method: Option<Cow<'a, str>>,
+    /// Read as a value once per subscription, not per event.
     #[serde(default)]
-    method: Option<String>,
-    #[serde(default)]
-    params: Option<serde_json::Value>,
+    params: Option<Box<RawValue>>,
 }
 
 /// An event's `source` object as it is read back ([`source_fields`](super::format::source_fields)):
@@ -177,7 +179,8 @@ pub type EachEvent<'a> = &'a mut dyn FnMut(&CaptureContext, CapturedEvent) -> Co
 /// and keeps the newest within the limits, or hands each on as it is read.
 struct Assembler<'a> {
     imported: Imported,
-    connections: HashMap<(String, String), ConnId>,
+    /// Connections by label and endpoint (a file holds a few: a list beats a map's hashing).
+    connections: Vec<(String, String, ConnId)>,
     limits: CaptureLimits,
     bytes: usize,
     added: u64,
@@ -186,28 +189,36 @@ struct Assembler<'a> {
 }
 
 impl Assembler<'_> {
-    fn add(&mut self, line: u64, event: FileEvent) -> Result<(), ImportError> {
+    fn add(&mut self, line: u64, event: FileEvent<'_>) -> Result<(), ImportError> {
         if let Some(version) = event.v.filter(|version| *version > FORMAT_VERSION) {
             return Err(ImportError::Version { line, version });
         }
         let next_id = self.connections.len() as ConnId + 1;
-        let key = (event.connection, event.endpoint);
-        let conn = match self.connections.get(&key) {
-            Some(conn) => *conn,
+        let known = self
+            .connections
+            .iter()
+            .find(|(label, endpoint, _)| *label == event.connection && *endpoint == event.endpoint);
+        let conn = match known {
+            Some((_, _, conn)) => *conn,
             None => {
-                self.imported
-                    .context
-                    .connections
-                    .insert(next_id, ConnectionInfo { label: key.0.clone(), endpoint: redact_url(&key.1) });
-                self.connections.insert(key, next_id);
+                let (label, endpoint) = (event.connection.into_owned(), event.endpoint.into_owned());
+                self.imported.context.connections.insert(
+                    next_id,
+                    ConnectionInfo { label: label.clone(), endpoint: redact_url(&endpoint) },
+                );
+                self.connections.push((label, endpoint, next_id));
                 next_id
             }
         };
         let subscription = event.subscription.map(|sub| {
-            if let Some(method) = sub.method {
-                self.imported.context.subscriptions.entry(sub.key).or_insert(SubscriptionInfo {
-                    method,
-                    params: sub.params,
+            if let Some(method) = sub.method
+                && let std::collections::hash_map::Entry::Vacant(entry) =
+                    self.imported.context.subscriptions.entry(sub.key)
+            {
+                let params = sub.params.and_then(|params| serde_json::from_str(params.get()).ok());
+                entry.insert(SubscriptionInfo {
+                    method: method.into_owned(),
+                    params,
                     server_id: event.server_id.clone(),
                 });
             }
@@ -215,7 +226,7 @@ impl Assembler<'_> {
         });
         let mut kind = event.kind;
         let raw: Text = match (event.frame, event.frame_text) {
-            (Some(frame), _) => frame.get().into(),
+            (Some(frame), _) => String::from(Box::<str>::from(frame)).into(),
             (None, Some(text)) => {
                 // A `frame_text` is text that was not JSON; a kind that says otherwise would
                 // have it written back as a bare JSON value, and the file would break.
@@ -240,7 +251,7 @@ impl Assembler<'_> {
             subscription,
             direction: event.direction,
             kind,
-            method: event.method.map(Arc::from),
+            method: event.method.map(|method| Arc::from(&*method)),
             raw,
             redacted: event.redacted,
             recovered: event.source.and_then(FileSource::recovery),
@@ -368,7 +379,7 @@ fn import(
     };
     let mut assembler = Assembler {
         imported: Imported::default(),
-        connections: HashMap::new(),
+        connections: Vec::new(),
         limits: options.limits,
         bytes: 0,
         added: 0,

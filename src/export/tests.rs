@@ -188,7 +188,7 @@ fn the_writer_writes_the_formats_fields_in_order() {
 
 /// The names a derived `Deserialize` matches: serde's derive hands them to
 /// `deserialize_struct`, and this deserializer records them instead of reading anything.
-fn serde_field_names<T: serde::de::DeserializeOwned>() -> BTreeSet<&'static str> {
+fn serde_field_names<'de, T: serde::Deserialize<'de>>() -> BTreeSet<&'static str> {
     struct Recorder(&'static [&'static str]);
     impl<'de> serde::Deserializer<'de> for &mut Recorder {
         type Error = serde::de::value::Error;
