@@ -7,6 +7,10 @@
 //!   (exact), a lower-case word (any case) and a regex, beside a bare `memmem` scan of the
 //!   same raw texts. Target (issue 27): ≤ 50 ms, exact and any case.
 //!
+//! - show: `subscope show FILE` of a 300,000-event capture (the first 300,000 events above,
+//!   exported) to /dev/null, beside `jq -c . FILE` of the same file, in turns, best of 3.
+//!   Target (issue 27): ≥ 5× jq.
+//!
 //! Run: `cargo bench --no-default-features --bench capture` (EVENTS=1000000 by default).
 
 use std::fs::File;
@@ -135,5 +139,47 @@ fn main() {
             ms(time) / ms(bare_time),
             if ms(time) <= 50.0 { "meets target: <= 50 ms" } else { "MISSES target: <= 50 ms" }
         );
+    }
+
+    // show against jq.
+    let show_events = &events[..events.len().min(300_000)];
+    let show_path = dir.path().join("show.ndjson");
+    export_to_file(&show_path, Format::Ndjson, show_events, &context, &Progress::default())
+        .unwrap_or_else(|err| panic!("{err}"));
+    show_against_jq(&show_path, show_events.len());
+}
+
+/// Times `subscope show FILE` and `jq -c . FILE` (each to /dev/null) in turns, best of 3.
+fn show_against_jq(path: &std::path::Path, count: usize) {
+    let run = |program: &str, args: &[&std::ffi::OsStr]| {
+        let status = std::process::Command::new(program)
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+        assert!(status.is_ok_and(|status| status.success()), "{program} failed");
+    };
+    let jq = std::process::Command::new("jq").arg("--version").output().is_ok();
+    let (mut ours, mut theirs) = (Duration::MAX, Duration::MAX);
+    for _ in 0..3 {
+        let start = Instant::now();
+        run(env!("CARGO_BIN_EXE_subscope"), &["show".as_ref(), path.as_os_str()]);
+        ours = ours.min(start.elapsed());
+        if jq {
+            let start = Instant::now();
+            run("jq", &["-c".as_ref(), ".".as_ref(), path.as_os_str()]);
+            theirs = theirs.min(start.elapsed());
+        }
+    }
+    if jq {
+        let ratio = theirs.as_secs_f64() / ours.as_secs_f64();
+        println!(
+            "show {count} events   {:>7.0} ms; jq -c . {:.0} ms; show = {ratio:.2}x jq ({})",
+            ms(ours),
+            ms(theirs),
+            if ratio >= 5.0 { "meets target: >= 5x" } else { "MISSES target: >= 5x" }
+        );
+    } else {
+        println!("show {count} events   {:>7.0} ms; jq not installed (apt-get install jq)", ms(ours));
     }
 }
