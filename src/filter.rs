@@ -176,6 +176,10 @@ const PER_THREAD: usize = 32_768;
 /// The most threads one scan is split between.
 const MAX_THREADS: usize = 4;
 
+/// A step of a scan done in steps (the window's, between frames) long enough to be split
+/// between two cores.
+pub const SCAN_STEP: usize = 2 * PER_THREAD;
+
 /// The sequence numbers of the events that pass a filter, kept up to date incrementally.
 pub struct FilteredView {
     matcher: Matcher,

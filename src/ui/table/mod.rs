@@ -218,7 +218,8 @@ impl TableState {
     /// Scans new events into the view for at most `budget` of time; returns whether the scan
     /// is complete.
     pub fn refresh(&mut self, capture: &Capture, budget: Duration) -> bool {
-        const CHUNK: usize = 4_096;
+        // Long enough for the scan to use two cores (a new filter over a big capture).
+        const CHUNK: usize = crate::filter::SCAN_STEP;
         let Some(view) = &mut self.view else {
             self.scanning = false;
             return true;
