@@ -253,12 +253,24 @@ impl Decoder {
     pub fn decode(&self, raw: &str) -> Option<Decoded> {
         // The envelope first, with `result` left unparsed: a frame of a kind nothing here
         // decodes (a slot, a multi-megabyte block without logs) is not read into values.
-        let frame: Envelope<'_> = serde_json::from_str(raw).ok()?;
-        let payload = Payload::of_notification(&frame.method?);
+        let envelope;
+        let (method, result) = match crate::protocol::scan::notification_result(raw) {
+            Some(found) => found,
+            None => {
+                envelope = serde_json::from_str::<Envelope<'_>>(raw).ok()?;
+                (envelope.method.as_deref()?, envelope.params.as_ref()?.result?.get())
+            }
+        };
+        let payload = Payload::of_notification(method);
         if !decodes(payload) {
             return None;
         }
-        let result: Value = serde_json::from_str(frame.params?.result?.get()).ok()?;
+        if payload == Payload::SolanaLogs
+            && let Some(tree) = solana::logs_tree_of_text(result)
+        {
+            return logs_decoded(tree.into_iter().collect());
+        }
+        let result: Value = serde_json::from_str(result).ok()?;
         self.decode_result(payload, &result)
     }
 
@@ -268,14 +280,7 @@ impl Decoder {
             return self.decode_ethereum(result);
         }
         if solana::carries_logs(payload) {
-            let transactions = solana::trees_in(payload, result);
-            if transactions.is_empty() {
-                return None;
-            }
-            return Some(Decoded {
-                summary: solana::trees_summary(&transactions),
-                detail: Detail::Logs { transactions },
-            });
+            return logs_decoded(solana::trees_in(payload, result));
         }
         if carries_account(payload) {
             let value = &result["value"];
@@ -302,6 +307,14 @@ impl Decoder {
         }
         None
     }
+}
+
+/// What log trees decode to: none when no transaction's logs were read.
+fn logs_decoded(transactions: Vec<solana::LogTree>) -> Option<Decoded> {
+    if transactions.is_empty() {
+        return None;
+    }
+    Some(Decoded { summary: solana::trees_summary(&transactions), detail: Detail::Logs { transactions } })
 }
 
 #[cfg(test)]

@@ -6,6 +6,8 @@
 //! `Program data: …`, `Program return: X DATA`, and `Log truncated` when the transaction
 //! printed more than the log limit. Anything else is kept as it is.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -345,6 +347,34 @@ pub fn trees_in(payload: Payload, result: &Value) -> Vec<LogTree> {
             .unwrap_or_default(),
         _ => Vec::new(),
     }
+}
+
+/// [`trees_in`] for a `logsNotification` whose result is `result`, read from the text into
+/// borrowed fields rather than into values (a frame's log lines are most of it): the tree, if
+/// the result names its logs. `None` when the result's shape asks for the general reader (a
+/// log line or a signature that is not a string, a member twice), which then decides.
+pub fn logs_tree_of_text(result: &str) -> Option<Option<LogTree>> {
+    #[derive(serde::Deserialize)]
+    struct LogsResult<'a> {
+        #[serde(borrow, default)]
+        value: Option<LogsValue<'a>>,
+    }
+    #[derive(serde::Deserialize)]
+    struct LogsValue<'a> {
+        #[serde(borrow, default)]
+        signature: Option<Cow<'a, str>>,
+        #[serde(borrow, default)]
+        err: Option<&'a serde_json::value::RawValue>,
+        #[serde(borrow, default)]
+        logs: Option<Vec<Cow<'a, str>>>,
+    }
+    let read: LogsResult<'_> = serde_json::from_str(result).ok()?;
+    let Some(LogsValue { signature, err, logs: Some(logs) }) = read.value else { return Some(None) };
+    let mut tree = log_tree(logs.iter().map(|line| &**line));
+    tree.signature = signature.map(Cow::into_owned);
+    // As the general reader writes it (compact, keys in order), from the value.
+    tree.error = err.and_then(|err| serde_json::from_str::<Value>(err.get()).ok()).map(|err| err.to_string());
+    Some(Some(tree))
 }
 
 fn tree_of(logs: Option<&Value>, signature: Option<&Value>, err: Option<&Value>) -> Option<LogTree> {

@@ -255,3 +255,35 @@ fn invokes_printed_ever_deeper_nest_no_deeper_than_the_cap() {
     assert_eq!(decoded.outline().len(), 200_001);
     assert!(serde_json::to_string(&decoded).is_ok());
 }
+
+#[test]
+fn a_logs_result_read_from_its_text_decodes_as_read_into_values() {
+    let decoder = Decoder::default();
+    let logs = json!([
+        "Program ComputeBudget111111111111111111111111111111 invoke [1]",
+        "Program ComputeBudget111111111111111111111111111111 success",
+        "Program TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA invoke [1]",
+        "Program log: Instruction: Transfer",
+        "Program TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA consumed 4645 of 200000 compute units",
+        "Program TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA failed: custom program error: 0x1"
+    ]);
+    for value in [
+        json!({"signature": "5h6x", "err": null, "logs": logs}),
+        json!({"signature": "5h6x", "err": {"InstructionError": [1, {"Custom": 1}]}, "logs": logs}),
+        json!({"err": null, "logs": ["Program log: \"quoted\" \\ é"]}),
+        json!({"signature": 7, "logs": logs}),
+        json!({"signature": "s", "logs": ["a", 1, null]}),
+        json!({"signature": "s", "logs": null}),
+        json!({"signature": "s"}),
+        json!(null),
+    ] {
+        let result = json!({"context": {"slot": 5}, "value": value});
+        let frame = json!({"jsonrpc": "2.0", "method": "logsNotification", "params": {"subscription": 1, "result": result}});
+        let by_values = decoder.decode_result(Payload::SolanaLogs, &result);
+        assert_eq!(decoder.decode(&frame.to_string()), by_values, "{frame}");
+        // With the err's members in another order and spaces: the same words.
+        let spaced =
+            frame.to_string().replace(r#""err":{"InstructionError""#, r#""err" : { "InstructionError""#);
+        assert_eq!(decoder.decode(&spaced), by_values, "{spaced}");
+    }
+}
