@@ -22,11 +22,32 @@ const MAX_DEPTH: usize = 100;
 /// position stays in a register; a value is skipped by a loop with its open containers kept
 /// as bits, not by recursion.
 pub(super) fn plain_notification(text: &str) -> Option<(Cow<'_, str>, Option<SubId>)> {
+    plain(text).map(|plain| (Cow::Borrowed(plain.method), plain.subscription))
+}
+
+/// The method and the text of `params.result` of a plain notification (one that
+/// [`plain_notification`] reads) with one result: what the table's readers (summaries,
+/// decoding) start from, without reading the frame again. `None` to let serde decide.
+pub(crate) fn notification_result(text: &str) -> Option<(&str, &str)> {
+    let plain = plain(text)?;
+    Some((plain.method, plain.result?))
+}
+
+/// What the fast path read of a plain notification.
+struct Plain<'a> {
+    method: &'a str,
+    subscription: Option<SubId>,
+    /// The text of `params.result`, when it is there once.
+    result: Option<&'a str>,
+}
+
+fn plain(text: &str) -> Option<Plain<'_>> {
     let bytes = text.as_bytes();
     let mut at = expect(bytes, ws(bytes, 0), b'{')?;
     let mut method = None;
     let mut params_seen = false;
     let mut subscription = None;
+    let mut result = None;
     at = ws(bytes, at);
     if *bytes.get(at)? == b'}' {
         at += 1;
@@ -48,7 +69,7 @@ pub(super) fn plain_notification(text: &str) -> Option<(Cow<'_, str>, Option<Sub
                         return None;
                     }
                     params_seen = true;
-                    (subscription, at) = params(text, at)?;
+                    (subscription, result, at) = params(text, at)?;
                 }
                 // A response's members (and anything serde reads rather than skips) go to serde.
                 "id" | "result" | "error" => return None,
@@ -68,7 +89,7 @@ pub(super) fn plain_notification(text: &str) -> Option<(Cow<'_, str>, Option<Sub
     if ws(bytes, at) != bytes.len() {
         return None;
     }
-    Some((Cow::Borrowed(method?), subscription))
+    Some(Plain { method: method?, subscription, result: result.flatten() })
 }
 
 /// Eight copies of a byte.
@@ -130,13 +151,16 @@ fn plain_string(text: &str, at: usize) -> Option<(&str, usize)> {
 }
 
 /// `params` at `at`: an object whose `subscription` (at most once) is an integer or a plain
-/// string; its other members are skipped. Returns the subscription, if any.
-fn params(text: &str, at: usize) -> Option<(Option<SubId>, usize)> {
+/// string; its other members are skipped. Returns the subscription, if any, and the text of
+/// `result` (`Some(None)` when it came twice: serde decides which counts).
+#[expect(clippy::type_complexity, reason = "one private step of the scanner")]
+fn params(text: &str, at: usize) -> Option<(Option<SubId>, Option<Option<&str>>, usize)> {
     let bytes = text.as_bytes();
     let mut at = ws(bytes, expect(bytes, at, b'{')?);
     let mut subscription = None;
+    let mut result = None;
     if *bytes.get(at)? == b'}' {
-        return Some((None, at + 1));
+        return Some((None, None, at + 1));
     }
     loop {
         let (key, after) = plain_string(text, ws(bytes, at))?;
@@ -149,12 +173,16 @@ fn params(text: &str, at: usize) -> Option<(Option<SubId>, usize)> {
             subscription = Some(id);
             at = after;
         } else {
-            at = skip_value(bytes, at, 2)?;
+            let end = skip_value(bytes, at, 2)?;
+            if key == "result" {
+                result = Some(if result.is_none() { text.get(at..end) } else { None });
+            }
+            at = end;
         }
         at = ws(bytes, at);
         match *bytes.get(at)? {
             b',' => at += 1,
-            b'}' => return Some((subscription, at + 1)),
+            b'}' => return Some((subscription, result, at + 1)),
             _ => return None,
         }
     }

@@ -42,6 +42,20 @@ pub struct Summary {
 /// Summarises one raw frame (a notification, or a response with an error). Malformed or
 /// unknown input gives an empty summary; this never panics.
 pub fn summarize(raw: &str) -> Summary {
+    // Nearly every frame is a plain notification: its result found in one pass.
+    if let Some((method, result)) = crate::protocol::scan::notification_result(raw) {
+        let payload = Payload::of_notification(method);
+        return if payload == Payload::Unknown {
+            Summary::default()
+        } else {
+            summarize_result(payload, result)
+        };
+    }
+    summarize_by_serde(raw)
+}
+
+/// [`summarize`] for any frame: the envelope, then the params, read by serde.
+fn summarize_by_serde(raw: &str) -> Summary {
     let Some(envelope) = parse_object::<Envelope<'_>>(raw) else {
         return Summary::default();
     };

@@ -227,3 +227,34 @@ fn hex_quantities_of_any_size_become_decimal() {
     assert_eq!(hex_to_decimal("12"), None);
     assert_eq!(hex_to_decimal("0xg"), None);
 }
+
+#[test]
+fn frames_summarized_from_the_scanned_result_read_as_serde_reads_them() {
+    let all = [
+        ACCOUNT,
+        PROGRAM,
+        LOGS,
+        SIGNATURE,
+        SLOT,
+        ROOT,
+        SLOTS_UPDATE,
+        BLOCK,
+        VOTE,
+        PENDING_HASH,
+        PENDING_FULL,
+        LOG,
+        NEW_HEAD,
+    ];
+    for frame in all {
+        assert!(crate::protocol::scan::notification_result(frame).is_some(), "scanned: {frame}");
+        assert_eq!(summarize(frame), summarize_by_serde(frame), "{frame}");
+        // Cut and edited anywhere, the two still agree.
+        for at in (0..frame.len()).step_by(7).filter(|at| frame.is_char_boundary(*at)) {
+            for byte in [" ", ",", "}", "\"", "1", "\\"] {
+                let edited = format!("{}{byte}{}", &frame[..at], &frame[at..]);
+                assert_eq!(summarize(&edited), summarize_by_serde(&edited), "{edited}");
+            }
+            assert_eq!(summarize(&frame[..at]), summarize_by_serde(&frame[..at]));
+        }
+    }
+}
