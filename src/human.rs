@@ -48,6 +48,17 @@ pub fn time_of_day(ms: u64) -> String {
 
 /// Shortens a long identifier (a pubkey, a hash) to its head and tail: `4Nd1…Xx9a`.
 pub fn shorten(text: &str, keep: usize) -> String {
+    if text.is_ascii() {
+        // Signatures, hashes and pubkeys: a byte is a character.
+        if text.len() <= keep * 2 + 1 {
+            return text.to_owned();
+        }
+        let mut short = String::with_capacity(keep * 2 + 3);
+        short.push_str(&text[..keep]);
+        short.push('…');
+        short.push_str(&text[text.len() - keep..]);
+        return short;
+    }
     let count = text.chars().count();
     if count <= keep * 2 + 1 {
         return text.to_owned();
@@ -93,6 +104,10 @@ mod tests {
         assert_eq!(time_of_day(86_400_000 + 3_723_004), "01:02:03.004");
         assert_eq!(shorten("11111111111111111111111111111111", 4), "1111…1111");
         assert_eq!(shorten("short", 4), "short");
+        // One character either way: ASCII is cut by bytes, the rest by characters.
+        assert_eq!(shorten("ab\u{e9}defghij", 3), "ab\u{e9}…hij");
+        assert_eq!(shorten("abcdefg", 3), "abcdefg");
+        assert_eq!(shorten("abcdefgh", 3), "abc…fgh");
         assert_eq!(truncate("abcdef", 3), "abc…");
         assert_eq!(truncate("abc", 3), "abc");
     }

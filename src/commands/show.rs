@@ -7,6 +7,7 @@
 //! ([`crate::export::import_file_each`]), so whatever it reads `show` reads.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::io::{self, Write};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
@@ -14,7 +15,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::capture::{CaptureLimits, CapturedEvent, Direction};
+use crate::capture::{CaptureLimits, CapturedEvent, Direction, SubKey};
 use crate::catalog::{Summary, summarize};
 use crate::decode::{AbiSource, Decoded, Decoder, TokenSource};
 use crate::export::{CaptureContext, ImportError, ImportOptions, Progress, import_file_each, iso8601};
@@ -153,6 +154,8 @@ pub fn show(options: &ShowOptions, decoder: &Decoder, out: &mut dyn Write) -> io
     let (mut events, mut shown, mut headed) = (0, 0, false);
     let mut written = Ok(());
     let mut line = String::new();
+    // A subscription's label, made once (its method and params never change in a file).
+    let mut labels = HashMap::new();
     let mut each = |context: &CaptureContext, event: CapturedEvent| {
         events += 1;
         view.update_context(context);
@@ -160,7 +163,8 @@ pub fn show(options: &ShowOptions, decoder: &Decoder, out: &mut dyn Write) -> io
         let Some(event) = view.capture.iter().next_back().filter(|event| matcher.matches(event)) else {
             return ControlFlow::Continue(());
         };
-        let row = Row::new(event, &view.context, view.reorgs.get(&event.seq).map(String::as_str), decoder);
+        let reorg = view.reorgs.get(&event.seq).map(String::as_str);
+        let row = Row::new(event, &view.context, reorg, decoder, &mut labels);
         written =
             write_header(out, options, &mut headed).and_then(|()| row.write(out, event, options, &mut line));
         if written.is_err() {
@@ -208,11 +212,21 @@ impl<'a> Row<'a> {
         context: &CaptureContext,
         reorg: Option<&'a str>,
         decoder: &Decoder,
+        labels: &mut HashMap<SubKey, String>,
     ) -> Self {
         let incoming = event.direction == Direction::In;
         let summary = if incoming { summarize(&event.raw) } else { Summary::default() };
         let connection = crate::row::connection_label(context, event.connection);
-        let subscription = event.subscription.map(|sub| crate::row::subscription_label(context, sub));
+        let subscription = event.subscription.map(|sub| {
+            if let Some(label) = labels.get(&sub) {
+                return label.clone();
+            }
+            let label = crate::row::subscription_label(context, sub);
+            if context.subscriptions.contains_key(&sub) {
+                labels.insert(sub, label.clone()); // named for good once its method is known
+            }
+            label
+        });
         let account = crate::row::account(context, event, &summary);
         let gap =
             event.direction == Direction::Meta && matches!(meta::parse(&event.raw), Some(MetaRecord::Gap(_)));
