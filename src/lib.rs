@@ -62,3 +62,4 @@ pub mod settings;
 mod signal;
 #[cfg(feature = "gui")]
 pub mod ui;
+pub mod workspace;
