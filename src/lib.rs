@@ -51,6 +51,7 @@ pub mod files;
 pub mod filter;
 pub mod human;
 mod loopback;
+pub mod monitor;
 pub mod protocol;
 pub mod record;
 pub mod redact;

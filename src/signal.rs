@@ -1,5 +1,6 @@
 //! SIGINT and SIGTERM, the one listener every headless verb stops on: `record` and `compare`
-//! (a first signal ends the run cleanly, a second at once), the demo server and replay.
+//! (a first signal ends the run cleanly, a second at once), the demo server, replay and
+//! `monitor`; and SIGHUP, on which `monitor` reads its workspace again.
 
 use tokio::sync::watch;
 
@@ -82,5 +83,36 @@ impl Signals {
     #[cfg(not(unix))]
     async fn next(&mut self) -> bool {
         tokio::signal::ctrl_c().await.is_ok()
+    }
+}
+
+/// SIGHUP, listened for from the moment it is made (so a reload asked at once is not lost, nor
+/// does it end the process the default way). On other systems it never comes.
+pub(crate) struct ReloadSignal {
+    #[cfg(unix)]
+    hangup: Option<tokio::signal::unix::Signal>,
+}
+
+impl ReloadSignal {
+    /// Installs the handler.
+    pub(crate) fn listen() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Self { hangup: signal(SignalKind::hangup()).ok() }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    /// Resolves at the next SIGHUP (never, when it cannot be listened for).
+    pub(crate) async fn next(&mut self) {
+        #[cfg(unix)]
+        if let Some(hangup) = self.hangup.as_mut()
+            && hangup.recv().await.is_some()
+        {
+            return;
+        }
+        std::future::pending::<()>().await;
     }
 }

@@ -139,6 +139,9 @@ pub struct MemberStats {
     pub first: u64,
     /// Items others delivered that it did not within the grace window, nor since.
     pub missed: u64,
+    /// Items counted missed when their grace window ended, never taken back when they come
+    /// late or are recovered: a count that only grows, for a monitor's counter.
+    pub missed_live: u64,
     /// Items it delivered after the grace window (not counted missed).
     pub late: u64,
     /// Items it missed live that were recovered over HTTP (not counted missed).
@@ -521,6 +524,7 @@ impl Group {
                         item.awaited |= bit;
                         if member.counts_from(grace) <= first_at {
                             member.stats.missed += 1;
+                            member.stats.missed_live += 1;
                             item.owed_by |= bit;
                             if let Some(height) = item.height
                                 && self.missed.len() < MAX_MISSED_QUEUED
