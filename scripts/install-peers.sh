@@ -5,6 +5,8 @@
 #                                      in ../shared/bin, else one on PATH, else built from crates.io
 #                                      (about an hour on 2 cores).
 #   gnome-keyring + D-Bus                a real Secret Service for tests/keychain.rs (Debian packages)
+#   prometheus + promtool                Debian's Prometheus, which scrapes `subscope monitor` in
+#                                      tests/monitor.rs and checks the shipped alert rules
 #   .peers/js/node_modules             ethers 6.17.0 and @solana/web3.js 1.99.0 from npm: the client
 #                                      libraries tests/js/*.mjs run against `subscope replay`
 # Tools it needs and does not find are installed with apt-get when run as root; otherwise it
@@ -34,6 +36,8 @@ need xz xz-utils
 need dbus-run-session dbus
 need dbus-send dbus
 need gnome-keyring-daemon gnome-keyring
+need prometheus prometheus
+need promtool prometheus
 
 # ---- Ethereum: anvil ----------------------------------------------------------------------
 anvil_version=1.7.1

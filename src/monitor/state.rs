@@ -90,6 +90,8 @@ pub(super) struct Monitor {
     endpoints: BTreeMap<String, LiveEndpoint>,
     subs: HashMap<SubKey, LiveSub>,
     comparisons: Vec<Comparison>,
+    /// Whether the monitor is closing its connections to exit.
+    stopping: bool,
 }
 
 impl Monitor {
@@ -101,6 +103,7 @@ impl Monitor {
             endpoints: BTreeMap::new(),
             subs: HashMap::new(),
             comparisons: Vec::new(),
+            stopping: false,
         }
     }
 
@@ -187,7 +190,11 @@ impl Monitor {
             ..Endpoint::default()
         });
         let labels = EndpointLabels { endpoint: config.name.clone() };
-        self.shared.metrics.up.get_or_create(&labels).set(0);
+        let metrics = &self.shared.metrics;
+        metrics.up.get_or_create(&labels).set(0);
+        // Series that exist from the start, so a query or a rule finds 0 rather than nothing.
+        metrics.reconnects.get_or_create(&labels).inc_by(0);
+        metrics.gap_seconds.get_or_create(&labels).inc_by(0.0);
         let name = config.name.clone();
         self.endpoints.insert(
             name.clone(),
@@ -415,7 +422,7 @@ impl Monitor {
             Event::SubscriptionEnded { sub, reason, .. } => {
                 let Some(live) = self.subs.get(sub) else { return };
                 live.active.set(0);
-                if !matches!(reason, EndReason::Unsubscribed(_)) {
+                if !self.stopping && !matches!(reason, EndReason::Unsubscribed(_)) {
                     let fields = [("endpoint", live.endpoint.as_str()), ("subscription", live.name.as_str())];
                     self.log.event(Level::Warn, "subscription_ended", &fields);
                 }
@@ -465,6 +472,11 @@ impl Monitor {
                     "reconnecting",
                     &[("endpoint", &name), ("attempt", &attempt), ("reason", &reason)],
                 );
+            }
+            ConnState::Closed { .. } if self.stopping => {
+                up.set(0);
+                live.open = false;
+                self.log.event(Level::Info, "closed", &[("endpoint", &name)]);
             }
             ConnState::Closed { reason } => {
                 up.set(0);
@@ -595,6 +607,7 @@ impl Monitor {
 
     /// Closes every connection and takes what they send until they are closed, at most `wait`.
     pub(super) async fn drain(&mut self, wait: std::time::Duration) {
+        self.stopping = true;
         for live in self.endpoints.values() {
             self.session.backend().room_for_command().await;
             self.session.disconnect(live.index);
