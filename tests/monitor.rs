@@ -51,12 +51,13 @@ fn demo_server(speed: f64) -> (Running, String) {
 
 /// `subscope monitor WORKSPACE --listen 127.0.0.1:PORT` with stderr in `log`; returns once
 /// `/healthz` answers.
-fn monitor(workspace: &Path, port: u16, log: &Path, env: &[(&str, &str)]) -> Running {
+fn monitor(workspace: &Path, port: u16, log: &Path, env: &[(&str, &str)], extra: &[&str]) -> Running {
     let stderr = std::fs::File::create(log).unwrap_or_else(|err| panic!("{err}"));
     let child = subscope()
         .arg("monitor")
         .arg(workspace)
         .args(["--listen", &format!("127.0.0.1:{port}"), "--log-format", "json"])
+        .args(extra)
         .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(stderr)
@@ -162,10 +163,10 @@ fn faulty_pair(url: &str) -> Value {
 #[test]
 fn prometheus_reads_the_delay_and_the_misses_of_two_faulty_connections() {
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
-    let (_demo, url) = demo_server(5.0); // 80 ms slots
+    let (_demo, url) = demo_server(10.0); // 40 ms slots
     write_json(&dir.path().join("w.json"), &faulty_pair(&url));
     let port = free_port();
-    let _monitor = monitor(&dir.path().join("w.json"), port, &dir.path().join("monitor.log"), &[]);
+    let _monitor = monitor(&dir.path().join("w.json"), port, &dir.path().join("monitor.log"), &[], &[]);
     let prometheus = Prometheus::start(dir.path(), port);
 
     // Enough items for a share of a fifth to be read to a few per cent.
@@ -177,7 +178,9 @@ fn prometheus_reads_the_delay_and_the_misses_of_two_faulty_connections() {
         .value(r#"histogram_quantile(0.5, sum by (le) (rate(subscope_compare_lag_seconds_bucket{endpoint="delayed"}[1m])))"#)
         .unwrap_or_else(|| panic!("no p50"));
     assert!((0.255..=0.345).contains(&p50), "p50 lag of the delayed connection: {p50}");
-    let missed = r#"subscope_compare_missed_total{endpoint="dropping"} / ignoring(endpoint) subscope_compare_items_total"#;
+    // Items are counted as they come, misses one grace window (1 s) later: the items of a
+    // second ago are the ones whose misses are all counted now.
+    let missed = r#"subscope_compare_missed_total{endpoint="dropping"} / ignoring(endpoint) (subscope_compare_items_total offset 1s)"#;
     let share = prometheus.value(missed).unwrap_or_else(|| panic!("no miss rate"));
     assert!((0.15..=0.25).contains(&share), "miss rate of the dropping connection: {share}");
     eprintln!(
@@ -249,7 +252,10 @@ fn sighup_applies_the_changed_workspace_and_sigterm_exits_0_within_5_seconds() {
     });
     write_json(&path, &before);
     let port = free_port();
-    let mut monitor = monitor(&path, port, &dir.path().join("monitor.log"), &[]);
+    let captures = dir.path().join("captures");
+    let out = captures.to_string_lossy().into_owned();
+    let mut monitor =
+        monitor(&path, port, &dir.path().join("monitor.log"), &[], &["--out", &out, "--rotate-every", "1.5"]);
     let slots = r#"subscope_notifications_total{endpoint="a",subscription="slots"}"#;
     let roots = r#"subscope_notifications_total{endpoint="a",subscription="roots"}"#;
     let counted = poll("slots and roots counted", Duration::from_secs(20), || {
@@ -305,6 +311,43 @@ fn sighup_applies_the_changed_workspace_and_sigterm_exits_0_within_5_seconds() {
     for event in ["\"reloaded\"", "\"unsubscribed\"", "\"stopped\""] {
         assert!(log.contains(event), "{event} in {log}");
     }
+    // The captures rotated while it ran, each closed gzip'd, and read as captures by `show`.
+    let files = capture_files(&captures);
+    assert!(files.len() >= 2, "{files:?}");
+    assert!(files.iter().all(|file| file.to_string_lossy().ends_with(".ndjson.gz")), "{files:?}");
+    let mut shown = 0;
+    for file in &files {
+        let output = subscope().arg("show").arg(file).output().unwrap_or_else(|err| panic!("{err}"));
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        shown += String::from_utf8_lossy(&output.stdout).lines().filter(|line| line.contains("slot")).count();
+    }
+    assert!(shown as f64 >= slots_total(&files), "{shown}");
+}
+
+/// The files in a capture folder, by name.
+fn capture_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| entries.flatten().map(|entry| entry.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+/// The text of gzip'd capture files.
+fn unzipped(files: &[PathBuf]) -> String {
+    let mut text = String::new();
+    for file in files {
+        let reader = std::fs::File::open(file).unwrap_or_else(|err| panic!("{err}"));
+        flate2::read::MultiGzDecoder::new(reader)
+            .read_to_string(&mut text)
+            .unwrap_or_else(|err| panic!("{err}"));
+    }
+    text
+}
+
+/// How many slot notifications capture files hold.
+fn slots_total(files: &[PathBuf]) -> f64 {
+    unzipped(files).lines().filter(|line| line.contains("slotNotification")).count() as f64
 }
 
 #[test]
@@ -336,7 +379,10 @@ fn neither_metrics_nor_logs_ever_show_a_key() {
     write_json(&dir.path().join("w.json"), &workspace);
     let port = free_port();
     let log = dir.path().join("monitor.log");
-    let _monitor = monitor(&dir.path().join("w.json"), port, &log, &[("SUBSCOPE_KEY_FROM_ENV", env_key)]);
+    let captures = dir.path().join("captures");
+    let out = captures.to_string_lossy().into_owned();
+    let env = [("SUBSCOPE_KEY_FROM_ENV", env_key)];
+    let mut monitor = monitor(&dir.path().join("w.json"), port, &log, &env, &["--out", &out]);
     let metrics = poll("every endpoint delivering", Duration::from_secs(20), || {
         let (_, metrics) = get(port, "/metrics");
         ["from-env", "from-file", "header"]
@@ -350,12 +396,20 @@ fn neither_metrics_nor_logs_ever_show_a_key() {
             })
             .then_some(metrics)
     });
-    let log = std::fs::read_to_string(&log).unwrap_or_default();
+    let log_text = std::fs::read_to_string(&log).unwrap_or_default();
     for key in [env_key, file_key, header_key] {
         assert!(!metrics.contains(key), "{key} in /metrics");
-        assert!(!log.contains(key), "{key} in the log");
+        assert!(!log_text.contains(key), "{key} in the log");
     }
     assert!(!metrics.contains("127.0.0.1"), "no URL in /metrics");
+    let pid = monitor.0.id().to_string();
+    Process::new("kill").args(["-TERM", &pid]).status().unwrap_or_else(|err| panic!("{err}"));
+    poll("the monitor to exit", Duration::from_secs(5), || monitor.0.try_wait().ok().flatten());
+    let captured = unzipped(&capture_files(&captures));
+    assert!(captured.contains("slotNotification"), "{captured}");
+    for key in [env_key, file_key, header_key] {
+        assert!(!captured.contains(key), "{key} in the capture");
+    }
 
     // A key left in the workspace's URL is refused before anything connects, unshown.
     let pasted = json!({"format": 1, "endpoints": [{"name": "x", "url": format!("{url}v2/{file_key}")}]});

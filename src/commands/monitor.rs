@@ -3,9 +3,11 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use super::Context;
-use crate::monitor::{DEFAULT_LISTEN, LogFormat, MonitorOptions};
+use super::args::parse_duration;
+use crate::monitor::{DEFAULT_LISTEN, LogFormat, MonitorOptions, RotateOptions};
 
 /// What `monitor --help` says after the options.
 const AFTER_HELP: &str = "\
@@ -28,6 +30,20 @@ pub struct MonitorArgs {
     /// How log lines on stderr look: `text` (key=value) or `json` (one object a line).
     #[arg(long, default_value = "text", value_parser = parse_log_format)]
     log_format: LogFormat,
+    /// Also write what arrives as NDJSON captures into this folder, rotated by size and age;
+    /// closed files are gzip'd (`show` and the window open them as they are).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Close a capture file once it holds this many MiB (before compression).
+    #[arg(long, default_value_t = 64, requires = "out", value_parser = clap::value_parser!(u64).range(1..))]
+    rotate_mib: u64,
+    /// Close a capture file once it has been open this long: seconds, or a number with s, m
+    /// or h.
+    #[arg(long, default_value = "1h", requires = "out", value_parser = parse_duration)]
+    rotate_every: Duration,
+    /// How many closed capture files to keep; the oldest beyond are deleted.
+    #[arg(long, default_value_t = 48, requires = "out", value_parser = clap::value_parser!(u64).range(1..))]
+    keep: u64,
 }
 
 fn parse_log_format(text: &str) -> Result<LogFormat, String> {
@@ -52,6 +68,12 @@ impl MonitorArgs {
             listen: self.listen,
             log_format: self.log_format,
             limits: crate::capture::CaptureLimits::default(),
+            capture: self.out.map(|dir| RotateOptions {
+                dir,
+                max_bytes: self.rotate_mib << 20,
+                max_age: self.rotate_every,
+                keep: usize::try_from(self.keep).unwrap_or(usize::MAX),
+            }),
         };
         context.runtime.block_on(crate::monitor::run(options))
     }

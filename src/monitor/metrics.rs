@@ -97,6 +97,8 @@ pub struct Metrics {
     pub duplicates: Family<MemberLabels, Counter>,
     /// Items some member of a group delivered live.
     pub items: Family<GroupLabels, Counter>,
+    /// Events `--out` could not write because the disk fell behind.
+    pub capture_dropped: Counter,
 }
 
 impl Default for Metrics {
@@ -128,6 +130,7 @@ impl Metrics {
             member_recovered: Family::default(),
             duplicates: Family::default(),
             items: Family::default(),
+            capture_dropped: Counter::default(),
         };
         let registry = &mut metrics.registry;
         registry.register("notifications", "Notifications received live", metrics.notifications.clone());
@@ -207,6 +210,11 @@ impl Metrics {
             "compare_items",
             "Items some endpoint of the group delivered live",
             metrics.items.clone(),
+        );
+        registry.register(
+            "capture_dropped_events",
+            "Events --out did not write because the disk could not keep up",
+            metrics.capture_dropped.clone(),
         );
         metrics
     }

@@ -19,6 +19,7 @@
 //! later (those are counted apart). Memory is bounded as `record`'s is: the backend's queue
 //! under [`CaptureLimits`], taken as it fills; each comparison under its own caps.
 
+mod capture;
 mod http;
 mod log;
 pub mod metrics;
@@ -32,6 +33,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
+pub use self::capture::RotateOptions;
 pub use self::log::{Level, Log, LogFormat};
 use self::state::Monitor;
 use crate::backend::Backend;
@@ -55,7 +57,10 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:9464";
 const TICK: Duration = Duration::from_millis(250);
 
 /// How long a stopping monitor waits for its connections to close.
-const DRAIN: Duration = Duration::from_secs(2);
+const DRAIN: Duration = Duration::from_millis(1500);
+
+/// How long a stopping monitor waits for its last capture file to be written and gzip'd.
+const CAPTURE_CLOSE: Duration = Duration::from_secs(2);
 
 /// What to monitor and how.
 #[derive(Clone, Debug)]
@@ -68,6 +73,8 @@ pub struct MonitorOptions {
     pub log_format: LogFormat,
     /// The memory cap of what waits to be taken.
     pub limits: CaptureLimits,
+    /// Where and how to write NDJSON captures too (`--out`), if at all.
+    pub capture: Option<RotateOptions>,
 }
 
 /// Reads a workspace and its keys (from the process environment or the key file).
@@ -110,6 +117,9 @@ pub async fn run(options: MonitorOptions) -> anyhow::Result<()> {
     let backend = Backend::start(&tokio::runtime::Handle::current(), options.limits, Arc::new(|| {}));
     let session = Session::new(backend, options.limits, &[]);
     let mut monitor = Monitor::new(session, Arc::clone(&shared), log.clone());
+    if let Some(capture) = options.capture.clone() {
+        monitor.set_captures(capture::Captures::start(capture)?);
+    }
     monitor.apply(&workspace, &keys).await;
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -135,8 +145,11 @@ pub async fn run(options: MonitorOptions) -> anyhow::Result<()> {
         () = monitor.drain(DRAIN) => {}
         () = stop.requested(2) => {}
     }
+    if let Err(err) = monitor.close_captures(CAPTURE_CLOSE).await {
+        log.event(Level::Error, "capture_failed", &[("reason", &format!("{err:#}"))]);
+    }
     stop_http.send(true).ok(); // the server may have ended already
-    tokio::time::timeout(Duration::from_secs(2), server).await.ok();
+    tokio::time::timeout(Duration::from_secs(1), server).await.ok();
     log.event(Level::Info, "stopped", &[]);
     Ok(())
 }

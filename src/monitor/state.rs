@@ -10,6 +10,7 @@ use std::sync::Arc;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 
+use super::capture::Captures;
 use super::http::Shared;
 use super::log::{Level, Log};
 use super::metrics::{EndpointLabels, GroupLabels, MemberLabels, SubLabels};
@@ -92,6 +93,9 @@ pub(super) struct Monitor {
     comparisons: Vec<Comparison>,
     /// Whether the monitor is closing its connections to exit.
     stopping: bool,
+    /// The `--out` captures, and whether they have been sent the context yet.
+    captures: Option<Captures>,
+    context_sent: bool,
 }
 
 impl Monitor {
@@ -104,6 +108,25 @@ impl Monitor {
             subs: HashMap::new(),
             comparisons: Vec::new(),
             stopping: false,
+            captures: None,
+            context_sent: false,
+        }
+    }
+
+    /// Writes what arrives to `captures` too.
+    pub(super) fn set_captures(&mut self, captures: Captures) {
+        self.captures = Some(captures);
+    }
+
+    /// Closes the current capture file and waits for it, at most `wait`.
+    ///
+    /// # Errors
+    ///
+    /// What [`Captures::close`] fails with.
+    pub(super) async fn close_captures(&mut self, wait: std::time::Duration) -> anyhow::Result<()> {
+        match self.captures.take() {
+            Some(captures) => captures.close(wait).await,
+            None => Ok(()),
         }
     }
 
@@ -385,6 +408,17 @@ impl Monitor {
                     }
                 }
                 None => {}
+            }
+        }
+        if let Some(captures) = &mut self.captures {
+            let changed = !self.context_sent || !taken.events.is_empty();
+            let context = changed.then(|| self.session.live().context.clone());
+            self.context_sent = true;
+            let dropped = captures.send(Vec::from(taken.frames), context);
+            self.shared.metrics.capture_dropped.inc_by(dropped);
+            if dropped > 0 {
+                let dropped = dropped.to_string();
+                self.log.event(Level::Warn, "capture_dropped", &[("events", &dropped)]);
             }
         }
     }
