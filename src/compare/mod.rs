@@ -122,11 +122,14 @@ pub struct CompareConfig {
     pub stall_factor: u64,
     /// No silence shorter than this is a stall, in ms (for streams with many per second).
     pub min_stall_ms: u64,
+    /// How many recent (time, lag) points a member keeps ([`Compare::lag_series`]):
+    /// [`LAG_POINTS`] for the window's plot; fewer for a monitor that only reads the newest.
+    pub lag_points: usize,
 }
 
 impl Default for CompareConfig {
     fn default() -> Self {
-        Self { grace_ms: 10_000, stall_factor: 5, min_stall_ms: 1_000 }
+        Self { grace_ms: 10_000, stall_factor: 5, min_stall_ms: 1_000, lag_points: LAG_POINTS }
     }
 }
 
@@ -497,7 +500,7 @@ impl Group {
         }
         let lag = at.saturating_sub(item.first_at_ms);
         member.lag.record(lag);
-        if member.lags.len() == LAG_POINTS {
+        if member.lags.len() >= config.lag_points.max(1) {
             member.lags.pop_front();
         }
         member.lags.push_back((at, lag));

@@ -28,6 +28,13 @@ const MAX_BATCH: usize = 8_192;
 /// The grace window of a subscription compared with nothing (only its stalls are watched).
 const SOLO_GRACE_MS: u64 = 1_000;
 
+/// How many recent lags a comparison keeps per member for the histogram to take at the next
+/// tick: 512 items a second per member at a tick of 250 ms; beyond that the histogram
+/// samples the newest lags (the counters still count every item). A few KB per member,
+/// where the window's 2,048 points for its plot would keep growing for half an hour on a
+/// stream of one item a second.
+const LAG_POINTS: usize = 128;
+
 /// One endpoint as it lives.
 struct LiveEndpoint {
     /// Its place in the session's list (endpoints are never removed from it, only closed).
@@ -362,7 +369,8 @@ impl Monitor {
                         ComparisonKey::Group { grace_ms, .. } => *grace_ms,
                         ComparisonKey::Solo { .. } => SOLO_GRACE_MS,
                     };
-                    let config = CompareConfig { grace_ms, ..CompareConfig::default() };
+                    let config =
+                        CompareConfig { grace_ms, lag_points: LAG_POINTS, ..CompareConfig::default() };
                     Comparison { key, compare: Compare::new(config), members: HashMap::new() }
                 }
             };
@@ -454,7 +462,11 @@ impl Monitor {
                 }
             }
             Event::SubscriptionEnded { sub, reason, .. } => {
-                let Some(live) = self.subs.get(sub) else { return };
+                let Some(live) = self.subs.get(sub) else {
+                    // One the monitor cancelled (a reload took it out): nothing names it any more.
+                    self.session.forget_subscription(*sub);
+                    return;
+                };
                 live.active.set(0);
                 if !self.stopping && !matches!(reason, EndReason::Unsubscribed(_)) {
                     let fields = [("endpoint", live.endpoint.as_str()), ("subscription", live.name.as_str())];
@@ -608,8 +620,13 @@ impl Monitor {
                 self.subs.iter().filter(|(_, sub)| sub.endpoint == name).map(|(sub, _)| *sub).collect();
             for sub in old {
                 self.subs.remove(&sub); // its series stay: the new subscription counts on in them
+                self.session.forget_subscription(sub);
             }
+            let old_conn = self.endpoints.get(&name).and_then(|live| live.conn);
             self.connect(&name).await;
+            if let Some(conn) = old_conn {
+                self.session.forget_connection(conn);
+            }
             self.subscribe_missing(workspace, &name).await;
         }
         if self.comparisons.iter().map(|comparison| comparison.members.len()).sum::<usize>()
