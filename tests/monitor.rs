@@ -423,3 +423,38 @@ fn neither_metrics_nor_logs_ever_show_a_key() {
     assert!(!output.status.success());
     assert!(stderr.contains("{api_key}") && !stderr.contains(file_key), "{stderr}");
 }
+
+#[test]
+fn a_node_down_at_start_is_tried_again_until_it_comes_up_and_readyz_says_so() {
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let node_port = free_port(); // nothing listens there yet
+    let workspace = json!({
+        "format": 1,
+        "endpoints": [{"name": "late-node", "url": format!("ws://127.0.0.1:{node_port}/")}],
+        "subscriptions": [{"name": "slots", "method": "slotSubscribe"}]
+    });
+    write_json(&dir.path().join("w.json"), &workspace);
+    let port = free_port();
+    let _monitor = monitor(&dir.path().join("w.json"), port, &dir.path().join("monitor.log"), &[], &[]);
+    let (status, body) = get(port, "/readyz");
+    assert_eq!((status, body.trim()), (503, "not connected: late-node"));
+    let (_, metrics) = get(port, "/metrics");
+    assert_eq!(sample(&metrics, r#"subscope_connection_up{endpoint="late-node"}"#), Some(0.0));
+
+    let demo = subscope()
+        .args(["demo-server", "--port", &node_port.to_string(), "--speed", "5"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|err| panic!("{err}"));
+    let _demo = Running(demo);
+    let slots = r#"subscope_notifications_total{endpoint="late-node",subscription="slots"}"#;
+    poll("the late node connected and notifying", Duration::from_secs(30), || {
+        let (_, metrics) = get(port, "/metrics");
+        let up = sample(&metrics, r#"subscope_connection_up{endpoint="late-node"}"#) == Some(1.0);
+        (up && sample(&metrics, slots).is_some_and(|n| n >= 5.0)).then_some(())
+    });
+    assert_eq!(get(port, "/readyz").0, 200);
+    // The tries before it came up left one subscription's series, counting on.
+    let (_, metrics) = get(port, "/metrics");
+    assert_eq!(metrics.lines().filter(|line| line.starts_with("subscope_notifications_total{")).count(), 1);
+}

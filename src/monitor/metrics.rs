@@ -59,6 +59,8 @@ fn lag_histogram() -> Histogram {
 /// the registry).
 pub struct Metrics {
     registry: Registry,
+    /// The size of the last exposition, to size the next one's buffer.
+    last_size: std::sync::atomic::AtomicUsize,
     /// Notifications received live.
     pub notifications: Family<SubLabels, Counter>,
     /// Their bytes, as received.
@@ -110,6 +112,7 @@ impl Metrics {
     pub fn new() -> Self {
         let mut metrics = Self {
             registry: Registry::with_prefix("subscope"),
+            last_size: std::sync::atomic::AtomicUsize::new(0),
             notifications: Family::default(),
             bytes: Family::default(),
             recovered: Family::default(),
@@ -219,9 +222,13 @@ impl Metrics {
 
     /// The metrics in the Prometheus text format (0.0.4).
     pub fn encode(&self) -> String {
-        let mut text = String::with_capacity(64 * 1024);
+        // As large as the last one: a scrape of 200 members is half a megabyte, which a
+        // growing buffer would copy several times over.
+        let last = self.last_size.load(std::sync::atomic::Ordering::Relaxed);
+        let mut text = String::with_capacity(last + last / 8 + 4096);
         // Writing into a String cannot fail.
         prometheus_client::encoding::prometheus_text::encode(&mut text, &self.registry).ok();
+        self.last_size.store(text.len(), std::sync::atomic::Ordering::Relaxed);
         text
     }
 
