@@ -440,6 +440,13 @@ fn a_node_down_at_start_is_tried_again_until_it_comes_up_and_readyz_says_so() {
     assert_eq!((status, body.trim()), (503, "not connected: late-node"));
     let (_, metrics) = get(port, "/metrics");
     assert_eq!(sample(&metrics, r#"subscope_connection_up{endpoint="late-node"}"#), Some(0.0));
+    // A subscription that has delivered nothing ages from when it was first sent, through
+    // the tries to connect (made 0.5, 1.5, 3.5, 7.5 s in: an age that started again with
+    // each would not reach 5 s before 9).
+    let age = r#"subscope_last_notification_age_seconds{endpoint="late-node",subscription="slots"}"#;
+    poll("the silent subscription aging past 5 s", Duration::from_secs(9), || {
+        sample(&get(port, "/metrics").1, age).filter(|seconds| *seconds >= 5.0)
+    });
 
     let demo = subscope()
         .args(["demo-server", "--port", &node_port.to_string(), "--speed", "5"])

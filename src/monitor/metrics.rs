@@ -71,7 +71,7 @@ pub struct Metrics {
     pub active: Family<SubLabels, Gauge>,
     /// Silences of several times the usual interval.
     pub stalls: Family<SubLabels, Counter>,
-    /// Seconds since the last notification.
+    /// Seconds since the last notification (or since the subscription was sent).
     pub last_age: Family<SubLabels, FloatGauge>,
     /// Whether the connection is open.
     pub up: Family<EndpointLabels, Gauge>,
@@ -158,7 +158,7 @@ impl Metrics {
         );
         registry.register_with_unit(
             "last_notification_age",
-            "Time since the subscription's last notification",
+            "Time since the subscription's last notification (or since it was sent, when none came)",
             Unit::Seconds,
             metrics.last_age.clone(),
         );

@@ -310,7 +310,8 @@ impl Monitor {
                             recovered: metrics.recovered.get_or_create_owned(&labels),
                             active: metrics.active.get_or_create_owned(&labels),
                             stalls: metrics.stalls.get_or_create_owned(&labels),
-                            last_at_ms: None,
+                            // A subscription that never delivers ages from when it was sent.
+                            last_at_ms: Some(now_ms()),
                             labels,
                         },
                     );
@@ -618,8 +619,13 @@ impl Monitor {
         for name in due {
             let old: Vec<SubKey> =
                 self.subs.iter().filter(|(_, sub)| sub.endpoint == name).map(|(sub, _)| *sub).collect();
+            // Its series stay, and so does the time of its last notification: the new
+            // subscription counts on in them, and one silent for an hour still shows an hour.
+            let mut last_at: HashMap<String, Option<u64>> = HashMap::new();
             for sub in old {
-                self.subs.remove(&sub); // its series stay: the new subscription counts on in them
+                if let Some(live) = self.subs.remove(&sub) {
+                    last_at.insert(live.name, live.last_at_ms);
+                }
                 self.session.forget_subscription(sub);
             }
             let old_conn = self.endpoints.get(&name).and_then(|live| live.conn);
@@ -628,6 +634,11 @@ impl Monitor {
                 self.session.forget_connection(conn);
             }
             self.subscribe_missing(workspace, &name).await;
+            for live in self.subs.values_mut().filter(|live| live.endpoint == name) {
+                if let Some(at) = last_at.get(&live.name) {
+                    live.last_at_ms = *at;
+                }
+            }
         }
         if self.comparisons.iter().map(|comparison| comparison.members.len()).sum::<usize>()
             != self.subs.len()
