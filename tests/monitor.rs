@@ -430,14 +430,18 @@ fn a_node_down_at_start_is_tried_again_until_it_comes_up_and_readyz_says_so() {
     let node_port = free_port(); // nothing listens there yet
     let workspace = json!({
         "format": 1,
-        "endpoints": [{"name": "late-node", "url": format!("ws://127.0.0.1:{node_port}/")}],
-        "subscriptions": [{"name": "slots", "method": "slotSubscribe"}]
+        "endpoints": [
+            {"name": "late-node", "url": format!("ws://127.0.0.1:{node_port}/")},
+            {"name": "late-slow", "url": format!("ws://127.0.0.1:{node_port}/?delay_ms=50")}
+        ],
+        "subscriptions": [{"name": "slots", "method": "slotSubscribe"}],
+        "groups": [{"name": "slots", "subscription": "slots", "grace_seconds": 1}]
     });
     write_json(&dir.path().join("w.json"), &workspace);
     let port = free_port();
     let _monitor = monitor(&dir.path().join("w.json"), port, &dir.path().join("monitor.log"), &[], &[]);
     let (status, body) = get(port, "/readyz");
-    assert_eq!((status, body.trim()), (503, "not connected: late-node"));
+    assert_eq!((status, body.trim()), (503, "not connected: late-node, late-slow"));
     let (_, metrics) = get(port, "/metrics");
     assert_eq!(sample(&metrics, r#"subscope_connection_up{endpoint="late-node"}"#), Some(0.0));
     // A subscription that has delivered nothing ages from when it was first sent, through
@@ -460,8 +464,14 @@ fn a_node_down_at_start_is_tried_again_until_it_comes_up_and_readyz_says_so() {
         let up = sample(&metrics, r#"subscope_connection_up{endpoint="late-node"}"#) == Some(1.0);
         (up && sample(&metrics, slots).is_some_and(|n| n >= 5.0)).then_some(())
     });
+    // The subscriptions sent again from scratch are compared as the first ones would have been.
+    let lags = r#"subscope_compare_lag_seconds_count{group="slots",endpoint="late-slow"}"#;
+    poll("the late subscriptions compared", Duration::from_secs(20), || {
+        let (_, metrics) = get(port, "/metrics");
+        sample(&metrics, lags).filter(|count| *count >= 5.0)
+    });
     assert_eq!(get(port, "/readyz").0, 200);
-    // The tries before it came up left one subscription's series, counting on.
+    // The tries before they came up left one series per subscription, counting on.
     let (_, metrics) = get(port, "/metrics");
-    assert_eq!(metrics.lines().filter(|line| line.starts_with("subscope_notifications_total{")).count(), 1);
+    assert_eq!(metrics.lines().filter(|line| line.starts_with("subscope_notifications_total{")).count(), 2);
 }

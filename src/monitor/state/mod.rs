@@ -100,6 +100,8 @@ pub(super) struct Monitor {
     endpoints: BTreeMap<String, LiveEndpoint>,
     subs: HashMap<SubKey, LiveSub>,
     comparisons: Vec<Comparison>,
+    /// Each live subscription's comparison, by its index.
+    by_sub: HashMap<SubKey, usize>,
     /// Whether the monitor is closing its connections to exit.
     stopping: bool,
     /// The `--out` captures, and whether they have been sent the context yet.
@@ -116,6 +118,7 @@ impl Monitor {
             endpoints: BTreeMap::new(),
             subs: HashMap::new(),
             comparisons: Vec::new(),
+            by_sub: HashMap::new(),
             stopping: false,
             captures: None,
             context_sent: false,
@@ -328,7 +331,7 @@ impl Monitor {
     }
 
     /// Puts every live subscription in its comparison: a group's, or one of its own. A
-    /// comparison whose key and members are unchanged keeps its state.
+    /// comparison whose key (name, grace, members by name) is unchanged keeps its state.
     fn arrange_comparisons(&mut self, workspace: &Workspace) {
         let by_names: HashMap<(&str, &str), SubKey> = self
             .subs
@@ -362,9 +365,10 @@ impl Monitor {
         }
         let mut old = std::mem::take(&mut self.comparisons);
         for (key, subs) in wanted {
-            let kept = old.iter().position(|comparison| {
-                comparison.key == key && subs.iter().all(|sub| comparison.members.contains_key(sub))
-            });
+            // Kept whole when its key is unchanged, even when a member's subscription was sent
+            // again (an endpoint connected from scratch): the others' windows stay, and the new
+            // member joins on its first notification.
+            let kept = old.iter().position(|comparison| comparison.key == key);
             let mut comparison = match kept {
                 Some(position) => old.swap_remove(position),
                 None => {
@@ -383,17 +387,37 @@ impl Monitor {
             }
             self.comparisons.push(comparison);
         }
-        // Groups that left take their series with them.
+        // What left the groups takes its series with it; what a changed group still compares
+        // counts on in its series.
+        let still: Vec<(&str, &str)> = self
+            .comparisons
+            .iter()
+            .filter_map(|comparison| match &comparison.key {
+                ComparisonKey::Group { name, members, .. } => Some((name, members)),
+                ComparisonKey::Solo { .. } => None,
+            })
+            .flat_map(|(name, members)| {
+                members.iter().map(move |(endpoint, _)| (name.as_str(), endpoint.as_str()))
+            })
+            .collect();
         for comparison in old {
-            if let ComparisonKey::Group { name, members, .. } = &comparison.key {
-                for (endpoint, _) in members {
-                    self.shared
-                        .metrics
-                        .remove_member(&MemberLabels { group: name.clone(), endpoint: endpoint.clone() });
+            let ComparisonKey::Group { name, members, .. } = &comparison.key else { continue };
+            for (endpoint, _) in members {
+                if !still.contains(&(name.as_str(), endpoint.as_str())) {
+                    let labels = MemberLabels { group: name.clone(), endpoint: endpoint.clone() };
+                    self.shared.metrics.remove_member(&labels);
                 }
+            }
+            if !still.iter().any(|(group, _)| group == name) {
                 self.shared.metrics.items.remove(&GroupLabels { group: name.clone() });
             }
         }
+        self.by_sub = self
+            .comparisons
+            .iter()
+            .enumerate()
+            .flat_map(|(index, comparison)| comparison.members.keys().map(move |sub| (*sub, index)))
+            .collect();
     }
 
     /// Takes what arrived: control events first (applied to the session already), then frames.
@@ -408,7 +432,7 @@ impl Monitor {
             match frame.subscription {
                 Some(sub) => {
                     if let Some(comparison) =
-                        self.comparisons.iter_mut().find(|comparison| comparison.members.contains_key(&sub))
+                        self.by_sub.get(&sub).and_then(|index| self.comparisons.get_mut(*index))
                     {
                         comparison.compare.observe(frame, context);
                     }
@@ -508,6 +532,8 @@ impl Monitor {
             .filter(|live| live.retry_at_ms.is_some_and(|at| at <= now))
             .map(|live| live.config.name.clone())
             .collect();
+        // Subscriptions sent again from scratch are new to their comparisons.
+        let sent_again = !due.is_empty();
         for name in due {
             let old: Vec<SubKey> =
                 self.subs.iter().filter(|(_, sub)| sub.endpoint == name).map(|(sub, _)| *sub).collect();
@@ -532,9 +558,7 @@ impl Monitor {
                 }
             }
         }
-        if self.comparisons.iter().map(|comparison| comparison.members.len()).sum::<usize>()
-            != self.subs.len()
-        {
+        if sent_again {
             self.arrange_comparisons(workspace);
         }
     }
