@@ -31,6 +31,17 @@ use serde::{Deserialize, Serialize};
 use crate::redact::{API_KEY_PLACEHOLDER, Secret, extract_key, has_secret, redact_header, redact_url};
 use crate::settings::SavedEndpoint;
 
+/// One endpoint as [`Workspace::from_parts`] takes it: id, label, URL, RPC URL, headers, and
+/// the requests (method, params) sent on it.
+type EndpointParts<'a> = (
+    u64,
+    &'a String,
+    &'a String,
+    &'a String,
+    &'a Vec<(String, String)>,
+    Vec<(String, Option<serde_json::Value>)>,
+);
+
 /// The version of the format this build writes and reads.
 pub const FORMAT: u32 = 1;
 
@@ -419,37 +430,66 @@ impl Workspace {
     /// group for each request sent on more than one endpoint. Forms that no longer build are
     /// left out.
     pub fn from_saved_endpoints(saved: &[SavedEndpoint]) -> Self {
+        let endpoints = saved.iter().map(|entry| {
+            let sent = entry
+                .subscriptions
+                .iter()
+                .filter_map(|draft| crate::catalog::build(draft).ok())
+                .map(|built| (built.method, built.params))
+                .collect();
+            (entry.id, &entry.label, &entry.url, &entry.rpc_url, &entry.headers, sent)
+        });
+        Self::from_parts(endpoints)
+    }
+
+    /// The workspace of what the window has now: its endpoints (those made for this run only
+    /// left out) and every subscription live on them, typed or from a form, as
+    /// [`Self::from_saved_endpoints`] names and groups them.
+    pub fn from_session(session: &crate::session::Session) -> Self {
+        let context = &session.live().context;
+        let endpoints = session.endpoints().iter().filter(|endpoint| !endpoint.transient).map(|endpoint| {
+            let sent = session
+                .subscriptions()
+                .iter()
+                .filter(|row| row.endpoint == endpoint.id && row.state.is_live())
+                .filter_map(|row| context.subscriptions.get(&row.sub))
+                .map(|info| (info.method.clone(), info.params.clone()))
+                .collect();
+            (endpoint.id, &endpoint.label, &endpoint.url, &endpoint.rpc_url, &endpoint.headers, sent)
+        });
+        Self::from_parts(endpoints)
+    }
+
+    /// Builds a workspace from endpoints (id, label, URL, RPC URL, headers) and the requests
+    /// sent on each.
+    fn from_parts<'a>(endpoints: impl Iterator<Item = EndpointParts<'a>>) -> Self {
         let mut workspace = Self::default();
         let mut names: HashSet<String> = HashSet::new();
-        for entry in saved {
-            let base = if entry.label.trim().is_empty() {
-                format!("endpoint-{}", entry.id)
-            } else {
-                entry.label.clone()
-            };
+        for (id, label, url, rpc_url, headers, sent) in endpoints {
+            let base = if label.trim().is_empty() { format!("endpoint-{id}") } else { label.clone() };
             let name = unique_name(&base, &mut names);
             workspace.endpoints.push(WorkspaceEndpoint {
                 name: name.clone(),
-                url: entry.url.clone(),
-                rpc_url: entry.rpc_url.clone(),
-                headers: entry.headers.clone(),
+                url: url.clone(),
+                rpc_url: rpc_url.clone(),
+                headers: headers.clone(),
                 backfill: true,
             });
-            for draft in &entry.subscriptions {
-                let Ok(built) = crate::catalog::build(draft) else { continue };
+            for (method, params) in sent {
                 let existing = workspace
                     .subscriptions
                     .iter_mut()
-                    .find(|sub| sub.method == built.method && sub.params == built.params);
+                    .find(|sub| sub.method == method && sub.params == params);
                 match existing {
+                    Some(sub) if sub.endpoints.contains(&name) => {} // sent twice on one endpoint
                     Some(sub) => sub.endpoints.push(name.clone()),
                     None => {
                         let mut sub_names: HashSet<String> =
                             workspace.subscriptions.iter().map(|sub| sub.name.clone()).collect();
                         workspace.subscriptions.push(WorkspaceSubscription {
-                            name: unique_name(&built.method, &mut sub_names),
-                            method: built.method,
-                            params: built.params,
+                            name: unique_name(&method, &mut sub_names),
+                            method,
+                            params,
                             endpoints: vec![name.clone()],
                         });
                     }

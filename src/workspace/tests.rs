@@ -183,3 +183,49 @@ fn save_writes_the_file_whole() {
     assert_eq!(Workspace::load(&path).unwrap_or_else(|err| panic!("{err}")), workspace);
     assert_eq!(key_env_name("eu-west.1"), "SUBSCOPE_KEY_EU_WEST_1");
 }
+
+#[test]
+fn the_window_saves_every_live_subscription_typed_or_from_a_form_and_no_key() {
+    use crate::backend::Backend;
+    use crate::capture::CaptureLimits;
+    use crate::session::{Endpoint, Session};
+
+    let (backend, _script) = Backend::scripted(CaptureLimits::default(), std::sync::Arc::new(|| {}));
+    let mut session = Session::new(backend, CaptureLimits::default(), &[]);
+    let url = "wss://mainnet.helius-rpc.com/?api-key={api_key}";
+    session.add_endpoint(Endpoint {
+        id: 1,
+        label: "helius".into(),
+        url: url.into(),
+        api_key: "k3y-in-the-field".into(),
+        ..Endpoint::default()
+    });
+    session.add_endpoint(Endpoint { id: 2, label: "demo".into(), url: "demo".into(), ..Endpoint::default() });
+    session.add_endpoint(Endpoint {
+        id: 3,
+        label: "replay".into(),
+        url: "ws://127.0.0.1:9/".into(),
+        transient: true,
+        ..Endpoint::default()
+    });
+    let helius = session.connect(0).unwrap_or_else(|err| panic!("{err}"));
+    let demo = session.connect(1).unwrap_or_else(|err| panic!("{err}"));
+    let logs = Some(serde_json::json!(["all"]));
+    for conn in [helius, demo] {
+        session.subscribe(conn, "slotSubscribe".into(), None, None).unwrap_or_else(|err| panic!("{err}"));
+    }
+    session.subscribe(demo, "logsSubscribe".into(), logs.clone(), None).unwrap_or_else(|err| panic!("{err}"));
+
+    let workspace = Workspace::from_session(&session);
+    let names: Vec<&str> = workspace.endpoints.iter().map(|endpoint| endpoint.name.as_str()).collect();
+    assert_eq!(names, ["helius", "demo"], "a replay made for this run is not saved");
+    assert_eq!(workspace.subscriptions.len(), 2);
+    assert_eq!(workspace.subscriptions[0].method, "slotSubscribe");
+    assert!(workspace.subscriptions[0].endpoints.is_empty(), "on every endpoint");
+    assert_eq!(workspace.subscriptions[1].params, logs);
+    assert_eq!(workspace.subscriptions[1].endpoints, ["demo"]);
+    assert_eq!(workspace.groups.len(), 1, "slots are compared");
+    let text = workspace.to_json();
+    assert!(!text.contains("k3y-in-the-field"), "{text}");
+    assert_eq!(Workspace::from_json(&text).unwrap_or_else(|err| panic!("{err}")), workspace);
+}
