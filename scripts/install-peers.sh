@@ -5,6 +5,8 @@
 #                                      in ../shared/bin, else one on PATH, else built from crates.io
 #                                      (about an hour on 2 cores).
 #   gnome-keyring + D-Bus                a real Secret Service for tests/keychain.rs (Debian packages)
+#   prometheus + promtool                Debian's Prometheus, which scrapes `subscope monitor` in
+#                                      tests/monitor.rs and checks the shipped alert rules
 #   Xvfb + xdotool                       a virtual X server for the real window in tests/ui_persist.rs
 #   .peers/py                          a Python venv with web3.py 8.0.0 and solana-py 0.41.0 from PyPI:
 #                                      the client libraries tests/py/*.py run against
@@ -42,6 +44,8 @@ need gnome-keyring-daemon gnome-keyring
 # The real window under a virtual X server (tests/ui_persist.rs).
 need Xvfb xvfb xauth libx11-6 libx11-xcb1 libxcursor1 libxrandr2 libxi6 libgl1 libglx-mesa0
 need xdotool xdotool
+need prometheus prometheus
+need promtool prometheus
 
 # ---- Ethereum: anvil ----------------------------------------------------------------------
 anvil_version=1.7.1

@@ -11,11 +11,12 @@
 //! Each module uses only the ones below it in this list's layers (`tests/architecture.rs`):
 //!
 //! - The front ends: `app` and `ui` (the window, with the `gui` feature) and [`commands`],
-//!   the binary's verbs (`record`, `compare`, `show`, `replay`, `demo-server`, `methods`),
-//!   one file each.
-//! - The engines they drive: [`record`] runs connections headless into a file; [`compare`]
-//!   matches the items of one subscription sent on several endpoints; [`replay`] serves a
-//!   capture as a live endpoint; [`demo`] is the offline demo server (also the test bed for
+//!   the binary's verbs (`record`, `compare`, `show`, `replay`, `demo-server`, `methods`,
+//!   `monitor`), one file each.
+//! - The engines they drive: [`record`] runs connections headless into a file; [`monitor`]
+//!   runs a [`workspace`] for as long as it is left running and serves Prometheus metrics;
+//!   [`compare`] matches the items of one subscription sent on several endpoints; [`replay`]
+//!   serves a capture as a live endpoint; [`demo`] is the offline demo server (also the test bed for
 //!   faults); [`audit`] holds a capture against the chain (what each subscription should
 //!   have delivered over the span it covered).
 //! - [`session`]: endpoints and subscriptions as the user set them up and as they live, the
@@ -32,7 +33,8 @@
 //!   carry, summaries); [`decode`] says what a frame means (Ethereum events and calls by ABI,
 //!   Solana log trees, `jsonParsed` accounts); [`export`] writes and reads captures (JSON /
 //!   NDJSON, and reads HAR); [`redact`] keeps keys out of everything shown or written;
-//!   [`files`] keeps the recent files and where file dialogs start.
+//!   [`workspace`] is the file of endpoints, subscriptions and comparisons the window saves
+//!   and `monitor` runs; [`files`] keeps the recent files and where file dialogs start.
 
 #[cfg(feature = "gui")]
 pub mod app;
@@ -51,6 +53,7 @@ pub mod files;
 pub mod filter;
 pub mod human;
 mod loopback;
+pub mod monitor;
 pub mod protocol;
 pub mod record;
 pub mod redact;
@@ -62,3 +65,4 @@ pub mod settings;
 mod signal;
 #[cfg(feature = "gui")]
 pub mod ui;
+pub mod workspace;

@@ -1,7 +1,9 @@
 //! SIGINT, SIGTERM and SIGHUP: the one listener every headless verb stops on (`record` and
 //! `compare`: a first signal ends the run cleanly, a second at once; the demo server and
 //! replay). The window listens to the same [`Signals`] (`app::window`: a first signal closes
-//! it the normal way, saving its settings; a second ends the process at once).
+//! it the normal way, saving its settings; a second ends the process at once). `monitor`, a
+//! service, stops on SIGINT and SIGTERM only: SIGHUP makes it read its workspace again
+//! ([`ReloadSignal`]).
 
 use tokio::sync::watch;
 
@@ -17,8 +19,16 @@ impl StopSignal {
     /// Starts the one listener. The handlers are installed before this returns, so a signal
     /// that comes at once is not lost (nor does it kill the process the default way).
     pub(crate) fn listen() -> Self {
+        Self::listen_to(Signals::install())
+    }
+
+    /// [`Self::listen`] for SIGINT and SIGTERM only, for a service that reloads on SIGHUP.
+    pub(crate) fn listen_without_hangup() -> Self {
+        Self::listen_to(Signals::install_stop_only())
+    }
+
+    fn listen_to(mut signals: Signals) -> Self {
         let (tx, count) = watch::channel(0);
-        let mut signals = Signals::install();
         tokio::spawn(async move {
             let mut received = 0;
             while signals.next().await {
@@ -67,6 +77,21 @@ impl Signals {
         Self {}
     }
 
+    /// SIGINT and SIGTERM, leaving SIGHUP to [`ReloadSignal`].
+    fn install_stop_only() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Self {
+                interrupt: signal(SignalKind::interrupt()).ok(),
+                terminate: signal(SignalKind::terminate()).ok(),
+                hangup: None,
+            }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+
     /// Waits for the next SIGINT, SIGTERM or SIGHUP; false when none can be listened for.
     #[cfg(unix)]
     pub(crate) async fn next(&mut self) -> bool {
@@ -90,5 +115,36 @@ impl Signals {
     #[cfg(not(unix))]
     pub(crate) async fn next(&mut self) -> bool {
         tokio::signal::ctrl_c().await.is_ok()
+    }
+}
+
+/// SIGHUP, listened for from the moment it is made (so a reload asked at once is not lost, nor
+/// does it end the process the default way). On other systems it never comes.
+pub(crate) struct ReloadSignal {
+    #[cfg(unix)]
+    hangup: Option<tokio::signal::unix::Signal>,
+}
+
+impl ReloadSignal {
+    /// Installs the handler.
+    pub(crate) fn listen() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Self { hangup: signal(SignalKind::hangup()).ok() }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    /// Resolves at the next SIGHUP (never, when it cannot be listened for).
+    pub(crate) async fn next(&mut self) {
+        #[cfg(unix)]
+        if let Some(hangup) = self.hangup.as_mut()
+            && hangup.recv().await.is_some()
+        {
+            return;
+        }
+        std::future::pending::<()>().await;
     }
 }

@@ -11,6 +11,7 @@ mod args;
 pub mod audit;
 pub mod compare;
 pub mod demo_server;
+pub mod monitor;
 pub mod record;
 pub mod replay;
 pub mod show;
@@ -55,6 +56,9 @@ pub enum Verb {
     /// Hold a capture against the chain: per subscription, what the chain holds over the span
     /// it covered and what it delivered (missing, extra, duplicates, out of order, reorged).
     Audit(audit::AuditArgs),
+    /// Watch a workspace's subscriptions for as long as it runs and serve what subscribers
+    /// suffer (lag, misses, stalls, reconnects) as Prometheus metrics on /metrics.
+    Monitor(monitor::MonitorArgs),
 }
 
 /// What a verb runs with: the runtime `main` built, and the secrets its command line holds,
@@ -81,6 +85,7 @@ pub fn run(verb: Verb, runtime: &tokio::runtime::Runtime) -> ExitCode {
         Verb::Show(args) => args.run(),
         Verb::Replay(args) => args.run(&mut context),
         Verb::Audit(args) => return args.run(&mut context),
+        Verb::Monitor(args) => args.run(&mut context),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -116,11 +116,14 @@ pub struct CompareConfig {
     pub stall_factor: u64,
     /// No silence shorter than this is a stall, in ms (for streams with many per second).
     pub min_stall_ms: u64,
+    /// How many recent (time, lag) points a member keeps ([`Compare::lag_series`]):
+    /// [`LAG_POINTS`] for the window's plot; fewer for a monitor that only reads the newest.
+    pub lag_points: usize,
 }
 
 impl Default for CompareConfig {
     fn default() -> Self {
-        Self { grace_ms: 10_000, stall_factor: 5, min_stall_ms: 1_000 }
+        Self { grace_ms: 10_000, stall_factor: 5, min_stall_ms: 1_000, lag_points: LAG_POINTS }
     }
 }
 
@@ -133,6 +136,9 @@ pub struct MemberStats {
     pub first: u64,
     /// Items others delivered that it did not within the grace window, nor since.
     pub missed: u64,
+    /// Items counted missed when their grace window ended, never taken back when they come
+    /// late or are recovered: a count that only grows, for a monitor's counter.
+    pub missed_live: u64,
     /// Items it delivered after the grace window (not counted missed).
     pub late: u64,
     /// Items it missed live that were recovered over HTTP (not counted missed).
@@ -488,7 +494,7 @@ impl Group {
         }
         let lag = at.saturating_sub(item.first_at_ms);
         member.lag.record(lag);
-        if member.lags.len() == LAG_POINTS {
+        if member.lags.len() >= config.lag_points.max(1) {
             member.lags.pop_front();
         }
         member.lags.push_back((at, lag));
@@ -515,6 +521,7 @@ impl Group {
                         item.awaited |= bit;
                         if member.counts_from(grace) <= first_at {
                             member.stats.missed += 1;
+                            member.stats.missed_live += 1;
                             item.owed_by |= bit;
                             if let Some(height) = item.height
                                 && self.missed.len() < MAX_MISSED_QUEUED

@@ -326,8 +326,17 @@ fn read_file(
     if let Ok(metadata) = file.metadata() {
         progress.total.store(metadata.len(), Ordering::Relaxed);
     }
-    import(CountingReader { inner: file, progress }, progress, options, each)
+    // A gzip'd capture (`subscope monitor --out` closes its files so) is read through the
+    // decoder; the progress counts the compressed bytes, as the total does.
+    let mut counted = BufReader::new(CountingReader { inner: file, progress });
+    if counted.fill_buf().is_ok_and(|head| head.starts_with(&GZIP_MAGIC)) {
+        return import(flate2::bufread::MultiGzDecoder::new(counted), progress, options, each);
+    }
+    import(counted, progress, options, each)
 }
+
+/// The first two bytes of a gzip stream.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// Like [`import_file`], from any reader, with the default [`ImportOptions`].
 pub fn import_reader(reader: impl Read, progress: &Progress) -> Imported {

@@ -420,6 +420,30 @@ impl Session {
         self.subscriptions.retain(|row| row.sub != sub || row.state.is_live());
     }
 
+    /// Removes a subscription that is no longer live from the list and its names from the
+    /// live context, for a front end that keeps no capture to name (`monitor`, which sends
+    /// the subscriptions of an endpoint that failed to connect again every few seconds for
+    /// as long as it is down, and must not grow with each try).
+    pub fn forget_subscription(&mut self, sub: SubKey) {
+        let live = self.subscriptions.iter().any(|row| row.sub == sub && row.state.is_live());
+        if live {
+            return;
+        }
+        self.subscriptions.retain(|row| row.sub != sub);
+        self.live.context.subscriptions.remove(&sub);
+        self.live.context.compare_groups.remove(&sub);
+        self.live.forget(sub);
+    }
+
+    /// Removes a closed connection's name from the live context (as
+    /// [`Self::forget_subscription`], for `monitor`).
+    pub fn forget_connection(&mut self, conn: ConnId) {
+        if self.endpoints.iter().any(|endpoint| endpoint.conn == Some(conn)) {
+            return; // still an endpoint's current connection
+        }
+        self.live.context.connections.remove(&conn);
+    }
+
     /// Sends a one-off request; its answer comes back as a [`Notice::Response`].
     pub fn request(
         &mut self,
