@@ -540,6 +540,54 @@ impl Workspace {
     }
 }
 
+impl Workspace {
+    /// Opens the workspace in a window's session: adds its endpoints after the session's own,
+    /// connects them, and sends its subscriptions (those of a comparison together on its
+    /// endpoints, so the window compares them). Returns what could not be done, one line each
+    /// (an endpoint whose `{api_key}` has no key yet says so, as its panel does).
+    pub fn open_in(&self, session: &mut crate::session::Session) -> Vec<String> {
+        use std::collections::HashMap;
+        let first_id = session.endpoints().iter().map(|endpoint| endpoint.id).max().map_or(1, |id| id + 1);
+        let mut problems = Vec::new();
+        let mut conns: HashMap<&str, crate::capture::ConnId> = HashMap::new();
+        for (endpoint, saved) in self.endpoints.iter().zip(self.to_saved_endpoints(first_id)) {
+            let index = session.add_saved_endpoint(&saved);
+            match session.connect(index) {
+                Ok(conn) => {
+                    conns.insert(&endpoint.name, conn);
+                }
+                Err(err) => problems.push(format!("{}: {err}", endpoint.name)),
+            }
+        }
+        let mut grouped: HashSet<(&str, &str)> = HashSet::new();
+        for group in &self.groups {
+            let Some(sub) = self.subscriptions.iter().find(|sub| sub.name == group.subscription) else {
+                continue;
+            };
+            let names = self.group_endpoints(group);
+            let group_conns: Vec<_> = names.iter().filter_map(|name| conns.get(name).copied()).collect();
+            for result in session.subscribe_together(&group_conns, &sub.method, sub.params.as_ref(), None) {
+                if let Err(err) = result {
+                    problems.push(format!("{} in {}: {err}", sub.name, group.name));
+                }
+            }
+            grouped.extend(names.into_iter().map(|name| (sub.name.as_str(), name)));
+        }
+        for sub in &self.subscriptions {
+            for name in sub.endpoint_names(self) {
+                let Some(&conn) = conns.get(name).filter(|_| !grouped.contains(&(sub.name.as_str(), name)))
+                else {
+                    continue;
+                };
+                if let Err(err) = session.subscribe(conn, sub.method.clone(), sub.params.clone(), None) {
+                    problems.push(format!("{} on {name}: {err}", sub.name));
+                }
+            }
+        }
+        problems
+    }
+}
+
 /// Checks that names are non-empty and unique.
 fn unique<'a>(what: &str, names: impl Iterator<Item = &'a str>) -> Result<(), WorkspaceError> {
     let mut seen = HashSet::new();

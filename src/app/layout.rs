@@ -153,6 +153,13 @@ impl App {
                 self.files.export_dialog.open = true;
                 self.files.export_result = None;
             }
+            if ui
+                .button("Workspace…")
+                .on_hover_text("Save what is set up here as the file `subscope monitor` runs, or open one")
+                .clicked()
+            {
+                self.workspace.open = true;
+            }
             if let Some(job) = &self.files.job
                 && !(if job.is_export() {
                     self.files.export_dialog.open
@@ -387,6 +394,7 @@ impl App {
         }
         self.open_dialog_ui(ctx);
         self.audit_window_ui(ctx);
+        self.workspace_window_ui(ctx);
     }
 }
 

@@ -36,6 +36,7 @@ mod panels;
 mod persist;
 mod serve;
 mod window;
+mod workspace;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -143,6 +144,8 @@ pub struct App {
     message: Option<Message>,
     /// "Audit against the chain…" on the opened capture.
     audit: audit::AuditWindow,
+    /// The Workspace window (save or open the file `subscope monitor` runs).
+    workspace: workspace::WorkspaceWindow,
 }
 
 impl App {
@@ -168,6 +171,7 @@ impl App {
             files: Files::default(),
             message: notice.map(Message::Failure),
             audit: audit::AuditWindow::default(),
+            workspace: workspace::WorkspaceWindow::default(),
         };
         if app.session.endpoints().is_empty()
             && let Some(demo) = presets().iter().find(|preset| preset.is_demo())

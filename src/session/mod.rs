@@ -74,21 +74,7 @@ impl Session {
     /// A session on `backend` (started with the same `limits`), with the endpoints the user
     /// saved (not connected yet: see [`Self::connect`]).
     pub fn new(backend: Backend, limits: CaptureLimits, saved: &[SavedEndpoint]) -> Self {
-        let endpoints = saved
-            .iter()
-            .map(|entry| Endpoint {
-                id: entry.id,
-                label: entry.label.clone(),
-                preset: entry.preset.clone(),
-                url: entry.url.clone(),
-                rpc_url: entry.rpc_url.clone(),
-                keep_connected: entry.connect_on_start,
-                restore: entry.subscriptions.clone(),
-                chain: entry.chain,
-                headers: entry.headers.clone(),
-                ..Endpoint::default()
-            })
-            .collect();
+        let endpoints = saved.iter().map(endpoint_from_saved).collect();
         Self {
             backend,
             endpoints,
@@ -175,6 +161,13 @@ impl Session {
 
     // ---------------------------------------------------------------------------------------
     // Verbs.
+
+    /// Adds an endpoint as saved (a workspace's), at the end of the list, unconnected;
+    /// returns its index.
+    pub fn add_saved_endpoint(&mut self, saved: &SavedEndpoint) -> usize {
+        self.endpoints.push(endpoint_from_saved(saved));
+        self.endpoints.len() - 1
+    }
 
     /// Adds an endpoint at the end of the list.
     pub fn add_endpoint(&mut self, endpoint: Endpoint) {
@@ -605,6 +598,22 @@ fn subscription_title(
                 None => format!("{label} {text}"),
             }
         }
+    }
+}
+
+/// An endpoint as the settings (or a workspace) saved it, not connected yet.
+fn endpoint_from_saved(entry: &SavedEndpoint) -> Endpoint {
+    Endpoint {
+        id: entry.id,
+        label: entry.label.clone(),
+        preset: entry.preset.clone(),
+        url: entry.url.clone(),
+        rpc_url: entry.rpc_url.clone(),
+        keep_connected: entry.connect_on_start,
+        restore: entry.subscriptions.clone(),
+        chain: entry.chain,
+        headers: entry.headers.clone(),
+        ..Endpoint::default()
     }
 }
 
