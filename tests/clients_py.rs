@@ -5,11 +5,11 @@
 
 mod support;
 
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command as Process, Stdio};
+use std::process::Command as Process;
 
 use serde_json::{Value, json};
+use support::demo::DemoProcess;
 use support::replay::Replay;
 use support::{free_port, start_anvil};
 
@@ -48,19 +48,8 @@ fn assert_blocks_are_their_heads(seen: &Value, count: usize) {
 
 #[test]
 fn web3_py_watches_the_demo_blocks() {
-    let mut demo = Process::new(env!("CARGO_BIN_EXE_subscope"))
-        .args(["demo-server", "--port", "0", "--speed", "20"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|err| panic!("demo-server: {err}"));
-    let mut url = String::new();
-    if let Some(stdout) = demo.stdout.take() {
-        BufReader::new(stdout).read_line(&mut url).ok();
-    }
-    assert!(url.starts_with("ws://127.0.0.1:"), "demo-server printed {url:?}");
-    let seen = support::py_script("web3_blocks.py", &[url.trim(), "4"]);
-    let _ = demo.kill();
-    let _ = demo.wait();
+    let demo = DemoProcess::start(20.0);
+    let seen = support::py_script("web3_blocks.py", &[&demo.url, "4"]);
     assert_eq!(seen["chainId"], json!(31337));
     assert_blocks_are_their_heads(&seen, 4);
 }

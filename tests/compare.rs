@@ -4,45 +4,17 @@
 
 mod support;
 
-use std::process::{Command as Process, Output, Stdio};
+use std::process::{Command as Process, Output};
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use support::demo::DemoProcess;
 use support::{free_port, http_rpc, poll, start_anvil, start_validator};
 
 fn subscope() -> Process {
     let mut command = Process::new(env!("CARGO_BIN_EXE_subscope"));
     command.env_remove("SUBSCOPE_API_KEY");
     command
-}
-
-/// A demo server in its own process, as `subscope demo-server` runs it.
-struct DemoProcess {
-    child: std::process::Child,
-    url: String,
-}
-
-impl DemoProcess {
-    /// A demo server whose chains run `speed` times faster than the real ones.
-    fn start(speed: f64) -> Self {
-        let port = free_port();
-        let child = subscope()
-            .args(["demo-server", "--port", &port.to_string(), "--speed", &speed.to_string()])
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|err| panic!("{err}"));
-        poll("the demo server to listen", Duration::from_secs(20), || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).ok()
-        });
-        Self { child, url: format!("ws://127.0.0.1:{port}/") }
-    }
-}
-
-impl Drop for DemoProcess {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
 }
 
 /// Runs `compare --json` with these endpoints, bodies and extra arguments; the parsed report.

@@ -13,6 +13,7 @@ use std::process::{Child, Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use support::demo::DemoProcess;
 use support::{free_port, poll};
 
 fn subscope() -> Process {
@@ -33,20 +34,6 @@ impl Drop for Running {
         self.0.kill().ok();
         self.0.wait().ok();
     }
-}
-
-/// A demo server in its own process, `speed` times faster than the real chains.
-fn demo_server(speed: f64) -> (Running, String) {
-    let port = free_port();
-    let child = subscope()
-        .args(["demo-server", "--port", &port.to_string(), "--speed", &speed.to_string()])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|err| panic!("{err}"));
-    poll("the demo server to listen", Duration::from_secs(20), || {
-        TcpStream::connect(("127.0.0.1", port)).ok()
-    });
-    (Running(child), format!("ws://127.0.0.1:{port}/"))
 }
 
 /// `subscope monitor WORKSPACE --listen 127.0.0.1:PORT` with stderr in `log`; returns once
@@ -163,7 +150,8 @@ fn faulty_pair(url: &str) -> Value {
 #[test]
 fn prometheus_reads_the_delay_and_the_misses_of_two_faulty_connections() {
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
-    let (_demo, url) = demo_server(10.0); // 40 ms slots
+    let demo = DemoProcess::start(10.0);
+    let url = demo.url.clone(); // 40 ms slots
     write_json(&dir.path().join("w.json"), &faulty_pair(&url));
     let port = free_port();
     let _monitor = monitor(&dir.path().join("w.json"), port, &dir.path().join("monitor.log"), &[], &[]);
@@ -239,7 +227,8 @@ fn the_alert_rules_pass_promtool_and_their_unit_tests() {
 #[test]
 fn sighup_applies_the_changed_workspace_and_sigterm_exits_0_within_5_seconds() {
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
-    let (_demo, url) = demo_server(5.0);
+    let demo = DemoProcess::start(5.0);
+    let url = demo.url.clone();
     let path = dir.path().join("w.json");
     let before = json!({
         "format": 1,
@@ -353,7 +342,8 @@ fn slots_total(files: &[PathBuf]) -> f64 {
 #[test]
 fn neither_metrics_nor_logs_ever_show_a_key() {
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
-    let (_demo, url) = demo_server(5.0);
+    let demo = DemoProcess::start(5.0);
+    let url = demo.url.clone();
     let (env_key, file_key, header_key) =
         ("envkey0123456789abcdef", "filekey0123456789abcdef", "hdrkey0123456789abcdef");
     let key_file = dir.path().join("keys.env");

@@ -5,6 +5,7 @@ mod support;
 use std::process::Command as Process;
 
 use serde_json::Value;
+use support::demo::DemoProcess;
 use support::{free_port, start_anvil};
 
 const SECRET: &str = "k3y-SECRET-never-shown-42";
@@ -180,42 +181,9 @@ fn methods_prints_the_cheat_sheet() {
     }
 }
 
-/// A demo server in its own process, as `subscope demo-server` runs it.
-struct DemoProcess {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl DemoProcess {
-    fn start() -> Self {
-        Self::start_at_speed(1.0)
-    }
-
-    /// A demo server whose chains run `speed` times faster (more notifications per second).
-    fn start_at_speed(speed: f64) -> Self {
-        let port = free_port();
-        let child = subscope()
-            .args(["demo-server", "--port", &port.to_string(), "--speed", &speed.to_string()])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap_or_else(|err| panic!("{err}"));
-        support::poll("the demo server to listen", std::time::Duration::from_secs(20), || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).ok()
-        });
-        Self { child, port }
-    }
-}
-
-impl Drop for DemoProcess {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
-}
-
 #[test]
 fn a_key_pasted_anywhere_in_the_url_reaches_no_output() {
-    let demo = DemoProcess::start();
+    let demo = DemoProcess::start(1.0);
     let port = demo.port;
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
     // Each URL shape a provider uses, with the token that must not be seen again.
@@ -286,7 +254,7 @@ fn a_run_that_cannot_connect_leaves_an_existing_out_file_intact() {
 
 #[test]
 fn append_adds_whole_lines_after_what_was_there() {
-    let demo = DemoProcess::start();
+    let demo = DemoProcess::start(1.0);
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
     let out = dir.path().join("slots.ndjson");
     let record = || {
@@ -308,7 +276,7 @@ fn append_adds_whole_lines_after_what_was_there() {
 
 #[test]
 fn a_run_replaces_what_an_existing_out_file_held_and_writes_a_new_one() {
-    let demo = DemoProcess::start();
+    let demo = DemoProcess::start(1.0);
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
     let record = |out: &std::path::Path| {
         let output = subscope()
@@ -397,7 +365,7 @@ fn bad_values_are_refused_with_exit_code_2_and_nothing_panics() {
 
 #[test]
 fn count_stops_at_exactly_that_many_notifications() {
-    let demo = DemoProcess::start_at_speed(20.0);
+    let demo = DemoProcess::start(20.0);
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
     let out = dir.path().join("count.ndjson");
     let url = format!("ws://127.0.0.1:{}", demo.port);
@@ -458,7 +426,7 @@ fn signal(child: &std::process::Child, name: &str) {
 
 #[test]
 fn a_stalled_reader_neither_delays_the_duration_nor_hides_what_was_not_written() {
-    let demo = DemoProcess::start_at_speed(50.0);
+    let demo = DemoProcess::start(50.0);
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
     let stderr = dir.path().join("stderr");
     let mut child = record_into_a_stalled_pipe(&demo, &stderr, &["--duration", "2"]);
@@ -472,7 +440,7 @@ fn a_stalled_reader_neither_delays_the_duration_nor_hides_what_was_not_written()
 
 #[test]
 fn ctrl_c_takes_effect_while_the_output_is_blocked_and_a_second_one_ends_it_at_once() {
-    let demo = DemoProcess::start_at_speed(50.0);
+    let demo = DemoProcess::start(50.0);
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
     let stderr = dir.path().join("stderr");
     let wait_subscribed = |path: &std::path::Path| {
@@ -505,7 +473,7 @@ fn ctrl_c_takes_effect_while_the_output_is_blocked_and_a_second_one_ends_it_at_o
 
 #[test]
 fn sigterm_stops_a_recording_cleanly_and_kill_9_leaves_only_whole_lines() {
-    let demo = DemoProcess::start_at_speed(50.0);
+    let demo = DemoProcess::start(50.0);
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
     let url = format!("ws://127.0.0.1:{}", demo.port);
     let logs = r#"{"method":"logsSubscribe","params":["all"]}"#;
@@ -546,7 +514,7 @@ fn sigterm_stops_a_recording_cleanly_and_kill_9_leaves_only_whole_lines() {
 
 #[test]
 fn a_full_disk_ends_the_run_with_its_cause() {
-    let demo = DemoProcess::start_at_speed(20.0);
+    let demo = DemoProcess::start(20.0);
     let full =
         std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap_or_else(|err| panic!("{err}"));
     let mut child = subscope()
@@ -570,7 +538,7 @@ fn a_full_disk_ends_the_run_with_its_cause() {
 /// not write, which is exactly how many it took in less what the file holds.
 #[test]
 fn a_disk_that_fills_mid_run_leaves_only_whole_lines_and_counts_what_was_not_written() {
-    let demo = DemoProcess::start_at_speed(20.0);
+    let demo = DemoProcess::start(20.0);
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
     let out = dir.path().join("full.ndjson");
     let logs = r#"{"method":"logsSubscribe","params":["all"]}"#;
@@ -706,7 +674,7 @@ fn a_port_in_use_is_named() {
 
 #[test]
 fn one_notification_is_counted_in_the_singular() {
-    let demo = DemoProcess::start();
+    let demo = DemoProcess::start(1.0);
     let url = format!("ws://127.0.0.1:{}", demo.port);
     let body = r#"{"method":"slotSubscribe"}"#;
     for verb in ["record", "compare"] {
@@ -724,7 +692,7 @@ fn one_notification_is_counted_in_the_singular() {
 
 #[test]
 fn a_gap_is_recovered_marked_in_the_file_and_counted_in_the_summary() {
-    let demo = DemoProcess::start_at_speed(20.0);
+    let demo = DemoProcess::start(20.0);
     let runtime = tokio::runtime::Runtime::new().unwrap_or_else(|err| panic!("{err}"));
     let proxy = runtime.block_on(support::proxy::Proxy::start(demo.port));
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));

@@ -5,6 +5,7 @@
 
 #![allow(dead_code, reason = "each test binary uses a different part of the support module")]
 
+pub mod demo;
 pub mod eth;
 pub mod proxy;
 pub mod record;
