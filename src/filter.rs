@@ -265,11 +265,16 @@ impl FilteredView {
             None => 0,
         };
         let count = capture.len().saturating_sub(start).min(budget);
-        let threads = std::thread::available_parallelism()
-            .map_or(1, usize::from)
-            .min(MAX_THREADS)
-            .min(count / PER_THREAD)
-            .max(1);
+        // Asked only for a long scan: it reads the process's CPU limits, not a cost for the
+        // few events a frame brings.
+        let threads = if count < 2 * PER_THREAD {
+            1
+        } else {
+            std::thread::available_parallelism()
+                .map_or(1, usize::from)
+                .min(MAX_THREADS)
+                .min(count / PER_THREAD)
+        };
         if threads == 1 {
             for event in capture.iter_from(start).take(count) {
                 if self.matcher.matches(event) {
