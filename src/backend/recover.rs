@@ -30,6 +30,9 @@ const GRACE: Duration = Duration::from_secs(2);
 /// are left missed (a comparison with an endpoint that delivers nothing reports them so).
 const MAX_QUEUED: usize = 4096;
 
+/// The widest range of blocks or slots one job asks for on behalf of waiting heights.
+const MAX_SPAN: u64 = 256;
+
 /// A finished job: its subscription and what it recovered.
 pub(super) type Finished = (SubKey, Outcome);
 
@@ -303,21 +306,23 @@ impl Backfills {
         if !watched.on {
             return;
         }
-        if watched.pending.is_some() {
-            if watched.queued.len() < MAX_QUEUED {
-                watched.queued.insert(height);
-            }
-            return;
+        if watched.queued.len() < MAX_QUEUED {
+            watched.queued.insert(height);
         }
-        watched.queued.insert(height);
-        self.start_queued(sub);
+        if watched.pending.is_none() {
+            self.start_queued(sub);
+        }
     }
 
-    /// Starts the job that fetches the heights `sub` has waiting, if any.
+    /// Starts the job that fetches the heights `sub` has waiting, if any: those within
+    /// [`MAX_SPAN`] of the lowest (a job asks for every block or slot of its range); the rest
+    /// wait for the next job.
     fn start_queued(&mut self, sub: SubKey) {
         let Some(watched) = self.subs.get_mut(&sub) else { return };
-        let heights = std::mem::take(&mut watched.queued);
-        let (Some(&from), Some(&to)) = (heights.first(), heights.last()) else { return };
+        let Some(&from) = watched.queued.first() else { return };
+        let rest = watched.queued.split_off(&from.saturating_add(MAX_SPAN));
+        let heights = std::mem::replace(&mut watched.queued, rest);
+        let Some(&to) = heights.last() else { return };
         let (Ok(tracker), Some(server_id)) = (watched.tracker.as_ref(), watched.server_id.as_ref()) else {
             return;
         };
