@@ -222,8 +222,22 @@ fn files(dir: &Path, suffix: &str) -> io::Result<Vec<PathBuf>> {
                 .is_some_and(|name| name.starts_with(PREFIX) && name.ends_with(suffix))
         })
         .collect();
-    found.sort();
+    found.sort_by_cached_key(|path| age_key(path));
     Ok(found)
+}
+
+/// What orders the monitor's files oldest first: the time in the name, then the counter a
+/// second file opened in the same millisecond gets (`…000Z.ndjson`, `…000Z-2.ndjson`, …,
+/// `…000Z-10.ndjson`). Names alone sort `-10` before `-2`, and both before the first.
+fn age_key(path: &Path) -> (String, u64) {
+    let name = path.file_name().and_then(|name| name.to_str()).unwrap_or_default();
+    let stem = name.split_once(".ndjson").map_or(name, |(stem, _)| stem);
+    match stem.rsplit_once("Z-") {
+        Some((stamp, counter)) if counter.bytes().all(|byte| byte.is_ascii_digit()) => {
+            (format!("{stamp}Z"), counter.parse().unwrap_or(u64::MAX))
+        }
+        _ => (stem.to_owned(), 1),
+    }
 }
 
 #[cfg(test)]
@@ -249,6 +263,27 @@ mod tests {
             redacted: false,
             recovered: None,
         }
+    }
+
+    #[test]
+    fn files_opened_in_one_millisecond_are_kept_newest_last() {
+        let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+        // Opened in this order: two in one millisecond, eleven in the next.
+        let mut opened = vec!["subscope-2026-12-07T100000.000Z.ndjson.gz".to_owned()];
+        opened.push("subscope-2026-12-07T100000.000Z-2.ndjson.gz".to_owned());
+        opened.push("subscope-2026-12-07T100000.001Z.ndjson.gz".to_owned());
+        for counter in 2..=11 {
+            opened.push(format!("subscope-2026-12-07T100000.001Z-{counter}.ndjson.gz"));
+        }
+        for name in &opened {
+            std::fs::write(dir.path().join(name), b"").unwrap_or_else(|err| panic!("{err}"));
+        }
+        let names = |found: Vec<PathBuf>| -> Vec<String> {
+            found.iter().filter_map(|path| Some(path.file_name()?.to_str()?.to_owned())).collect()
+        };
+        assert_eq!(names(files(dir.path(), ".ndjson.gz").unwrap_or_default()), opened);
+        prune(dir.path(), 3).unwrap_or_else(|err| panic!("{err}"));
+        assert_eq!(names(files(dir.path(), ".ndjson.gz").unwrap_or_default()), opened[opened.len() - 3..]);
     }
 
     #[tokio::test]
