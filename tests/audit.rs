@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Output};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use support::eth::{PING_TOPIC, deploy_ping, ping, receipt};
@@ -650,9 +650,9 @@ fn the_window_audits_an_opened_capture_against_the_url_typed() {
     harness.get_by_label("Audit against (HTTP RPC URL)").type_text(&format!("http://127.0.0.1:{port}"));
     harness.run_steps(2);
     harness.get_by_label("Audit").click();
-    let deadline = Instant::now() + Duration::from_secs(25);
+    let deadline = std::time::Instant::now() + Duration::from_secs(25);
     while harness.query_by_label("1 checked, 1 missing").is_none() {
-        assert!(Instant::now() < deadline, "no audit result");
+        assert!(std::time::Instant::now() < deadline, "no audit result");
         harness.step();
         std::thread::sleep(Duration::from_millis(10));
     }
