@@ -3,6 +3,12 @@
 //! beside serde_json only checking that the same text is JSON (`IgnoredAny`, the least serde
 //! can do with it), in the same process, on frames as real nodes send them.
 //!
+//! Then what `compare` does with a notification once it is classified
+//! ([`Compare::observe`]: the item's identity and the bookkeeping of its windows), per
+//! notification, for one subscription alone and for two delivering the same items, over a
+//! flood of distinct items (20 a millisecond, so the group is full at [`MAX_ITEMS`]), beside
+//! the same serde check.
+//!
 //! Run: `cargo bench --no-default-features --bench ingest -- classify` (or `MODE=classify`),
 //! with FRAMES=100000 calls per turn and ROUNDS=30 turns by default; the best turn of each is
 //! shown (the two are measured in turns, so a slow spell of the machine falls on both).
@@ -11,8 +17,11 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use serde::de::IgnoredAny;
+use subscope::capture::{CapturedEvent, Direction};
 use subscope::catalog::item_fingerprint;
-use subscope::protocol::{Incoming, parse_incoming};
+use subscope::compare::{Compare, CompareConfig, MAX_ITEMS};
+use subscope::export::{CaptureContext, SubscriptionInfo};
+use subscope::protocol::{FrameKind, Incoming, parse_incoming};
 
 use super::{env_usize, frames};
 
@@ -98,6 +107,72 @@ pub fn run() {
             ours / serde,
             key,
             key / serde_again
+        );
+    }
+    observe(rounds.min(5));
+}
+
+/// `count` notifications of `members` subscriptions of one request, each item delivered by
+/// every member in turn, 20 items a millisecond; and the context naming them.
+fn deliveries(count: usize, members: usize) -> (Vec<CapturedEvent>, CaptureContext) {
+    let mut context = CaptureContext::default();
+    for sub in 1..=members as u64 {
+        let info = SubscriptionInfo {
+            method: "logsSubscribe".into(),
+            params: Some(serde_json::json!(["all"])),
+            server_id: None,
+        };
+        context.subscriptions.insert(sub, info);
+    }
+    let frames = frames(count.div_ceil(members));
+    let events = (0..count)
+        .map(|index| {
+            let (item, member) = (index / members, index % members);
+            CapturedEvent {
+                seq: index as u64,
+                received_at_ms: 1_700_000_000_000 + item as u64 / 20,
+                connection: member as u32 + 1,
+                subscription: Some(member as u64 + 1),
+                direction: Direction::In,
+                kind: FrameKind::Notification,
+                method: Some("logsNotification".into()),
+                raw: frames[item].clone().into(),
+                redacted: false,
+                recovered: None,
+            }
+        })
+        .collect();
+    (events, context)
+}
+
+/// [`Compare::observe`] per notification, for one member and for two, beside the serde check
+/// of the same frames; the best of `rounds` turns over a fresh comparison each.
+pub fn observe(rounds: usize) {
+    let count = 4 * MAX_ITEMS;
+    println!("compare's observe, {count} notifications of distinct items, best of {rounds} turns:");
+    for members in [1, 2] {
+        let (events, context) = deliveries(count, members);
+        let mut best = (f64::INFINITY, f64::INFINITY);
+        for _ in 0..rounds {
+            let mut compare = Compare::new(CompareConfig::default());
+            let start = Instant::now();
+            for event in &events {
+                compare.observe(black_box(event), &context);
+            }
+            let ours = start.elapsed().as_nanos() as f64 / count as f64;
+            black_box(compare.report());
+            let start = Instant::now();
+            let checked = events
+                .iter()
+                .filter(|event| serde_json::from_str::<IgnoredAny>(black_box(event.raw.as_str())).is_ok());
+            assert_eq!(checked.count(), count);
+            best = (best.0.min(ours), best.1.min(start.elapsed().as_nanos() as f64 / count as f64));
+        }
+        println!(
+            "  {members} subscription(s): {:.0} ns per notification, {:.2}x the serde check ({:.0} ns)",
+            best.0,
+            best.0 / best.1,
+            best.1
         );
     }
 }
