@@ -41,11 +41,12 @@
 
 mod deliveries;
 mod histogram;
+mod items;
 mod missed;
 mod report;
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::Hasher;
 
 use crate::capture::{CapturedEvent, ConnId, Direction, SubKey};
 use crate::catalog::{ItemFingerprint, item_fingerprint};
@@ -54,6 +55,7 @@ use crate::protocol::FrameKind;
 use crate::protocol::meta::{self, MetaRecord};
 pub use deliveries::{DELIVERY_SCAN, Deliveries, deliveries};
 pub use histogram::LagHistogram;
+use items::Items;
 use missed::MAX_MISSED_QUEUED;
 pub use missed::Missed;
 pub use report::{EndpointReport, GroupReport, JSON_FORMAT, LagSummary, Report, render_table};
@@ -190,23 +192,6 @@ struct Member {
     last_head: Option<u64>,
 }
 
-/// One item in its window.
-#[derive(Debug)]
-struct Item {
-    first_at_ms: u64,
-    /// Members that delivered it.
-    seen: u128,
-    /// Members among them that only recovered it (not live).
-    recovered: u128,
-    /// Members without it when it settled that have not delivered it since.
-    awaited: u128,
-    /// Those among them counted missed for it.
-    owed_by: u128,
-    settled: bool,
-    /// Its block or slot, when that places it (for asking an endpoint that missed it).
-    height: Option<u64>,
-}
-
 /// One request sent on several endpoints.
 #[derive(Debug)]
 struct Group {
@@ -215,14 +200,8 @@ struct Group {
     /// Which subscriptions of the request it holds ([`CaptureContext::compare_groups`]).
     tag: Option<u64>,
     members: Vec<Member>,
-    items: HashMap<ItemId, Item, BuildHasherDefault<Passthrough>>,
-    /// Unsettled items by first delivery, oldest first.
-    open: VecDeque<(u64, ItemId)>,
-    /// Settled items kept to recognise repeated deliveries, oldest first.
-    closed: VecDeque<(u64, ItemId)>,
-    /// Settled items past that which some member has not delivered yet, kept to recognise
-    /// their late delivery, oldest first.
-    owed: VecDeque<(u64, ItemId)>,
+    /// Its items, open, settled, and owed by a member past that.
+    items: Items,
     /// Items members missed, not yet taken: first delivery, item, member.
     missed: Vec<(u64, ItemId, usize, Missed)>,
 }
@@ -296,7 +275,7 @@ impl Compare {
             let (members, items) = (&group.members, &group.items);
             group.missed.retain(|(first_at, id, index, missed)| {
                 let bit = 1u128 << index;
-                let still_owed = items.get(id).is_some_and(|item| item.owed_by & bit != 0);
+                let still_owed = items.get(*id).is_some_and(|item| item.owed_by & bit != 0);
                 let past = members.get(*index).is_some_and(|member| member.newest_item_ms > *first_at);
                 if still_owed && past {
                     ready.push(*missed);
@@ -417,17 +396,7 @@ impl Compare {
 
 impl Group {
     fn new(method: String, params: Option<serde_json::Value>, tag: Option<u64>) -> Self {
-        Self {
-            method,
-            params,
-            tag,
-            members: Vec::new(),
-            items: HashMap::default(),
-            open: VecDeque::new(),
-            closed: VecDeque::new(),
-            owed: VecDeque::new(),
-            missed: Vec::new(),
-        }
+        Self { method, params, tag, members: Vec::new(), items: Items::default(), missed: Vec::new() }
     }
 
     /// One notification of member `index` at `at`, received live or `recovered` over HTTP.
@@ -449,22 +418,11 @@ impl Group {
             member.note_head(number);
         }
         let id = key.id;
-        if self.items.len() >= MAX_ITEMS && !self.items.contains_key(&id) {
+        if self.items.len() >= MAX_ITEMS && !self.items.contains(id) {
             self.make_room(config.grace_ms);
         }
         let bit = 1u128 << index;
-        let item = self.items.entry(id).or_insert_with(|| {
-            self.open.push_back((at, id));
-            Item {
-                first_at_ms: at,
-                seen: 0,
-                recovered: 0,
-                awaited: 0,
-                owed_by: 0,
-                settled: false,
-                height: key.height,
-            }
-        });
+        let item = self.items.get_or_insert(id, at, key.height);
         let member = &mut self.members[index];
         if item.seen & bit != 0 {
             member.stats.duplicates += 1;
@@ -507,65 +465,40 @@ impl Group {
     /// Settles the items whose window ended by `now`; forgets those settled a window ago
     /// that nobody owes, and those owed past the late horizon.
     fn settle(&mut self, now: u64, grace: u64) {
-        while let Some((first_at, _)) = self.open.front()
-            && first_at.saturating_add(grace) <= now
-        {
-            let Some((first_at, key)) = self.open.pop_front() else { break };
-            if let Some(item) = self.items.get_mut(&key) {
-                item.settled = true;
-                for (index, member) in self.members.iter_mut().enumerate() {
-                    let bit = 1u128 << index;
-                    if item.seen & bit == 0 {
-                        // Awaited even when not counted missed (a member that joined a
-                        // moment ago), so that its delivery is not taken for a new item.
-                        item.awaited |= bit;
-                        if member.counts_from(grace) <= first_at {
-                            member.stats.missed += 1;
-                            member.stats.missed_live += 1;
-                            item.owed_by |= bit;
-                            if let Some(height) = item.height
-                                && self.missed.len() < MAX_MISSED_QUEUED
-                            {
-                                let missed = Missed { sub: member.sub, conn: member.conn, height };
-                                self.missed.push((first_at, key, index, missed));
-                            }
+        while let Some(item) = self.items.settle_next(now, grace) {
+            let first_at = item.queued_at_ms;
+            for (index, member) in self.members.iter_mut().enumerate() {
+                let bit = 1u128 << index;
+                if item.seen & bit == 0 {
+                    // Awaited even when not counted missed (a member that joined a moment
+                    // ago), so that its delivery is not taken for a new item.
+                    item.awaited |= bit;
+                    if member.counts_from(grace) <= first_at {
+                        member.stats.missed += 1;
+                        member.stats.missed_live += 1;
+                        item.owed_by |= bit;
+                        if let Some(height) = item.height
+                            && self.missed.len() < MAX_MISSED_QUEUED
+                        {
+                            let missed = Missed { sub: member.sub, conn: member.conn, height };
+                            self.missed.push((first_at, item.id, index, missed));
                         }
                     }
                 }
             }
-            self.closed.push_back((first_at, key));
         }
-        while let Some(&(first_at, key)) = self.closed.front()
-            && first_at.saturating_add(grace.saturating_mul(2)) <= now
-        {
-            self.closed.pop_front();
-            if self.items.get(&key).is_some_and(|item| item.awaited != 0) {
-                self.owed.push_back((first_at, key));
-            } else {
-                self.items.remove(&key);
-            }
-        }
-        let horizon = grace.saturating_mul(2).max(LATE_HORIZON_MS);
-        while let Some(&(first_at, key)) = self.owed.front() {
-            let paid = self.items.get(&key).is_none_or(|item| item.awaited == 0);
-            if !paid && first_at.saturating_add(horizon) > now {
-                break;
-            }
-            self.owed.pop_front();
-            self.items.remove(&key);
-        }
+        self.items.forget_closed(now, grace);
+        self.items.forget_owed(now, grace.saturating_mul(2).max(LATE_HORIZON_MS));
     }
 
     /// Forgets the oldest owed or settled item, or settles the oldest open ones early when
     /// there is none.
     fn make_room(&mut self, grace: u64) {
-        if let Some((_, key)) = self.owed.pop_front().or_else(|| self.closed.pop_front()) {
-            self.items.remove(&key);
-        } else if let Some(&(first_at, _)) = self.open.front() {
+        if !self.items.forget_oldest()
+            && let Some(first_at) = self.items.oldest_open()
+        {
             self.settle(first_at.saturating_add(grace), grace);
-            if let Some((_, key)) = self.closed.pop_front() {
-                self.items.remove(&key);
-            }
+            self.items.forget_oldest();
         }
     }
 
@@ -573,9 +506,9 @@ impl Group {
     /// only when it can no longer come ([`Member::could_still_deliver`]): open items are
     /// settled so, and settled ones it could still deliver go back to undecided.
     fn settle_at_the_end(&mut self, now: u64, grace: u64) {
-        for (first_at, key) in self.open.drain(..) {
-            let Some(item) = self.items.get_mut(&key) else { continue };
+        for item in self.items.settle_all() {
             item.settled = true;
+            let first_at = item.queued_at_ms;
             for (index, member) in self.members.iter_mut().enumerate() {
                 let absent = item.seen & (1u128 << index) == 0;
                 let opened = member.opened_at_ms.is_some_and(|opened| opened <= first_at);
@@ -584,13 +517,11 @@ impl Group {
                     item.owed_by |= 1u128 << index;
                 }
             }
-            self.closed.push_back((first_at, key));
         }
-        for &(first_at, key) in self.closed.iter().chain(&self.owed) {
-            let Some(item) = self.items.get_mut(&key) else { continue };
+        for item in self.items.settled_mut() {
             for (index, member) in self.members.iter_mut().enumerate() {
                 let bit = 1u128 << index;
-                if item.owed_by & bit != 0 && member.could_still_deliver(first_at, now, grace) {
+                if item.owed_by & bit != 0 && member.could_still_deliver(item.queued_at_ms, now, grace) {
                     item.owed_by &= !bit;
                     member.stats.missed = member.stats.missed.saturating_sub(1);
                 }

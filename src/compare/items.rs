@@ -1,0 +1,271 @@
+//! The items a group holds, laid out for the cache: the items themselves in a ring in
+//! first-delivery order, and a small index from fingerprint to place.
+//!
+//! ```text
+//! index: fingerprint ─▶ sequence number (or OWED)
+//! ring:  [ settled, kept for repeats … | open … ]   oldest first; pushed at the back,
+//!          ▲ forgotten from the front    ▲ settled from here on
+//! owed:  settled items past the ring that a member has not delivered yet (few)
+//! ```
+//!
+//! An item's life only moves forward: open, settled, forgotten (or owed, then forgotten), in
+//! the order items arrived. So settling and forgetting walk the ring from its front, in memory
+//! order, and a delivery finds a recent item near the ring's back, where it is still in cache.
+//! The index holds 16 bytes an item where a map of whole items held over a hundred: under a
+//! flood of [`super::MAX_ITEMS`] items it stays a couple of MiB, not fifteen, and most lookups
+//! stay in the cache.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::BuildHasherDefault;
+
+use super::{ItemId, Passthrough};
+
+/// The index's place for an item held in `owed`, not in the ring.
+const OWED: u64 = u64::MAX;
+
+/// One item.
+#[derive(Debug)]
+pub(super) struct Item {
+    /// Its fingerprint.
+    pub(super) id: ItemId,
+    /// When it was first delivered (live, when a live delivery came after a recovered one).
+    pub(super) first_at_ms: u64,
+    /// When it was first delivered at all: its grace window counts from here.
+    pub(super) queued_at_ms: u64,
+    /// Members that delivered it.
+    pub(super) seen: u128,
+    /// Members among them that only recovered it (not live).
+    pub(super) recovered: u128,
+    /// Members without it when it settled that have not delivered it since.
+    pub(super) awaited: u128,
+    /// Those among them counted missed for it.
+    pub(super) owed_by: u128,
+    pub(super) settled: bool,
+    /// Its block or slot, when that places it (for asking an endpoint that missed it).
+    pub(super) height: Option<u64>,
+}
+
+type Index<V> = HashMap<ItemId, V, BuildHasherDefault<Passthrough>>;
+
+/// See the module docs.
+#[derive(Debug, Default)]
+pub(super) struct Items {
+    /// Open and recently settled items, oldest first.
+    ring: VecDeque<Item>,
+    /// The sequence number of the ring's front.
+    base: u64,
+    /// How many at the ring's front are settled.
+    settled: usize,
+    /// Settled items forgotten from the ring that some member still owes, oldest first.
+    owed: VecDeque<ItemId>,
+    owed_items: Index<Item>,
+    /// Where each item is: its sequence number, or [`OWED`].
+    index: Index<u64>,
+}
+
+impl Items {
+    /// Items held.
+    pub(super) fn len(&self) -> usize {
+        self.ring.len() + self.owed_items.len()
+    }
+
+    fn slot(&self, id: ItemId) -> Option<usize> {
+        let place = *self.index.get(&id)?;
+        (place != OWED).then(|| (place - self.base) as usize)
+    }
+
+    /// The item, if held.
+    pub(super) fn get(&self, id: ItemId) -> Option<&Item> {
+        match self.slot(id) {
+            Some(slot) => self.ring.get(slot),
+            None => self.owed_items.get(&id),
+        }
+    }
+
+    /// Whether the item is held.
+    pub(super) fn contains(&self, id: ItemId) -> bool {
+        self.index.contains_key(&id)
+    }
+
+    /// The item, first delivered now at `at` if it is not held.
+    pub(super) fn get_or_insert(&mut self, id: ItemId, at: u64, height: Option<u64>) -> &mut Item {
+        let next = self.base + self.ring.len() as u64;
+        let place = *self.index.entry(id).or_insert(next);
+        if place == OWED {
+            // Held (the index says so), so the lookup cannot fail; the fallback keeps it total.
+            return self.owed_items.entry(id).or_insert_with(|| Item::new(id, at, height));
+        }
+        if place == next {
+            self.ring.push_back(Item::new(id, at, height));
+        }
+        let slot = (place - self.base) as usize;
+        &mut self.ring[slot]
+    }
+
+    /// The oldest open item when its grace window ended by `now`, settled now.
+    pub(super) fn settle_next(&mut self, now: u64, grace: u64) -> Option<&mut Item> {
+        let item = self.ring.get_mut(self.settled)?;
+        if item.queued_at_ms.saturating_add(grace) > now {
+            return None;
+        }
+        item.settled = true;
+        self.settled += 1;
+        Some(item)
+    }
+
+    /// The first-delivery time of the oldest open item.
+    pub(super) fn oldest_open(&self) -> Option<u64> {
+        self.ring.get(self.settled).map(|item| item.queued_at_ms)
+    }
+
+    /// Forgets the settled items first delivered two grace windows before `now`, keeping
+    /// those a member has not delivered as owed.
+    pub(super) fn forget_closed(&mut self, now: u64, grace: u64) {
+        while self.settled > 0
+            && self
+                .ring
+                .front()
+                .is_some_and(|item| item.queued_at_ms.saturating_add(grace.saturating_mul(2)) <= now)
+        {
+            self.pop_closed(true);
+        }
+    }
+
+    /// Forgets owed items that are paid, or older than `horizon` at `now`.
+    pub(super) fn forget_owed(&mut self, now: u64, horizon: u64) {
+        while let Some(&id) = self.owed.front() {
+            if let Some(item) = self.owed_items.get(&id)
+                && item.awaited != 0
+                && item.queued_at_ms.saturating_add(horizon) > now
+            {
+                break;
+            }
+            self.owed.pop_front();
+            self.owed_items.remove(&id);
+            self.index.remove(&id);
+        }
+    }
+
+    /// Forgets the oldest owed or settled item; `false` when there is none (only open ones).
+    pub(super) fn forget_oldest(&mut self) -> bool {
+        if let Some(id) = self.owed.pop_front() {
+            self.owed_items.remove(&id);
+            self.index.remove(&id);
+            true
+        } else if self.settled > 0 {
+            self.pop_closed(false);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Pops the ring's front (settled): into `owed` when `keep_owed` and a member owes it.
+    fn pop_closed(&mut self, keep_owed: bool) {
+        let Some(item) = self.ring.pop_front() else { return };
+        self.base += 1;
+        self.settled -= 1;
+        if keep_owed && item.awaited != 0 {
+            self.index.insert(item.id, OWED);
+            self.owed.push_back(item.id);
+            self.owed_items.insert(item.id, item);
+        } else {
+            self.index.remove(&item.id);
+        }
+    }
+
+    /// The open items, oldest first, for settling them at the end of a run (the caller marks
+    /// them settled).
+    pub(super) fn settle_all(&mut self) -> impl Iterator<Item = &mut Item> {
+        let open = self.settled;
+        self.settled = self.ring.len();
+        self.ring.range_mut(open..)
+    }
+
+    /// Every settled item: the ring's, oldest first, then the owed ones.
+    pub(super) fn settled_mut(&mut self) -> impl Iterator<Item = &mut Item> {
+        let Self { ring, settled, owed_items, .. } = self;
+        ring.range_mut(..*settled).chain(owed_items.values_mut())
+    }
+}
+
+impl Item {
+    fn new(id: ItemId, at: u64, height: Option<u64>) -> Self {
+        Self {
+            id,
+            first_at_ms: at,
+            queued_at_ms: at,
+            seen: 0,
+            recovered: 0,
+            awaited: 0,
+            owed_by: 0,
+            settled: false,
+            height,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GRACE: u64 = 10;
+
+    /// What the index says against where the items are: every held item found in its place.
+    fn consistent(items: &Items) {
+        assert_eq!(items.index.len(), items.len());
+        for (slot, item) in items.ring.iter().enumerate() {
+            assert_eq!(items.index.get(&item.id), Some(&(items.base + slot as u64)));
+        }
+        for id in &items.owed {
+            assert_eq!(items.index.get(id), Some(&OWED));
+            assert!(items.owed_items.contains_key(id));
+        }
+    }
+
+    #[test]
+    fn items_settle_and_are_forgotten_in_arrival_order_and_owed_ones_stay_findable() {
+        let mut items = Items::default();
+        for id in 1..=4u64 {
+            items.get_or_insert(id, id * 5, Some(id));
+        }
+        // A second delivery finds the same item.
+        items.get_or_insert(2, 11, None).seen |= 0b10;
+        assert_eq!(
+            items.get(2).map(|item| (item.seen, item.first_at_ms, item.height)),
+            Some((0b10, 10, Some(2)))
+        );
+        consistent(&items);
+
+        // At 20, items first delivered at 5 and 10 settle; the one at 15 is still open.
+        let mut settled = Vec::new();
+        while let Some(item) = items.settle_next(20, GRACE) {
+            if item.id == 1 {
+                item.awaited = 0b10; // a member has not delivered item 1
+            }
+            settled.push(item.id);
+        }
+        assert_eq!(settled, [1, 2]);
+        assert_eq!(items.oldest_open(), Some(15));
+
+        // Two windows after 5 and 10: item 1 is owed and kept, item 2 forgotten.
+        items.forget_closed(30, GRACE);
+        assert_eq!((items.len(), items.contains(1), items.contains(2)), (3, true, false));
+        consistent(&items);
+        // Delivered late, it is found where it waits, not taken for a new item.
+        let late = items.get_or_insert(1, 31, None);
+        assert_eq!((late.first_at_ms, late.settled), (5, true));
+        late.awaited = 0;
+        items.forget_owed(31, 100);
+        assert!(!items.contains(1));
+        consistent(&items);
+
+        // A full group forgets settled items before it has to settle open ones early.
+        assert_eq!(items.settle_next(25, GRACE).map(|item| item.id), Some(3));
+        assert!(items.forget_oldest());
+        assert!(!items.forget_oldest(), "only an open item is left");
+        assert_eq!(items.settle_all().map(|item| item.id).collect::<Vec<_>>(), [4]);
+        assert_eq!(items.settled_mut().count(), 1);
+        consistent(&items);
+    }
+}
