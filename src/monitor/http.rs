@@ -1,8 +1,17 @@
 //! The monitor's HTTP side, on hyper's HTTP/1.1 server: `GET /metrics` (the Prometheus text
 //! format), `/healthz` (200 while the process runs its loop) and `/readyz` (200 once every
 //! endpoint's connection is open, else 503 naming those that are not).
+//!
+//! Anything on the machine can connect, and a scrape must not wait on what it does: a client
+//! has [`HEADER_TIMEOUT`] to send each request's head, and at [`MAX_CONNECTIONS`] the oldest
+//! connection that never asked anything (else the oldest of all) is closed to seat the new
+//! one. Waiting for a free seat instead let 64 silent sockets hold every scrape for the
+//! header timeout, again each time they reconnected, and a reader that asked for `/metrics`
+//! and never read held its seat for good.
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,15 +24,21 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::JoinSet;
+use tokio::task::{AbortHandle, JoinSet};
 
 use super::metrics::{CONTENT_TYPE as METRICS_TYPE, Metrics};
 
 /// How long a client may take to send its request's head.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The most connections served at once; a further one waits to be accepted.
+/// The most connections served at once; a further one takes the seat of an older one.
 const MAX_CONNECTIONS: usize = 64;
+
+/// An open connection: its task, and whether it has asked anything yet.
+struct Seat {
+    task: AbortHandle,
+    asked: Arc<AtomicBool>,
+}
 
 /// What the HTTP side shows, shared with the monitor's loop.
 pub struct Shared {
@@ -36,10 +51,8 @@ pub struct Shared {
 /// Serves until `stop` turns true, then lets the requests in progress finish.
 pub async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let mut connections = JoinSet::new();
+    let mut seats: VecDeque<Seat> = VecDeque::new();
     loop {
-        while connections.len() >= MAX_CONNECTIONS {
-            connections.join_next().await;
-        }
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             () = stopped(&mut stop) => break,
@@ -50,10 +63,20 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
+        seats.retain(|seat| !seat.task.is_finished());
+        if seats.len() >= MAX_CONNECTIONS {
+            let silent = seats.iter().position(|seat| !seat.asked.load(Ordering::Relaxed));
+            if let Some(oldest) = seats.remove(silent.unwrap_or(0)) {
+                oldest.task.abort(); // its socket is closed; the join set reaps the task
+            }
+        }
         let shared = Arc::clone(&shared);
         let mut stop = stop.clone();
-        connections.spawn(async move {
+        let asked = Arc::new(AtomicBool::new(false));
+        let asking = Arc::clone(&asked);
+        let task = connections.spawn(async move {
             let service = service_fn(move |request| {
+                asking.store(true, Ordering::Relaxed);
                 let shared = Arc::clone(&shared);
                 async move { Ok::<_, Infallible>(respond(&shared, &request)) }
             });
@@ -69,6 +92,7 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::
                 }
             }
         });
+        seats.push_back(Seat { task, asked });
     }
     connections.shutdown().await;
 }
@@ -109,4 +133,56 @@ fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
     *response.status_mut() = status;
     response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::net::TcpStream;
+
+    use super::*;
+
+    /// GET `target` on a fresh connection: the status line's code.
+    async fn status_of(port: u16, target: &str) -> Option<String> {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+        stream.write_all(format!("GET {target} HTTP/1.0\r\n\r\n").as_bytes()).await.ok()?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.ok()?;
+        let text = String::from_utf8_lossy(&answer);
+        text.split_whitespace().nth(1).map(str::to_owned)
+    }
+
+    #[tokio::test]
+    async fn sockets_holding_every_seat_cannot_keep_a_scrape_waiting() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|err| panic!("{err}"));
+        let port = listener.local_addr().unwrap_or_else(|err| panic!("{err}")).port();
+        let shared = Arc::new(Shared { metrics: Metrics::new(), not_ready: Mutex::new(Vec::new()) });
+        let (stop, stopped) = watch::channel(false);
+        let server = tokio::spawn(serve(listener, shared, stopped));
+
+        // Every seat taken: silent sockets, and readers that asked and never read.
+        let mut held = Vec::new();
+        for index in 0..MAX_CONNECTIONS {
+            let mut socket =
+                TcpStream::connect(("127.0.0.1", port)).await.unwrap_or_else(|err| panic!("{err}"));
+            if index % 2 == 1 {
+                socket.write_all(&b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n".repeat(64)).await.ok();
+            }
+            held.push(socket);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await; // all accepted
+        // A scrape is served at once, well before a silent socket's header timeout frees a seat.
+        let scrape = tokio::time::timeout(HEADER_TIMEOUT / 5, status_of(port, "/healthz")).await;
+        assert_eq!(scrape.ok().flatten().as_deref(), Some("200"));
+        // And again, with the seats taken anew.
+        for socket in &mut held {
+            *socket = TcpStream::connect(("127.0.0.1", port)).await.unwrap_or_else(|err| panic!("{err}"));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let scrape = tokio::time::timeout(HEADER_TIMEOUT / 5, status_of(port, "/metrics")).await;
+        assert_eq!(scrape.ok().flatten().as_deref(), Some("200"));
+
+        stop.send(true).ok();
+        tokio::time::timeout(Duration::from_secs(5), server).await.ok();
+    }
 }
