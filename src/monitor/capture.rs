@@ -1,7 +1,9 @@
 //! `monitor --out DIR`: what the monitor receives, also written as NDJSON captures, rotated
 //! by size and age. A file is written as `subscope-<UTC time>.ndjson`; when it is closed it is
 //! gzip'd to `….ndjson.gz` (which `show` and the window open as they are) and the oldest
-//! closed files beyond `--keep` are deleted.
+//! closed files beyond `--keep` are deleted. A file only ever ends with a whole line: when the
+//! disk is full part way through a write, what was written of the last line is cut off
+//! (`record`'s [`WholeLines`]), the thread stops, and the file is gzip'd at the next start.
 //!
 //! The files are written by a thread of their own behind a bounded channel: a slow disk never
 //! holds up the metrics. When the channel is full the batch is dropped and counted
@@ -18,6 +20,7 @@ use anyhow::Context as _;
 
 use crate::capture::{CapturedEvent, now_ms};
 use crate::export::{CaptureContext, EventWriter, Format, iso8601};
+use crate::record::output::WholeLines;
 
 /// How many batches may wait for the capture thread.
 const CHANNEL_BATCHES: usize = 16;
@@ -110,7 +113,7 @@ impl Captures {
 /// The open file.
 struct Open {
     path: PathBuf,
-    writer: EventWriter<BufWriter<File>>,
+    writer: EventWriter<WholeLines<File>>,
     /// The same file, to read its size.
     probe: File,
     opened: Instant,
@@ -174,7 +177,8 @@ fn open_file(dir: &Path) -> io::Result<Open> {
     }
     let file = File::create(&path)?;
     let probe = file.try_clone()?;
-    let writer = EventWriter::new(BufWriter::new(file), Format::Ndjson)?;
+    // The event writer hands over chunks of whole lines: nothing to buffer besides.
+    let writer = EventWriter::new(WholeLines::new(file)?, Format::Ndjson)?;
     Ok(Open { path, writer, probe, opened: Instant::now() })
 }
 

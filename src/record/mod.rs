@@ -21,7 +21,7 @@
 //! whole lines, so a killed run leaves whole lines. An existing `--out` file is not touched
 //! until the first connection is up: a mistyped URL never destroys yesterday's capture.
 
-mod output;
+pub(crate) mod output;
 mod run;
 
 use std::path::PathBuf;

@@ -160,7 +160,7 @@ fn write_batches(
 /// takes what fits, then refuses the rest), the file is cut back to the end of the last whole
 /// line it holds before the error is returned. Writes go straight to the file (the event
 /// writer hands over chunks of whole lines, so there is nothing to buffer).
-struct WholeLines<F> {
+pub(crate) struct WholeLines<F> {
     file: F,
     /// Where the last whole line ends, and where the file's end is, as offsets in the file.
     line_end: u64,
@@ -168,7 +168,7 @@ struct WholeLines<F> {
 }
 
 /// What [`WholeLines`] needs of a file besides writing: cutting it short.
-trait Truncate: Write + io::Seek {
+pub(crate) trait Truncate: Write + io::Seek {
     fn truncate(&mut self, len: u64) -> io::Result<()>;
 }
 
@@ -180,7 +180,7 @@ impl Truncate for File {
 
 impl<F: Truncate> WholeLines<F> {
     /// Starts at the file's position, which ends a line (or the file is empty).
-    fn new(mut file: F) -> io::Result<Self> {
+    pub(crate) fn new(mut file: F) -> io::Result<Self> {
         let end = file.stream_position()?;
         Ok(Self { file, line_end: end, end })
     }
