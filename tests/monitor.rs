@@ -467,7 +467,7 @@ fn a_node_down_at_start_is_tried_again_until_it_comes_up_and_readyz_says_so() {
 }
 
 #[test]
-fn a_disk_that_fills_leaves_captures_of_whole_lines_and_says_why() {
+fn a_disk_that_fills_leaves_captures_of_whole_lines_says_why_and_writes_again_later() {
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
     let demo = DemoProcess::start(20.0);
     let path = dir.path().join("w.json");
@@ -481,7 +481,7 @@ fn a_disk_that_fills_leaves_captures_of_whole_lines_and_says_why() {
     let captures = dir.path().join("captures");
     let log = dir.path().join("monitor.log");
     // A file may grow to 255 blocks of 512 bytes (dash's unit), not a multiple of any buffer:
-    // the limit falls inside a line, as a full disk's does.
+    // the limit falls inside a line, as a full disk's does, and again in each new file.
     let child = Process::new("sh")
         .args(["-c", r#"trap '' XFSZ; ulimit -f 255; exec "$0" "$@""#, env!("CARGO_BIN_EXE_subscope")])
         .arg("monitor")
@@ -494,23 +494,34 @@ fn a_disk_that_fills_leaves_captures_of_whole_lines_and_says_why() {
         .spawn()
         .unwrap_or_else(|err| panic!("{err}"));
     let mut monitor = Running(child);
-    // Once the file is full, what arrives is dropped and counted.
-    poll("events dropped once the file is full", Duration::from_secs(60), || {
+    // Once the file is full, what arrives is counted lost, and the log says why at once.
+    poll("events lost once the file is full", Duration::from_secs(60), || {
         let (_, metrics) = try_get(port, "/metrics")?;
         sample(&metrics, "subscope_capture_dropped_events_total").filter(|dropped| *dropped > 0.0)
+    });
+    poll("the failure logged", Duration::from_secs(10), || {
+        let said = std::fs::read_to_string(&log).ok()?;
+        (said.contains("capture_failed") && said.contains("File too large")).then_some(())
+    });
+    // Ten seconds on, a new file is written.
+    poll("a second capture file", Duration::from_secs(30), || {
+        (capture_files(&captures).len() >= 2).then_some(())
     });
     let pid = monitor.0.id().to_string();
     Process::new("kill").args(["-TERM", &pid]).status().unwrap_or_else(|err| panic!("{err}"));
     poll("the monitor to exit", Duration::from_secs(10), || monitor.0.try_wait().ok().flatten());
 
     let files = capture_files(&captures);
-    assert_eq!(files.len(), 1, "{files:?}");
-    let text = std::fs::read_to_string(&files[0]).unwrap_or_else(|err| panic!("{err}"));
-    assert!(text.len() > 100_000 && text.len() <= 255 * 512, "{} bytes", text.len());
-    assert!(text.ends_with('\n'), "a cut line was left: {:?}", &text[text.len().saturating_sub(80)..]);
-    for line in text.lines() {
-        assert!(serde_json::from_str::<Value>(line).is_ok(), "not a whole line: {line:?}");
+    assert!(files.len() >= 2, "{files:?}");
+    for (index, file) in files.iter().enumerate() {
+        assert!(file.to_string_lossy().ends_with(".ndjson.gz"), "closed and gzip'd: {file:?}");
+        let text = unzipped(std::slice::from_ref(file));
+        if index == 0 {
+            assert!(text.len() > 100_000 && text.len() <= 255 * 512, "{} bytes", text.len());
+        }
+        assert!(text.ends_with('\n'), "a cut line was left: {:?}", &text[text.len().saturating_sub(80)..]);
+        for line in text.lines() {
+            assert!(serde_json::from_str::<Value>(line).is_ok(), "not a whole line: {line:?}");
+        }
     }
-    let said = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(said.contains("capture_failed") && said.contains("File too large"), "the cause is named: {said}");
 }

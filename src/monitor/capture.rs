@@ -1,9 +1,13 @@
 //! `monitor --out DIR`: what the monitor receives, also written as NDJSON captures, rotated
 //! by size and age. A file is written as `subscope-<UTC time>.ndjson`; when it is closed it is
 //! gzip'd to `….ndjson.gz` (which `show` and the window open as they are) and the oldest
-//! closed files beyond `--keep` are deleted. A file only ever ends with a whole line: when the
-//! disk is full part way through a write, what was written of the last line is cut off
-//! (`record`'s [`WholeLines`]), the thread stops, and the file is gzip'd at the next start.
+//! closed files beyond `--keep` are deleted.
+//!
+//! A file only ever ends with a whole line. When a write fails (a full disk), what was written
+//! of the last line is cut off (`record`'s [`WholeLines`]), the file is closed as it is, the
+//! events not written are counted lost and the failure reported ([`Captures::take_losses`]),
+//! and after [`RETRY_AFTER`] a new file is tried: a disk that was full for a while costs the
+//! captures of that while, not those of the rest of the run.
 //!
 //! The files are written by a thread of their own behind a bounded channel: a slow disk never
 //! holds up the metrics. When the channel is full the batch is dropped and counted
@@ -13,7 +17,9 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -24,6 +30,9 @@ use crate::record::output::WholeLines;
 
 /// How many batches may wait for the capture thread.
 const CHANNEL_BATCHES: usize = 16;
+
+/// After a failed write, how long batches are counted lost before a new file is tried.
+const RETRY_AFTER: Duration = Duration::from_secs(10);
 
 /// The prefix of every file the monitor writes.
 const PREFIX: &str = "subscope-";
@@ -47,10 +56,29 @@ struct Batch {
     context: Option<CaptureContext>,
 }
 
+/// What the thread reports besides its files.
+#[derive(Default)]
+struct Losses {
+    /// Events not written because a write failed, or while waiting to try again.
+    events: AtomicU64,
+    /// Why the last write failed, until it is taken.
+    failure: Mutex<Option<String>>,
+}
+
+impl Losses {
+    fn lose(&self, events: usize, failure: Option<&io::Error>) {
+        self.events.fetch_add(events as u64, Ordering::Relaxed);
+        if let Some(err) = failure {
+            *self.failure.lock().unwrap_or_else(PoisonError::into_inner) = Some(err.to_string());
+        }
+    }
+}
+
 /// The capture thread, behind its channel.
 pub(super) struct Captures {
     sender: Option<SyncSender<Batch>>,
     thread: Option<std::thread::JoinHandle<io::Result<()>>>,
+    losses: Arc<Losses>,
     /// Events dropped because the thread could not keep up.
     pub(super) dropped: u64,
 }
@@ -69,11 +97,20 @@ impl Captures {
         }
         prune(&options.dir, options.keep)?;
         let (sender, receiver) = sync_channel(CHANNEL_BATCHES);
+        let losses = Arc::new(Losses::default());
+        let reported = Arc::clone(&losses);
         let thread = std::thread::Builder::new()
             .name("subscope-capture".into())
-            .spawn(move || write_files(&receiver, &options))
+            .spawn(move || write_files(&receiver, &options, &reported))
             .context("could not start the capture thread")?;
-        Ok(Self { sender: Some(sender), thread: Some(thread), dropped: 0 })
+        Ok(Self { sender: Some(sender), thread: Some(thread), losses, dropped: 0 })
+    }
+
+    /// The events the thread could not write since the last call, and why a write failed
+    /// when one has since.
+    pub(super) fn take_losses(&self) -> (u64, Option<String>) {
+        let failure = self.losses.failure.lock().unwrap_or_else(PoisonError::into_inner).take();
+        (self.losses.events.swap(0, Ordering::Relaxed), failure)
     }
 
     /// Hands a batch over, or drops (and counts) it when the thread is behind. Returns how
@@ -120,10 +157,12 @@ struct Open {
 }
 
 /// The thread: writes each batch, rotating when a file is full or old, until the channel
-/// closes; then closes the last file.
-fn write_files(batches: &Receiver<Batch>, options: &RotateOptions) -> io::Result<()> {
+/// closes; then closes the last file. A failed write closes the file and loses batches for
+/// [`RETRY_AFTER`] (see the module docs).
+fn write_files(batches: &Receiver<Batch>, options: &RotateOptions, losses: &Losses) -> io::Result<()> {
     let mut context = CaptureContext::default();
     let mut open: Option<Open> = None;
+    let mut resume_at: Option<Instant> = None;
     loop {
         let timeout = open
             .as_ref()
@@ -136,16 +175,15 @@ fn write_files(batches: &Receiver<Batch>, options: &RotateOptions) -> io::Result
                         file.writer.context_changed();
                     }
                 }
-                for event in &batch.events {
-                    if open.is_none() {
-                        open = Some(open_file(&options.dir)?);
+                if resume_at.is_some_and(|at| Instant::now() < at) {
+                    losses.lose(batch.events.len(), None);
+                } else if let Err((lost, err)) = write_batch(&mut open, &batch.events, &context, options) {
+                    losses.lose(lost, Some(&err));
+                    // Its lines are whole; gzip'd now if the disk lets it, else at the next start.
+                    if let Some(file) = open.take() {
+                        close_file(file, options).ok();
                     }
-                    if let Some(file) = &mut open {
-                        file.writer.write(event, &context)?;
-                    }
-                }
-                if let Some(file) = &mut open {
-                    file.writer.flush()?;
+                    resume_at = Some(Instant::now() + RETRY_AFTER);
                 }
             }
             Err(RecvTimeoutError::Timeout) => {}
@@ -160,10 +198,36 @@ fn write_files(batches: &Receiver<Batch>, options: &RotateOptions) -> io::Result
             file.opened.elapsed() >= options.max_age
                 || file.probe.metadata().is_ok_and(|meta| meta.len() >= options.max_bytes)
         });
-        if full && let Some(file) = open.take() {
-            close_file(file, options)?;
+        if full
+            && let Some(file) = open.take()
+            && let Err(err) = close_file(file, options)
+        {
+            losses.lose(0, Some(&err)); // left as .ndjson, gzip'd at the next start
         }
     }
+}
+
+/// Writes `events`, opening a file first if none is open. On failure, how many of them the
+/// file did not take whole, and why.
+fn write_batch(
+    open: &mut Option<Open>,
+    events: &[CapturedEvent],
+    context: &CaptureContext,
+    options: &RotateOptions,
+) -> Result<(), (usize, io::Error)> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let file = match open {
+        Some(file) => file,
+        None => open.insert(open_file(&options.dir).map_err(|err| (events.len(), err))?),
+    };
+    let before = file.writer.delivered();
+    let written = events.iter().try_for_each(|event| file.writer.write(event, context));
+    written.and_then(|()| file.writer.flush()).map_err(|err| {
+        let taken = usize::try_from(file.writer.delivered() - before).unwrap_or(usize::MAX);
+        (events.len().saturating_sub(taken), err)
+    })
 }
 
 fn open_file(dir: &Path) -> io::Result<Open> {
@@ -195,13 +259,21 @@ fn close_file(file: Open, options: &RotateOptions) -> io::Result<()> {
 fn compress(path: &Path) -> io::Result<()> {
     let gz = PathBuf::from(format!("{}.gz", path.display()));
     let part = PathBuf::from(format!("{}.gz.part", path.display()));
-    let mut input = std::io::BufReader::new(File::open(path)?);
-    let mut encoder =
-        flate2::write::GzEncoder::new(BufWriter::new(File::create(&part)?), flate2::Compression::default());
-    io::copy(&mut input, &mut encoder)?;
-    let mut out = encoder.finish()?;
-    out.flush()?;
-    out.get_ref().sync_all()?;
+    let written = (|| {
+        let mut input = std::io::BufReader::new(File::open(path)?);
+        let mut encoder = flate2::write::GzEncoder::new(
+            BufWriter::new(File::create(&part)?),
+            flate2::Compression::default(),
+        );
+        io::copy(&mut input, &mut encoder)?;
+        let mut out = encoder.finish()?;
+        out.flush()?;
+        out.get_ref().sync_all()
+    })();
+    if let Err(err) = written {
+        std::fs::remove_file(&part).ok(); // the file stays as it is, to be gzip'd later
+        return Err(err);
+    }
     std::fs::rename(&part, &gz)?;
     std::fs::remove_file(path)
 }

@@ -214,7 +214,7 @@ impl Metrics {
         );
         registry.register(
             "capture_dropped_events",
-            "Events --out did not write because the disk could not keep up",
+            "Events --out did not write: the disk could not keep up, or a write failed",
             metrics.capture_dropped.clone(),
         );
         metrics

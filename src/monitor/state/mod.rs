@@ -450,10 +450,14 @@ impl Monitor {
             let context = changed.then(|| self.session.live().context.clone());
             self.context_sent = true;
             let dropped = captures.send(Vec::from(taken.frames), context);
-            self.shared.metrics.capture_dropped.inc_by(dropped);
+            let (lost, failure) = captures.take_losses();
+            self.shared.metrics.capture_dropped.inc_by(dropped + lost);
             if dropped > 0 {
                 let dropped = dropped.to_string();
                 self.log.event(Level::Warn, "capture_dropped", &[("events", &dropped)]);
+            }
+            if let Some(reason) = failure {
+                self.log.event(Level::Error, "capture_failed", &[("reason", &reason)]);
             }
         }
     }
