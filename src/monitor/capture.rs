@@ -179,9 +179,11 @@ fn write_files(batches: &Receiver<Batch>, options: &RotateOptions, losses: &Loss
                     losses.lose(batch.events.len(), None);
                 } else if let Err((lost, err)) = write_batch(&mut open, &batch.events, &context, options) {
                     losses.lose(lost, Some(&err));
-                    // Its lines are whole; gzip'd now if the disk lets it, else at the next start.
+                    // Its lines are whole, and what the writer still holds is counted lost, not
+                    // written; gzip'd now if the disk lets it, else at the next start.
                     if let Some(file) = open.take() {
-                        close_file(file, options).ok();
+                        drop(file.writer);
+                        compress(&file.path).and_then(|()| prune(&options.dir, options.keep)).ok();
                     }
                     resume_at = Some(Instant::now() + RETRY_AFTER);
                 }
