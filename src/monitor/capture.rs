@@ -183,7 +183,7 @@ fn write_files(batches: &Receiver<Batch>, options: &RotateOptions, losses: &Loss
                     // written; gzip'd now if the disk lets it, else at the next start.
                     if let Some(file) = open.take() {
                         drop(file.writer);
-                        compress(&file.path).and_then(|()| prune(&options.dir, options.keep)).ok();
+                        seal(&file.path, options).ok();
                     }
                     resume_at = Some(Instant::now() + RETRY_AFTER);
                 }
@@ -248,11 +248,15 @@ fn open_file(dir: &Path) -> io::Result<Open> {
     Ok(Open { path, writer, probe, opened: Instant::now() })
 }
 
+/// Hands over what the writer holds, then seals the file.
 fn close_file(file: Open, options: &RotateOptions) -> io::Result<()> {
-    let mut out = file.writer.finish()?;
-    out.flush()?;
-    drop(out);
-    compress(&file.path)?;
+    drop(file.writer.finish()?); // `finish` flushes the file
+    seal(&file.path, options)
+}
+
+/// Gzips a closed file and deletes the oldest beyond `--keep`.
+fn seal(path: &Path, options: &RotateOptions) -> io::Result<()> {
+    compress(path)?;
     prune(&options.dir, options.keep)
 }
 
