@@ -434,7 +434,9 @@ pub fn events_table_ui(
         .striped(true)
         .resizable(true)
         .stick_to_bottom(state.following)
-        .sense(egui::Sense::click())
+        // Clicks, not keyboard focus: the table's own keys move the selection, and a focusable
+        // cell would be remembered by egui for the life of the window, ten per new row.
+        .sense(egui::Sense::CLICK)
         .cell_layout(egui::Layout::left_to_right(Align::Center))
         .min_scrolled_height(0.0);
     for index in 0..COLUMN_COUNT {
