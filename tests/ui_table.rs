@@ -432,3 +432,42 @@ fn rows_arriving_add_no_widget_that_takes_focus() {
     press(&mut harness, Key::ArrowDown);
     assert_eq!(selected_seq(&harness), Some(clicked + 1));
 }
+
+/// Queues `events` to arrive together in the next frame (the harness's own queue runs a frame
+/// for each event).
+fn in_one_frame(harness: &mut Harness<'_, App>, events: impl IntoIterator<Item = egui::Event>) {
+    harness.input_mut().events.extend(events);
+    harness.step();
+}
+
+/// A quick click (a tap, xdotool's) brings its press and release in one frame; rows taken in
+/// that frame must not slide the clicked row from under the pointer.
+#[test]
+fn a_quick_click_while_rows_arrive_keeps_the_row_under_the_pointer() {
+    let runtime = runtime();
+    let (mut harness, mut script, conns) = window(&runtime, &[("node", 1)], true);
+    let (conn, sub) = (conns[0].0, conns[0].1[0]);
+    script.frames((100..160).map(|n| slot(conn, sub, n)));
+    harness.run_steps(3);
+    let at = harness.get_by_label("150").rect().center();
+    harness.event(egui::Event::PointerMoved(at));
+    harness.run_steps(2);
+    let under = |harness: &Harness<'_, App>| {
+        (100..200u64).find(|slot| {
+            harness.query_all_by_label(&slot.to_string()).any(|node| node.rect().y_range().contains(at.y))
+        })
+    };
+    let clicked = under(&harness).unwrap();
+    script.frames((160..163).map(|n| slot(conn, sub, n)));
+    let button = |pressed| egui::Event::PointerButton {
+        pos: at,
+        button: egui::PointerButton::Primary,
+        pressed,
+        modifiers: egui::Modifiers::NONE,
+    };
+    in_one_frame(&mut harness, [button(true), button(false)]);
+    harness.run_steps(3);
+    let selected = harness.state().selected_event().map(|event| event.raw.to_string()).unwrap_or_default();
+    assert!(selected.contains(&format!("\"slot\":{clicked}")), "the row under the pointer is selected");
+    assert_eq!(under(&harness), Some(clicked), "the clicked row slid from under the pointer");
+}
