@@ -440,6 +440,30 @@ fn in_one_frame(harness: &mut Harness<'_, App>, events: impl IntoIterator<Item =
     harness.step();
 }
 
+fn key(key: Key, pressed: bool) -> egui::Event {
+    egui::Event::Key { key, physical_key: None, pressed, repeat: false, modifiers: egui::Modifiers::NONE }
+}
+
+/// Key repeat can outrun a slow frame (a busy machine, a million rows): presses that arrive
+/// in one frame each move the selection, as they would one frame apart.
+#[test]
+fn downs_arriving_in_one_frame_each_move_the_selection() {
+    let runtime = runtime();
+    let (mut harness, mut script, conns) = window(&runtime, &[("node", 1)], true);
+    let (conn, sub) = (conns[0].0, conns[0].1[0]);
+    script.frames((100..160).map(|n| slot(conn, sub, n)));
+    harness.run_steps(3);
+    let seqs = visible_seqs(&harness);
+    press(&mut harness, Key::ArrowDown);
+    assert_eq!(selected_seq(&harness), Some(seqs[0]));
+    in_one_frame(&mut harness, (0..3).flat_map(|_| [key(Key::ArrowDown, true), key(Key::ArrowDown, false)]));
+    harness.run_steps(2);
+    assert_eq!(selected_seq(&harness), Some(seqs[3]), "three Downs in one frame move three rows");
+    in_one_frame(&mut harness, (0..2).flat_map(|_| [key(Key::ArrowUp, true), key(Key::ArrowUp, false)]));
+    harness.run_steps(2);
+    assert_eq!(selected_seq(&harness), Some(seqs[1]), "and two Ups two");
+}
+
 /// A quick click (a tap, xdotool's) brings its press and release in one frame; rows taken in
 /// that frame must not slide the clicked row from under the pointer.
 #[test]

@@ -39,8 +39,10 @@ impl TableState {
                 (Key::End, Move::End),
             ]
             .into_iter()
-            .filter(|(key, _)| input.consume_key(Modifiers::NONE, *key))
-            .map(|(_, step)| step)
+            // Each press counts: key repeat can bring several in one slow frame.
+            .flat_map(|(key, step)| {
+                std::iter::repeat_n(step, input.count_and_consume_key(Modifiers::NONE, key))
+            })
             .collect();
             (moves, input.consume_key(Modifiers::NONE, Key::Escape))
         });
