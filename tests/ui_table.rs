@@ -103,6 +103,15 @@ fn slot(conn: ConnId, sub: SubKey, slot: u64) -> CapturedEvent {
     }
 }
 
+/// The window on one connection that received slots 100 to 159 on one subscription.
+fn sixty_slots(runtime: &tokio::runtime::Runtime) -> (Harness<'static, App>, Script, (ConnId, SubKey)) {
+    let (mut harness, mut script, conns) = window(runtime, &[("node", 1)], true);
+    let (conn, sub) = (conns[0].0, conns[0].1[0]);
+    script.frames((100..160).map(|n| slot(conn, sub, n)));
+    harness.run_steps(3);
+    (harness, script, (conn, sub))
+}
+
 fn press(harness: &mut Harness<'_, App>, key: Key) {
     harness.key_press(key);
     harness.run_steps(3);
@@ -126,10 +135,7 @@ fn type_filter(harness: &mut Harness<'_, App>, text: &str) {
 #[test]
 fn arrows_page_home_and_end_move_the_selection_and_the_detail_follows() {
     let runtime = runtime();
-    let (mut harness, mut script, conns) = window(&runtime, &[("node", 1)], true);
-    let (conn, sub) = (conns[0].0, conns[0].1[0]);
-    script.frames((100..160).map(|n| slot(conn, sub, n)));
-    harness.run_steps(3);
+    let (mut harness, _script, _) = sixty_slots(&runtime);
     let seqs = visible_seqs(&harness);
     assert_eq!(seqs.len(), 60);
     assert_eq!(selected_seq(&harness), None);
@@ -449,10 +455,7 @@ fn key(key: Key, pressed: bool) -> egui::Event {
 #[test]
 fn downs_arriving_in_one_frame_each_move_the_selection() {
     let runtime = runtime();
-    let (mut harness, mut script, conns) = window(&runtime, &[("node", 1)], true);
-    let (conn, sub) = (conns[0].0, conns[0].1[0]);
-    script.frames((100..160).map(|n| slot(conn, sub, n)));
-    harness.run_steps(3);
+    let (mut harness, _script, _) = sixty_slots(&runtime);
     let seqs = visible_seqs(&harness);
     press(&mut harness, Key::ArrowDown);
     assert_eq!(selected_seq(&harness), Some(seqs[0]));
@@ -469,10 +472,7 @@ fn downs_arriving_in_one_frame_each_move_the_selection() {
 #[test]
 fn a_quick_click_while_rows_arrive_keeps_the_row_under_the_pointer() {
     let runtime = runtime();
-    let (mut harness, mut script, conns) = window(&runtime, &[("node", 1)], true);
-    let (conn, sub) = (conns[0].0, conns[0].1[0]);
-    script.frames((100..160).map(|n| slot(conn, sub, n)));
-    harness.run_steps(3);
+    let (mut harness, mut script, (conn, sub)) = sixty_slots(&runtime);
     let at = harness.get_by_label("150").rect().center();
     harness.event(egui::Event::PointerMoved(at));
     harness.run_steps(2);
