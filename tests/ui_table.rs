@@ -468,30 +468,37 @@ fn downs_arriving_in_one_frame_each_move_the_selection() {
 }
 
 /// A quick click (a tap, xdotool's) brings its press and release in one frame; rows taken in
-/// that frame must not slide the clicked row from under the pointer.
+/// that frame must not slide the clicked row from under the pointer, nor, for a right click,
+/// from beside the menu that acts on it.
 #[test]
 fn a_quick_click_while_rows_arrive_keeps_the_row_under_the_pointer() {
-    let runtime = runtime();
-    let (mut harness, mut script, (conn, sub)) = sixty_slots(&runtime);
-    let at = harness.get_by_label("150").rect().center();
-    harness.event(egui::Event::PointerMoved(at));
-    harness.run_steps(2);
-    let under = |harness: &Harness<'_, App>| {
-        (100..200u64).find(|slot| {
-            harness.query_all_by_label(&slot.to_string()).any(|node| node.rect().y_range().contains(at.y))
-        })
-    };
-    let clicked = under(&harness).unwrap();
-    script.frames((160..163).map(|n| slot(conn, sub, n)));
-    let button = |pressed| egui::Event::PointerButton {
-        pos: at,
-        button: egui::PointerButton::Primary,
-        pressed,
-        modifiers: egui::Modifiers::NONE,
-    };
-    in_one_frame(&mut harness, [button(true), button(false)]);
-    harness.run_steps(3);
-    let selected = harness.state().selected_event().map(|event| event.raw.to_string()).unwrap_or_default();
-    assert!(selected.contains(&format!("\"slot\":{clicked}")), "the row under the pointer is selected");
-    assert_eq!(under(&harness), Some(clicked), "the clicked row slid from under the pointer");
+    for button in [egui::PointerButton::Primary, egui::PointerButton::Secondary] {
+        let runtime = runtime();
+        let (mut harness, mut script, (conn, sub)) = sixty_slots(&runtime);
+        let at = harness.get_by_label("150").rect().center();
+        harness.event(egui::Event::PointerMoved(at));
+        harness.run_steps(2);
+        let under = |harness: &Harness<'_, App>| {
+            (100..200u64).find(|slot| {
+                harness.query_all_by_label(&slot.to_string()).any(|node| node.rect().y_range().contains(at.y))
+            })
+        };
+        let clicked = under(&harness).unwrap();
+        script.frames((160..163).map(|n| slot(conn, sub, n)));
+        let event = |pressed| egui::Event::PointerButton {
+            pos: at,
+            button,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        };
+        in_one_frame(&mut harness, [event(true), event(false)]);
+        harness.run_steps(3);
+        let selected =
+            harness.state().selected_event().map(|event| event.raw.to_string()).unwrap_or_default();
+        assert!(
+            selected.contains(&format!("\"slot\":{clicked}")),
+            "{button:?}: the row under the pointer is selected"
+        );
+        assert_eq!(under(&harness), Some(clicked), "{button:?}: the clicked row slid from under the pointer");
+    }
 }

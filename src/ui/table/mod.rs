@@ -378,14 +378,14 @@ struct RowText {
     decoded: Option<String>,
 }
 
-/// Whether the primary button went down on `body` this frame, also when it came up again in
-/// the same frame: a quick click (a touchpad tap, xdotool's) arrives as both at once, and by
-/// the time the frame runs egui has already forgotten where such a press began.
+/// Whether a button went down on `body` this frame (a left click selects the row, a right one
+/// also opens its menu), also when it came up again in the same frame: a quick click (a
+/// touchpad tap, xdotool's) arrives as both at once, and by the time the frame runs egui has
+/// already forgotten where such a press began.
 fn pressed_on(input: &egui::InputState, body: egui::Rect) -> bool {
-    input.events.iter().any(|event| {
-        matches!(event, egui::Event::PointerButton { pos, button: egui::PointerButton::Primary, pressed: true, .. }
-            if body.contains(*pos))
-    })
+    input.events.iter().any(
+        |event| matches!(event, egui::Event::PointerButton { pos, pressed: true, .. } if body.contains(*pos)),
+    )
 }
 
 /// Draws the table over `capture`; clicking a row selects it, right-clicking opens its menu.
@@ -560,6 +560,13 @@ mod tests {
             "a quick click"
         );
         assert!(pressed(body, vec![Event::PointerMoved(row), button(row, true)]), "a press held");
+        let right = |down| Event::PointerButton {
+            pos: row,
+            button: PointerButton::Secondary,
+            pressed: down,
+            modifiers: Modifiers::NONE,
+        };
+        assert!(pressed(body, vec![right(true), right(false)]), "a quick right click");
         assert!(!pressed(body, vec![button(header, true), button(header, false)]), "a click above the rows");
         assert!(!pressed(body, vec![Event::PointerMoved(row)]), "no press");
     }
