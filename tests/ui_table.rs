@@ -32,6 +32,15 @@ fn window(
     endpoints: &[(&str, usize)],
     utc_times: bool,
 ) -> (Harness<'static, App>, Script, Vec<Connection>) {
+    window_with(runtime, endpoints, Settings { utc_times, ..Settings::default() })
+}
+
+/// [`window`] with these settings besides the endpoints.
+fn window_with(
+    runtime: &tokio::runtime::Runtime,
+    endpoints: &[(&str, usize)],
+    base: Settings,
+) -> (Harness<'static, App>, Script, Vec<Connection>) {
     let saved = endpoints
         .iter()
         .enumerate()
@@ -44,7 +53,7 @@ fn window(
             ..SavedEndpoint::default()
         })
         .collect();
-    let settings = Settings { welcomed: true, endpoints: saved, utc_times, ..Settings::default() };
+    let settings = Settings { welcomed: true, endpoints: saved, ..base };
     let (mut harness, mut script) = support::ui::scripted(runtime, settings, egui::vec2(1400.0, 1000.0));
     let mut conns: Vec<Connection> = Vec::new();
     for command in script.commands() {
@@ -501,4 +510,44 @@ fn a_quick_click_while_rows_arrive_keeps_the_row_under_the_pointer() {
         );
         assert_eq!(under(&harness), Some(clicked), "{button:?}: the clicked row slid from under the pointer");
     }
+}
+
+/// Where the table's header `name` begins (not the filter's label of the same name).
+fn header_left(harness: &Harness<'_, App>, name: &str) -> f32 {
+    let row = harness.get_by_label("Size").rect().center().y;
+    harness
+        .query_all_by_label(name)
+        .map(|node| node.rect())
+        .find(|rect| (rect.center().y - row).abs() < 2.0)
+        .unwrap_or_else(|| panic!("no header {name}"))
+        .left()
+}
+
+/// Column widths chosen in a wide window (and saved) must not push Details and Size past the
+/// table's edge in a narrower one, where nothing scrolls sideways to them; with room again,
+/// the columns are as the user left them.
+#[test]
+fn columns_widened_elsewhere_leave_details_and_size_in_view() {
+    let runtime = runtime();
+    let wide = vec![96.0, 320.0, 240.0, 96.0, 80.0, 108.0, 84.0, 100.0, 140.0, 56.0];
+    let base = Settings { column_widths: wide.clone(), ..Settings::default() };
+    let (mut harness, mut script, conns) = window_with(&runtime, &[("node", 1)], base);
+    let (conn, sub) = (conns[0].0, conns[0].1[0]);
+    script.frames((100..110).map(|n| slot(conn, sub, n)));
+    harness.run_steps(4);
+    let edge = 1400.0; // the window's
+    let size = harness.get_by_label("Size").rect();
+    assert!(size.right() <= edge + 1.0, "Size ends at {} past the window's edge at {edge}", size.right());
+    let details = header_left(&harness, "Size") - header_left(&harness, "Details");
+    assert!(details >= 80.0, "Details keeps its 80 points: {details}");
+    let connection = header_left(&harness, "Subscription") - header_left(&harness, "Connection");
+    let kind = header_left(&harness, "Slot / block") - header_left(&harness, "Kind");
+    assert!(connection < 320.0 && connection > kind, "narrowed, and still the widest: {connection}, {kind}");
+    assert_eq!(harness.state().settings().column_widths[..8], wide[..8], "the user's widths are kept");
+
+    harness.set_size(egui::vec2(2400.0, 1000.0));
+    harness.run_steps(4);
+    let connection = header_left(&harness, "Subscription") - header_left(&harness, "Connection");
+    let spacing = harness.ctx.global_style().spacing.item_spacing.x;
+    assert!((connection - 320.0 - spacing).abs() < 1.0, "Connection is 320 wide again: {connection}");
 }

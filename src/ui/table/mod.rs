@@ -14,6 +14,7 @@ mod cells;
 mod keys;
 mod menu;
 mod toolbar;
+mod widths;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use egui::{Align, Id, Ui};
 use egui_extras::{Column, TableBuilder};
+use widths::{MIN_WIDTHS, fit_widths, same_fixed};
 
 use super::plot::RateCache;
 use super::{Clock, ExportScope};
@@ -63,8 +65,13 @@ pub struct TableState {
     pub selected: Option<u64>,
     /// Set to move keyboard focus to the filter field on the next frame.
     pub focus_filter: bool,
-    /// Column widths as last drawn (persisted by the app).
+    /// Column widths as the user left them (persisted by the app).
     pub column_widths: Vec<f32>,
+    /// The widths the table was last given: the user's, narrowed when the window is too
+    /// narrow for them.
+    laid_out: Vec<f32>,
+    /// The width the columns were last laid out across: another one lays them out afresh.
+    laid_out_across: f32,
     /// The clock times are shown on (persisted by the app).
     pub clock: Clock,
     /// The rate plot's counts of the filtered rows (kept here: they follow the view).
@@ -147,7 +154,9 @@ impl TableState {
             paused_through: None,
             selected: None,
             focus_filter: false,
+            laid_out: column_widths.clone(),
             column_widths,
+            laid_out_across: 0.0,
             clock: Clock::default(),
             rates: RateCache::default(),
             summaries: HashMap::new(),
@@ -416,9 +425,20 @@ pub fn events_table_ui(
     // Cells are plain text: a click anywhere on a row selects it (no text selection).
     ui.style_mut().interaction.selectable_labels = false;
     let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
-    let widths = state.column_widths.clone();
-    let width = |index: usize| widths.get(index).copied().unwrap_or(DEFAULT_WIDTHS[index]);
     let spacing = ui.spacing().item_spacing.x;
+    // The table keeps the widths it drew, Details' too: in a window of another width it lays
+    // the columns out afresh from the user's widths, Details taking what the others leave, the
+    // others narrowed when they leave it too little (and back to the user's when there is room).
+    let across = ui.available_width();
+    let fitted = fit_widths(&state.column_widths, across, spacing);
+    let laid = fitted.unwrap_or_else(|| state.column_widths.clone());
+    let refit = (across - state.laid_out_across).abs() > 1.0 || !same_fixed(&laid, &state.laid_out);
+    state.laid_out_across = across;
+    if refit {
+        state.laid_out = laid;
+    }
+    let widths = state.laid_out.clone();
+    let width = |index: usize| widths.get(index).copied().unwrap_or(DEFAULT_WIDTHS[index]);
     let height = ui.available_height();
     if std::mem::take(&mut state.scroll_to_newest) {
         state.following = true;
@@ -446,13 +466,16 @@ pub fn events_table_ui(
         .sense(egui::Sense::CLICK)
         .cell_layout(egui::Layout::left_to_right(Align::Center))
         .min_scrolled_height(0.0);
-    for index in 0..COLUMN_COUNT {
+    for (index, least) in MIN_WIDTHS.into_iter().enumerate() {
         let column = match index {
-            8 => Column::remainder().at_least(80.0).clip(true),
-            9 => Column::initial(width(index)).at_least(40.0),
-            _ => Column::initial(width(index)).at_least(30.0).clip(true),
+            8 => Column::remainder().at_least(least).clip(true),
+            9 => Column::initial(width(index)).at_least(least),
+            _ => Column::initial(width(index)).at_least(least).clip(true),
         };
         builder = builder.column(column);
+    }
+    if refit {
+        builder.reset();
     }
     // A resize keeps the selected row in view (unless the view follows the newest).
     let resized = (height - state.last_scroll.1).abs() > 0.5;
@@ -513,7 +536,16 @@ pub fn events_table_ui(
             });
         });
     if drawn_widths.len() == COLUMN_COUNT {
-        state.column_widths = drawn_widths;
+        // A column the user dragged: its width is theirs now.
+        for (index, (drawn, laid)) in drawn_widths.iter().zip(&state.laid_out).enumerate() {
+            if index != 8
+                && (drawn - laid).abs() > 0.5
+                && let Some(width) = state.column_widths.get_mut(index)
+            {
+                *width = *drawn;
+            }
+        }
+        state.laid_out = drawn_widths;
     }
     let offset = output.state.clamped_offset().y;
     let visible_bottom = offset + output.inner_rect.height();
