@@ -177,7 +177,7 @@ impl App {
             selection,
             total,
             format: self.files.export_dialog.format,
-            context: view.context.clone(),
+            context: Box::new(view.context.clone()),
             from_opened,
         }
     }

@@ -66,8 +66,8 @@ pub struct ExportPlan {
     pub total: usize,
     /// The file format.
     pub format: Format,
-    /// Names for the ids (redacted endpoints).
-    pub context: CaptureContext,
+    /// Names for the ids (redacted endpoints); boxed, since a plan waits in every stage of a job.
+    pub context: Box<CaptureContext>,
     /// Whether the events come from the opened capture (else the live capture).
     pub from_opened: bool,
 }

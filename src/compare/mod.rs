@@ -235,21 +235,31 @@ impl Compare {
             return;
         }
         let Some(sub) = event.subscription else { return };
-        let at = event.received_at_ms;
-        let Some((group, member)) = self.member_of(sub, event, context) else { return };
-        if at > self.latest_ms {
-            self.latest_ms = at;
-            self.settle(at);
-        }
-        if event.direction == Direction::In && event.kind == FrameKind::Notification {
-            let key = item_fingerprint(&event.raw);
-            let config = self.config;
-            self.groups[group].deliver(member, key, at, event.recovered.is_some(), config);
-        } else if event.direction == Direction::Out && event.kind == FrameKind::Request {
-            let group = &mut self.groups[group];
-            let rules = crate::catalog::rules_for(&group.method, group.params.as_ref());
-            if event.method.as_deref() == Some(&*rules.unsubscribe_method) {
-                group.members[member].ended_at_ms.get_or_insert(at);
+        let notification = event.direction == Direction::In && event.kind == FrameKind::Notification;
+        // A notification also stands for the subscriptions that share its server id.
+        let sharers = if notification && !context.shared_ids.is_empty() {
+            context.shared_ids.get(&sub).map_or(&[][..], Vec::as_slice)
+        } else {
+            &[]
+        };
+        let mut key = None;
+        for sub in std::iter::once(sub).chain(sharers.iter().copied()) {
+            let Some((group, member)) = self.member_of(sub, event, context) else { continue };
+            let at = event.received_at_ms;
+            if at > self.latest_ms {
+                self.latest_ms = at;
+                self.settle(at);
+            }
+            if notification {
+                let key = *key.get_or_insert_with(|| item_fingerprint(&event.raw));
+                let config = self.config;
+                self.groups[group].deliver(member, key, at, event.recovered.is_some(), config);
+            } else if event.direction == Direction::Out && event.kind == FrameKind::Request {
+                let group = &mut self.groups[group];
+                let rules = crate::catalog::rules_for(&group.method, group.params.as_ref());
+                if event.method.as_deref() == Some(&*rules.unsubscribe_method) {
+                    group.members[member].ended_at_ms.get_or_insert(at);
+                }
             }
         }
     }

@@ -208,9 +208,37 @@ pub struct CaptureContext {
     /// together, on one chain). A subscription not named here is compared with every other
     /// of its request that is not named either (the `compare` command and files).
     pub compare_groups: HashMap<SubKey, u64>,
+    /// Subscriptions the server gave the id of an older one on the same connection (Agave gives
+    /// identical subscriptions one id): their notifications carry that id and are captured
+    /// under the older key, and stand for these keys too. Keyed by the older one.
+    pub shared_ids: HashMap<SubKey, Vec<SubKey>>,
 }
 
 impl CaptureContext {
+    /// Records that `sub` holds a server id of its own, or shares `holder`'s.
+    pub fn share_id(&mut self, sub: SubKey, holder: Option<SubKey>) {
+        self.unshare_id(sub);
+        if let Some(holder) = holder {
+            self.shared_ids.entry(holder).or_default().push(sub);
+        }
+    }
+
+    /// Forgets `sub` as a sharer of another's id; when others shared its id, the oldest of
+    /// them receives the notifications now, for the rest too.
+    pub fn unshare_id(&mut self, sub: SubKey) {
+        self.shared_ids.retain(|_, sharers| {
+            sharers.retain(|sharer| *sharer != sub);
+            !sharers.is_empty()
+        });
+        if let Some(mut sharers) = self.shared_ids.remove(&sub) {
+            sharers.sort_unstable();
+            let heir = sharers.remove(0);
+            if !sharers.is_empty() {
+                self.shared_ids.insert(heir, sharers);
+            }
+        }
+    }
+
     /// Registers a connection; the URL is redacted here, so no key can be stored.
     pub fn add_connection(&mut self, conn: ConnId, label: &str, url: &str) {
         self.connections.insert(conn, ConnectionInfo { label: label.to_owned(), endpoint: redact_url(url) });

@@ -17,7 +17,11 @@ impl Session {
                     self.ask_identity(conn);
                 }
             }
-            Event::Subscription { conn: _, sub, outcome, resubscribed } => {
+            Event::Subscription { conn, sub, outcome, resubscribed } => {
+                if let SubscribeOutcome::Active(id) = &outcome {
+                    let holder = self.id_holder(conn, sub, id);
+                    self.live.context.share_id(sub, holder);
+                }
                 let Some(row) = self.subscriptions.iter_mut().find(|row| row.sub == sub) else { return };
                 if resubscribed {
                     row.resubscribed += 1;
@@ -56,6 +60,7 @@ impl Session {
             }
             Event::SubscriptionEnded { conn: _, sub, reason } => {
                 self.live.forget(sub);
+                self.live.context.unshare_id(sub);
                 let Some(row) = self.subscriptions.iter_mut().find(|row| row.sub == sub) else { return };
                 let endpoint_wanted = self
                     .endpoints
@@ -97,6 +102,24 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// The oldest live subscription on `conn` besides `sub` that the server gave `id` too: its
+    /// notifications are `sub`'s as well (the backend captures them under the oldest key).
+    fn id_holder(&self, conn: ConnId, sub: SubKey, id: &crate::protocol::SubId) -> Option<SubKey> {
+        self.subscriptions
+            .iter()
+            .filter(|row| row.conn == conn && row.sub != sub && row.state.is_live())
+            .map(|row| row.sub)
+            .filter(|other| {
+                self.live
+                    .context
+                    .subscriptions
+                    .get(other)
+                    .is_some_and(|info| info.server_id.as_ref() == Some(id))
+            })
+            .min()
+            .filter(|holder| *holder < sub)
     }
 
     fn apply_state(&mut self, conn: ConnId, state: ConnState) {

@@ -127,10 +127,14 @@ impl Session {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::super::tests::{connected, report};
     use super::RequestKey;
-    use crate::backend::{Command, ConnState, Event};
-    use crate::session::Notice;
+    use crate::backend::{Command, ConnState, Event, SubscribeOutcome};
+    use crate::capture::{CapturedEvent, ConnId, Direction, SubKey, now_ms};
+    use crate::protocol::{FrameKind, SubId};
+    use crate::session::{Endpoint, Notice};
 
     /// The identity requests sent since the last look: (request, method).
     fn asked(script: &mut crate::backend::Script) -> Vec<(RequestKey, String)> {
@@ -166,5 +170,72 @@ mod tests {
         let (mut session, mut script, conn) = connected();
         report(&mut session, &script, Event::State { conn, state: ConnState::Open });
         assert!(asked(&mut script).is_empty());
+    }
+
+    fn slot(conn: ConnId, sub: SubKey, slot: u64) -> CapturedEvent {
+        CapturedEvent {
+            seq: 0,
+            received_at_ms: now_ms(),
+            connection: conn,
+            subscription: Some(sub),
+            direction: Direction::In,
+            kind: FrameKind::Notification,
+            method: Some(Arc::from("slotNotification")),
+            raw: format!(
+                r#"{{"jsonrpc":"2.0","method":"slotNotification","params":{{"result":{{"slot":{slot},"parent":{},"root":0}},"subscription":0}}}}"#,
+                slot - 1
+            )
+            .into(),
+            redacted: false,
+            recovered: None,
+        }
+    }
+
+    /// Agave gives identical subscriptions on one connection one id, and the backend captures
+    /// their notifications under the oldest key. A subscription sent "Also on" another endpoint
+    /// from a connection that already had the same one must be compared by what its connection
+    /// delivers, not shown missing everything (seen in the window: "missed 82").
+    #[test]
+    fn a_subscription_sharing_an_older_ones_id_is_compared_by_its_notifications() {
+        let (mut session, mut script, a) = connected();
+        session.compare_by_chain();
+        let other = Endpoint {
+            id: 8,
+            label: "other".into(),
+            url: "ws://127.0.0.1:8901".into(),
+            ..Endpoint::default()
+        };
+        session.add_endpoint(other);
+        let b = session.connect(1).unwrap();
+        for conn in [a, b] {
+            report(&mut session, &script, Event::State { conn, state: ConnState::Open });
+        }
+        script.commands();
+        let first = session.subscribe(a, "slotSubscribe".into(), None, None).unwrap();
+        let together = session.subscribe_together(&[a, b], "slotSubscribe", None, None);
+        let (second, third) = (together[0].clone().unwrap(), together[1].clone().unwrap());
+        for (conn, sub) in [(a, first), (a, second), (b, third)] {
+            let outcome = SubscribeOutcome::Active(SubId::Num(0));
+            report(&mut session, &script, Event::Subscription { conn, sub, outcome, resubscribed: false });
+        }
+        script.frames((1..=3).flat_map(|n| [slot(a, first, n), slot(b, third, n)]));
+        session.step(std::time::Duration::from_secs(5));
+        let compared = session.live().compare.report();
+        let group =
+            compared.groups.iter().find(|group| group.endpoints.iter().any(|e| e.sub == third)).unwrap();
+        let on_a = group.endpoints.iter().find(|e| e.conn == a).expect("A is in the group");
+        assert_eq!((on_a.sub, on_a.stats.received, on_a.stats.missed), (second, 3, 0));
+
+        // The older one unsubscribed: the notifications are the second's own now.
+        report(
+            &mut session,
+            &script,
+            Event::SubscriptionEnded {
+                conn: a,
+                sub: first,
+                reason: crate::backend::EndReason::Unsubscribed(Ok(true)),
+            },
+        );
+        assert!(session.live().context.shared_ids.is_empty(), "{:?}", session.live().context.shared_ids);
     }
 }
