@@ -551,3 +551,20 @@ fn columns_widened_elsewhere_leave_details_and_size_in_view() {
     let spacing = harness.ctx.global_style().spacing.item_spacing.x;
     assert!((connection - 320.0 - spacing).abs() < 1.0, "Connection is 320 wide again: {connection}");
 }
+
+/// Agave gives identical subscriptions on one connection one id, and their rows are captured
+/// under the older one: the newer card says whose stream it is and counts it, rather than
+/// sitting at 0 events as if nothing came.
+#[test]
+fn a_card_sharing_an_older_subscriptions_id_says_so_and_counts_its_rows() {
+    let runtime = runtime();
+    let (mut harness, mut script, conns) = window(&runtime, &[("node", 2)], true);
+    let (conn, first, second) = (conns[0].0, conns[0].1[0], conns[0].1[1]);
+    let outcome = SubscribeOutcome::Active(SubId::Num(first));
+    script.event(Event::Subscription { conn, sub: second, outcome, resubscribed: false });
+    script.frames((100..103).map(|n| slot(conn, first, n)));
+    harness.run_steps(3);
+    let said = format!("same stream as #{first}");
+    assert_eq!(harness.query_all_by_label_contains(&said).count(), 1, "only the newer card says so");
+    assert_eq!(harness.query_all_by_label_contains("3 events ·").count(), 2, "both cards count the rows");
+}

@@ -259,13 +259,8 @@ impl App {
             .id_salt("subscriptions")
             .default_open(true)
             .show(ui, |ui| {
-                let action = subscriptions_ui(
-                    ui,
-                    self.session.subscriptions(),
-                    &self.session.live().capture,
-                    &self.session.live().compare,
-                    now_ms(),
-                );
+                let action =
+                    subscriptions_ui(ui, self.session.subscriptions(), self.session.live(), now_ms());
                 if let Some(action) = action {
                     self.subscription_action(action);
                 }

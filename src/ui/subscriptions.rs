@@ -4,8 +4,7 @@ use egui::{RichText, Ui};
 
 use super::{error_text, format_count, ok_color, warn_text};
 use crate::capture::{Capture, SubKey};
-use crate::compare::Compare;
-use crate::session::{Backfill, SubState, Subscription};
+use crate::session::{Backfill, CaptureView, SubState, Subscription};
 
 /// What the user asked the subscription list for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,8 +26,7 @@ pub enum SubscriptionAction {
 pub fn subscriptions_ui(
     ui: &mut Ui,
     rows: &[Subscription],
-    capture: &Capture,
-    compare: &Compare,
+    view: &CaptureView,
     now_ms: u64,
 ) -> Option<SubscriptionAction> {
     if rows.is_empty() {
@@ -40,7 +38,7 @@ pub fn subscriptions_ui(
         ui.push_id(row.sub, |ui| {
             egui::Frame::group(ui.style()).show(ui, |ui| {
                 ui.set_width(ui.available_width());
-                if let Some(row_action) = row_ui(ui, row, capture, compare, now_ms) {
+                if let Some(row_action) = row_ui(ui, row, view, now_ms) {
                     action = Some(row_action);
                 }
             });
@@ -49,13 +47,12 @@ pub fn subscriptions_ui(
     action
 }
 
-fn row_ui(
-    ui: &mut Ui,
-    row: &Subscription,
-    capture: &Capture,
-    compare: &Compare,
-    now_ms: u64,
-) -> Option<SubscriptionAction> {
+fn row_ui(ui: &mut Ui, row: &Subscription, view: &CaptureView, now_ms: u64) -> Option<SubscriptionAction> {
+    let (capture, compare) = (&view.capture, &view.compare);
+    // The server gave it the id of an older subscription on its connection: the notifications
+    // are captured under that one, and are this one's too.
+    let holder =
+        view.context.shared_ids.iter().find(|(_, sharers)| sharers.contains(&row.sub)).map(|(h, _)| *h);
     let mut action = None;
     let visuals = ui.visuals().clone();
     ui.horizontal_wrapped(|ui| {
@@ -79,10 +76,13 @@ fn row_ui(
         if row.resubscribed > 0 {
             ui.weak(format!("re-subscribed {}×", row.resubscribed));
         }
-        let stats = capture.stream_stats(row.conn, Some(row.sub));
+        let stats = capture.stream_stats(row.conn, Some(holder.unwrap_or(row.sub)));
         let count = stats.map_or(0, |stats| stats.count);
         let rate = stats.map_or(0.0, |stats| stats.rate.per_second(now_ms, 5));
         ui.label(format!("{} events · {rate:.1}/s", format_count(count)));
+        if let Some(holder) = holder {
+            ui.weak(format!("same stream as #{holder} (one id from the server): its rows show as #{holder}"));
+        }
         if let Some(stats) = compare.stats_of(row.sub) {
             let mut problems = Vec::new();
             if stats.duplicates > 0 {
