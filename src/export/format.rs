@@ -215,24 +215,34 @@ pub struct CaptureContext {
 }
 
 impl CaptureContext {
-    /// Records that `sub` holds a server id of its own, or shares `holder`'s.
+    /// Records that `sub` (just confirmed) holds a server id of its own, or shares `holder`'s.
+    /// Those sharing its id keep doing so: after a reconnect each is confirmed again, and
+    /// placed again then.
     pub fn share_id(&mut self, sub: SubKey, holder: Option<SubKey>) {
-        self.unshare_id(sub);
+        self.stop_sharing(sub);
         if let Some(holder) = holder {
-            self.shared_ids.entry(holder).or_default().push(sub);
+            let sharers = self.shared_ids.entry(holder).or_default();
+            sharers.push(sub);
+            sharers.sort_unstable();
         }
     }
 
-    /// Forgets `sub` as a sharer of another's id; when others shared its id, the oldest of
-    /// them receives the notifications now, for the rest too.
-    pub fn unshare_id(&mut self, sub: SubKey) {
+    /// `sub` no longer shares another's id.
+    fn stop_sharing(&mut self, sub: SubKey) {
         self.shared_ids.retain(|_, sharers| {
             sharers.retain(|sharer| *sharer != sub);
             !sharers.is_empty()
         });
-        if let Some(mut sharers) = self.shared_ids.remove(&sub) {
-            sharers.sort_unstable();
-            let heir = sharers.remove(0);
+    }
+
+    /// Forgets `sub`, which ended; when others shared its id, the oldest of them receives the
+    /// notifications now, for the rest too.
+    pub fn unshare_id(&mut self, sub: SubKey) {
+        self.stop_sharing(sub);
+        if let Some(mut sharers) = self.shared_ids.remove(&sub)
+            && !sharers.is_empty()
+        {
+            let heir = sharers.remove(0); // kept in order: the oldest
             if !sharers.is_empty() {
                 self.shared_ids.insert(heir, sharers);
             }
@@ -285,5 +295,38 @@ mod tests {
         assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(iso8601(951_782_400_007), "2000-02-29T00:00:00.007Z");
         assert_eq!(iso8601(1_795_335_540_123), "2026-11-22T08:19:00.123Z");
+    }
+
+    /// Three identical subscriptions on one connection: 2 and 3 share 1's id.
+    fn three_sharing() -> CaptureContext {
+        let mut context = CaptureContext::default();
+        context.share_id(1, None);
+        context.share_id(2, Some(1));
+        context.share_id(3, Some(1));
+        context
+    }
+
+    #[test]
+    fn confirmed_again_in_any_order_after_a_reconnect_the_sharing_stands() {
+        for order in [[1, 2, 3], [3, 2, 1], [2, 1, 3]] {
+            let mut context = three_sharing();
+            for sub in order {
+                context.share_id(sub, (sub != 1).then_some(1));
+            }
+            assert_eq!(
+                context.shared_ids,
+                HashMap::from([(1, vec![2, 3])]),
+                "confirmed in the order {order:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn when_the_holder_ends_the_oldest_sharer_holds_for_the_rest() {
+        let mut context = three_sharing();
+        context.unshare_id(1);
+        assert_eq!(context.shared_ids, HashMap::from([(2, vec![3])]));
+        context.unshare_id(3);
+        assert!(context.shared_ids.is_empty());
     }
 }
