@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use egui::{Align, Id, Ui};
 use egui_extras::{Column, TableBuilder};
-use widths::{MIN_WIDTHS, fit_widths, same_fixed};
+use widths::{DETAILS, MIN_WIDTHS, fit_widths, same_fixed};
 
 use super::plot::RateCache;
 use super::{Clock, ExportScope};
@@ -468,7 +468,7 @@ pub fn events_table_ui(
         .min_scrolled_height(0.0);
     for (index, least) in MIN_WIDTHS.into_iter().enumerate() {
         let column = match index {
-            8 => Column::remainder().at_least(least).clip(true),
+            DETAILS => Column::remainder().at_least(least).clip(true),
             9 => Column::initial(width(index)).at_least(least),
             _ => Column::initial(width(index)).at_least(least).clip(true),
         };
@@ -538,7 +538,7 @@ pub fn events_table_ui(
     if drawn_widths.len() == COLUMN_COUNT {
         // A column the user dragged: its width is theirs now.
         for (index, (drawn, laid)) in drawn_widths.iter().zip(&state.laid_out).enumerate() {
-            if index != 8
+            if index != DETAILS
                 && (drawn - laid).abs() > 0.5
                 && let Some(width) = state.column_widths.get_mut(index)
             {
