@@ -5,8 +5,8 @@
 //! frames it returns. Local keys are stable; server ids are bound on confirmation, cleared
 //! when the connection is lost and bound again after the re-subscribe. Agave gives identical
 //! subscriptions the same server id, so one server id can stand for several local keys:
-//! notifications go to the oldest, and the server is only asked to unsubscribe when the last
-//! local key sharing the id is cancelled.
+//! notifications go to the first confirmed with it (since the connection last opened), and the
+//! server is only asked to unsubscribe when the last local key sharing the id is cancelled.
 //!
 //! A re-subscribe after a reconnect that the server refuses for a passing reason (a
 //! subscription limit, a rate limit, a busy node) is not the end of the subscription: it is

@@ -242,10 +242,9 @@ impl Compare {
         } else {
             &[]
         };
-        let mut key = None;
+        let (at, mut key) = (event.received_at_ms, None);
         for sub in std::iter::once(sub).chain(sharers.iter().copied()) {
             let Some((group, member)) = self.member_of(sub, event, context) else { continue };
-            let at = event.received_at_ms;
             if at > self.latest_ms {
                 self.latest_ms = at;
                 self.settle(at);
@@ -633,4 +632,4 @@ impl Member {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -39,7 +39,8 @@ fn notification(sub: SubKey, conn: ConnId, at: u64, raw: String) -> CapturedEven
     }
 }
 
-fn slot(sub: SubKey, conn: ConnId, slot: u64, at: u64) -> CapturedEvent {
+/// A slot notification of `sub` on `conn` at `at` (also for the session's tests).
+pub(crate) fn slot(sub: SubKey, conn: ConnId, slot: u64, at: u64) -> CapturedEvent {
     notification(
         sub,
         conn,

@@ -208,9 +208,10 @@ pub struct CaptureContext {
     /// together, on one chain). A subscription not named here is compared with every other
     /// of its request that is not named either (the `compare` command and files).
     pub compare_groups: HashMap<SubKey, u64>,
-    /// Subscriptions the server gave the id of an older one on the same connection (Agave gives
+    /// Subscriptions the server gave the id of another on the same connection (Agave gives
     /// identical subscriptions one id): their notifications carry that id and are captured
-    /// under the older key, and stand for these keys too. Keyed by the older one.
+    /// under the first confirmed with it, and stand for these keys too. Keyed by that one, in
+    /// the order they were confirmed (the backend's routing order).
     pub shared_ids: HashMap<SubKey, Vec<SubKey>>,
 }
 
@@ -221,9 +222,7 @@ impl CaptureContext {
     pub fn share_id(&mut self, sub: SubKey, holder: Option<SubKey>) {
         self.stop_sharing(sub);
         if let Some(holder) = holder {
-            let sharers = self.shared_ids.entry(holder).or_default();
-            sharers.push(sub);
-            sharers.sort_unstable();
+            self.shared_ids.entry(holder).or_default().push(sub);
         }
     }
 
@@ -235,14 +234,14 @@ impl CaptureContext {
         });
     }
 
-    /// Forgets `sub`, which ended; when others shared its id, the oldest of them receives the
-    /// notifications now, for the rest too.
+    /// Forgets `sub`, which ended; when others shared its id, the first confirmed of them
+    /// receives the notifications now, for the rest too.
     pub fn unshare_id(&mut self, sub: SubKey) {
         self.stop_sharing(sub);
         if let Some(mut sharers) = self.shared_ids.remove(&sub)
             && !sharers.is_empty()
         {
-            let heir = sharers.remove(0); // kept in order: the oldest
+            let heir = sharers.remove(0); // the next confirmed
             if !sharers.is_empty() {
                 self.shared_ids.insert(heir, sharers);
             }
@@ -297,7 +296,7 @@ mod tests {
         assert_eq!(iso8601(1_795_335_540_123), "2026-11-22T08:19:00.123Z");
     }
 
-    /// Three identical subscriptions on one connection: 2 and 3 share 1's id.
+    /// Three identical subscriptions on one connection, confirmed in the order 1, 2, 3.
     fn three_sharing() -> CaptureContext {
         let mut context = CaptureContext::default();
         context.share_id(1, None);
@@ -307,26 +306,25 @@ mod tests {
     }
 
     #[test]
-    fn confirmed_again_in_any_order_after_a_reconnect_the_sharing_stands() {
-        for order in [[1, 2, 3], [3, 2, 1], [2, 1, 3]] {
-            let mut context = three_sharing();
-            for sub in order {
-                context.share_id(sub, (sub != 1).then_some(1));
-            }
-            assert_eq!(
-                context.shared_ids,
-                HashMap::from([(1, vec![2, 3])]),
-                "confirmed in the order {order:?}"
-            );
-        }
+    fn confirmed_again_after_a_reconnect_the_first_confirmed_holds() {
+        // 3 comes back first, then 1 and 2 with the same id: 3 receives for them.
+        let mut context = three_sharing();
+        context.share_id(3, None);
+        assert_eq!(context.shared_ids, HashMap::from([(1, vec![2])]), "1 and 2 are not confirmed yet");
+        context.share_id(1, Some(3));
+        context.share_id(2, Some(3));
+        assert_eq!(context.shared_ids, HashMap::from([(3, vec![1, 2])]));
     }
 
     #[test]
-    fn when_the_holder_ends_the_oldest_sharer_holds_for_the_rest() {
-        let mut context = three_sharing();
+    fn when_the_holder_ends_the_next_confirmed_holds_for_the_rest() {
+        let mut context = CaptureContext::default();
+        context.share_id(1, None);
+        context.share_id(3, Some(1));
+        context.share_id(2, Some(1));
         context.unshare_id(1);
-        assert_eq!(context.shared_ids, HashMap::from([(2, vec![3])]));
-        context.unshare_id(3);
+        assert_eq!(context.shared_ids, HashMap::from([(3, vec![2])]));
+        context.unshare_id(2);
         assert!(context.shared_ids.is_empty());
     }
 }

@@ -104,22 +104,17 @@ impl Session {
         }
     }
 
-    /// The oldest live subscription on `conn` besides `sub` that the server gave `id` too: its
-    /// notifications are `sub`'s as well (the backend captures them under the oldest key).
+    /// The subscription on `conn` whose notifications the backend captures for server id `id`,
+    /// when another holds it: the first confirmed with `id` since the connection (re)opened
+    /// (the backend routes to it), which is the one confirmed with `id` that shares no other's.
     fn id_holder(&self, conn: ConnId, sub: SubKey, id: &crate::protocol::SubId) -> Option<SubKey> {
+        let sharing = &self.live.context.shared_ids;
         self.subscriptions
             .iter()
-            .filter(|row| row.conn == conn && row.sub != sub && row.state.is_live())
+            .filter(|row| row.conn == conn && row.sub != sub)
+            .filter(|row| matches!(&row.state, SubState::Active(other) if other == id))
             .map(|row| row.sub)
-            .filter(|other| {
-                self.live
-                    .context
-                    .subscriptions
-                    .get(other)
-                    .is_some_and(|info| info.server_id.as_ref() == Some(id))
-            })
-            .min()
-            .filter(|holder| *holder < sub)
+            .find(|other| !sharing.values().any(|sharers| sharers.contains(other)))
     }
 
     fn apply_state(&mut self, conn: ConnId, state: ConnState) {

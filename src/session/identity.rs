@@ -127,13 +127,12 @@ impl Session {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::super::tests::{connected, report};
     use super::RequestKey;
     use crate::backend::{Command, ConnState, Event, SubscribeOutcome};
-    use crate::capture::{CapturedEvent, ConnId, Direction, SubKey, now_ms};
-    use crate::protocol::{FrameKind, SubId};
+    use crate::capture::{ConnId, SubKey, now_ms};
+    use crate::compare::tests::slot;
+    use crate::protocol::SubId;
     use crate::session::{Endpoint, Notice};
 
     /// The identity requests sent since the last look: (request, method).
@@ -172,27 +171,20 @@ mod tests {
         assert!(asked(&mut script).is_empty());
     }
 
-    fn slot(conn: ConnId, sub: SubKey, slot: u64) -> CapturedEvent {
-        CapturedEvent {
-            seq: 0,
-            received_at_ms: now_ms(),
-            connection: conn,
-            subscription: Some(sub),
-            direction: Direction::In,
-            kind: FrameKind::Notification,
-            method: Some(Arc::from("slotNotification")),
-            raw: format!(
-                r#"{{"jsonrpc":"2.0","method":"slotNotification","params":{{"result":{{"slot":{slot},"parent":{},"root":0}},"subscription":0}}}}"#,
-                slot - 1
-            )
-            .into(),
-            redacted: false,
-            recovered: None,
-        }
+    /// Confirms `sub` on `conn` with server id `id`.
+    fn confirm(
+        session: &mut crate::session::Session,
+        script: &crate::backend::Script,
+        conn: ConnId,
+        sub: SubKey,
+        id: u64,
+    ) {
+        let outcome = SubscribeOutcome::Active(SubId::Num(id));
+        report(session, script, Event::Subscription { conn, sub, outcome, resubscribed: false });
     }
 
     /// Agave gives identical subscriptions on one connection one id, and the backend captures
-    /// their notifications under the oldest key. A subscription sent "Also on" another endpoint
+    /// their notifications under the first confirmed. A subscription sent "Also on" another endpoint
     /// from a connection that already had the same one must be compared by what its connection
     /// delivers, not shown missing everything (seen in the window: "missed 82").
     #[test]
@@ -215,10 +207,9 @@ mod tests {
         let together = session.subscribe_together(&[a, b], "slotSubscribe", None, None);
         let (second, third) = (together[0].clone().unwrap(), together[1].clone().unwrap());
         for (conn, sub) in [(a, first), (a, second), (b, third)] {
-            let outcome = SubscribeOutcome::Active(SubId::Num(0));
-            report(&mut session, &script, Event::Subscription { conn, sub, outcome, resubscribed: false });
+            confirm(&mut session, &script, conn, sub, 0);
         }
-        script.frames((1..=3).flat_map(|n| [slot(a, first, n), slot(b, third, n)]));
+        script.frames((1..=3).flat_map(|n| [slot(first, a, n, now_ms()), slot(third, b, n, now_ms())]));
         session.step(std::time::Duration::from_secs(5));
         let compared = session.live().compare.report();
         let group =
@@ -226,13 +217,22 @@ mod tests {
         let on_a = group.endpoints.iter().find(|e| e.conn == a).expect("A is in the group");
         assert_eq!((on_a.sub, on_a.stats.received, on_a.stats.missed), (second, 3, 0));
 
-        // The older one unsubscribed: the notifications are the second's own now.
+        // After a reconnect the backend routes to whichever is confirmed first again.
+        let reason = crate::backend::ConnError::Lost(crate::backend::LostReason::Reset);
+        let state = ConnState::Reconnecting { retry_at_ms: 5, attempt: 1, reason };
+        report(&mut session, &script, Event::State { conn: a, state });
+        confirm(&mut session, &script, a, second, 7);
+        confirm(&mut session, &script, a, first, 7);
+        let shared = &session.live().context.shared_ids;
+        assert_eq!(shared.get(&second), Some(&vec![first]), "{shared:?}");
+
+        // The holder unsubscribed: the notifications are the other's own now.
         report(
             &mut session,
             &script,
             Event::SubscriptionEnded {
                 conn: a,
-                sub: first,
+                sub: second,
                 reason: crate::backend::EndReason::Unsubscribed(Ok(true)),
             },
         );
