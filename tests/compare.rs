@@ -332,3 +332,66 @@ fn a_fault_value_the_demo_cannot_use_fails_the_run_with_the_reason() {
     assert!(!output.status.success(), "{stderr}");
     assert!(stderr.contains("400") && stderr.contains("delay_ms must be a whole number"), "{stderr}");
 }
+
+/// What a connection to the demo server captures in `wanted` notifications (slots and logs),
+/// and the item identities it read of them, with the consumer asking for them or not.
+async fn identified_by_the_connection(
+    url: &str,
+    identify: bool,
+    wanted: usize,
+) -> (Vec<subscope::capture::CapturedEvent>, Vec<subscope::backend::Identity>) {
+    use std::sync::Arc;
+    use subscope::backend::{Backend, Command, ConnectionConfig};
+    use subscope::capture::CaptureLimits;
+    use subscope::protocol::FrameKind;
+
+    let backend =
+        Backend::start(&tokio::runtime::Handle::current(), CaptureLimits::default(), Arc::new(|| {}));
+    backend.queue().identify_items(identify);
+    let conn = backend.new_connection_id();
+    let config = Box::new(ConnectionConfig::new("demo", url));
+    backend.send(Command::Connect { conn, config }).unwrap_or_else(|err| panic!("{err}"));
+    for (sub, method, params) in [(1, "slotSubscribe", None), (2, "logsSubscribe", Some(json!(["all"])))] {
+        let rules = subscope::catalog::rules_for(method, params.as_ref());
+        let command = Command::Subscribe { conn, sub, method: method.into(), params, rules };
+        backend.send(command).unwrap_or_else(|err| panic!("{err}"));
+    }
+    let (mut frames, mut identities) = (Vec::new(), Vec::new());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let notifications = |frames: &[subscope::capture::CapturedEvent]| {
+        frames.iter().filter(|event| event.kind == FrameKind::Notification).count()
+    };
+    while notifications(&frames) < wanted {
+        assert!(tokio::time::Instant::now() < deadline, "{} notifications came", notifications(&frames));
+        tokio::time::timeout(Duration::from_millis(50), backend.queue().wait()).await.ok();
+        let drained = backend.drain();
+        frames.extend(drained.captured);
+        identities.extend(drained.identities);
+    }
+    (frames, identities)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_reads_each_notifications_item_while_it_classifies_it_when_asked() {
+    let demo = DemoProcess::start(20.0);
+    let (frames, identities) = identified_by_the_connection(&demo.url, true, 40).await;
+    let mut identities = identities.into_iter().peekable();
+    let mut kinds = std::collections::HashSet::new();
+    for event in &frames {
+        let read = identities.next_if(|(seq, _)| *seq == event.seq).map(|(_, identity)| identity);
+        if event.kind != subscope::protocol::FrameKind::Notification {
+            assert_eq!(read, None, "an identity for a frame that is no notification: {}", event.raw);
+            continue;
+        }
+        // Every one of them: the demo sends them as plainly as the nodes do.
+        let expected = subscope::catalog::item_fingerprint(&event.raw);
+        assert_eq!(read, Some(expected), "notification {} ({})", event.seq, event.raw);
+        kinds.extend(subscope::catalog::item_key(&event.raw).map(|key| key.kind));
+    }
+    assert_eq!(identities.next(), None, "an identity without its frame");
+    assert_eq!(kinds.len(), 2, "slots and logs: {kinds:?}");
+
+    // Nobody asked: nothing is read twice for nothing.
+    let (frames, identities) = identified_by_the_connection(&demo.url, false, 5).await;
+    assert!(frames.len() >= 5 && identities.is_empty(), "{} identities", identities.len());
+}

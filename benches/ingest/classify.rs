@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use serde::de::IgnoredAny;
 use subscope::capture::{CapturedEvent, Direction};
-use subscope::catalog::item_fingerprint;
+use subscope::catalog::{item_fingerprint, parse_identified};
 use subscope::compare::{Compare, CompareConfig, MAX_ITEMS};
 use subscope::export::{CaptureContext, SubscriptionInfo};
 use subscope::protocol::{FrameKind, Incoming, parse_incoming};
@@ -77,8 +77,8 @@ pub fn run() {
     let rounds = env_usize("ROUNDS", 30);
     println!("ingest benchmark, classify mode: {calls} calls per turn, best of {rounds} turns");
     println!(
-        "{:<30} {:>6} {:>14} {:>14} {:>7} {:>14} {:>7}",
-        "frame", "bytes", "classify", "serde check", "ratio", "item id", "ratio"
+        "{:<30} {:>6} {:>14} {:>14} {:>7} {:>14} {:>7} {:>14} {:>7}",
+        "frame", "bytes", "classify", "serde check", "ratio", "item id", "ratio", "both, 1 pass", "ratio"
     );
     for (name, frame) in shapes() {
         let (ours, serde) = best_in_turns(
@@ -99,14 +99,27 @@ pub fn run() {
             || item_fingerprint(black_box(&frame)).is_some(),
             || serde_json::from_str::<IgnoredAny>(black_box(&frame)).is_ok(),
         );
+        // Both in the one pass that classifies (what a connection does when items are
+        // compared), beside classifying alone.
+        let (both, classify_again) = best_in_turns(
+            calls,
+            rounds,
+            || {
+                let (incoming, identity) = parse_identified(black_box(&frame));
+                matches!(incoming, Incoming::Notification { .. }) && matches!(identity, Some(Some(_)))
+            },
+            || matches!(parse_incoming(black_box(&frame)), Incoming::Notification { .. }),
+        );
         println!(
-            "{name:<30} {:>6} {:>11.0} ns {:>11.0} ns {:>6.2}x {:>11.0} ns {:>6.2}x",
+            "{name:<30} {:>6} {:>11.0} ns {:>11.0} ns {:>6.2}x {:>11.0} ns {:>6.2}x {:>11.0} ns {:>6.2}x",
             frame.len(),
             ours,
             serde,
             ours / serde,
             key,
-            key / serde_again
+            key / serde_again,
+            both,
+            both / classify_again
         );
     }
     observe(rounds.min(5));

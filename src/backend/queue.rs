@@ -6,14 +6,26 @@
 //! Control events (state changes, subscription answers) are small and rare and are always
 //! kept; each is handed out only after every frame queued before it, so a consumer never
 //! sees an event before the frame that caused it, even when it drains in batches.
+//!
+//! A consumer that compares endpoints asks for each notification's item identity
+//! ([`EventQueue::identify_items`]): the connections then read it in the pass that classifies
+//! the frame ([`crate::catalog::parse_identified`]), and the queue hands it out beside the
+//! frame, by sequence number ([`Drained::identities`]). A frame without one (its connection
+//! could not tell, or it was held back for a recovery) is identified by the consumer.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::Notify;
 
 use super::{Event, Waker};
 use crate::capture::{CaptureLimits, CapturedEvent};
+use crate::catalog::ItemFingerprint;
+
+/// A notification's item identity as its connection read it: the frame's sequence number and
+/// what [`crate::catalog::item_fingerprint`] gives for it.
+pub type Identity = (u64, Option<ItemFingerprint>);
 
 /// The most events a fresh buffer is made room for after a drain: a consumer's batch
 /// (`record` takes 8,192 at a time), 720 KiB of event headers.
@@ -29,6 +41,9 @@ pub struct Drained {
     /// Frames evicted from the queue since the last drain (the consumer fell behind by more
     /// than the capture limits).
     pub evicted: u64,
+    /// The item identities read of `captured`'s notifications, in sequence order, when the
+    /// consumer asked for them ([`EventQueue::identify_items`]); a frame may have none.
+    pub identities: Vec<Identity>,
 }
 
 impl Drained {
@@ -50,6 +65,8 @@ struct Inner {
     downstream: (usize, usize),
     evicted: u64,
     next_seq: u64,
+    /// Identities of queued frames, in sequence order.
+    identities: VecDeque<Identity>,
 }
 
 impl Inner {
@@ -70,12 +87,18 @@ impl Inner {
             self.bytes -= oldest.memory_cost();
             self.evicted += 1;
         }
+        let first = self.captured.front().map_or(self.next_seq, |event| event.seq);
+        while self.identities.front().is_some_and(|(seq, _)| *seq < first) {
+            self.identities.pop_front();
+        }
     }
 }
 
 /// The queue; see the module docs.
 pub struct EventQueue {
     inner: Mutex<Inner>,
+    /// Whether connections read each notification's item identity for the consumer.
+    identify: AtomicBool,
     waker: Waker,
     notify: Notify,
 }
@@ -84,7 +107,12 @@ impl EventQueue {
     /// An empty queue under `limits`; `waker` is called when the queue goes from empty to not
     /// empty.
     pub fn new(limits: CaptureLimits, waker: Waker) -> Self {
-        Self { inner: Mutex::new(Inner { limits, ..Inner::default() }), waker, notify: Notify::new() }
+        Self {
+            inner: Mutex::new(Inner { limits, ..Inner::default() }),
+            identify: AtomicBool::new(false),
+            waker,
+            notify: Notify::new(),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -98,15 +126,41 @@ impl EventQueue {
         self.notify.notify_one();
     }
 
+    /// Asks connections to read each notification's item identity as they classify it, and
+    /// to queue it beside the frame (see the module docs); off by default.
+    pub fn identify_items(&self, on: bool) {
+        self.identify.store(on, Ordering::Relaxed);
+    }
+
+    /// Whether the consumer asked for item identities.
+    pub fn identifies_items(&self) -> bool {
+        self.identify.load(Ordering::Relaxed)
+    }
+
     /// Queues frames, giving each the next sequence number; `batch` is left empty (its
     /// allocation is kept for the caller to reuse).
     pub fn push_captured(&self, batch: &mut Vec<CapturedEvent>) {
+        self.push_identified(batch, &mut Vec::new());
+    }
+
+    /// [`Self::push_captured`], with the item identities read of some of the frames, each
+    /// with the frame's place in `batch`, in order; `identities` is left empty too.
+    pub fn push_identified(
+        &self,
+        batch: &mut Vec<CapturedEvent>,
+        identities: &mut Vec<(usize, Option<ItemFingerprint>)>,
+    ) {
         if batch.is_empty() {
+            identities.clear();
             return;
         }
         let was_empty = {
             let mut inner = self.lock();
             let was_empty = inner.is_empty();
+            let first = inner.next_seq;
+            inner
+                .identities
+                .extend(identities.drain(..).map(|(place, identity)| (first + place as u64, identity)));
             for mut event in batch.drain(..) {
                 event.seq = inner.next_seq;
                 inner.next_seq += 1;
@@ -156,11 +210,15 @@ impl EventQueue {
         let taken_bytes: usize = captured.iter().map(CapturedEvent::memory_cost).sum();
         inner.bytes -= taken_bytes;
         let next_left = inner.captured.front().map_or(u64::MAX, |event| event.seq);
+        let identities = match inner.identities.iter().position(|(seq, _)| *seq >= next_left) {
+            None => Vec::from(std::mem::take(&mut inner.identities)),
+            Some(left) => inner.identities.drain(..left).collect(),
+        };
         let mut events = Vec::new();
         while inner.events.front().is_some_and(|(after, _)| *after <= next_left) {
             events.extend(inner.events.pop_front().map(|(_, event)| event));
         }
-        Drained { events, captured, evicted: std::mem::take(&mut inner.evicted) }
+        Drained { events, captured, evicted: std::mem::take(&mut inner.evicted), identities }
     }
 
     /// Tells the queue what the consumer holds (events, bytes), so that together they stay
@@ -202,6 +260,7 @@ mod tests {
     use super::*;
     use crate::backend::CommandError;
     use crate::capture::Direction;
+    use crate::catalog::ItemFingerprint;
     use crate::protocol::FrameKind;
 
     fn frame(raw: &str) -> CapturedEvent {
@@ -237,6 +296,30 @@ mod tests {
         assert_eq!(second.events.len(), 1, "handed out with the frame before it");
         assert_eq!(queue.drain_batch(10).captured.len(), 3);
         assert_eq!(queue.held(), (0, 0));
+    }
+
+    #[test]
+    fn identities_leave_with_their_frames_and_go_with_the_evicted_ones() {
+        let one = frame("{}").memory_cost();
+        let queue = queue(CaptureLimits { max_events: 8, max_bytes: usize::MAX });
+        let print = |id| Some(ItemFingerprint { id, height: None, head: None });
+        // Frames 0..4, the second and fourth identified; then 4..8, the first and third.
+        queue
+            .push_identified(&mut (0..4).map(|_| frame("{}")).collect(), &mut vec![(1, print(1)), (3, None)]);
+        let mut identities = vec![(0, print(4)), (2, print(6))];
+        queue.push_identified(&mut (0..4).map(|_| frame("{}")).collect(), &mut identities);
+        assert!(identities.is_empty(), "taken, the allocation left");
+        let first = queue.drain_batch(3);
+        assert_eq!(first.identities, [(1, print(1))], "only those of the frames taken");
+        let second = queue.drain_batch(2);
+        assert_eq!(second.identities, [(3, None), (4, print(4))]);
+        // Frames 5..7 wait; four more push them out, and frame 6's identity with them.
+        queue.push_identified(&mut (0..4).map(|_| frame("{}")).collect(), &mut vec![(2, print(10))]);
+        queue.set_downstream(4, one);
+        let rest = queue.drain();
+        assert_eq!(rest.captured.front().map(|event| event.seq), Some(8));
+        assert_eq!(rest.identities, [(10, print(10))]);
+        assert!(queue.lock().identities.is_empty());
     }
 
     #[test]

@@ -221,6 +221,39 @@ pub fn item_fingerprint(raw: &str) -> Option<ItemFingerprint> {
     parts(raw).map(|parts| parts.fingerprint())
 }
 
+/// What [`crate::protocol::parse_incoming`] makes of a frame and, for a notification, its
+/// [`item_fingerprint`], in the one pass that classifies it: the scanner hands `params.result`
+/// to the identity's reader instead of skipping it. For the connection's thread to identify
+/// items while it classifies them, with the frame in its cache, rather than a consumer
+/// reading every frame a second time.
+///
+/// The fingerprint is `None` when this pass cannot tell (a frame the scanner leaves to serde,
+/// a result the fast reader leaves to serde, a second `result`): [`item_fingerprint`]
+/// decides then. When it is `Some`, it is what [`item_fingerprint`] gives (a property test
+/// holds them to it), `Some(None)` for a notification with no item identity.
+pub fn parse_identified(raw: &str) -> (crate::protocol::Incoming<'_>, Option<Option<ItemFingerprint>>) {
+    use crate::protocol::Incoming;
+    let walk = crate::protocol::scan::Walk::new(raw);
+    let (mut result, mut reads, mut answered) = (None, 0, true);
+    let (incoming, read) = crate::protocol::parse_incoming_reading(raw, |at| {
+        reads += 1;
+        match fast::result_into(walk, at, &mut result) {
+            Some(end) => Some(end),
+            None => {
+                answered = false;
+                walk.skip(at, 2)
+            }
+        }
+    });
+    let identity = match &incoming {
+        Incoming::Notification { method, .. } if read && answered && reads <= 1 => {
+            Some(result.and_then(|result| key_of(method, result)).map(|parts| parts.fingerprint()))
+        }
+        _ => None,
+    };
+    (incoming, identity)
+}
+
 fn parts(raw: &str) -> Option<Parts<'_>> {
     if !raw.trim_start().starts_with('{') {
         return None;

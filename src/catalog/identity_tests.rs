@@ -200,6 +200,35 @@ const ALL: [&str; 15] = [
     MINED,
 ];
 
+/// What the one pass that classifies a frame and reads its identity makes of it, held to what
+/// classifying and identifying it apart make of it; whether that pass answered for the identity.
+fn one_pass_agrees(frame: &str) -> bool {
+    let (incoming, identity) = parse_identified(frame);
+    let apart = crate::protocol::parse_incoming(frame);
+    assert_eq!(format!("{incoming:?}"), format!("{apart:?}"), "classified alike: {frame}");
+    if let Some(identity) = identity {
+        assert_eq!(identity, item_fingerprint(frame), "identified alike: {frame}");
+    }
+    identity.is_some()
+}
+
+#[test]
+fn real_frames_are_classified_and_identified_in_one_pass() {
+    for frame in ALL {
+        assert!(one_pass_agrees(frame), "not identified in the pass that classifies it: {frame}");
+    }
+    // What that pass leaves to the reader afterwards (serde decides there).
+    for frame in [
+        r#"{"method":"slotNotification","params":{"result":{"slot":1},"result":{"slot":2},"subscription":0}}"#,
+        r#"{"method":"logsNotification","params":{"result":{"context":{"slot":3},"value":{"signature":"a\"b"}},"subscription":0}}"#,
+        r#"{"id":1,"method":"slotNotification","params":{"result":{"slot":1},"subscription":0}}"#,
+        r#"[{"method":"slotNotification","params":{"result":{"slot":1},"subscription":0}}]"#,
+        r#"{"method":"slotNotification","params":{"result":{"slot":1},"subscription":-1}}"#,
+    ] {
+        assert!(!one_pass_agrees(frame), "answered for {frame}");
+    }
+}
+
 #[test]
 fn real_frames_are_keyed_by_the_scanner_as_serde_keys_them() {
     for frame in ALL {
@@ -228,6 +257,7 @@ fn what_the_scanner_does_not_read_as_serde_would_goes_to_serde() {
         r#"{"method":"eth_subscription","params":{"result":true,"subscription":"0x1"}}"#,
     ] {
         assert_eq!(item_key(frame), item_key_by_serde(frame), "{frame}");
+        one_pass_agrees(frame);
     }
 }
 
@@ -239,6 +269,7 @@ fn values_nested_past_any_limit_are_read_as_serde_reads_them() {
             r#"{{"method":"blockNotification","params":{{"result":{{"context":{{"slot":9}},"value":{open}{{"slot":4}}{close}}},"subscription":1}}}}"#
         );
         assert_eq!(item_key(&frame), item_key_by_serde(&frame), "depth {depth}");
+        one_pass_agrees(&frame);
     }
 }
 
@@ -319,6 +350,7 @@ mod generated {
         ) {
             let frame = format!(r#"{{"jsonrpc":"2.0","method":"{method}","params":{{"result":{result},"subscription":1}}}}"#);
             prop_assert_eq!(item_key(&frame), item_key_by_serde(&frame), "{}", frame);
+            one_pass_agrees(&frame);
         }
 
         #[test]
@@ -326,8 +358,10 @@ mod generated {
             let at = (0..=at.min(frame.len())).rev().find(|at| frame.is_char_boundary(*at)).unwrap_or(0);
             let edited = format!("{}{byte}{}", &frame[..at], &frame[at..]);
             prop_assert_eq!(item_key(&edited), item_key_by_serde(&edited), "{}", edited);
+            one_pass_agrees(&edited);
             let cut = &frame[..at];
             prop_assert_eq!(item_key(cut), item_key_by_serde(cut), "{}", cut);
+            one_pass_agrees(cut);
         }
     }
 }

@@ -37,7 +37,7 @@ pub use draft::{
 };
 pub use encoding::eip55_checksum;
 pub use ethereum::{CommonRequest, common_requests};
-pub use identity::{ItemFingerprint, ItemKey, ItemKind, item_fingerprint, item_key};
+pub use identity::{ItemFingerprint, ItemKey, ItemKind, item_fingerprint, item_key, parse_identified};
 pub use payload::{Payload, payload_for};
 pub use presets::{DEMO_URL, Preset, RpcRule, demo_query, presets};
 pub use reorg::{BlockObservation, ReorgTracker};

@@ -11,7 +11,7 @@ use anyhow::bail;
 
 use super::Context;
 use super::args::{RunArgs, parse_grace};
-use crate::backend::Command;
+use crate::backend::{Command, Identity};
 use crate::capture::{CapturedEvent, now_ms};
 use crate::compare::{Compare, CompareConfig, Missed, Report, render_table};
 use crate::export::CaptureContext;
@@ -63,10 +63,20 @@ impl CompareArgs {
 }
 
 impl Observer for Compare {
-    fn observe(&mut self, events: &[CapturedEvent], context: &CaptureContext) {
+    fn observe(&mut self, events: &[CapturedEvent], identities: &[Identity], context: &CaptureContext) {
+        // Both in sequence order: each identity meets its frame on the way.
+        let mut identities = identities.iter().peekable();
         for event in events {
-            Compare::observe(self, event, context);
+            while identities.next_if(|(seq, _)| *seq < event.seq).is_some() {}
+            let identity = identities.next_if(|(seq, _)| *seq == event.seq).map(|(_, identity)| *identity);
+            self.observe_identified(event, identity, context);
         }
+    }
+
+    /// Read by the connections as they classify frames: the frame is in their cache then, and
+    /// read once rather than twice.
+    fn identifies_items(&self) -> bool {
+        true
     }
 
     /// Each item an endpoint missed (another delivered it), asked of that endpoint over HTTP.

@@ -226,6 +226,18 @@ impl Compare {
     /// Takes one captured event: a subscription's request or notification (anything else is
     /// ignored). `context` names its subscription (method and params) and connection.
     pub fn observe(&mut self, event: &CapturedEvent, context: &CaptureContext) {
+        self.observe_identified(event, None, context);
+    }
+
+    /// [`Self::observe`], with the notification's item identity when it was read already
+    /// (by its connection, as it classified the frame: [`crate::catalog::parse_identified`]);
+    /// `None` reads it here.
+    pub fn observe_identified(
+        &mut self,
+        event: &CapturedEvent,
+        identity: Option<Option<ItemFingerprint>>,
+        context: &CaptureContext,
+    ) {
         if event.direction == Direction::Meta {
             if let Some(MetaRecord::Note(note)) = meta::parse(&event.raw)
                 && note == meta::DISCONNECTED
@@ -242,7 +254,7 @@ impl Compare {
         } else {
             &[]
         };
-        let (at, mut key) = (event.received_at_ms, None);
+        let (at, mut key) = (event.received_at_ms, identity);
         for sub in std::iter::once(sub).chain(sharers.iter().copied()) {
             let Some((group, member)) = self.member_of(sub, event, context) else { continue };
             if at > self.latest_ms {

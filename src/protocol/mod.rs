@@ -205,6 +205,21 @@ pub fn parse_incoming(text: &str) -> Incoming<'_> {
     parse_with_serde(text)
 }
 
+/// [`parse_incoming`], with the value of a plain notification's `params.result` read by
+/// `read_result` on the way instead of skipped (a reader that picks members out of it in the
+/// same pass): given the value's position, it returns the position after it, having checked
+/// it exactly as the scanner's skip does (or `None`). The flag says whether the frame was read
+/// so; when it is `false`, whatever `read_result` was called with does not count.
+pub(crate) fn parse_incoming_reading(
+    text: &str,
+    read_result: impl FnMut(usize) -> Option<usize>,
+) -> (Incoming<'_>, bool) {
+    match scan::plain_notification_reading(text, read_result) {
+        Some((method, subscription)) => (Incoming::Notification { method, subscription }, true),
+        None => (parse_with_serde(text), false),
+    }
+}
+
 /// A binary frame as a capture holds it: its text when the bytes are UTF-8 JSON (a node that
 /// sends JSON-RPC in binary frames is read like one that sends text), else `Err` with the
 /// bytes as lowercase hex (the capture format's `binary`).

@@ -33,6 +33,18 @@ pub(crate) fn notification_result(text: &str) -> Option<(&str, &str)> {
     Some((plain.method, plain.result?))
 }
 
+/// [`plain_notification`], with the value of `params.result` read by `read_result` instead
+/// of skipped: it is given the value's position and returns the position after it, having
+/// checked it exactly as [`Walk::skip`] at depth 2 does (or `None`, and the frame goes to
+/// serde). It is called once for each `result` member, and only when the frame is read this
+/// way: `None` means it was not (and whatever it was called with does not count).
+pub(super) fn plain_notification_reading<'a>(
+    text: &'a str,
+    read_result: impl FnMut(usize) -> Option<usize>,
+) -> Option<(Cow<'a, str>, Option<SubId>)> {
+    plain_reading(text, read_result).map(|plain| (Cow::Borrowed(plain.method), plain.subscription))
+}
+
 /// What the fast path read of a plain notification.
 struct Plain<'a> {
     method: &'a str,
@@ -42,6 +54,12 @@ struct Plain<'a> {
 }
 
 fn plain(text: &str) -> Option<Plain<'_>> {
+    plain_reading(text, |at| skip_value(text.as_bytes(), at, 2))
+}
+
+/// [`plain`], with the value of each `params.result` read by `read_result` (from its first
+/// byte; it returns the position after it, as [`skip_value`] at depth 2 would, or `None`).
+fn plain_reading(text: &str, mut read_result: impl FnMut(usize) -> Option<usize>) -> Option<Plain<'_>> {
     let bytes = text.as_bytes();
     let mut at = expect(bytes, ws(bytes, 0), b'{')?;
     let mut method = None;
@@ -69,7 +87,7 @@ fn plain(text: &str) -> Option<Plain<'_>> {
                         return None;
                     }
                     params_seen = true;
-                    (subscription, result, at) = params(text, at)?;
+                    (subscription, result, at) = params(text, at, &mut read_result)?;
                 }
                 // A response's members (and anything serde reads rather than skips) go to serde.
                 "id" | "result" | "error" => return None,
@@ -154,7 +172,11 @@ fn plain_string(text: &str, at: usize) -> Option<(&str, usize)> {
 /// string; its other members are skipped. Returns the subscription, if any, and the text of
 /// `result` (`Some(None)` when it came twice: serde decides which counts).
 #[expect(clippy::type_complexity, reason = "one private step of the scanner")]
-fn params(text: &str, at: usize) -> Option<(Option<SubId>, Option<Option<&str>>, usize)> {
+fn params<'a>(
+    text: &'a str,
+    at: usize,
+    read_result: &mut impl FnMut(usize) -> Option<usize>,
+) -> Option<(Option<SubId>, Option<Option<&'a str>>, usize)> {
     let bytes = text.as_bytes();
     let mut at = ws(bytes, expect(bytes, at, b'{')?);
     let mut subscription = None;
@@ -172,12 +194,12 @@ fn params(text: &str, at: usize) -> Option<(Option<SubId>, Option<Option<&str>>,
             let (id, after) = subscription_id(text, at)?;
             subscription = Some(id);
             at = after;
-        } else {
-            let end = skip_value(bytes, at, 2)?;
-            if key == "result" {
-                result = Some(if result.is_none() { text.get(at..end) } else { None });
-            }
+        } else if key == "result" {
+            let end = read_result(at)?;
+            result = Some(if result.is_none() { text.get(at..end) } else { None });
             at = end;
+        } else {
+            at = skip_value(bytes, at, 2)?;
         }
         at = ws(bytes, at);
         match *bytes.get(at)? {

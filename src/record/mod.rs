@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 
-use crate::backend::Backend;
+use crate::backend::{Backend, Identity};
 use crate::capture::{CaptureLimits, CapturedEvent};
 use crate::export::CaptureContext;
 use crate::human::plural;
@@ -290,8 +290,16 @@ pub fn check(options: &RecordOptions) -> anyhow::Result<Vec<RequestBody>> {
 
 /// Sees every captured event a run takes, in order, with the names of its ids.
 pub(crate) trait Observer {
-    /// A batch of events, and the context that names their connections and subscriptions.
-    fn observe(&mut self, events: &[CapturedEvent], context: &CaptureContext);
+    /// A batch of events, and the context that names their connections and subscriptions;
+    /// `identities` are the item identities the connections read of some of them, by sequence
+    /// number, in order (when the observer asked for them: [`Self::identifies_items`]).
+    fn observe(&mut self, events: &[CapturedEvent], identities: &[Identity], context: &CaptureContext);
+
+    /// Whether the connections should read each notification's item identity as they
+    /// classify it, for [`Self::observe`].
+    fn identifies_items(&self) -> bool {
+        false
+    }
 
     /// What it asks the connections to do after a batch (a comparison: fetch the items an
     /// endpoint missed).
@@ -301,7 +309,7 @@ pub(crate) trait Observer {
 }
 
 impl Observer for () {
-    fn observe(&mut self, _events: &[CapturedEvent], _context: &CaptureContext) {}
+    fn observe(&mut self, _events: &[CapturedEvent], _identities: &[Identity], _context: &CaptureContext) {}
 }
 
 /// Connects every endpoint, sends every body on each, and hands what arrives to `output`
@@ -318,6 +326,7 @@ pub(crate) async fn drive(
     }
     let mut stop = StopSignal::listen();
     let backend = Backend::start(&tokio::runtime::Handle::current(), options.limits, Arc::new(|| {}));
+    backend.queue().identify_items(observer.identifies_items());
     let mut run = Run::new(Session::new(backend, options.limits, &[]), options, bodies).await?;
 
     let deadline = options.duration.map(|duration| tokio::time::Instant::now() + duration);

@@ -129,6 +129,7 @@ impl Run {
         let failure = self.report(&taken.events);
         let mut context_changed =
             taken.events.iter().any(|event| matches!(event, Event::Subscription { .. }));
+        let identities = taken.identities;
         let mut events: Vec<CapturedEvent> = if self.held.is_empty() {
             Vec::from(taken.frames) // the queue's own buffer, not a copy
         } else {
@@ -156,7 +157,7 @@ impl Run {
         let taking = self.taking(output);
         if taking {
             self.count(&events);
-            observer.observe(&events, &self.session.live().context);
+            observer.observe(&events, &identities, &self.session.live().context);
             for command in observer.commands() {
                 self.session.backend().send(command).ok(); // a busy queue skips a recovery, no more
             }
@@ -203,6 +204,7 @@ impl Run {
         // Until every connection has closed (its last frames queued), at most a second, unless
         // the user insists.
         let mut rest: Vec<CapturedEvent> = self.held.drain(..).collect();
+        let mut identities = Vec::new();
         let session = &mut self.session;
         let summary = &mut self.summary;
         let closing = async {
@@ -211,6 +213,7 @@ impl Run {
                 let taken = session.take(usize::MAX);
                 summary.evicted += taken.evicted;
                 rest.extend(taken.frames);
+                identities.extend(taken.identities);
             }
         };
         tokio::select! {
@@ -221,6 +224,7 @@ impl Run {
         let taken = self.session.take(usize::MAX);
         self.summary.evicted += taken.evicted;
         rest.extend(taken.frames);
+        identities.extend(taken.identities);
         if matches!(stopped, Stopped::Count) {
             rest.retain(|event| event.kind != FrameKind::Notification); // exactly `--count`
         }
@@ -230,7 +234,7 @@ impl Run {
         };
         if self.taking(output) {
             self.count(&rest);
-            observer.observe(&rest, &self.session.live().context);
+            observer.observe(&rest, &identities, &self.session.live().context);
         }
         match self.writer.take() {
             Some(writer) => match (writer.close(rest, stop, flush_timeout).await, failure) {

@@ -50,6 +50,8 @@ pub struct Taken {
     pub events: Vec<Event>,
     /// Frames evicted before they could be taken.
     pub evicted: u64,
+    /// Item identities the connections read of `frames` ([`crate::backend::EventQueue::identify_items`]).
+    pub identities: Vec<crate::backend::Identity>,
 }
 
 /// See the module docs.
@@ -532,7 +534,12 @@ impl Session {
         for event in &drained.events {
             self.apply(event.clone());
         }
-        Taken { frames: drained.captured, events: drained.events, evicted: drained.evicted }
+        Taken {
+            frames: drained.captured,
+            events: drained.events,
+            evicted: drained.evicted,
+            identities: drained.identities,
+        }
     }
 
     /// Notices gathered since the last step (for a front end that uses [`Self::take`]).

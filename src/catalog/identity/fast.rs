@@ -54,25 +54,35 @@ fn params<'a>(walk: Walk<'a>, at: usize, result: &mut Option<ResultField<'a>>) -
             return walk.skip(at, 2);
         }
         once(&mut seen, 0)?;
-        match walk.byte(at)? {
-            b'{' => {
-                let fields = match result.insert(ResultField::Fields(Fields::default())) {
-                    ResultField::Fields(fields) => fields,
-                    _ => return None,
-                };
-                fields_into(walk, at, 3, fields)
-            }
-            _ => {
-                let (read, end) = nullable(walk, at, |at| match walk.byte(at)? {
-                    b'"' => walk.string(at).map(|(text, end)| (ResultField::Text(Cow::Borrowed(text)), end)),
-                    b'f' => walk.literal(at, "false").map(|end| (ResultField::False, end)),
-                    _ => walk.number(at).map(|(height, end)| (ResultField::Height(height), end)),
-                })?;
-                *result = read;
-                Some(end)
-            }
-        }
+        result_into(walk, at, result)
     })
+}
+
+/// The value of `params.result` at `at` (in a frame's `params`, nested 2 deep), read into
+/// `result`; the position after it.
+pub(super) fn result_into<'a>(
+    walk: Walk<'a>,
+    at: usize,
+    result: &mut Option<ResultField<'a>>,
+) -> Option<usize> {
+    match walk.byte(at)? {
+        b'{' => {
+            let fields = match result.insert(ResultField::Fields(Fields::default())) {
+                ResultField::Fields(fields) => fields,
+                _ => return None,
+            };
+            fields_into(walk, at, 3, fields)
+        }
+        _ => {
+            let (read, end) = nullable(walk, at, |at| match walk.byte(at)? {
+                b'"' => walk.string(at).map(|(text, end)| (ResultField::Text(Cow::Borrowed(text)), end)),
+                b'f' => walk.literal(at, "false").map(|end| (ResultField::False, end)),
+                _ => walk.number(at).map(|(height, end)| (ResultField::Height(height), end)),
+            })?;
+            *result = read;
+            Some(end)
+        }
+    }
 }
 
 /// `Some((None, after))` for `null`, what `read` reads otherwise.
