@@ -30,7 +30,7 @@ use tokio::sync::mpsc;
 
 pub use crate::backoff::{Backoff, ReconnectPolicy};
 pub use error::{ConnError, ConnectError, LostReason, TlsProblem};
-pub use queue::{Drained, EventQueue, Identity};
+pub use queue::{Drained, EventQueue, Identity, take_identity};
 pub use subscriptions::{SubscriptionTable, is_transient};
 
 use crate::capture::{CaptureLimits, CapturedEvent, ConnId, SubKey};

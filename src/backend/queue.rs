@@ -43,13 +43,25 @@ pub struct Drained {
     pub evicted: u64,
     /// The item identities read of `captured`'s notifications, in sequence order, when the
     /// consumer asked for them ([`EventQueue::identify_items`]); a frame may have none.
-    pub identities: Vec<Identity>,
+    pub identities: VecDeque<Identity>,
 }
 
 impl Drained {
     /// Whether nothing was drained.
     pub fn is_empty(&self) -> bool {
         self.events.is_empty() && self.captured.is_empty() && self.evicted == 0
+    }
+}
+
+/// The identity read of frame `seq`, taken from `identities` (in sequence order, as frames
+/// are taken: those of the frames before it, if any are left, go with it).
+pub fn take_identity(identities: &mut VecDeque<Identity>, seq: u64) -> Option<Option<ItemFingerprint>> {
+    while identities.front().is_some_and(|(read, _)| *read < seq) {
+        identities.pop_front();
+    }
+    match identities.front() {
+        Some((read, _)) if *read == seq => identities.pop_front().map(|(_, identity)| identity),
+        _ => None,
     }
 }
 
@@ -211,7 +223,7 @@ impl EventQueue {
         inner.bytes -= taken_bytes;
         let next_left = inner.captured.front().map_or(u64::MAX, |event| event.seq);
         let identities = match inner.identities.iter().position(|(seq, _)| *seq >= next_left) {
-            None => Vec::from(std::mem::take(&mut inner.identities)),
+            None => std::mem::take(&mut inner.identities),
             Some(left) => inner.identities.drain(..left).collect(),
         };
         let mut events = Vec::new();

@@ -4,6 +4,7 @@
 //! watching, so `--out` writes the capture as `record` does; without `--out` nothing is
 //! written.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use anyhow::bail;
 
 use super::Context;
 use super::args::{RunArgs, parse_grace};
-use crate::backend::{Command, Identity};
+use crate::backend::{Command, Identity, take_identity};
 use crate::capture::{CapturedEvent, now_ms};
 use crate::compare::{Compare, CompareConfig, Missed, Report, render_table};
 use crate::export::CaptureContext;
@@ -63,13 +64,14 @@ impl CompareArgs {
 }
 
 impl Observer for Compare {
-    fn observe(&mut self, events: &[CapturedEvent], identities: &[Identity], context: &CaptureContext) {
-        // Both in sequence order: each identity meets its frame on the way.
-        let mut identities = identities.iter().peekable();
+    fn observe(
+        &mut self,
+        events: &[CapturedEvent],
+        identities: &mut VecDeque<Identity>,
+        context: &CaptureContext,
+    ) {
         for event in events {
-            while identities.next_if(|(seq, _)| *seq < event.seq).is_some() {}
-            let identity = identities.next_if(|(seq, _)| *seq == event.seq).map(|(_, identity)| *identity);
-            self.observe_identified(event, identity, context);
+            self.observe_identified(event, take_identity(identities, event.seq), context);
         }
     }
 

@@ -24,12 +24,15 @@
 pub(crate) mod output;
 mod run;
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 
+#[cfg(doc)]
+use crate::backend::take_identity;
 use crate::backend::{Backend, Identity};
 use crate::capture::{CaptureLimits, CapturedEvent};
 use crate::export::CaptureContext;
@@ -293,7 +296,13 @@ pub(crate) trait Observer {
     /// A batch of events, and the context that names their connections and subscriptions;
     /// `identities` are the item identities the connections read of some of them, by sequence
     /// number, in order (when the observer asked for them: [`Self::identifies_items`]).
-    fn observe(&mut self, events: &[CapturedEvent], identities: &[Identity], context: &CaptureContext);
+    /// Each is taken from `identities` with its frame ([`take_identity`]).
+    fn observe(
+        &mut self,
+        events: &[CapturedEvent],
+        identities: &mut VecDeque<Identity>,
+        context: &CaptureContext,
+    );
 
     /// Whether the connections should read each notification's item identity as they
     /// classify it, for [`Self::observe`].
@@ -309,7 +318,13 @@ pub(crate) trait Observer {
 }
 
 impl Observer for () {
-    fn observe(&mut self, _events: &[CapturedEvent], _identities: &[Identity], _context: &CaptureContext) {}
+    fn observe(
+        &mut self,
+        _events: &[CapturedEvent],
+        _identities: &mut VecDeque<Identity>,
+        _context: &CaptureContext,
+    ) {
+    }
 }
 
 /// Connects every endpoint, sends every body on each, and hands what arrives to `output`

@@ -129,7 +129,7 @@ impl Run {
         let failure = self.report(&taken.events);
         let mut context_changed =
             taken.events.iter().any(|event| matches!(event, Event::Subscription { .. }));
-        let identities = taken.identities;
+        let mut identities = taken.identities;
         let mut events: Vec<CapturedEvent> = if self.held.is_empty() {
             Vec::from(taken.frames) // the queue's own buffer, not a copy
         } else {
@@ -157,7 +157,7 @@ impl Run {
         let taking = self.taking(output);
         if taking {
             self.count(&events);
-            observer.observe(&events, &identities, &self.session.live().context);
+            observer.observe(&events, &mut identities, &self.session.live().context);
             for command in observer.commands() {
                 self.session.backend().send(command).ok(); // a busy queue skips a recovery, no more
             }
@@ -204,7 +204,7 @@ impl Run {
         // Until every connection has closed (its last frames queued), at most a second, unless
         // the user insists.
         let mut rest: Vec<CapturedEvent> = self.held.drain(..).collect();
-        let mut identities = Vec::new();
+        let mut identities = std::collections::VecDeque::new();
         let session = &mut self.session;
         let summary = &mut self.summary;
         let closing = async {
@@ -234,7 +234,7 @@ impl Run {
         };
         if self.taking(output) {
             self.count(&rest);
-            observer.observe(&rest, &identities, &self.session.live().context);
+            observer.observe(&rest, &mut identities, &self.session.live().context);
         }
         match self.writer.take() {
             Some(writer) => match (writer.close(rest, stop, flush_timeout).await, failure) {

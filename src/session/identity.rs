@@ -122,6 +122,14 @@ impl Session {
         let mut hasher = DefaultHasher::new();
         (batch, identity).hash(&mut hasher);
         self.live.context.compare_groups.insert(sub, hasher.finish());
+        self.identify_for_compare();
+    }
+
+    /// Has the connections read each notification's item identity while the window compares
+    /// any subscription (on the connections' thread, as they classify the frame, rather than
+    /// on the UI thread).
+    pub(super) fn identify_for_compare(&self) {
+        self.backend.queue().identify_items(!self.live.context.compare_groups.is_empty());
     }
 }
 
@@ -237,5 +245,31 @@ mod tests {
             },
         );
         assert!(session.live().context.shared_ids.is_empty(), "{:?}", session.live().context.shared_ids);
+    }
+
+    /// While the window compares, the connections read each notification's item identity as
+    /// they classify it, and the comparison takes it as read: three notifications given one
+    /// identity are one item delivered three times.
+    #[test]
+    fn the_window_has_items_identified_by_the_connections_while_it_compares() {
+        let (mut session, script, conn) = connected();
+        assert!(!session.backend().queue().identifies_items(), "nothing compared, nothing read twice");
+        session.compare_by_chain();
+        report(&mut session, &script, Event::State { conn, state: ConnState::Open });
+        let sub = session.subscribe(conn, "slotSubscribe".into(), None, None).unwrap();
+        assert!(session.backend().queue().identifies_items(), "asked as soon as it is compared");
+        confirm(&mut session, &script, conn, sub, 0);
+        let mut frames: Vec<_> = (1..=3).map(|n| slot(sub, conn, n, now_ms())).collect();
+        let one = crate::catalog::item_fingerprint(&frames[0].raw);
+        session.backend().queue().push_identified(&mut frames, &mut vec![(0, one), (1, one), (2, one)]);
+        session.step(std::time::Duration::from_secs(5));
+        let stats = session.live().compare.stats_of(sub).unwrap();
+        assert_eq!((stats.received, stats.duplicates), (3, 2), "taken as read, not read again");
+
+        // Its last comparison gone, nothing is read for it.
+        let reason = crate::backend::EndReason::Unsubscribed(Ok(true));
+        report(&mut session, &script, Event::SubscriptionEnded { conn, sub, reason });
+        session.forget_subscription(sub);
+        assert!(!session.backend().queue().identifies_items());
     }
 }

@@ -26,7 +26,7 @@ pub mod view;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::backend::{Backend, Command, ConnState, ConnectionConfig, Event, RequestKey};
+use crate::backend::{Backend, Command, ConnState, ConnectionConfig, Event, RequestKey, take_identity};
 use crate::capture::{CaptureLimits, CapturedEvent, ConnId, SubKey};
 use crate::catalog::{self, Draft};
 use crate::export::SubscriptionInfo;
@@ -51,7 +51,7 @@ pub struct Taken {
     /// Frames evicted before they could be taken.
     pub evicted: u64,
     /// Item identities the connections read of `frames` ([`crate::backend::EventQueue::identify_items`]).
-    pub identities: Vec<crate::backend::Identity>,
+    pub identities: VecDeque<crate::backend::Identity>,
 }
 
 /// See the module docs.
@@ -63,6 +63,9 @@ pub struct Session {
     /// Drained from the backend, not yet in the live view (moved within a time budget).
     pending: VecDeque<CapturedEvent>,
     pending_bytes: usize,
+    /// The item identities the connections read of `pending`'s notifications, for the
+    /// comparison ([`crate::backend::EventQueue::identify_items`]: on while one is made).
+    pending_identities: VecDeque<crate::backend::Identity>,
     /// The user's cap on everything that holds events.
     limits: CaptureLimits,
     /// What a capture opened from a file holds (events, bytes), counted against the cap.
@@ -84,6 +87,7 @@ impl Session {
             live: CaptureView::new(limits.consumer_share()),
             pending: VecDeque::new(),
             pending_bytes: 0,
+            pending_identities: VecDeque::new(),
             limits,
             opened: (0, 0),
             notices: Vec::new(),
@@ -427,6 +431,7 @@ impl Session {
         self.subscriptions.retain(|row| row.sub != sub);
         self.live.context.subscriptions.remove(&sub);
         self.live.context.compare_groups.remove(&sub);
+        self.identify_for_compare();
         self.live.forget(sub);
     }
 
@@ -478,6 +483,7 @@ impl Session {
         self.live.clear();
         self.pending.clear();
         self.pending_bytes = 0;
+        self.pending_identities.clear();
     }
 
     // ---------------------------------------------------------------------------------------
@@ -496,12 +502,14 @@ impl Session {
             }
             self.pending = drained.captured;
             self.pending_bytes = self.pending.iter().map(CapturedEvent::memory_cost).sum();
+            self.pending_identities = drained.identities;
             self.make_room_for_pending();
         }
         let mut moved = 0usize;
         while let Some(event) = self.pending.pop_front() {
             self.pending_bytes -= event.memory_cost();
-            self.live.push(event);
+            let identity = take_identity(&mut self.pending_identities, event.seq);
+            self.live.push_identified(event, identity);
             moved += 1;
             // A clock read per 64 events (about 0.3 ms of them) keeps the frame near its budget.
             if moved.is_multiple_of(64) && started.elapsed() >= budget {

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::capture::{Capture, CaptureLimits, CapturedEvent, ConnId, Direction, SubKey};
-use crate::catalog::{BlockObservation, ReorgRule, ReorgTracker, rules_for, summarize};
+use crate::catalog::{BlockObservation, ItemFingerprint, ReorgRule, ReorgTracker, rules_for, summarize};
 use crate::compare::Compare;
 use crate::export::CaptureContext;
 use crate::protocol::FrameKind;
@@ -108,7 +108,13 @@ impl CaptureView {
     /// for its connection's subscriptions, in order with the frames around it (so a file
     /// read back is marked as the live view was).
     pub fn push(&mut self, event: CapturedEvent) {
-        self.compare.observe(&event, &self.context);
+        self.push_identified(event, None);
+    }
+
+    /// [`Self::push`], with the notification's item identity when its connection read it
+    /// already ([`crate::catalog::parse_identified`]).
+    pub fn push_identified(&mut self, event: CapturedEvent, identity: Option<Option<ItemFingerprint>>) {
+        self.compare.observe_identified(&event, identity, &self.context);
         self.push_uncompared(event);
     }
 

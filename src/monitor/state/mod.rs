@@ -16,7 +16,7 @@ use super::capture::Captures;
 use super::http::Shared;
 use super::log::{Level, Log};
 use super::metrics::{EndpointLabels, GroupLabels, MemberLabels, SubLabels};
-use crate::backend::{Backoff, Command, ReconnectPolicy};
+use crate::backend::{Backoff, Command, ReconnectPolicy, take_identity};
 use crate::capture::{CapturedEvent, ConnId, Direction, SubKey, now_ms};
 use crate::compare::{Compare, CompareConfig, MemberStats};
 use crate::protocol::FrameKind;
@@ -418,6 +418,8 @@ impl Monitor {
             .enumerate()
             .flat_map(|(index, comparison)| comparison.members.keys().map(move |sub| (*sub, index)))
             .collect();
+        // Read as the connections classify frames, while they are in their cache.
+        self.session.backend().queue().identify_items(!self.comparisons.is_empty());
     }
 
     /// Takes what arrived: control events first (applied to the session already), then frames.
@@ -427,6 +429,7 @@ impl Monitor {
             self.on_event(event);
         }
         let context = &self.session.live().context;
+        let mut identities = taken.identities;
         for frame in &taken.frames {
             on_frame(frame, &mut self.subs, &mut self.endpoints);
             match frame.subscription {
@@ -434,7 +437,8 @@ impl Monitor {
                     if let Some(comparison) =
                         self.by_sub.get(&sub).and_then(|index| self.comparisons.get_mut(*index))
                     {
-                        comparison.compare.observe(frame, context);
+                        let identity = take_identity(&mut identities, frame.seq);
+                        comparison.compare.observe_identified(frame, identity, context);
                     }
                 }
                 None if frame.direction == Direction::Meta => {
