@@ -45,7 +45,7 @@ mod items;
 mod missed;
 mod report;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::hash::Hasher;
 
 use crate::capture::{CapturedEvent, ConnId, Direction, SubKey};
@@ -211,8 +211,9 @@ struct Group {
 pub struct Compare {
     config: CompareConfig,
     groups: Vec<Group>,
-    /// Each subscription's group and member index; `None` for one left out.
-    members: HashMap<SubKey, Option<(usize, usize)>>,
+    /// Each subscription's group and member index; `None` for one left out (looked up for
+    /// every notification: foldhash, not SipHash).
+    members: foldhash::HashMap<SubKey, Option<(usize, usize)>>,
     /// The newest receive time seen: the clock for settling a capture read from a file.
     latest_ms: u64,
 }
