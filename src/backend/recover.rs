@@ -4,7 +4,7 @@
 //! so that what is recovered comes first and the capture stays in the chain's order; what the
 //! live stream delivers as well is left out of the recovered ones.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -126,7 +126,8 @@ pub(super) struct Backfills {
     /// The HTTP side, or why there is none.
     rpc: Result<RpcConfig, String>,
     client: Option<Result<RpcClient, RpcCallError>>,
-    subs: HashMap<SubKey, Watched>,
+    /// Looked up for every notification: foldhash, as the subscription table is.
+    subs: foldhash::HashMap<SubKey, Watched>,
     results: mpsc::Sender<Finished>,
     lost_at_ms: u64,
 }
@@ -148,7 +149,7 @@ impl Backfills {
             enabled: config.backfill,
             rpc,
             client: None,
-            subs: HashMap::new(),
+            subs: foldhash::HashMap::default(),
             results,
             lost_at_ms: 0,
         };
