@@ -20,7 +20,7 @@ use subscope::capture::{CapturedEvent, ConnId, Direction, SubKey};
 use subscope::catalog::Draft;
 use subscope::protocol::meta::{GapRecord, gap_json};
 use subscope::protocol::{FrameKind, SubId};
-use support::ui::{control, runtime};
+use support::ui::{control, rows_in_view, runtime};
 
 /// A connection the script opened, with its subscriptions.
 type Connection = (ConnId, Vec<SubKey>);
@@ -188,6 +188,31 @@ fn arrows_page_home_and_end_move_the_selection_and_the_detail_follows() {
     let before = selected_seq(&harness);
     press(&mut harness, Key::Home);
     assert_eq!(selected_seq(&harness), before, "Home in a text field does not move the selection");
+}
+
+/// Narrow the rows down, pick one, widen them again: the row picked stays in view (it was
+/// left above the new rows' top, sixty rows from it).
+#[test]
+fn a_selected_row_stays_in_view_when_the_filter_changes() {
+    let runtime = runtime();
+    let (mut harness, _script, _) = sixty_slots(&runtime);
+    press(&mut harness, Key::Home);
+    type_filter(&mut harness, "\"slot\":15");
+    press(&mut harness, Key::Escape); // leaves the field, the filter stays
+    assert_eq!(harness.state().visible_rows(), 10, "slots 150..159");
+    press(&mut harness, Key::End);
+    let picked = selected_seq(&harness);
+    assert!(rows_in_view(&harness, 150..160).contains(&159));
+
+    harness.get_by_label("Reset filter").click();
+    harness.run_steps(4);
+    assert_eq!(harness.state().visible_rows(), 60);
+    assert_eq!(selected_seq(&harness), picked, "still selected");
+    assert!(
+        rows_in_view(&harness, 100..160).contains(&159),
+        "in view: {:?}",
+        rows_in_view(&harness, 100..160)
+    );
 }
 
 #[test]

@@ -69,8 +69,7 @@ impl TableState {
             MenuChoice::Text(text) => self.show_text(&text),
             MenuChoice::Export(scope) => return Some(TableAction::Export(scope)),
         }
-        // The selected row passes the new filter: keep it in view.
-        self.scroll_to_selected = true;
+        // The selected row passes the new filter: `apply_filter` keeps it in view.
         None
     }
 }

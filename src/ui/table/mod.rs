@@ -184,6 +184,8 @@ impl TableState {
     /// longer match what the field says).
     pub fn apply_filter(&mut self) {
         self.generation += 1;
+        // A selected row that passes the new filter is kept in view (once the scan reaches it).
+        self.scroll_to_selected = self.selected.is_some();
         self.scanning = false;
         self.filter_error = None;
         if self.filter.is_empty() {
@@ -480,10 +482,13 @@ pub fn events_table_ui(
     // A resize keeps the selected row in view (unless the view follows the newest).
     let resized = (height - state.last_scroll.1).abs() > 0.5;
     let keyed = std::mem::take(&mut state.scroll_to_selected);
-    if (keyed || (resized && !state.following))
-        && let Some(Ok(row)) = state.selected.map(|seq| state.row_of(capture, seq))
-    {
-        builder = builder.scroll_to_row(row, None);
+    if keyed || (resized && !state.following) {
+        match state.selected.map(|seq| state.row_of(capture, seq)) {
+            Some(Ok(row)) => builder = builder.scroll_to_row(row, None),
+            // A new filter's scan has not reached it yet: once it has.
+            Some(Err(_)) if keyed && state.scanning => state.scroll_to_selected = true,
+            _ => {}
+        }
     }
     let time_header = format!("Time ({})", state.clock.name());
     // The window's columns are `show`'s, with the time on the clock the user chose.
