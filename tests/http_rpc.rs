@@ -489,7 +489,11 @@ async fn viem_watch_blocks_gets_every_demo_head_as_its_block() {
     let numbers: Vec<u64> =
         numbers.iter().filter_map(|n| u64::from_str_radix(n.trim_start_matches("0x"), 16).ok()).collect();
     assert_eq!(numbers.len(), 4);
-    assert!(numbers.windows(2).all(|pair| pair[1] == pair[0] + 1), "consecutive blocks: {numbers:?}");
+    // A reorg (every 20th block) brings its height again.
+    assert!(
+        numbers.windows(2).all(|pair| pair[1] == pair[0] + 1 || pair[1] == pair[0]),
+        "consecutive blocks: {numbers:?}"
+    );
     server.shutdown().await;
 }
 

@@ -77,9 +77,11 @@ pub fn viem_watches_blocks(ws_url: &str, count: usize, heads: Option<&[Value]>) 
     let heads = heads.unwrap_or(&sent);
     let blocks = seen["blocks"].as_array().cloned().unwrap_or_default();
     assert_eq!(blocks.len(), count, "{seen}");
+    // viem fetches each head's block by number, so after a reorg (the demo replaces every
+    // 20th block) it gets the replacement: the block must be one of the heads sent at its
+    // number, whole, not necessarily the first.
     for block in &blocks {
-        let head = heads.iter().find(|head| head["number"] == block["number"]);
-        assert_eq!(Some(block), head, "the block viem fetched against the head sent: {seen}");
+        assert!(heads.contains(block), "the block viem fetched is no head sent: {block} in {seen}");
     }
     blocks.iter().map(|block| block["number"].as_str().unwrap_or_default().to_owned()).collect()
 }
