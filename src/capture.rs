@@ -411,6 +411,21 @@ impl Capture {
         self.bytes = 0;
     }
 
+    /// Drops every event and hands them back, to undo a clear (counts and rates are kept).
+    pub fn take_events(&mut self) -> VecDeque<CapturedEvent> {
+        self.bytes = 0;
+        std::mem::take(&mut self.events)
+    }
+
+    /// Puts back events taken by [`Self::take_events`] before every event held now (a clear
+    /// undone), evicting the oldest (counted) past the limits. They were counted when they came.
+    pub fn restore_before(&mut self, mut older: VecDeque<CapturedEvent>) {
+        self.bytes += older.iter().map(CapturedEvent::memory_cost).sum::<usize>();
+        older.append(&mut self.events);
+        self.events = older;
+        self.enforce_limits();
+    }
+
     /// How many events are held.
     pub fn len(&self) -> usize {
         self.events.len()
@@ -543,6 +558,20 @@ mod tests {
         assert_eq!(capture.len(), 10);
         assert!(capture.memory_bytes() <= one * 10);
         assert_eq!(capture.evicted(), 15);
+    }
+
+    #[test]
+    fn events_taken_by_a_clear_come_back_before_the_newer_ones_within_the_limits() {
+        let mut capture = Capture::new(CaptureLimits { max_events: 6, max_bytes: usize::MAX });
+        capture.extend((0..4).map(|seq| event(seq, "{}")));
+        let taken = capture.take_events();
+        assert_eq!((capture.len(), capture.memory_bytes(), taken.len()), (0, 0, 4));
+        capture.extend((4..7).map(|seq| event(seq, "{}")));
+        capture.restore_before(taken);
+        let seqs: Vec<u64> = capture.iter().map(|event| event.seq).collect();
+        assert_eq!(seqs, [1, 2, 3, 4, 5, 6], "in order, the oldest evicted past the limit");
+        assert_eq!(capture.memory_bytes(), 6 * event(0, "{}").memory_cost());
+        assert_eq!((capture.evicted(), capture.total_received()), (1, 7), "nothing counted twice");
     }
 
     #[test]

@@ -215,6 +215,38 @@ fn a_selected_row_stays_in_view_when_the_filter_changes() {
     );
 }
 
+/// A Clear by mistake loses nothing: Undo (or Ctrl+Z) puts the rows back before those that
+/// came since, until the next Clear.
+#[test]
+fn clear_can_be_undone_with_the_rows_that_came_since_after_it() {
+    let runtime = runtime();
+    let (mut harness, mut script, (conn, sub)) = sixty_slots(&runtime);
+    let before = visible_seqs(&harness);
+    harness.get_by_label("Clear").click();
+    harness.run_steps(3);
+    assert_eq!(harness.state().visible_rows(), 0);
+    assert!(harness.query_by_label("cleared 60 events").is_some(), "the status bar offers it back");
+    script.frames((160..163).map(|n| slot(conn, sub, n)));
+    harness.run_steps(3);
+    assert_eq!(harness.state().visible_rows(), 3, "the stream goes on meanwhile");
+
+    harness.get_by_label("Undo").click();
+    harness.run_steps(3);
+    let after = visible_seqs(&harness);
+    assert_eq!(after.len(), 63);
+    assert_eq!(after[..60], before[..], "the cleared rows first, as they were");
+    assert!(after.windows(2).all(|pair| pair[0] < pair[1]), "then the new ones, in order");
+    assert!(harness.query_by_label("Undo").is_none(), "once");
+
+    // The keys: Ctrl+L, then Ctrl+Z.
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, Key::L);
+    harness.run_steps(3);
+    assert_eq!(harness.state().visible_rows(), 0);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, Key::Z);
+    harness.run_steps(3);
+    assert_eq!(visible_seqs(&harness), after);
+}
+
 #[test]
 fn escape_clears_the_selection_then_the_filter() {
     let runtime = runtime();

@@ -193,6 +193,13 @@ impl App {
         }
     }
 
+    /// Puts back what the last Clear of the live view took, before what came since.
+    pub(super) fn undo_clear(&mut self) {
+        if self.session.undo_clear() && self.source() == Source::Live {
+            self.panels.table.reset();
+        }
+    }
+
     /// Starts exporting to `path` as if typed in the export dialog (for tests and scripts).
     pub fn export_to(&mut self, path: PathBuf, scope: ExportScope) {
         self.files.export_dialog.scope = scope;

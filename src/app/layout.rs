@@ -84,10 +84,12 @@ impl App {
         let typing = ctx.egui_wants_keyboard_input();
         // A file does not grow: Space pauses only the live view.
         let live = self.source() == Source::Live;
-        let (find, clear, export, open, space) = ctx.input_mut(|input| {
+        let (find, clear, undo, export, open, space) = ctx.input_mut(|input| {
             (
                 input.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::F)),
                 input.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::L)),
+                // In a text field, Ctrl+Z is the field's own undo.
+                !typing && input.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::Z)),
                 input.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::E)),
                 input.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::O)),
                 live && !typing && input.consume_key(Modifiers::NONE, Key::Space),
@@ -102,6 +104,9 @@ impl App {
         }
         if clear {
             self.clear();
+        }
+        if undo {
+            self.undo_clear();
         }
         if export {
             self.files.open_dialog.open = false;
@@ -190,6 +195,7 @@ impl App {
             memory: self.session.memory_held(),
             cap: self.session.limits().max_bytes,
             evicted: live.evicted(),
+            cleared: self.session.clear_undoable().filter(|count| *count > 0),
             message: self.message.clone(),
             opened: self.files.opened.as_ref().filter(|opened| opened.shown).map(|opened| OpenedStatus {
                 name: opened.capture.name.clone(),
@@ -204,6 +210,7 @@ impl App {
                 }
             }
             Some(StatusAction::DismissMessage) => self.message = None,
+            Some(StatusAction::UndoClear) => self.undo_clear(),
             None => {}
         }
     }

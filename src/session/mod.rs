@@ -39,7 +39,7 @@ pub use endpoint::{
 pub use error::SessionError;
 pub use notice::{Message, Notice};
 pub use subscription::{Backfill, Ending, SubFailure, SubState, Subscription};
-pub use view::{CaptureView, ReorgMarks};
+pub use view::{CaptureView, Cleared, ReorgMarks};
 
 /// What [`Session::take`] took from the backend.
 #[derive(Debug, Default)]
@@ -66,6 +66,9 @@ pub struct Session {
     /// The item identities the connections read of `pending`'s notifications, for the
     /// comparison ([`crate::backend::EventQueue::identify_items`]: on while one is made).
     pending_identities: VecDeque<crate::backend::Identity>,
+    /// What the last Clear took out of the live view, until it is undone, replaced by the next
+    /// Clear, or needs room under the cap.
+    cleared: Option<Cleared>,
     /// The user's cap on everything that holds events.
     limits: CaptureLimits,
     /// What a capture opened from a file holds (events, bytes), counted against the cap.
@@ -88,6 +91,7 @@ impl Session {
             pending: VecDeque::new(),
             pending_bytes: 0,
             pending_identities: VecDeque::new(),
+            cleared: None,
             limits,
             opened: (0, 0),
             notices: Vec::new(),
@@ -162,7 +166,8 @@ impl Session {
     /// The bytes every event held for this session takes: the live view, what waits to enter
     /// it, and the backend's queue. It stays within the cap (an opened file aside).
     pub fn memory_held(&self) -> usize {
-        self.live.capture.memory_bytes() + self.pending_bytes + self.backend.queue().held().1
+        let cleared = self.cleared.as_ref().map_or(0, Cleared::memory_bytes);
+        self.live.capture.memory_bytes() + self.pending_bytes + self.backend.queue().held().1 + cleared
     }
 
     // ---------------------------------------------------------------------------------------
@@ -478,12 +483,24 @@ impl Session {
         CaptureLimits { max_events: share.max_events / 4 * 3, max_bytes: share.max_bytes / 4 * 3 }
     }
 
-    /// Drops every live event (counts and names are kept).
+    /// Drops every event of the live view (counts and names are kept), keeping them to undo
+    /// it ([`Self::undo_clear`]) until the next Clear or until they need room under the cap.
+    /// Events still on their way into the view are the stream going on: they come in after.
     pub fn clear(&mut self) {
-        self.live.clear();
-        self.pending.clear();
-        self.pending_bytes = 0;
-        self.pending_identities.clear();
+        self.cleared = Some(self.live.clear());
+    }
+
+    /// Puts back what the last Clear took, before what came since; `false` when there is
+    /// nothing to put back.
+    pub fn undo_clear(&mut self) -> bool {
+        let Some(cleared) = self.cleared.take() else { return false };
+        self.live.restore(cleared);
+        true
+    }
+
+    /// How many events an undo of the last Clear would put back, if it can be undone.
+    pub fn clear_undoable(&self) -> Option<usize> {
+        self.cleared.as_ref().map(Cleared::len)
     }
 
     // ---------------------------------------------------------------------------------------
@@ -563,6 +580,16 @@ impl Session {
     /// Keeps the live view and what waits to enter it within the view's limits together,
     /// evicting the oldest first (from the view, then from what waits), counted.
     fn make_room_for_pending(&mut self) {
+        // What a Clear took is the first to go: it is kept to undo a mistake, never at the
+        // cost of what arrives.
+        if let Some(cleared) = &self.cleared {
+            let capture = &self.live.capture;
+            let held = capture.len() + self.pending.len() + cleared.len();
+            let bytes = capture.memory_bytes() + self.pending_bytes + cleared.memory_bytes();
+            if capture.limits().exceeded_by(held, bytes) {
+                self.cleared = None;
+            }
+        }
         let capture = &mut self.live.capture;
         let limits = capture.limits();
         while limits
@@ -634,3 +661,6 @@ fn endpoint_from_saved(entry: &SavedEndpoint) -> Endpoint {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod clear_tests;

@@ -148,11 +148,55 @@ impl CaptureView {
         }
     }
 
-    /// Drops every event and mark (counts, rates and names are kept).
-    pub fn clear(&mut self) {
-        self.capture.clear();
-        self.reorgs.clear();
-        self.compare = Compare::default();
+    /// Drops every event and mark, and the comparison (counts, rates and names are kept);
+    /// what it dropped is handed back, to undo it ([`Self::restore`]).
+    pub fn clear(&mut self) -> Cleared {
+        let bytes = self.capture.memory_bytes();
+        Cleared {
+            events: self.capture.take_events(),
+            reorgs: std::mem::take(&mut self.reorgs),
+            compare: std::mem::take(&mut self.compare),
+            bytes,
+        }
+    }
+
+    /// Undoes a [`Self::clear`]: the events it took come back before those that came since,
+    /// with their reorg marks, and its comparison goes on with the events that came since.
+    pub fn restore(&mut self, cleared: Cleared) {
+        let Cleared { events, mut reorgs, mut compare, .. } = cleared;
+        for event in self.capture.iter() {
+            compare.observe(event, &self.context);
+        }
+        self.compare = compare;
+        reorgs.extend(self.reorgs.drain());
+        self.reorgs = reorgs;
+        self.capture.restore_before(events);
+    }
+}
+
+/// What a [`CaptureView::clear`] took out of the view, kept so that it can be undone.
+#[derive(Debug)]
+pub struct Cleared {
+    events: std::collections::VecDeque<CapturedEvent>,
+    reorgs: ReorgMarks,
+    compare: Compare,
+    bytes: usize,
+}
+
+impl Cleared {
+    /// The events it holds.
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Whether it holds no event.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// The bytes they hold.
+    pub fn memory_bytes(&self) -> usize {
+        self.bytes
     }
 }
 

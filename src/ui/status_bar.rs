@@ -29,6 +29,8 @@ pub struct StatusInfo {
     pub cap: usize,
     /// Events evicted to stay under the cap.
     pub evicted: u64,
+    /// Events the last Clear took, while it can be undone.
+    pub cleared: Option<usize>,
     /// The last message.
     pub message: Option<Message>,
     /// The file the table shows instead of the live capture, if any.
@@ -51,6 +53,8 @@ pub enum StatusAction {
     SetCap(usize),
     /// Dismiss the message.
     DismissMessage,
+    /// Put back what the last Clear took.
+    UndoClear,
 }
 
 /// Draws the status bar. In a narrow window it wraps onto a second line (and a long message
@@ -103,6 +107,14 @@ pub fn status_bar_ui(ui: &mut Ui, info: &StatusInfo) -> Option<StatusAction> {
                 .on_hover_text("Oldest events dropped to stay under the memory cap");
         } else {
             ui.weak("0 evicted");
+        }
+        if let Some(count) = info.cleared {
+            ui.separator();
+            let events = if count == 1 { "event" } else { "events" };
+            ui.label(format!("cleared {} {events}", format_count(count as u64)));
+            if ui.small_button("Undo").on_hover_text("Put the cleared events back (Ctrl+Z)").clicked() {
+                action = Some(StatusAction::UndoClear);
+            }
         }
         if let Some(message) = &info.message {
             ui.separator();
