@@ -204,6 +204,8 @@ struct Group {
     items: Items,
     /// Items members missed, not yet taken: first delivery, item, member.
     missed: Vec<(u64, ItemId, usize, Missed)>,
+    /// Items settled before their grace window ended, to make room past [`MAX_ITEMS`].
+    settled_early: u64,
 }
 
 /// See the module docs.
@@ -339,7 +341,8 @@ impl Compare {
         Report::from_groups(self.groups.iter().map(|group| {
             let mut members: Vec<&Member> = group.members.iter().collect();
             members.sort_by_key(|member| (member.conn, member.sub));
-            (group.method.as_str(), group.params.as_ref(), members.into_iter().map(Member::report).collect())
+            let endpoints = members.into_iter().map(Member::report).collect();
+            (group.method.as_str(), group.params.as_ref(), group.settled_early, endpoints)
         }))
     }
 
@@ -418,7 +421,15 @@ impl Compare {
 
 impl Group {
     fn new(method: String, params: Option<serde_json::Value>, tag: Option<u64>) -> Self {
-        Self { method, params, tag, members: Vec::new(), items: Items::default(), missed: Vec::new() }
+        Self {
+            method,
+            params,
+            tag,
+            members: Vec::new(),
+            items: Items::default(),
+            missed: Vec::new(),
+            settled_early: 0,
+        }
     }
 
     /// One notification of member `index` at `at`, received live or `recovered` over HTTP.
@@ -485,9 +496,11 @@ impl Group {
     }
 
     /// Settles the items whose window ended by `now`; forgets those settled a window ago
-    /// that nobody owes, and those owed past the late horizon.
-    fn settle(&mut self, now: u64, grace: u64) {
+    /// that nobody owes, and those owed past the late horizon. Returns how many it settled.
+    fn settle(&mut self, now: u64, grace: u64) -> u64 {
+        let mut settled = 0;
         while let Some(item) = self.items.settle_next(now, grace) {
+            settled += 1;
             let first_at = item.queued_at_ms;
             for (index, member) in self.members.iter_mut().enumerate() {
                 let bit = 1u128 << index;
@@ -511,6 +524,7 @@ impl Group {
         }
         self.items.forget_closed(now, grace);
         self.items.forget_owed(now, grace.saturating_mul(2).max(LATE_HORIZON_MS));
+        settled
     }
 
     /// Forgets the oldest owed or settled item, or settles the oldest open ones early when
@@ -519,7 +533,7 @@ impl Group {
         if !self.items.forget_oldest()
             && let Some(first_at) = self.items.oldest_open()
         {
-            self.settle(first_at.saturating_add(grace), grace);
+            self.settled_early += self.settle(first_at.saturating_add(grace), grace);
             self.items.forget_oldest();
         }
     }

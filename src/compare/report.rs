@@ -28,6 +28,24 @@ pub struct GroupReport {
     pub params: Option<serde_json::Value>,
     /// One per subscription, by connection.
     pub endpoints: Vec<EndpointReport>,
+    /// Items settled before their grace window ended because more than
+    /// [`super::MAX_ITEMS`] were held at once: a member that delivers one of them later than
+    /// the others is counted missed for it, not late.
+    pub settled_early: u64,
+}
+
+impl GroupReport {
+    /// What [`Self::settled_early`] means for the counts, when there are any.
+    pub fn settled_early_note(&self) -> Option<String> {
+        (self.settled_early > 0).then(|| {
+            format!(
+                "{} settled before the grace window ended: over {} were held at once, so an \
+                 endpoint that delivered one later may count it missed, not late",
+                crate::human::plural(self.settled_early, "item", "items"),
+                super::MAX_ITEMS
+            )
+        })
+    }
 }
 
 /// One subscription's counts.
@@ -80,13 +98,14 @@ impl EndpointReport {
 
 impl Report {
     pub(super) fn from_groups<'a>(
-        groups: impl Iterator<Item = (&'a str, Option<&'a serde_json::Value>, Vec<EndpointReport>)>,
+        groups: impl Iterator<Item = (&'a str, Option<&'a serde_json::Value>, u64, Vec<EndpointReport>)>,
     ) -> Self {
         let groups = groups
-            .map(|(method, params, endpoints)| GroupReport {
+            .map(|(method, params, settled_early, endpoints)| GroupReport {
                 method: method.to_owned(),
                 params: params.cloned(),
                 endpoints,
+                settled_early,
             })
             .collect();
         Self { groups }
@@ -96,7 +115,8 @@ impl Report {
     /// the table): `{"format":1,"subscriptions":[{"request":{…},"endpoints":[{"endpoint":…,
     /// "received":N,"first":N,"missed":N,"recovered":N,"late":N,"duplicates":N,
     /// "lag_ms":{"p50":…,"p90":…,"p99":…,"max":…},"gaps":N,"gap_blocks":N,"stalls":N,
-    /// "longest_stall_ms":N}]}]}` (lags are `null` for an endpoint that delivered no item).
+    /// "longest_stall_ms":N}],"settled_early":N}]}` (lags are `null` for an endpoint that
+    /// delivered no item; `settled_early` is [`GroupReport::settled_early`]).
     pub fn to_json(&self) -> String {
         #[derive(Serialize)]
         struct Out<'a> {
@@ -107,6 +127,7 @@ impl Report {
         struct Subscription<'a> {
             request: Request<'a>,
             endpoints: Vec<Endpoint<'a>>,
+            settled_early: u64,
         }
         #[derive(Serialize)]
         struct Request<'a> {
@@ -166,6 +187,7 @@ impl Report {
                             longest_stall_ms: endpoint.stats.longest_stall_ms,
                         })
                         .collect(),
+                    settled_early: group.settled_early,
                 })
                 .collect(),
         };
@@ -235,6 +257,9 @@ pub fn render_table(report: &Report) -> String {
                 let _ = write!(out, " {cell:>8}");
             }
             out.push('\n');
+        }
+        if let Some(note) = group.settled_early_note() {
+            let _ = writeln!(out, "  note: {note}");
         }
     }
     out

@@ -429,6 +429,19 @@ fn a_flood_of_distinct_items_keeps_the_windows_bounded() {
     }
     assert!(compare.items_held() <= MAX_ITEMS, "{}", compare.items_held());
     assert_eq!(compare.stats_of(10).map(|stats| stats.received), Some(MAX_ITEMS as u64 + 5_000));
+    // The report says so: a late delivery of those counts missed.
+    let report = compare.report();
+    assert_eq!(report.groups[0].settled_early, MAX_ITEMS as u64, "all of the first millisecond's");
+    assert!(render_table(&report).contains("items settled before the grace window ended"));
+    assert!(report.to_json().contains(&format!(r#""settled_early":{MAX_ITEMS}"#)));
+    // A comparison that never ran out of room says nothing of it.
+    let mut quiet = Compare::new(CompareConfig::default());
+    for n in 0..3 {
+        quiet.observe(&slot(10, A, n, 1_000), &context);
+    }
+    let report = quiet.report();
+    assert_eq!(report.groups[0].settled_early, 0);
+    assert!(!render_table(&report).contains("note:"));
 }
 
 #[test]

@@ -117,6 +117,9 @@ fn group_ui(ui: &mut Ui, state: &mut CompareState, view: &CompareView<'_>, index
             ui.end_row();
         }
     });
+    if let Some(note) = group.settled_early_note() {
+        ui.label(warn_text(ui.visuals(), note));
+    }
 }
 
 fn selected_item_ui(ui: &mut Ui, view: &CompareView<'_>, selected: &Deliveries) {
