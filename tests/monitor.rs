@@ -171,6 +171,9 @@ fn prometheus_reads_the_delay_and_the_misses_of_two_faulty_connections() {
     let missed = r#"subscope_compare_missed_total{endpoint="dropping"} / ignoring(endpoint) (subscope_compare_items_total offset 1s)"#;
     let share = prometheus.value(missed).unwrap_or_else(|| panic!("no miss rate"));
     assert!((0.15..=0.25).contains(&share), "miss rate of the dropping connection: {share}");
+    // A group that never held 65,536 items settled none early: its misses are all real.
+    let early = prometheus.value(r#"subscope_compare_settled_early_total{group="slots"}"#);
+    assert_eq!(early, Some(0.0), "exported, and none");
     eprintln!(
         "measured through Prometheus: p50 lag {p50:.3} s (delay_ms=300), miss rate {share:.3} (drop_every=5)"
     );

@@ -351,6 +351,13 @@ impl Compare {
         self.member(sub).map(|member| member.stats)
     }
 
+    /// How many items the group of one subscription settled before their grace window ended,
+    /// to stay under [`MAX_ITEMS`] ([`GroupReport::settled_early`]).
+    pub fn settled_early_of(&self, sub: SubKey) -> Option<u64> {
+        let (group, _) = self.members.get(&sub).copied().flatten()?;
+        Some(self.groups[group].settled_early)
+    }
+
     /// The lags of one subscription behind the fastest.
     pub fn lag_of(&self, sub: SubKey) -> Option<&LagHistogram> {
         self.member(sub).map(|member| &member.lag)

@@ -97,6 +97,8 @@ pub struct Metrics {
     pub duplicates: Family<MemberLabels, Counter>,
     /// Items some member of a group delivered live.
     pub items: Family<GroupLabels, Counter>,
+    /// Items a group settled before their grace window ended, to stay under its bound.
+    pub settled_early: Family<GroupLabels, Counter>,
     /// Events `--out` could not write because the disk fell behind.
     pub capture_dropped: Counter,
 }
@@ -131,6 +133,7 @@ impl Metrics {
             member_recovered: Family::default(),
             duplicates: Family::default(),
             items: Family::default(),
+            settled_early: Family::default(),
             capture_dropped: Counter::default(),
         };
         let registry = &mut metrics.registry;
@@ -211,6 +214,12 @@ impl Metrics {
             "compare_items",
             "Items some endpoint of the group delivered live",
             metrics.items.clone(),
+        );
+        registry.register(
+            "compare_settled_early",
+            "Items settled before their grace window ended because the group held its most: a \
+             later delivery of one counts missed, not late",
+            metrics.settled_early.clone(),
         );
         registry.register(
             "capture_dropped_events",

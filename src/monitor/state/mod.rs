@@ -90,6 +90,8 @@ struct Comparison {
     key: ComparisonKey,
     compare: Compare,
     members: HashMap<SubKey, Seen>,
+    /// The group's items settled early, as counted so far.
+    settled_early: u64,
 }
 
 /// See the module docs.
@@ -378,7 +380,12 @@ impl Monitor {
                     };
                     let config =
                         CompareConfig { grace_ms, lag_points: LAG_POINTS, ..CompareConfig::default() };
-                    Comparison { key, compare: Compare::new(config), members: HashMap::new() }
+                    Comparison {
+                        key,
+                        compare: Compare::new(config),
+                        members: HashMap::new(),
+                        settled_early: 0,
+                    }
                 }
             };
             comparison.members.retain(|sub, _| subs.contains(sub));
@@ -410,6 +417,7 @@ impl Monitor {
             }
             if !still.iter().any(|(group, _)| group == name) {
                 self.shared.metrics.items.remove(&GroupLabels { group: name.clone() });
+                self.shared.metrics.settled_early.remove(&GroupLabels { group: name.clone() });
             }
         }
         self.by_sub = self
@@ -514,7 +522,16 @@ impl Monitor {
                 seen.stats = stats;
             }
             if let Some(group) = group {
-                metrics.items.get_or_create(&GroupLabels { group: group.to_owned() }).inc_by(items);
+                let labels = GroupLabels { group: group.to_owned() };
+                metrics.items.get_or_create(&labels).inc_by(items);
+                let early =
+                    comparison.members.keys().find_map(|sub| comparison.compare.settled_early_of(*sub));
+                let early = early.unwrap_or(comparison.settled_early);
+                metrics
+                    .settled_early
+                    .get_or_create(&labels)
+                    .inc_by(early.saturating_sub(comparison.settled_early));
+                comparison.settled_early = early;
                 for missed in comparison.compare.take_missed() {
                     let command =
                         Command::Recover { conn: missed.conn, sub: missed.sub, height: missed.height };
