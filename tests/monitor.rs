@@ -417,6 +417,44 @@ fn neither_metrics_nor_logs_ever_show_a_key() {
     assert!(stderr.contains("{api_key}") && !stderr.contains(file_key), "{stderr}");
 }
 
+/// From its very first answer, before the monitor has tried any connection, `/readyz` says
+/// not ready (a probe that asked in the first milliseconds was told "ready").
+#[test]
+fn readyz_is_not_ready_from_its_first_answer_until_a_node_is_up() {
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let node_port = free_port(); // nothing listens there
+    let workspace = json!({
+        "format": 1,
+        "endpoints": [{"name": "absent", "url": format!("ws://127.0.0.1:{node_port}/")}],
+        "subscriptions": [{"name": "slots", "method": "slotSubscribe"}]
+    });
+    write_json(&dir.path().join("w.json"), &workspace);
+    let port = free_port();
+    let log = std::fs::File::create(dir.path().join("monitor.log")).unwrap_or_else(|err| panic!("{err}"));
+    let child = subscope()
+        .arg("monitor")
+        .arg(dir.path().join("w.json"))
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap_or_else(|err| panic!("{err}"));
+    let _monitor = Running(child);
+    // Asked as soon as the port takes connections, and every millisecond for a while after.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut answers = Vec::new();
+    while answers.len() < 200 {
+        assert!(std::time::Instant::now() < deadline, "/readyz never answered");
+        if let Some((status, body)) = try_get(port, "/readyz") {
+            answers.push((status, body.trim().to_owned()));
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let ready = answers.iter().position(|(status, _)| *status != 503);
+    assert_eq!(ready, None, "answer {ready:?} of {}: {:?}", answers.len(), ready.map(|at| &answers[at]));
+    assert_eq!(answers[0], (503, "not connected: absent".to_owned()));
+}
+
 #[test]
 fn a_node_down_at_start_is_tried_again_until_it_comes_up_and_readyz_says_so() {
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));

@@ -103,7 +103,12 @@ pub async fn run(options: MonitorOptions) -> anyhow::Result<()> {
         .with_context(|| format!("could not listen on {}", options.listen))?;
     let address =
         listener.local_addr().map_or_else(|_| options.listen.to_string(), |address| address.to_string());
-    let shared = Arc::new(Shared { metrics: Metrics::new(), not_ready: Mutex::new(Vec::new()) });
+    // Nothing is connected yet: /readyz says so from its first answer, before the first tick
+    // looks at the connections (it answered "ready" until then).
+    let mut not_ready: Vec<String> =
+        workspace.endpoints.iter().map(|endpoint| endpoint.name.clone()).collect();
+    not_ready.sort();
+    let shared = Arc::new(Shared { metrics: Metrics::new(), not_ready: Mutex::new(not_ready) });
     let (stop_http, stopped) = tokio::sync::watch::channel(false);
     let server = tokio::spawn(http::serve(listener, Arc::clone(&shared), stopped));
     let subscriptions = workspace.subscriptions.len().to_string();
