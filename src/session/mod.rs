@@ -487,6 +487,11 @@ impl Session {
     /// it ([`Self::undo_clear`]) until the next Clear or until they need room under the cap.
     /// Events still on their way into the view are the stream going on: they come in after.
     pub fn clear(&mut self) {
+        // Clearing a view a Clear already emptied (a key held down) takes nothing, and must not
+        // replace what that Clear took.
+        if self.cleared.is_some() && self.live.capture.is_empty() {
+            return;
+        }
         self.cleared = Some(self.live.clear());
     }
 

@@ -110,8 +110,7 @@ pub fn status_bar_ui(ui: &mut Ui, info: &StatusInfo) -> Option<StatusAction> {
         }
         if let Some(count) = info.cleared {
             ui.separator();
-            let events = if count == 1 { "event" } else { "events" };
-            ui.label(format!("cleared {} {events}", format_count(count as u64)));
+            ui.label(format!("cleared {} event{}", format_count(count as u64), plural(count)));
             if ui.small_button("Undo").on_hover_text("Put the cleared events back (Ctrl+Z)").clicked() {
                 action = Some(StatusAction::UndoClear);
             }
