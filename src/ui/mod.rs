@@ -25,6 +25,7 @@ pub mod plot;
 pub mod status_bar;
 pub mod subscriptions;
 pub mod table;
+pub mod ticking;
 pub mod transfer;
 
 use egui::{Color32, RichText, Visuals};
@@ -38,6 +39,7 @@ pub use plot::{rate_plot_ui, series_color};
 pub use status_bar::{OpenedStatus, StatusAction, StatusInfo, status_bar_ui};
 pub use subscriptions::{SubscriptionAction, subscriptions_ui};
 pub use table::{TableAction, TableState, events_table_ui, table_toolbar_ui};
+pub use ticking::ticking;
 pub use transfer::{ExportDialog, ExportScope, TransferAction, export_dialog_ui};
 
 /// The color for "good" states (open, active), derived from the theme.

@@ -4,7 +4,7 @@
 
 use egui::{RichText, Ui};
 
-use super::{error_text, format_bytes, format_count, ok_color, warn_text};
+use super::{error_text, format_bytes, format_count, ok_color, ticking, warn_text};
 use crate::session::Message;
 
 /// Memory caps offered in the status bar, in bytes.
@@ -71,8 +71,12 @@ pub fn status_bar_ui(ui: &mut Ui, info: &StatusInfo) -> Option<StatusAction> {
             ui.label(connections);
         }
         ui.separator();
-        let live =
-            format!("{} events held · {} received", format_count(info.held as u64), format_count(info.total));
+        // The counts tick with every event: redrawn at most five times a second.
+        let live = ticking(
+            ui,
+            "status: events",
+            format!("{} events held · {} received", format_count(info.held as u64), format_count(info.total)),
+        );
         match &info.opened {
             Some(opened) => {
                 ui.label(format!(
@@ -88,9 +92,13 @@ pub fn status_bar_ui(ui: &mut Ui, info: &StatusInfo) -> Option<StatusAction> {
             }
         }
         ui.separator();
-        ui.label(format!("{:.1} events/s", info.rate));
+        ui.label(ticking(ui, "status: rate", format!("{:.1} events/s", info.rate)));
         ui.separator();
-        let used = format!("memory {} / {}", format_bytes(info.memory as u64), format_bytes(info.cap as u64));
+        let used = ticking(
+            ui,
+            "status: memory",
+            format!("memory {} / {}", format_bytes(info.memory as u64), format_bytes(info.cap as u64)),
+        );
         let near_cap = info.memory as f64 >= info.cap as f64 * 0.9;
         ui.menu_button(if near_cap { warn_text(&visuals, used) } else { RichText::new(used) }, |ui| {
             ui.label("Memory cap (oldest events are evicted past it):");
@@ -103,7 +111,8 @@ pub fn status_bar_ui(ui: &mut Ui, info: &StatusInfo) -> Option<StatusAction> {
         });
         ui.separator();
         if info.evicted > 0 {
-            ui.label(warn_text(&visuals, format!("{} evicted", format_count(info.evicted))))
+            let evicted = ticking(ui, "status: evicted", format!("{} evicted", format_count(info.evicted)));
+            ui.label(warn_text(&visuals, evicted))
                 .on_hover_text("Oldest events dropped to stay under the memory cap");
         } else {
             ui.weak("0 evicted");

@@ -2,7 +2,7 @@
 
 use egui::{RichText, Ui};
 
-use super::{error_text, format_count, ok_color, warn_text};
+use super::{error_text, format_count, ok_color, ticking, warn_text};
 use crate::capture::{Capture, SubKey};
 use crate::session::{Backfill, CaptureView, SubState, Subscription};
 
@@ -79,7 +79,11 @@ fn row_ui(ui: &mut Ui, row: &Subscription, view: &CaptureView, now_ms: u64) -> O
         let stats = capture.stream_stats(row.conn, Some(holder.unwrap_or(row.sub)));
         let count = stats.map_or(0, |stats| stats.count);
         let rate = stats.map_or(0.0, |stats| stats.rate.per_second(now_ms, 5));
-        ui.label(format!("{} events · {rate:.1}/s", format_count(count)));
+        ui.label(ticking(
+            ui,
+            ("subscription: events", row.sub),
+            format!("{} events · {rate:.1}/s", format_count(count)),
+        ));
         if let Some(holder) = holder {
             ui.weak(format!("same stream as #{holder} (one id from the server): its rows show as #{holder}"));
         }

@@ -6,7 +6,7 @@ use egui::{PopupCloseBehavior, Ui};
 use super::{FilterChoices, TableAction, TableState, filter_text_id};
 use crate::capture::{Capture, ConnId, Direction};
 use crate::protocol::FrameKind;
-use crate::ui::{Clock, error_text, format_count, warn_text};
+use crate::ui::{Clock, error_text, format_count, ticking, warn_text};
 
 /// The filter bar and the Pause/Clear buttons above the table.
 pub fn table_toolbar_ui(
@@ -37,7 +37,7 @@ pub fn table_toolbar_ui(
         if state.is_scanning() {
             counts.push_str(" (filtering…)");
         }
-        ui.weak(counts);
+        ui.weak(ticking(ui, "table: rows", counts));
         if state.is_paused() {
             ui.label(warn_text(ui.visuals(), "paused: capture continues"));
         }
