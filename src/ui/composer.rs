@@ -3,6 +3,7 @@
 //! connection. Below it, the one-off request box and its response.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use egui::{RichText, Ui};
 
@@ -408,10 +409,21 @@ fn send_ui(ui: &mut Ui, state: &mut ComposerState, spec: &MethodSpec) -> Option<
 }
 
 fn preview_ui(ui: &mut Ui, body: &str) {
-    let pretty = serde_json::from_str::<serde_json::Value>(body)
-        .ok()
-        .and_then(|value| serde_json::to_string_pretty(&value).ok())
-        .unwrap_or_else(|| body.to_owned());
+    // Pretty-printed once per body, not every frame (the body changes only with the form).
+    let id = ui.make_persistent_id("preview text");
+    let cached = ui.data(|data| data.get_temp::<(Arc<str>, Arc<str>)>(id));
+    let pretty = match cached {
+        Some((cached_body, pretty)) if *cached_body == *body => pretty,
+        _ => {
+            let pretty: Arc<str> = serde_json::from_str::<serde_json::Value>(body)
+                .ok()
+                .and_then(|value| serde_json::to_string_pretty(&value).ok())
+                .unwrap_or_else(|| body.to_owned())
+                .into();
+            ui.data_mut(|data| data.insert_temp(id, (Arc::<str>::from(body), pretty.clone())));
+            pretty
+        }
+    };
     egui::Frame::new().fill(ui.visuals().code_bg_color).inner_margin(4.0).corner_radius(2.0).show(ui, |ui| {
         ui.set_width(ui.available_width());
         // Lines are kept whole (a long string scrolls sideways, it is never split).
