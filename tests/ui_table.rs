@@ -461,6 +461,19 @@ fn a_frame_with_a_masked_key_says_so_in_its_row() {
     assert_eq!(marks, 1, "only the altered frame is marked");
 }
 
+#[test]
+fn a_rows_arrow_stands_four_points_before_its_kind() {
+    let runtime = runtime();
+    let (mut harness, mut script, conns) = window(&runtime, &[("node", 1)], true);
+    let (conn, sub) = (conns[0].0, conns[0].1[0]);
+    script.frames([slot(conn, sub, 300)]);
+    harness.run_steps(3);
+    let arrow = harness.get_by_label(subscope::row::arrow(Direction::In)).rect();
+    let kind = harness.get_by_label("notification").rect();
+    assert!((kind.left() - arrow.right() - 4.0).abs() < 0.5, "arrow {arrow:?}, kind {kind:?}");
+    assert!((kind.center().y - arrow.center().y).abs() < 2.0, "on one line: {arrow:?} {kind:?}");
+}
+
 /// Widgets that take keyboard focus, as egui recorded them in the last pass.
 fn focusable_widgets(harness: &Harness<'_, App>) -> usize {
     harness.ctx.viewport(|viewport| {
