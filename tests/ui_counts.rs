@@ -12,8 +12,10 @@ use std::time::Duration;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use subscope::app::settings::Settings;
-use subscope::app::{App, AppOptions};
+use subscope::app::{App, AppOptions, Source};
 use subscope::backend::{Backend, Script};
+use subscope::capture::{Capture, CaptureLimits, CapturedEvent};
+use subscope::export::CaptureContext;
 use subscope::ui::ticking::TICK_SECONDS;
 use support::ui::runtime;
 
@@ -79,4 +81,26 @@ fn a_count_ticking_every_frame_is_redrawn_five_times_a_second_and_never_left_beh
     // Once its tick is up, the count shows what is held.
     harness.run_steps(frames_per_tick);
     assert!(held(&harness, 8), "redrawn when its tick is up");
+}
+
+#[test]
+fn opening_a_file_shows_its_row_count_at_once() {
+    let runtime = runtime();
+    let (mut harness, mut script) = sixty_hertz(&runtime);
+    script.frames((0..5).map(|slot| support::slot_notification(1, 1, 100 + slot)));
+    let frames_per_tick = (TICK_SECONDS / f64::from(FRAME_SECONDS)).ceil() as usize;
+    harness.run_steps(frames_per_tick);
+    assert!(harness.query_by_label("5 rows").is_some(), "the live view's count");
+
+    // A file opened within the tick of the live count's last change: its own count, at once.
+    script.frames([support::slot_notification(1, 1, 105)]);
+    harness.run_steps(1);
+    let mut file = Capture::new(CaptureLimits::default());
+    file.extend(
+        (0..7).map(|index| CapturedEvent { seq: index, ..support::slot_notification(8, 1, 200 + index) }),
+    );
+    harness.state_mut().open_capture("file.ndjson".into(), file, CaptureContext::default());
+    harness.run_steps(1);
+    assert_eq!(harness.state().source(), Source::Opened);
+    assert!(harness.query_by_label("7 rows").is_some(), "the file's count, not the live view's 5 or 6");
 }

@@ -37,7 +37,8 @@ pub fn table_toolbar_ui(
         if state.is_scanning() {
             counts.push_str(" (filtering…)");
         }
-        ui.weak(ticking(ui, "table: rows", counts));
+        // Each view its own count: a switch to the other shows its figure at once.
+        ui.weak(ticking(ui, ("table: rows", read_only), counts));
         if state.is_paused() {
             ui.label(warn_text(ui.visuals(), "paused: capture continues"));
         }
