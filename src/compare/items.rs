@@ -223,6 +223,43 @@ mod tests {
         }
     }
 
+    /// Random deliveries, settling and forgetting, checked against what is held (the ring's
+    /// and the owed items' fingerprints) after every step: each lookup agrees, no item is held
+    /// twice, and the index has an entry for each held item and no other.
+    #[test]
+    fn the_index_finds_exactly_the_items_held_through_random_lives() {
+        for (seed, base) in [(1, 0), (2, u64::from(u32::MAX) - 40)] {
+            let mut rng = fastrand::Rng::with_seed(seed);
+            let mut items = Items { base, ..Items::default() };
+            let mut now = 0;
+            for _ in 0..2_000 {
+                now += rng.u64(0..3);
+                match rng.u8(0..10) {
+                    0..=5 => {
+                        let item = items.get_or_insert(rng.u64(0..300), now, None);
+                        if rng.bool() {
+                            item.awaited = 1; // a member still owes it
+                        }
+                    }
+                    6 => while items.settle_next(now, GRACE).is_some() {},
+                    7 => items.forget_closed(now, GRACE),
+                    8 => items.forget_owed(now, 3 * GRACE),
+                    _ => {
+                        items.forget_oldest();
+                    }
+                }
+                consistent(&items);
+                let held: std::collections::HashSet<u64> =
+                    items.ring.iter().map(|item| item.id).chain(items.owed.iter().copied()).collect();
+                assert_eq!(held.len(), items.len(), "no item is held twice");
+                for id in 0..300 {
+                    assert_eq!(items.contains(id), held.contains(&id), "item {id}");
+                    assert_eq!(items.get(id).map(|item| item.id), held.contains(&id).then_some(id));
+                }
+            }
+        }
+    }
+
     #[test]
     fn items_settle_and_are_forgotten_in_arrival_order_and_owed_ones_stay_findable() {
         let mut items = Items::default();
