@@ -257,10 +257,29 @@ fn main() {
     let measure_start = Instant::now();
     let mut measured = Measured::default();
     let mut next = Instant::now();
+    // FRAME_LOG=PATH writes each measured frame (ms since the first, logic + ui, logic, tessellation,
+    // events taken in), to see which frames are the slow ones.
+    let mut log = std::env::var_os("FRAME_LOG").map(|path| {
+        std::io::BufWriter::new(std::fs::File::create(path).unwrap_or_else(|err| panic!("FRAME_LOG: {err}")))
+    });
     for _ in 0..frames {
         let before = app.capture().total_received();
         let (ui, logic, tess) = run_frame(&mut app);
-        measured.push(ui, logic, tess, app.capture().total_received() - before);
+        let taken = app.capture().total_received() - before;
+        if let Some(log) = &mut log {
+            use std::io::Write as _;
+            let ms = |time: Duration| time.as_secs_f64() * 1000.0;
+            writeln!(
+                log,
+                "{:.1} {:.3} {:.3} {:.3} {taken}",
+                ms(measure_start.elapsed()),
+                ms(ui),
+                ms(logic),
+                ms(tess)
+            )
+            .unwrap_or_else(|err| panic!("FRAME_LOG: {err}"));
+        }
+        measured.push(ui, logic, tess, taken);
         next += Duration::from_micros(16_667);
         std::thread::sleep(next.saturating_duration_since(Instant::now()));
     }
