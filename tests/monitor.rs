@@ -455,6 +455,42 @@ fn readyz_is_not_ready_from_its_first_answer_until_a_node_is_up() {
     assert_eq!(answers[0], (503, "not connected: absent".to_owned()));
 }
 
+/// An endpoint that a SIGHUP reload adds is not ready until it connects, from /readyz's first
+/// answer after the reload (it answered "ready" until the next tick looked).
+#[test]
+fn an_endpoint_a_reload_adds_is_not_ready_from_the_reload_on() {
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let demo = DemoProcess::start(5.0);
+    let path = dir.path().join("w.json");
+    let mut workspace = json!({
+        "format": 1,
+        "endpoints": [{"name": "a", "url": demo.url}],
+        "subscriptions": [{"name": "slots", "method": "slotSubscribe"}]
+    });
+    write_json(&path, &workspace);
+    let port = free_port();
+    let log = dir.path().join("monitor.log");
+    let monitor = monitor(&path, port, &log, &[], &[]);
+    poll("a connected", Duration::from_secs(20), || (get(port, "/readyz").0 == 200).then_some(()));
+
+    let absent = free_port(); // nothing listens there
+    workspace["endpoints"] = json!([
+        {"name": "a", "url": demo.url},
+        {"name": "absent", "url": format!("ws://127.0.0.1:{absent}/")}
+    ]);
+    write_json(&path, &workspace);
+    let pid = monitor.0.id().to_string();
+    let sent = Process::new("kill").args(["-HUP", &pid]).status().unwrap_or_else(|err| panic!("{err}"));
+    assert!(sent.success());
+    // Asked the moment the reload is logged, well inside the 250 ms tick.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_to_string(&log).unwrap_or_default().contains("\"reloaded\"") {
+        assert!(Instant::now() < deadline, "the reload was never logged");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(get(port, "/readyz"), (503, "not connected: absent\n".to_owned()));
+}
+
 #[test]
 fn a_node_down_at_start_is_tried_again_until_it_comes_up_and_readyz_says_so() {
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));

@@ -211,6 +211,18 @@ impl Monitor {
             self.subscribe_missing(workspace, &endpoint.name).await;
         }
         self.arrange_comparisons(workspace);
+        // An endpoint added is not ready until it connects, one removed no longer counts:
+        // /readyz says so from now on, not from the next tick.
+        self.publish_readiness();
+    }
+
+    /// Tells /readyz which endpoints are not connected (by name, in order).
+    fn publish_readiness(&self) {
+        let not_ready: Vec<String> =
+            self.endpoints.values().filter(|live| !live.open).map(|live| live.config.name.clone()).collect();
+        if let Ok(mut shared) = self.shared.not_ready.lock() {
+            *shared = not_ready;
+        }
     }
 
     /// Connects an endpoint; its subscriptions are sent by [`Self::subscribe_missing`].
@@ -546,11 +558,7 @@ impl Monitor {
             }
         }
         self.refresh_heads(workspace);
-        let not_ready: Vec<String> =
-            self.endpoints.values().filter(|live| !live.open).map(|live| live.config.name.clone()).collect();
-        if let Ok(mut shared) = self.shared.not_ready.lock() {
-            *shared = not_ready;
-        }
+        self.publish_readiness();
         let due: Vec<String> = self
             .endpoints
             .values()
