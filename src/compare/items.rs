@@ -2,26 +2,29 @@
 //! first-delivery order, and a small index from fingerprint to place.
 //!
 //! ```text
-//! index: fingerprint ─▶ sequence number (or OWED)
+//! index: fingerprint ─▶ place in the ring (its sequence number's low 32 bits)
 //! ring:  [ settled, kept for repeats … | open … ]   oldest first; pushed at the back,
 //!          ▲ forgotten from the front    ▲ settled from here on
-//! owed:  settled items past the ring that a member has not delivered yet (few)
+//! owed:  settled items past the ring that a member has not delivered yet (few), by fingerprint
 //! ```
 //!
 //! An item's life only moves forward: open, settled, forgotten (or owed, then forgotten), in
 //! the order items arrived. So settling and forgetting walk the ring from its front, in memory
 //! order, and a delivery finds a recent item near the ring's back, where it is still in cache.
-//! The index holds 16 bytes an item where a map of whole items held over a hundred: under a
-//! flood of [`super::MAX_ITEMS`] items it stays a couple of MiB, not fifteen, and most lookups
-//! stay in the cache.
+//!
+//! The index holds only places, 4 bytes each, hashed by the item's fingerprint; the fingerprint
+//! itself is read from the ring when a lookup's hash tag matches. Under a flood of
+//! [`super::MAX_ITEMS`] items the index takes 640 KiB, inside a core's L2 (a map of fingerprint
+//! to place took 2 MiB, one of whole items fifteen), so the lookups every delivery makes (is it
+//! held? insert it; forget the oldest) mostly stay in the cache, and the ring is read only for
+//! an item that is there. Forgetting the oldest finds its entry by its place alone.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasherDefault;
 
-use super::{ItemId, Passthrough};
+use hashbrown::HashTable;
 
-/// The index's place for an item held in `owed`, not in the ring.
-const OWED: u64 = u64::MAX;
+use super::{ItemId, Passthrough};
 
 /// One item.
 #[derive(Debug)]
@@ -59,8 +62,9 @@ pub(super) struct Items {
     /// Settled items forgotten from the ring that some member still owes, oldest first.
     owed: VecDeque<ItemId>,
     owed_items: Index<Item>,
-    /// Where each item is: its sequence number, or [`OWED`].
-    index: Index<u64>,
+    /// Where each item of the ring is: the low 32 bits of its sequence number (the ring holds
+    /// fewer than 2^32 items, so they name one place), hashed by its fingerprint.
+    index: HashTable<u32>,
 }
 
 impl Items {
@@ -70,8 +74,11 @@ impl Items {
     }
 
     fn slot(&self, id: ItemId) -> Option<usize> {
-        let place = *self.index.get(&id)?;
-        (place != OWED).then(|| (place - self.base) as usize)
+        let (ring, base) = (&self.ring, self.base as u32);
+        let place = self.index.find(id, |&place| {
+            ring.get(place.wrapping_sub(base) as usize).is_some_and(|item| item.id == id)
+        })?;
+        Some(place.wrapping_sub(base) as usize)
     }
 
     /// The item, if held.
@@ -84,21 +91,26 @@ impl Items {
 
     /// Whether the item is held.
     pub(super) fn contains(&self, id: ItemId) -> bool {
-        self.index.contains_key(&id)
+        self.slot(id).is_some() || self.owed_items.contains_key(&id)
     }
 
     /// The item, first delivered now at `at` if it is not held.
     pub(super) fn get_or_insert(&mut self, id: ItemId, at: u64, height: Option<u64>) -> &mut Item {
-        let next = self.base + self.ring.len() as u64;
-        let place = *self.index.entry(id).or_insert(next);
-        if place == OWED {
-            // Held (the index says so), so the lookup cannot fail; the fallback keeps it total.
+        if let Some(slot) = self.slot(id) {
+            return &mut self.ring[slot];
+        }
+        if self.owed_items.contains_key(&id) {
+            // Held (just looked up), so the entry is there; the fallback keeps it total.
             return self.owed_items.entry(id).or_insert_with(|| Item::new(id, at, height));
         }
-        if place == next {
-            self.ring.push_back(Item::new(id, at, height));
-        }
-        let slot = (place - self.base) as usize;
+        let place = (self.base + self.ring.len() as u64) as u32;
+        self.ring.push_back(Item::new(id, at, height));
+        let (ring, base) = (&self.ring, self.base as u32);
+        // Growing the table rehashes each place by its item's fingerprint, read from the ring.
+        self.index.insert_unique(id, place, |&place| {
+            ring.get(place.wrapping_sub(base) as usize).map_or(0, |item| item.id)
+        });
+        let slot = self.ring.len() - 1;
         &mut self.ring[slot]
     }
 
@@ -142,7 +154,6 @@ impl Items {
             }
             self.owed.pop_front();
             self.owed_items.remove(&id);
-            self.index.remove(&id);
         }
     }
 
@@ -150,7 +161,6 @@ impl Items {
     pub(super) fn forget_oldest(&mut self) -> bool {
         if let Some(id) = self.owed.pop_front() {
             self.owed_items.remove(&id);
-            self.index.remove(&id);
             true
         } else if self.settled > 0 {
             self.pop_closed(false);
@@ -163,14 +173,16 @@ impl Items {
     /// Pops the ring's front (settled): into `owed` when `keep_owed` and a member owes it.
     fn pop_closed(&mut self, keep_owed: bool) {
         let Some(item) = self.ring.pop_front() else { return };
+        // Its entry is the one holding its place: no fingerprint to read.
+        let front = self.base as u32;
+        if let Ok(entry) = self.index.find_entry(item.id, |&place| place == front) {
+            entry.remove();
+        }
         self.base += 1;
         self.settled -= 1;
         if keep_owed && item.awaited != 0 {
-            self.index.insert(item.id, OWED);
             self.owed.push_back(item.id);
             self.owed_items.insert(item.id, item);
-        } else {
-            self.index.remove(&item.id);
         }
     }
 
@@ -213,12 +225,14 @@ mod tests {
 
     /// What the index says against where the items are: every held item found in its place.
     fn consistent(items: &Items) {
-        assert_eq!(items.index.len(), items.len());
+        assert_eq!(items.index.len(), items.ring.len(), "one entry for each item of the ring");
         for (slot, item) in items.ring.iter().enumerate() {
-            assert_eq!(items.index.get(&item.id), Some(&(items.base + slot as u64)));
+            assert_eq!(items.slot(item.id), Some(slot));
+            let place = (items.base + slot as u64) as u32;
+            assert!(items.index.find(item.id, |&found| found == place).is_some());
         }
         for id in &items.owed {
-            assert_eq!(items.index.get(id), Some(&OWED));
+            assert_eq!(items.slot(*id), None, "an owed item is not in the ring");
             assert!(items.owed_items.contains_key(id));
         }
     }
