@@ -1,7 +1,7 @@
 //! Counts that tick with every event are redrawn at most five times a second (issue 27: laying
-//! them out anew every frame was a fifth of the window's text layout at 20,000 events/s), and
-//! never left behind: a held-back count asks for the frame that shows it. Driven through
-//! egui_kittest at 60 frames a second on a scripted backend (no sockets).
+//! them out anew every frame was over a quarter of the window's text layout at 20,000
+//! events/s), and never left behind: a held-back count asks for the frame that shows it.
+//! Driven through egui_kittest at 60 frames a second on a scripted backend (no sockets).
 
 #![cfg(feature = "gui")]
 

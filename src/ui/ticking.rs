@@ -1,6 +1,6 @@
 //! Counts that tick with every event (events held, a rate, rows): shown at most five times a
 //! second. Text that changed is laid out anew (shaped, measured, then freed a frame later), and
-//! at 20,000 events/s the status bar's counts changed every frame: about a fifth of the UI
+//! at 20,000 events/s the status bar's counts changed every frame: over a quarter of the UI
 //! thread's text layout went to numbers nobody can read at 60 Hz (issue 27's frame profile).
 //!
 //! Only the numbers wait: a change in the words around them (`10 rows` becoming `3 rows of 10`,
