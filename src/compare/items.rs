@@ -50,6 +50,15 @@ pub(super) struct Item {
 
 type Index<V> = HashMap<ItemId, V, BuildHasherDefault<Passthrough>>;
 
+/// Where a held item is ([`Items::find`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Place {
+    /// In the ring, at this slot.
+    Ring(usize),
+    /// Forgotten from the ring, owed by a member.
+    Owed,
+}
+
 /// See the module docs.
 #[derive(Debug, Default)]
 pub(super) struct Items {
@@ -81,27 +90,38 @@ impl Items {
         Some(place.wrapping_sub(base) as usize)
     }
 
+    /// Where the item is, if held. Good until the items change.
+    pub(super) fn find(&self, id: ItemId) -> Option<Place> {
+        match self.slot(id) {
+            Some(slot) => Some(Place::Ring(slot)),
+            None => self.owed_items.contains_key(&id).then_some(Place::Owed),
+        }
+    }
+
     /// The item, if held.
     pub(super) fn get(&self, id: ItemId) -> Option<&Item> {
-        match self.slot(id) {
-            Some(slot) => self.ring.get(slot),
-            None => self.owed_items.get(&id),
+        match self.find(id)? {
+            Place::Ring(slot) => self.ring.get(slot),
+            Place::Owed => self.owed_items.get(&id),
         }
     }
 
-    /// Whether the item is held.
-    pub(super) fn contains(&self, id: ItemId) -> bool {
-        self.slot(id).is_some() || self.owed_items.contains_key(&id)
-    }
-
-    /// The item, first delivered now at `at` if it is not held.
-    pub(super) fn get_or_insert(&mut self, id: ItemId, at: u64, height: Option<u64>) -> &mut Item {
-        if let Some(slot) = self.slot(id) {
-            return &mut self.ring[slot];
-        }
-        if self.owed_items.contains_key(&id) {
+    /// The item where [`Self::find`] just found it, or, when it found none, a new one first
+    /// delivered now at `at`. (One lookup a delivery: the caller may make room between.)
+    pub(super) fn get_or_insert(
+        &mut self,
+        found: Option<Place>,
+        id: ItemId,
+        at: u64,
+        height: Option<u64>,
+    ) -> &mut Item {
+        match found {
+            Some(Place::Ring(slot)) => return &mut self.ring[slot],
             // Held (just looked up), so the entry is there; the fallback keeps it total.
-            return self.owed_items.entry(id).or_insert_with(|| Item::new(id, at, height));
+            Some(Place::Owed) => {
+                return self.owed_items.entry(id).or_insert_with(|| Item::new(id, at, height));
+            }
+            None => {}
         }
         let place = (self.base + self.ring.len() as u64) as u32;
         self.ring.push_back(Item::new(id, at, height));
@@ -250,7 +270,8 @@ mod tests {
                 now += rng.u64(0..3);
                 match rng.u8(0..10) {
                     0..=5 => {
-                        let item = items.get_or_insert(rng.u64(0..300), now, None);
+                        let id = rng.u64(0..300);
+                        let item = items.get_or_insert(items.find(id), id, now, None);
                         if rng.bool() {
                             item.awaited = 1; // a member still owes it
                         }
@@ -267,7 +288,7 @@ mod tests {
                     items.ring.iter().map(|item| item.id).chain(items.owed.iter().copied()).collect();
                 assert_eq!(held.len(), items.len(), "no item is held twice");
                 for id in 0..300 {
-                    assert_eq!(items.contains(id), held.contains(&id), "item {id}");
+                    assert_eq!(items.find(id).is_some(), held.contains(&id), "item {id}");
                     assert_eq!(items.get(id).map(|item| item.id), held.contains(&id).then_some(id));
                 }
             }
@@ -278,10 +299,10 @@ mod tests {
     fn items_settle_and_are_forgotten_in_arrival_order_and_owed_ones_stay_findable() {
         let mut items = Items::default();
         for id in 1..=4u64 {
-            items.get_or_insert(id, id * 5, Some(id));
+            items.get_or_insert(None, id, id * 5, Some(id));
         }
         // A second delivery finds the same item.
-        items.get_or_insert(2, 11, None).seen |= 0b10;
+        items.get_or_insert(items.find(2), 2, 11, None).seen |= 0b10;
         assert_eq!(
             items.get(2).map(|item| (item.seen, item.first_at_ms, item.height)),
             Some((0b10, 10, Some(2)))
@@ -301,14 +322,14 @@ mod tests {
 
         // Two windows after 5 and 10: item 1 is owed and kept, item 2 forgotten.
         items.forget_closed(30, GRACE);
-        assert_eq!((items.len(), items.contains(1), items.contains(2)), (3, true, false));
+        assert_eq!((items.len(), items.find(1), items.find(2)), (3, Some(Place::Owed), None));
         consistent(&items);
         // Delivered late, it is found where it waits, not taken for a new item.
-        let late = items.get_or_insert(1, 31, None);
+        let late = items.get_or_insert(items.find(1), 1, 31, None);
         assert_eq!((late.first_at_ms, late.settled), (5, true));
         late.awaited = 0;
         items.forget_owed(31, 100);
-        assert!(!items.contains(1));
+        assert!(items.find(1).is_none());
         consistent(&items);
 
         // A full group forgets settled items before it has to settle open ones early.

@@ -351,11 +351,10 @@ impl Compare {
         self.member(sub).map(|member| member.stats)
     }
 
-    /// How many items the group of one subscription settled before their grace window ended,
-    /// to stay under [`MAX_ITEMS`] ([`GroupReport::settled_early`]).
-    pub fn settled_early_of(&self, sub: SubKey) -> Option<u64> {
-        let (group, _) = self.members.get(&sub).copied().flatten()?;
-        Some(self.groups[group].settled_early)
+    /// How many items were settled before their grace window ended, to stay under
+    /// [`MAX_ITEMS`], in all groups ([`GroupReport::settled_early`]).
+    pub fn settled_early(&self) -> u64 {
+        self.groups.iter().map(|group| group.settled_early).sum()
     }
 
     /// The lags of one subscription behind the fastest.
@@ -458,11 +457,12 @@ impl Group {
             member.note_head(number);
         }
         let id = key.id;
-        if self.items.len() >= MAX_ITEMS && !self.items.contains(id) {
+        let found = self.items.find(id);
+        if found.is_none() && self.items.len() >= MAX_ITEMS {
             self.make_room(config.grace_ms);
         }
         let bit = 1u128 << index;
-        let item = self.items.get_or_insert(id, at, key.height);
+        let item = self.items.get_or_insert(found, id, at, key.height);
         let member = &mut self.members[index];
         if item.seen & bit != 0 {
             member.stats.duplicates += 1;

@@ -536,9 +536,7 @@ impl Monitor {
             if let Some(group) = group {
                 let labels = GroupLabels { group: group.to_owned() };
                 metrics.items.get_or_create(&labels).inc_by(items);
-                let early =
-                    comparison.members.keys().find_map(|sub| comparison.compare.settled_early_of(*sub));
-                let early = early.unwrap_or(comparison.settled_early);
+                let early = comparison.compare.settled_early();
                 metrics
                     .settled_early
                     .get_or_create(&labels)
