@@ -27,8 +27,7 @@ pub fn ticking(ui: &Ui, id_salt: impl std::hash::Hash + std::fmt::Debug, text: S
     let now = ui.input(|input| input.time);
     let (shown, wait) = ui.data_mut(|data| {
         let shown = data.get_temp_mut_or_insert_with(id, || Shown { at: now, text: text.clone() });
-        let (next, wait) = next_shown(shown, text, now);
-        *shown = next;
+        let wait = show(shown, text, now);
         (shown.text.clone(), wait)
     });
     if let Some(wait) = wait {
@@ -37,18 +36,19 @@ pub fn ticking(ui: &Ui, id_salt: impl std::hash::Hash + std::fmt::Debug, text: S
     shown
 }
 
-/// What to show at `now` when `shown` is on screen and `text` is current, and how long until
-/// the count left behind (if it is) must be redrawn.
-fn next_shown(shown: &Shown, text: String, now: f64) -> (Shown, Option<f64>) {
+/// Updates what `shown` shows at `now`, `text` being current; when the count is held back,
+/// how long until it must be redrawn.
+fn show(shown: &mut Shown, text: String, now: f64) -> Option<f64> {
     if shown.text == text {
-        return (shown.clone(), None);
+        return None;
     }
     // (A microsecond's slack: input times are sums of frame times, and 10.2 - 10.0 < 0.2.)
     let since = now - shown.at + 1e-6;
-    if !(0.0..TICK_SECONDS).contains(&since) || !same_words(&shown.text, &text) {
-        return (Shown { at: now, text }, None);
+    if (0.0..TICK_SECONDS).contains(&since) && same_words(&shown.text, &text) {
+        return Some(TICK_SECONDS - since);
     }
-    (shown.clone(), Some(TICK_SECONDS - since))
+    *shown = Shown { at: now, text };
+    None
 }
 
 /// Whether two texts say the same apart from their numbers (digits and the separators inside
@@ -64,6 +64,13 @@ mod tests {
 
     fn shown(at: f64, text: &str) -> Shown {
         Shown { at, text: text.to_owned() }
+    }
+
+    /// What is shown after `text` comes at `now`, and the wait asked for.
+    fn next_shown(shown: &Shown, text: String, now: f64) -> (Shown, Option<f64>) {
+        let mut next = shown.clone();
+        let wait = show(&mut next, text, now);
+        (next, wait)
     }
 
     #[test]
