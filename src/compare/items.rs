@@ -24,10 +24,12 @@ use std::hash::BuildHasherDefault;
 
 use hashbrown::HashTable;
 
-use super::{ItemId, Passthrough};
+use super::{ItemId, MAX_ITEMS, Passthrough};
 
-/// One item.
+/// One item: 64 bytes, one cache line (the ring's items are aligned to lines), so a delivery
+/// that finds its item, or settles or forgets the oldest, reads one line of the ring.
 #[derive(Debug)]
+#[repr(align(64))]
 pub(super) struct Item {
     /// Its fingerprint.
     pub(super) id: ItemId,
@@ -35,20 +37,35 @@ pub(super) struct Item {
     pub(super) first_at_ms: u64,
     /// When it was first delivered at all: its grace window counts from here.
     pub(super) queued_at_ms: u64,
-    /// Members that delivered it.
-    pub(super) seen: u128,
+    /// Members that delivered it (one bit each: [`super::MAX_MEMBERS`]).
+    pub(super) seen: u64,
     /// Members among them that only recovered it (not live).
-    pub(super) recovered: u128,
+    pub(super) recovered: u64,
     /// Members without it when it settled that have not delivered it since.
-    pub(super) awaited: u128,
+    pub(super) awaited: u64,
     /// Those among them counted missed for it.
-    pub(super) owed_by: u128,
-    pub(super) settled: bool,
-    /// Its block or slot, when that places it (for asking an endpoint that missed it).
-    pub(super) height: Option<u64>,
+    pub(super) owed_by: u64,
+    /// Its block or slot when that places it, [`NO_HEIGHT`] when nothing does.
+    height: u64,
 }
 
+/// [`Item::height`] of an item no block or slot places (no chain comes near it).
+const NO_HEIGHT: u64 = u64::MAX;
+
+const _: () = assert!(std::mem::size_of::<Item>() == 64, "an item fills one cache line");
+
 type Index<V> = HashMap<ItemId, V, BuildHasherDefault<Passthrough>>;
+
+/// From this many items on, a group's ring and index are sized for [`MAX_ITEMS`] at once: a
+/// group that busy gets there within seconds, and growing by doubling would copy the ring and
+/// rehash the index at each step (faulting in fresh pages, and reading every item's
+/// fingerprint back from the ring). Only the pages used are resident.
+const FULL_SIZE_FROM: usize = 4_096;
+
+/// The fingerprint of the ring's item at `place` (growing the index rehashes each place so).
+fn fingerprint_at(ring: &VecDeque<Item>, base: u32, place: u32) -> u64 {
+    ring.get(place.wrapping_sub(base) as usize).map_or(0, |item| item.id)
+}
 
 /// Where a held item is ([`Items::find`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,6 +115,15 @@ impl Items {
         }
     }
 
+    /// Whether the item [`Self::find`] found is settled (one it found nowhere is new, so open).
+    pub(super) fn is_settled(&self, found: Option<Place>) -> bool {
+        match found {
+            Some(Place::Ring(slot)) => slot < self.settled,
+            Some(Place::Owed) => true,
+            None => false,
+        }
+    }
+
     /// The item, if held.
     pub(super) fn get(&self, id: ItemId) -> Option<&Item> {
         match self.find(id)? {
@@ -123,13 +149,15 @@ impl Items {
             }
             None => {}
         }
+        if self.ring.len() == FULL_SIZE_FROM && self.ring.capacity() < MAX_ITEMS {
+            self.ring.reserve_exact(MAX_ITEMS - self.ring.len());
+            let (ring, base) = (&self.ring, self.base as u32);
+            self.index.reserve(MAX_ITEMS - self.index.len(), |&place| fingerprint_at(ring, base, place));
+        }
         let place = (self.base + self.ring.len() as u64) as u32;
         self.ring.push_back(Item::new(id, at, height));
         let (ring, base) = (&self.ring, self.base as u32);
-        // Growing the table rehashes each place by its item's fingerprint, read from the ring.
-        self.index.insert_unique(id, place, |&place| {
-            ring.get(place.wrapping_sub(base) as usize).map_or(0, |item| item.id)
-        });
+        self.index.insert_unique(id, place, |&place| fingerprint_at(ring, base, place));
         let slot = self.ring.len() - 1;
         &mut self.ring[slot]
     }
@@ -140,7 +168,6 @@ impl Items {
         if item.queued_at_ms.saturating_add(grace) > now {
             return None;
         }
-        item.settled = true;
         self.settled += 1;
         Some(item)
     }
@@ -231,9 +258,13 @@ impl Item {
             recovered: 0,
             awaited: 0,
             owed_by: 0,
-            settled: false,
-            height,
+            height: height.unwrap_or(NO_HEIGHT),
         }
+    }
+
+    /// Its block or slot, when that places it (for asking an endpoint that missed it).
+    pub(super) fn height(&self) -> Option<u64> {
+        (self.height != NO_HEIGHT).then_some(self.height)
     }
 }
 
@@ -304,7 +335,7 @@ mod tests {
         // A second delivery finds the same item.
         items.get_or_insert(items.find(2), 2, 11, None).seen |= 0b10;
         assert_eq!(
-            items.get(2).map(|item| (item.seen, item.first_at_ms, item.height)),
+            items.get(2).map(|item| (item.seen, item.first_at_ms, item.height())),
             Some((0b10, 10, Some(2)))
         );
         consistent(&items);
@@ -325,8 +356,9 @@ mod tests {
         assert_eq!((items.len(), items.find(1), items.find(2)), (3, Some(Place::Owed), None));
         consistent(&items);
         // Delivered late, it is found where it waits, not taken for a new item.
+        assert!(items.is_settled(items.find(1)) && !items.is_settled(items.find(3)));
         let late = items.get_or_insert(items.find(1), 1, 31, None);
-        assert_eq!((late.first_at_ms, late.settled), (5, true));
+        assert_eq!(late.first_at_ms, 5);
         late.awaited = 0;
         items.forget_owed(31, 100);
         assert!(items.find(1).is_none());

@@ -62,7 +62,7 @@ pub use report::{EndpointReport, GroupReport, JSON_FORMAT, LagSummary, Report, r
 
 /// The most members one group compares (one bit each in an item's mask); further
 /// subscriptions of the same request are left out of the comparison.
-pub const MAX_MEMBERS: usize = 128;
+pub const MAX_MEMBERS: usize = 64;
 
 /// How many recent intervals between notifications a member keeps to judge a stall.
 const INTERVALS_KEPT: usize = 32;
@@ -298,7 +298,7 @@ impl Compare {
         for group in &mut self.groups {
             let (members, items) = (&group.members, &group.items);
             group.missed.retain(|(first_at, id, index, missed)| {
-                let bit = 1u128 << index;
+                let bit = 1u64 << index;
                 let still_owed = items.get(*id).is_some_and(|item| item.owed_by & bit != 0);
                 let past = members.get(*index).is_some_and(|member| member.newest_item_ms > *first_at);
                 if still_owed && past {
@@ -461,7 +461,8 @@ impl Group {
         if found.is_none() && self.items.len() >= MAX_ITEMS {
             self.make_room(config.grace_ms);
         }
-        let bit = 1u128 << index;
+        let bit = 1u64 << index;
+        let settled = self.items.is_settled(found);
         let item = self.items.get_or_insert(found, id, at, key.height);
         let member = &mut self.members[index];
         if item.seen & bit != 0 {
@@ -485,7 +486,7 @@ impl Group {
             member.stats.recovered += 1;
             return;
         }
-        if item.settled {
+        if settled {
             member.stats.late += 1;
         } else if fresh {
             member.stats.first += 1;
@@ -510,7 +511,7 @@ impl Group {
             settled += 1;
             let first_at = item.queued_at_ms;
             for (index, member) in self.members.iter_mut().enumerate() {
-                let bit = 1u128 << index;
+                let bit = 1u64 << index;
                 if item.seen & bit == 0 {
                     // Awaited even when not counted missed (a member that joined a moment
                     // ago), so that its delivery is not taken for a new item.
@@ -519,7 +520,7 @@ impl Group {
                         member.stats.missed += 1;
                         member.stats.missed_live += 1;
                         item.owed_by |= bit;
-                        if let Some(height) = item.height
+                        if let Some(height) = item.height()
                             && self.missed.len() < MAX_MISSED_QUEUED
                         {
                             let missed = Missed { sub: member.sub, conn: member.conn, height };
@@ -550,20 +551,19 @@ impl Group {
     /// settled so, and settled ones it could still deliver go back to undecided.
     fn settle_at_the_end(&mut self, now: u64, grace: u64) {
         for item in self.items.settle_all() {
-            item.settled = true;
             let first_at = item.queued_at_ms;
             for (index, member) in self.members.iter_mut().enumerate() {
-                let absent = item.seen & (1u128 << index) == 0;
+                let absent = item.seen & (1u64 << index) == 0;
                 let opened = member.opened_at_ms.is_some_and(|opened| opened <= first_at);
                 if absent && opened && !member.could_still_deliver(first_at, now, grace) {
                     member.stats.missed += 1;
-                    item.owed_by |= 1u128 << index;
+                    item.owed_by |= 1u64 << index;
                 }
             }
         }
         for item in self.items.settled_mut() {
             for (index, member) in self.members.iter_mut().enumerate() {
-                let bit = 1u128 << index;
+                let bit = 1u64 << index;
                 if item.owed_by & bit != 0 && member.could_still_deliver(item.queued_at_ms, now, grace) {
                     item.owed_by &= !bit;
                     member.stats.missed = member.stats.missed.saturating_sub(1);

@@ -572,3 +572,28 @@ fn the_json_has_every_column_of_the_table_and_its_format() {
         assert!(covered || endpoint.get(column).is_some(), "the table's {column} is in the JSON");
     }
 }
+
+/// A group compares up to [`MAX_MEMBERS`] subscriptions of one request, one bit each; the
+/// last bit counts like the first, and a subscription past them is left out of it.
+#[test]
+fn a_group_compares_its_most_members_and_leaves_the_next_out() {
+    let count = MAX_MEMBERS as u64 + 1;
+    let subs: Vec<(SubKey, ConnId)> = (1..=count).map(|n| (n, n as ConnId)).collect();
+    let context = context("slotSubscribe", None, &subs);
+    let mut compare = Compare::new(CompareConfig::default());
+    for &(sub, conn) in &subs {
+        compare.observe(&slot(sub, conn, 1, 1_000), &context);
+    }
+    // Slot 2 from every member but the last two: the 64th member misses it.
+    for &(sub, conn) in &subs[..subs.len() - 2] {
+        compare.observe(&slot(sub, conn, 2, 1_400), &context);
+    }
+    compare.finish(60_000);
+    let endpoints = endpoints(&compare);
+    assert_eq!(endpoints.len(), MAX_MEMBERS, "the 65th subscription is left out");
+    assert!(compare.stats_of(count).is_none());
+    let last = compare.stats_of(MAX_MEMBERS as u64).unwrap_or_default();
+    assert_eq!((last.received, last.duplicates, last.missed), (1, 0, 1), "its bit counts: {last:?}");
+    let first = compare.stats_of(1).unwrap_or_default();
+    assert_eq!((first.first, first.missed), (2, 0), "{first:?}");
+}
