@@ -292,7 +292,7 @@ fn key_of<'a>(method: &str, result: ResultField<'a>) -> Option<Parts<'a>> {
     };
     let context_slot = fields.context.as_ref().and_then(|context| context.slot);
     let value = match &fields.value {
-        Some(ValueField::Fields(value)) => Some(value.as_ref()),
+        Some(ValueField::Fields(value)) => Some(value),
         _ => None,
     };
     let key = match payload {
@@ -447,8 +447,19 @@ enum ResultField<'a> {
 /// A Solana `value`: a string (`receivedSignature`), an object, or anything else (skipped).
 enum ValueField<'a> {
     Text(Cow<'a, str>),
-    Fields(Box<Fields<'a>>),
+    Fields(ValueFields<'a>),
     Other,
+}
+
+/// The members of a Solana `value` object any key is made of; the rest is skipped. (Only these
+/// three: read in place, without the allocation a whole [`Fields`] nested in one would take.)
+#[derive(Deserialize, Default)]
+struct ValueFields<'a> {
+    slot: Option<u64>,
+    #[serde(borrow, default)]
+    signature: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pubkey: Option<Cow<'a, str>>,
 }
 
 /// Reads a string borrowed when it has no escapes.
@@ -526,8 +537,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for ValueField<'a> {
             }
 
             fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<Self::Value, M::Error> {
-                let fields = Fields::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                Ok(ValueField::Fields(Box::new(fields)))
+                let fields = ValueFields::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(ValueField::Fields(fields))
             }
 
             fn visit_seq<S: de::SeqAccess<'de>>(self, mut seq: S) -> Result<Self::Value, S::Error> {

@@ -250,6 +250,8 @@ fn what_the_scanner_does_not_read_as_serde_would_goes_to_serde() {
         r#"{"method":"logsNotification","params":{"result":{"context":{"slot":3,"slot":4},"value":{"signature":"s"}},"subscription":0}}"#,
         r#"{"method":"logsNotification","params":{"result":{"context":{"slot":3},"value":{"signature":"a\"b"}},"subscription":0}}"#,
         r#"{"method":"logsNotification","params":{"result":{"context":7,"value":{"signature":"s"}},"subscription":0}}"#,
+        r#"{"method":"logsNotification","params":{"result":{"context":{"slot":3},"value":{"signature":"s","signature":"t"}},"subscription":0}}"#,
+        r#"{"method":"blockNotification","params":{"result":{"context":{"slot":3},"value":{"slot":4,"err":{"slot":"x"}}},"subscription":0}}"#,
         r#"{"method":"eth_subscription","params":{"result":{"removed":1,"transaction":{"hash":"0x1"}},"subscription":"0x1"}}"#,
         r#"{"method":"eth_subscription","params":{"result":{"removed":true,"transaction":{"hash":"0x1","hash":"0x2"}},"subscription":"0x1"}}"#,
         r#"{"method":"rootNotification","params":{"result":-0,"subscription":1}}"#,

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 
 use serde::de::IgnoredAny;
 
-use super::{Context, Fields, ResultField, Transaction, ValueField};
+use super::{Context, Fields, ResultField, Transaction, ValueField, ValueFields};
 use crate::protocol::scan::Walk;
 
 /// The deepest result object read here: deeper ones (a `value` in a `value` …) go to serde.
@@ -144,8 +144,8 @@ fn fields_into<'a>(walk: Walk<'a>, at: usize, depth: usize, read: &mut Fields<'a
                 let (value, end) = nullable(walk, at, |at| match walk.byte(at)? {
                     b'"' => walk.string(at).map(|(text, end)| (ValueField::Text(Cow::Borrowed(text)), end)),
                     b'{' => {
-                        let mut inner = Box::default();
-                        let end = fields_into(walk, at, depth + 1, &mut inner)?;
+                        let mut inner = ValueFields::default();
+                        let end = value_into(walk, at, depth + 1, &mut inner)?;
                         Some((ValueField::Fields(inner), end))
                     }
                     _ => walk.skip(at, depth).map(|end| (ValueField::Other, end)),
@@ -178,6 +178,25 @@ fn fields_into<'a>(walk: Walk<'a>, at: usize, depth: usize, read: &mut Fields<'a
                 })?;
                 (14, assign(&mut read.transaction, transaction))
             }
+            _ => return walk.skip(at, depth),
+        };
+        once(&mut seen, bit)?;
+        Some(end)
+    })
+}
+
+/// A Solana `value` object nested `depth` deep, read into `read`.
+fn value_into<'a>(walk: Walk<'a>, at: usize, depth: usize, read: &mut ValueFields<'a>) -> Option<usize> {
+    if depth >= MAX_DEPTH {
+        return None; // as in `fields_into`
+    }
+    let mut seen = 0;
+    let text = |at| nullable(walk, at, |at| walk.string(at).map(|(text, end)| (Cow::Borrowed(text), end)));
+    walk.members(at, |name, at| {
+        let (bit, end) = match name {
+            "slot" => (0, assign(&mut read.slot, nullable(walk, at, |at| walk.number(at))?)),
+            "signature" => (1, assign(&mut read.signature, text(at)?)),
+            "pubkey" => (2, assign(&mut read.pubkey, text(at)?)),
             _ => return walk.skip(at, depth),
         };
         once(&mut seen, bit)?;
