@@ -16,7 +16,6 @@ mod menu;
 mod toolbar;
 mod widths;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -76,7 +75,9 @@ pub struct TableState {
     pub clock: Clock,
     /// The rate plot's counts of the filtered rows (kept here: they follow the view).
     pub rates: RateCache,
-    summaries: HashMap<u64, RowText>,
+    /// The drawn rows' text, by sequence number (shared with the frame that draws them: a row
+    /// drawn is not copied).
+    summaries: foldhash::HashMap<u64, Arc<RowText>>,
     /// Decodes rows for the Details column (the app's, with the user's ABIs).
     decoder: Arc<Decoder>,
     /// Set to jump to the newest row and follow it ("Follow newest", Resume).
@@ -159,7 +160,7 @@ impl TableState {
             laid_out_across: 0.0,
             clock: Clock::default(),
             rates: RateCache::default(),
-            summaries: HashMap::new(),
+            summaries: foldhash::HashMap::default(),
             decoder: Arc::new(Decoder::new()),
             scroll_to_newest: false,
             scroll_to_selected: false,
@@ -362,21 +363,22 @@ impl TableState {
         self.summaries.clear();
     }
 
-    fn row_text(&mut self, event: &CapturedEvent) -> &RowText {
+    fn row_text(&mut self, event: &CapturedEvent) -> Arc<RowText> {
         if self.summaries.len() >= SUMMARY_CACHE && !self.summaries.contains_key(&event.seq) {
             self.summaries.clear();
         }
         let decoder = &self.decoder;
-        self.summaries.entry(event.seq).or_insert_with(|| {
-            if event.direction == Direction::In {
+        let text = self.summaries.entry(event.seq).or_insert_with(|| {
+            Arc::new(if event.direction == Direction::In {
                 RowText {
                     summary: summarize(&event.raw),
                     decoded: decoder.decode(&event.raw).map(|decoded| decoded.summary),
                 }
             } else {
                 RowText::default()
-            }
-        })
+            })
+        });
+        Arc::clone(text)
     }
 }
 
@@ -518,23 +520,23 @@ pub fn events_table_ui(
                     return;
                 };
                 row.set_selected(state.selected == Some(event.seq));
-                let reorg = reorgs.get(&event.seq).cloned();
-                let RowText { summary, decoded } = state.row_text(event).clone();
+                let text = state.row_text(event);
+                let RowText { summary, decoded } = &*text;
                 let cell = cells::CellContext {
                     context,
-                    reorg: reorg.as_deref(),
+                    reorg: reorgs.get(&event.seq).map(String::as_str),
                     clock: state.clock,
                     meta_span,
                     decoded: decoded.as_deref(),
                     grid,
                 };
-                cells::row_cells(&mut row, event, &summary, &cell);
+                cells::row_cells(&mut row, event, summary, &cell);
                 let response = row.response();
                 if response.clicked() || response.secondary_clicked() {
                     state.select(event.seq);
                 }
                 response.context_menu(|ui| {
-                    if let Some(choice) = menu::row_menu_ui(ui, event, &summary) {
+                    if let Some(choice) = menu::row_menu_ui(ui, event, summary) {
                         chosen = Some(choice);
                     }
                 });
