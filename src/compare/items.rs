@@ -115,6 +115,24 @@ impl Items {
         }
     }
 
+    /// The item with sequence number `seq`, when it is in the ring and is `id`: where a
+    /// member's next delivery usually is, found without the index (what [`Self::find`] finds
+    /// then, as no item is in the ring twice).
+    pub(super) fn at(&self, seq: u64, id: ItemId) -> Option<Place> {
+        let slot = usize::try_from(seq.checked_sub(self.base)?).ok()?;
+        self.ring.get(slot).is_some_and(|item| item.id == id).then_some(Place::Ring(slot))
+    }
+
+    /// The sequence number of the ring's `slot` (one past the ring's end: the next pushed).
+    pub(super) fn seq_of(&self, slot: usize) -> u64 {
+        self.base + slot as u64
+    }
+
+    /// Items in the ring.
+    pub(super) fn ring_len(&self) -> usize {
+        self.ring.len()
+    }
+
     /// Whether the item [`Self::find`] found is settled (one it found nowhere is new, so open).
     pub(super) fn is_settled(&self, found: Option<Place>) -> bool {
         match found {
@@ -279,6 +297,8 @@ mod tests {
         assert_eq!(items.index.len(), items.ring.len(), "one entry for each item of the ring");
         for (slot, item) in items.ring.iter().enumerate() {
             assert_eq!(items.slot(item.id), Some(slot));
+            assert_eq!(items.at(items.seq_of(slot), item.id), Some(Place::Ring(slot)));
+            assert_eq!(items.at(items.seq_of(slot), !item.id), None, "another item is not there");
             let place = (items.base + slot as u64) as u32;
             assert!(items.index.find(item.id, |&found| found == place).is_some());
         }

@@ -55,7 +55,7 @@ use crate::protocol::FrameKind;
 use crate::protocol::meta::{self, MetaRecord};
 pub use deliveries::{DELIVERY_SCAN, Deliveries, deliveries};
 pub use histogram::LagHistogram;
-use items::Items;
+use items::{Items, Place};
 use missed::MAX_MISSED_QUEUED;
 pub use missed::Missed;
 pub use report::{EndpointReport, GroupReport, JSON_FORMAT, LagSummary, Report, render_table};
@@ -177,6 +177,10 @@ struct Member {
     opened_at_ms: Option<u64>,
     /// The newest first-delivery time of the items it delivered.
     newest_item_ms: u64,
+    /// Where in the group's items (by sequence number) its next delivery is looked for first:
+    /// after the one it delivered last. Endpoints send a stream in one order, so a member
+    /// behind the first finds its item there without the index ([`Items::at`]).
+    next_seq: u64,
     /// When its last notification arrived.
     last_at_ms: Option<u64>,
     /// When it was unsubscribed or its connection closed on purpose: its silence after that
@@ -457,9 +461,17 @@ impl Group {
             member.note_head(number);
         }
         let id = key.id;
-        let found = self.items.find(id);
+        let found = self.items.at(member.next_seq, id).or_else(|| self.items.find(id));
         if found.is_none() && self.items.len() >= MAX_ITEMS {
             self.make_room(config.grace_ms);
+        }
+        let seq = match found {
+            Some(Place::Ring(slot)) => Some(self.items.seq_of(slot)),
+            Some(Place::Owed) => None,
+            None => Some(self.items.seq_of(self.items.ring_len())), // where it is pushed
+        };
+        if let Some(seq) = seq {
+            self.members[index].next_seq = seq + 1;
         }
         let bit = 1u64 << index;
         let settled = self.items.is_settled(found);
@@ -585,6 +597,7 @@ impl Member {
             joined_at_ms,
             opened_at_ms: None,
             newest_item_ms: 0,
+            next_seq: 0,
             last_at_ms: None,
             ended_at_ms: None,
             intervals: VecDeque::with_capacity(INTERVALS_KEPT),
