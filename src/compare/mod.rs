@@ -210,6 +210,8 @@ struct Group {
     missed: Vec<(u64, ItemId, usize, Missed)>,
     /// Items settled before their grace window ended, to make room past [`MAX_ITEMS`].
     settled_early: u64,
+    /// Subscriptions of its request left out, past [`MAX_MEMBERS`].
+    left_out: u64,
 }
 
 /// See the module docs.
@@ -342,12 +344,18 @@ impl Compare {
 
     /// The counts so far, groups in the order they were first seen, members by connection.
     pub fn report(&self) -> Report {
-        Report::from_groups(self.groups.iter().map(|group| {
+        let groups = self.groups.iter().map(|group| {
             let mut members: Vec<&Member> = group.members.iter().collect();
             members.sort_by_key(|member| (member.conn, member.sub));
-            let endpoints = members.into_iter().map(Member::report).collect();
-            (group.method.as_str(), group.params.as_ref(), group.settled_early, endpoints)
-        }))
+            GroupReport {
+                method: group.method.clone(),
+                params: group.params.clone(),
+                endpoints: members.into_iter().map(Member::report).collect(),
+                settled_early: group.settled_early,
+                left_out: group.left_out,
+            }
+        });
+        Report { groups: groups.collect() }
     }
 
     /// The counts of one subscription (for its row in a list).
@@ -413,7 +421,8 @@ impl Compare {
                     self.groups.len() - 1
                 }
             };
-        let members = &mut self.groups[group].members;
+        let Group { members, left_out, .. } = &mut self.groups[group];
+        *left_out += u64::from(members.len() >= MAX_MEMBERS);
         let place = (members.len() < MAX_MEMBERS).then(|| {
             let endpoint = context.connections.get(&event.connection);
             members.push(Member::new(
@@ -439,6 +448,7 @@ impl Group {
             items: Items::default(),
             missed: Vec::new(),
             settled_early: 0,
+            left_out: 0,
         }
     }
 

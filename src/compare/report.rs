@@ -32,6 +32,9 @@ pub struct GroupReport {
     /// [`super::MAX_ITEMS`] were held at once: a member that delivers one of them later than
     /// the others is counted missed for it, not late.
     pub settled_early: u64,
+    /// Subscriptions of the same request left out of the comparison: a group compares at most
+    /// [`super::MAX_MEMBERS`] (one bit each per item).
+    pub left_out: u64,
 }
 
 impl GroupReport {
@@ -45,6 +48,22 @@ impl GroupReport {
                 super::MAX_ITEMS
             )
         })
+    }
+
+    /// What [`Self::left_out`] means, when any was.
+    pub fn left_out_note(&self) -> Option<String> {
+        (self.left_out > 0).then(|| {
+            format!(
+                "{} of this request not compared: at most {} are",
+                crate::human::plural(self.left_out, "more subscription", "more subscriptions"),
+                super::MAX_MEMBERS
+            )
+        })
+    }
+
+    /// The notes on what the counts leave out, in the order they are shown.
+    pub fn notes(&self) -> impl Iterator<Item = String> {
+        self.settled_early_note().into_iter().chain(self.left_out_note())
     }
 }
 
@@ -97,26 +116,13 @@ impl EndpointReport {
 }
 
 impl Report {
-    pub(super) fn from_groups<'a>(
-        groups: impl Iterator<Item = (&'a str, Option<&'a serde_json::Value>, u64, Vec<EndpointReport>)>,
-    ) -> Self {
-        let groups = groups
-            .map(|(method, params, settled_early, endpoints)| GroupReport {
-                method: method.to_owned(),
-                params: params.cloned(),
-                endpoints,
-                settled_early,
-            })
-            .collect();
-        Self { groups }
-    }
-
     /// The JSON `subscope compare --json` prints (format [`JSON_FORMAT`], every column of
     /// the table): `{"format":1,"subscriptions":[{"request":{…},"endpoints":[{"endpoint":…,
     /// "received":N,"first":N,"missed":N,"recovered":N,"late":N,"duplicates":N,
     /// "lag_ms":{"p50":…,"p90":…,"p99":…,"max":…},"gaps":N,"gap_blocks":N,"stalls":N,
-    /// "longest_stall_ms":N}],"settled_early":N}]}` (lags are `null` for an endpoint that
-    /// delivered no item; `settled_early` is [`GroupReport::settled_early`]).
+    /// "longest_stall_ms":N}],"settled_early":N,"left_out":N}]}` (lags are `null` for an
+    /// endpoint that delivered no item; `settled_early` and `left_out` are
+    /// [`GroupReport::settled_early`] and [`GroupReport::left_out`]).
     pub fn to_json(&self) -> String {
         #[derive(Serialize)]
         struct Out<'a> {
@@ -128,6 +134,7 @@ impl Report {
             request: Request<'a>,
             endpoints: Vec<Endpoint<'a>>,
             settled_early: u64,
+            left_out: u64,
         }
         #[derive(Serialize)]
         struct Request<'a> {
@@ -188,6 +195,7 @@ impl Report {
                         })
                         .collect(),
                     settled_early: group.settled_early,
+                    left_out: group.left_out,
                 })
                 .collect(),
         };
@@ -258,7 +266,7 @@ pub fn render_table(report: &Report) -> String {
             }
             out.push('\n');
         }
-        if let Some(note) = group.settled_early_note() {
+        for note in group.notes() {
             let _ = writeln!(out, "  note: {note}");
         }
     }

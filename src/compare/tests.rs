@@ -596,4 +596,13 @@ fn a_group_compares_its_most_members_and_leaves_the_next_out() {
     assert_eq!((last.received, last.duplicates, last.missed), (1, 0, 1), "its bit counts: {last:?}");
     let first = compare.stats_of(1).unwrap_or_default();
     assert_eq!((first.first, first.missed), (2, 0), "{first:?}");
+    // The report says one more was not compared, in the table, the window's note and JSON.
+    let report = compare.report();
+    assert_eq!(report.groups[0].left_out, 1);
+    let note = "1 more subscription of this request not compared: at most 64 are";
+    assert_eq!(report.groups[0].left_out_note().as_deref(), Some(note));
+    assert!(render_table(&report).contains(&format!("note: {note}")));
+    assert!(report.to_json().contains(r#""settled_early":0,"left_out":1}"#));
+    // A group within the bound says nothing of it.
+    assert_eq!(two_streams(3, 0, |_| false).report().groups[0].left_out_note(), None);
 }

@@ -117,7 +117,7 @@ fn group_ui(ui: &mut Ui, state: &mut CompareState, view: &CompareView<'_>, index
             ui.end_row();
         }
     });
-    if let Some(note) = group.settled_early_note() {
+    for note in group.notes() {
         ui.label(warn_text(ui.visuals(), note));
     }
 }
